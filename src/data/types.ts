@@ -53,4 +53,13 @@ export interface Dataset {
   docs(): AsyncIterable<Document>;
   queries(split: string): Promise<Query[]>;
   qrels(split: string): Promise<Qrels>;
+  /** Query language (xquad). */
+  readonly lang?: string;
+  /** Corpus language, or `all` (xquad). */
+  readonly corpusLang?: string;
+  /**
+   * Present only when documents and judgments use different ids (the pooled xquad corpus):
+   * document id → relevance id. Collapse a run with `collapseRun` before evaluating it.
+   */
+  readonly relevanceIds?: () => Promise<Map<string, string>>;
 }

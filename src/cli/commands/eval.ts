@@ -1,4 +1,235 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { readQrels, readRun } from '../../data/trec.js';
+import type { Qrels, Run } from '../../data/types.js';
+import { evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../../eval/metrics.js';
+import { formatTable, formatValue } from '../../eval/report.js';
+import { pairedTTest, randomizationTest } from '../../eval/significance.js';
+import { UserError, warn } from '../../util/errors.js';
 
-// Placeholder until `genir eval` / `genir compare` land (issue 2, eval stage).
-export function registerEvalCommands(_program: Command): void {}
+const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
+
+/** Options shared by `eval` and `compare` that say where the judgments come from. */
+interface QrelsOptions {
+  qrels?: string;
+  dataset?: string;
+  split?: string;
+  dataDir?: string;
+  lang?: string;
+  corpusLang?: string;
+  metrics: string;
+  judgedOnly?: boolean;
+  json?: boolean;
+}
+
+interface EvalOptions extends QrelsOptions {
+  run?: string;
+  perQuery?: boolean;
+}
+
+interface CompareOptions extends QrelsOptions {
+  trials: string;
+  seed: string;
+}
+
+interface LoadedQrels {
+  qrels: Qrels;
+  /** The file path, or the dataset id. */
+  label: string;
+  /** The split, when the judgments come from a dataset. */
+  split?: string;
+}
+
+function addQrelsOptions(command: Command): Command {
+  return command
+    .option('--qrels <file|id>', 'qrels file (TREC or BEIR TSV), or a dataset id or BEIR folder')
+    .option('--dataset <id>', 'dataset id or BEIR folder whose qrels to use (instead of --qrels)')
+    .option('--split <name>', "dataset split (default: the dataset's evaluation split, usually test)")
+    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .option('--lang <code>', 'query language (xquad)')
+    .option('--corpus-lang <code>', 'corpus language, or all (xquad)')
+    .option('--metrics <list>', 'comma-separated ir-measures names', DEFAULT_METRICS)
+    .option('--judged-only', 'drop retrieved documents without a judgment before scoring (trec_eval -J)')
+    .option('--json', 'print one JSON object as the last line of stdout');
+}
+
+export function registerEvalCommands(program: Command): void {
+  addQrelsOptions(
+    program
+      .command('eval')
+      .description('score a run against qrels with trec_eval semantics (trec_eval -c: judged queries missing from the run score 0)'),
+  )
+    .option('--run <file>', 'TREC run file (qid Q0 docid rank score tag)')
+    .option('--per-query', 'also report every query')
+    .action(async (options: EvalOptions) => {
+      await runEval(options);
+    });
+
+  addQrelsOptions(
+    program
+      .command('compare')
+      .description('compare two runs: means, difference, paired t-test and paired randomization test per metric')
+      .argument('<run1>', 'first TREC run file')
+      .argument('<run2>', 'second TREC run file'),
+  )
+    .option('--trials <n>', 'randomization test trials', '10000')
+    .option('--seed <n>', 'randomization test seed', '0')
+    .action(async (run1: string, run2: string, options: CompareOptions) => {
+      await runCompare(run1, run2, options);
+    });
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `--qrels` names a file when one exists at that path; otherwise it is a dataset id (or BEIR folder). */
+async function loadQrels(options: QrelsOptions): Promise<LoadedQrels> {
+  if (options.qrels !== undefined && options.dataset !== undefined) throw new UserError('give either --qrels or --dataset, not both');
+  const source = options.qrels ?? options.dataset;
+  if (source === undefined) throw new UserError('no judgments: give --qrels <file or dataset id> or --dataset <id>');
+  let loaded: LoadedQrels;
+  if (options.qrels !== undefined && isFile(options.qrels)) {
+    if (options.split !== undefined) throw new UserError(`--split applies to a dataset, but --qrels ${options.qrels} is a file`);
+    loaded = { qrels: await readQrels(options.qrels), label: options.qrels };
+  } else {
+    // Loaded on demand: only dataset ids need the registry and its loaders.
+    const { openDataset } = await import('../../data/registry.js');
+    const dataset = await openDataset({ id: source, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
+    const split = options.split ?? dataset.defaultSplit;
+    if (!dataset.splits.includes(split)) {
+      throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+    }
+    loaded = { qrels: await dataset.qrels(split), label: dataset.id, split };
+  }
+  if (loaded.qrels.size === 0) throw new UserError(`${loaded.label}: no judged queries`);
+  return loaded;
+}
+
+/** Warns about queries the qrels and the run do not share; trec_eval -c scores the missing ones 0. */
+function warnCoverage(qrels: Qrels, run: Run, runPath: string): void {
+  let judgedInRun = 0;
+  for (const queryId of run.keys()) if (qrels.has(queryId)) judgedInRun++;
+  const unjudged = run.size - judgedInRun;
+  const missing = qrels.size - judgedInRun;
+  if (judgedInRun === 0) {
+    warn(`${runPath}: none of its ${run.size} queries is in the qrels (wrong dataset or split?); every query scores 0`);
+    return;
+  }
+  if (unjudged > 0) warn(`${runPath}: ${unjudged} quer${unjudged === 1 ? 'y has' : 'ies have'} no judgments and ${unjudged === 1 ? 'is' : 'are'} ignored`);
+  if (missing > 0) warn(`${runPath}: ${missing} judged quer${missing === 1 ? 'y is' : 'ies are'} missing from the run and score 0`);
+}
+
+function qrelsDescription(loaded: LoadedQrels): string {
+  return loaded.split === undefined ? loaded.label : `${loaded.label} (split ${loaded.split})`;
+}
+
+async function runEval(options: EvalOptions): Promise<void> {
+  const metrics = splitMetricList(options.metrics);
+  parseMetrics(metrics);
+  if (options.run === undefined) throw new UserError('nothing to evaluate: give --run <TREC run file>');
+  const loaded = await loadQrels(options);
+  const run = await readRun(options.run);
+  warnCoverage(loaded.qrels, run, options.run);
+  const result = evaluateRun(run, loaded.qrels, metrics, { judgedOnly: options.judgedOnly });
+
+  if (options.json) {
+    const report: Record<string, unknown> = { qrels: loaded.label };
+    if (loaded.split !== undefined) report.split = loaded.split;
+    Object.assign(report, { run: options.run, queries: result.queries, metrics: result.mean });
+    if (options.perQuery) report.perQuery = Object.fromEntries(result.perQuery);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const lines = [`qrels    ${qrelsDescription(loaded)}`, `run      ${options.run}`, `queries  ${result.queries}`, ''];
+  lines.push(formatTable(options.perQuery ? perQueryRows(result, metrics) : meanRows(result, metrics)));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function meanRows(result: EvalResult, metrics: readonly string[]): string[][] {
+  return [['metric', 'mean'], ...metrics.map((name) => [name, formatValue(result.mean[name])])];
+}
+
+/** One row per query, then the means under `all`, as trec_eval -q prints them. */
+function perQueryRows(result: EvalResult, metrics: readonly string[]): string[][] {
+  const rows = [['query', ...metrics]];
+  for (const [queryId, values] of result.perQuery) rows.push([queryId, ...metrics.map((name) => formatValue(values[name]))]);
+  rows.push(['all', ...metrics.map((name) => formatValue(result.mean[name]))]);
+  return rows;
+}
+
+function parseCount(text: string, option: string, minimum: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < minimum) {
+    throw new UserError(`${option} must be an integer >= ${minimum} (got '${text}')`);
+  }
+  return value;
+}
+
+interface MetricComparison {
+  run1: number;
+  run2: number;
+  delta: number;
+  t: number;
+  tTestP: number;
+  randomizationP: number;
+}
+
+async function runCompare(run1Path: string, run2Path: string, options: CompareOptions): Promise<void> {
+  const metrics = splitMetricList(options.metrics);
+  parseMetrics(metrics);
+  const trials = parseCount(options.trials, '--trials', 1);
+  const seed = parseCount(options.seed, '--seed', 0);
+  const loaded = await loadQrels(options);
+  const run1 = await readRun(run1Path);
+  const run2 = await readRun(run2Path);
+  warnCoverage(loaded.qrels, run1, run1Path);
+  warnCoverage(loaded.qrels, run2, run2Path);
+  const evalOptions = { judgedOnly: options.judgedOnly };
+  const result1 = evaluateRun(run1, loaded.qrels, metrics, evalOptions);
+  const result2 = evaluateRun(run2, loaded.qrels, metrics, evalOptions);
+
+  // Both results hold every judged query (trec_eval -c), so the pairs line up by query id.
+  const queryIds = [...result1.perQuery.keys()];
+  const comparisons: Record<string, MetricComparison> = {};
+  for (const name of metrics) {
+    const scores1 = queryIds.map((id) => result1.perQuery.get(id)![name]);
+    const scores2 = queryIds.map((id) => result2.perQuery.get(id)![name]);
+    const tTest = pairedTTest(scores2, scores1);
+    comparisons[name] = {
+      run1: result1.mean[name],
+      run2: result2.mean[name],
+      delta: result2.mean[name] - result1.mean[name],
+      t: tTest.t,
+      tTestP: tTest.p,
+      randomizationP: randomizationTest(scores2, scores1, { trials, seed }).p,
+    };
+  }
+
+  if (options.json) {
+    const report: Record<string, unknown> = { qrels: loaded.label };
+    if (loaded.split !== undefined) report.split = loaded.split;
+    Object.assign(report, { runs: [run1Path, run2Path], queries: result1.queries, trials, seed, metrics: comparisons });
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const rows = [['metric', 'run1', 'run2', 'delta', 't-test p', 'randomization p']];
+  for (const name of metrics) {
+    const c = comparisons[name];
+    const delta = `${c.delta >= 0 ? '+' : ''}${formatValue(c.delta)}`;
+    rows.push([name, formatValue(c.run1), formatValue(c.run2), delta, formatValue(c.tTestP), formatValue(c.randomizationP)]);
+  }
+  const lines = [
+    `qrels    ${qrelsDescription(loaded)}`,
+    `run1     ${run1Path}`,
+    `run2     ${run2Path}`,
+    `queries  ${result1.queries}  (delta = run2 - run1; randomization test: ${trials} trials, seed ${seed})`,
+    '',
+    formatTable(rows),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,207 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Bm25Searcher } from './searcher.js';
+import type { Bm25Params, IndexData, SearchHits, SearchQuery } from './types.js';
+
+/** The part of an index a search worker needs; its typed arrays are shared, not copied. */
+export interface WorkerIndex {
+  analyzer: IndexData['analyzer'];
+  fieldMode: IndexData['fieldMode'];
+  docCount: number;
+  docIdOrder: Uint32Array;
+  terms: readonly string[];
+  fields: IndexData['fields'];
+}
+
+export interface WorkerInit {
+  index: WorkerIndex;
+  params: Partial<Bm25Params>;
+}
+
+export interface BatchRequest {
+  batch: number;
+  queries: SearchQuery[];
+  k: number;
+}
+
+/** Hits of a batch, concatenated: query i's hits are [offsets[i], offsets[i+1]). */
+export interface BatchReply {
+  batch: number;
+  offsets: Uint32Array;
+  docs: Uint32Array;
+  scores: Float32Array;
+  error?: string;
+}
+
+function isShared(array: ArrayBufferView): boolean {
+  return array.buffer instanceof SharedArrayBuffer;
+}
+
+/** Shares an index's arrays with workers (copying into SharedArrayBuffers any that are not already). */
+function workerIndexOf(data: IndexData): WorkerIndex {
+  const share = <T extends Uint8Array | Uint16Array | Uint32Array>(array: T): T => {
+    if (isShared(array)) return array;
+    const ctor = array.constructor as new (buffer: SharedArrayBuffer) => T;
+    const copy = new ctor(new SharedArrayBuffer(array.byteLength));
+    copy.set(array);
+    return copy;
+  };
+  return {
+    analyzer: data.analyzer,
+    fieldMode: data.fieldMode,
+    docCount: data.docIds.length,
+    docIdOrder: share(data.docIdOrder),
+    terms: data.terms,
+    fields: data.fields.map((field) => ({
+      ...field,
+      offsets: share(field.offsets),
+      docs: share(field.docs),
+      freqs: share(field.freqs),
+      norms: share(field.norms),
+    })),
+  };
+}
+
+/**
+ * Starts a search worker. From the compiled build that is search-worker.js; when genir runs
+ * from its TypeScript sources (tests, `tsx`), Node 20 does not pass tsx's loader on to
+ * worker threads, so a small bootstrap registers it before importing search-worker.ts.
+ */
+function startWorker(init: WorkerInit): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./search-worker.js', import.meta.url), { workerData: init });
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./search-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: init });
+}
+
+interface PendingBatch {
+  resolve: (reply: BatchReply) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Worker threads that search one shared index in parallel. Start once, run many batches,
+ * close. The index's typed arrays live in SharedArrayBuffers, so each worker reads the
+ * same memory; each worker only rebuilds the term → id map.
+ */
+export class SearchPool {
+  private readonly pending = new Map<number, PendingBatch>();
+  private nextBatch = 0;
+  private closed = false;
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const worker of workers) {
+      worker.on('message', (reply: BatchReply) => {
+        const waiting = this.pending.get(reply.batch);
+        if (waiting === undefined) return;
+        this.pending.delete(reply.batch);
+        if (reply.error !== undefined) waiting.reject(new Error(reply.error));
+        else waiting.resolve(reply);
+      });
+      worker.on('error', (err) => {
+        for (const waiting of this.pending.values()) waiting.reject(err);
+        this.pending.clear();
+      });
+    }
+  }
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  static async start(data: IndexData, params: Partial<Bm25Params> = {}, threads = availableParallelism()): Promise<SearchPool> {
+    const init: WorkerInit = { index: workerIndexOf(data), params };
+    const count = Math.max(1, Math.floor(threads));
+    const workers = Array.from({ length: count }, () => startWorker(init));
+    // A worker reports 'ready' once its vocabulary is built, so timing a batch excludes start-up.
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const onMessage = (message: unknown) => {
+              if (message === 'ready') {
+                worker.off('message', onMessage);
+                worker.off('error', reject);
+                resolve();
+              }
+            };
+            worker.on('message', onMessage);
+            worker.once('error', reject);
+          }),
+      ),
+    );
+    return new SearchPool(workers);
+  }
+
+  /** Top-k hits for every query, in query order. */
+  async search(queries: readonly SearchQuery[], k = 1000): Promise<SearchHits[]> {
+    if (this.closed) throw new Error('SearchPool is closed');
+    const results = new Array<SearchHits>(queries.length);
+    // Small batches keep both threads busy to the end; each costs one message round trip.
+    const batchSize = Math.max(1, Math.min(128, Math.ceil(queries.length / (this.workers.length * 8))));
+    let next = 0;
+    const runWorker = async (worker: Worker): Promise<void> => {
+      while (next < queries.length) {
+        const start = next;
+        next = Math.min(queries.length, start + batchSize);
+        const batch = this.nextBatch++;
+        const reply = await new Promise<BatchReply>((resolve, reject) => {
+          this.pending.set(batch, { resolve, reject });
+          const request: BatchRequest = { batch, queries: queries.slice(start, next), k };
+          worker.postMessage(request);
+        });
+        for (let i = 0; i < next - start; i++) {
+          const from = reply.offsets[i];
+          const to = reply.offsets[i + 1];
+          results[start + i] = { docs: reply.docs.subarray(from, to), scores: reply.scores.subarray(from, to) };
+        }
+      }
+    };
+    await Promise.all(this.workers.map(runWorker));
+    return results;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+/** Runs one batch request on a searcher (used by the worker, and testable in-thread). */
+export function answerBatch(searcher: Bm25Searcher, request: BatchRequest): BatchReply {
+  const hits = request.queries.map((query) => searcher.search(query, request.k));
+  const offsets = new Uint32Array(hits.length + 1);
+  for (let i = 0; i < hits.length; i++) offsets[i + 1] = offsets[i] + hits[i].docs.length;
+  const docs = new Uint32Array(offsets[hits.length]);
+  const scores = new Float32Array(offsets[hits.length]);
+  for (let i = 0; i < hits.length; i++) {
+    docs.set(hits[i].docs, offsets[i]);
+    scores.set(hits[i].scores, offsets[i]);
+  }
+  return { batch: request.batch, offsets, docs, scores };
+}
+
+/**
+ * Searches a batch of queries: on `threads` worker threads when that pays (default: every
+ * core, for batches of at least `minParallelBatch` queries), otherwise on this thread.
+ */
+export async function searchBatch(
+  data: IndexData,
+  queries: readonly SearchQuery[],
+  k = 1000,
+  options: { params?: Partial<Bm25Params>; threads?: number; minParallelBatch?: number } = {},
+): Promise<SearchHits[]> {
+  const threads = options.threads ?? availableParallelism();
+  if (threads <= 1 || queries.length < (options.minParallelBatch ?? 256)) {
+    const searcher = new Bm25Searcher(data, options.params);
+    return queries.map((query) => searcher.search(query, k));
+  }
+  const pool = await SearchPool.start(data, options.params, threads);
+  try {
+    return await pool.search(queries, k);
+  } finally {
+    await pool.close();
+  }
+}

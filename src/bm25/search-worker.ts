@@ -1,0 +1,30 @@
+// Entry point of a search worker thread (see pool.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import { answerBatch, type BatchRequest, type WorkerInit } from './pool.js';
+import { Bm25Searcher } from './searcher.js';
+import type { IndexData } from './types.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (port === null) throw new Error('search-worker.js must run as a worker thread');
+
+// The searcher never reads document ids; an empty stand-in of the right length avoids copying them.
+const data: IndexData = {
+  analyzer: init.index.analyzer,
+  fieldMode: init.index.fieldMode,
+  docIds: new Array<string>(init.index.docCount),
+  docIdOrder: init.index.docIdOrder,
+  terms: init.index.terms,
+  fields: init.index.fields,
+};
+const searcher = new Bm25Searcher(data, init.params);
+port.postMessage('ready');
+
+port.on('message', (request: BatchRequest) => {
+  try {
+    const reply = answerBatch(searcher, request);
+    port.postMessage(reply, [reply.offsets.buffer, reply.docs.buffer, reply.scores.buffer]);
+  } catch (err) {
+    port.postMessage({ batch: request.batch, offsets: new Uint32Array(0), docs: new Uint32Array(0), scores: new Float32Array(0), error: String(err) });
+  }
+});

@@ -1,0 +1,236 @@
+import { promises as fsp } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { BeirDataset } from './beir.js';
+import { CRANFIELD_FILES, CranfieldDataset } from './smart.js';
+import { QUESTION_SPLITS, SquadDataset } from './squad.js';
+import type { Dataset, DatasetSpec } from './types.js';
+import { XQUAD_LANGUAGES, XquadDataset, xquadFileName } from './xquad.js';
+
+export { collapseRun } from './collapse.js';
+
+/** A registered dataset: where it lives under the data directory and what it is. */
+export interface DatasetDescriptor {
+  id: string;
+  name: string;
+  description: string;
+  /** Folder under the data directory. */
+  folder: string;
+  /** Files inside `folder` the loader reads. */
+  files: readonly string[];
+  splits: readonly string[];
+  defaultSplit: string;
+  licence: string;
+  /** Where the data is published (the page a user would cite or download from). */
+  sourceUrl: string;
+  /** Dataset-specific options, for `genir datasets list`. */
+  options?: string;
+}
+
+const DESCRIPTORS: readonly DatasetDescriptor[] = [
+  {
+    id: 'scifact',
+    name: 'BEIR SciFact',
+    description: 'scientific claims → PubMed abstracts (BEIR layout); test split of 300 claims, train split of 809',
+    folder: 'scifact',
+    files: ['corpus.jsonl', 'queries.jsonl', 'qrels/test.tsv', 'qrels/train.tsv'],
+    splits: ['test', 'train'],
+    defaultSplit: 'test',
+    licence: 'CC BY-NC 2.0',
+    sourceUrl: 'https://github.com/beir-cellar/beir (data: https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/scifact.zip)',
+  },
+  {
+    id: 'squad-dev',
+    name: 'SQuAD v1.1 dev as passage retrieval',
+    description: 'paragraph = document, question = query with its paragraph as the one relevant document; questions split train/dev/test 70/10/20 by a seeded hash of the question id',
+    folder: 'squad-v1.1-dev',
+    files: ['dev-v1.1.json'],
+    splits: QUESTION_SPLITS,
+    defaultSplit: 'test',
+    licence: 'CC BY-SA 4.0',
+    sourceUrl: 'https://rajpurkar.github.io/SQuAD-explorer/',
+  },
+  {
+    id: 'xquad',
+    name: 'XQuAD (cross-lingual SQuAD subset)',
+    description: '240 paragraphs and 1,190 questions in 12 languages; queries in --lang, corpus in --corpus-lang or all 12 pooled; split shared by all languages',
+    folder: 'xquad',
+    files: XQUAD_LANGUAGES.map(xquadFileName),
+    splits: QUESTION_SPLITS,
+    defaultSplit: 'test',
+    licence: 'CC BY-SA 4.0',
+    sourceUrl: 'https://github.com/google-deepmind/xquad',
+    options: `--lang <${XQUAD_LANGUAGES.join('|')}> (default en), --corpus-lang <code|all> (default: the query language)`,
+  },
+  {
+    id: 'cranfield',
+    name: 'Cranfield 1400',
+    description: '1,400 aeronautics abstracts, 225 queries, graded judgments (gain = 5 − grade); all queries are test',
+    folder: 'cranfield',
+    files: [CRANFIELD_FILES.docs, CRANFIELD_FILES.queries, CRANFIELD_FILES.qrels],
+    splits: ['test'],
+    defaultSplit: 'test',
+    licence: 'research use (Glasgow IR test collections)',
+    sourceUrl: 'http://ir.dcs.gla.ac.uk/resources/test_collections/cran/',
+  },
+];
+
+/** The registered datasets, in a stable order. */
+export function listDatasets(): DatasetDescriptor[] {
+  return DESCRIPTORS.map((descriptor) => ({ ...descriptor }));
+}
+
+export function knownDatasetIds(): string[] {
+  return DESCRIPTORS.map((descriptor) => descriptor.id);
+}
+
+/** The descriptor of a registered id, or a UserError listing the known ids. */
+export function datasetDescriptor(id: string): DatasetDescriptor {
+  const descriptor = DESCRIPTORS.find((d) => d.id === id);
+  if (!descriptor) throw unknownDataset(id);
+  return { ...descriptor };
+}
+
+function unknownDataset(id: string): UserError {
+  return new UserError(`unknown dataset '${id}' (known: ${knownDatasetIds().join(', ')}; or give the path of a BEIR folder or a SQuAD .json file)`);
+}
+
+/** Where datasets live: `--data-dir` > `GENIR_DATA_DIR` > `~/.cache/genir/datasets`. */
+export function resolveDataDir(explicit?: string): string {
+  if (explicit !== undefined && explicit !== '') return resolve(explicit);
+  const fromEnv = process.env.GENIR_DATA_DIR;
+  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
+  return join(homedir(), '.cache', 'genir', 'datasets');
+}
+
+function looksLikePath(id: string): boolean {
+  return id.includes('/') || id.includes('\\') || id.startsWith('.') || id.startsWith('~');
+}
+
+async function pathKind(path: string): Promise<'dir' | 'file' | undefined> {
+  try {
+    const stat = await fsp.stat(path);
+    if (stat.isDirectory()) return 'dir';
+    return stat.isFile() ? 'file' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function registeredFolder(descriptor: DatasetDescriptor, dataDir: string): Promise<string> {
+  const folder = join(dataDir, descriptor.folder);
+  for (const file of descriptor.files) {
+    if ((await pathKind(join(folder, file))) !== 'file') {
+      throw new UserError(`${join(folder, file)}: not found; dataset '${descriptor.id}' is not in ${dataDir} (run \`genir datasets fetch ${descriptor.id}\`, or point --data-dir / GENIR_DATA_DIR at a folder that has ${descriptor.folder}/)`);
+    }
+  }
+  return folder;
+}
+
+/**
+ * Opens a dataset by registered id (`scifact`, `squad-dev`, `xquad`, `cranfield`) or by
+ * path (a BEIR folder, or a SQuAD-format .json file). A registered id wins over a local
+ * folder of the same name; write `./scifact` to mean the folder.
+ */
+export async function openDataset(spec: DatasetSpec): Promise<Dataset> {
+  const id = spec.id.trim();
+  const descriptor = DESCRIPTORS.find((d) => d.id === id);
+  if (id !== 'xquad' && (spec.lang !== undefined || spec.corpusLang !== undefined)) {
+    throw new UserError(`--lang and --corpus-lang apply to xquad only, not to '${id}'`);
+  }
+  if (descriptor) {
+    const folder = await registeredFolder(descriptor, resolveDataDir(spec.dataDir));
+    switch (descriptor.id) {
+      case 'scifact':
+        return BeirDataset.open(folder, 'scifact');
+      case 'squad-dev':
+        return new SquadDataset('squad-dev', join(folder, 'dev-v1.1.json'));
+      case 'xquad':
+        return new XquadDataset(folder, spec.lang ?? 'en', spec.corpusLang ?? spec.lang ?? 'en');
+      case 'cranfield':
+        return new CranfieldDataset(folder);
+    }
+  }
+  const path = resolve(id.startsWith('~/') ? join(homedir(), id.slice(2)) : id);
+  const kind = await pathKind(path);
+  if (kind === 'dir') return BeirDataset.open(path);
+  if (kind === 'file' && path.endsWith('.json')) return SquadDataset.forFile(path);
+  if (kind === 'file') throw new UserError(`${path}: not a dataset (give a BEIR folder, or a SQuAD-format .json file)`);
+  if (looksLikePath(id)) throw new UserError(`${path}: dataset folder not found`);
+  throw unknownDataset(id);
+}
+
+/** Counts and provenance of one dataset, as `genir datasets info` prints them. */
+export interface DatasetInfo {
+  id: string;
+  name: string;
+  description: string;
+  /** Where it was read from. */
+  path: string;
+  licence: string;
+  sourceUrl: string;
+  splits: string[];
+  defaultSplit: string;
+  docs: number;
+  /** Queries per split. */
+  queries: Record<string, number>;
+  /** Judgment rows per split (every grade, including 0). */
+  qrels: Record<string, number>;
+  /** Judgments with relevance > 0 per split. */
+  relevant: Record<string, number>;
+  lang?: string;
+  corpusLang?: string;
+}
+
+/**
+ * Opens a dataset and counts its documents, queries and judgments per split.
+ * `id` is a registered id or a path, or a full spec (for xquad's languages).
+ */
+export async function datasetInfo(id: string | DatasetSpec, dataDir?: string): Promise<DatasetInfo> {
+  const spec: DatasetSpec = typeof id === 'string' ? { id, dataDir } : { ...id, dataDir: id.dataDir ?? dataDir };
+  const dataset = await openDataset(spec);
+  const descriptor = DESCRIPTORS.find((d) => d.id === spec.id.trim());
+  let docs = 0;
+  for await (const _doc of dataset.docs()) docs += 1;
+  const queries: Record<string, number> = {};
+  const qrels: Record<string, number> = {};
+  const relevant: Record<string, number> = {};
+  for (const split of dataset.splits) {
+    const judgments = await dataset.qrels(split);
+    queries[split] = (await dataset.queries(split)).length;
+    let rows = 0;
+    let positive = 0;
+    for (const judged of judgments.values()) {
+      for (const grade of judged.values()) {
+        rows += 1;
+        if (grade > 0) positive += 1;
+      }
+    }
+    qrels[split] = rows;
+    relevant[split] = positive;
+  }
+  const info: DatasetInfo = {
+    id: dataset.id,
+    name: descriptor?.name ?? 'local dataset',
+    description: descriptor?.description ?? '',
+    path: datasetPath(dataset),
+    licence: descriptor?.licence ?? 'unknown (local files)',
+    sourceUrl: descriptor?.sourceUrl ?? '',
+    splits: [...dataset.splits],
+    defaultSplit: dataset.defaultSplit,
+    docs,
+    queries,
+    qrels,
+    relevant,
+  };
+  if (dataset.lang !== undefined) info.lang = dataset.lang;
+  if (dataset.corpusLang !== undefined) info.corpusLang = dataset.corpusLang;
+  return info;
+}
+
+function datasetPath(dataset: Dataset): string {
+  if (dataset instanceof BeirDataset || dataset instanceof CranfieldDataset || dataset instanceof XquadDataset) return dataset.folder;
+  if (dataset instanceof SquadDataset) return dataset.path;
+  return '';
+}

@@ -1,0 +1,50 @@
+/**
+ * Hierarchical k-means codes as in DSI's semantically structured identifiers and
+ * NCI: cluster into k groups, recurse into every group larger than `leafSize`,
+ * and end each code with the document's position inside its leaf group.
+ */
+import { kmeans } from './kmeans.js';
+
+export interface HierarchicalOptions {
+  /** Branching factor (DSI: 10). */
+  k: number;
+  /** Largest group that is not split further (DSI: 100). */
+  leafSize: number;
+  seed?: number;
+  maxIterations?: number;
+}
+
+/** One code per point: cluster indices from the root down, then the position in the leaf. */
+export function hierarchicalCodes(vectors: Float32Array, n: number, dim: number, options: HierarchicalOptions): number[][] {
+  const { k, leafSize, seed = 0, maxIterations = 25 } = options;
+  if (k < 2) throw new RangeError(`semantic docids: k must be ≥ 2, got ${k}`);
+  if (leafSize < 1) throw new RangeError(`semantic docids: leaf size must be ≥ 1, got ${leafSize}`);
+  const codes: number[][] = new Array<number[]>(n);
+  // Explicit stack instead of recursion: deep trees on degenerate data must not overflow.
+  const stack: { members: Int32Array; prefix: number[] }[] = [{ members: Int32Array.from({ length: n }, (_, i) => i), prefix: [] }];
+  let splitCounter = 0;
+  while (stack.length > 0) {
+    const { members, prefix } = stack.pop()!;
+    if (members.length <= leafSize) {
+      members.forEach((point, position) => {
+        codes[point] = [...prefix, position];
+      });
+      continue;
+    }
+    const sub = new Float32Array(members.length * dim);
+    members.forEach((point, i) => sub.set(vectors.subarray(point * dim, (point + 1) * dim), i * dim));
+    const result = kmeans(sub, members.length, dim, k, { seed: (seed + 104_729 * ++splitCounter) >>> 0, maxIterations });
+    const groups: number[][] = Array.from({ length: k }, () => []);
+    members.forEach((point, i) => groups[result.assignments[i]].push(point));
+    if (groups.filter((g) => g.length > 0).length < 2) {
+      // Identical vectors cannot be separated by k-means: split by corpus order instead.
+      groups.forEach((g) => (g.length = 0));
+      const chunk = Math.ceil(members.length / k);
+      members.forEach((point, i) => groups[Math.floor(i / chunk)].push(point));
+    }
+    for (let c = k - 1; c >= 0; c--) {
+      if (groups[c].length > 0) stack.push({ members: Int32Array.from(groups[c]), prefix: [...prefix, c] });
+    }
+  }
+  return codes;
+}

@@ -1,0 +1,22 @@
+import { Tensor, type TensorLike } from '../graph.js';
+import { registerGradient } from '../registry.js';
+import { less } from './less.js';
+import { sumToShape } from './reduce-sum.js';
+import { broadcastBinary } from './util.js';
+import { where } from './where.js';
+
+/** Elementwise max(a, b) with broadcasting (ONNX Max). */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return broadcastBinary('maximum', 'Max', a, b);
+}
+
+// Ties send the gradient to the first operand.
+registerGradient('Max', ({ node, outputGrads: [dy], needs }) => {
+  const [a, b] = node.inputs as Tensor[];
+  if (node.inputs.length !== 2) throw new Error('Max gradient: only the two-operand form is differentiable');
+  const bWins = less(a, b);
+  return [
+    needs[0] ? sumToShape(where(bWins, 0, dy as Tensor), a.shape) : null,
+    needs[1] ? sumToShape(where(bWins, dy as Tensor, 0), b.shape) : null,
+  ];
+});

@@ -1,0 +1,7 @@
+import protobuf from 'protobufjs';
+
+/** The protobufjs JSON descriptor of a .proto source (field names kept as written: `raw_data`). */
+export function descriptorFromProto(source: string): Record<string, unknown> {
+  const root = protobuf.parse(source, { keepCase: true }).root;
+  return root.toJSON() as Record<string, unknown>;
+}

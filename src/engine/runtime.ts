@@ -1,0 +1,94 @@
+/**
+ * A thin wrapper over an onnxruntime-node InferenceSession: created once per exported graph and
+ * reused for every step. Feeds are host typed arrays wrapped as ORT tensors without copying, so
+ * passing all parameters as inputs each training step costs next to nothing (measured in
+ * docs/engine.md).
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { dtypeOfArray, type DType, type HostArray } from './dtype.js';
+import type { ExportedModel } from './onnx.js';
+
+/** A host tensor: data in row-major order plus dims. `dtype` is needed only for bool (Uint8Array). */
+export interface HostTensor {
+  data: HostArray;
+  dims: readonly number[];
+  dtype?: DType;
+}
+
+export interface SessionOptions {
+  /** Intra-op threads; default all cores (`os.availableParallelism()`). */
+  threads?: number;
+  /** ORT graph optimization level; default 'all' (fusions such as Transpose+MatMul). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write ORT's optimized model here (debugging). */
+  optimizedModelPath?: string;
+  /** ORT's own per-node profile (JSON) with this file prefix (debugging, benchmarks). */
+  profilePrefix?: string;
+}
+
+function ortTypeOf(t: HostTensor): ort.Tensor.Type {
+  const dtype = t.dtype ?? dtypeOfArray(t.data);
+  return dtype as ort.Tensor.Type;
+}
+
+/** Wraps a host tensor for ORT; the typed array's memory is shared, not copied. */
+export function toOrtTensor(t: HostTensor): ort.Tensor {
+  const size = t.dims.reduce((a, b) => a * b, 1);
+  if (size !== t.data.length) throw new Error(`tensor of dims [${t.dims.join(', ')}] needs ${size} values, got ${t.data.length}`);
+  return new ort.Tensor(ortTypeOf(t), t.data as never, t.dims);
+}
+
+function fromOrtTensor(value: ort.OnnxValue, name: string): HostTensor {
+  if (!(value instanceof ort.Tensor)) throw new Error(`output ${name} is not a tensor`);
+  return { data: value.data as HostArray, dims: value.dims, dtype: value.type as DType };
+}
+
+export class Session {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async create(model: ExportedModel | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    const bytes = model instanceof Uint8Array ? model : model.bytes;
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: options.threads ?? availableParallelism(),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: options.optimization ?? 'all',
+      // Warnings about output shapes merged leniently are expected for our dim names.
+      logSeverityLevel: 3,
+    };
+    if (options.optimizedModelPath) sessionOptions.optimizedModelFilePath = options.optimizedModelPath;
+    if (options.profilePrefix) {
+      sessionOptions.enableProfiling = true;
+      sessionOptions.profileFilePrefix = options.profilePrefix;
+    }
+    const session = await ort.InferenceSession.create(bytes, sessionOptions);
+    return new Session(session, session.inputNames, session.outputNames);
+  }
+
+  /**
+   * Runs the graph. Feeds the model does not take are ignored, so one feed object (all params,
+   * all inputs) can serve several graphs. Returns the requested outputs (default: all).
+   */
+  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of this.inputNames) {
+      const value = feeds[name];
+      if (!value) throw new Error(`missing feed ${name} (model inputs: ${this.inputNames.join(', ')})`);
+      ortFeeds[name] = toOrtTensor(value);
+    }
+    const result = outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
+    const out: Record<string, HostTensor> = {};
+    for (const [name, value] of Object.entries(result)) out[name] = fromOrtTensor(value, name);
+    return out;
+  }
+
+  /** Frees the native session. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

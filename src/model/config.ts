@@ -1,0 +1,201 @@
+/**
+ * Configuration of genir's T5-style encoder–decoder and the list of its parameters,
+ * named and shaped exactly as Hugging Face's T5 (v1.1, gated-GELU) names and shapes
+ * them, so checkpoints move between the two without renaming.
+ */
+import { UserError } from '../util/errors.js';
+
+export interface T5Config {
+  /** Tokens of the text tokenizer (ids 0 … vocabSize-1). */
+  vocabSize: number;
+  /** Extra output tokens for docids, ids vocabSize … vocabSize+docidVocabSize-1 (embedded like any token). */
+  docidVocabSize: number;
+  dModel: number;
+  /** Size of one attention head. */
+  dKv: number;
+  dFf: number;
+  numLayers: number;
+  numDecoderLayers: number;
+  numHeads: number;
+  relativeAttentionNumBuckets: number;
+  relativeAttentionMaxDistance: number;
+  dropoutRate: number;
+  layerNormEpsilon: number;
+  /** Output head shares the embedding (logits scaled by dModel^-0.5, as T5 does) instead of its own lm_head. */
+  tieWordEmbeddings: boolean;
+  padTokenId: number;
+  eosTokenId: number;
+  decoderStartTokenId: number;
+}
+
+export type T5Preset = 'tiny' | 'small' | 'base';
+
+const COMMON = {
+  docidVocabSize: 0,
+  relativeAttentionNumBuckets: 32,
+  relativeAttentionMaxDistance: 128,
+  dropoutRate: 0.1,
+  layerNormEpsilon: 1e-6,
+  tieWordEmbeddings: false,
+  padTokenId: 0,
+  eosTokenId: 1,
+  decoderStartTokenId: 0,
+};
+
+/** Shapes of the presets; `base` is t5-v1_1-base. Keep bench/torch_train.py's CONFIGS in step. */
+export const T5_PRESETS: Record<T5Preset, T5Config> = {
+  tiny: { ...COMMON, vocabSize: 8000, dModel: 64, dKv: 16, dFf: 256, numLayers: 2, numDecoderLayers: 2, numHeads: 4 },
+  small: { ...COMMON, vocabSize: 8000, dModel: 256, dKv: 64, dFf: 1024, numLayers: 4, numDecoderLayers: 4, numHeads: 4 },
+  base: { ...COMMON, vocabSize: 32128, dModel: 768, dKv: 64, dFf: 2048, numLayers: 12, numDecoderLayers: 12, numHeads: 12 },
+};
+
+export function isT5Preset(name: string): name is T5Preset {
+  return Object.prototype.hasOwnProperty.call(T5_PRESETS, name);
+}
+
+/** A preset with some fields replaced, checked. */
+export function t5Config(preset: T5Preset, overrides: Partial<T5Config> = {}): T5Config {
+  const config = { ...T5_PRESETS[preset], ...overrides };
+  validateConfig(config, `preset '${preset}'`);
+  return config;
+}
+
+/** Rows of the embedding and the output head: text tokens plus docid tokens. */
+export function totalVocabSize(config: T5Config): number {
+  return config.vocabSize + config.docidVocabSize;
+}
+
+export function validateConfig(config: T5Config, where: string): void {
+  const positive: (keyof T5Config)[] = ['vocabSize', 'dModel', 'dKv', 'dFf', 'numLayers', 'numDecoderLayers', 'numHeads', 'relativeAttentionNumBuckets', 'relativeAttentionMaxDistance'];
+  for (const key of positive) {
+    const value = config[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UserError(`${where}: ${key} must be a positive integer, got ${String(value)}`);
+  }
+  if (!Number.isInteger(config.docidVocabSize) || config.docidVocabSize < 0) throw new UserError(`${where}: docidVocabSize must be an integer >= 0`);
+  if (!(config.dropoutRate >= 0 && config.dropoutRate < 1)) throw new UserError(`${where}: dropoutRate must be in [0, 1), got ${config.dropoutRate}`);
+  if (!(config.layerNormEpsilon > 0)) throw new UserError(`${where}: layerNormEpsilon must be > 0`);
+  for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) {
+    const id = config[key];
+    if (!Number.isInteger(id) || id < 0 || id >= totalVocabSize(config)) throw new UserError(`${where}: ${key} ${id} is outside the vocabulary`);
+  }
+}
+
+export interface ParameterSpec {
+  name: string;
+  shape: number[];
+  /** What the weight is for initialisation: fan-in for linear layers, or 'embedding' / 'norm'. */
+  init: { kind: 'linear'; fanIn: number } | { kind: 'embedding' } | { kind: 'norm' } | { kind: 'position' };
+}
+
+/**
+ * Every parameter, in a fixed order, with HF names and shapes. Linear weights are
+ * [out, in] as in torch.nn.Linear; the relative position tables sit in block 0 of each
+ * stack and are shared by all its blocks, as in T5.
+ */
+export function t5ParameterSpecs(config: T5Config): ParameterSpec[] {
+  const d = config.dModel;
+  const inner = config.numHeads * config.dKv;
+  const specs: ParameterSpec[] = [];
+  const linear = (name: string, out: number, inp: number) => specs.push({ name, shape: [out, inp], init: { kind: 'linear', fanIn: inp } });
+  const norm = (name: string) => specs.push({ name, shape: [d], init: { kind: 'norm' } });
+  const attention = (prefix: string) => {
+    linear(`${prefix}.q.weight`, inner, d);
+    linear(`${prefix}.k.weight`, inner, d);
+    linear(`${prefix}.v.weight`, inner, d);
+    linear(`${prefix}.o.weight`, d, inner);
+  };
+  const feedForward = (prefix: string) => {
+    linear(`${prefix}.DenseReluDense.wi_0.weight`, config.dFf, d);
+    linear(`${prefix}.DenseReluDense.wi_1.weight`, config.dFf, d);
+    linear(`${prefix}.DenseReluDense.wo.weight`, d, config.dFf);
+    norm(`${prefix}.layer_norm.weight`);
+  };
+  const positionTable = (name: string) =>
+    specs.push({ name, shape: [config.relativeAttentionNumBuckets, config.numHeads], init: { kind: 'position' } });
+
+  specs.push({ name: 'shared.weight', shape: [totalVocabSize(config), d], init: { kind: 'embedding' } });
+  for (let i = 0; i < config.numLayers; i++) {
+    const block = `encoder.block.${i}`;
+    attention(`${block}.layer.0.SelfAttention`);
+    if (i === 0) positionTable(`${block}.layer.0.SelfAttention.relative_attention_bias.weight`);
+    norm(`${block}.layer.0.layer_norm.weight`);
+    feedForward(`${block}.layer.1`);
+  }
+  norm('encoder.final_layer_norm.weight');
+  for (let i = 0; i < config.numDecoderLayers; i++) {
+    const block = `decoder.block.${i}`;
+    attention(`${block}.layer.0.SelfAttention`);
+    if (i === 0) positionTable(`${block}.layer.0.SelfAttention.relative_attention_bias.weight`);
+    norm(`${block}.layer.0.layer_norm.weight`);
+    attention(`${block}.layer.1.EncDecAttention`);
+    norm(`${block}.layer.1.layer_norm.weight`);
+    feedForward(`${block}.layer.2`);
+  }
+  norm('decoder.final_layer_norm.weight');
+  if (!config.tieWordEmbeddings) linear('lm_head.weight', totalVocabSize(config), d);
+  return specs;
+}
+
+export function parameterCount(config: T5Config): number {
+  return t5ParameterSpecs(config).reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** The config as HF's T5Config JSON (snake_case), with genir's extra field for docid tokens. */
+export function toHfConfig(config: T5Config): Record<string, unknown> {
+  return {
+    architectures: ['T5ForConditionalGeneration'],
+    model_type: 't5',
+    vocab_size: totalVocabSize(config),
+    d_model: config.dModel,
+    d_kv: config.dKv,
+    d_ff: config.dFf,
+    num_layers: config.numLayers,
+    num_decoder_layers: config.numDecoderLayers,
+    num_heads: config.numHeads,
+    relative_attention_num_buckets: config.relativeAttentionNumBuckets,
+    relative_attention_max_distance: config.relativeAttentionMaxDistance,
+    dropout_rate: config.dropoutRate,
+    layer_norm_epsilon: config.layerNormEpsilon,
+    feed_forward_proj: 'gated-gelu',
+    is_encoder_decoder: true,
+    tie_word_embeddings: config.tieWordEmbeddings,
+    pad_token_id: config.padTokenId,
+    eos_token_id: config.eosTokenId,
+    decoder_start_token_id: config.decoderStartTokenId,
+    genir_docid_vocab_size: config.docidVocabSize,
+  };
+}
+
+/** Reads an HF-style T5 config object (ours or HF's own, if gated-GELU); `file` names it in errors. */
+export function fromHfConfig(json: unknown, file: string): T5Config {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file}: config is not a JSON object`);
+  const source = json as Record<string, unknown>;
+  const num = (key: string, fallback?: number): number => {
+    const value = source[key] ?? fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new UserError(`${file}: field '${key}' must be a number`);
+    return value;
+  };
+  const projection = source.feed_forward_proj ?? 'gated-gelu';
+  if (projection !== 'gated-gelu') throw new UserError(`${file}: feed_forward_proj '${String(projection)}' is not supported (genir's T5 is gated-gelu)`);
+  const docidVocabSize = num('genir_docid_vocab_size', 0);
+  const config: T5Config = {
+    vocabSize: num('vocab_size') - docidVocabSize,
+    docidVocabSize,
+    dModel: num('d_model'),
+    dKv: num('d_kv'),
+    dFf: num('d_ff'),
+    numLayers: num('num_layers'),
+    numDecoderLayers: num('num_decoder_layers', num('num_layers')),
+    numHeads: num('num_heads'),
+    relativeAttentionNumBuckets: num('relative_attention_num_buckets', 32),
+    relativeAttentionMaxDistance: num('relative_attention_max_distance', 128),
+    dropoutRate: num('dropout_rate', 0.1),
+    layerNormEpsilon: num('layer_norm_epsilon', 1e-6),
+    tieWordEmbeddings: source.tie_word_embeddings === undefined ? true : source.tie_word_embeddings === true,
+    padTokenId: num('pad_token_id', 0),
+    eosTokenId: num('eos_token_id', 1),
+    decoderStartTokenId: num('decoder_start_token_id', 0),
+  };
+  validateConfig(config, file);
+  return config;
+}

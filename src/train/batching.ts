@@ -1,0 +1,125 @@
+/**
+ * Length-bucketed batching for seq2seq training. Examples of similar length go into the
+ * same batch so little compute is spent on padding, while the order still changes from
+ * epoch to epoch: shuffle (seeded by seed and epoch), cut into pools of `poolBatches`
+ * batches, sort each pool by length, cut the pool into batches, shuffle the batches.
+ */
+import { Rng, fnv1a64 } from '../util/random.js';
+
+export interface Seq2SeqExample {
+  /** Source token ids, without the end-of-sequence token (the batch adds it). */
+  source: ArrayLike<number>;
+  /** Target token ids, without end-of-sequence and decoder-start tokens. */
+  target: ArrayLike<number>;
+}
+
+export interface BucketOptions {
+  batchSize: number;
+  seed: number;
+  /** Batches per sorting pool (default 50); 1 disables bucketing, larger pads less but mixes less. */
+  poolBatches?: number;
+  /** Drop a last batch smaller than batchSize (default false). */
+  dropLast?: boolean;
+}
+
+/** The seed of one epoch's shuffle, a pure function of (seed, epoch) so any epoch can be re-created. */
+export function epochSeed(seed: number, epoch: number): number {
+  return Number(fnv1a64(`bucket\u0000${seed}\u0000${epoch}`) & 0xffffffffn);
+}
+
+/**
+ * Example indices per batch for one epoch. `lengths[i]` is the cost key of example i
+ * (e.g. source length, or source length * 1000 + target length to sort ties by target).
+ */
+export function bucketBatches(lengths: readonly number[], epoch: number, options: BucketOptions): number[][] {
+  const { batchSize } = options;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`bucketBatches: batchSize must be a positive integer, got ${batchSize}`);
+  const poolBatches = options.poolBatches ?? 50;
+  if (!Number.isInteger(poolBatches) || poolBatches < 1) throw new RangeError(`bucketBatches: poolBatches must be a positive integer, got ${poolBatches}`);
+  const rng = new Rng(epochSeed(options.seed, epoch));
+  const order = rng.shuffle(Array.from(lengths, (_, i) => i));
+  const poolSize = batchSize * poolBatches;
+  const batches: number[][] = [];
+  for (let start = 0; start < order.length; start += poolSize) {
+    // Stable sort on the shuffled order: equal lengths keep their random order.
+    const pool = order.slice(start, start + poolSize).sort((a, b) => lengths[a] - lengths[b]);
+    for (let b = 0; b < pool.length; b += batchSize) batches.push(pool.slice(b, b + batchSize));
+  }
+  if (options.dropLast && batches.length > 0 && batches[batches.length - 1].length < batchSize) {
+    // The short batch is whichever pool ended last; remove it before shuffling.
+    batches.pop();
+  }
+  return rng.shuffle(batches);
+}
+
+/** Padded tensors of one seq2seq batch, ready to feed to the model's training graph. */
+export interface Seq2SeqBatch {
+  /** Example indices in this batch, in row order. */
+  indices: number[];
+  size: number;
+  sourceLength: number;
+  targetLength: number;
+  /** [size, sourceLength] source ids + eos, padded with padId. */
+  inputIds: BigInt64Array;
+  /** [size, sourceLength] 1 for real tokens, 0 for padding. */
+  attentionMask: Float32Array;
+  /** [size, targetLength] decoder-start id followed by the target (teacher forcing). */
+  decoderInputIds: BigInt64Array;
+  /** [size, targetLength] the target + eos; padding is -100 (ignored by the loss). */
+  labels: BigInt64Array;
+  /** Target tokens that count in the loss (eos included). */
+  targetTokens: number;
+}
+
+export interface BatchTokens {
+  padId: number;
+  eosId: number;
+  decoderStartId: number;
+  /** Truncate sources (before eos) to this many tokens. */
+  maxSourceLength?: number;
+  /** Truncate targets (before eos) to this many tokens. */
+  maxTargetLength?: number;
+  /** Round padded lengths up to a multiple of this (default 1), so fewer distinct shapes reach ORT. */
+  padToMultiple?: number;
+}
+
+export const IGNORE_INDEX = -100;
+
+export function makeSeq2SeqBatch(examples: readonly Seq2SeqExample[], indices: readonly number[], tokens: BatchTokens): Seq2SeqBatch {
+  const multiple = tokens.padToMultiple ?? 1;
+  const roundUp = (n: number) => Math.ceil(n / multiple) * multiple;
+  const sourceLen = (e: Seq2SeqExample) => Math.min(e.source.length, tokens.maxSourceLength ?? Infinity);
+  const targetLen = (e: Seq2SeqExample) => Math.min(e.target.length, tokens.maxTargetLength ?? Infinity);
+  let sourceLength = 1;
+  let targetLength = 1;
+  for (const index of indices) {
+    sourceLength = Math.max(sourceLength, sourceLen(examples[index]) + 1);
+    targetLength = Math.max(targetLength, targetLen(examples[index]) + 1);
+  }
+  sourceLength = roundUp(sourceLength);
+  targetLength = roundUp(targetLength);
+  const size = indices.length;
+  const inputIds = new BigInt64Array(size * sourceLength).fill(BigInt(tokens.padId));
+  const attentionMask = new Float32Array(size * sourceLength);
+  const decoderInputIds = new BigInt64Array(size * targetLength).fill(BigInt(tokens.padId));
+  const labels = new BigInt64Array(size * targetLength).fill(BigInt(IGNORE_INDEX));
+  let targetTokens = 0;
+  indices.forEach((index, row) => {
+    const example = examples[index];
+    const s = sourceLen(example);
+    const src = row * sourceLength;
+    for (let i = 0; i < s; i++) inputIds[src + i] = BigInt(example.source[i]);
+    inputIds[src + s] = BigInt(tokens.eosId);
+    attentionMask.fill(1, src, src + s + 1);
+    const t = targetLen(example);
+    const tgt = row * targetLength;
+    decoderInputIds[tgt] = BigInt(tokens.decoderStartId);
+    for (let i = 0; i < t; i++) {
+      labels[tgt + i] = BigInt(example.target[i]);
+      decoderInputIds[tgt + i + 1] = BigInt(example.target[i]);
+    }
+    labels[tgt + t] = BigInt(tokens.eosId);
+    targetTokens += t + 1;
+  });
+  return { indices: [...indices], size, sourceLength, targetLength, inputIds, attentionMask, decoderInputIds, labels, targetTokens };
+}

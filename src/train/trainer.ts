@@ -1,0 +1,192 @@
+/**
+ * The training loop: micro-batches in a seeded, epoch-wise order, gradient accumulation,
+ * global-norm clipping, AdamW with a learning-rate schedule, a progress bar, the loss
+ * curve (CSV + SVG), periodic checkpoints, and `resume` that continues bit-for-bit: the
+ * data position, the dropout-seed RNG, the optimizer moments and the parameters are all
+ * restored, and every random choice is a function of them.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AdamW, type AdamWOptions } from '../engine/optim/adamw.js';
+import { GradientAccumulator } from '../engine/optim/accumulate.js';
+import { clipGradNorm } from '../engine/optim/clip.js';
+import type { Schedule } from '../engine/optim/schedule.js';
+import type { Gradients, Parameter } from '../engine/optim/types.js';
+import { UserError, warn } from '../util/errors.js';
+import { progressBar } from '../util/progress.js';
+import { Rng } from '../util/random.js';
+import { hasCheckpoint, loadLatestCheckpoint, saveTrainingCheckpoint, type TrainerState } from './checkpoints.js';
+import { LossLog, type LossRecord } from './loss-log.js';
+
+export interface LossAndGradients {
+  /** Mean loss of the micro-batch (e.g. per target token). */
+  loss: number;
+  gradients: Gradients;
+}
+
+/** What the loop trains: parameters updated in place, and a function giving loss and gradients. */
+export interface TrainableModel<Batch> {
+  readonly parameters: readonly Parameter[];
+  /** `dropoutSeed` is a uint32 that fixes every dropout mask of this micro-batch. */
+  lossAndGradients(batch: Batch, dropoutSeed: number): Promise<LossAndGradients>;
+}
+
+/**
+ * The data, as plans (cheap descriptions, e.g. example indices) per epoch, materialised one
+ * at a time. `plan(epoch)` must be a pure function of the epoch (seeded), so a resumed run
+ * rebuilds the same order.
+ */
+export interface TrainingData<Plan, Batch> {
+  plan(epoch: number): readonly Plan[];
+  materialize(plan: Plan): Batch;
+  /** Examples in a batch, for examples/s. */
+  examples(batch: Batch): number;
+  /** Weight of a micro-batch when accumulating (default 1); use target tokens for per-token means. */
+  weight?(batch: Batch): number;
+}
+
+export interface TrainOptions<Plan, Batch> {
+  model: TrainableModel<Batch>;
+  data: TrainingData<Plan, Batch>;
+  /** Optimizer updates to reach (a resumed run counts the updates already done). */
+  totalUpdates: number;
+  schedule: Schedule;
+  /** Micro-batches per update (default 1). */
+  accumulationSteps?: number;
+  optimizer?: AdamWOptions;
+  /** Global-norm clipping threshold (default 1; 0 disables). */
+  clipNorm?: number;
+  seed: number;
+  /** Where loss.csv, loss.svg and checkpoints/ go. */
+  runDir: string;
+  /** Save a checkpoint every this many updates (default 0: only at the end). */
+  checkpointEvery?: number;
+  /** Checkpoints to keep (default 2). */
+  keepCheckpoints?: number;
+  /** Continue from the latest checkpoint in runDir (a fresh start when there is none). */
+  resume?: boolean;
+  /** Extra files for every checkpoint directory, e.g. the model's config.json. */
+  writeCheckpointExtra?: (dir: string) => Promise<void>;
+  /** Called after every update; return 'stop' to end the run early (after a checkpoint is saved if due). */
+  onUpdate?: (record: LossRecord) => void | 'stop' | Promise<void | 'stop'>;
+  /** Show the progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+  label?: string;
+}
+
+export interface TrainResult {
+  records: LossRecord[];
+  /** Updates done, including those before a resume. */
+  update: number;
+  /** True when onUpdate stopped the run before totalUpdates. */
+  stopped: boolean;
+  resumedFrom?: number;
+  /** Updates skipped because the gradient was not finite. */
+  skippedUpdates: number;
+}
+
+export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Promise<TrainResult> {
+  const { model, data, runDir, schedule } = options;
+  const accumulation = options.accumulationSteps ?? 1;
+  const clipNorm = options.clipNorm ?? 1;
+  const checkpointEvery = options.checkpointEvery ?? 0;
+  if (!Number.isInteger(options.totalUpdates) || options.totalUpdates < 1) throw new RangeError(`train: totalUpdates must be a positive integer, got ${options.totalUpdates}`);
+  if (!Number.isInteger(accumulation) || accumulation < 1) throw new RangeError(`train: accumulationSteps must be a positive integer, got ${accumulation}`);
+  mkdirSync(runDir, { recursive: true });
+  const csvPath = join(runDir, 'loss.csv');
+  const svgPath = join(runDir, 'loss.svg');
+
+  const optimizer = new AdamW(model.parameters, options.optimizer);
+  const rng = new Rng(options.seed);
+  let state: TrainerState = { update: 0, epoch: 0, batchInEpoch: 0, seed: options.seed, rngState: rng.getState(), examplesSeen: 0, elapsedS: 0 };
+  let log: LossLog;
+  let resumedFrom: number | undefined;
+  if (options.resume && hasCheckpoint(runDir)) {
+    const checkpoint = loadLatestCheckpoint(runDir, model.parameters);
+    if (checkpoint.state.seed !== options.seed) {
+      throw new UserError(`${join(checkpoint.dir, 'trainer_state.json')}: the run was started with seed ${checkpoint.state.seed}, not ${options.seed}`);
+    }
+    for (const param of model.parameters) param.data.set(checkpoint.parameters.get(param.name)!.data as Float32Array);
+    optimizer.setState(checkpoint.optimizer);
+    state = checkpoint.state;
+    rng.setState(state.rngState);
+    resumedFrom = state.update;
+    log = LossLog.resume(csvPath, state.update);
+  } else {
+    if (!options.resume && (hasCheckpoint(runDir) || existsSync(csvPath))) {
+      throw new UserError(`${runDir}: already holds a training run; resume it or choose another directory`);
+    }
+    log = LossLog.create(csvPath);
+  }
+
+  const accumulator = accumulation > 1 ? new GradientAccumulator(model.parameters) : undefined;
+  let epochPlan = data.plan(state.epoch);
+  if (epochPlan.length === 0) throw new UserError('train: the training data yields no batches');
+  const bar = progressBar({ label: options.label ?? 'train', total: options.totalUpdates, unit: 'upd', fields: ['loss', 'ex/s'], enabled: options.progress });
+  bar.tick(state.update);
+  const records: LossRecord[] = [];
+  let skippedUpdates = 0;
+  let stopped = false;
+  const save = async () => {
+    state.rngState = rng.getState();
+    await saveTrainingCheckpoint(runDir, model.parameters, optimizer.getState(), state, { keep: options.keepCheckpoints, writeExtra: options.writeCheckpointExtra });
+    log.writePlot(svgPath);
+  };
+
+  try {
+    while (state.update < options.totalUpdates) {
+      const started = process.hrtime.bigint();
+      let lossSum = 0;
+      let weightSum = 0;
+      let examples = 0;
+      let gradients: Gradients | undefined;
+      accumulator?.reset();
+      for (let micro = 0; micro < accumulation; micro++) {
+        if (state.batchInEpoch >= epochPlan.length) {
+          state.epoch += 1;
+          state.batchInEpoch = 0;
+          epochPlan = data.plan(state.epoch);
+        }
+        const batch = data.materialize(epochPlan[state.batchInEpoch]);
+        state.batchInEpoch += 1;
+        const dropoutSeed = Math.floor(rng.next() * 4294967296) >>> 0;
+        const result = await model.lossAndGradients(batch, dropoutSeed);
+        const weight = data.weight?.(batch) ?? 1;
+        lossSum += result.loss * weight;
+        weightSum += weight;
+        examples += data.examples(batch);
+        if (accumulator) accumulator.add(result.gradients, weight);
+        else gradients = result.gradients;
+      }
+      const grads = accumulator ? accumulator.mean() : gradients!;
+      const update = state.update + 1;
+      const lr = schedule(update);
+      const gradNorm = clipNorm > 0 ? clipGradNorm(grads, clipNorm) : Number.NaN;
+      if (clipNorm > 0 && !Number.isFinite(gradNorm)) {
+        skippedUpdates += 1;
+        warn(`update ${update}: gradient norm is ${gradNorm}; update skipped`);
+      } else {
+        optimizer.update(grads, lr);
+      }
+      state.update = update;
+      state.examplesSeen += examples;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      state.elapsedS += seconds;
+      const record: LossRecord = { update, epoch: state.epoch, loss: lossSum / weightSum, lr, gradNorm, examples, elapsedS: state.elapsedS };
+      log.append(record);
+      records.push(record);
+      bar.tick(1, { loss: record.loss.toFixed(4), 'ex/s': (examples / seconds).toFixed(1) });
+      const verdict = options.onUpdate ? await options.onUpdate(record) : undefined;
+      const finished = state.update >= options.totalUpdates;
+      if (finished || verdict === 'stop' || (checkpointEvery > 0 && state.update % checkpointEvery === 0)) await save();
+      if (verdict === 'stop' && !finished) {
+        stopped = true;
+        break;
+      }
+    }
+    if (state.update >= options.totalUpdates && records.length === 0) log.writePlot(svgPath);
+  } finally {
+    bar.stop();
+  }
+  return { records: log.records, update: state.update, stopped, resumedFrom, skippedUpdates };
+}
