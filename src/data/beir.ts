@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, warn, where } from '../util/errors.js';
 import { DocIdTracker, Memo, QueryIdTracker, judgedQueries, unknownSplit, warnUnknownJudgedDocs } from './corpus.js';
-import { readLines } from './lines.js';
+import { jsonErrorOffset, readLines } from './lines.js';
 import type { Dataset, Document, Qrels, Query } from './types.js';
 
 /** Parses one JSONL line into an object, or throws a UserError with file:line. */
@@ -10,9 +10,10 @@ function parseJsonLine(text: string, path: string, lineNo: number): Record<strin
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message.replace(/ in JSON at position \d+.*$/, '') : String(err);
-    throw new UserError(`${where(path, lineNo)}malformed JSON line (${reason})`);
+  } catch {
+    const offset = jsonErrorOffset(text);
+    const found = offset >= text.length ? 'line ends early' : `unexpected ${JSON.stringify(text[offset])} at column ${offset + 1}`;
+    throw new UserError(`${where(path, lineNo)}malformed JSON line (${found})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UserError(`${where(path, lineNo)}expected a JSON object`);

@@ -49,24 +49,97 @@ export async function readTextFile(path: string, what = 'file'): Promise<string>
 }
 
 /**
- * Parses a whole JSON document; a syntax error becomes a UserError with `file:line:`.
- * V8 reports the failing character offset ("at position N"), which is mapped to a line.
+ * Parses a whole JSON document; a syntax error becomes a one-line UserError with
+ * `file:line:column:`. V8's message does not always carry the offset, so on failure a
+ * small scanner finds the first offending character.
  */
 export function parseJsonDocument(text: string, path: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const position = /at position (\d+)/.exec(message);
-    const offset = position ? Number(position[1]) : text.length;
-    const line = lineOfOffset(text, offset);
-    throw new UserError(`${path}:${line}: malformed JSON (${message.replace(/ in JSON at position \d+.*$/, '')})`);
+  } catch {
+    const offset = jsonErrorOffset(text);
+    const { line, column } = lineAndColumn(text, offset);
+    const found = offset >= text.length ? 'unexpected end of file' : `unexpected ${JSON.stringify(text[offset])}`;
+    throw new UserError(`${path}:${line}:${column}: malformed JSON (${found})`);
   }
 }
 
-function lineOfOffset(text: string, offset: number): number {
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
+  let lineStart = 0;
   const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) if (text.charCodeAt(i) === 10) line += 1;
-  return line;
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line += 1;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// JSON strings may not contain raw control characters, so the pattern must name them.
+// eslint-disable-next-line no-control-regex
+const STRING_BODY = /(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+
+/** Offset of the first character at which `text` stops being valid JSON (text.length if it ends early). */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const skipSpace = (): void => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
+  };
+  const literal = (word: string): boolean => {
+    if (!text.startsWith(word, i)) return false;
+    i += word.length;
+    return true;
+  };
+  const sticky = (pattern: RegExp): boolean => {
+    pattern.lastIndex = i;
+    if (!pattern.test(text)) return false;
+    i = pattern.lastIndex;
+    return true;
+  };
+  // Returns false at the offending offset `i`.
+  const value = (depth: number): boolean => {
+    skipSpace();
+    if (depth > 10_000) return false;
+    const c = text[i];
+    if (c === '"') {
+      i += 1;
+      return sticky(STRING_BODY);
+    }
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i += 1;
+      skipSpace();
+      if (text[i] === close) {
+        i += 1;
+        return true;
+      }
+      while (true) {
+        if (c === '{') {
+          skipSpace();
+          if (text[i] !== '"') return false;
+          i += 1;
+          if (!sticky(STRING_BODY)) return false;
+          skipSpace();
+          if (text[i] !== ':') return false;
+          i += 1;
+        }
+        if (!value(depth + 1)) return false;
+        skipSpace();
+        if (text[i] === ',') {
+          i += 1;
+          continue;
+        }
+        if (text[i] !== close) return false;
+        i += 1;
+        return true;
+      }
+    }
+    return literal('true') || literal('false') || literal('null') || sticky(NUMBER);
+  };
+  if (!value(0)) return i;
+  skipSpace();
+  return i;
 }

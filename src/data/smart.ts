@@ -16,12 +16,13 @@ const ID_MARKER = /^\.I(?:\s+(\S*))?\s*$/;
 
 /**
  * Streams the records of a SMART file (`cran.all.1400`, `cran.qry`, CACM, MED …).
- * A field that appears twice in one record (Cranfield has three such records) is
- * appended to, so no text is lost.
+ * A field that appears twice in one record is appended to, and a repeated marker after
+ * `.W` is taken as part of the text (Cranfield's records 240, 576 and 578), so no text is lost.
  */
 async function* readSmartRecords(path: string, what: string): AsyncGenerator<SmartRecord> {
   let current: SmartRecord | undefined;
   let field: string[] | undefined;
+  let fieldName = '';
   for await (const { text, lineNo } of readLines(path, what)) {
     const id = ID_MARKER.exec(text);
     if (id) {
@@ -29,11 +30,16 @@ async function* readSmartRecords(path: string, what: string): AsyncGenerator<Sma
       if (!id[1] || !/^\d+$/.test(id[1])) throw new UserError(`${where(path, lineNo)}".I" must be followed by a record number`);
       current = { number: id[1], lineNo, fields: new Map() };
       field = undefined;
+      fieldName = '';
       continue;
     }
     const marker = FIELD_MARKER.exec(text);
     if (marker) {
       if (!current) throw new UserError(`${where(path, lineNo)}field ".${marker[1]}" before the first ".I" record`);
+      // A marker repeated inside the abstract is damage in the file, not a new field:
+      // Cranfield's record 240 has stray ".A"/".B" lines in mid-text. Keep the text in .W.
+      if (fieldName === 'W' && current.fields.has(marker[1])) continue;
+      fieldName = marker[1];
       field = current.fields.get(marker[1]);
       if (field === undefined) {
         field = [];

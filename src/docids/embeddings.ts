@@ -37,6 +37,8 @@ export interface LsaOptions {
   dims?: number;
   seed?: number;
   analyze?: Analyze;
+  /** Language of each text, passed to `analyze`. */
+  langs?: readonly (string | undefined)[];
   powerIterations?: number;
   minDocFreq?: number;
   maxTerms?: number;
@@ -44,8 +46,8 @@ export interface LsaOptions {
 
 /** LSA vectors: rows of U·Σ of the TF-IDF matrix's truncated SVD, L2-normalized. */
 export function lsaEmbeddings(texts: readonly string[], options: LsaOptions = {}): DocVectors {
-  const { seed = 0, analyze, powerIterations = 2, minDocFreq, maxTerms } = options;
-  const { matrix } = tfidfMatrix(texts, { analyze, minDocFreq, maxTerms });
+  const { seed = 0, analyze, langs, powerIterations = 2, minDocFreq, maxTerms } = options;
+  const { matrix } = tfidfMatrix(texts, { analyze, langs, minDocFreq, maxTerms });
   const n = texts.length;
   const dims = options.dims ?? defaultLsaDims(n, matrix.cols);
   if (matrix.cols === 0) {
@@ -120,8 +122,11 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   if (bytes.length - dataStart !== expected) {
     throw new UserError(`${where(file)}shape (${rows}, ${cols}) needs ${expected} data bytes, the file has ${bytes.length - dataStart}`);
   }
-  // Copying into a fresh buffer gives the typed array the alignment it needs.
-  const raw = bytes.slice(dataStart, dataStart + expected).buffer;
+  // Copying into a fresh buffer gives the typed array the alignment it needs (and a
+  // Node Buffer's slice() would be a view into a shared pool, not a copy).
+  const copy = new Uint8Array(expected);
+  copy.set(bytes.subarray(dataStart, dataStart + expected));
+  const raw = copy.buffer;
   let values: Float32Array;
   if (endianness() === 'LE') {
     values = itemSize === 4 ? new Float32Array(raw) : Float32Array.from(new Float64Array(raw));

@@ -15,7 +15,7 @@ export {
   type VectorFile,
   type LsaOptions,
 } from './embeddings.js';
-export { tfidfMatrix, segmentWords, type Analyze, type TfidfOptions } from './tfidf.js';
+export { tfidfMatrix, multilingualAnalyze, type Analyze, type TfidfOptions } from './tfidf.js';
 export { randomizedSvd, jacobiEigen, orthonormalizeColumns, type TruncatedSvd, type RandomizedSvdOptions } from './svd.js';
 export { csrFromDense, csrTimesDense, csrTransposeTimesDense, type CsrMatrix } from './sparse.js';
 export { kmeans, kmeansPlusPlus, type KMeansOptions, type KMeansResult } from './kmeans.js';

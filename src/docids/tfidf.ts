@@ -1,26 +1,23 @@
 /**
  * TF-IDF document vectors as a sparse matrix, the input of the built-in LSA
- * embeddings. The default analyzer is language-agnostic (ICU word segmentation via
- * Intl.Segmenter, NFKC, lower case, no stemming), so Thai and Chinese text is split
- * into words too; callers with a better analyzer pass it as `analyze`.
+ * embeddings. Terms come from the project's BM25 analyzers (src/text/analyzers).
  */
+import { getAnalyzer } from '../text/analyzers/index.js';
 import type { CsrMatrix } from './sparse.js';
 
-export type Analyze = (text: string) => string[];
+/** Text → terms; `lang` is the document's language when known. */
+export type Analyze = (text: string, lang?: string) => string[];
 
-const wordSegmenter = new Intl.Segmenter('und', { granularity: 'word' });
-
-/** Word-like segments of `text`, NFKC-normalized and lower-cased. */
-export function segmentWords(text: string): string[] {
-  const words: string[] = [];
-  for (const segment of wordSegmenter.segment(text.normalize('NFKC'))) {
-    if (segment.isWordLike) words.push(segment.segment.toLowerCase());
-  }
-  return words;
+/** The `multilingual` analyzer: ICU word segmentation, lower case, Snowball stemming per language. */
+export function multilingualAnalyze(): Analyze {
+  const analyzer = getAnalyzer('multilingual');
+  return (text, lang) => analyzer.analyze(text, lang);
 }
 
 export interface TfidfOptions {
   analyze?: Analyze;
+  /** Language of each text, passed to `analyze`. */
+  langs?: readonly (string | undefined)[];
   /** Drop terms in fewer documents than this (default 1: keep all). */
   minDocFreq?: number;
   /** Keep at most this many terms, those in the most documents (default 100,000). */
@@ -37,12 +34,12 @@ export interface TfidfMatrix {
  * the sublinear-tf, smoothed-idf variant, so one repeated word cannot dominate a row.
  */
 export function tfidfMatrix(texts: readonly string[], options: TfidfOptions = {}): TfidfMatrix {
-  const { analyze = segmentWords, minDocFreq = 1, maxTerms = 100_000 } = options;
+  const { analyze = multilingualAnalyze(), langs, minDocFreq = 1, maxTerms = 100_000 } = options;
   const termIds = new Map<string, number>();
   const docFreq: number[] = [];
-  const counted: Map<number, number>[] = texts.map((text) => {
+  const counted: Map<number, number>[] = texts.map((text, index) => {
     const counts = new Map<number, number>();
-    for (const term of analyze(text)) {
+    for (const term of analyze(text, langs?.[index])) {
       let id = termIds.get(term);
       if (id === undefined) {
         id = termIds.size;

@@ -86,6 +86,7 @@ export class Graph {
   private readonly scalarCache = new Map<string, Tensor>();
   private readonly dimSources = new Map<string, { tensor: Tensor; axis: number }>();
   private readonly dimTensors = new Map<string, Tensor>();
+  private readonly memos = new Map<string, Tensor>();
 
   constructor(readonly name = 'genir') {}
 
@@ -220,6 +221,19 @@ export class Graph {
     }
     this.dimTensors.set(key, result);
     return result;
+  }
+
+  /**
+   * The tensor built by `build` the first time `key` is asked for, the same tensor afterwards:
+   * lets ops share pure helpers (dropout's element counters per shape) across call sites.
+   */
+  memo(key: string, build: () => Tensor): Tensor {
+    let t = this.memos.get(key);
+    if (t === undefined) {
+      t = build();
+      this.memos.set(key, t);
+    }
+    return t;
   }
 
   /** Shape(x) as an int64 [rank] tensor. */

@@ -25,6 +25,11 @@ export interface SessionOptions {
   optimizedModelPath?: string;
   /** ORT's own per-node profile (JSON) with this file prefix (debugging, benchmarks). */
   profilePrefix?: string;
+  /**
+   * Whether idle intra-op threads busy-wait for work (ORT's default, true). Turning it off can
+   * help when other processes share the cores.
+   */
+  spinning?: boolean;
 }
 
 function ortTypeOf(t: HostTensor): ort.Tensor.Type {
@@ -61,6 +66,9 @@ export class Session {
       // Warnings about output shapes merged leniently are expected for our dim names.
       logSeverityLevel: 3,
     };
+    if (options.spinning !== undefined) {
+      sessionOptions.extra = { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } };
+    }
     if (options.optimizedModelPath) sessionOptions.optimizedModelFilePath = options.optimizedModelPath;
     if (options.profilePrefix) {
       sessionOptions.enableProfiling = true;

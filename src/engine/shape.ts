@@ -56,6 +56,10 @@ function toMonomial(dim: Dim): Monomial {
 
 function fromMonomial(m: Monomial): Dim {
   if (m.factors.length === 0) return m.coef;
+  if (m.coef === 1 && m.factors.length === 1) {
+    const only = m.factors[0];
+    return only.startsWith('(') && only.endsWith(')') ? only.slice(1, -1) : only;
+  }
   const parts = m.coef === 1 ? m.factors : [String(m.coef), ...m.factors];
   if (m.coef === 0) return 0;
   return parts.join('*');

@@ -2,8 +2,8 @@
  * Retrieval metrics with trec_eval's semantics under ir-measures' names.
  *
  * What "trec_eval semantics" means here, point by point (docs/metrics.md has the long form):
- * - each query's ranking is re-sorted: score descending, ties by document id descending
- *   (byte order), as trec_eval's comp_sim_docno; the rank column of a run file is ignored;
+ * - each query is ranked as trec_eval ranks it, whatever the order of its entries: score
+ *   descending, ties by document id descending (byte order), trec_eval's comp_sim_docno;
  * - a document is relevant when its grade is >= the relevance level (default 1); documents
  *   the qrels do not mention, and qrels entries with a negative grade, are not relevant;
  * - nDCG uses the raw grade as gain, 1/log2(rank + 1) as discount and the ideal ranking of

@@ -83,8 +83,8 @@ export function validateConfig(config: T5Config, where: string): void {
 export interface ParameterSpec {
   name: string;
   shape: number[];
-  /** What the weight is for initialisation: fan-in for linear layers, or 'embedding' / 'norm'. */
-  init: { kind: 'linear'; fanIn: number } | { kind: 'embedding' } | { kind: 'norm' } | { kind: 'position' };
+  /** Initial values: normal with this standard deviation, or all ones (norm scales). HF T5's scheme. */
+  init: { kind: 'normal'; std: number } | { kind: 'ones' };
 }
 
 /**
@@ -96,24 +96,26 @@ export function t5ParameterSpecs(config: T5Config): ParameterSpec[] {
   const d = config.dModel;
   const inner = config.numHeads * config.dKv;
   const specs: ParameterSpec[] = [];
-  const linear = (name: string, out: number, inp: number) => specs.push({ name, shape: [out, inp], init: { kind: 'linear', fanIn: inp } });
-  const norm = (name: string) => specs.push({ name, shape: [d], init: { kind: 'norm' } });
+  // Standard deviations as in HF's T5PreTrainedModel._init_weights: the query's includes
+  // d_kv^-1/2 because T5 attention does not scale its logits.
+  const linear = (name: string, out: number, inp: number, std: number) => specs.push({ name, shape: [out, inp], init: { kind: 'normal', std } });
+  const norm = (name: string) => specs.push({ name, shape: [d], init: { kind: 'ones' } });
   const attention = (prefix: string) => {
-    linear(`${prefix}.q.weight`, inner, d);
-    linear(`${prefix}.k.weight`, inner, d);
-    linear(`${prefix}.v.weight`, inner, d);
-    linear(`${prefix}.o.weight`, d, inner);
+    linear(`${prefix}.q.weight`, inner, d, (d * config.dKv) ** -0.5);
+    linear(`${prefix}.k.weight`, inner, d, d ** -0.5);
+    linear(`${prefix}.v.weight`, inner, d, d ** -0.5);
+    linear(`${prefix}.o.weight`, d, inner, inner ** -0.5);
   };
   const feedForward = (prefix: string) => {
-    linear(`${prefix}.DenseReluDense.wi_0.weight`, config.dFf, d);
-    linear(`${prefix}.DenseReluDense.wi_1.weight`, config.dFf, d);
-    linear(`${prefix}.DenseReluDense.wo.weight`, d, config.dFf);
+    linear(`${prefix}.DenseReluDense.wi_0.weight`, config.dFf, d, d ** -0.5);
+    linear(`${prefix}.DenseReluDense.wi_1.weight`, config.dFf, d, d ** -0.5);
+    linear(`${prefix}.DenseReluDense.wo.weight`, d, config.dFf, config.dFf ** -0.5);
     norm(`${prefix}.layer_norm.weight`);
   };
   const positionTable = (name: string) =>
-    specs.push({ name, shape: [config.relativeAttentionNumBuckets, config.numHeads], init: { kind: 'position' } });
+    specs.push({ name, shape: [config.relativeAttentionNumBuckets, config.numHeads], init: { kind: 'normal', std: d ** -0.5 } });
 
-  specs.push({ name: 'shared.weight', shape: [totalVocabSize(config), d], init: { kind: 'embedding' } });
+  specs.push({ name: 'shared.weight', shape: [totalVocabSize(config), d], init: { kind: 'normal', std: 1 } });
   for (let i = 0; i < config.numLayers; i++) {
     const block = `encoder.block.${i}`;
     attention(`${block}.layer.0.SelfAttention`);
@@ -132,7 +134,7 @@ export function t5ParameterSpecs(config: T5Config): ParameterSpec[] {
     feedForward(`${block}.layer.2`);
   }
   norm('decoder.final_layer_norm.weight');
-  if (!config.tieWordEmbeddings) linear('lm_head.weight', totalVocabSize(config), d);
+  if (!config.tieWordEmbeddings) linear('lm_head.weight', totalVocabSize(config), d, d ** -0.5);
   return specs;
 }
 

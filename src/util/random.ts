@@ -14,9 +14,26 @@ export function fnv1a64(text: string): bigint {
   return hash;
 }
 
-/** A value in [0, 1) derived from `seed` and `key` only. */
+const MASK64 = 0xffffffffffffffffn;
+
+/**
+ * MurmurHash3's 64-bit finalizer: every input bit affects every output bit. FNV-1a alone
+ * leaves its high bits poorly mixed for keys that differ only near the end (`q1`, `q2`, …
+ * or SQuAD's hex ids), which skewed hash-based splits by several standard deviations.
+ */
+export function mix64(hash: bigint): bigint {
+  let h = hash & MASK64;
+  h ^= h >> 33n;
+  h = (h * 0xff51afd7ed558ccdn) & MASK64;
+  h ^= h >> 33n;
+  h = (h * 0xc4ceb9fe1a85ec53n) & MASK64;
+  h ^= h >> 33n;
+  return h;
+}
+
+/** A value in [0, 1) derived from `seed` and `key` only, uniform across keys. */
 export function hashUnit(seed: number, key: string): number {
-  const h = fnv1a64(`${seed}\u0000${key}`);
+  const h = mix64(fnv1a64(`${seed}\u0000${key}`));
   return Number(h >> 11n) / 2 ** 53;
 }
 

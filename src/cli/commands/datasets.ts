@@ -1,4 +1,91 @@
 import type { Command } from 'commander';
+import { fetchDataset } from '../../data/fetch.js';
+import { datasetInfo, listDatasets, resolveDataDir, type DatasetInfo } from '../../data/registry.js';
 
-// Placeholder until the datasets command lands (issue 2, data stage).
-export function registerDatasetsCommand(_program: Command): void {}
+interface InfoOptions {
+  dataDir?: string;
+  lang?: string;
+  corpusLang?: string;
+  json?: boolean;
+}
+
+interface FetchCommandOptions {
+  dataDir?: string;
+  mirror?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd()).join('\n');
+}
+
+function formatInfo(info: DatasetInfo): string {
+  const lines = [`${info.id} — ${info.name}`];
+  if (info.description !== '') lines.push(`  ${info.description}`);
+  lines.push(`  path       ${info.path}`, `  licence    ${info.licence}`, `  source     ${info.sourceUrl === '' ? '(local files)' : info.sourceUrl}`);
+  if (info.lang !== undefined) lines.push(`  languages  queries ${info.lang}, corpus ${info.corpusLang ?? info.lang}`);
+  lines.push(`  documents  ${count(info.docs)}`, '');
+  const splitRows = info.splits.map((split) => [
+    split + (split === info.defaultSplit ? ' (default)' : ''),
+    count(info.queries[split]),
+    count(info.qrels[split]),
+    count(info.relevant[split]),
+  ]);
+  lines.push(table([['split', 'queries', 'judgments', 'relevant'], ...splitRows]));
+  return lines.join('\n');
+}
+
+export function registerDatasetsCommand(program: Command): void {
+  const datasets = program.command('datasets').description('list, inspect and download the retrieval datasets');
+
+  datasets
+    .command('list')
+    .description('list the registered dataset ids')
+    .option('--json', 'print one JSON array')
+    .action((options: { json?: boolean }) => {
+      const all = listDatasets();
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(all)}\n`);
+        return;
+      }
+      const rows = [['id', 'splits', 'licence', 'what'], ...all.map((d) => [d.id, d.splits.join(','), d.licence, d.name])];
+      const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+      const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+      const notes = all.filter((d) => d.options).map((d) => `${d.id} options: ${d.options}`);
+      process.stdout.write(`${[...lines, '', ...notes, `data directory: ${resolveDataDir()}`].join('\n')}\n`);
+    });
+
+  datasets
+    .command('info <id>')
+    .description('counts (documents, queries and judgments per split), licence and source of a dataset id or BEIR folder')
+    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .option('--lang <code>', 'query language (xquad)')
+    .option('--corpus-lang <code>', 'corpus language, or all (xquad; default: the query language)')
+    .option('--json', 'print one JSON object')
+    .action(async (id: string, options: InfoOptions) => {
+      const info = await datasetInfo({ id, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
+      process.stdout.write(options.json ? `${JSON.stringify(info)}\n` : `${formatInfo(info)}\n`);
+    });
+
+  datasets
+    .command('fetch <id>')
+    .description('download a dataset from its official source, verify its checksum and install it atomically')
+    .option('--data-dir <dir>', 'where to install it (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .option('--mirror <url>', "base URL of a mirror in genir's layout, <url>/<folder>/<file> (default: $GENIR_DATASETS_MIRROR)")
+    .option('--force', 'download again even when the dataset is present')
+    .option('--json', 'print one JSON object with what was installed')
+    .action(async (id: string, options: FetchCommandOptions) => {
+      const result = await fetchDataset(id, {
+        dataDir: options.dataDir,
+        mirror: options.mirror,
+        force: options.force,
+        log: (line) => process.stderr.write(`genir: ${line}\n`),
+      });
+      if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else process.stdout.write(`${result.downloaded ? 'installed' : 'already present'}: ${result.folder}\n`);
+    });
+}

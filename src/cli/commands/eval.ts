@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { collapseRun } from '../../data/collapse.js';
+import { openDataset } from '../../data/registry.js';
 import { readQrels, readRun } from '../../data/trec.js';
 import type { Qrels, Run } from '../../data/types.js';
 import { evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../../eval/metrics.js';
@@ -38,6 +40,8 @@ interface LoadedQrels {
   label: string;
   /** The split, when the judgments come from a dataset. */
   split?: string;
+  /** Document id → relevance id, for a dataset whose documents and judgments use different ids (pooled xquad). */
+  relevanceIds?: ReadonlyMap<string, string>;
 }
 
 function addQrelsOptions(command: Command): Command {
@@ -97,17 +101,30 @@ async function loadQrels(options: QrelsOptions): Promise<LoadedQrels> {
     if (options.split !== undefined) throw new UserError(`--split applies to a dataset, but --qrels ${options.qrels} is a file`);
     loaded = { qrels: await readQrels(options.qrels), label: options.qrels };
   } else {
-    // Loaded on demand: only dataset ids need the registry and its loaders.
-    const { openDataset } = await import('../../data/registry.js');
-    const dataset = await openDataset({ id: source, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
+    const dataset = await openDataset({ id: source, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang }).catch((err: unknown) => {
+      // `--qrels` may have been meant as a file: say that no file was found either.
+      if (err instanceof UserError && options.qrels !== undefined) throw new UserError(`--qrels ${options.qrels}: no such file; as a dataset: ${err.message}`);
+      throw err;
+    });
     const split = options.split ?? dataset.defaultSplit;
     if (!dataset.splits.includes(split)) {
       throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
     }
     loaded = { qrels: await dataset.qrels(split), label: dataset.id, split };
+    if (dataset.relevanceIds !== undefined) loaded.relevanceIds = await dataset.relevanceIds();
   }
   if (loaded.qrels.size === 0) throw new UserError(`${loaded.label}: no judged queries`);
   return loaded;
+}
+
+/**
+ * Reads a run; for a pooled multilingual dataset its documents are mapped to the ids the
+ * judgments use, keeping the best-ranked document per id, so one relevant paragraph is
+ * not counted once per language. A run already in relevance ids passes through unchanged.
+ */
+async function loadRun(path: string, loaded: LoadedQrels): Promise<Run> {
+  const run = await readRun(path);
+  return loaded.relevanceIds === undefined ? run : collapseRun(run, loaded.relevanceIds);
 }
 
 /** Warns about queries the qrels and the run do not share; trec_eval -c scores the missing ones 0. */
@@ -121,7 +138,7 @@ function warnCoverage(qrels: Qrels, run: Run, runPath: string): void {
     return;
   }
   if (unjudged > 0) warn(`${runPath}: ${unjudged} quer${unjudged === 1 ? 'y has' : 'ies have'} no judgments and ${unjudged === 1 ? 'is' : 'are'} ignored`);
-  if (missing > 0) warn(`${runPath}: ${missing} judged quer${missing === 1 ? 'y is' : 'ies are'} missing from the run and score 0`);
+  if (missing > 0) warn(`${runPath}: ${missing} judged quer${missing === 1 ? 'y is missing from the run and scores' : 'ies are missing from the run and score'} 0`);
 }
 
 function qrelsDescription(loaded: LoadedQrels): string {
@@ -133,7 +150,7 @@ async function runEval(options: EvalOptions): Promise<void> {
   parseMetrics(metrics);
   if (options.run === undefined) throw new UserError('nothing to evaluate: give --run <TREC run file>');
   const loaded = await loadQrels(options);
-  const run = await readRun(options.run);
+  const run = await loadRun(options.run, loaded);
   warnCoverage(loaded.qrels, run, options.run);
   const result = evaluateRun(run, loaded.qrels, metrics, { judgedOnly: options.judgedOnly });
 
@@ -185,8 +202,8 @@ async function runCompare(run1Path: string, run2Path: string, options: CompareOp
   const trials = parseCount(options.trials, '--trials', 1);
   const seed = parseCount(options.seed, '--seed', 0);
   const loaded = await loadQrels(options);
-  const run1 = await readRun(run1Path);
-  const run2 = await readRun(run2Path);
+  const run1 = await loadRun(run1Path, loaded);
+  const run2 = await loadRun(run2Path, loaded);
   warnCoverage(loaded.qrels, run1, run1Path);
   warnCoverage(loaded.qrels, run2, run2Path);
   const evalOptions = { judgedOnly: options.judgedOnly };

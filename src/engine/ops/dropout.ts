@@ -23,21 +23,27 @@ export function dropout(x: Tensor, rate: number, seed: Tensor, salt: number): Te
   return mul(where(keepMask(x, rate, seed, salt), x, 0), 1 / (1 - rate));
 }
 
-/** true with probability 1 - rate, independently per element (to a good approximation). */
+/**
+ * true with probability 1 - rate per element: h = counter + mix(seed, salt), then multiply,
+ * xor-shift, multiply (the multipliers of Wellons' lowbias32), compared on all 32 bits.
+ * (An add-shift instead of the xor-shift is cheaper in ORT but visibly correlates neighbours:
+ * the dropout test checks the rate of adjacent pairs dropped together.)
+ * The counters 0..n-1 are built once per static shape and shared by every site of that shape.
+ */
 export function keepMask(x: Tensor, rate: number, seed: Tensor, salt: number): Tensor {
   const g = x.graph;
   const u32 = (v: number): Tensor => g.scalar(v >>> 0, 'uint32');
-  const size = emit1(g, 'Size', [x], {}, 'int64', []);
-  const counter = cast(emit1(g, 'Range', [g.scalar(0, 'int64'), size, g.scalar(1, 'int64')], {}, 'int64', ['?dropout']), 'uint32');
-  const base = emit1(g, 'Add', [emit1(g, 'Mul', [seed, u32(0x9e3779b9)], {}, 'uint32', []), u32(Math.imul(salt + 1, 0x7feb352d))], {}, 'uint32', []);
-  let h = emit1(g, 'Add', [reshape(counter, shapeOf(x), x.shape), base], {}, 'uint32', x.shape);
-  const shiftXor = (v: Tensor, bits: number): Tensor =>
-    emit1(g, 'BitwiseXor', [v, emit1(g, 'BitShift', [v, u32(bits)], { direction: 'RIGHT' }, 'uint32', x.shape)], {}, 'uint32', x.shape);
-  h = shiftXor(h, 16);
-  h = emit1(g, 'Mul', [h, u32(0x85ebca6b)], {}, 'uint32', x.shape);
-  h = shiftXor(h, 13);
-  h = emit1(g, 'Mul', [h, u32(0xc2b2ae35)], {}, 'uint32', x.shape);
-  h = shiftXor(h, 16);
+  const counter = g.memo(`dropout-counter:${x.shape.join(',')}`, () => {
+    // int32 counters (ORT has no uint32 Range): half the bytes of int64 for the Range and the Cast.
+    const size = cast(emit1(g, 'Size', [x], {}, 'int64', []), 'int32');
+    const flat = cast(emit1(g, 'Range', [g.scalar(0, 'int32'), size, g.scalar(1, 'int32')], {}, 'int32', ['?dropout']), 'uint32');
+    return reshape(flat, shapeOf(x), x.shape);
+  });
+  const base = emit1(g, 'Add', [emit1(g, 'Mul', [seed, u32(0x9e3779b9)], {}, 'uint32', []), u32(Math.imul(salt + 1, 0x85ebca6b))], {}, 'uint32', []);
+  let h = emit1(g, 'Add', [counter, base], {}, 'uint32', x.shape);
+  h = emit1(g, 'Mul', [h, u32(0x7feb352d)], {}, 'uint32', x.shape);
+  h = emit1(g, 'BitwiseXor', [h, emit1(g, 'BitShift', [h, u32(15)], { direction: 'RIGHT' }, 'uint32', x.shape)], {}, 'uint32', x.shape);
+  h = emit1(g, 'Mul', [h, u32(0x846ca68b)], {}, 'uint32', x.shape);
   const threshold = Math.min(Math.round((1 - rate) * 2 ** 32), 2 ** 32 - 1);
   return emit1(g, 'Less', [h, u32(threshold)], {}, 'bool', x.shape);
 }

@@ -14,14 +14,14 @@ export function gelu(x: Tensor): Tensor {
   return unaryFloat('gelu', 'Gelu', x, { approximate: 'tanh' });
 }
 
-// y = x/2 (1 + tanh u), u = c (x + k x³); dy/dx = (1 + t)/2 + x/2 (1 - t²) c (1 + 3k x²).
+// y = x/2 (1 + tanh u), u = c (x + k x³);
+// dy/dx = (1 + t)/2 + (1 − t²) · x (c/2 + 3ck/2 · x²), written to need 15 elementwise nodes.
 registerGradient('Gelu', ({ node, outputGrads: [dy] }) => {
   if (node.attrs.approximate !== 'tanh') throw new Error('Gelu gradient: only approximate="tanh" is implemented');
   const x = node.inputs[0] as Tensor;
   const x2 = mul(x, x);
-  const t = tanh(mul(mul(x, add(mul(x2, CUBIC), 1)), SQRT_2_OVER_PI));
-  const halfX = mul(x, 0.5);
-  const inner = mul(add(mul(x2, 3 * CUBIC), 1), SQRT_2_OVER_PI);
-  const slope = add(mul(add(t, 1), 0.5), mul(mul(halfX, sub(1, mul(t, t))), inner));
-  return [mul(dy as Tensor, slope)];
+  const t = tanh(mul(x, add(mul(x2, SQRT_2_OVER_PI * CUBIC), SQRT_2_OVER_PI)));
+  const half = add(mul(t, 0.5), 0.5);
+  const slopeOfU = mul(x, add(mul(x2, 1.5 * SQRT_2_OVER_PI * CUBIC), 0.5 * SQRT_2_OVER_PI));
+  return [mul(dy as Tensor, add(half, mul(sub(1, mul(t, t)), slopeOfU)))];
 });

@@ -1,4 +1,4 @@
-import snowball from 'snowball-stemmers';
+import { createRequire } from 'node:module';
 import { StemCache } from './english.js';
 import { standardTokenize } from './standard-tokenizer.js';
 import type { Analyzer, AnalyzerSpec } from './types.js';
@@ -30,6 +30,18 @@ const SNOWBALL_BY_LANG: ReadonlyMap<string, string> = new Map([
   ['ta', 'tamil'],
   ['tr', 'turkish'],
 ]);
+
+type SnowballModule = typeof import('snowball-stemmers').default;
+let snowballModule: SnowballModule | undefined;
+
+/**
+ * snowball-stemmers is one 23,000-line CommonJS file; it is loaded on first use so that
+ * English-only processes (and every BM25 search worker over an English index) skip it.
+ */
+function snowball(): SnowballModule {
+  snowballModule ??= createRequire(import.meta.url)('snowball-stemmers') as SnowballModule;
+  return snowballModule;
+}
 
 /** Languages whose lowercasing differs from the default (dotted/dotless i). */
 const LOCALE_LOWERCASE = new Set(['tr', 'az', 'lt']);
@@ -79,7 +91,7 @@ export class MultilingualAnalyzer implements Analyzer {
     let pipeline = this.pipelines.get(base);
     if (pipeline === undefined) {
       const algorithm = SNOWBALL_BY_LANG.get(base);
-      const stemmer = algorithm === undefined ? undefined : snowball.newStemmer(algorithm);
+      const stemmer = algorithm === undefined ? undefined : snowball().newStemmer(algorithm);
       pipeline = {
         locale: base,
         lowercase: LOCALE_LOWERCASE.has(base) ? (token) => token.toLocaleLowerCase(base) : (token) => token.toLowerCase(),

@@ -22,11 +22,33 @@ export interface TrainTokenizerOptions {
   maxPieceLength?: number;
   /** Pairs seen fewer times than this are never merged (default 2). */
   minFrequency?: number;
+  /**
+   * Let merges join letters, digits, punctuation/symbols and other characters (default
+   * false). Kept apart as in SentencePiece, so `word,` is `word` + `,` and `3rd` is `3` + `rd`.
+   */
+  mergeAcrossCharClasses?: boolean;
 }
 
 /** Ids are below 2^21, so (left, right) packs exactly into one double. */
 const ID_LIMIT = 1 << 21;
 const NO_SYMBOL = -1;
+
+/** Character classes that merges keep apart; `▁` joins any of them. */
+const enum CharClass {
+  Metaspace = 0,
+  Letter = 1,
+  Digit = 2,
+  Punctuation = 3,
+  Other = 4,
+}
+
+function charClass(char: string): CharClass {
+  if (char === METASPACE) return CharClass.Metaspace;
+  if (/\p{N}/u.test(char)) return CharClass.Digit;
+  if (/[\p{P}\p{S}]/u.test(char)) return CharClass.Punctuation;
+  if (/[\p{L}\p{M}]/u.test(char)) return CharClass.Letter;
+  return CharClass.Other;
+}
 
 /** Counts Metaspace words of all texts (added tokens in a text are cut out, as when encoding). */
 function countWords(texts: Iterable<string>, splitter: AddedTokenSplitter): Map<string, number> {
@@ -213,6 +235,8 @@ export function trainBpe(texts: Iterable<string>, options: TrainTokenizerOptions
   // Merges must never produce a string that already names a special, byte or docid token.
   const forbidden = new Set<string>([...vocab.slice(0, baseSize), ...docidTokens]);
   const pieceLength: number[] = vocab.map((token, id) => (id < baseSize ? maxPieceLength + 1 : [...token].length));
+  const mixClasses = options.mergeAcrossCharClasses ?? false;
+  const tokenClass: CharClass[] = vocab.map((token, id) => (id < baseSize ? CharClass.Other : charClass(token)));
 
   // Flat symbol array: words one after another, linked by prev/next within a word.
   let totalSymbols = 0;
@@ -235,8 +259,12 @@ export function trainBpe(texts: Iterable<string>, options: TrainTokenizerOptions
   }
 
   const stats = new PairStats();
+  // `▁` only ever starts a word, so it is only ever on the left of a pair.
   const canPair = (left: number, right: number): boolean =>
-    left >= 0 && right >= 0 && pieceLength[left] + pieceLength[right] <= maxPieceLength;
+    left >= 0 &&
+    right >= 0 &&
+    pieceLength[left] + pieceLength[right] <= maxPieceLength &&
+    (mixClasses || tokenClass[left] === CharClass.Metaspace || tokenClass[left] === tokenClass[right]);
   for (let pos = 0; pos < used; pos++) {
     const after = next[pos];
     if (after < 0 || !canPair(symbols[pos], symbols[after])) continue;
@@ -278,6 +306,7 @@ export function trainBpe(texts: Iterable<string>, options: TrainTokenizerOptions
       vocab.push(mergedText);
       idOf.set(mergedText, merged);
       pieceLength.push(pieceLength[left] + pieceLength[right]);
+      tokenClass.push(tokenClass[left] === CharClass.Metaspace ? tokenClass[right] : tokenClass[left]);
     }
     merges.push([left, right]);
     step++;

@@ -1,0 +1,10 @@
+// The engine's public surface: graph building, ops, autodiff, ONNX export, runtime, gradient checks.
+export { Graph, Tensor, GraphError, type AttrValue, type Attrs, type Node, type TensorLike } from './graph.js';
+export type { DType, HostArray } from './dtype.js';
+export { type Dim, type Shape, formatShape } from './shape.js';
+export * from './ops/index.js';
+export { gradients } from './autodiff.js';
+export { registerGradient, registerNonDifferentiable, type GradientContext, type GradientRule } from './registry.js';
+export { exportModel, decodeModel, OPSET, type ExportOptions, type ExportedModel, type ParamValues } from './onnx.js';
+export { Session, toOrtTensor, type HostTensor, type SessionOptions } from './runtime.js';
+export { checkGradients, type GradCheckInput, type GradCheckOptions, type GradCheckReport } from './gradcheck.js';

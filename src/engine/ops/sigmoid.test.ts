@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../util/random.js';
+import { checkGradients } from '../gradcheck.js';
+import { assertClose, evaluate, numbers, randomShape } from '../testing.js';
+import { sigmoid } from './sigmoid.js';
+
+test('sigmoid: matches the formula elementwise', async () => {
+  const values = [-2.5, -0.3, 0.4, 1.7];
+  const y = await evaluate((_g, [x]) => sigmoid(x), [{ name: 'x', dims: [2, 2], values }]);
+  assert.deepEqual(y.dims, [2, 2]);
+  assertClose(numbers(y), values.map((v) => 1 / (1 + Math.exp(-v))));
+});
+
+test('sigmoid: gradient matches central differences on random shapes (float64)', async () => {
+  const rng = new Rng(5);
+  for (let i = 0; i < 3; i++) {
+    const report = await checkGradients((_g, [x]) => sigmoid(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [-3,3] }], { seed: i });
+    assert.ok(report.maxGradient > 0);
+  }
+});

@@ -1,0 +1,311 @@
+/**
+ * The T5-style encoder–decoder as ONNX graphs, from one definition: the blocks below are
+ * shared by the training step, the encoder, the cached decoder step and teacher-forced
+ * scoring. Hidden states stay 2-D ([tokens, d_model]) so every projection is one Gemm with
+ * the HF [out, in] weight read transposed (transB), which is also how its gradient comes out.
+ *
+ * Shapes use the dim names `batch`, `src` (source length), `tgt` (target length) and
+ * `past` (cached decoder positions).
+ */
+import {
+  type Dim,
+  Graph,
+  Tensor,
+  add,
+  concat,
+  crossEntropy,
+  dropout,
+  gather,
+  gelu,
+  gemm,
+  gradients,
+  logSoftmax,
+  matmul,
+  mul,
+  reduceMean,
+  reshape,
+  rsqrt,
+  sequenceLogProb,
+  softmax,
+  sub,
+  transpose,
+  unsqueeze,
+} from '../engine/index.js';
+import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
+
+/** Additive bias that hides a key: large enough to vanish in softmax, small enough to stay finite in float32. */
+export const MASKED = -1e9;
+
+/** Builds the pieces of one graph: params by name, dropout sites numbered in build order. */
+export class T5Builder {
+  private readonly params = new Map<string, Tensor>();
+  private dropoutSites = 0;
+
+  constructor(
+    readonly g: Graph,
+    readonly config: T5Config,
+    /** uint32 scalar input that fixes every dropout mask; undefined builds without dropout (inference). */
+    readonly dropoutSeed?: Tensor,
+  ) {}
+
+  /** The graph param `name`, created on first use with its HF shape. */
+  param(name: string): Tensor {
+    let tensor = this.params.get(name);
+    if (tensor === undefined) {
+      const spec = t5ParameterSpecs(this.config).find((s) => s.name === name);
+      if (spec === undefined) throw new Error(`T5Builder: no parameter '${name}' in this config`);
+      tensor = this.g.param(name, spec.shape);
+      this.params.set(name, tensor);
+    }
+    return tensor;
+  }
+
+  /** Params used so far, in creation order. */
+  usedParams(): Tensor[] {
+    return [...this.params.values()];
+  }
+
+  /** x [N, in] times the HF weight [out, in], transposed: [N, out]. */
+  linear(x: Tensor, name: string): Tensor {
+    return gemm(x, this.param(name), { transB: true });
+  }
+
+  drop(x: Tensor): Tensor {
+    if (this.dropoutSeed === undefined || this.config.dropoutRate === 0) return x;
+    this.dropoutSites += 1;
+    return dropout(x, this.config.dropoutRate, this.dropoutSeed, this.dropoutSites);
+  }
+
+  /** T5's LayerNorm: scale only, no mean subtraction, no bias. */
+  rmsNorm(x: Tensor, name: string): Tensor {
+    const variance = reduceMean(mul(x, x), [-1], true);
+    return mul(mul(x, rsqrt(add(variance, this.config.layerNormEpsilon))), this.param(name));
+  }
+
+  /** [N, heads*d_kv] → [batch, heads, len, d_kv]. */
+  splitHeads(x: Tensor, len: Dim): Tensor {
+    return transpose(reshape(x, ['batch', len, this.config.numHeads, this.config.dKv]), [0, 2, 1, 3]);
+  }
+
+  /** [batch, heads, len, d_kv] → [N, heads*d_kv]. */
+  mergeHeads(x: Tensor): Tensor {
+    return reshape(transpose(x, [0, 2, 1, 3]), [-1, this.config.numHeads * this.config.dKv]);
+  }
+
+  /**
+   * Unscaled dot-product attention of queries q [batch, heads, q, d_kv] over keys
+   * k [batch, heads, k, d_kv] and values v, with an additive bias broadcast to
+   * [batch, heads, q, k]; returns the output projection [N, d_model].
+   */
+  attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, prefix: string): Tensor {
+    const scores = add(matmul(q, transpose(k, [0, 1, 3, 2])), bias);
+    const weights = this.drop(softmax(scores, -1));
+    return this.linear(this.mergeHeads(matmul(weights, v)), `${prefix}.o.weight`);
+  }
+
+  /** Gated-GELU feed-forward (T5 v1.1): wo(dropout(gelu(wi_0 x) * wi_1 x)). */
+  feedForward(x: Tensor, prefix: string): Tensor {
+    const ff = `${prefix}.DenseReluDense`;
+    const hidden = mul(gelu(this.linear(x, `${ff}.wi_0.weight`)), this.linear(x, `${ff}.wi_1.weight`));
+    return this.linear(this.drop(hidden), `${ff}.wo.weight`);
+  }
+
+  /** Relative position bias [1, heads, q, k] from bucket ids [q, k] (computed on the host). */
+  positionBias(buckets: Tensor, stack: 'encoder' | 'decoder'): Tensor {
+    const table = this.param(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`);
+    return unsqueeze(transpose(gather(table, buckets), [2, 0, 1]), [0]);
+  }
+
+  /** [batch, src] mask of 1/0 → additive key bias [batch, 1, 1, src]. */
+  maskBias(attentionMask: Tensor): Tensor {
+    return unsqueeze(mul(sub(attentionMask, 1), -MASKED), [1, 2]);
+  }
+
+  embed(ids: Tensor): Tensor {
+    return reshape(gather(this.param('shared.weight'), ids), [-1, this.config.dModel]);
+  }
+
+  /** Encoder: token ids [batch, src] → final hidden states [batch*src, d_model]. */
+  encoder(inputIds: Tensor, keyBias: Tensor, buckets: Tensor): Tensor {
+    const bias = add(this.positionBias(buckets, 'encoder'), keyBias);
+    let x = this.drop(this.embed(inputIds));
+    for (let i = 0; i < this.config.numLayers; i++) {
+      const block = `encoder.block.${i}`;
+      const attn = `${block}.layer.0.SelfAttention`;
+      const h = this.rmsNorm(x, `${block}.layer.0.layer_norm.weight`);
+      const q = this.splitHeads(this.linear(h, `${attn}.q.weight`), 'src');
+      const k = this.splitHeads(this.linear(h, `${attn}.k.weight`), 'src');
+      const v = this.splitHeads(this.linear(h, `${attn}.v.weight`), 'src');
+      x = add(x, this.drop(this.attend(q, k, v, bias, attn)));
+      x = add(x, this.drop(this.feedForward(this.rmsNorm(x, `${block}.layer.1.layer_norm.weight`), `${block}.layer.1`)));
+    }
+    return this.drop(this.rmsNorm(x, 'encoder.final_layer_norm.weight'));
+  }
+
+  /** Cross-attention keys and values of decoder block i from encoder states [batch*src, d]. */
+  crossKeyValues(memory: Tensor, i: number): [Tensor, Tensor] {
+    const attn = `decoder.block.${i}.layer.1.EncDecAttention`;
+    return [this.splitHeads(this.linear(memory, `${attn}.k.weight`), 'src'), this.splitHeads(this.linear(memory, `${attn}.v.weight`), 'src')];
+  }
+
+  /**
+   * Decoder over `len` positions: ids [batch, len] → final hidden states [batch*len, d].
+   * `selfBias` is [1 or batch, heads, len, keys]; `past` holds cached self-attention keys and
+   * values per block ([batch, heads, past, d_kv]) to prepend, and the returned `present`
+   * the keys and values including this call's positions.
+   */
+  decoder(
+    ids: Tensor,
+    len: Dim,
+    selfBias: Tensor,
+    crossKV: readonly [Tensor, Tensor][],
+    crossBias: Tensor,
+    past?: readonly [Tensor, Tensor][],
+  ): { hidden: Tensor; present: [Tensor, Tensor][] } {
+    let y = this.drop(this.embed(ids));
+    const present: [Tensor, Tensor][] = [];
+    for (let i = 0; i < this.config.numDecoderLayers; i++) {
+      const block = `decoder.block.${i}`;
+      const attn = `${block}.layer.0.SelfAttention`;
+      const h = this.rmsNorm(y, `${block}.layer.0.layer_norm.weight`);
+      const q = this.splitHeads(this.linear(h, `${attn}.q.weight`), len);
+      let k = this.splitHeads(this.linear(h, `${attn}.k.weight`), len);
+      let v = this.splitHeads(this.linear(h, `${attn}.v.weight`), len);
+      if (past) {
+        k = concat([past[i][0], k], 2);
+        v = concat([past[i][1], v], 2);
+      }
+      present.push([k, v]);
+      y = add(y, this.drop(this.attend(q, k, v, selfBias, attn)));
+      const cross = `${block}.layer.1.EncDecAttention`;
+      const hc = this.rmsNorm(y, `${block}.layer.1.layer_norm.weight`);
+      const qc = this.splitHeads(this.linear(hc, `${cross}.q.weight`), len);
+      y = add(y, this.drop(this.attend(qc, crossKV[i][0], crossKV[i][1], crossBias, cross)));
+      y = add(y, this.drop(this.feedForward(this.rmsNorm(y, `${block}.layer.2.layer_norm.weight`), `${block}.layer.2`)));
+    }
+    return { hidden: this.drop(this.rmsNorm(y, 'decoder.final_layer_norm.weight')), present };
+  }
+
+  /** Output logits [N, vocab] from decoder states [N, d]; a tied head scales by d^-1/2 as T5 does. */
+  logits(hidden: Tensor): Tensor {
+    if (this.config.tieWordEmbeddings) return gemm(mul(hidden, this.config.dModel ** -0.5), this.param('shared.weight'), { transB: true });
+    return this.linear(hidden, 'lm_head.weight');
+  }
+}
+
+/** Graph inputs shared by the teacher-forced graphs. */
+interface TeacherForcedInputs {
+  inputIds: Tensor;
+  attentionMask: Tensor;
+  decoderInputIds: Tensor;
+  labels: Tensor;
+  encoderBuckets: Tensor;
+  decoderBuckets: Tensor;
+  causalBias: Tensor;
+}
+
+function teacherForcedInputs(g: Graph): TeacherForcedInputs {
+  return {
+    inputIds: g.input('input_ids', 'int64', ['batch', 'src']),
+    attentionMask: g.input('attention_mask', 'float32', ['batch', 'src']),
+    decoderInputIds: g.input('decoder_input_ids', 'int64', ['batch', 'tgt']),
+    labels: g.input('labels', 'int64', ['batch', 'tgt']),
+    encoderBuckets: g.input('encoder_position_buckets', 'int64', ['src', 'src']),
+    decoderBuckets: g.input('decoder_position_buckets', 'int64', ['tgt', 'tgt']),
+    causalBias: g.input('decoder_causal_bias', 'float32', ['tgt', 'tgt']),
+  };
+}
+
+/** Forward pass of the whole model under teacher forcing: logits [batch*tgt, vocab]. */
+function teacherForced(b: T5Builder, inputs: TeacherForcedInputs): Tensor {
+  const keyBias = b.maskBias(inputs.attentionMask);
+  const memory = b.encoder(inputs.inputIds, keyBias, inputs.encoderBuckets);
+  const crossKV = Array.from({ length: b.config.numDecoderLayers }, (_, i) => b.crossKeyValues(memory, i));
+  const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
+  const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, keyBias);
+  return b.logits(hidden);
+}
+
+/**
+ * The training step: outputs `loss` (mean cross-entropy over target tokens whose label is
+ * not -100) and `grad.<name>` for every parameter. Inputs: those of teacherForcedInputs
+ * plus `dropout_seed` (uint32 scalar) when the config has dropout.
+ */
+export function buildTrainingGraph(config: T5Config): Graph {
+  const g = new Graph('t5-train');
+  const inputs = teacherForcedInputs(g);
+  const seed = config.dropoutRate > 0 ? g.input('dropout_seed', 'uint32', []) : undefined;
+  const b = new T5Builder(g, config, seed);
+  const logits = teacherForced(b, inputs);
+  const loss = crossEntropy(logits, reshape(inputs.labels, [-1]), { ignoreIndex: -100 });
+  g.output('loss', loss);
+  const params = t5ParameterSpecs(config).map((spec) => b.param(spec.name));
+  const grads = gradients(loss, params);
+  params.forEach((param, i) => g.output(`grad.${param.name}`, grads[i]));
+  return g;
+}
+
+/**
+ * Teacher-forced scoring (no dropout): `sequence_log_prob` [batch], the summed log-probability
+ * of each row's labels (positions labelled -100 add nothing); also `loss` as in training.
+ */
+export function buildScoringGraph(config: T5Config): Graph {
+  const g = new Graph('t5-score');
+  const inputs = teacherForcedInputs(g);
+  const b = new T5Builder(g, config);
+  const logits = reshape(teacherForced(b, inputs), ['batch', 'tgt', totalVocabSize(config)]);
+  g.output('sequence_log_prob', sequenceLogProb(logits, inputs.labels, -100));
+  return g;
+}
+
+/**
+ * The encoder for generation: `encoder_hidden` [batch, src, d] and, for each decoder block
+ * i, the cross-attention keys and values `cross_k.i` / `cross_v.i` [batch, heads, src, d_kv]
+ * that every decoder step reuses.
+ */
+export function buildEncoderGraph(config: T5Config): Graph {
+  const g = new Graph('t5-encoder');
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'src']);
+  const attentionMask = g.input('attention_mask', 'float32', ['batch', 'src']);
+  const buckets = g.input('encoder_position_buckets', 'int64', ['src', 'src']);
+  const b = new T5Builder(g, config);
+  const memory = b.encoder(inputIds, b.maskBias(attentionMask), buckets);
+  g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
+  for (let i = 0; i < config.numDecoderLayers; i++) {
+    const [k, v] = b.crossKeyValues(memory, i);
+    g.output(`cross_k.${i}`, k);
+    g.output(`cross_v.${i}`, v);
+  }
+  return g;
+}
+
+/**
+ * One decoder step for a batch of hypotheses: the next-token `log_probs` [batch, vocab] and
+ * the self-attention cache `present_k.i` / `present_v.i` [batch, heads, past+1, d_kv].
+ * Inputs: `decoder_input_ids` [batch, 1] (the last token of each hypothesis), the cache
+ * `past_k.i` / `past_v.i` [batch, heads, past, d_kv] (past may be 0), the encoder's
+ * `cross_k.i` / `cross_v.i`, `attention_mask` [batch, src] and
+ * `decoder_position_buckets` [1, past+1] (buckets of the new position against every key).
+ */
+export function buildDecoderStepGraph(config: T5Config): Graph {
+  const g = new Graph('t5-decoder-step');
+  const ids = g.input('decoder_input_ids', 'int64', ['batch', 1]);
+  const attentionMask = g.input('attention_mask', 'float32', ['batch', 'src']);
+  const buckets = g.input('decoder_position_buckets', 'int64', [1, 'past+1']);
+  const headShape = (len: string) => ['batch', config.numHeads, len, config.dKv];
+  const past: [Tensor, Tensor][] = [];
+  const crossKV: [Tensor, Tensor][] = [];
+  for (let i = 0; i < config.numDecoderLayers; i++) {
+    past.push([g.input(`past_k.${i}`, 'float32', headShape('past')), g.input(`past_v.${i}`, 'float32', headShape('past'))]);
+    crossKV.push([g.input(`cross_k.${i}`, 'float32', headShape('src')), g.input(`cross_v.${i}`, 'float32', headShape('src'))]);
+  }
+  const b = new T5Builder(g, config);
+  const selfBias = b.positionBias(buckets, 'decoder');
+  const { hidden, present } = b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
+  g.output('log_probs', logSoftmax(b.logits(hidden), -1));
+  present.forEach(([k, v], i) => {
+    g.output(`present_k.${i}`, k);
+    g.output(`present_v.${i}`, v);
+  });
+  return g;
+}

@@ -1,0 +1,311 @@
+/**
+ * genir's T5-style model on ONNX Runtime: parameters as Float32Arrays under HF T5 names,
+ * the training step (loss + gradients) for the training loop, teacher-forced scoring, and
+ * generation (encoder, cached decoder step, greedy decoding). Graph construction is in
+ * t5-graph.ts; this file owns the sessions and the host-side inputs.
+ */
+import { Session, exportModel, type Graph, type HostTensor } from '../engine/index.js';
+import type { Gradients, Parameter } from '../engine/optim/types.js';
+import { Rng } from '../util/random.js';
+import type { Seq2SeqBatch } from '../train/batching.js';
+import type { LossAndGradients, TrainableModel } from '../train/trainer.js';
+import { loadModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
+import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
+import { MASKED, buildDecoderStepGraph, buildEncoderGraph, buildScoringGraph, buildTrainingGraph } from './t5-graph.js';
+
+/**
+ * T5's relative position buckets for queries at positions queryOffset … queryOffset+q-1 and
+ * keys at 0 … k-1, as a row-major [q, k] int64 array: exact buckets for small distances,
+ * logarithmic ones up to maxDistance; bidirectional (encoder) uses half the buckets per side.
+ */
+export function relativePositionBuckets(
+  queryLength: number,
+  keyLength: number,
+  bidirectional: boolean,
+  numBuckets: number,
+  maxDistance: number,
+  queryOffset = 0,
+): BigInt64Array {
+  const out = new BigInt64Array(queryLength * keyLength);
+  const buckets = bidirectional ? Math.floor(numBuckets / 2) : numBuckets;
+  const maxExact = Math.floor(buckets / 2);
+  const logRange = Math.log(maxDistance / maxExact);
+  for (let q = 0; q < queryLength; q++) {
+    for (let k = 0; k < keyLength; k++) {
+      let relative = k - (q + queryOffset);
+      let bucket = 0;
+      if (bidirectional) {
+        if (relative > 0) bucket += buckets;
+        relative = Math.abs(relative);
+      } else {
+        relative = -Math.min(relative, 0);
+      }
+      if (relative < maxExact) bucket += relative;
+      else bucket += Math.min(maxExact + Math.trunc((Math.log(relative / maxExact) / logRange) * (buckets - maxExact)), buckets - 1);
+      out[q * keyLength + k] = BigInt(bucket);
+    }
+  }
+  return out;
+}
+
+/** [len, len] additive mask: 0 on and below the diagonal, MASKED above (future positions). */
+export function causalBias(length: number): Float32Array {
+  const out = new Float32Array(length * length);
+  for (let q = 0; q < length; q++) out.fill(MASKED, q * length + q + 1, (q + 1) * length);
+  return out;
+}
+
+export interface T5RuntimeOptions {
+  /** ORT intra-op threads (default: all cores). */
+  threads?: number;
+}
+
+/** Initial parameter values, HF T5's scheme (see ParameterSpec.init), from a seeded RNG. */
+export function initialParameters(config: T5Config, seed: number): Parameter[] {
+  const rng = new Rng(seed);
+  return t5ParameterSpecs(config).map((spec) => {
+    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+    if (spec.init.kind === 'ones') data.fill(1);
+    else for (let i = 0; i < data.length; i++) data[i] = rng.normal() * spec.init.std;
+    return { name: spec.name, shape: spec.shape, data };
+  });
+}
+
+/** Inputs that depend only on lengths, cached per length. */
+class PositionInputs {
+  private readonly cache = new Map<string, HostTensor>();
+
+  constructor(private readonly config: T5Config) {}
+
+  private cached(key: string, make: () => HostTensor): HostTensor {
+    let value = this.cache.get(key);
+    if (value === undefined) {
+      value = make();
+      this.cache.set(key, value);
+    }
+    return value;
+  }
+
+  encoder(srcLength: number): HostTensor {
+    const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
+    return this.cached(`e${srcLength}`, () => ({ data: relativePositionBuckets(srcLength, srcLength, true, n, d), dims: [srcLength, srcLength] }));
+  }
+
+  decoder(tgtLength: number): HostTensor {
+    const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
+    return this.cached(`d${tgtLength}`, () => ({ data: relativePositionBuckets(tgtLength, tgtLength, false, n, d), dims: [tgtLength, tgtLength] }));
+  }
+
+  /** Buckets of the query at `position` against keys 0 … position. */
+  decoderStep(position: number): HostTensor {
+    const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
+    return this.cached(`s${position}`, () => ({ data: relativePositionBuckets(1, position + 1, false, n, d, position), dims: [1, position + 1] }));
+  }
+
+  causal(tgtLength: number): HostTensor {
+    return this.cached(`c${tgtLength}`, () => ({ data: causalBias(tgtLength), dims: [tgtLength, tgtLength] }));
+  }
+}
+
+/** Encoder output for generation: cross-attention keys/values per decoder block, plus the mask. */
+export interface EncoderOutput {
+  batch: number;
+  srcLength: number;
+  attentionMask: HostTensor;
+  crossKeys: HostTensor[];
+  crossValues: HostTensor[];
+}
+
+/** Self-attention cache of a batch of hypotheses after `length` decoded positions. */
+export interface DecoderCache {
+  length: number;
+  keys: HostTensor[];
+  values: HostTensor[];
+}
+
+export class T5Model implements TrainableModel<Seq2SeqBatch> {
+  readonly parameters: Parameter[];
+  private readonly positions: PositionInputs;
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private paramFeeds: Record<string, HostTensor> | undefined;
+
+  constructor(
+    readonly config: T5Config,
+    parameters: Parameter[],
+    readonly options: T5RuntimeOptions = {},
+  ) {
+    const specs = t5ParameterSpecs(config);
+    if (parameters.length !== specs.length || specs.some((spec, i) => parameters[i].name !== spec.name)) {
+      throw new Error('T5Model: parameters must follow t5ParameterSpecs(config) in order');
+    }
+    this.parameters = parameters;
+    this.positions = new PositionInputs(config);
+  }
+
+  /** A freshly initialised model. */
+  static create(config: T5Config, seed: number, options: T5RuntimeOptions = {}): T5Model {
+    return new T5Model(config, initialParameters(config, seed), options);
+  }
+
+  /** Loads a checkpoint directory (model.safetensors + config.json), checking every tensor. */
+  static load(dir: string, options: T5RuntimeOptions = {}): T5Model {
+    const { config, weights } = loadModelCheckpoint(dir);
+    const parameters = t5ParameterSpecs(config).map((spec) => ({ name: spec.name, shape: spec.shape, data: weights.get(spec.name)! }));
+    return new T5Model(config, parameters, options);
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveModelCheckpoint(dir, this.config, this.weights());
+  }
+
+  weights(): Map<string, Float32Array> {
+    return new Map(this.parameters.map((p) => [p.name, p.data]));
+  }
+
+  /** Every graph, built and exported with the parameters as inputs (so they always read the current values). */
+  private session(kind: 'train' | 'score' | 'encoder' | 'decoder', build: () => Graph): Promise<Session> {
+    let session = this.sessions.get(kind);
+    if (session === undefined) {
+      session = Session.create(exportModel(build()), { threads: this.options.threads });
+      this.sessions.set(kind, session);
+    }
+    return session;
+  }
+
+  private params(): Record<string, HostTensor> {
+    this.paramFeeds ??= Object.fromEntries(this.parameters.map((p) => [p.name, { data: p.data, dims: p.shape }]));
+    return this.paramFeeds;
+  }
+
+  private teacherForcedFeeds(batch: Seq2SeqBatch): Record<string, HostTensor> {
+    const { size, sourceLength: s, targetLength: t } = batch;
+    return {
+      ...this.params(),
+      input_ids: { data: batch.inputIds, dims: [size, s] },
+      attention_mask: { data: batch.attentionMask, dims: [size, s] },
+      decoder_input_ids: { data: batch.decoderInputIds, dims: [size, t] },
+      labels: { data: batch.labels, dims: [size, t] },
+      encoder_position_buckets: this.positions.encoder(s),
+      decoder_position_buckets: this.positions.decoder(t),
+      decoder_causal_bias: this.positions.causal(t),
+    };
+  }
+
+  /** Mean token cross-entropy of the batch and the gradient of every parameter (training mode, dropout on). */
+  async lossAndGradients(batch: Seq2SeqBatch, dropoutSeed: number): Promise<LossAndGradients> {
+    const session = await this.session('train', () => buildTrainingGraph(this.config));
+    const feeds = this.teacherForcedFeeds(batch);
+    if (this.config.dropoutRate > 0) feeds.dropout_seed = { data: Uint32Array.of(dropoutSeed >>> 0), dims: [] };
+    const result = await session.run(feeds);
+    const gradients: Gradients = new Map(this.parameters.map((p) => [p.name, result[`grad.${p.name}`].data as Float32Array]));
+    return { loss: (result.loss.data as Float32Array)[0], gradients };
+  }
+
+  /** Summed log-probability of each row's labels under teacher forcing (no dropout). */
+  async score(batch: Seq2SeqBatch): Promise<Float32Array> {
+    const session = await this.session('score', () => buildScoringGraph(this.config));
+    const result = await session.run(this.teacherForcedFeeds(batch));
+    return result.sequence_log_prob.data as Float32Array;
+  }
+
+  /** Runs the encoder over padded ids [batch, srcLength] and a 1/0 mask of the same shape. */
+  async encode(inputIds: BigInt64Array, attentionMask: Float32Array, batch: number, srcLength: number): Promise<EncoderOutput> {
+    const session = await this.session('encoder', () => buildEncoderGraph(this.config));
+    const mask: HostTensor = { data: attentionMask, dims: [batch, srcLength] };
+    const result = await session.run({
+      ...this.params(),
+      input_ids: { data: inputIds, dims: [batch, srcLength] },
+      attention_mask: mask,
+      encoder_position_buckets: this.positions.encoder(srcLength),
+    });
+    const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
+    return { batch, srcLength, attentionMask: mask, crossKeys: layers.map((i) => result[`cross_k.${i}`]), crossValues: layers.map((i) => result[`cross_v.${i}`]) };
+  }
+
+  /** An empty self-attention cache for `batch` hypotheses. */
+  emptyCache(batch: number): DecoderCache {
+    const empty = (): HostTensor => ({ data: new Float32Array(0), dims: [batch, this.config.numHeads, 0, this.config.dKv] });
+    const layers = Array.from({ length: this.config.numDecoderLayers }, empty);
+    return { length: 0, keys: layers, values: layers.map(empty) };
+  }
+
+  /**
+   * One decoding step: `tokens` (one per hypothesis, row i uses row i of `encoded` and
+   * `cache`) → next-token log-probabilities [batch, vocab] and the extended cache.
+   * For beam search, reorder/expand `encoded` and `cache` rows with `selectRows`.
+   */
+  async decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
+    const session = await this.session('decoder', () => buildDecoderStepGraph(this.config));
+    const feeds: Record<string, HostTensor> = {
+      ...this.params(),
+      decoder_input_ids: { data: tokens, dims: [tokens.length, 1] },
+      attention_mask: encoded.attentionMask,
+      decoder_position_buckets: this.positions.decoderStep(cache.length),
+    };
+    for (let i = 0; i < this.config.numDecoderLayers; i++) {
+      feeds[`past_k.${i}`] = cache.keys[i];
+      feeds[`past_v.${i}`] = cache.values[i];
+      feeds[`cross_k.${i}`] = encoded.crossKeys[i];
+      feeds[`cross_v.${i}`] = encoded.crossValues[i];
+    }
+    const result = await session.run(feeds);
+    const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
+    return {
+      logProbs: result.log_probs.data as Float32Array,
+      cache: { length: cache.length + 1, keys: layers.map((i) => result[`present_k.${i}`]), values: layers.map((i) => result[`present_v.${i}`]) },
+    };
+  }
+
+  /**
+   * Greedy decoding of a batch of sources (token ids without eos; eos is appended):
+   * returns each generated sequence without decoder-start and eos tokens.
+   */
+  async greedyDecode(sources: readonly ArrayLike<number>[], maxLength: number): Promise<number[][]> {
+    const { padTokenId: pad, eosTokenId: eos, decoderStartTokenId: start } = this.config;
+    const batch = sources.length;
+    const srcLength = Math.max(...sources.map((s) => s.length)) + 1;
+    const inputIds = new BigInt64Array(batch * srcLength).fill(BigInt(pad));
+    const mask = new Float32Array(batch * srcLength);
+    sources.forEach((source, row) => {
+      for (let i = 0; i < source.length; i++) inputIds[row * srcLength + i] = BigInt(source[i]);
+      inputIds[row * srcLength + source.length] = BigInt(eos);
+      mask.fill(1, row * srcLength, row * srcLength + source.length + 1);
+    });
+    const encoded = await this.encode(inputIds, mask, batch, srcLength);
+    let cache = this.emptyCache(batch);
+    let tokens = new BigInt64Array(batch).fill(BigInt(start));
+    const outputs: number[][] = sources.map(() => []);
+    const done = new Array<boolean>(batch).fill(false);
+    const vocab = totalVocabSize(this.config);
+    for (let step = 0; step < maxLength && done.some((d) => !d); step++) {
+      const result = await this.decoderStep(encoded, cache, tokens);
+      cache = result.cache;
+      tokens = new BigInt64Array(batch);
+      for (let row = 0; row < batch; row++) {
+        let best = 0;
+        for (let v = 1; v < vocab; v++) if (result.logProbs[row * vocab + v] > result.logProbs[row * vocab + best]) best = v;
+        tokens[row] = BigInt(best);
+        if (done[row]) continue;
+        if (best === eos) done[row] = true;
+        else outputs[row].push(best);
+      }
+    }
+    return outputs;
+  }
+
+  /** Frees the ORT sessions; the model can still be used (sessions are re-created on demand). */
+  async release(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const session of sessions) await (await session).release();
+  }
+}
+
+/** Rows `rows` of a [batch, …] tensor, in that order (beam search: reorder or expand hypotheses). */
+export function selectRows(tensor: HostTensor, rows: readonly number[]): HostTensor {
+  const data = tensor.data as Float32Array;
+  const rowSize = tensor.dims[0] === 0 ? 0 : data.length / tensor.dims[0];
+  const out = new Float32Array(rows.length * rowSize);
+  rows.forEach((row, i) => out.set(data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize));
+  return { data: out, dims: [rows.length, ...tensor.dims.slice(1)] };
+}
