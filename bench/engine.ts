@@ -3,12 +3,13 @@
  *   node --import tsx bench/engine.ts [--threads N] [--json] [--only name,name]
  * MatMul GFLOP/s (square and attention-backward shapes), the cost of feeding ~12M params as
  * inputs per step, returning ~12M floats of gradients, the embedding-gradient scatter variants,
- * the in-graph dropout mask, and pre-packed (initializer) weights against weights fed as inputs. Numbers depend on what else the machine runs: re-run in a
- * quiet period before quoting them.
+ * the in-graph dropout mask, and pre-packed (initializer) weights against weights fed as inputs.
+ * Numbers depend on what else the machine runs: re-run in a quiet period before quoting them.
  */
 import { availableParallelism } from 'node:os';
-import { Graph, Session, exportModel, gather, gelu, matmul, mul, reshape, transposeLast2, gemm, dropout, type Tensor, type HostTensor } from '../src/engine/index.js';
-import { zerosLike } from '../src/engine/ops/gather.js';
+import {
+  Graph, Session, exportModel, gather, gelu, matmul, mul, reshape, transposeLast2, gemm, dropout, zerosLike, type Tensor, type HostTensor,
+} from '../src/engine/index.js';
 
 interface Result {
   name: string;

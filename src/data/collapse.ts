@@ -1,11 +1,5 @@
 import type { Run, RunEntry } from './types.js';
-
-/** trec_eval's ranking order: score descending, then document id descending. */
-function rankedOrder(a: RunEntry, b: RunEntry): number {
-  if (a.score !== b.score) return b.score - a.score;
-  if (a.docId === b.docId) return 0;
-  return a.docId < b.docId ? 1 : -1;
-}
+import { compareTrecOrder } from '../eval/ranking.js';
 
 /**
  * Maps a run's document ids to relevance ids, keeping only the best-ranked document per
@@ -21,7 +15,7 @@ export function collapseRun(run: Run, relevanceIdOf: ReadonlyMap<string, string>
   for (const [queryId, entries] of run) {
     const seen = new Set<string>();
     const kept: RunEntry[] = [];
-    for (const entry of [...entries].sort(rankedOrder)) {
+    for (const entry of [...entries].sort(compareTrecOrder)) {
       const relevanceId = lookup(entry.docId);
       if (seen.has(relevanceId)) continue;
       seen.add(relevanceId);
