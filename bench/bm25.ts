@@ -7,7 +7,9 @@
  * Per system and dataset: index build rate (documents per second, from documents already
  * in memory), query throughput (QPS) and per-query latency p50/p99 searching one query at
  * a time on one thread, and nDCG@10 of the run (trec_eval semantics). genir is also timed
- * on a batch over worker threads (`genir ×N threads`, pool started beforehand).
+ * on a batch over worker threads (`genir ×N threads`, pool started beforehand, building
+ * the run's entries on the main thread included), and its thread scaling is reported on
+ * the search alone (hits as typed arrays, one thread against the pool).
  *
  * Configurations, each as its documentation recommends:
  * - genir: english analyzer (Lucene's EnglishAnalyzer), title + text as one field,
@@ -179,11 +181,19 @@ function timedPass(system: System, queries: readonly Query[], latencies: number[
   return { ms: performance.now() - start, run };
 }
 
-async function benchDataset(id: string): Promise<Record<string, SystemResult>> {
+interface ThreadScaling {
+  threads: number;
+  pool_start_ms: number;
+  hits_only_qps_1_thread: number;
+  hits_only_qps_pool: number;
+}
+
+async function benchDataset(id: string): Promise<{ results: Record<string, SystemResult>; threadScaling: ThreadScaling | undefined }> {
   const { docs, queries, qrels } = await loadDataset(id);
   const genir = genirSystem();
   const systems: System[] = [genir, winkSystem(), miniSearchSystem()];
   const results: Record<string, SystemResult> = {};
+  let threadScaling: ThreadScaling | undefined;
   const timing = new Map<string, { ms: number; latencies: number[]; ndcg: number; docsPerS: number }>();
   for (const system of systems) {
     const start = performance.now();
@@ -227,6 +237,23 @@ async function benchDataset(id: string): Promise<Record<string, SystemResult>> {
       ms += performance.now() - start;
     }
     const ndcg = evaluateRun(run, qrels, ['nDCG@10']).mean['nDCG@10'];
+    // The parallel part alone: hits as typed arrays, without building run entries on the main thread.
+    const searcher = index.searcher();
+    const hitsOnly = { single: 0, pool: 0 };
+    for (let round = 0; round < rounds; round++) {
+      let start = performance.now();
+      for (const query of batch) searcher.search(query, topK);
+      hitsOnly.single += performance.now() - start;
+      start = performance.now();
+      await pool.search(batch, topK);
+      hitsOnly.pool += performance.now() - start;
+    }
+    threadScaling = {
+      threads,
+      pool_start_ms: Math.round(poolStartMs),
+      hits_only_qps_1_thread: Math.round(((queries.length * rounds) / hitsOnly.single) * 1000),
+      hits_only_qps_pool: Math.round(((queries.length * rounds) / hitsOnly.pool) * 1000),
+    };
     results[`genir ×${threads} threads`] = {
       index_docs_per_s: results.genir.index_docs_per_s,
       qps: Math.round(((queries.length * rounds) / ms) * 1000),
@@ -237,8 +264,7 @@ async function benchDataset(id: string): Promise<Record<string, SystemResult>> {
   } finally {
     await pool.close();
   }
-  process.stderr.write(`${id}: pool of ${threads} search threads started in ${poolStartMs.toFixed(0)} ms\n`);
-  return results;
+  return { results, threadScaling };
 }
 
 const PEERS = ['wink-bm25-text-search', 'minisearch'];
@@ -251,7 +277,7 @@ const report: Record<string, unknown> = {
 };
 const lines: string[] = [];
 for (const id of datasets) {
-  const results = await benchDataset(id);
+  const { results, threadScaling } = await benchDataset(id);
   const bestPeer = PEERS.reduce((best, peer) => (results[peer].qps > results[best].qps ? peer : best));
   const ratio = (name: string) => Number((results[name].qps / results[bestPeer].qps).toFixed(2));
   const rows = Object.entries(results).map(([name, r]) => [
@@ -267,6 +293,13 @@ for (const id of datasets) {
   const widths = header.map((_, c) => Math.max(...[header, ...rows].map((row) => row[c].length)));
   lines.push(`${id} (top ${topK}, ${rounds} timed rounds; best peer by QPS: ${bestPeer})`);
   for (const row of [header, ...rows]) lines.push(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  if (threadScaling !== undefined) {
+    lines.push(
+      `genir search alone (hits as typed arrays, no run entries): ${threadScaling.hits_only_qps_1_thread} QPS on 1 thread, ` +
+        `${threadScaling.hits_only_qps_pool} QPS on ${threadScaling.threads} worker threads ` +
+        `(×${(threadScaling.hits_only_qps_pool / threadScaling.hits_only_qps_1_thread).toFixed(2)}; pool start ${threadScaling.pool_start_ms} ms)`,
+    );
+  }
   lines.push('');
   (report.datasets as Record<string, unknown>)[id] = {
     systems: Object.fromEntries(
@@ -275,6 +308,7 @@ for (const id of datasets) {
     best_peer: bestPeer,
     qps_ratio_to_best_peer: Object.fromEntries(Object.keys(results).filter((name) => !PEERS.includes(name)).map((name) => [name, ratio(name)])),
     ndcg10_minus_best_peer: Number((results.genir['nDCG@10'] - results[bestPeer]['nDCG@10']).toFixed(4)),
+    thread_scaling: threadScaling ?? null,
   };
 }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -276,8 +276,8 @@ def main():
         start = time.perf_counter()
         loss = step()
         times.append(time.perf_counter() - start)
-    times.sort()
-    median = times[len(times) // 2]
+    ordered = sorted(times)
+    median = (ordered[(len(times) - 1) // 2] + ordered[len(times) // 2]) / 2
     mean = sum(times) / len(times)
     result = {
         "torch_version": torch.__version__,
@@ -286,6 +286,7 @@ def main():
         "threads": torch.get_num_threads(),
         "params": params,
         "steps": args.steps,
+        "step_times_s": times,
         "median_step_s": median,
         "mean_step_s": mean,
         "examples_per_s": args.batch / median,

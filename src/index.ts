@@ -31,3 +31,17 @@ export { compareTrecOrder, compareUtf8, sortRanking } from './eval/ranking.js';
 export { pairedTTest, randomizationTest, studentTTwoSidedP, studentTCdf, regularizedIncompleteBeta } from './eval/significance.js';
 export type { RandomizationOptions } from './eval/significance.js';
 export { formatValue, formatTable } from './eval/report.js';
+// BM25: analyzers (Lucene's EnglishAnalyzer; ICU segmentation + Snowball) and a Lucene-exact BM25 index.
+export { getAnalyzer, analyzerFromSpec, isAnalyzerName, ANALYZER_NAMES, EnglishAnalyzer, MultilingualAnalyzer, LUCENE_ENGLISH_STOP_WORDS, standardTokenize, snowballAlgorithmFor } from './text/analyzers/index.js';
+export type { Analyzer, AnalyzerName, AnalyzerSpec, TokenizeOptions } from './text/analyzers/index.js';
+export { Bm25Index, Bm25IndexBuilder, Bm25Searcher, SearchPool, searchBatch, buildIndexFromDocuments, saveIndex, loadIndex, DEFAULT_BM25_PARAMS, FIELD_NAMES, intToByte4, byte4ToInt } from './bm25/index.js';
+export type { Bm25Params, FieldMode, IndexData, FieldPostings, SearchHits, SearchQuery, SearchBatchOptions, BuildOptions, BuildFromStreamOptions, IndexableDocument } from './bm25/index.js';
+// Optimizer (AdamW, clipping, schedules, gradient accumulation), the T5 model with its
+// safetensors checkpoints, and the training loop (bucketed batches, loss curve, resume).
+export { AdamW, GradientAccumulator, clipGradNorm, clipFactor, globalGradNorm, constantSchedule, linearSchedule, cosineSchedule } from './engine/optim/index.js';
+export type { AdamWOptions, AdamWState, Schedule, WarmupScheduleOptions, Gradients, Parameter } from './engine/optim/index.js';
+export { T5Model, T5_PRESETS, t5Config, t5ParameterSpecs, parameterCount, totalVocabSize, saveModelCheckpoint, loadModelCheckpoint, readSafetensors, writeSafetensors } from './model/index.js';
+export type { T5Config, T5Preset, T5RuntimeOptions, EncoderOutput, DecoderCache, StoredTensor } from './model/index.js';
+export * as model from './model/index.js';
+export { train, seq2seqTrainingData, bucketBatches, makeSeq2SeqBatch, copyReverseExamples, LossLog, linePlotSvg } from './train/index.js';
+export type { TrainOptions, TrainResult, TrainableModel, TrainingData, Seq2SeqBatch, Seq2SeqExample, LossRecord } from './train/index.js';

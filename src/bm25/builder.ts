@@ -1,4 +1,5 @@
 import type { Document } from '../data/types.js';
+import { compareUtf8 } from '../eval/ranking.js';
 import type { Analyzer } from '../text/analyzers/types.js';
 import { UserError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
@@ -144,9 +145,9 @@ function groupByTerm(field: FieldAccumulator, vocabularySize: number, docCountTo
   return { name: field.name, offsets, docs, freqs, norms, docCount: field.docCount, sumTotalTermFreq: field.sumTotalTermFreq };
 }
 
-/** rank[i] = position of ids[i] in ascending code-unit order (ids are unique). */
+/** rank[i] = position of ids[i] in ascending UTF-8 byte order, trec_eval's order (ids are unique). */
 export function stringOrderRanks(ids: readonly string[]): Uint32Array {
-  const order = Array.from(ids.keys()).sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : a - b));
+  const order = Array.from(ids.keys()).sort((a, b) => compareUtf8(ids[a], ids[b]) || a - b);
   const ranks = sharedUint32(ids.length);
   for (let r = 0; r < order.length; r++) ranks[order[r]] = r;
   return ranks;

@@ -189,19 +189,24 @@ export function decodeIndex(file: Uint8Array, path: string): IndexData {
   }
   const headerLength = bytes.readUInt32LE(12);
   if (PREFIX_BYTES + headerLength + CHECKSUM_BYTES > bytes.length) fail(path, `truncated BM25 index (${bytes.length} bytes)`);
-  let header: Header;
+  // The header is parsed before the checksum is verified only to tell a truncated file
+  // from a corrupted one; nothing in it is trusted until the checksum matches.
+  let parsed: Header | undefined;
   try {
-    header = JSON.parse(bytes.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength)) as Header;
+    parsed = JSON.parse(bytes.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength)) as Header;
   } catch {
-    fail(path, 'corrupt BM25 index (unreadable header)');
+    parsed = undefined;
   }
-  if (typeof header.fileBytes !== 'number' || bytes.length < header.fileBytes) {
-    fail(path, `truncated BM25 index (${bytes.length} of ${String(header.fileBytes)} bytes)`);
+  const declaredBytes = typeof parsed?.fileBytes === 'number' ? parsed.fileBytes : undefined;
+  if (declaredBytes !== undefined && bytes.length < declaredBytes) fail(path, `truncated BM25 index (${bytes.length} of ${declaredBytes} bytes)`);
+  if (declaredBytes !== undefined && bytes.length > declaredBytes) {
+    fail(path, `corrupt BM25 index (${bytes.length - declaredBytes} unexpected bytes at the end)`);
   }
-  if (bytes.length > header.fileBytes) fail(path, `corrupt BM25 index (${bytes.length - header.fileBytes} unexpected bytes at the end)`);
-  const bodyEnd = header.fileBytes - CHECKSUM_BYTES;
+  const bodyEnd = bytes.length - CHECKSUM_BYTES;
   const digest = createHash('sha256').update(bytes.subarray(0, bodyEnd)).digest();
-  if (!digest.equals(bytes.subarray(bodyEnd, header.fileBytes))) fail(path, 'corrupt BM25 index (checksum mismatch)');
+  if (!digest.equals(bytes.subarray(bodyEnd))) fail(path, 'corrupt BM25 index (checksum mismatch)');
+  if (parsed === undefined || declaredBytes === undefined) fail(path, 'corrupt BM25 index (unreadable header)');
+  const header = parsed;
   if (!isAnalyzerName(header.analyzer.name)) fail(path, `unknown analyzer '${header.analyzer.name}' in the index`);
   if (header.fieldMode !== 'flat' && header.fieldMode !== 'multi') fail(path, `unknown field mode '${String(header.fieldMode)}' in the index`);
 

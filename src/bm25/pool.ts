@@ -116,7 +116,7 @@ export class SearchPool {
     const count = Math.max(1, Math.floor(threads));
     const workers = Array.from({ length: count }, () => startWorker(init));
     // A worker reports 'ready' once its vocabulary is built, so timing a batch excludes start-up.
-    await Promise.all(
+    const ready = Promise.all(
       workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
@@ -129,9 +129,17 @@ export class SearchPool {
             };
             worker.on('message', onMessage);
             worker.once('error', reject);
+            // Settling twice is a no-op, so this only matters for a worker that dies before 'ready'.
+            worker.once('exit', (code) => reject(new Error(`search worker exited with code ${code} before it was ready`)));
           }),
       ),
     );
+    try {
+      await ready;
+    } catch (err) {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      throw err;
+    }
     return new SearchPool(workers);
   }
 

@@ -79,10 +79,15 @@ export class Bm25Searcher {
   private readonly scoreSlot = new Float32Array(1);
   private readonly bitsSlot = new Uint32Array(this.scoreSlot.buffer);
 
+  /**
+   * `options.packedKeys: false` forces the heap selection that corpora of 2^22 documents or
+   * more use (for tests); results are the same.
+   */
   constructor(
     readonly data: IndexData,
     params: Partial<Bm25Params> = {},
     analyzer?: Analyzer,
+    options: { packedKeys?: boolean } = {},
   ) {
     this.params = { ...DEFAULT_BM25_PARAMS, ...params };
     const { k1, b } = this.params;
@@ -95,7 +100,7 @@ export class Bm25Searcher {
     const docCount = data.docIds.length;
     this.accumulator = new Float64Array(docCount);
     this.touched = new Uint32Array(docCount);
-    if (docCount < KEY_RANK_SPAN) {
+    if (docCount < KEY_RANK_SPAN && options.packedKeys !== false) {
       this.rankToDoc = new Uint32Array(docCount);
       for (let doc = 0; doc < docCount; doc++) this.rankToDoc[data.docIdOrder[doc]] = doc;
       this.keys = new Float64Array(docCount);

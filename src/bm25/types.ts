@@ -33,7 +33,7 @@ export interface IndexData {
   /** External document ids by document index. */
   readonly docIds: readonly string[];
   /**
-   * Rank of each document's id in code-unit string order. Ties in score are broken by this
+   * Rank of each document's id in UTF-8 byte order. Ties in score are broken by this
    * (higher id first), which is the order trec_eval gives tied documents.
    */
   readonly docIdOrder: Uint32Array;

@@ -82,14 +82,29 @@ export class Session {
    * Runs the graph. Feeds the model does not take are ignored, so one feed object (all params,
    * all inputs) can serve several graphs. Returns the requested outputs (default: all).
    */
-  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+  async run(
+    feeds: Readonly<Record<string, HostTensor>>,
+    outputs?: readonly string[],
+    /**
+     * Host buffers (of the right size) that ORT writes the named outputs into instead of
+     * allocating new arrays; other outputs are allocated as usual. A buffer may also be a
+     * feed when every reader of that feed runs before the output's producer (e.g. a fused
+     * optimizer update that depends on all gradients).
+     */
+    into?: Readonly<Record<string, HostTensor>>,
+  ): Promise<Record<string, HostTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of this.inputNames) {
       const value = feeds[name];
       if (!value) throw new Error(`missing feed ${name} (model inputs: ${this.inputNames.join(', ')})`);
       ortFeeds[name] = toOrtTensor(value);
     }
-    const result = outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
+    let fetches: Record<string, ort.Tensor | null> | undefined;
+    if (into !== undefined) {
+      fetches = {};
+      for (const name of outputs ?? this.outputNames) fetches[name] = into[name] ? toOrtTensor(into[name]) : null;
+    }
+    const result = fetches ? await this.session.run(ortFeeds, fetches) : outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
     const out: Record<string, HostTensor> = {};
     for (const [name, value] of Object.entries(result)) out[name] = fromOrtTensor(value, name);
     return out;

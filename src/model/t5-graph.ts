@@ -14,22 +14,29 @@ import {
   add,
   concat,
   crossEntropy,
+  div,
   dropout,
   gather,
   gelu,
   gemm,
   gradients,
+  less,
   logSoftmax,
   matmul,
+  minimum,
   mul,
   reduceMean,
+  reduceSum,
   reshape,
   rsqrt,
   sequenceLogProb,
   softmax,
+  sqrt,
   sub,
+  sum,
   transpose,
   unsqueeze,
+  where,
 } from '../engine/index.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
 
@@ -232,7 +239,13 @@ function teacherForced(b: T5Builder, inputs: TeacherForcedInputs): Tensor {
  * plus `dropout_seed` (uint32 scalar) when the config has dropout.
  */
 export function buildTrainingGraph(config: T5Config): Graph {
-  const g = new Graph('t5-train');
+  const { g, params, grads } = lossAndGradientsGraph(config, 't5-train');
+  params.forEach((param, i) => g.output(`grad.${param.name}`, grads[i]));
+  return g;
+}
+
+function lossAndGradientsGraph(config: T5Config, name: string): { g: Graph; params: Tensor[]; grads: Tensor[] } {
+  const g = new Graph(name);
   const inputs = teacherForcedInputs(g);
   const seed = config.dropoutRate > 0 ? g.input('dropout_seed', 'uint32', []) : undefined;
   const b = new T5Builder(g, config, seed);
@@ -240,8 +253,55 @@ export function buildTrainingGraph(config: T5Config): Graph {
   const loss = crossEntropy(logits, reshape(inputs.labels, [-1]), { ignoreIndex: -100 });
   g.output('loss', loss);
   const params = t5ParameterSpecs(config).map((spec) => b.param(spec.name));
-  const grads = gradients(loss, params);
-  params.forEach((param, i) => g.output(`grad.${param.name}`, grads[i]));
+  return { g, params, grads: gradients(loss, params) };
+}
+
+export interface GraphAdamWOptions {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Which parameters get weight decay (by name); the others are updated with keep = 1. */
+  decays: (name: string) => boolean;
+}
+
+/**
+ * The training step with global-norm clipping and the AdamW update inside the graph (the
+ * alternative to the TypeScript optimizer loop; docs/training.md says which is faster).
+ * Extra inputs: `m.<name>`, `v.<name>` per parameter and the float32 scalars
+ * `adam_step_size` (lr / (1 - beta1^t)), `adam_inv_correction2` (1 / sqrt(1 - beta2^t)),
+ * `adam_keep` (1 - lr * weight decay) and `clip_max_norm`. Outputs: `loss`, `grad_norm`
+ * (before clipping) and `new.<name>`, `new_m.<name>`, `new_v.<name>`. When the gradient
+ * norm is not finite every output equals its input (the update is skipped).
+ */
+export function buildFusedAdamWTrainingGraph(config: T5Config, adam: GraphAdamWOptions): Graph {
+  const { g, params, grads } = lossAndGradientsGraph(config, 't5-train-adamw');
+  const stepSizeIn = g.input('adam_step_size', 'float32', []);
+  const invCorrection2 = g.input('adam_inv_correction2', 'float32', []);
+  const keepIn = g.input('adam_keep', 'float32', []);
+  const maxNorm = g.input('clip_max_norm', 'float32', []);
+  const norm = sqrt(sum(grads.map((grad) => reduceSum(mul(grad, grad)))));
+  g.output('grad_norm', norm);
+  // false for NaN and for infinity: the update then leaves everything as it was.
+  const finite = less(norm, 3e38);
+  const scale = minimum(div(maxNorm, add(norm, 1e-6)), 1);
+  const pick = (ifFinite: number | Tensor, otherwise: number): Tensor => where(finite, typeof ifFinite === 'number' ? g.scalar(ifFinite) : ifFinite, otherwise);
+  const beta1 = pick(adam.beta1, 1);
+  const oneMinusBeta1 = pick(1 - adam.beta1, 0);
+  const beta2 = pick(adam.beta2, 1);
+  const oneMinusBeta2 = pick(1 - adam.beta2, 0);
+  const stepSize = pick(stepSizeIn, 0);
+  const keep = pick(keepIn, 1);
+  params.forEach((param, i) => {
+    const m = g.input(`m.${param.name}`, 'float32', param.shape);
+    const v = g.input(`v.${param.name}`, 'float32', param.shape);
+    const grad = where(finite, mul(grads[i], scale), 0);
+    const m1 = add(mul(m, beta1), mul(grad, oneMinusBeta1));
+    const v1 = add(mul(v, beta2), mul(mul(grad, grad), oneMinusBeta2));
+    const step = div(mul(m1, stepSize), add(mul(sqrt(v1), invCorrection2), adam.eps));
+    g.output(`new.${param.name}`, sub(adam.decays(param.name) ? mul(param, keep) : param, step));
+    g.output(`new_m.${param.name}`, m1);
+    g.output(`new_v.${param.name}`, v1);
+  });
   return g;
 }
 

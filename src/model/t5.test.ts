@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { T5Model, relativePositionBuckets, causalBias } from './t5.js';
 import { t5Config, totalVocabSize, type T5Config } from './config.js';
 import { makeSeq2SeqBatch } from '../train/batching.js';
-import { globalGradNorm } from '../engine/optim/clip.js';
+import { clipFactor, globalGradNorm } from '../engine/optim/clip.js';
+import { AdamW } from '../engine/optim/adamw.js';
 
 interface TorchReference {
   loss: number;
@@ -89,11 +90,61 @@ test('T5: cached decoder steps give the same log-probs as teacher-forced scoring
     for (let row = 0; row < 2; row++) assert.ok(Math.abs(sums[row] - scores[row]) < 1e-4 * Math.abs(scores[row]), `row ${row}: ${sums[row]} vs ${scores[row]}`);
 
     await model.save(dir);
-    const loaded = T5Model.load(dir, { threads: 1 });
-    assert.deepEqual(Array.from(await loaded.score(batch)), Array.from(scores));
+    // Loaded with the weights baked into the inference graphs as initializers.
+    const loaded = T5Model.load(dir, { threads: 1, bakeInferenceWeights: true });
+    const loadedScores = await loaded.score(batch);
+    scores.forEach((value, i) => assert.ok(Math.abs(loadedScores[i] - value) < 1e-5 * Math.abs(value), `baked score ${i}`));
+    assert.deepEqual(await loaded.greedyDecode([[5, 6, 7]], 4), await model.greedyDecode([[5, 6, 7]], 4));
     await loaded.release();
   } finally {
     await model.release();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('T5: the in-graph AdamW step moves the weights as lossAndGradients + the TypeScript AdamW, and skips non-finite steps', async () => {
+  const config = { ...goldenConfig(false), dropoutRate: 0.1 };
+  const inGraph = T5Model.create(config, 5, { threads: 1 });
+  const inTs = T5Model.create(config, 5, { threads: 1 });
+  const graphOptimizer = new AdamW(inGraph.parameters, { weightDecay: 0.1 });
+  const tsOptimizer = new AdamW(inTs.parameters, { weightDecay: 0.1 });
+  try {
+    for (let step = 0; step < 3; step++) {
+      // A clip norm below the gradient norm, so the clipping path is exercised too.
+      const fused = await inGraph.adamWStep(batch, step, graphOptimizer, 0.01, 0.5);
+      const { loss, gradients } = await inTs.lossAndGradients(batch, step);
+      const norm = globalGradNorm(gradients);
+      assert.ok(norm > 0.5);
+      tsOptimizer.update(gradients, 0.01, clipFactor(norm, 0.5));
+      assert.ok(Math.abs(fused.loss - loss) < 1e-5 * loss, `step ${step}: loss ${fused.loss} vs ${loss}`);
+      assert.ok(Math.abs(fused.gradNorm - norm) < 1e-4 * norm, `step ${step}: norm ${fused.gradNorm} vs ${norm}`);
+    }
+    assert.equal(graphOptimizer.step, 3);
+    const a = graphOptimizer.getState();
+    const b = tsOptimizer.getState();
+    inGraph.parameters.forEach((p, i) => {
+      const q = inTs.parameters[i];
+      for (let k = 0; k < p.data.length; k++) {
+        assert.ok(Math.abs(p.data[k] - q.data[k]) <= 1e-4 * Math.abs(q.data[k]) + 1e-5, `${p.name}[${k}]: ${p.data[k]} vs ${q.data[k]}`);
+      }
+      const m1 = a.m.get(p.name)!;
+      const m2 = b.m.get(p.name)!;
+      for (let k = 0; k < m1.length; k++) assert.ok(Math.abs(m1[k] - m2[k]) <= 1e-3 * Math.abs(m2[k]) + 1e-7, `m of ${p.name}[${k}]`);
+    });
+
+    // A NaN weight makes the loss and the gradient norm NaN: nothing may change.
+    const before = inGraph.parameters.map((p) => p.data.slice());
+    const moments = graphOptimizer.getState();
+    inGraph.parameters[1].data[0] = Number.NaN;
+    before[1][0] = Number.NaN;
+    const skipped = await inGraph.adamWStep(batch, 9, graphOptimizer, 0.01, 0.5);
+    assert.ok(Number.isNaN(skipped.gradNorm));
+    assert.equal(graphOptimizer.step, 3);
+    inGraph.parameters.forEach((p, i) => assert.deepEqual(p.data, before[i], p.name));
+    const after = graphOptimizer.getState();
+    for (const [name, m] of moments.m) assert.deepEqual(after.m.get(name), m);
+  } finally {
+    await inGraph.release();
+    await inTs.release();
   }
 });

@@ -5,13 +5,14 @@
  * t5-graph.ts; this file owns the sessions and the host-side inputs.
  */
 import { Session, exportModel, type Graph, type HostTensor } from '../engine/index.js';
+import type { AdamW } from '../engine/optim/adamw.js';
 import type { Gradients, Parameter } from '../engine/optim/types.js';
 import { Rng } from '../util/random.js';
 import type { Seq2SeqBatch } from '../train/batching.js';
 import type { LossAndGradients, TrainableModel } from '../train/trainer.js';
 import { loadModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
-import { MASKED, buildDecoderStepGraph, buildEncoderGraph, buildScoringGraph, buildTrainingGraph } from './t5-graph.js';
+import { MASKED, buildDecoderStepGraph, buildEncoderGraph, buildFusedAdamWTrainingGraph, buildScoringGraph, buildTrainingGraph } from './t5-graph.js';
 
 /**
  * T5's relative position buckets for queries at positions queryOffset … queryOffset+q-1 and
@@ -58,6 +59,13 @@ export function causalBias(length: number): Float32Array {
 export interface T5RuntimeOptions {
   /** ORT intra-op threads (default: all cores). */
   threads?: number;
+  /**
+   * Bake the current weights into the encoder, decoder-step and scoring graphs as
+   * initializers, so ORT pre-packs them (faster generation). Those sessions then keep the
+   * weights they were created with: call `invalidateInferenceSessions()` after changing the
+   * weights. Default false: every graph reads the live parameter arrays.
+   */
+  bakeInferenceWeights?: boolean;
 }
 
 /** Initial parameter values, HF T5's scheme (see ParameterSpec.init), from a seeded RNG. */
@@ -128,6 +136,7 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
   private readonly positions: PositionInputs;
   private readonly sessions = new Map<string, Promise<Session>>();
   private paramFeeds: Record<string, HostTensor> | undefined;
+  private adamGraphKey: string | undefined;
 
   constructor(
     readonly config: T5Config,
@@ -163,13 +172,23 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
   }
 
   /** Every graph, built and exported with the parameters as inputs (so they always read the current values). */
-  private session(kind: 'train' | 'score' | 'encoder' | 'decoder', build: () => Graph): Promise<Session> {
+  private session(kind: 'train' | 'train-adamw' | 'score' | 'encoder' | 'decoder', build: () => Graph): Promise<Session> {
     let session = this.sessions.get(kind);
     if (session === undefined) {
-      session = Session.create(exportModel(build()), { threads: this.options.threads });
+      const bake = this.options.bakeInferenceWeights === true && !kind.startsWith('train');
+      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), { threads: this.options.threads });
       this.sessions.set(kind, session);
     }
     return session;
+  }
+
+  /** Drops the inference sessions so the next call bakes the current weights (see bakeInferenceWeights). */
+  async invalidateInferenceSessions(): Promise<void> {
+    for (const kind of ['score', 'encoder', 'decoder']) {
+      const session = this.sessions.get(kind);
+      this.sessions.delete(kind);
+      if (session) await (await session).release();
+    }
   }
 
   private params(): Record<string, HostTensor> {
@@ -199,6 +218,44 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     const result = await session.run(feeds);
     const gradients: Gradients = new Map(this.parameters.map((p) => [p.name, result[`grad.${p.name}`].data as Float32Array]));
     return { loss: (result.loss.data as Float32Array)[0], gradients };
+  }
+
+  /**
+   * One whole training step with global-norm clipping and the AdamW update computed inside
+   * the ORT graph, writing the new parameters and moments in place (the alternative to
+   * lossAndGradients + AdamW.update; same arithmetic). `optimizer` holds the moments and
+   * counts the update; a non-finite gradient norm skips the update.
+   */
+  async adamWStep(batch: Seq2SeqBatch, dropoutSeed: number, optimizer: AdamW, lr: number, clipNorm = 1): Promise<{ loss: number; gradNorm: number }> {
+    const update = optimizer.externalUpdate(lr);
+    const key = `${optimizer.beta1}/${optimizer.beta2}/${optimizer.eps}/${update.decays.join()}`;
+    if (this.adamGraphKey !== undefined && this.adamGraphKey !== key) throw new Error('adamWStep: one model trains with one optimizer configuration');
+    this.adamGraphKey = key;
+    const decays = new Set(this.parameters.filter((_, i) => update.decays[i]).map((p) => p.name));
+    const session = await this.session('train-adamw', () =>
+      buildFusedAdamWTrainingGraph(this.config, { beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.eps, decays: (name) => decays.has(name) }),
+    );
+    const scalar = (value: number): HostTensor => ({ data: Float32Array.of(value), dims: [] });
+    const feeds = this.teacherForcedFeeds(batch);
+    if (this.config.dropoutRate > 0) feeds.dropout_seed = { data: Uint32Array.of(dropoutSeed >>> 0), dims: [] };
+    feeds.adam_step_size = scalar(update.stepSize);
+    feeds.adam_inv_correction2 = scalar(update.invCorrection2);
+    feeds.adam_keep = scalar(update.keep);
+    feeds.clip_max_norm = scalar(clipNorm > 0 ? clipNorm : 3e38);
+    // New values go straight into the parameter and moment buffers: every read of those
+    // feeds comes before the update nodes, which wait for the global gradient norm.
+    const into: Record<string, HostTensor> = {};
+    this.parameters.forEach((p, i) => {
+      feeds[`m.${p.name}`] = { data: update.m[i], dims: p.shape };
+      feeds[`v.${p.name}`] = { data: update.v[i], dims: p.shape };
+      into[`new.${p.name}`] = { data: p.data, dims: p.shape };
+      into[`new_m.${p.name}`] = { data: update.m[i], dims: p.shape };
+      into[`new_v.${p.name}`] = { data: update.v[i], dims: p.shape };
+    });
+    const result = await session.run(feeds, ['loss', 'grad_norm', ...Object.keys(into)], into);
+    const gradNorm = (result.grad_norm.data as Float32Array)[0];
+    if (Number.isFinite(gradNorm)) optimizer.commitExternalUpdate();
+    return { loss: (result.loss.data as Float32Array)[0], gradNorm };
   }
 
   /** Summed log-probability of each row's labels under teacher forcing (no dropout). */

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdamW, type AdamWOptions } from '../engine/optim/adamw.js';
 import { GradientAccumulator } from '../engine/optim/accumulate.js';
-import { clipGradNorm } from '../engine/optim/clip.js';
+import { clipFactor, globalGradNorm } from '../engine/optim/clip.js';
 import type { Schedule } from '../engine/optim/schedule.js';
 import type { Gradients, Parameter } from '../engine/optim/types.js';
 import { UserError, warn } from '../util/errors.js';
@@ -29,6 +29,12 @@ export interface TrainableModel<Batch> {
   readonly parameters: readonly Parameter[];
   /** `dropoutSeed` is a uint32 that fixes every dropout mask of this micro-batch. */
   lossAndGradients(batch: Batch, dropoutSeed: number): Promise<LossAndGradients>;
+  /**
+   * Optional: a whole update (gradients, global-norm clipping, AdamW) computed inside the
+   * model's graph, with the moments of `optimizer`; must count the update on the optimizer
+   * (commitExternalUpdate) unless the gradient norm is not finite.
+   */
+  adamWStep?(batch: Batch, dropoutSeed: number, optimizer: AdamW, lr: number, clipNorm: number): Promise<{ loss: number; gradNorm: number }>;
 }
 
 /**
@@ -56,6 +62,12 @@ export interface TrainOptions<Plan, Batch> {
   optimizer?: AdamWOptions;
   /** Global-norm clipping threshold (default 1; 0 disables). */
   clipNorm?: number;
+  /**
+   * Run the optimizer inside the model's graph (model.adamWStep) rather than in TypeScript.
+   * Default: when the model offers it and accumulationSteps is 1 (it was the faster; see
+   * docs/training.md). Both give the same updates up to float rounding.
+   */
+  optimizerInGraph?: boolean;
   seed: number;
   /** Where loss.csv, loss.svg and checkpoints/ go. */
   runDir: string;
@@ -119,6 +131,10 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
     log = LossLog.create(csvPath);
   }
 
+  const inGraph = options.optimizerInGraph ?? (model.adamWStep !== undefined && accumulation === 1);
+  if (inGraph && (model.adamWStep === undefined || accumulation !== 1)) {
+    throw new RangeError('train: optimizerInGraph needs a model with adamWStep and accumulationSteps 1');
+  }
   const accumulator = accumulation > 1 ? new GradientAccumulator(model.parameters) : undefined;
   let epochPlan = data.plan(state.epoch);
   if (epochPlan.length === 0) throw new UserError('train: the training data yields no batches');
@@ -127,6 +143,17 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
   const records: LossRecord[] = [];
   let skippedUpdates = 0;
   let stopped = false;
+  /** Index of the next batch plan, moving to the next epoch when this one is used up. */
+  const nextPlan = (): number => {
+    if (state.batchInEpoch >= epochPlan.length) {
+      state.epoch += 1;
+      state.batchInEpoch = 0;
+      epochPlan = data.plan(state.epoch);
+    }
+    state.batchInEpoch += 1;
+    return state.batchInEpoch - 1;
+  };
+  const nextDropoutSeed = (): number => Math.floor(rng.next() * 4294967296) >>> 0;
   const save = async () => {
     state.rngState = rng.getState();
     await saveTrainingCheckpoint(runDir, model.parameters, optimizer.getState(), state, { keep: options.keepCheckpoints, writeExtra: options.writeCheckpointExtra });
@@ -136,37 +163,40 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
   try {
     while (state.update < options.totalUpdates) {
       const started = process.hrtime.bigint();
+      const update = state.update + 1;
+      const lr = schedule(update);
       let lossSum = 0;
       let weightSum = 0;
       let examples = 0;
-      let gradients: Gradients | undefined;
-      accumulator?.reset();
-      for (let micro = 0; micro < accumulation; micro++) {
-        if (state.batchInEpoch >= epochPlan.length) {
-          state.epoch += 1;
-          state.batchInEpoch = 0;
-          epochPlan = data.plan(state.epoch);
+      let gradNorm: number;
+      if (inGraph) {
+        const batch = data.materialize(epochPlan[nextPlan()]);
+        const result = await model.adamWStep!(batch, nextDropoutSeed(), optimizer, lr, clipNorm);
+        lossSum = result.loss;
+        weightSum = 1;
+        examples = data.examples(batch);
+        gradNorm = result.gradNorm;
+      } else {
+        let gradients: Gradients | undefined;
+        accumulator?.reset();
+        for (let micro = 0; micro < accumulation; micro++) {
+          const batch = data.materialize(epochPlan[nextPlan()]);
+          const result = await model.lossAndGradients(batch, nextDropoutSeed());
+          const weight = data.weight?.(batch) ?? 1;
+          lossSum += result.loss * weight;
+          weightSum += weight;
+          examples += data.examples(batch);
+          if (accumulator) accumulator.add(result.gradients, weight);
+          else gradients = result.gradients;
         }
-        const batch = data.materialize(epochPlan[state.batchInEpoch]);
-        state.batchInEpoch += 1;
-        const dropoutSeed = Math.floor(rng.next() * 4294967296) >>> 0;
-        const result = await model.lossAndGradients(batch, dropoutSeed);
-        const weight = data.weight?.(batch) ?? 1;
-        lossSum += result.loss * weight;
-        weightSum += weight;
-        examples += data.examples(batch);
-        if (accumulator) accumulator.add(result.gradients, weight);
-        else gradients = result.gradients;
+        const grads = accumulator ? accumulator.mean() : gradients!;
+        // The clipping factor is applied inside the AdamW pass, saving a pass over the gradients.
+        gradNorm = globalGradNorm(grads);
+        if (Number.isFinite(gradNorm)) optimizer.update(grads, lr, clipNorm > 0 ? clipFactor(gradNorm, clipNorm) : 1);
       }
-      const grads = accumulator ? accumulator.mean() : gradients!;
-      const update = state.update + 1;
-      const lr = schedule(update);
-      const gradNorm = clipNorm > 0 ? clipGradNorm(grads, clipNorm) : Number.NaN;
-      if (clipNorm > 0 && !Number.isFinite(gradNorm)) {
+      if (!Number.isFinite(gradNorm)) {
         skippedUpdates += 1;
         warn(`update ${update}: gradient norm is ${gradNorm}; update skipped`);
-      } else {
-        optimizer.update(grads, lr);
       }
       state.update = update;
       state.examplesSeen += examples;

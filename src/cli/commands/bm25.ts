@@ -13,7 +13,7 @@ import { UserError } from '../../util/errors.js';
 /** The metrics `genir bm25` reports, in this order. */
 export const BM25_METRICS = ['nDCG@10', 'RR@10', 'R@1', 'R@5', 'R@10', 'R@100', 'R@1000'] as const;
 
-interface Bm25CommandOptions {
+export interface Bm25CommandOptions {
   dataset: string;
   split?: string;
   lang?: string;
@@ -77,7 +77,8 @@ export function registerBm25Command(program: Command): void {
     });
 }
 
-export async function runBm25(options: Bm25CommandOptions): Promise<Bm25Report> {
+/** Runs `genir bm25`; the report goes to `write` (stdout by default). */
+export async function runBm25(options: Bm25CommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<Bm25Report> {
   const k1 = parseNumber(options.k1, '--k1', (n) => n >= 0, 'a non-negative number');
   const b = parseNumber(options.b, '--b', (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
   const topK = parseNumber(options.topK, '--top-k', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
@@ -139,6 +140,6 @@ export async function runBm25(options: Bm25CommandOptions): Promise<Bm25Report> 
   if (options.indexOut !== undefined) lines.push(`index written to ${options.indexOut}`);
   lines.push('', formatTable([['metric', 'value'], ...BM25_METRICS.map((name) => [name, formatValue(evaluation.mean[name])])]));
   if (options.json) lines.push(JSON.stringify(report));
-  process.stdout.write(`${lines.join('\n')}\n`);
+  write(`${lines.join('\n')}\n`);
   return report;
 }

@@ -13,6 +13,19 @@ export interface AdamWOptions {
   decays?: (param: Parameter) => boolean;
 }
 
+/** What an in-graph AdamW update needs for update number step+1 (see AdamW.externalUpdate). */
+export interface ExternalAdamWUpdate {
+  /** lr / (1 - beta1^t). */
+  stepSize: number;
+  /** 1 / sqrt(1 - beta2^t). */
+  invCorrection2: number;
+  /** 1 - lr * weightDecay, for parameters that decay. */
+  keep: number;
+  m: readonly Float32Array[];
+  v: readonly Float32Array[];
+  decays: readonly boolean[];
+}
+
 /** Optimizer state, enough to continue bit-for-bit: update count and both moments per parameter. */
 export interface AdamWState {
   step: number;
@@ -66,8 +79,12 @@ export class AdamW {
     return this.updates;
   }
 
-  /** Applies one update with learning rate `lr`; every parameter must have a gradient. */
-  update(grads: Gradients, lr: number): void {
+  /**
+   * Applies one update with learning rate `lr`; every parameter must have a gradient.
+   * `gradScale` multiplies every gradient first (fold global-norm clipping in here, see
+   * clipFactor, to save a pass over the gradients).
+   */
+  update(grads: Gradients, lr: number, gradScale = 1): void {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new RangeError(`AdamW: learning rate must be finite and >= 0, got ${lr}`);
     const gradList = this.params.map((param) => {
       const grad = grads.get(param.name);
@@ -78,24 +95,34 @@ export class AdamW {
       return grad;
     });
     this.updates += 1;
-    const { beta1, beta2, eps } = this;
-    const stepSize = lr / (1 - beta1 ** this.updates);
-    const correction2Sqrt = Math.sqrt(1 - beta2 ** this.updates);
-    const oneMinusBeta1 = 1 - beta1;
-    const oneMinusBeta2 = 1 - beta2;
+    const stepSize = lr / (1 - this.beta1 ** this.updates);
+    const correction2Sqrt = Math.sqrt(1 - this.beta2 ** this.updates);
     for (let p = 0; p < this.params.length; p++) {
-      const data = this.params[p].data;
-      const grad = gradList[p];
-      const m = this.m[p];
-      const v = this.v[p];
       const keep = this.decayFlags[p] ? 1 - lr * this.weightDecay : 1;
-      for (let i = 0; i < data.length; i++) {
-        const g = grad[i];
-        const mi = (m[i] = beta1 * m[i] + oneMinusBeta1 * g);
-        const vi = (v[i] = beta2 * v[i] + oneMinusBeta2 * g * g);
-        data[i] = data[i] * keep - (stepSize * mi) / (Math.sqrt(vi) / correction2Sqrt + eps);
-      }
+      adamwKernel(this.params[p].data, gradList[p], this.m[p], this.v[p], this.beta1, this.beta2, keep, stepSize, correction2Sqrt, this.eps, gradScale);
     }
+  }
+
+  /**
+   * For an update computed elsewhere (inside the ORT graph, see T5Model.adamWStep): the
+   * scalars of the next update and the moment buffers, in parameter order, which the caller
+   * updates in place; then `commitExternalUpdate()` counts the update.
+   */
+  externalUpdate(lr: number): ExternalAdamWUpdate {
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new RangeError(`AdamW: learning rate must be finite and >= 0, got ${lr}`);
+    const step = this.updates + 1;
+    return {
+      stepSize: lr / (1 - this.beta1 ** step),
+      invCorrection2: 1 / Math.sqrt(1 - this.beta2 ** step),
+      keep: 1 - lr * this.weightDecay,
+      m: this.m,
+      v: this.v,
+      decays: this.decayFlags,
+    };
+  }
+
+  commitExternalUpdate(): void {
+    this.updates += 1;
   }
 
   /** A copy of the state, for checkpoints. */
@@ -123,5 +150,33 @@ export class AdamW {
       }
     });
     this.updates = state.step;
+  }
+}
+
+/**
+ * One tensor's update, in torch.optim.AdamW's order: decay, moments (kept as float32),
+ * then p -= stepSize * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), intermediates in float64.
+ * A standalone function with scalar arguments so V8 compiles one tight loop.
+ */
+function adamwKernel(
+  data: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  beta1: number,
+  beta2: number,
+  keep: number,
+  stepSize: number,
+  correction2Sqrt: number,
+  eps: number,
+  gradScale: number,
+): void {
+  const oneMinusBeta1 = 1 - beta1;
+  const oneMinusBeta2 = 1 - beta2;
+  for (let i = 0; i < data.length; i++) {
+    const g = grad[i] * gradScale;
+    const mi = (m[i] = beta1 * m[i] + oneMinusBeta1 * g);
+    const vi = (v[i] = beta2 * v[i] + oneMinusBeta2 * g * g);
+    data[i] = data[i] * keep - (stepSize * mi) / (Math.sqrt(vi) / correction2Sqrt + eps);
   }
 }

@@ -56,10 +56,24 @@ test('the fast path equals Intl.Segmenter on real SciFact and Cranfield text', {
   texts.push(readFileSync(join(dataDir ?? '', 'cranfield', 'cran.all.1400'), 'utf8').slice(0, 200_000));
   let nonAscii = 0;
   for (const text of texts) {
-    if (/[^\x00-\x7f]/.test(text)) nonAscii++;
+    if (/[^\p{ASCII}]/u.test(text)) nonAscii++;
     const reference: string[] = [];
     segmentWords(text, reference);
     assert.deepEqual(standardTokenize(text), reference);
   }
   assert.ok(nonAscii > 50, 'the sample exercises the mixed ASCII / non-ASCII path');
+});
+
+test('long text is segmented in pieces cut at certain boundaries, with the same tokens', () => {
+  // Intl.Segmenter slows down quadratically on long strings; segmentWords cuts them up.
+  const sentence = '北京是中国的首都。';
+  const tokens: string[] = [];
+  segmentWords(sentence.repeat(3000), tokens, { locale: 'zh', splitHan: false });
+  assert.equal(tokens.length, 5 * 3000);
+  assert.deepEqual(tokens.slice(0, 10), ['北京', '是', '中国', '的', '首都', '北京', '是', '中国', '的', '首都']);
+  const english = 'The U.S. economy grew 3.5% in 2019, e.g. in services. '.repeat(2000);
+  const reference: string[] = [];
+  segmentWords(english, reference);
+  assert.deepEqual(standardTokenize(english), reference);
+  assert.equal(reference.length, 10 * 2000);
 });

@@ -1,0 +1,125 @@
+/**
+ * What constrained beam search needs from a seq2seq model, and a fast inference-only
+ * implementation of it. `T5Model` (src/model) satisfies `DocidDecoder` as it is; it feeds
+ * its parameters as graph inputs so that training can keep changing them. For search the
+ * weights are fixed, so `T5InferenceModel` exports the same encoder and decoder-step graphs
+ * with the weights baked in as initializers, which lets ORT pre-pack the Gemm weights
+ * (docs/engine.md measured 1.7× on decoder-step-sized Gemms).
+ */
+import { Session, exportModel, type HostTensor } from '../engine/index.js';
+import type { T5Config } from '../model/config.js';
+import { buildDecoderStepGraph, buildEncoderGraph } from '../model/t5-graph.js';
+import { relativePositionBuckets, type DecoderCache, type EncoderOutput, type T5Model } from '../model/t5.js';
+
+/** The model interface beam search decodes with (T5Model and T5InferenceModel both have it). */
+export interface DocidDecoder {
+  readonly config: T5Config;
+  /** Encoder over padded ids [batch, srcLength] and a 1/0 mask of the same shape. */
+  encode(inputIds: BigInt64Array, attentionMask: Float32Array, batch: number, srcLength: number): Promise<EncoderOutput>;
+  /** A self-attention cache with no positions for `batch` hypotheses. */
+  emptyCache(batch: number): DecoderCache;
+  /** Log-probabilities [rows, vocab] of the next token for each row (one token per row), and the extended cache. */
+  decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }>;
+}
+
+export interface InferenceOptions {
+  /** ORT intra-op threads (default: all cores). */
+  threads?: number;
+  /** Whether idle ORT threads busy-wait (ORT's default true); false can help on shared cores. */
+  spinning?: boolean;
+}
+
+/**
+ * Encoder and cached decoder step of a T5 model with its weights frozen into the ONNX graphs.
+ * The weights are copied at creation: later changes to the source arrays are not seen.
+ */
+export class T5InferenceModel implements DocidDecoder {
+  private readonly encoderBuckets = new Map<number, HostTensor>();
+  private readonly stepBuckets: HostTensor[] = [];
+  private readonly crossOutputs: string[];
+
+  private constructor(
+    readonly config: T5Config,
+    private readonly encoder: Session,
+    private readonly decoder: Session,
+  ) {
+    this.crossOutputs = [];
+    for (let i = 0; i < config.numDecoderLayers; i++) this.crossOutputs.push(`cross_k.${i}`, `cross_v.${i}`);
+  }
+
+  /** Builds both sessions from a config and weights by HF name (as `T5Model.weights()` returns them). */
+  static async create(config: T5Config, weights: ReadonlyMap<string, Float32Array>, options: InferenceOptions = {}): Promise<T5InferenceModel> {
+    const params = new Map(weights);
+    const sessionOptions = { threads: options.threads, spinning: options.spinning };
+    const [encoder, decoder] = await Promise.all([
+      Session.create(exportModel(buildEncoderGraph(config), { params }), sessionOptions),
+      Session.create(exportModel(buildDecoderStepGraph(config), { params }), sessionOptions),
+    ]);
+    return new T5InferenceModel(config, encoder, decoder);
+  }
+
+  /** A frozen copy of a model's current weights. */
+  static fromModel(model: T5Model, options: InferenceOptions = {}): Promise<T5InferenceModel> {
+    return T5InferenceModel.create(model.config, model.weights(), options);
+  }
+
+  async encode(inputIds: BigInt64Array, attentionMask: Float32Array, batch: number, srcLength: number): Promise<EncoderOutput> {
+    let buckets = this.encoderBuckets.get(srcLength);
+    if (buckets === undefined) {
+      const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
+      buckets = { data: relativePositionBuckets(srcLength, srcLength, true, n, d), dims: [srcLength, srcLength] };
+      this.encoderBuckets.set(srcLength, buckets);
+    }
+    const mask: HostTensor = { data: attentionMask, dims: [batch, srcLength] };
+    const result = await this.encoder.run(
+      { input_ids: { data: inputIds, dims: [batch, srcLength] }, attention_mask: mask, encoder_position_buckets: buckets },
+      this.crossOutputs,
+    );
+    const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
+    return { batch, srcLength, attentionMask: mask, crossKeys: layers.map((i) => result[`cross_k.${i}`]), crossValues: layers.map((i) => result[`cross_v.${i}`]) };
+  }
+
+  emptyCache(batch: number): DecoderCache {
+    const { numHeads, dKv, numDecoderLayers } = this.config;
+    const empty = (): HostTensor => ({ data: new Float32Array(0), dims: [batch, numHeads, 0, dKv] });
+    return { length: 0, keys: Array.from({ length: numDecoderLayers }, empty), values: Array.from({ length: numDecoderLayers }, empty) };
+  }
+
+  /** Buckets of the query at `position` against keys 0 … position, cached per position. */
+  private positionBuckets(position: number): HostTensor {
+    let buckets = this.stepBuckets[position];
+    if (buckets === undefined) {
+      const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
+      buckets = { data: relativePositionBuckets(1, position + 1, false, n, d, position), dims: [1, position + 1] };
+      this.stepBuckets[position] = buckets;
+    }
+    return buckets;
+  }
+
+  async decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
+    const feeds: Record<string, HostTensor> = {
+      decoder_input_ids: { data: tokens, dims: [tokens.length, 1] },
+      attention_mask: encoded.attentionMask,
+      decoder_position_buckets: this.positionBuckets(cache.length),
+    };
+    const layers = this.config.numDecoderLayers;
+    for (let i = 0; i < layers; i++) {
+      feeds[`past_k.${i}`] = cache.keys[i];
+      feeds[`past_v.${i}`] = cache.values[i];
+      feeds[`cross_k.${i}`] = encoded.crossKeys[i];
+      feeds[`cross_v.${i}`] = encoded.crossValues[i];
+    }
+    const result = await this.decoder.run(feeds);
+    const keys: HostTensor[] = [];
+    const values: HostTensor[] = [];
+    for (let i = 0; i < layers; i++) {
+      keys.push(result[`present_k.${i}`]);
+      values.push(result[`present_v.${i}`]);
+    }
+    return { logProbs: result.log_probs.data as Float32Array, cache: { length: cache.length + 1, keys, values } };
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.encoder.release(), this.decoder.release()]);
+  }
+}
