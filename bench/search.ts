@@ -4,7 +4,7 @@
  *
  *   npm run bench:search -- [--json] [--config small] [--beam 10] [--k 10] [--queries 200]
  *                           [--warmup 10] [--rounds 2] [--threads 2] [--docids squad-pq|synthetic]
- *                           [--batch 16] [--no-torch]
+ *                           [--batch 16] [--spinning] [--no-torch]
  *
  * Model: the `small` preset, randomly initialised (seed 0; latency does not depend on training),
  * its head widened by the docid tokens. Docids: PQ (src/docids defaults: M = 6, K = 256) over
@@ -17,8 +17,10 @@
  * T5InferenceModel (weights baked into the ORT graphs). The PyTorch reference is
  * bench/torch_search.py (Debian's python3-torch, OpenBLAS), which loads genir's safetensors; it
  * must reproduce genir's teacher-forced scores of a few docids and return the same documents.
- * Rounds alternate genir and PyTorch so background load hits both alike. With --json the
- * last stdout line is one JSON object.
+ * Rounds alternate genir and PyTorch so background load hits both alike. Idle worker threads
+ * sleep instead of busy-waiting unless --spinning (ORT allow_spinning; OMP_WAIT_POLICY for
+ * PyTorch): on a shared machine spinning threads steal the cores the other process needs.
+ * With --json the last stdout line is one JSON object.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +55,7 @@ const rounds = Number(option('--rounds', '2'));
 const threads = Number(option('--threads', '2'));
 const batchSize = Number(option('--batch', '16'));
 const withTorch = !process.argv.includes('--no-torch');
+const spinning = process.argv.includes('--spinning');
 const dataDir = process.env.GENIR_DATA_DIR;
 const docidSource = option('--docids', dataDir ? 'squad-pq' : 'synthetic');
 const PYTHON = '/usr/bin/python3';
@@ -98,7 +101,8 @@ function torchRound(dir: string): TorchResult {
   const out = join(dir, 'torch-result.json');
   const args = [script, '--model', join(dir, 'model'), '--docids', join(dir, 'docids.json'), '--queries', join(dir, 'queries.json'),
     '--beam', String(beam), '--k', String(k), '--threads', String(threads), '--warmup', String(warmup), '--out', out];
-  const result = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const env = { ...process.env, OMP_WAIT_POLICY: spinning ? 'ACTIVE' : 'PASSIVE' };
+  const result = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env });
   if (result.status !== 0) throw new Error(`torch_search.py failed (${result.status}):\n${(result.stderr ?? '').slice(-3000)}`);
   return JSON.parse(readFileSync(out, 'utf8')) as TorchResult;
 }
@@ -122,7 +126,7 @@ async function main(): Promise<void> {
     const examples = checkDocs.map((d) => ({ source: queries[0], target: Array.from(table.sequence(d).subarray(0, -1)) }));
     const genirCheck = Array.from(await model.score(makeSeq2SeqBatch(examples, examples.map((_, i) => i), { padId: 0, eosId: 1, decoderStartId: 0 })));
 
-    const frozen = await T5InferenceModel.fromModel(model, { threads });
+    const frozen = await T5InferenceModel.fromModel(model, { threads, spinning });
     await model.release();
     const genirTimes: number[] = [];
     const torchTimes: number[] = [];
@@ -176,6 +180,7 @@ async function main(): Promise<void> {
       beam,
       k,
       threads,
+      spinning,
       queries: queries.length,
       rounds,
       decoder_steps_per_query: stats.decoderSteps / queries.length,
@@ -197,7 +202,7 @@ async function main(): Promise<void> {
       genir_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
       torch_peak_rss_mb: torch?.peak_rss_mb ?? null,
     };
-    console.log(`constrained beam search, T5 ${preset} (${(result.params / 1e6).toFixed(2)}M params), ${table.size} docs (${docidSource} PQ, docids ≤ ${result.docid_length} tokens), beam ${beam}, k ${k}, ${threads} threads`);
+    console.log(`constrained beam search, T5 ${preset} (${(result.params / 1e6).toFixed(2)}M params), ${table.size} docs (${docidSource} PQ, docids ≤ ${result.docid_length} tokens), beam ${beam}, k ${k}, ${threads} threads${spinning ? ' (spinning)' : ''}`);
     console.log(`  genir  p50 ${result.genir_p50_ms.toFixed(2)} ms  p99 ${result.genir_p99_ms.toFixed(2)} ms  mean ${result.genir_mean_ms.toFixed(2)} ms per query; batched ×${batchSize}: ${batchedMsPerQuery.toFixed(2)} ms per query`);
     if (torch) {
       console.log(`  torch  p50 ${result.torch_p50_ms!.toFixed(2)} ms  p99 ${result.torch_p99_ms!.toFixed(2)} ms  mean ${result.torch_mean_ms!.toFixed(2)} ms per query  (torch ${torch.torch_version}, ${torch.blas.join(' ')})`);

@@ -45,3 +45,22 @@ export type { T5Config, T5Preset, T5RuntimeOptions, EncoderOutput, DecoderCache,
 export * as model from './model/index.js';
 export { train, seq2seqTrainingData, bucketBatches, makeSeq2SeqBatch, copyReverseExamples, LossLog, linePlotSvg } from './train/index.js';
 export type { TrainOptions, TrainResult, TrainableModel, TrainingData, Seq2SeqBatch, Seq2SeqExample, LossRecord } from './train/index.js';
+// Constrained beam search over docids (trie-masked, batched, KV-cached) and the searcher behind `genir search`.
+export { constrainedBeamSearch, beamSettings, DEFAULT_BEAM, T5InferenceModel, GenerativeSearcher, DEFAULT_MAX_QUERY_TOKENS } from './search/index.js';
+export type { BeamSearchOptions, BeamSearchStats, RankedDocid, DocidDecoder, InferenceOptions, SearchOptions, SearchHit, GenerativeSearcherParts, OpenSearcherOptions } from './search/index.js';
+// Model directories (self-contained trained retrievers), SFT as a schedule of DDRO stages, doc2query pseudo-queries.
+export { saveModelDirectory, loadModelDirectory, readModelManifest, verifyModelDirectory, genirVersion, MODEL_DIRECTORY_FORMAT_VERSION } from './model/directory.js';
+export type { ModelManifest, ManifestFile, ModelDirectoryContents, LoadedModelDirectory, LoadModelDirectoryOptions, ExtraFile } from './model/directory.js';
+export { runSft, withDocidTokens, doc2queryPairs, DEFAULT_DOC2QUERY } from './train/sft/pipeline.js';
+export type { SftOptions, SftResult, PseudoQueryMethod, Doc2QuerySettings } from './train/sft/pipeline.js';
+export { parseStages, formatStages, overrideEpochs, mixedTrainingData, DDRO_STAGES } from './train/sft/schedule.js';
+export type { SftStage, WeightedSource, MixedData } from './train/sft/schedule.js';
+export { passageChunks, topTfidfTerms, tokenizePairs, SFT_SOURCES } from './train/sft/examples.js';
+export type { SftSource, TextPair, SourceExamples, ChunkOptions } from './train/sft/examples.js';
+export { loadSftCorpus, xquadLanguages } from './train/sft/corpus.js';
+export type { SftCorpus, SftCorpusSpec, LabelledQuery } from './train/sft/corpus.js';
+export { evaluateGenir, evaluateSearcher } from './train/sft/evaluate.js';
+export type { GenirEvaluation } from './train/sft/evaluate.js';
+export type { SftRunReport, StageReport } from './train/sft/report.js';
+export { trainDoc2Query, sampleQueries, sampleTopK, cachedPseudoQueries, resolveCacheDir, cacheKey } from './train/doc2query/doc2query.js';
+export type { Doc2QueryPair, Doc2QueryTrainOptions, SamplingOptions, SampledQuery, CachedQueries } from './train/doc2query/doc2query.js';

@@ -5,6 +5,9 @@ import { UserError } from '../util/errors.js';
 import { registerDatasetsCommand } from './commands/datasets.js';
 import { registerEvalCommands } from './commands/eval.js';
 import { registerBm25Command } from './commands/bm25.js';
+import { registerSearchCommand } from './commands/search.js';
+import { registerTrainCommand } from './commands/train.js';
+import { registerQuickstartCommand } from './commands/quickstart.js';
 
 // Compiled, this file is dist/src/cli/main.js; run from source (tsx), it is src/cli/main.ts.
 const packageJsonUrl = [new URL('../../../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((url) => existsSync(url));
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
   registerDatasetsCommand(program);
   registerEvalCommands(program);
   registerBm25Command(program);
+  registerSearchCommand(program);
+  registerTrainCommand(program);
+  registerQuickstartCommand(program);
   return program;
 }
 

@@ -346,18 +346,22 @@ export function buildEncoderGraph(config: T5Config): Graph {
  * `past_k.i` / `past_v.i` [batch, heads, past, d_kv] (past may be 0), the encoder's
  * `cross_k.i` / `cross_v.i`, `attention_mask` [batch, src] and
  * `decoder_position_buckets` [1, past+1] (buckets of the new position against every key).
+ * With `sharedSource` every hypothesis decodes the same source (beam search over one query):
+ * `cross_k.i` / `cross_v.i` and `attention_mask` then have batch 1 and are broadcast, instead
+ * of being copied once per hypothesis.
  */
-export function buildDecoderStepGraph(config: T5Config): Graph {
-  const g = new Graph('t5-decoder-step');
+export function buildDecoderStepGraph(config: T5Config, options: { sharedSource?: boolean } = {}): Graph {
+  const g = new Graph(options.sharedSource ? 't5-decoder-step-shared' : 't5-decoder-step');
+  const sourceBatch = options.sharedSource ? 1 : 'batch';
   const ids = g.input('decoder_input_ids', 'int64', ['batch', 1]);
-  const attentionMask = g.input('attention_mask', 'float32', ['batch', 'src']);
+  const attentionMask = g.input('attention_mask', 'float32', [sourceBatch, 'src']);
   const buckets = g.input('decoder_position_buckets', 'int64', [1, 'past+1']);
-  const headShape = (len: string) => ['batch', config.numHeads, len, config.dKv];
+  const headShape = (batch: Dim, len: string) => [batch, config.numHeads, len, config.dKv];
   const past: [Tensor, Tensor][] = [];
   const crossKV: [Tensor, Tensor][] = [];
   for (let i = 0; i < config.numDecoderLayers; i++) {
-    past.push([g.input(`past_k.${i}`, 'float32', headShape('past')), g.input(`past_v.${i}`, 'float32', headShape('past'))]);
-    crossKV.push([g.input(`cross_k.${i}`, 'float32', headShape('src')), g.input(`cross_v.${i}`, 'float32', headShape('src'))]);
+    past.push([g.input(`past_k.${i}`, 'float32', headShape('batch', 'past')), g.input(`past_v.${i}`, 'float32', headShape('batch', 'past'))]);
+    crossKV.push([g.input(`cross_k.${i}`, 'float32', headShape(sourceBatch, 'src')), g.input(`cross_v.${i}`, 'float32', headShape(sourceBatch, 'src'))]);
   }
   const b = new T5Builder(g, config);
   const selfBias = b.positionBias(buckets, 'decoder');

@@ -1,20 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { T5Model, relativePositionBuckets, causalBias } from './t5.js';
+import { T5Model, relativePositionBuckets, causalBias, selectRows } from './t5.js';
 import { t5Config, totalVocabSize, type T5Config } from './config.js';
 import { makeSeq2SeqBatch } from '../train/batching.js';
+import { T5_TORCH_REFERENCE } from './testdata/t5-torch-reference.js';
 import { clipFactor, globalGradNorm } from '../engine/optim/clip.js';
 import { AdamW } from '../engine/optim/adamw.js';
 
 interface TorchReference {
   loss: number;
-  sequence_log_prob: number[];
-  grad_norm: Record<string, number>;
+  sequence_log_prob: readonly number[];
+  grad_norm: Readonly<Record<string, number>>;
 }
-const reference = JSON.parse(readFileSync(new URL('./testdata/t5-torch-reference.json', import.meta.url), 'utf8')) as Record<'tied' | 'untied', TorchReference>;
+const reference: Record<'tied' | 'untied', TorchReference> = T5_TORCH_REFERENCE;
 
 /** Small enough to run in milliseconds, with short position buckets so the logarithmic buckets are used. */
 function goldenConfig(tied: boolean): T5Config {
@@ -90,6 +91,15 @@ test('T5: cached decoder steps give the same log-probs as teacher-forced scoring
     for (let row = 0; row < 2; row++) assert.ok(Math.abs(sums[row] - scores[row]) < 1e-4 * Math.abs(scores[row]), `row ${row}: ${sums[row]} vs ${scores[row]}`);
 
     await model.save(dir);
+    // Beam search over one source: a shared encoder row gives what copying it per hypothesis gives.
+    const single = await model.encode(batch.inputIds.slice(0, batch.sourceLength), batch.attentionMask.slice(0, batch.sourceLength), 1, batch.sourceLength);
+    const hyps = [0, 0, 0];
+    const copied = { ...single, batch: 3, attentionMask: selectRows(single.attentionMask, hyps), crossKeys: single.crossKeys.map((t) => selectRows(t, hyps)), crossValues: single.crossValues.map((t) => selectRows(t, hyps)) };
+    const beamTokens = BigInt64Array.of(0n, 5n, 9n);
+    const viaShared = await model.decoderStep(single, model.emptyCache(3), beamTokens);
+    const viaCopies = await model.decoderStep(copied, model.emptyCache(3), beamTokens);
+    viaCopies.logProbs.forEach((value, i) => assert.ok(Math.abs(viaShared.logProbs[i] - value) < 1e-5, `shared-source step [${i}]`));
+
     // Loaded with the weights baked into the inference graphs as initializers.
     const loaded = T5Model.load(dir, { threads: 1, bakeInferenceWeights: true });
     const loadedScores = await loaded.score(batch);

@@ -60,6 +60,11 @@ export interface T5RuntimeOptions {
   /** ORT intra-op threads (default: all cores). */
   threads?: number;
   /**
+   * Whether idle ORT threads busy-wait between ops (default: ORT's, true). Spinning saves
+   * thread wake-ups on an idle machine but steals time from other processes on busy cores.
+   */
+  spinning?: boolean;
+  /**
    * Bake the current weights into the encoder, decoder-step and scoring graphs as
    * initializers, so ORT pre-packs them (faster generation). Those sessions then keep the
    * weights they were created with: call `invalidateInferenceSessions()` after changing the
@@ -172,11 +177,11 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
   }
 
   /** Every graph, built and exported with the parameters as inputs (so they always read the current values). */
-  private session(kind: 'train' | 'train-adamw' | 'score' | 'encoder' | 'decoder', build: () => Graph): Promise<Session> {
+  private session(kind: 'train' | 'train-adamw' | 'score' | 'encoder' | 'decoder' | 'decoder-shared', build: () => Graph): Promise<Session> {
     let session = this.sessions.get(kind);
     if (session === undefined) {
       const bake = this.options.bakeInferenceWeights === true && !kind.startsWith('train');
-      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), { threads: this.options.threads });
+      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), { threads: this.options.threads, spinning: this.options.spinning });
       this.sessions.set(kind, session);
     }
     return session;
@@ -184,7 +189,7 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
 
   /** Drops the inference sessions so the next call bakes the current weights (see bakeInferenceWeights). */
   async invalidateInferenceSessions(): Promise<void> {
-    for (const kind of ['score', 'encoder', 'decoder']) {
+    for (const kind of ['score', 'encoder', 'decoder', 'decoder-shared']) {
       const session = this.sessions.get(kind);
       this.sessions.delete(kind);
       if (session) await (await session).release();
@@ -287,12 +292,17 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
   }
 
   /**
-   * One decoding step: `tokens` (one per hypothesis, row i uses row i of `encoded` and
-   * `cache`) → next-token log-probabilities [batch, vocab] and the extended cache.
-   * For beam search, reorder/expand `encoded` and `cache` rows with `selectRows`.
+   * One decoding step: `tokens` (one per hypothesis, row i uses row i of `cache`) →
+   * next-token log-probabilities [batch, vocab] and the extended cache. `encoded` has one
+   * row per hypothesis, or a single row that every hypothesis shares (beam search over one
+   * source: nothing is copied per hypothesis). Reorder or expand rows with `selectRows`.
    */
   async decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
-    const session = await this.session('decoder', () => buildDecoderStepGraph(this.config));
+    const shared = encoded.batch === 1 && tokens.length > 1;
+    if (!shared && encoded.batch !== tokens.length) throw new Error(`decoderStep: ${tokens.length} tokens for an encoder batch of ${encoded.batch}`);
+    const session = shared
+      ? await this.session('decoder-shared', () => buildDecoderStepGraph(this.config, { sharedSource: true }))
+      : await this.session('decoder', () => buildDecoderStepGraph(this.config));
     const feeds: Record<string, HostTensor> = {
       ...this.params(),
       decoder_input_ids: { data: tokens, dims: [tokens.length, 1] },

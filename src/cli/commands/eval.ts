@@ -8,6 +8,7 @@ import { evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../
 import { formatTable, formatValue } from '../../eval/report.js';
 import { pairedTTest, randomizationTest } from '../../eval/significance.js';
 import { UserError, warn } from '../../util/errors.js';
+import { runModelEval, type ModelEvalOptions } from './eval-model.js';
 
 const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
 
@@ -26,6 +27,7 @@ interface QrelsOptions {
 
 interface EvalOptions extends QrelsOptions {
   run?: string;
+  model?: string;
   perQuery?: boolean;
 }
 
@@ -65,7 +67,21 @@ export function registerEvalCommands(program: Command): void {
   )
     .option('--run <file>', 'TREC run file (qid Q0 docid rank score tag)')
     .option('--per-query', 'also report every query')
-    .action(async (options: EvalOptions) => {
+    .option('--model <dir>', "instead of --run: search the dataset's queries with this generative retriever (model directory) and evaluate")
+    .option('--beam <n>', 'with --model: beam width (default 10)')
+    .option('--k <n>', 'with --model: documents per query (default: 10, at most --beam)')
+    .option('--batch <n>', 'with --model: queries per beam-search batch (default 16)')
+    .option('--threads <n>', 'with --model: ONNX Runtime threads (default: every core)')
+    .option('--run-out <file>', 'with --model: write the run in TREC format')
+    .action(async (options: EvalOptions & Omit<ModelEvalOptions, 'model' | 'metrics'>, command: Command) => {
+      if (options.model !== undefined) {
+        if (options.run !== undefined) throw new UserError('give either --run or --model, not both');
+        if (options.perQuery) throw new UserError('--per-query applies to --run; with --model, write the run with --run-out and evaluate it with --run');
+        // With --model the default metrics are the results tables' (R@1 … nDCG@10), not the run default.
+        const metrics = command.getOptionValueSource('metrics') === 'default' ? undefined : options.metrics;
+        await runModelEval({ ...options, model: options.model, metrics });
+        return;
+      }
       await runEval(options);
     });
 
@@ -148,7 +164,7 @@ function qrelsDescription(loaded: LoadedQrels): string {
 async function runEval(options: EvalOptions): Promise<void> {
   const metrics = splitMetricList(options.metrics);
   parseMetrics(metrics);
-  if (options.run === undefined) throw new UserError('nothing to evaluate: give --run <TREC run file>');
+  if (options.run === undefined) throw new UserError('nothing to evaluate: give --run <TREC run file> or --model <model directory>');
   const loaded = await loadQrels(options);
   const run = await loadRun(options.run, loaded);
   warnCoverage(loaded.qrels, run, options.run);

@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { fetchDataset } from '../../data/fetch.js';
+import { openDataset } from '../../data/registry.js';
+import { formatTable, formatValue } from '../../eval/report.js';
+import { GenerativeSearcher } from '../../search/searcher.js';
+import { evaluateSearcher } from '../../train/sft/evaluate.js';
+import { runSft, type SftOptions } from '../../train/sft/pipeline.js';
+import { parseStages } from '../../train/sft/schedule.js';
+import { runBm25 } from './bm25.js';
+import { parsePositive } from './train.js';
+
+/** The metrics the quickstart compares, in this order (and the keys of its JSON line). */
+export const QUICKSTART_METRICS = ['RR@10', 'R@1', 'R@10'] as const;
+
+/**
+ * The quickstart's training recipe: a tiny model on XQuAD English, tuned to do as well as it
+ * can within 15 minutes on 2 cores (docs/sft.md explains the choices and the measurements).
+ */
+export const QUICKSTART_RECIPE: Omit<SftOptions, 'out' | 'dataDir'> = {
+  dataset: 'xquad',
+  lang: 'en',
+  docids: 'atomic',
+  model: 'tiny',
+  modelOverrides: { dropoutRate: 0.1 },
+  stages: parseStages('chunks+terms+pseudo+queries:30'),
+  vocabSize: 8000,
+  lr: 3e-3,
+  batchSize: 64,
+  seed: 0,
+  pseudo: 'spans',
+  pseudoPerDoc: 10,
+};
+
+/** Beam width of the quickstart's evaluation (the corpus has 240 documents). */
+export const QUICKSTART_BEAM = 20;
+
+interface QuickstartCommandOptions {
+  dataDir?: string;
+  out?: string;
+  cacheDir?: string;
+  threads?: string;
+  json?: boolean;
+}
+
+export interface QuickstartResult {
+  dataset: 'xquad';
+  lang: 'en';
+  bm25: Record<(typeof QUICKSTART_METRICS)[number], number>;
+  genir: Record<(typeof QUICKSTART_METRICS)[number], number>;
+  seconds: number;
+}
+
+function pick(metrics: Record<string, number>): Record<(typeof QUICKSTART_METRICS)[number], number> {
+  return Object.fromEntries(QUICKSTART_METRICS.map((m) => [m, metrics[m]])) as Record<(typeof QUICKSTART_METRICS)[number], number>;
+}
+
+export async function runQuickstart(options: QuickstartCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<QuickstartResult> {
+  const started = performance.now();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const threads = options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true);
+  await fetchDataset('xquad', { dataDir: options.dataDir, log });
+
+  const temporary = options.out === undefined ? mkdtempSync(join(tmpdir(), 'genir-quickstart-')) : undefined;
+  const out = options.out ?? join(temporary!, 'model');
+  try {
+    log('quickstart: 1/3 BM25 on XQuAD English (test split)');
+    const bm25 = await runBm25(
+      { dataset: 'xquad', lang: 'en', dataDir: options.dataDir, k1: '0.9', b: '0.4', fields: 'flat', topK: '100', threads: options.threads },
+      () => {},
+    );
+    log('quickstart: 2/3 training a tiny generative retriever (tokenizer, docids, pseudo-queries, SFT)');
+    const sft = await runSft({ ...QUICKSTART_RECIPE, out, dataDir: options.dataDir, cacheDir: options.cacheDir, threads, overwrite: true, log });
+    log('quickstart: 3/3 constrained beam search over the test queries');
+    // The same path as `genir eval --model <dir>`: the saved directory and its ONNX graphs.
+    const searcher = await GenerativeSearcher.open(out, { threads });
+    const dataset = await openDataset({ id: 'xquad', lang: 'en', dataDir: options.dataDir });
+    const genir = await evaluateSearcher(searcher, dataset, 'test', [...QUICKSTART_METRICS], { beam: QUICKSTART_BEAM, k: 10 });
+    const documents = searcher.docids.size;
+    await searcher.release();
+
+    const result: QuickstartResult = { dataset: 'xquad', lang: 'en', bm25: pick(bm25.metrics), genir: pick(genir.metrics), seconds: Math.round((performance.now() - started) / 100) / 10 };
+    const recipe = QUICKSTART_RECIPE;
+    const lines = [
+      `XQuAD English, test split: ${genir.queries} queries, ${documents} documents`,
+      `GenIR: ${recipe.model} model (${sft.report.model.parameters as number} parameters), ${recipe.docids} docids, trained ${sft.report.wallSeconds.toFixed(0)} s; beam ${QUICKSTART_BEAM}, ${(genir.seconds * 1000 / genir.queries).toFixed(1)} ms/query`,
+      '',
+      formatTable([['metric', 'BM25', 'GenIR'], ...QUICKSTART_METRICS.map((m) => [m, formatValue(result.bm25[m]), formatValue(result.genir[m])])]),
+      '',
+      `total ${result.seconds.toFixed(1)} s${options.out === undefined ? ' (pass --out <dir> to keep the model for `genir search`)' : `; model in ${out}`}`,
+    ];
+    if (options.json) lines.push(JSON.stringify(result));
+    write(`${lines.join('\n')}\n`);
+    return result;
+  } finally {
+    if (temporary !== undefined) rmSync(temporary, { recursive: true, force: true });
+  }
+}
+
+export function registerQuickstartCommand(program: Command): void {
+  program
+    .command('quickstart')
+    .description('train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (about 15 minutes on 2 cores)')
+    .option('--data-dir <dir>', 'where datasets live; XQuAD is downloaded there when missing (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .option('--out <dir>', 'keep the trained model directory here (default: a temporary directory, removed at the end)')
+    .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
+    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .action(async (options: QuickstartCommandOptions) => {
+      await runQuickstart(options);
+    });
+}

@@ -1,0 +1,177 @@
+import type { Command } from 'commander';
+import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
+import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
+import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
+import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedule.js';
+import { UserError } from '../../util/errors.js';
+
+export interface TrainSftCommandOptions {
+  dataset: string;
+  lang?: string;
+  dataDir?: string;
+  trainSplit?: string;
+  docids: string;
+  embeddings?: string;
+  model: string;
+  out: string;
+  stages: string;
+  epochs?: string;
+  lr: string;
+  batchSize: string;
+  warmup?: string;
+  vocab: string;
+  seed: string;
+  dropout?: string;
+  dModel?: string;
+  dFf?: string;
+  layers?: string;
+  heads?: string;
+  chunkTokens: string;
+  pseudo?: string;
+  pseudoPerDoc: string;
+  d2qModel: string;
+  d2qEpochs: string;
+  d2qLr: string;
+  cacheDir?: string;
+  threads?: string;
+  checkpointEvery: string;
+  resume?: boolean;
+  overwrite?: boolean;
+  keepWork?: boolean;
+  onnx: boolean;
+  json?: boolean;
+}
+
+export function parsePositive(value: string, option: string, integer = false): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UserError(`${option} ${value}: expected a positive ${integer ? 'integer' : 'number'}`);
+  }
+  return n;
+}
+
+function parseFraction(value: string, option: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n < 1)) throw new UserError(`${option} ${value}: expected a number in [0, 1)`);
+  return n;
+}
+
+/** Turns the command's options into runSft options (exported for tests). */
+export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
+  if (!(DOCID_SCHEMES as readonly string[]).includes(options.docids)) throw new UserError(`--docids ${options.docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
+  if (!isT5Preset(options.model) || options.model === 'base') throw new UserError(`--model ${options.model}: expected tiny or small`);
+  const d2qModel = options.d2qModel;
+  if (!isT5Preset(d2qModel) || d2qModel === 'base') throw new UserError(`--d2q-model ${d2qModel}: expected tiny or small`);
+  if (options.pseudo !== undefined && !['doc2query', 'spans', 'both'].includes(options.pseudo)) throw new UserError(`--pseudo ${options.pseudo}: expected doc2query, spans or both`);
+  let stages = parseStages(options.stages);
+  if (options.epochs !== undefined) stages = overrideEpochs(stages, options.epochs);
+  const overrides: Partial<T5Config> = {};
+  if (options.dropout !== undefined) overrides.dropoutRate = parseFraction(options.dropout, '--dropout');
+  if (options.dModel !== undefined) overrides.dModel = parsePositive(options.dModel, '--d-model', true);
+  if (options.dFf !== undefined) overrides.dFf = parsePositive(options.dFf, '--d-ff', true);
+  if (options.layers !== undefined) {
+    const layers = parsePositive(options.layers, '--layers', true);
+    overrides.numLayers = layers;
+    overrides.numDecoderLayers = layers;
+  }
+  if (options.heads !== undefined) overrides.numHeads = parsePositive(options.heads, '--heads', true);
+  if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
+    // Each head gets an equal share of d_model, as in the presets.
+    const preset = T5_PRESETS[options.model];
+    overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? preset.dModel) / (overrides.numHeads ?? preset.numHeads)));
+  }
+  const seed = Number(options.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
+  return {
+    dataset: options.dataset,
+    dataDir: options.dataDir,
+    lang: options.lang,
+    trainSplit: options.trainSplit,
+    docids: options.docids as DocidScheme,
+    embeddings: options.embeddings === undefined ? undefined : { kind: 'file', path: options.embeddings },
+    model: options.model,
+    modelOverrides: overrides,
+    out: options.out,
+    stages,
+    vocabSize: parsePositive(options.vocab, '--vocab', true),
+    lr: parsePositive(options.lr, '--lr'),
+    batchSize: parsePositive(options.batchSize, '--batch-size', true),
+    warmupSteps: options.warmup === undefined ? undefined : Number(options.warmup),
+    seed,
+    chunkTokens: parsePositive(options.chunkTokens, '--chunk-tokens', true),
+    pseudo: options.pseudo as PseudoQueryMethod | undefined,
+    pseudoPerDoc: parsePositive(options.pseudoPerDoc, '--pseudo-per-doc', true),
+    doc2query: { model: d2qModel, epochs: parsePositive(options.d2qEpochs, '--d2q-epochs'), lr: parsePositive(options.d2qLr, '--d2q-lr') },
+    cacheDir: options.cacheDir,
+    threads: options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true),
+    checkpointEvery: parsePositive(options.checkpointEvery, '--checkpoint-every', true),
+    resume: options.resume,
+    overwrite: options.overwrite,
+    keepWork: options.keepWork,
+    onnx: options.onnx,
+  };
+}
+
+export function registerTrainCommand(program: Command): void {
+  const trainCommand = program.command('train').description('train generative retrieval models');
+  trainCommand
+    .command('sft')
+    .description('train a docid-generating model with supervised fine-tuning (DDRO stages: indexing, pseudo-queries, queries)')
+    .requiredOption('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file')
+    .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
+    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
+    .requiredOption('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')}`)
+    .option('--embeddings <file>', 'pq/semantic: document vectors (.npy with ids file, or JSONL) instead of the built-in LSA')
+    .requiredOption('--model <size>', 'model size: tiny | small')
+    .requiredOption('--out <dir>', 'model directory to write')
+    .option('--stages <spec>', 'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries', DDRO_STAGES)
+    .option('--epochs <n|list>', "replace the stages' epochs: one number for all, or one per stage")
+    .option('--lr <rate>', 'peak learning rate of each stage (linear decay)', '1e-3')
+    .option('--batch-size <n>', 'examples per update', '64')
+    .option('--warmup <n>', 'warm-up updates per stage (default: 5% of the stage, at most 100)')
+    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus', '8000')
+    .option('--seed <n>', 'seed of every random choice', '0')
+    .option('--dropout <rate>', "dropout rate (default: the preset's, 0.1)")
+    .option('--d-model <n>', "hidden size (default: the preset's)")
+    .option('--d-ff <n>', "feed-forward size (default: the preset's)")
+    .option('--layers <n>', 'encoder and decoder layers')
+    .option('--heads <n>', 'attention heads')
+    .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', '127')
+    .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')
+    .option('--pseudo-per-doc <n>', 'pseudo-queries per document', '10')
+    .option('--d2q-model <size>', 'doc2query model size', 'tiny')
+    .option('--d2q-epochs <n>', 'doc2query training epochs', '20')
+    .option('--d2q-lr <rate>', 'doc2query learning rate', '3e-3')
+    .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
+    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--checkpoint-every <n>', 'updates between checkpoints', '500')
+    .option('--resume', 'continue an interrupted run (its work directory is <out>.training)')
+    .option('--overwrite', 'replace an existing model directory at --out')
+    .option('--keep-work', 'keep <out>.training (checkpoints, per-stage logs) after success')
+    .option('--no-onnx', 'do not export the ONNX inference graphs into the model directory')
+    .option('--json', 'print one JSON object (the run report summary) as the last line of stdout')
+    .action(async (options: TrainSftCommandOptions) => {
+      const result = await runSft({ ...sftOptionsFrom(options), progress: undefined });
+      const { report } = result;
+      const lines = [
+        `model directory: ${result.dir}`,
+        `docids ${report.docids.scheme as string}, model ${report.model.preset as string} (${report.model.parameters as number} parameters)`,
+        ...report.stages.map((s, i) => `stage ${i + 1} ${s.name}: ${s.updates} updates, final loss ${s.finalLoss === null ? '-' : s.finalLoss.toFixed(4)}, ${s.trainingSeconds.toFixed(1)} s`),
+        `wall-clock ${report.wallSeconds.toFixed(1)} s, peak memory ${report.peakRssMb.toFixed(0)} MB; report: ${result.dir}/report.md`,
+      ];
+      if (options.json) {
+        lines.push(JSON.stringify({
+          out: result.dir,
+          dataset: report.corpus.dataset,
+          docids: report.docids.scheme,
+          model: report.model.preset,
+          parameters: report.model.parameters,
+          stages: report.stages.map((s) => ({ name: s.name, epochs: s.epochs, updates: s.updates, final_loss: s.finalLoss, seconds: s.trainingSeconds })),
+          seconds: report.wallSeconds,
+          peak_rss_mb: report.peakRssMb,
+        }));
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,134 @@
+/**
+ * Text in, ranked documents out: a trained generative retriever (model, tokenizer, docids,
+ * titles) behind constrained beam search. Used by `genir search` and `genir eval --model`.
+ */
+import { readFileSync } from 'node:fs';
+import type { Query, Run } from '../data/types.js';
+import type { DocidTable } from '../docids/table.js';
+import type { T5Config } from '../model/config.js';
+import { loadModelDirectory, type LoadModelDirectoryOptions } from '../model/directory.js';
+import type { SubwordTokenizer } from '../text/tokenizer/index.js';
+import { progressBar } from '../util/progress.js';
+import { beamSettings, constrainedBeamSearch, type BeamSearchStats } from './beam.js';
+import { T5InferenceModel, type DocidDecoder, type InferenceOptions } from './decoder.js';
+
+/** Query tokens kept by default: the SFT pipeline's default source length. */
+export const DEFAULT_MAX_QUERY_TOKENS = 128;
+
+export interface SearchOptions {
+  /** Live hypotheses per query (default 10). */
+  beam?: number;
+  /** Documents per query (default: beam, at most beam). */
+  k?: number;
+  /** Score under the allowed-token renormalisation instead of raw log-probs (see beam.ts). */
+  renormalize?: boolean;
+  /** Queries decoded together in one beam search (default 16). */
+  batchQueries?: number;
+  /** Query tokens kept, from the start (default 128). */
+  maxQueryTokens?: number;
+  /** Show a progress bar on stderr (default: when stderr is a terminal and there is more than one batch). */
+  progress?: boolean;
+  stats?: BeamSearchStats;
+}
+
+export interface SearchHit {
+  /** 1-based. */
+  rank: number;
+  /** The docid key: a document id (or a relevance id for grouped docids). */
+  docId: string;
+  title: string | undefined;
+  /** Log-probability of the docid given the query. */
+  score: number;
+  /** Index in the docid table. */
+  doc: number;
+}
+
+export interface GenerativeSearcherParts {
+  decoder: DocidDecoder & { release?: () => Promise<void> };
+  tokenizer: SubwordTokenizer;
+  docids: DocidTable;
+  /** Docid key → title, for display. */
+  titles?: ReadonlyMap<string, string>;
+}
+
+export interface OpenSearcherOptions extends InferenceOptions {
+  /** Model directory checks: 'sha256' (default) or 'size'. */
+  verify?: LoadModelDirectoryOptions['verify'];
+}
+
+export class GenerativeSearcher {
+  readonly decoder: GenerativeSearcherParts['decoder'];
+  readonly tokenizer: SubwordTokenizer;
+  readonly docids: DocidTable;
+  readonly titles: ReadonlyMap<string, string> | undefined;
+
+  constructor(parts: GenerativeSearcherParts) {
+    this.decoder = parts.decoder;
+    this.tokenizer = parts.tokenizer;
+    this.docids = parts.docids;
+    this.titles = parts.titles;
+  }
+
+  /**
+   * Opens a model directory (src/model/directory.ts). Decodes with its ONNX inference graphs
+   * when it has them, else with graphs exported from its weights.
+   */
+  static async open(dir: string, options: OpenSearcherOptions = {}): Promise<GenerativeSearcher> {
+    const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: options.verify });
+    const inference = { threads: options.threads, spinning: options.spinning };
+    const decoder = loaded.onnx
+      ? await T5InferenceModel.fromOnnxFiles(loaded.model.config, readFileSync(loaded.onnx.encoder), readFileSync(loaded.onnx.decoderStep), inference)
+      : await T5InferenceModel.fromModel(loaded.model, inference);
+    return new GenerativeSearcher({ decoder, tokenizer: loaded.tokenizer, docids: loaded.docids, titles: loaded.docs });
+  }
+
+  get config(): T5Config {
+    return this.decoder.config;
+  }
+
+  /** Query text → token ids the model was trained on (no EOS; beam search appends it). */
+  encodeQuery(text: string, maxQueryTokens = DEFAULT_MAX_QUERY_TOKENS): Int32Array {
+    const ids = this.tokenizer.encode(text);
+    return ids.length > maxQueryTokens ? ids.subarray(0, maxQueryTokens) : ids;
+  }
+
+  /** Ranked documents for each text, best first. */
+  async search(texts: readonly string[], options: SearchOptions = {}): Promise<SearchHit[][]> {
+    const { beam, k } = beamSettings(options);
+    const batch = options.batchQueries ?? 16;
+    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`search: batchQueries must be a positive integer, got ${batch}`);
+    const results: SearchHit[][] = [];
+    const bar = progressBar({ label: 'search', total: texts.length, unit: 'q', enabled: options.progress ?? (process.stderr.isTTY && texts.length > batch) });
+    try {
+      for (let first = 0; first < texts.length; first += batch) {
+        const group = texts.slice(first, first + batch);
+        const sources = group.map((text) => this.encodeQuery(text, options.maxQueryTokens));
+        const ranked = await constrainedBeamSearch(this.decoder, this.docids, sources, { beam, k, renormalize: options.renormalize, stats: options.stats });
+        for (const hits of ranked) {
+          results.push(
+            hits.map((hit, i) => {
+              const docId = this.docids.keys[hit.doc];
+              return { rank: i + 1, docId, title: this.titles?.get(docId), score: hit.logProb, doc: hit.doc };
+            }),
+          );
+        }
+        bar.tick(group.length);
+      }
+    } finally {
+      bar.stop();
+    }
+    return results;
+  }
+
+  /** A TREC run over queries: entries name docid keys and carry docid log-probabilities. */
+  async searchRun(queries: readonly Query[], options: SearchOptions = {}): Promise<Run> {
+    const hits = await this.search(queries.map((q) => q.text), options);
+    const run: Run = new Map();
+    queries.forEach((query, i) => run.set(query.id, hits[i].map((hit) => ({ docId: hit.docId, score: hit.score }))));
+    return run;
+  }
+
+  async release(): Promise<void> {
+    await this.decoder.release?.();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Graphs for training on whole docid sequences (DDRO's pairwise step, LTRGR's rank losses):
+ * the encoder runs once per query, and the decoder over every target row (a query's
+ * positive and its negatives) with that query's encoder output picked by a Gather.
+ *
+ * Dim names: `queries` and `src` on the encoder side, `batch` (target rows) and `tgt` on the
+ * decoder side. The cross-attention keys and values are projected once per query and then
+ * gathered per row (`row_query`), so neither the encoder nor the K/V projections repeat for
+ * a query's negatives. Teacher forcing, no dropout (TRL's DPO trainer disables dropout too).
+ */
+import { Graph, type Dim, type Tensor, add, gather, gradients, reshape, sequenceLogProb, transpose } from '../../engine/index.js';
+import { t5ParameterSpecs, totalVocabSize, type T5Config } from '../../model/config.js';
+import { T5Builder } from '../../model/t5-graph.js';
+import { dpoLoss, generationLoss, type RowPairs } from './loss.js';
+import { listwiseLoss, marginRankLoss } from '../ltrgr/loss.js';
+import { mul } from '../../engine/index.js';
+
+/** The rank term of the objective. */
+export type RankObjective =
+  /** DDRO / DPO: −log σ(β·[(π⁺ − ref⁺) − (π⁻ − ref⁻)]) per (positive, negative) pair. */
+  | { kind: 'dpo'; beta: number }
+  /** LTRGR: max(0, S⁻ − S⁺ + margin) per pair. */
+  | { kind: 'margin'; margin: number }
+  /** Softmax cross-entropy of the positive over its group (ListNet with a one-hot target). */
+  | { kind: 'listwise'; temperature: number };
+
+export interface PreferenceObjective {
+  rank: RankObjective;
+  /** Weight of the generation (token cross-entropy) loss on the positives: LTRGR's λ, DDRO's optional SFT mix; 0 leaves it out. */
+  generationWeight: number;
+}
+
+/** A T5Builder whose encoder-side attention reshapes use the `queries` dim instead of `batch`. */
+class GroupedT5Builder extends T5Builder {
+  override splitHeads(x: Tensor, len: Dim): Tensor {
+    const rows: Dim = len === 'src' ? 'queries' : 'batch';
+    return transpose(reshape(x, [rows, len, this.config.numHeads, this.config.dKv]), [0, 2, 1, 3]);
+  }
+}
+
+interface GroupedInputs {
+  inputIds: Tensor;
+  attentionMask: Tensor;
+  rowQuery: Tensor;
+  decoderInputIds: Tensor;
+  labels: Tensor;
+  encoderBuckets: Tensor;
+  decoderBuckets: Tensor;
+  causalBias: Tensor;
+}
+
+function groupedInputs(g: Graph): GroupedInputs {
+  return {
+    inputIds: g.input('input_ids', 'int64', ['queries', 'src']),
+    attentionMask: g.input('attention_mask', 'float32', ['queries', 'src']),
+    rowQuery: g.input('row_query', 'int64', ['batch']),
+    decoderInputIds: g.input('decoder_input_ids', 'int64', ['batch', 'tgt']),
+    labels: g.input('labels', 'int64', ['batch', 'tgt']),
+    encoderBuckets: g.input('encoder_position_buckets', 'int64', ['src', 'src']),
+    decoderBuckets: g.input('decoder_position_buckets', 'int64', ['tgt', 'tgt']),
+    causalBias: g.input('decoder_causal_bias', 'float32', ['tgt', 'tgt']),
+  };
+}
+
+/** Summed label log-probability of every target row, [batch], with one encoder pass per query. */
+function groupedSequenceLogProb(b: GroupedT5Builder, inputs: GroupedInputs): Tensor {
+  const keyBias = b.maskBias(inputs.attentionMask);
+  const memory = b.encoder(inputs.inputIds, keyBias, inputs.encoderBuckets);
+  const crossKV = Array.from({ length: b.config.numDecoderLayers }, (_, i): [Tensor, Tensor] => {
+    const [k, v] = b.crossKeyValues(memory, i);
+    return [gather(k, inputs.rowQuery), gather(v, inputs.rowQuery)];
+  });
+  const crossBias = gather(keyBias, inputs.rowQuery);
+  const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
+  const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, crossBias);
+  const logits = reshape(b.logits(hidden), ['batch', 'tgt', totalVocabSize(b.config)]);
+  return sequenceLogProb(logits, inputs.labels, -100);
+}
+
+/**
+ * Teacher-forced scoring of grouped rows: `sequence_log_prob` [batch]. Equals the model's
+ * scoring graph on the same (query, target) pairs, with the encoder run once per query.
+ */
+export function buildGroupedScoringGraph(config: T5Config): Graph {
+  const g = new Graph('t5-grouped-score');
+  const b = new GroupedT5Builder(g, config);
+  g.output('sequence_log_prob', groupedSequenceLogProb(b, groupedInputs(g)));
+  return g;
+}
+
+/**
+ * The training step of a preference objective. Inputs: those of the scoring graph, plus
+ *   dpo, margin   `pair_positive`, `pair_negative` int64 [pairs] (row indices), `pair_weight` float [pairs]
+ *   dpo           `reference_log_prob` float [batch] (the frozen SFT model's scores)
+ *   listwise      `group_bias` float [groups, group] (0, or MASKED for a padded row),
+ *                 `query_weight` float [groups]; rows are grouped group-major, positive first
+ *   generation    `positive_rows` int64 [groups], `generation_tokens` float scalar (when its weight > 0)
+ * A group is one query with its rows; normally groups = queries (one encoder row per group).
+ * Outputs: `loss`, `rank_loss`, `generation_loss` (when used), `sequence_log_prob` [batch]
+ * and `grad.<name>` for every parameter.
+ */
+export function buildPreferenceTrainingGraph(config: T5Config, objective: PreferenceObjective): Graph {
+  const g = new Graph(`t5-${objective.rank.kind}-train`);
+  const b = new GroupedT5Builder(g, config);
+  const scores = groupedSequenceLogProb(b, groupedInputs(g));
+  g.output('sequence_log_prob', scores);
+  const pairs = (): RowPairs => ({
+    positive: g.input('pair_positive', 'int64', ['pairs']),
+    negative: g.input('pair_negative', 'int64', ['pairs']),
+    weight: g.input('pair_weight', 'float32', ['pairs']),
+  });
+  let rankLoss: Tensor;
+  const rank = objective.rank;
+  switch (rank.kind) {
+    case 'dpo':
+      rankLoss = dpoLoss(scores, g.input('reference_log_prob', 'float32', ['batch']), pairs(), rank.beta);
+      break;
+    case 'margin':
+      rankLoss = marginRankLoss(scores, pairs(), rank.margin);
+      break;
+    case 'listwise':
+      rankLoss = listwiseLoss(scores, g.input('group_bias', 'float32', ['groups', 'group']), g.input('query_weight', 'float32', ['groups']), rank.temperature);
+      break;
+  }
+  g.output('rank_loss', rankLoss);
+  let loss = rankLoss;
+  if (objective.generationWeight > 0) {
+    const generation = generationLoss(scores, g.input('positive_rows', 'int64', ['groups']), g.input('generation_tokens', 'float32', []));
+    g.output('generation_loss', generation);
+    loss = add(rankLoss, mul(generation, objective.generationWeight));
+  }
+  g.output('loss', loss);
+  const params = t5ParameterSpecs(config).map((spec) => b.param(spec.name));
+  gradients(loss, params).forEach((grad, i) => g.output(`grad.${params[i].name}`, grad));
+  return g;
+}

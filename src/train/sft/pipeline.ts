@@ -1,0 +1,398 @@
+/**
+ * `genir train sft` as a library call: dataset → tokenizer → docids → pseudo-queries →
+ * SFT stages → a self-contained model directory with a run report.
+ *
+ * While training, everything resumable lives in a work directory beside the output
+ * (`<out>.training/`): the tokenizer and docids (so a resumed run uses exactly the same),
+ * the doc2query run and one trainer run per stage with its checkpoints. When the model
+ * directory has been saved the work directory is removed (unless `keepWork`).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Document } from '../../data/types.js';
+import { buildDocids, type EmbeddingSource } from '../../docids/build.js';
+import { loadDocidsSync, saveDocidsSync } from '../../docids/io.js';
+import { samplePseudoQueries } from '../../docids/pseudoQueries.js';
+import type { DocidScheme, DocidTable } from '../../docids/table.js';
+import { linearSchedule } from '../../engine/optim/schedule.js';
+import { parameterCount, t5Config, type T5Config, type T5Preset } from '../../model/config.js';
+import { MANIFEST_FILE, saveModelDirectory, type ModelManifest } from '../../model/directory.js';
+import { T5Model } from '../../model/t5.js';
+import { SubwordTokenizer, trainTokenizer } from '../../text/tokenizer/index.js';
+import { specFromJson } from '../../text/tokenizer/spec.js';
+import { writeFileAtomicSync } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+import type { LossRecord } from '../loss-log.js';
+import { train } from '../trainer.js';
+import { cachedPseudoQueries, resolveCacheDir, sampleQueries, textsDigest, trainDoc2Query, type Doc2QueryPair, type SampledQuery } from '../doc2query/doc2query.js';
+import { loadSftCorpus, type SftCorpus } from './corpus.js';
+import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from './examples.js';
+import { buildRunReport, type StageReport, type SftRunReport } from './report.js';
+import { DDRO_STAGES, formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
+
+export type PseudoQueryMethod = 'doc2query' | 'spans' | 'both';
+
+export interface Doc2QuerySettings {
+  model: T5Preset;
+  overrides?: Partial<T5Config>;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+}
+
+export interface SftOptions {
+  dataset: string;
+  dataDir?: string;
+  /** XQuAD languages: `all` (default), `en`, `en,de`. */
+  lang?: string;
+  trainSplit?: string;
+  docids: DocidScheme;
+  /** Embeddings for pq/semantic docids (default: built-in LSA). */
+  embeddings?: EmbeddingSource;
+  model: T5Preset;
+  /** Changes to the preset (dModel, dFf, layers, dropoutRate…). */
+  modelOverrides?: Partial<T5Config>;
+  out: string;
+  stages?: readonly SftStage[];
+  /** Subword vocabulary of the tokenizer trained on the corpus (default 8000). */
+  vocabSize?: number;
+  /** Peak learning rate of every stage (default 1e-3, DDRO's). */
+  lr?: number;
+  batchSize?: number;
+  /** Warm-up updates per stage (default: 5 % of the stage, at most 100). */
+  warmupSteps?: number;
+  seed?: number;
+  /** Passage chunks: tokens per chunk (127) and chunks per document (10), as DDRO. */
+  chunkTokens?: number;
+  maxChunks?: number;
+  /** Words per TF-IDF term list (20). */
+  termCount?: number;
+  /** Source tokens kept per example (default 128). */
+  maxSourceTokens?: number;
+  /** Default: doc2query when the dataset has labelled training queries, else spans. */
+  pseudo?: PseudoQueryMethod;
+  pseudoPerDoc?: number;
+  pseudoTopK?: number;
+  pseudoMaxTokens?: number;
+  doc2query?: Partial<Doc2QuerySettings>;
+  cacheDir?: string;
+  resume?: boolean;
+  /** Replace an existing model directory at `out`. */
+  overwrite?: boolean;
+  keepWork?: boolean;
+  /** Export ONNX inference graphs into the model directory (default true). */
+  onnx?: boolean;
+  threads?: number;
+  checkpointEvery?: number;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface SftResult {
+  dir: string;
+  manifest: ModelManifest;
+  report: SftRunReport;
+}
+
+export const DEFAULT_DOC2QUERY: Doc2QuerySettings = { model: 'tiny', epochs: 20, lr: 3e-3, batchSize: 32 };
+
+/** The options that decide the trained model; a resumed run must use the same. */
+function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseudo: PseudoQueryMethod | 'none') {
+  return {
+    dataset: options.dataset,
+    lang: options.lang ?? null,
+    trainSplit: options.trainSplit ?? null,
+    docids: options.docids,
+    embeddings: options.embeddings ?? null,
+    model: options.model,
+    modelOverrides: options.modelOverrides ?? {},
+    stages: formatStages(stages),
+    vocabSize: options.vocabSize ?? 8000,
+    lr: options.lr ?? 1e-3,
+    batchSize: options.batchSize ?? 64,
+    warmupSteps: options.warmupSteps ?? null,
+    seed: options.seed ?? 0,
+    chunkTokens: options.chunkTokens ?? 127,
+    maxChunks: options.maxChunks ?? 10,
+    termCount: options.termCount ?? 20,
+    maxSourceTokens: options.maxSourceTokens ?? 128,
+    pseudo,
+    pseudoPerDoc: options.pseudoPerDoc ?? 10,
+    pseudoTopK: options.pseudoTopK ?? 10,
+    pseudoMaxTokens: options.pseudoMaxTokens ?? 32,
+    doc2query: { ...DEFAULT_DOC2QUERY, ...options.doc2query },
+  };
+}
+
+export type SftSettings = ReturnType<typeof resolvedSettings>;
+
+/** The tokenizer with `count` docid tokens after its subwords (same vocabulary and merges). */
+export function withDocidTokens(tokenizer: SubwordTokenizer, count: number): SubwordTokenizer {
+  return new SubwordTokenizer({ ...specFromJson(tokenizer.toJson(), 'tokenizer'), docidCount: count });
+}
+
+function representativeTitles(corpus: SftCorpus, docids: DocidTable): Map<string, string> {
+  const titles = new Map<string, string>();
+  for (const doc of corpus.docs) {
+    const key = corpus.keyOf(doc);
+    if (!titles.has(key) || doc.lang === 'en') titles.set(key, doc.title);
+  }
+  for (const key of docids.keys) if (!titles.has(key)) titles.set(key, key);
+  return new Map(docids.keys.map((key) => [key, titles.get(key)!]));
+}
+
+/** (document in the query's language, query) pairs for doc2query training. */
+export function doc2queryPairs(corpus: SftCorpus): Doc2QueryPair[] {
+  const byKeyLang = new Map<string, Document>();
+  for (const doc of corpus.docs) byKeyLang.set(`${corpus.keyOf(doc)}\u0000${doc.lang ?? ''}`, doc);
+  const pairs: Doc2QueryPair[] = [];
+  for (const query of corpus.trainQueries) {
+    for (const key of query.keys) {
+      const doc = byKeyLang.get(`${key}\u0000${query.lang ?? ''}`) ?? byKeyLang.get(`${key}\u0000${corpus.docs[0]?.lang ?? ''}`);
+      if (doc) pairs.push({ document: doc.text, query: query.text });
+    }
+  }
+  return pairs;
+}
+
+export async function runSft(options: SftOptions): Promise<SftResult> {
+  const started = performance.now();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const out = resolve(options.out);
+  const work = `${out}.training`;
+  const stages = options.stages ?? parseStages(DDRO_STAGES);
+  const timings: Record<string, number> = {};
+  const time = async <T>(name: string, body: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await body();
+    } finally {
+      timings[name] = (timings[name] ?? 0) + (performance.now() - t) / 1000;
+    }
+  };
+
+  if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite && !(options.resume && existsSync(work))) {
+    throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
+  }
+  if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE))) throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
+  if (existsSync(work) && !options.resume) throw new UserError(`${work}: holds an unfinished training run; pass --resume to continue it, or remove it`);
+
+  const corpus = await time('load', () => loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }));
+  const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
+  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo ? 'none' : (options.pseudo ?? (corpus.trainQueries.length > 0 ? 'doc2query' : 'spans'));
+  if ((pseudo === 'doc2query' || pseudo === 'both') && corpus.trainQueries.length === 0) {
+    throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries for doc2query; use --pseudo spans`);
+  }
+  if (stages.some((s) => s.sources.some((w) => w.source === 'queries')) && corpus.trainQueries.length === 0) {
+    throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries; drop the 'queries' source from --stages`);
+  }
+  const settings = resolvedSettings(options, stages, pseudo);
+  mkdirSync(work, { recursive: true });
+  const settingsPath = join(work, 'settings.json');
+  if (existsSync(settingsPath)) {
+    const before = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
+    const now = JSON.parse(JSON.stringify(settings)) as Record<string, unknown>;
+    const changed = Object.keys(now).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+    if (changed.length > 0) throw new UserError(`${settingsPath}: the run being resumed used different ${changed.join(', ')}; resume with the same options`);
+  } else {
+    writeFileAtomicSync(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
+  }
+  log(`sft: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`);
+
+  // Tokenizer (trained on the corpus and the training queries) and docids, kept in the work directory.
+  const tokenizerPath = join(work, 'tokenizer.json');
+  const docidsPath = join(work, 'docids.bin');
+  let textTokenizer: SubwordTokenizer;
+  let docids: DocidTable;
+  if (existsSync(tokenizerPath) && existsSync(docidsPath)) {
+    textTokenizer = SubwordTokenizer.fromFile(tokenizerPath);
+    docids = loadDocidsSync(docidsPath);
+  } else {
+    textTokenizer = await time('tokenizer', () =>
+      trainTokenizer([...corpus.docs.map((d) => `${d.title}\n${d.text}`), ...corpus.trainQueries.map((q) => q.text)], { vocabSize: settings.vocabSize }));
+    docids = await time('docids', () =>
+      buildDocids(corpus.docs, {
+        scheme: options.docids,
+        textVocabSize: textTokenizer.subwordVocabSize,
+        eosId: textTokenizer.eosId,
+        encode: (text) => textTokenizer.encode(text),
+        seed: settings.seed,
+        groupBy: corpus.grouped ? 'relevanceId' : 'id',
+        embeddings: options.embeddings,
+      }));
+    saveDocidsSync(docids, docidsPath);
+    textTokenizer.save(tokenizerPath);
+  }
+  const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
+  log(`sft: tokenizer ${textTokenizer.subwordVocabSize} subwords; ${docids.size} ${docids.scheme} docids (${docids.layout.docidVocabSize} docid tokens, ${docids.tokens.length / docids.size - 1} tokens per docid on average)`);
+
+  // Pseudo-queries.
+  const pseudoInfo: Record<string, unknown> = { method: pseudo };
+  let pseudoQueries: SampledQuery[] = [];
+  if (pseudo === 'spans' || pseudo === 'both') {
+    const spans = await time('pseudo-queries', () => samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }));
+    pseudoQueries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
+    pseudoInfo.spans = spans.length;
+  }
+  if (pseudo === 'doc2query' || pseudo === 'both') {
+    const d2q = settings.doc2query;
+    const pairs = doc2queryPairs(corpus);
+    const description = {
+      kind: 'doc2query',
+      version: 1,
+      dataset: corpus.datasetId,
+      languages: corpus.languages ?? null,
+      trainSplit: corpus.trainSplit ?? null,
+      data: textsDigest([...pairs.flatMap((p) => [p.document, p.query]), '\u0001', ...corpus.docs.flatMap((d) => [d.id, d.text])]),
+      tokenizer: textsDigest([textTokenizer.toJson()]),
+      model: d2q,
+      seed: settings.seed,
+      sampling: { perDoc: settings.pseudoPerDoc, topK: settings.pseudoTopK, maxTokens: settings.pseudoMaxTokens },
+    };
+    const cacheDir = resolveCacheDir(options.cacheDir);
+    const cached = await time('pseudo-queries', () =>
+      cachedPseudoQueries(cacheDir, description, async () => {
+        log(`sft: training doc2query (${d2q.model}, ${pairs.length} pairs, ${d2q.epochs} epochs)`);
+        const trained = await time('doc2query-train', () =>
+          trainDoc2Query(pairs, textTokenizer, {
+            preset: d2q.model,
+            overrides: d2q.overrides,
+            epochs: d2q.epochs,
+            lr: d2q.lr,
+            batchSize: d2q.batchSize,
+            seed: settings.seed,
+            threads: options.threads,
+            runDir: join(work, 'doc2query'),
+            resume: options.resume,
+            progress: options.progress,
+          }));
+        pseudoInfo.doc2queryUpdates = trained.updates;
+        pseudoInfo.doc2queryLoss = trained.finalLoss;
+        log(`sft: sampling ${settings.pseudoPerDoc} queries per document (top-${settings.pseudoTopK}, <= ${settings.pseudoMaxTokens} tokens)`);
+        const sampled = await time('doc2query-sample', () =>
+          sampleQueries(trained.model, textTokenizer, corpus.docs.map((d) => ({ id: d.id, text: d.text })), {
+            perDoc: settings.pseudoPerDoc,
+            topK: settings.pseudoTopK,
+            maxTokens: settings.pseudoMaxTokens,
+            seed: settings.seed,
+            progress: options.progress,
+          }));
+        await trained.model.release();
+        return sampled;
+      }));
+    pseudoInfo.doc2query = cached.queries.length;
+    pseudoInfo.cache = { path: cached.path, hit: cached.hit };
+    pseudoInfo.examples = cached.queries.slice(0, 5).map((q) => q.text);
+    log(`sft: ${cached.queries.length} doc2query pseudo-queries (${cached.hit ? 'from cache' : 'generated'}: ${cached.path})`);
+    pseudoQueries.push(...cached.queries);
+  }
+
+  // Examples of every source the stages use.
+  const keyOfDoc = new Map(corpus.docs.map((d) => [d.id, corpus.keyOf(d)]));
+  const encode = (text: string) => tokenizer.encode(text);
+  const count = (text: string) => tokenizer.encode(text).length;
+  const needed = new Set(stages.flatMap((s) => s.sources.map((w) => w.source)));
+  const sets = new Map<SftSource, SourceExamples>();
+  const sourceCounts: Record<string, number> = {};
+  await time('examples', () => {
+    const pairsOf = (source: SftSource): TextPair[] => {
+      switch (source) {
+        case 'chunks':
+          return corpus.docs.flatMap((doc) => passageChunks(doc, count, { maxTokens: settings.chunkTokens, maxChunks: settings.maxChunks }).map((text) => ({ text, key: corpus.keyOf(doc) })));
+        case 'terms': {
+          const terms = topTfidfTerms(corpus.docs, settings.termCount);
+          return corpus.docs.map((doc, i) => ({ text: terms[i].join(' '), key: corpus.keyOf(doc) })).filter((p) => p.text !== '');
+        }
+        case 'pseudo':
+          return pseudoQueries.map((q) => ({ text: q.text, key: keyOfDoc.get(q.docId) ?? q.docId }));
+        case 'queries':
+          return corpus.trainQueries.flatMap((q) => q.keys.map((key) => ({ text: q.text, key })));
+      }
+    };
+    for (const source of needed) {
+      const tokenized = tokenizePairs(source, pairsOf(source), docids, encode, settings.maxSourceTokens);
+      sets.set(source, tokenized);
+      sourceCounts[source] = tokenized.examples.length;
+      if (tokenized.skipped > 0) log(`sft: warning: ${tokenized.skipped} ${source} examples name documents without a docid; skipped`);
+    }
+  });
+  log(`sft: examples ${Object.entries(sourceCounts).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+
+  // The model and its stages.
+  const config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
+  const model = T5Model.create(config, settings.seed, { threads: options.threads });
+  log(`sft: model ${options.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
+  const stageReports: StageReport[] = [];
+  const lossRows: { stage: string; offset: number; records: LossRecord[] }[] = [];
+  let offset = 0;
+  for (const [index, stage] of stages.entries()) {
+    const mixed = mixedTrainingData(sets, stage, {
+      batchSize: settings.batchSize,
+      seed: settings.seed + index,
+      padId: tokenizer.padId,
+      eosId: tokenizer.eosId,
+      decoderStartId: config.decoderStartTokenId,
+      maxSourceLength: settings.maxSourceTokens,
+    });
+    const totalUpdates = Math.max(1, Math.ceil(stage.epochs * mixed.batchesPerEpoch));
+    const warmup = settings.warmupSteps ?? Math.min(100, Math.ceil(totalUpdates * 0.05));
+    const runDir = join(work, `stage-${index + 1}-${stage.name.replace(/\+/g, '-')}`);
+    log(`sft: stage ${index + 1}/${stages.length} ${stage.name}: ${mixed.examplesPerEpoch} examples per epoch, ${stage.epochs} epochs, ${totalUpdates} updates`);
+    const stageStart = performance.now();
+    const result = await time('training', () =>
+      train({
+        model,
+        data: mixed.data,
+        totalUpdates,
+        schedule: linearSchedule({ peak: settings.lr, warmupSteps: Math.min(warmup, totalUpdates), totalSteps: totalUpdates }),
+        seed: settings.seed + index,
+        runDir,
+        resume: options.resume,
+        checkpointEvery: options.checkpointEvery ?? 500,
+        progress: options.progress,
+        label: `stage ${index + 1} ${stage.name}`,
+      }));
+    const last = result.records[result.records.length - 1];
+    stageReports.push({
+      name: stage.name,
+      sources: stage.sources,
+      epochs: stage.epochs,
+      updates: result.update,
+      examplesPerEpoch: mixed.examplesPerEpoch,
+      finalLoss: last?.loss ?? null,
+      trainingSeconds: last?.elapsedS ?? 0,
+      wallSeconds: (performance.now() - stageStart) / 1000,
+      resumedFrom: result.resumedFrom ?? null,
+    });
+    lossRows.push({ stage: stage.name, offset, records: result.records });
+    offset += result.update;
+  }
+
+  const report = buildRunReport({
+    settings,
+    corpus: { dataset: corpus.datasetId, languages: corpus.languages ?? null, documents: corpus.docs.length, docids: docids.size, trainQueries: corpus.trainQueries.length, trainSplit: corpus.trainSplit ?? null },
+    docids: { scheme: docids.scheme, ...docids.layout, params: { ...docids.params } },
+    model: { preset: options.model, parameters: parameterCount(config), config },
+    sources: sourceCounts,
+    pseudoQueries: pseudoInfo,
+    stages: stageReports,
+    timings,
+    wallSeconds: (performance.now() - started) / 1000,
+  });
+  const reportFiles = report.files(lossRows);
+  const manifest = await time('save', () =>
+    saveModelDirectory(out, {
+      model,
+      tokenizer,
+      docids,
+      titles: representativeTitles(corpus, docids),
+      dataset: { id: corpus.datasetId, languages: corpus.languages ?? null, trainSplit: corpus.trainSplit ?? null, documents: corpus.docs.length, keys: corpus.grouped ? 'relevance ids (translations share a docid)' : 'document ids' },
+      onnx: options.onnx,
+      extraFiles: reportFiles,
+      extra: { report: 'report.json', stages: formatStages(stages), training: { wallSeconds: report.json.wallSeconds, peakRssMb: report.json.peakRssMb } },
+    }));
+  await model.release();
+  if (!options.keepWork) rmSync(work, { recursive: true, force: true });
+  log(`sft: model saved to ${out} (${report.json.wallSeconds.toFixed(1)} s, peak RSS ${report.json.peakRssMb.toFixed(0)} MB)`);
+  return { dir: out, manifest, report: report.json };
+}
