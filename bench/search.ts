@@ -91,6 +91,8 @@ interface TorchResult {
   blas: string[];
   threads: number;
   times_ms: number[];
+  /** CPU time (all threads) of the timed queries. */
+  cpu_ms: number;
   results: [number, number][][];
   check_scores: number[];
   peak_rss_mb: number;
@@ -130,6 +132,9 @@ async function main(): Promise<void> {
     await model.release();
     const genirTimes: number[] = [];
     const torchTimes: number[] = [];
+    // CPU time of the timed loops (all threads): less sensitive than wall time to other load.
+    let genirCpuMs = 0;
+    let torchCpuMs = 0;
     let genirResults: RankedDocid[][] = [];
     let torch: TorchResult | undefined;
     const stats: BeamSearchStats = { decoderSteps: 0, decodedRows: 0 };
@@ -137,17 +142,21 @@ async function main(): Promise<void> {
       if (withTorch) {
         torch = torchRound(dir);
         torchTimes.push(...torch.times_ms);
+        torchCpuMs += torch.cpu_ms;
         log(`round ${round + 1}: torch p50 ${percentile(torch.times_ms, 50).toFixed(2)} ms`);
       }
       for (const source of queries.slice(0, warmup)) await constrainedBeamSearch(frozen, table, [source], { beam, k });
       const times: number[] = [];
       genirResults = [];
+      const cpuStart = process.cpuUsage();
       for (const source of queries) {
         const start = performance.now();
         const [found] = await constrainedBeamSearch(frozen, table, [source], { beam, k, stats: round === 0 ? stats : undefined });
         times.push(performance.now() - start);
         genirResults.push(found);
       }
+      const cpu = process.cpuUsage(cpuStart);
+      genirCpuMs += (cpu.user + cpu.system) / 1000;
       genirTimes.push(...times);
       log(`round ${round + 1}: genir p50 ${percentile(times, 50).toFixed(2)} ms`);
     }
@@ -188,11 +197,13 @@ async function main(): Promise<void> {
       genir_p50_ms: percentile(genirTimes, 50),
       genir_p99_ms: percentile(genirTimes, 99),
       genir_mean_ms: genirTimes.reduce((a, b) => a + b, 0) / genirTimes.length,
+      genir_cpu_ms_per_query: genirCpuMs / genirTimes.length,
       genir_batched_ms_per_query: batchedMsPerQuery,
       batch: batchSize,
       torch_p50_ms: torch ? percentile(torchTimes, 50) : null,
       torch_p99_ms: torch ? percentile(torchTimes, 99) : null,
       torch_mean_ms: torch ? torchTimes.reduce((a, b) => a + b, 0) / torchTimes.length : null,
+      torch_cpu_ms_per_query: torch ? torchCpuMs / torchTimes.length : null,
       torch_version: torch?.torch_version ?? null,
       torch_blas: torch?.blas ?? null,
       teacher_forced_max_abs_diff: torch ? checkDiff : null,
@@ -203,9 +214,9 @@ async function main(): Promise<void> {
       torch_peak_rss_mb: torch?.peak_rss_mb ?? null,
     };
     console.log(`constrained beam search, T5 ${preset} (${(result.params / 1e6).toFixed(2)}M params), ${table.size} docs (${docidSource} PQ, docids ≤ ${result.docid_length} tokens), beam ${beam}, k ${k}, ${threads} threads${spinning ? ' (spinning)' : ''}`);
-    console.log(`  genir  p50 ${result.genir_p50_ms.toFixed(2)} ms  p99 ${result.genir_p99_ms.toFixed(2)} ms  mean ${result.genir_mean_ms.toFixed(2)} ms per query; batched ×${batchSize}: ${batchedMsPerQuery.toFixed(2)} ms per query`);
+    console.log(`  genir  p50 ${result.genir_p50_ms.toFixed(2)} ms  p99 ${result.genir_p99_ms.toFixed(2)} ms  mean ${result.genir_mean_ms.toFixed(2)} ms (CPU ${result.genir_cpu_ms_per_query.toFixed(2)} ms) per query; batched ×${batchSize}: ${batchedMsPerQuery.toFixed(2)} ms per query`);
     if (torch) {
-      console.log(`  torch  p50 ${result.torch_p50_ms!.toFixed(2)} ms  p99 ${result.torch_p99_ms!.toFixed(2)} ms  mean ${result.torch_mean_ms!.toFixed(2)} ms per query  (torch ${torch.torch_version}, ${torch.blas.join(' ')})`);
+      console.log(`  torch  p50 ${result.torch_p50_ms!.toFixed(2)} ms  p99 ${result.torch_p99_ms!.toFixed(2)} ms  mean ${result.torch_mean_ms!.toFixed(2)} ms (CPU ${result.torch_cpu_ms_per_query!.toFixed(2)} ms) per query  (torch ${torch.torch_version}, ${torch.blas.join(' ')})`);
       console.log(`  same model: teacher-forced scores of ${checkDocs.length} docids differ by ≤ ${checkDiff.toExponential(2)}; same top-${k} ranking on ${sameRanking}/${queries.length} queries, same documents on ${sameDocSet}/${queries.length}, scores within ${maxScoreDiff.toExponential(2)}`);
     }
     if (json) console.log(JSON.stringify(result));

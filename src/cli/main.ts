@@ -7,6 +7,8 @@ import { registerEvalCommands } from './commands/eval.js';
 import { registerBm25Command } from './commands/bm25.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerTrainCommand } from './commands/train.js';
+import { registerRankTrainingCommands } from './commands/train-rank.js';
+import { registerExperimentCommand } from './commands/experiment.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
 
 // Compiled, this file is dist/src/cli/main.js; run from source (tsx), it is src/cli/main.ts.
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerBm25Command(program);
   registerSearchCommand(program);
   registerTrainCommand(program);
+  registerRankTrainingCommands(program);
+  registerExperimentCommand(program);
   registerQuickstartCommand(program);
   return program;
 }

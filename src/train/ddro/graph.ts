@@ -8,12 +8,11 @@
  * gathered per row (`row_query`), so neither the encoder nor the K/V projections repeat for
  * a query's negatives. Teacher forcing, no dropout (TRL's DPO trainer disables dropout too).
  */
-import { Graph, type Dim, type Tensor, add, gather, gradients, reshape, sequenceLogProb, transpose } from '../../engine/index.js';
+import { Graph, type Dim, type Tensor, add, gather, gradients, mul, reshape, sequenceLogProb, transpose } from '../../engine/index.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from '../../model/config.js';
 import { T5Builder } from '../../model/t5-graph.js';
 import { dpoLoss, generationLoss, type RowPairs } from './loss.js';
 import { listwiseLoss, marginRankLoss } from '../ltrgr/loss.js';
-import { mul } from '../../engine/index.js';
 
 /** The rank term of the objective. */
 export type RankObjective =

@@ -82,6 +82,14 @@ export interface RankTrainingOptions {
   log?: (line: string) => void;
 }
 
+/** What `genir train ddro` and `genir train ltrgr` share (the method and its objective are set by runDdro / runLtrgr). */
+export type CommonRankOptions = Omit<RankTrainingOptions, 'method' | 'objective' | 'negatives'> & { negatives?: NegativeMethod };
+
+/** The object without its undefined fields, so that spreading it keeps the defaults it leaves open. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 export interface DevEvaluation {
   update: number;
   epoch: number;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '../../data/registry.js';
@@ -9,27 +9,7 @@ import { UserError } from '../../util/errors.js';
 import { evaluateGenir } from './evaluate.js';
 import { runSft, type SftOptions } from './pipeline.js';
 import { parseStages } from './schedule.js';
-
-const TOPICS = [
-  ['Volcanoes', 'A volcano is a rupture in the crust of a planet. Lava and ash escape from it. Many volcanoes stand along plate boundaries.'],
-  ['Bees', 'Bees are flying insects closely related to wasps. They collect nectar and pollen. Honey bees live in large colonies.'],
-  ['Glaciers', 'A glacier is a persistent body of dense ice. It moves slowly under its own weight. Glaciers carve valleys over time.'],
-  ['Chess', 'Chess is a board game for two players. Each player starts with sixteen pieces. The goal is to checkmate the king.'],
-  ['Tides', 'Tides are the rise and fall of sea levels. They are caused by the gravity of the moon and the sun. Most coasts see two tides a day.'],
-  ['Bridges', 'A bridge spans an obstacle such as a river. Suspension bridges hang from cables. Arch bridges push their load outwards.'],
-];
-const QUESTIONS = ['What is {t}?', 'Where do you find {t}?', 'Why do {t} matter?', 'Who studies {t}?', 'How old are the oldest {t}?', 'What causes {t}?'];
-
-/** A SQuAD-format file with 6 paragraphs and 36 questions (about 70 % land in the train split). */
-function writeToySquad(dir: string): string {
-  const data = TOPICS.map(([title, context], a) => ({
-    title,
-    paragraphs: [{ context, qas: QUESTIONS.map((q, i) => ({ id: `q${a}-${i}`, question: q.replace('{t}', title.toLowerCase()), answers: [] })) }],
-  }));
-  const path = join(dir, 'toy.json');
-  writeFileSync(path, JSON.stringify({ version: '1.1', data }));
-  return path;
-}
+import { TOPICS, writeToySquad } from './testdata/toy-squad.js';
 
 function smokeOptions(root: string, dataset: string, overrides: Partial<SftOptions> = {}): SftOptions {
   return {

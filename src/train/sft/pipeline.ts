@@ -228,7 +228,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
 
   // Pseudo-queries.
   const pseudoInfo: Record<string, unknown> = { method: pseudo };
-  let pseudoQueries: SampledQuery[] = [];
+  const pseudoQueries: SampledQuery[] = [];
   if (pseudo === 'spans' || pseudo === 'both') {
     const spans = await time('pseudo-queries', () => samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }));
     pseudoQueries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
