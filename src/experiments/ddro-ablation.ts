@@ -118,7 +118,8 @@ export function ablationRecipe(dataset: AblationDataset, quick: boolean, lang: s
   return {
     sft,
     ddro: { seed, ...dev, ...(quick ? { epochs: 0.02 } : {}), negatives: 'bm25', onnx: false },
-    ltrgr: { seed, ...dev, ...(quick ? { epochs: 0.05 } : {}), negatives: 'model', onnx: false },
+    // Quick: LTRGR on the BM25 triples too, so both runs share one triples file.
+    ltrgr: { seed, ...dev, ...(quick ? { epochs: 0.05, negatives: 'bm25' as const } : { negatives: 'model' as const }), onnx: false },
     beam: 20,
     testQueries: quick ? 30 : 0,
   };
