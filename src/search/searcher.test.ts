@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { runGenir, type CliResult } from '../cli/testing.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,15 +66,8 @@ before(async () => {
 
 after(() => rmSync(root, { recursive: true, force: true }));
 
-/** Runs the genir command line (from source under tsx, or compiled) in a child process. */
-function genir(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const fromSource = import.meta.filename.endsWith('.ts');
-  const cli = join(import.meta.dirname, '..', 'cli', fromSource ? 'main.ts' : 'main.js');
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), cli, ...args], (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
+function genir(args: string[]): Promise<CliResult> {
+  return runGenir(args);
 }
 
 test('GenerativeSearcher (ONNX graphs of a model directory) ranks as beam search over the saved weights does', async () => {

@@ -1,45 +1,19 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, promises as fsp, rmSync } from 'node:fs';
+import { mkdtempSync, promises as fsp, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runGenir, type CliResult } from '../testing.js';
 
 const DATA_DIR = process.env.GENIR_DATA_DIR;
 const needsData = DATA_DIR ? false : 'GENIR_DATA_DIR is not set';
 const tmp = mkdtempSync(join(tmpdir(), 'genir-cli-datasets-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The repository root: this file runs both from src/ (tsx) and from dist/src/ (compiled). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'src', 'cli', 'main.ts'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('repository root not found');
-    dir = parent;
-  }
-  return dir;
-}
-
-const root = repoRoot();
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node --import tsx src/cli/main.ts …args` from the repository root. */
 function genir(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runGenir(args, { env });
 }
 
 test('genir datasets info <unknown id> → exit 2 and one line naming the known ids', async () => {
