@@ -6,7 +6,7 @@
  */
 import { definedOnly, runRankTraining, type CommonRankOptions, type RankTrainingResult } from './pipeline.js';
 
-export const DDRO_DEFAULTS = { beta: 0.4, lr: 1e-4, epochs: 2, batchSize: 64, negativesPerGroup: 8 } as const;
+export const DDRO_DEFAULTS = { beta: 0.4, lr: 1e-5, epochs: 2, batchSize: 64, negativesPerGroup: 8 } as const;
 
 export interface DdroOptions extends CommonRankOptions {
   beta?: number;

@@ -139,7 +139,9 @@ export async function devSet(manifest: ModelManifest, dataDir: string | undefine
     return { queries, qrels };
   }
   const dataset = await openDataset({ id: datasetId, dataDir });
-  if (!dataset.splits.includes(split)) throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+  if (!dataset.splits.includes(split)) {
+    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')}); choose the dev split with --dev-split, or pass --eval-every 0`);
+  }
   const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
   return { queries, qrels };
 }
@@ -292,7 +294,7 @@ export async function runRankTraining(options: RankTrainingOptions): Promise<Ran
     settings = { batchSize, hardOnly, ...(rank.kind === 'listwise' ? { listSize } : {}) };
   }
   const epochs = options.epochs ?? (method === 'ddro' ? 2 : 3);
-  const lr = options.lr ?? (method === 'ddro' ? 1e-5 : 1e-5);
+  const lr = options.lr ?? (method === 'ddro' ? 1e-5 : 1e-4);
   const totalUpdates = Math.max(1, Math.ceil(epochs * data.batchesPerEpoch));
   const warmupSteps = Math.min(totalUpdates, options.warmupSteps ?? Math.min(1000, Math.ceil(totalUpdates * 0.1)));
   const clipNorm = options.clipNorm ?? 0.5;
@@ -320,8 +322,9 @@ export async function runRankTraining(options: RankTrainingOptions): Promise<Ran
   };
   log(`${method}: ${data.groupsPerEpoch} groups, ${data.pairsPerEpoch} pairs, ${data.batchesPerEpoch} updates per epoch; ${epochs} epochs, lr ${lr}, warm-up ${warmupSteps}`);
 
-  // Dev set: a seeded sample of the split's queries.
-  const dev = await time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? 'dev'));
+  // Dev set: a seeded sample of the split's queries (none when evaluation is off).
+  const evaluating = options.evalEvery === undefined || options.evalEvery > 0;
+  const dev = evaluating ? await time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? 'dev')) : { queries: [], qrels: new Map() as Qrels };
   const devLimit = options.devQueries ?? 500;
   let devQueries = dev.queries.filter((q) => dev.qrels.has(q.id));
   if (devLimit > 0 && devQueries.length > devLimit) devQueries = new Rng(seed ^ 0x51ed).shuffle([...devQueries]).slice(0, devLimit);

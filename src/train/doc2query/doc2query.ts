@@ -40,6 +40,8 @@ export interface Doc2QueryTrainOptions {
   maxTargetTokens?: number;
   seed: number;
   threads?: number;
+  /** Whether idle ORT threads busy-wait (default false). */
+  spinning?: boolean;
   /** Checkpoints and the loss curve go here; `resume` continues a killed run. */
   runDir: string;
   resume?: boolean;
@@ -74,7 +76,7 @@ export async function trainDoc2Query(pairs: readonly Doc2QueryPair[], tokenizer:
   const maxTarget = options.maxTargetTokens ?? 48;
   const examples: Seq2SeqExample[] = pairs.map((pair) => ({ source: tokenizer.encode(pair.document).subarray(0, maxSource), target: tokenizer.encode(pair.query).subarray(0, maxTarget) }));
   const config = t5Config(options.preset, { ...options.overrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: 0 });
-  const model = T5Model.create(config, options.seed, { threads: options.threads });
+  const model = T5Model.create(config, options.seed, { threads: options.threads, spinning: options.spinning ?? false });
   const batchesPerEpoch = Math.ceil(examples.length / options.batchSize);
   const totalUpdates = Math.max(1, Math.ceil(options.epochs * batchesPerEpoch));
   const started = performance.now();
