@@ -32,3 +32,9 @@ test('logSigmoid: gradient matches central differences (float64)', async () => {
     await checkGradients((_g, [x]) => logSigmoid(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [-6, 6] }], { seed: i });
   }
 });
+
+test('logSigmoid: gradient at exactly 0 matches central differences (where DPO starts)', async () => {
+  // A Min-based form passes the random-point checks above but gives 1 instead of 1/2 here.
+  const report = await checkGradients((_g, [x]) => logSigmoid(x), [{ name: 'x', shape: [3], values: [0, 0, 0] }], { seed: 0 });
+  assert.ok(report.checked === 3 && report.maxGradient > 0);
+});
