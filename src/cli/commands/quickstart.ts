@@ -22,7 +22,7 @@ export const QUICKSTART_METRICS = ['RR@10', 'R@1', 'R@10'] as const;
 export const QUICKSTART_RECIPE: Omit<SftOptions, 'out' | 'dataDir'> = {
   dataset: 'xquad',
   lang: 'en',
-  docids: 'atomic',
+  docids: 'title',
   model: 'tiny',
   modelOverrides: { dropoutRate: 0.1 },
   stages: parseStages('chunks+terms+pseudo+queries:30'),
@@ -30,8 +30,9 @@ export const QUICKSTART_RECIPE: Omit<SftOptions, 'out' | 'dataDir'> = {
   lr: 3e-3,
   batchSize: 64,
   seed: 0,
+  chunkTokens: 40,
   pseudo: 'spans',
-  pseudoPerDoc: 10,
+  pseudoPerDoc: 20,
 };
 
 /** Beam width of the quickstart's evaluation (the corpus has 240 documents). */
