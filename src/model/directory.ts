@@ -27,7 +27,7 @@ import { UserError } from '../util/errors.js';
 import { CONFIG_FILE, WEIGHTS_FILE, saveModelCheckpoint } from './checkpoint.js';
 import { parameterCount, totalVocabSize } from './config.js';
 import { T5Model, type T5RuntimeOptions } from './t5.js';
-import { buildDecoderStepGraph, buildEncoderGraph } from './t5-graph.js';
+import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from './t5-graph.js';
 
 /** Bumped whenever a file's meaning or the set of required files changes. */
 export const MODEL_DIRECTORY_FORMAT_VERSION = 1;
@@ -179,8 +179,10 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
     const withOnnx = contents.onnx ?? true;
     if (withOnnx) {
       const weights = model.weights();
-      write(ONNX_ENCODER_FILE, exportModel(buildEncoderGraph(model.config), { params: weights }).bytes);
-      write(ONNX_DECODER_STEP_FILE, exportModel(buildDecoderStepGraph(model.config), { params: weights }).bytes);
+      const encoderGraph = buildEncoderGraph(model.config, { fuseForInference: true });
+      const decoderGraph = buildDecoderStepGraph(model.config, { fuseForInference: true });
+      write(ONNX_ENCODER_FILE, exportModel(encoderGraph, { params: inferenceParams(encoderGraph, weights) }).bytes);
+      write(ONNX_DECODER_STEP_FILE, exportModel(decoderGraph, { params: inferenceParams(decoderGraph, weights) }).bytes);
     }
     for (const extra of contents.extraFiles ?? []) {
       checkRelativePath(extra.path);

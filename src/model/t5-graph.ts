@@ -25,11 +25,13 @@ import {
   matmul,
   minimum,
   mul,
+  pow,
   reduceMean,
   reduceSum,
   reshape,
   rsqrt,
   sequenceLogProb,
+  slice,
   softmax,
   sqrt,
   sub,
@@ -43,6 +45,39 @@ import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
 /** Additive bias that hides a key: large enough to vanish in softmax, small enough to stay finite in float32. */
 export const MASKED = -1e9;
 
+/** Joins the HF names of weights that a fused projection concatenates along their output rows. */
+const FUSED_SEPARATOR = '+';
+
+/** The name of the param holding the weights `names` stacked along their output dimension. */
+export function fusedParamName(names: readonly string[]): string {
+  return names.join(FUSED_SEPARATOR);
+}
+
+/**
+ * The values an inference graph bakes in: the HF weights, plus every fused param of the graph
+ * built by concatenating its parts' [out, in] rows (row-major, so concatenating the arrays is
+ * concatenating the rows).
+ */
+export function inferenceParams(graph: Graph, weights: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  const values = new Map(weights);
+  for (const param of graph.params) {
+    if (values.has(param.name) || !param.name.includes(FUSED_SEPARATOR)) continue;
+    const parts = param.name.split(FUSED_SEPARATOR).map((name) => {
+      const part = weights.get(name);
+      if (part === undefined) throw new Error(`inference graph: fused param '${param.name}' needs the missing weight '${name}'`);
+      return part;
+    });
+    const fused = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      fused.set(part, at);
+      at += part.length;
+    }
+    values.set(param.name, fused);
+  }
+  return values;
+}
+
 /** Builds the pieces of one graph: params by name, dropout sites numbered in build order. */
 export class T5Builder {
   private readonly params = new Map<string, Tensor>();
@@ -53,6 +88,15 @@ export class T5Builder {
     readonly config: T5Config,
     /** uint32 scalar input that fixes every dropout mask; undefined builds without dropout (inference). */
     readonly dropoutSeed?: Tensor,
+    /**
+     * Inference graphs with weights baked in, shaped for fewer kernels: projections that read
+     * the same input (q, k, v; wi_0, wi_1; every decoder layer's cross keys and values) run as
+     * one Gemm over their concatenated weights, and RMSNorm takes the form ORT fuses into one
+     * kernel. A beam-search decoder step runs ~10 rows, where per-kernel overhead is a large
+     * share of the latency. The graph's params then include fused names (see
+     * `inferenceParams`), so it cannot take its params as feeds.
+     */
+    readonly fuseForInference = false,
   ) {}
 
   /** The graph param `name`, created on first use with its HF shape. */
@@ -65,6 +109,30 @@ export class T5Builder {
       this.params.set(name, tensor);
     }
     return tensor;
+  }
+
+  /** x [N, in] through each HF weight in `names`: one Gemm over the stacked weights when fusing. */
+  linears(x: Tensor, names: readonly string[]): Tensor[] {
+    if (!this.fuseForInference || names.length < 2) return names.map((name) => this.linear(x, name));
+    const specs = t5ParameterSpecs(this.config);
+    const shapes = names.map((name) => {
+      const spec = specs.find((s) => s.name === name);
+      if (spec === undefined) throw new Error(`T5Builder: no parameter '${name}' in this config`);
+      return spec.shape;
+    });
+    const fusedName = fusedParamName(names);
+    let weight = this.params.get(fusedName);
+    if (weight === undefined) {
+      weight = this.g.param(fusedName, [shapes.reduce((n, shape) => n + shape[0], 0), shapes[0][1]]);
+      this.params.set(fusedName, weight);
+    }
+    const y = gemm(x, weight, { transB: true });
+    let start = 0;
+    return shapes.map((shape) => {
+      const part = slice(y, 1, start, start + shape[0]);
+      start += shape[0];
+      return part;
+    });
   }
 
   /** Params used so far, in creation order. */
@@ -85,6 +153,11 @@ export class T5Builder {
 
   /** T5's LayerNorm: scale only, no mean subtraction, no bias. */
   rmsNorm(x: Tensor, name: string): Tensor {
+    if (this.fuseForInference) {
+      // The form ORT's SimplifiedLayerNormalization fusion recognises (Pow, ReduceMean, Add,
+      // Sqrt, Div, Mul): one kernel instead of six per norm at inference.
+      return mul(div(x, sqrt(add(reduceMean(pow(x, 2), [-1], true), this.config.layerNormEpsilon))), this.param(name));
+    }
     const variance = reduceMean(mul(x, x), [-1], true);
     return mul(mul(x, rsqrt(add(variance, this.config.layerNormEpsilon))), this.param(name));
   }
@@ -113,7 +186,8 @@ export class T5Builder {
   /** Gated-GELU feed-forward (T5 v1.1): wo(dropout(gelu(wi_0 x) * wi_1 x)). */
   feedForward(x: Tensor, prefix: string): Tensor {
     const ff = `${prefix}.DenseReluDense`;
-    const hidden = mul(gelu(this.linear(x, `${ff}.wi_0.weight`)), this.linear(x, `${ff}.wi_1.weight`));
+    const [gate, linear] = this.linears(x, [`${ff}.wi_0.weight`, `${ff}.wi_1.weight`]);
+    const hidden = mul(gelu(gate), linear);
     return this.linear(this.drop(hidden), `${ff}.wo.weight`);
   }
 
@@ -140,9 +214,7 @@ export class T5Builder {
       const block = `encoder.block.${i}`;
       const attn = `${block}.layer.0.SelfAttention`;
       const h = this.rmsNorm(x, `${block}.layer.0.layer_norm.weight`);
-      const q = this.splitHeads(this.linear(h, `${attn}.q.weight`), 'src');
-      const k = this.splitHeads(this.linear(h, `${attn}.k.weight`), 'src');
-      const v = this.splitHeads(this.linear(h, `${attn}.v.weight`), 'src');
+      const [q, k, v] = this.linears(h, ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`)).map((t) => this.splitHeads(t, 'src'));
       x = add(x, this.drop(this.attend(q, k, v, bias, attn)));
       x = add(x, this.drop(this.feedForward(this.rmsNorm(x, `${block}.layer.1.layer_norm.weight`), `${block}.layer.1`)));
     }
@@ -175,9 +247,9 @@ export class T5Builder {
       const block = `decoder.block.${i}`;
       const attn = `${block}.layer.0.SelfAttention`;
       const h = this.rmsNorm(y, `${block}.layer.0.layer_norm.weight`);
-      const q = this.splitHeads(this.linear(h, `${attn}.q.weight`), len);
-      let k = this.splitHeads(this.linear(h, `${attn}.k.weight`), len);
-      let v = this.splitHeads(this.linear(h, `${attn}.v.weight`), len);
+      const [q, newK, newV] = this.linears(h, ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`)).map((t) => this.splitHeads(t, len));
+      let k = newK;
+      let v = newV;
       if (past) {
         k = concat([past[i][0], k], 2);
         v = concat([past[i][1], v], 2);
@@ -323,20 +395,38 @@ export function buildScoringGraph(config: T5Config): Graph {
  * i, the cross-attention keys and values `cross_k.i` / `cross_v.i` [batch, heads, src, d_kv]
  * that every decoder step reuses.
  */
-export function buildEncoderGraph(config: T5Config): Graph {
-  const g = new Graph('t5-encoder');
+export function buildEncoderGraph(config: T5Config, options: InferenceGraphOptions = {}): Graph {
+  const fuse = options.fuseForInference ?? false;
+  const g = new Graph(fuse ? 't5-encoder-fused' : 't5-encoder');
   const inputIds = g.input('input_ids', 'int64', ['batch', 'src']);
   const attentionMask = g.input('attention_mask', 'float32', ['batch', 'src']);
   const buckets = g.input('encoder_position_buckets', 'int64', ['src', 'src']);
-  const b = new T5Builder(g, config);
+  const b = new T5Builder(g, config, undefined, fuse);
   const memory = b.encoder(inputIds, b.maskBias(attentionMask), buckets);
   g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
-  for (let i = 0; i < config.numDecoderLayers; i++) {
+  const layers = Array.from({ length: config.numDecoderLayers }, (_, i) => i);
+  if (fuse) {
+    // Every decoder layer's cross keys and values in one Gemm over the encoder states.
+    const names = layers.flatMap((i) => ['k', 'v'].map((p) => `decoder.block.${i}.layer.1.EncDecAttention.${p}.weight`));
+    const projected = b.linears(memory, names).map((t) => b.splitHeads(t, 'src'));
+    for (const i of layers) {
+      g.output(`cross_k.${i}`, projected[2 * i]);
+      g.output(`cross_v.${i}`, projected[2 * i + 1]);
+    }
+    return g;
+  }
+  for (const i of layers) {
     const [k, v] = b.crossKeyValues(memory, i);
     g.output(`cross_k.${i}`, k);
     g.output(`cross_v.${i}`, v);
   }
   return g;
+}
+
+/** Options of the inference graphs (encoder, decoder step). */
+export interface InferenceGraphOptions {
+  /** Fuse projections that share an input (weights must then be baked in with `inferenceParams`). */
+  fuseForInference?: boolean;
 }
 
 /**
@@ -350,8 +440,8 @@ export function buildEncoderGraph(config: T5Config): Graph {
  * `cross_k.i` / `cross_v.i` and `attention_mask` then have batch 1 and are broadcast, instead
  * of being copied once per hypothesis.
  */
-export function buildDecoderStepGraph(config: T5Config, options: { sharedSource?: boolean } = {}): Graph {
-  const g = new Graph(options.sharedSource ? 't5-decoder-step-shared' : 't5-decoder-step');
+export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphOptions & { sharedSource?: boolean } = {}): Graph {
+  const g = new Graph(`t5-decoder-step${options.sharedSource ? '-shared' : ''}${options.fuseForInference ? '-fused' : ''}`);
   const sourceBatch = options.sharedSource ? 1 : 'batch';
   const ids = g.input('decoder_input_ids', 'int64', ['batch', 1]);
   const attentionMask = g.input('attention_mask', 'float32', [sourceBatch, 'src']);
@@ -363,7 +453,7 @@ export function buildDecoderStepGraph(config: T5Config, options: { sharedSource?
     past.push([g.input(`past_k.${i}`, 'float32', headShape('batch', 'past')), g.input(`past_v.${i}`, 'float32', headShape('batch', 'past'))]);
     crossKV.push([g.input(`cross_k.${i}`, 'float32', headShape(sourceBatch, 'src')), g.input(`cross_v.${i}`, 'float32', headShape(sourceBatch, 'src'))]);
   }
-  const b = new T5Builder(g, config);
+  const b = new T5Builder(g, config, undefined, options.fuseForInference ?? false);
   const selfBias = b.positionBias(buckets, 'decoder');
   const { hidden, present } = b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
   g.output('log_probs', logSoftmax(b.logits(hidden), -1));

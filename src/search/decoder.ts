@@ -8,7 +8,7 @@
  */
 import { Session, exportModel, type HostTensor } from '../engine/index.js';
 import type { T5Config } from '../model/config.js';
-import { buildDecoderStepGraph, buildEncoderGraph } from '../model/t5-graph.js';
+import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
 import { relativePositionBuckets, type DecoderCache, type EncoderOutput, type T5Model } from '../model/t5.js';
 
 /** The model interface beam search decodes with (T5Model and T5InferenceModel both have it). */
@@ -56,9 +56,11 @@ export class T5InferenceModel implements DocidDecoder {
   static async create(config: T5Config, weights: ReadonlyMap<string, Float32Array>, options: InferenceOptions = {}): Promise<T5InferenceModel> {
     const params = new Map(weights);
     const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false };
+    const encoderGraph = buildEncoderGraph(config, { fuseForInference: true });
+    const decoderGraph = buildDecoderStepGraph(config, { fuseForInference: true });
     const [encoder, decoder] = await Promise.all([
-      Session.create(exportModel(buildEncoderGraph(config), { params }), sessionOptions),
-      Session.create(exportModel(buildDecoderStepGraph(config), { params }), sessionOptions),
+      Session.create(exportModel(encoderGraph, { params: inferenceParams(encoderGraph, params) }), sessionOptions),
+      Session.create(exportModel(decoderGraph, { params: inferenceParams(decoderGraph, params) }), sessionOptions),
     ]);
     return new T5InferenceModel(config, encoder, decoder);
   }
