@@ -4,7 +4,7 @@ import { runGenir, type CliResult } from '../cli/testing.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../cli/main.js';
+import { main } from '../cli/program.js';
 import { runModelEval, GENIR_METRICS } from '../cli/commands/eval-model.js';
 import { runSearch } from '../cli/commands/search.js';
 import { readRun } from '../data/trec.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bm25Index } from '../../bm25/bm25-index.js';
 import { UserError } from '../../util/errors.js';
-import { main } from '../main.js';
+import { main } from '../program.js';
 import { defaultAnalyzerFor, runBm25 } from './bm25.js';
 
 const dataDir = process.env.GENIR_DATA_DIR;

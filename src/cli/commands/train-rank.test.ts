@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../util/errors.js';
-import { buildProgram } from '../main.js';
+import { buildProgram } from '../program.js';
 import { parseSchemes } from './experiment.js';
 import { commonOptionsFrom, type RankCommandOptions } from './train-rank.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeToySquad } from '../../train/sft/testdata/toy-squad.js';
 import { UserError } from '../../util/errors.js';
-import { main } from '../main.js';
+import { main } from '../program.js';
 import { sftOptionsFrom, type TrainSftCommandOptions } from './train.js';
 
 const defaults: TrainSftCommandOptions = {
