@@ -10,10 +10,11 @@ export interface CliResult {
 
 const here = fileURLToPath(import.meta.url);
 const fromSource = here.endsWith('.ts');
-const cliEntry = join(dirname(here), fromSource ? 'main.ts' : 'main.js');
+// Compiled tests (dist/src/cli/testing.js) start the installed command's own entry, bin/genir.js.
+const cliEntry = fromSource ? join(dirname(here), 'main.ts') : join(dirname(here), '..', '..', '..', 'bin', 'genir.js');
 
 /**
- * Runs the `genir` command line in a child process, for tests: the compiled entry when the
+ * Runs the `genir` command line in a child process, for tests: the installed bin's entry when the
  * tests run from dist/ (fast start), the TypeScript source under tsx otherwise.
  * `env` entries are added to (or, when undefined, kept from) the current environment.
  */

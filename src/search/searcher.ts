@@ -26,7 +26,7 @@ export interface SearchOptions {
   batchQueries?: number;
   /** Query tokens kept, from the start (default 128). */
   maxQueryTokens?: number;
-  /** Show a progress bar on stderr (default: when stderr is a terminal and there is more than one batch). */
+  /** Report progress on stderr (default: when there is more than one batch; a bar on a terminal, log lines otherwise). */
   progress?: boolean;
   stats?: BeamSearchStats;
 }
@@ -98,7 +98,7 @@ export class GenerativeSearcher {
     const batch = options.batchQueries ?? 16;
     if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`search: batchQueries must be a positive integer, got ${batch}`);
     const results: SearchHit[][] = [];
-    const bar = progressBar({ label: 'search', total: texts.length, unit: 'q', enabled: options.progress ?? (process.stderr.isTTY && texts.length > batch) });
+    const bar = progressBar({ label: 'search', total: texts.length, unit: 'q', ...(options.progress === false || texts.length <= batch ? { enabled: false } : {}) });
     try {
       for (let first = 0; first < texts.length; first += batch) {
         const group = texts.slice(first, first + batch);

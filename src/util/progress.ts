@@ -13,23 +13,51 @@ export interface ProgressOptions {
   unit?: string;
   /** Names of extra fields to show, in order, e.g. ['loss']. */
   fields?: string[];
-  /** Force the bar on or off; by default it is shown only when stderr is a terminal. */
+  /**
+   * Force progress reporting on or off. By default: a bar when stderr is a terminal, and
+   * otherwise a plain line every `GENIR_PROGRESS_SECONDS` seconds (default 30) for logs.
+   */
   enabled?: boolean;
+  /** Where reports go (stderr by default); tests pass their own. */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Seconds between log lines when the stream is not a terminal. */
+  logEverySeconds?: number;
+}
+
+/** Seconds between progress lines in logs, from `GENIR_PROGRESS_SECONDS` (default 30). */
+export function progressLogInterval(): number {
+  const raw = process.env.GENIR_PROGRESS_SECONDS;
+  const seconds = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 30;
+}
+
+/** `1h02m03s`-style duration for log lines. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m${String(s).padStart(2, '0')}s`;
+  if (m > 0) return `${m}m${String(s).padStart(2, '0')}s`;
+  return `${s}s`;
 }
 
 /**
- * A progress bar with rate and ETA on stderr. Off when stderr is not a terminal
- * (CI, pipes), so machine-readable stdout and logs stay clean.
+ * Progress with rate and ETA on stderr: a live bar on a terminal; in logs (CI, pipes,
+ * `2> log`) a line at a steady pace, so that a long job can be followed with `tail -f`.
  */
 export function progressBar(options: ProgressOptions): Progress {
-  const enabled = options.enabled ?? Boolean(process.stderr.isTTY);
-  if (!enabled) return { tick: () => {}, stop: () => {} };
+  const stream = options.stream ?? process.stderr;
+  const tty = Boolean(stream.isTTY);
+  if (options.enabled === false) return { tick: () => {}, stop: () => {} };
+  if (!tty) return logLines(options, stream, (options.logEverySeconds ?? progressLogInterval()) * 1000);
   const fieldNames = options.fields ?? [];
   const extra = fieldNames.map((name) => ` | ${name} {${name}}`).join('');
   const bar = new cliProgress.SingleBar(
     {
       format: `${options.label} [{bar}] {percentage}% | {value}/{total} | {rate} ${options.unit ?? 'it'}/s | ETA {eta_formatted}${extra}`,
-      stream: process.stderr,
+      stream,
       hideCursor: true,
       etaBuffer: 50,
       fps: 5,
@@ -49,6 +77,46 @@ export function progressBar(options: ProgressOptions): Progress {
     },
     stop() {
       bar.stop();
+    },
+  };
+}
+
+/**
+ * The log form: `label: 120/1000 upd (12.0%) | 3.1 upd/s | loss 2.31 | elapsed 38s | ETA 4m44s`,
+ * written when `everyMs` has passed since the last line (checked on each tick, so no timer keeps
+ * the process alive), and a closing line when the job ran long enough to have printed any.
+ */
+function logLines(options: ProgressOptions, stream: NodeJS.WritableStream, everyMs: number): Progress {
+  const start = Date.now();
+  let lastLine = start;
+  let printed = false;
+  let value = 0;
+  let fields: Record<string, string | number> = {};
+  const unit = options.unit ?? 'it';
+  const line = (final: boolean): string => {
+    const seconds = (Date.now() - start) / 1000;
+    const rate = seconds > 0 ? value / seconds : 0;
+    const percent = options.total > 0 ? ` (${((100 * value) / options.total).toFixed(1)}%)` : '';
+    const extra = (options.fields ?? [])
+      .filter((name) => fields[name] !== undefined)
+      .map((name) => ` | ${name} ${fields[name]}`)
+      .join('');
+    const eta = final ? '' : ` | ETA ${rate > 0 ? formatDuration((options.total - value) / rate) : '?'}`;
+    return `${options.label}: ${value}/${options.total} ${unit}${percent} | ${rate.toFixed(1)} ${unit}/s${extra} | elapsed ${formatDuration(seconds)}${eta}${final ? ' | done' : ''}\n`;
+  };
+  return {
+    tick(delta = 1, newFields = {}) {
+      value += delta;
+      fields = { ...fields, ...newFields };
+      const now = Date.now();
+      if (now - lastLine >= everyMs) {
+        lastLine = now;
+        printed = true;
+        stream.write(line(false));
+      }
+    },
+    stop() {
+      if (printed) stream.write(line(true));
     },
   };
 }

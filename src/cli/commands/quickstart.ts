@@ -17,7 +17,7 @@ export const QUICKSTART_METRICS = ['RR@10', 'R@1', 'R@10'] as const;
 
 /**
  * The quickstart's training recipe: a tiny model on XQuAD English, tuned to do as well as it
- * can within 15 minutes on 2 cores (docs/sft.md explains the choices and the measurements).
+ * can in about 4 minutes on 2 cores (docs/sft.md explains the choices and the measurements).
  */
 export const QUICKSTART_RECIPE: Omit<SftOptions, 'out' | 'dataDir'> = {
   dataset: 'xquad',
@@ -103,7 +103,7 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: (t
 export function registerQuickstartCommand(program: Command): void {
   program
     .command('quickstart')
-    .description('train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (about 15 minutes on 2 cores)')
+    .description('train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (about 4 minutes on 2 cores; docs/results.md has the measured time)')
     .option('--data-dir <dir>', 'where datasets live; XQuAD is downloaded there when missing (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
     .option('--out <dir>', 'keep the trained model directory here (default: a temporary directory, removed at the end)')
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')

@@ -1,0 +1,91 @@
+// Runs the README's commands exactly as a newcomer types them: through `npx genir …` in the
+// checkout, so the installed bin (not a direct `node main.js`) is what gets exercised.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'genir') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('readme.test: no genir package.json above the test file');
+    dir = parent;
+  }
+}
+
+const root = findRepoRoot();
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Every `npx genir …` the README shows, in code spans or fenced blocks, with `# comments` cut. */
+export function readmeCommands(text: string): string[] {
+  const found = new Set<string>();
+  for (const match of text.matchAll(/`(npx genir [^`\n]+)`/g)) found.add(match[1].trim());
+  for (const block of text.matchAll(/```(?:sh|bash|console)?\n([\s\S]*?)```/g)) {
+    for (const line of block[1].split('\n')) {
+      const command = line.replace(/\s+#.*$/, '').trim();
+      if (command.startsWith('npx genir ')) found.add(command);
+    }
+  }
+  return [...found];
+}
+
+/** Splits a command line the way a POSIX shell does for plain words and double/single quotes. */
+function shellWords(command: string): string[] {
+  return [...command.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+function npx(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('npx', args, { cwd: root, env: process.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+  });
+}
+
+const dataDir = process.env.GENIR_DATA_DIR;
+const commands = readmeCommands(readme);
+
+test('the README shows the main job and a BM25 command through npx', () => {
+  assert.ok(commands.includes('npx genir quickstart --json'), commands.join('\n'));
+  assert.ok(commands.some((c) => c.startsWith('npx genir bm25 ')), commands.join('\n'));
+});
+
+test('npx genir --version prints the package version', async () => {
+  const result = await npx(['genir', '--version']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), version);
+});
+
+test('npx genir with an unknown command is one line on stderr and exit 2', async () => {
+  const result = await npx(['genir', 'no-such-command']);
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, /unknown command/);
+});
+
+for (const command of commands) {
+  // Placeholders such as <dir> are for the reader to fill in, not runnable as written.
+  if (/[<>]/.test(command)) continue;
+  test(`README: ${command}`, { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false, timeout: 20 * 60_000 }, async () => {
+    const result = await npx(shellWords(command));
+    assert.equal(result.code, 0, `${command}\n${result.stderr}`);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.ok(result.stdout.trim().length > 0, `${command} printed nothing`);
+    if (command.includes('--json')) {
+      const last = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+      if (command.startsWith('npx genir quickstart')) {
+        const genir = last.genir as Record<string, number>;
+        const bm25 = last.bm25 as Record<string, number>;
+        // Floors far below the measured figures (docs/results.md), to catch a broken pipeline.
+        assert.ok(bm25['RR@10'] > 0.9, JSON.stringify(last));
+        assert.ok(genir['RR@10'] > 0.5, JSON.stringify(last));
+      }
+    }
+  });
+}
