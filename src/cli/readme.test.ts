@@ -70,8 +70,8 @@ test('npx genir with an unknown command is one line on stderr and exit 2', async
 });
 
 for (const command of commands) {
-  // Placeholders such as <dir> are for the reader to fill in, not runnable as written.
-  if (/[<>]/.test(command)) continue;
+  // Placeholders such as <dir> or … are for the reader to fill in, not runnable as written.
+  if (/[<>…]/.test(command)) continue;
   test(`README: ${command}`, { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false, timeout: 20 * 60_000 }, async () => {
     const result = await npx(shellWords(command));
     assert.equal(result.code, 0, `${command}\n${result.stderr}`);

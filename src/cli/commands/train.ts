@@ -35,6 +35,12 @@ export interface TrainSftCommandOptions {
   cacheDir?: string;
   threads?: string;
   checkpointEvery: string;
+  evalEvery?: string;
+  devSplit?: string;
+  devQueries?: string;
+  evalBeam?: string;
+  patience?: string;
+  budgetMinutes?: string;
   resume?: boolean;
   overwrite?: boolean;
   keepWork?: boolean;
@@ -47,6 +53,12 @@ export function parsePositive(value: string, option: string, integer = false): n
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
     throw new UserError(`${option} ${value}: expected a positive ${integer ? 'integer' : 'number'}`);
   }
+  return n;
+}
+
+function parseNonNegativeInteger(value: string, option: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new UserError(`${option} ${value}: expected an integer >= 0`);
   return n;
 }
 
@@ -105,6 +117,12 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     cacheDir: options.cacheDir,
     threads: options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true),
     checkpointEvery: parsePositive(options.checkpointEvery, '--checkpoint-every', true),
+    evalEvery: options.evalEvery === undefined ? undefined : parseNonNegativeInteger(options.evalEvery, '--eval-every'),
+    devSplit: options.devSplit,
+    devQueries: options.devQueries === undefined ? undefined : parseNonNegativeInteger(options.devQueries, '--dev-queries'),
+    evalBeam: options.evalBeam === undefined ? undefined : parsePositive(options.evalBeam, '--eval-beam', true),
+    patience: options.patience === undefined ? undefined : parseNonNegativeInteger(options.patience, '--patience'),
+    budgetMinutes: options.budgetMinutes === undefined ? undefined : parsePositive(options.budgetMinutes, '--budget-minutes'),
     resume: options.resume,
     overwrite: options.overwrite,
     keepWork: options.keepWork,
@@ -146,6 +164,12 @@ export function registerTrainCommand(program: Command): void {
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
     .option('--checkpoint-every <n>', 'updates between checkpoints', '500')
+    .option('--eval-every <n>', 'evaluate on the dev split every n updates, write the learning curve (dev.csv, dev.svg) and keep the best weights (default 0: off)')
+    .option('--dev-split <name>', 'split evaluated during training', 'dev')
+    .option('--dev-queries <n>', 'dev queries per evaluation (seeded sample; 0 = all)', '500')
+    .option('--eval-beam <n>', 'beam width of the dev evaluations', '10')
+    .option('--patience <n>', 'stop after n dev evaluations without improvement (0: never)', '0')
+    .option('--budget-minutes <m>', 'training-time budget: the learning rate decays to 0 when it runs out, and training stops there')
     .option('--resume', 'continue an interrupted run (its work directory is <out>.training)')
     .option('--overwrite', 'replace an existing model directory at --out')
     .option('--keep-work', 'keep <out>.training (checkpoints, per-stage logs) after success')
@@ -168,6 +192,7 @@ export function registerTrainCommand(program: Command): void {
           model: report.model.preset,
           parameters: report.model.parameters,
           stages: report.stages.map((s) => ({ name: s.name, epochs: s.epochs, updates: s.updates, final_loss: s.finalLoss, seconds: s.trainingSeconds })),
+          ...(report.dev ? { dev: { chosen_update: report.dev.chosenUpdate, best: report.dev.points.find((p) => p.update === report.dev!.chosenUpdate)?.metrics ?? null } } : {}),
           seconds: report.wallSeconds,
           peak_rss_mb: report.peakRssMb,
         }));

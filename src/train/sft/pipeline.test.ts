@@ -94,3 +94,37 @@ test('SFT smoke run: tokenizer, docids, doc2query + span pseudo-queries, three s
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('SFT with dev evaluation: learning curve files, the best evaluation is the saved model; a time budget stops training', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'genir-sft-dev-'));
+  try {
+    const dataset = writeToySquad(root);
+    const options = smokeOptions(root, dataset, { stages: parseStages('chunks+terms+queries*2:6'), pseudo: undefined, evalEvery: 4, devSplit: 'dev', devQueries: 0, evalBeam: 6 });
+    const result = await runSft(options);
+    const dev = result.report.dev!;
+    const updates = result.report.stages[0].updates;
+    assert.deepEqual(
+      dev.points.map((p) => p.update),
+      [...Array.from({ length: Math.floor(updates / 4) }, (_, i) => 4 * (i + 1)), ...(updates % 4 === 0 ? [] : [updates])],
+    );
+    const bestRr = Math.max(...dev.points.map((p) => p.metrics['RR@10']));
+    const chosen = dev.points.find((p) => p.update === dev.chosenUpdate)!;
+    assert.equal(chosen.metrics['RR@10'], bestRr);
+    assert.equal(dev.points.findIndex((p) => p.metrics['RR@10'] === bestRr), dev.points.indexOf(chosen), 'the first of equal bests is kept');
+    for (const file of ['dev.csv', 'dev.svg']) assert.ok(existsSync(join(result.dir, file)), file);
+    assert.equal(readFileSync(join(result.dir, 'dev.csv'), 'utf8').trim().split('\n').length, dev.points.length + 1);
+    // The saved weights are the chosen evaluation's: searching the same queries gives its RR@10.
+    const loaded = await loadModelDirectory(result.dir, { threads: 1 });
+    const data = await openDataset({ id: dataset });
+    const again = await evaluateGenir(loaded.model, loaded.tokenizer, loaded.docids, data, 'dev', ['RR@10'], { beam: 6, k: 6, threads: 1 });
+    assert.ok(Math.abs(again.metrics['RR@10'] - bestRr) < 1e-9, `${again.metrics['RR@10']} vs ${bestRr}`);
+    await loaded.model.release();
+
+    const budgeted = await runSft({ ...options, out: join(root, 'budgeted'), stages: parseStages('chunks+terms+queries*2:200'), evalEvery: 0, budgetMinutes: 0.5 / 60 });
+    const stage = budgeted.report.stages[0];
+    assert.ok(stage.updates < 200, `a half-second budget stops early (${stage.updates} updates)`);
+    assert.ok(stage.trainingSeconds >= 0.5 && stage.trainingSeconds < 5, `${stage.trainingSeconds} s`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -24,6 +24,7 @@ import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import type { LossRecord } from '../loss-log.js';
 import { train } from '../trainer.js';
+import { DevTracker, loadDevQueries, sampleDevQueries } from '../dev-eval.js';
 import { cachedPseudoQueries, resolveCacheDir, sampleQueries, textsDigest, trainDoc2Query, type Doc2QueryPair, type SampledQuery } from '../doc2query/doc2query.js';
 import { loadSftCorpus, type SftCorpus } from './corpus.js';
 import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from './examples.js';
@@ -88,6 +89,25 @@ export interface SftOptions {
    * step was 25–40 % faster without spinning).
    */
   spinning?: boolean;
+  /**
+   * Evaluate a seeded sample of the dev split every this many updates (0 or undefined: never),
+   * write the learning curve (dev.csv, dev.svg) and save the weights of the best evaluation.
+   */
+  evalEvery?: number;
+  /** Split evaluated during training (default `dev`). */
+  devSplit?: string;
+  /** Dev queries per evaluation (a seeded sample; default 500, 0 = all). */
+  devQueries?: number;
+  /** Beam width of the dev evaluations (default 10). */
+  evalBeam?: number;
+  /** Stop after this many evaluations without a better dev RR@10 (default 0: never stop early). */
+  patience?: number;
+  /**
+   * Training-time budget in minutes over all stages (evaluation excluded). The learning rate
+   * then decays linearly to zero at whichever comes first, the stage's last update or the
+   * end of the budget (budgeted training), and training stops when the budget is spent.
+   */
+  budgetMinutes?: number;
   checkpointEvery?: number;
   progress?: boolean;
   log?: (line: string) => void;
@@ -126,6 +146,7 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     pseudoTopK: options.pseudoTopK ?? 10,
     pseudoMaxTokens: options.pseudoMaxTokens ?? 32,
     doc2query: { ...DEFAULT_DOC2QUERY, ...options.doc2query },
+    budgetMinutes: options.budgetMinutes ?? null,
   };
 }
 
@@ -328,10 +349,23 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   const config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
   const model = T5Model.create(config, settings.seed, { threads: options.threads, spinning: options.spinning ?? false });
   log(`sft: model ${options.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
+  const evalEvery = options.evalEvery ?? 0;
+  let tracker: DevTracker | undefined;
+  if (evalEvery > 0) {
+    const devSplit = options.devSplit ?? 'dev';
+    const dev = await time('dev-load', async () => sampleDevQueries(await loadDevQueries(corpus.datasetId, corpus.languages ?? null, options.dataDir, devSplit), options.devQueries ?? 500, settings.seed));
+    if (dev.queries.length === 0) throw new UserError(`dataset ${corpus.datasetId}: split '${devSplit}' has no judged queries to evaluate during training`);
+    tracker = new DevTracker({ model, tokenizer, docids, dev, beam: options.evalBeam ?? 10, maxQueryTokens: settings.maxSourceTokens, threads: options.threads, outDir: work, log, label: 'sft' });
+    log(`sft: dev evaluation every ${evalEvery} updates on ${dev.queries.length} '${devSplit}' queries (beam ${options.evalBeam ?? 10})`);
+  }
+  const budgetSeconds = settings.budgetMinutes === null ? Infinity : settings.budgetMinutes * 60;
+  let spentSeconds = 0;
+  let budgetSpent = false;
   const stageReports: StageReport[] = [];
   const lossRows: { stage: string; offset: number; records: LossRecord[] }[] = [];
   let offset = 0;
   for (const [index, stage] of stages.entries()) {
+    if (budgetSpent) break;
     const mixed = mixedTrainingData(sets, stage, {
       batchSize: settings.batchSize,
       seed: settings.seed + index,
@@ -345,19 +379,45 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     const runDir = join(work, `stage-${index + 1}-${stage.name.replace(/\+/g, '-')}`);
     log(`sft: stage ${index + 1}/${stages.length} ${stage.name}: ${mixed.examplesPerEpoch} examples per epoch, ${stage.epochs} epochs, ${totalUpdates} updates`);
     const stageStart = performance.now();
+    const spentBefore = spentSeconds;
+    const baseSchedule = linearSchedule({ peak: settings.lr, warmupSteps: Math.min(warmup, totalUpdates), totalSteps: totalUpdates });
+    // With a budget, the decay is also driven by the training time spent, so the learning rate
+    // reaches zero when the budget runs out even if the stage's updates would not.
+    let stageSeconds = 0;
+    const schedule = (update: number): number => {
+      const lr = baseSchedule(update);
+      if (!Number.isFinite(budgetSeconds) || update <= warmup) return lr;
+      const byTime = Math.max(0, 1 - (spentBefore + stageSeconds) / budgetSeconds);
+      return Math.min(lr, settings.lr * byTime);
+    };
     const result = await time('training', () =>
       train({
         model,
         data: mixed.data,
         totalUpdates,
-        schedule: linearSchedule({ peak: settings.lr, warmupSteps: Math.min(warmup, totalUpdates), totalSteps: totalUpdates }),
+        schedule,
         seed: settings.seed + index,
         runDir,
         resume: options.resume,
         checkpointEvery: options.checkpointEvery ?? 500,
         progress: options.progress,
         label: `stage ${index + 1} ${stage.name}`,
+        onUpdate: async (record) => {
+          stageSeconds = record.elapsedS;
+          spentSeconds = spentBefore + record.elapsedS;
+          if (spentSeconds >= budgetSeconds) budgetSpent = true;
+          const due = tracker !== undefined && (record.update % evalEvery === 0 || record.update === totalUpdates || budgetSpent);
+          if (due) {
+            await tracker!.evaluate(offset + record.update, record.epoch, spentSeconds);
+            if ((options.patience ?? 0) > 0 && tracker!.sinceBest >= options.patience!) {
+              log(`sft: dev RR@10 has not improved for ${options.patience} evaluations; stopping`);
+              budgetSpent = true;
+            }
+          }
+          return budgetSpent ? 'stop' : undefined;
+        },
       }));
+    if (budgetSpent && Number.isFinite(budgetSeconds)) log(`sft: stopped at update ${result.update} of stage ${index + 1} (${(spentSeconds / 60).toFixed(1)} training minutes)`);
     const last = result.records[result.records.length - 1];
     stageReports.push({
       name: stage.name,
@@ -374,6 +434,8 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     offset += result.update;
   }
 
+  const chosen = tracker?.restoreBest() ?? null;
+  if (chosen !== null) log(`sft: keeping the weights of update ${chosen.update} (best dev RR@10 ${chosen.metrics['RR@10'].toFixed(4)})`);
   const report = buildRunReport({
     settings,
     corpus: { dataset: corpus.datasetId, languages: corpus.languages ?? null, documents: corpus.docs.length, docids: docids.size, trainQueries: corpus.trainQueries.length, trainSplit: corpus.trainSplit ?? null },
@@ -384,6 +446,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     stages: stageReports,
     timings,
     wallSeconds: (performance.now() - started) / 1000,
+    ...(tracker ? { dev: { split: options.devSplit ?? 'dev', queries: tracker.devQueryCount, points: tracker.points, chosenUpdate: chosen?.update ?? null } } : {}),
   });
   const reportFiles = report.files(lossRows);
   const manifest = await time('save', () =>

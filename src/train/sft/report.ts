@@ -6,6 +6,7 @@
  */
 import type { ExtraFile } from '../../model/directory.js';
 import { genirVersion } from '../../model/directory.js';
+import { devCurveCsv, devCurveSvg, type DevPoint } from '../dev-eval.js';
 import type { LossRecord } from '../loss-log.js';
 import { linePlotSvg, smooth, type PlotSeries } from '../plot.js';
 import type { WeightedSource } from './schedule.js';
@@ -40,6 +41,8 @@ export interface SftRunReport {
   wallSeconds: number;
   /** Peak resident memory of the process (process.resourceUsage().maxRSS). */
   peakRssMb: number;
+  /** Evaluations during training (the learning curve) and the update whose weights were saved. */
+  dev?: { split: string; queries: number; points: DevPoint[]; chosenUpdate: number | null };
 }
 
 export type RunReportInput = Omit<SftRunReport, 'genirVersion' | 'createdAt' | 'peakRssMb'>;
@@ -74,6 +77,14 @@ function markdown(report: SftRunReport): string {
     '',
     '![loss](loss.svg)',
     '',
+    ...(report.dev && report.dev.points.length > 0
+      ? [
+          `Dev evaluation (${report.dev.queries} '${report.dev.split}' queries): best RR@10 ${Math.max(...report.dev.points.map((p) => p.metrics['RR@10'])).toFixed(4)}; saved weights of update ${String(report.dev.chosenUpdate)}.`,
+          '',
+          '![dev RR@10](dev.svg)',
+          '',
+        ]
+      : []),
     '```json',
     JSON.stringify(report.settings, null, 2),
     '```',
@@ -101,6 +112,12 @@ export function buildRunReport(input: RunReportInput): { json: SftRunReport; fil
         { path: 'report.md', data: markdown(json) },
         { path: 'loss.csv', data: `${csv.join('\n')}\n` },
         { path: 'loss.svg', data: svg },
+        ...(json.dev && json.dev.points.length > 0
+          ? [
+              { path: 'dev.csv', data: devCurveCsv(json.dev.points) },
+              { path: 'dev.svg', data: devCurveSvg([{ name: 'dev', points: json.dev.points }]) },
+            ]
+          : []),
       ];
     },
   };
