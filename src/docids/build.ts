@@ -8,7 +8,8 @@ import { UserError } from '../util/errors.js';
 import { alignVectors, l2NormalizeRows, lsaEmbeddings, readVectorFile, type DocVectors } from './embeddings.js';
 import { hierarchicalCodes } from './hierarchical.js';
 import { encodePq, trainPq } from './pq.js';
-import { DOCID_SCHEMES, DocidTable, type DocidParams, type DocidScheme } from './table.js';
+import { keywordTexts } from './keywords.js';
+import { DOCID_SCHEMES, DocidTable, isTextScheme, type DocidParams, type DocidScheme } from './table.js';
 import { multilingualAnalyze, type Analyze } from './tfidf.js';
 import { titleTexts } from './title.js';
 
@@ -43,12 +44,14 @@ export interface BuildDocidsOptions {
   normalizeEmbeddings?: boolean;
   pq?: { m?: number; k?: number; maxIterations?: number; trainSample?: number };
   semantic?: { k?: number; leafSize?: number; maxIterations?: number };
-  /** Title only: the model's tokenizer. A trailing EOS in its output is dropped. */
+  /** Title and keywords: the model's tokenizer. A trailing EOS in its output is dropped. */
   encode?: (text: string) => ArrayLike<number>;
   /** Title only: a document's URL, when the corpus has them. */
   urlOf?: (doc: Document) => string | undefined;
-  /** Title only: text tokens kept before EOS (DDRO: 99). */
+  /** Title and keywords: text tokens kept before EOS (DDRO: 99). */
   titleMaxTokens?: number;
+  /** Keywords only: TF-IDF words after the title (default 3). */
+  keywords?: number;
 }
 
 /** K = the power of two ≤ N/4, within [2, 256]. */
@@ -173,13 +176,24 @@ function semanticCodes(entries: Entry[], options: BuildDocidsOptions, params: Do
 }
 
 function titleCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): Codes {
-  const { encode, eosId, textVocabSize } = options;
-  if (!encode) throw new Error('docids: the title scheme needs the model tokenizer\'s encode function');
-  const maxTokens = positiveInteger(options.titleMaxTokens ?? 99, 'title max tokens');
   const labels = titleTexts(
     entries.map((e) => e.doc),
     options.urlOf,
   );
+  return textCodes(labels, options, params);
+}
+
+function keywordCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): Codes {
+  const count = positiveInteger(options.keywords ?? 3, 'keywords per docid');
+  params.keywords = count;
+  return textCodes(keywordTexts(entries.map((e) => e.doc), count), options, params);
+}
+
+/** Docid texts as text-tokenizer ids (title and keywords schemes). */
+function textCodes(labels: string[], options: BuildDocidsOptions, params: DocidParams): Codes {
+  const { encode, eosId, textVocabSize } = options;
+  if (!encode) throw new Error(`docids: the ${options.scheme} scheme needs the model tokenizer's encode function`);
+  const maxTokens = positiveInteger(options.titleMaxTokens ?? 99, 'title max tokens');
   const sequences = labels.map((label) => {
     const ids = Array.from(encode(label));
     if (ids.length > 0 && ids[ids.length - 1] === eosId) ids.pop();
@@ -216,10 +230,11 @@ export async function buildDocids(
   if (scheme === 'pq') codes = pqCodes(entries, options, params);
   else if (scheme === 'semantic') codes = semanticCodes(entries, options, params);
   else if (scheme === 'title') codes = titleCodes(entries, options, params);
+  else if (scheme === 'keywords') codes = keywordCodes(entries, options, params);
   else codes = { sequences: entries.map((_, i) => [i]), codeVocabSize: entries.length };
 
-  // Code tokens of the non-title schemes live after the text vocabulary.
-  const codeOffset = scheme === 'title' ? 0 : textVocabSize;
+  // Code tokens of the non-text schemes live after the text vocabulary.
+  const codeOffset = isTextScheme(scheme) ? 0 : textVocabSize;
   const groups = new Map<string, number[]>();
   codes.sequences.forEach((sequence, i) => {
     const signature = sequence.join(',');

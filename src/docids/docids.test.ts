@@ -297,3 +297,21 @@ test('title docids with the project tokenizer decode back to their text', async 
   }
   assert.equal(table.labels![9], 'Bread 2');
 });
+
+test('keyword docids: the title, then the most distinctive words not in it; text ids like titles', async () => {
+  const table = await buildDocids(corpus, { ...base, scheme: 'keywords', keywords: 2 });
+  assert.equal(table.layout.codeVocabSize, 0);
+  const labels = table.labels!;
+  // A word of the title ("cats") is not repeated among the keywords.
+  assert.ok(labels[1].startsWith('Cats '), labels[1]);
+  assert.ok(!labels[1].slice('Cats '.length).split(' ').includes('cats'), labels[1]);
+  // Paragraphs of one article differ by their words, not by a position number.
+  assert.notEqual(labels[2], labels[3]);
+  assert.match(labels[2], /^Stock market (fell|sharply|markets|rose|again)/);
+  assert.match(labels[3], /^Stock market (investors|sold|shares|central|bank|raised|when)/);
+  for (let i = 0; i < table.size; i++) {
+    const tokens = [...table.sequence(i)];
+    assert.equal(tokens.at(-1), EOS);
+    assert.deepEqual(tokens.slice(0, -1), encode(labels[i]));
+  }
+});

@@ -7,14 +7,19 @@
  * `textVocabSize + t` is docid token t. Docid tokens [0, codeVocabSize) carry the
  * scheme's codes (PQ: position j, code c → j·K + c; semantic: position j, value v →
  * j·R + v; atomic: document i → i); [codeVocabSize, docidVocabSize) are the
- * disambiguators appended to colliding docids. The title scheme uses text ids for
- * its codes (codeVocabSize = 0) and docid tokens only for disambiguators. Every
+ * disambiguators appended to colliding docids. The title and keywords schemes use text ids for
+ * their codes (codeVocabSize = 0) and docid tokens only for disambiguators. Every
  * sequence ends with the text tokenizer's EOS id, and EOS occurs nowhere else.
  */
 import { DocidTrie } from './trie.js';
 
-export type DocidScheme = 'pq' | 'semantic' | 'title' | 'atomic';
-export const DOCID_SCHEMES: readonly DocidScheme[] = ['pq', 'semantic', 'title', 'atomic'];
+export type DocidScheme = 'pq' | 'semantic' | 'title' | 'keywords' | 'atomic';
+export const DOCID_SCHEMES: readonly DocidScheme[] = ['pq', 'semantic', 'title', 'keywords', 'atomic'];
+
+/** Schemes whose codes are text-tokenizer ids (the docid is text the model writes). */
+export function isTextScheme(scheme: DocidScheme): boolean {
+  return scheme === 'title' || scheme === 'keywords';
+}
 
 export interface DocidLayout {
   textVocabSize: number;
@@ -33,7 +38,7 @@ export interface DocidTableInit {
   /** Sequence i is tokens[offsets[i] .. offsets[i+1]). */
   offsets: Int32Array;
   tokens: Int32Array;
-  /** Human-readable docid text (title scheme). */
+  /** Human-readable docid text (title and keywords schemes). */
   labels?: readonly string[];
   /** How it was built (sizes, seed, embedding source), kept for reports and reloads. */
   params?: DocidParams;

@@ -10,6 +10,8 @@ import type { Document } from '../../data/types.js';
 import type { DocidTable } from '../../docids/table.js';
 import type { Seq2SeqExample } from '../batching.js';
 
+export { topTfidfTerms } from '../../docids/keywords.js';
+
 export type SftSource = 'chunks' | 'terms' | 'pseudo' | 'queries';
 export const SFT_SOURCES: readonly SftSource[] = ['chunks', 'terms', 'pseudo', 'queries'];
 
@@ -86,36 +88,6 @@ export function passageChunks(doc: Document, count: (text: string) => number, op
   if (chunks.length < maxChunks) flush();
   if (chunks.length === 0 && title !== '') chunks.push(title);
   return chunks;
-}
-
-function words(text: string): string[] {
-  const out: string[] = [];
-  for (const s of wordSegmenter.segment(text.toLowerCase())) {
-    if (s.isWordLike && !/^\d+$/.test(s.segment)) out.push(s.segment);
-  }
-  return out;
-}
-
-/**
- * The `count` highest-weighted words of each document by TF-IDF over `docs`
- * (tf · ln(N / df); words seen in every document weigh nothing), ties in first-seen order.
- */
-export function topTfidfTerms(docs: readonly Document[], count = 20): string[][] {
-  const tfs = docs.map((doc) => {
-    const tf = new Map<string, number>();
-    for (const w of words(`${doc.title} ${doc.text}`)) tf.set(w, (tf.get(w) ?? 0) + 1);
-    return tf;
-  });
-  const df = new Map<string, number>();
-  for (const tf of tfs) for (const w of tf.keys()) df.set(w, (df.get(w) ?? 0) + 1);
-  return tfs.map((tf) =>
-    [...tf]
-      .map(([w, n], order) => ({ w, weight: n * Math.log(docs.length / df.get(w)!), order }))
-      .filter((t) => t.weight > 0)
-      .sort((a, b) => b.weight - a.weight || a.order - b.order)
-      .slice(0, count)
-      .map((t) => t.w),
-  );
 }
 
 /** Tokenized examples of one source, each pointing at its docid. */
