@@ -21,13 +21,20 @@ function key(opType: string, domain: string): string {
   return domain === '' ? opType : `${domain}::${opType}`;
 }
 
+/** A second registration of one op type is a bug (two files emitting one op), not an override. */
+function register(opType: string, domain: string, rule: GradientRule | 'none'): void {
+  const name = key(opType, domain);
+  if (rules.has(name)) throw new Error(`engine registry: op type '${name}' already has a gradient rule`);
+  rules.set(name, rule);
+}
+
 export function registerGradient(opType: string, rule: GradientRule, domain = ''): void {
-  rules.set(key(opType, domain), rule);
+  register(opType, domain, rule);
 }
 
 /** For ops whose outputs carry no gradient (shapes, comparisons, integer arithmetic). */
 export function registerNonDifferentiable(opType: string, domain = ''): void {
-  rules.set(key(opType, domain), 'none');
+  register(opType, domain, 'none');
 }
 
 /** The rule for an op type: a function, 'none' for non-differentiable ops, undefined if unknown. */
@@ -37,4 +44,9 @@ export function gradientRule(opType: string, domain = ''): GradientRule | 'none'
 
 export function registeredOpTypes(): string[] {
   return [...rules.keys()].sort();
+}
+
+/** Op types with a gradient function (not the non-differentiable ones). */
+export function differentiableOpTypes(): string[] {
+  return [...rules].filter(([, rule]) => rule !== 'none').map(([name]) => name).sort();
 }
