@@ -107,6 +107,8 @@ test('outputs that cannot be written are one line and exit 2, before any work, a
     [['train', 'sft', '--dataset', toySquad, '--docids', 'title', '--model', 'tiny', '--out', 'm', '--cache-dir', 'afile/cache'], '--cache-dir afile/cache: afile is a file, not a folder'],
     [['train', 'ddro', '--from', model, '--out', 'afile/model'], '--out afile/model: afile is a file, not a folder'],
     [['train', 'ltrgr', '--from', model, '--out', 'adir/ltrgr', '--triples', 'nodir/triples.jsonl'], '--triples nodir/triples.jsonl: folder nodir does not exist'],
+    [['train', 'ddro', '--from', model, '--out', 'adir/ddro', '--triples', 'adir'], '--triples adir: is a folder; give the path of a file'],
+    [['train', 'sft', '--dataset', toySquad, '--docids', 'pq', '--model', 'tiny', '--out', 'm', '--embeddings', 'adir'], 'adir: embeddings file is not a regular file'],
     [['bm25', '--dataset', dataset, '--run-out', 'nodir/x/run.trec'], '--run-out nodir/x/run.trec: folder nodir/x does not exist'],
     [['bm25', '--dataset', dataset, '--run-out', 'adir'], '--run-out adir: is a folder; give the path of a file'],
     [['bm25', '--dataset', dataset, '--index-out', 'nodir2/idx.bin'], '--index-out nodir2/idx.bin: folder nodir2 does not exist'],

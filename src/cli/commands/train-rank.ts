@@ -3,7 +3,7 @@ import { DDRO_DEFAULTS, runDdro } from '../../train/ddro/ddro.js';
 import type { RankTrainingResult } from '../../train/ddro/pipeline.js';
 import { NEGATIVE_METHODS, type NegativeMethod } from '../../train/negatives/triples.js';
 import { LTRGR_DEFAULTS, runLtrgr, type LtrgrLoss } from '../../train/ltrgr/pipeline.js';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { checkTrainingOutputs } from './train.js';
@@ -97,7 +97,14 @@ export function commonOptionsFrom(options: RankCommandOptions) {
 /** The output checks of checkTrainingOutputs, plus --triples, which is written after mining unless it exists (then it is read). */
 function checkRankOutputs(options: RankCommandOptions): void {
   checkTrainingOutputs(options);
-  if (options.triples !== undefined && !existsSync(options.triples)) checkWritableFile(options.triples, '--triples');
+  if (options.triples === undefined) return;
+  let isFile = false;
+  try {
+    isFile = statSync(options.triples).isFile();
+  } catch {
+    // Absent, or a part of the path is not a folder: checkWritableFile says which.
+  }
+  if (!isFile) checkWritableFile(options.triples, '--triples');
 }
 
 function addCommonOptions(command: Command, defaults: { negatives: string; lr: number; epochs: number; batch: string }): Command {

@@ -3,6 +3,7 @@ import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
 import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
 import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedule.js';
+import { assertReadableFile } from '../../data/lines.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 
@@ -165,6 +166,7 @@ export function registerTrainCommand(program: Command): void {
     .action(async (options: TrainSftCommandOptions) => {
       const sftOptions = sftOptionsFrom(options);
       checkTrainingOutputs(options);
+      if (options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
       const result = await runSft({ ...sftOptions, progress: undefined });
       const { report } = result;
       const lines = [
