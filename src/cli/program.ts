@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { UserError } from '../util/errors.js';
+import { UserError, describeFileSystemError, isFileSystemError } from '../util/errors.js';
 import { registerDatasetsCommand } from './commands/datasets.js';
 import { registerEvalCommands } from './commands/eval.js';
 import { registerBm25Command } from './commands/bm25.js';
@@ -18,8 +18,9 @@ export function buildProgram(): Command {
   const program = new Command('genir')
     .description('Generative information retrieval: datasets, evaluation, BM25, and docid-generating seq2seq models')
     .version(packageJson.version)
-    .showHelpAfterError()
-    .exitOverride();
+    // Commander's own error text (and the help it prints after it) is replaced by one line
+    // from main(); --help and --version still write to stdout.
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   registerDatasetsCommand(program);
   registerEvalCommands(program);
   registerBm25Command(program);
@@ -28,10 +29,59 @@ export function buildProgram(): Command {
   registerRankTrainingCommands(program);
   registerExperimentCommand(program);
   registerQuickstartCommand(program);
+  reportUsageErrorsAsUserErrors(program);
   return program;
 }
 
-/** Runs the CLI; user errors become one line on stderr and exit code 2. */
+/** A command-line mistake found by Commander: one line, and where the command's help is. */
+export class UsageError extends UserError {
+  constructor(
+    message: string,
+    /** The command whose help to see, e.g. `genir train sft`. */
+    readonly command: string,
+  ) {
+    super(message);
+  }
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current !== null; current = current.parent) names.unshift(current.name());
+  return names.join(' ');
+}
+
+/** Commander's message on one line: without its `error: ` prefix, the suggestion in brackets on the same line. */
+function oneLine(message: string): string {
+  return message.replace(/^error: /, '').replace(/\n\(Did you mean/g, ' (did you mean').replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Every command turns Commander's usage errors into a UsageError (exit code 2, one line);
+ * help and version requests (exit code 0) pass through. Commander reports a missing
+ * subcommand by printing the whole help as an error, which becomes one line too.
+ */
+function reportUsageErrorsAsUserErrors(command: Command): void {
+  command.exitOverride((err: CommanderError) => {
+    if (err.exitCode === 0) throw err;
+    const path = commandPath(command);
+    if (err.code === 'commander.help') {
+      // `genir help <name>` with an unknown name ends here too.
+      const [first, second] = command.args;
+      if (first === 'help' && second !== undefined) throw new UsageError(`unknown command '${second}'`, path);
+      const names = command.commands.map((sub) => sub.name());
+      const which = command.parent === null ? '' : `${path.replace(/^\S+ /, '')}: `;
+      throw new UsageError(`${which}missing command (one of ${names.join(', ')})`, path);
+    }
+    throw new UsageError(oneLine(err.message), path);
+  });
+  for (const sub of command.commands) reportUsageErrorsAsUserErrors(sub);
+}
+
+/**
+ * Runs the CLI. User errors, usage errors and filesystem errors (a missing folder, no
+ * permission, a full disk) become one line on stderr and exit code 2; anything else is a bug
+ * and keeps its stack trace.
+ */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -39,12 +89,22 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Commander has already printed its message; help and version exit cleanly.
-      return err.exitCode === 0 ? 0 : 2;
+      // Help and version exit cleanly; other Commander errors become UsageErrors before this.
+      if (err.exitCode === 0) return 0;
+      process.stderr.write(`genir: error: ${oneLine(err.message)}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`genir: error: ${err.message}\n(see ${err.command} --help)\n`);
+      return err.exitCode;
     }
     if (err instanceof UserError) {
       process.stderr.write(`genir: error: ${err.message}\n`);
       return err.exitCode;
+    }
+    if (isFileSystemError(err)) {
+      process.stderr.write(`genir: error: ${describeFileSystemError(err)}\n`);
+      return 2;
     }
     throw err;
   }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,14 +17,17 @@ const cliEntry = fromSource ? join(dirname(here), 'main.ts') : join(dirname(here
 /**
  * Runs the `genir` command line in a child process, for tests: the installed bin's entry when the
  * tests run from dist/ (fast start), the TypeScript source under tsx otherwise.
- * `env` entries are added to (or, when undefined, kept from) the current environment.
+ * `env` entries are added to (or, when undefined, kept from) the current environment; `input`
+ * is written to its stdin. A crash reports 128 + the signal number as a shell does (139: SIGSEGV).
  */
-export function runGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
+export function runGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {}): Promise<CliResult> {
   const argv = [...(fromSource ? ['--import', 'tsx'] : []), cliEntry, ...args];
   return new Promise((resolve) => {
-    execFile(process.execPath, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+    const child = execFile(process.execPath, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      // A process killed by a signal (a crash) has no exit code; 128 + signal number is what a shell reports.
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : error.signal ? 128 + osConstants.signals[error.signal] : -1;
       resolve({ code, stdout, stderr });
     });
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }

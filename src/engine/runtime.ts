@@ -9,6 +9,13 @@ import * as ort from 'onnxruntime-node';
 import { dtypeOfArray, type DType, type HostArray } from './dtype.js';
 import type { ExportedModel } from './onnx.js';
 
+// ORT's Linux telemetry (1DS) reads /proc/self/cmdline when the first session is created and
+// parses it recursively: a command line over about 29 KB (a long query given as an argument)
+// overflows the main thread's stack and the process dies with SIGSEGV, and every process
+// leaves an empty /tmp/mat-debug-<pid>.log. ORT reads this variable at session creation, so
+// setting it here, after the import, is in time. A user who sets it explicitly keeps their value.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 /** A host tensor: data in row-major order plus dims. `dtype` is needed only for bool (Uint8Array). */
 export interface HostTensor {
   data: HostArray;

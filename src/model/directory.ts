@@ -237,13 +237,12 @@ function parseJson(path: string, text: string): unknown {
 /** Reads and checks `manifest.json` (format name and version, file list shape). */
 export function readModelManifest(dir: string): ModelManifest {
   const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: model directory not found`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`${path}: missing; ${dir} is not a genir model directory`);
+  if (!existsSync(dir)) throw new UserError(`${dir}: model directory not found`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: is a file, not a model directory (genir train sft --out writes model directories)`);
+  if (!existsSync(path)) {
+    throw new UserError(`${path}: missing; ${dir} is not a genir model directory (one holds ${MANIFEST_FILE}, ${REQUIRED_FILES.join(', ')}; genir train sft --out writes it)`);
   }
+  const text = readFileSync(path, 'utf8');
   const json = parseJson(path, text) as Partial<ModelManifest> | null;
   if (typeof json !== 'object' || json === null || json.format !== FORMAT_NAME) throw new UserError(`${path}: not a genir model manifest`);
   if (json.formatVersion !== MODEL_DIRECTORY_FORMAT_VERSION) {

@@ -8,6 +8,7 @@ import type { Dataset } from '../../data/types.js';
 import { evaluateRun } from '../../eval/metrics.js';
 import { formatTable, formatValue } from '../../eval/report.js';
 import { getAnalyzer, isAnalyzerName } from '../../text/analyzers/index.js';
+import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 
 /** The metrics `genir bm25` reports, in this order. */
@@ -89,6 +90,9 @@ export async function runBm25(options: Bm25CommandOptions, write: (text: string)
   if (options.analyzer !== undefined && !isAnalyzerName(options.analyzer)) {
     throw new UserError(`--analyzer ${options.analyzer}: expected english or multilingual`);
   }
+  // Before indexing and searching, which take minutes on a large corpus.
+  if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
+  if (options.indexOut !== undefined) checkWritableFile(options.indexOut, '--index-out');
 
   const dataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
   const split = options.split ?? dataset.defaultSplit;

@@ -7,6 +7,7 @@ import { writeRun } from '../../data/trec.js';
 import { evaluateRun, parseMetrics, splitMetricList } from '../../eval/metrics.js';
 import { formatTable, formatValue } from '../../eval/report.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
+import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { beamAndK, parseCount } from './search.js';
 
@@ -57,6 +58,7 @@ export async function runModelEval(options: ModelEvalOptions, write: (text: stri
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const metrics = options.metrics === undefined ? [...GENIR_METRICS] : splitMetricList(options.metrics);
   parseMetrics(metrics);
+  if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
 
   const dataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
   const split = options.split ?? dataset.defaultSplit;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { runDdroAblation, type AblationDataset } from '../../experiments/ddro-ablation.js';
+import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 
 interface DdroAblationCommandOptions {
@@ -43,6 +44,7 @@ export function registerExperimentCommand(program: Command): void {
       if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
       const threads = options.threads === undefined ? undefined : Number(options.threads);
       if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new UserError(`--threads ${options.threads}: expected a positive integer`);
+      checkWritableFolder(options.work, { option: '--work' });
       const result = await runDdroAblation({
         dataset: options.dataset as AblationDataset,
         docids: parseSchemes(options.docids),

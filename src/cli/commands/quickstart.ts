@@ -10,7 +10,8 @@ import { evaluateSearcher } from '../../train/sft/evaluate.js';
 import { runSft, type SftOptions } from '../../train/sft/pipeline.js';
 import { parseStages } from '../../train/sft/schedule.js';
 import { runBm25 } from './bm25.js';
-import { parsePositive } from './train.js';
+import { checkWritableFolder } from '../../util/atomic.js';
+import { checkTrainingOutputs, parsePositive } from './train.js';
 
 /** The metrics the quickstart compares, in this order (and the keys of its JSON line). */
 export const QUICKSTART_METRICS = ['RR@10', 'R@1', 'R@10'] as const;
@@ -62,6 +63,8 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: (t
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const threads = options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true);
+  if (options.out !== undefined) checkTrainingOutputs({ out: options.out, cacheDir: options.cacheDir });
+  else if (options.cacheDir !== undefined) checkWritableFolder(options.cacheDir, { option: '--cache-dir' });
   await fetchDataset('xquad', { dataDir: options.dataDir, log });
 
   const temporary = options.out === undefined ? mkdtempSync(join(tmpdir(), 'genir-quickstart-')) : undefined;

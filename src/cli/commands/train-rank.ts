@@ -3,7 +3,10 @@ import { DDRO_DEFAULTS, runDdro } from '../../train/ddro/ddro.js';
 import type { RankTrainingResult } from '../../train/ddro/pipeline.js';
 import { NEGATIVE_METHODS, type NegativeMethod } from '../../train/negatives/triples.js';
 import { LTRGR_DEFAULTS, runLtrgr, type LtrgrLoss } from '../../train/ltrgr/pipeline.js';
+import { statSync } from 'node:fs';
+import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
+import { checkTrainingOutputs } from './train.js';
 
 /** Options both commands take (strings as commander gives them). */
 export interface RankCommandOptions {
@@ -91,6 +94,19 @@ export function commonOptionsFrom(options: RankCommandOptions) {
   };
 }
 
+/** The output checks of checkTrainingOutputs, plus --triples, which is written after mining unless it exists (then it is read). */
+function checkRankOutputs(options: RankCommandOptions): void {
+  checkTrainingOutputs(options);
+  if (options.triples === undefined) return;
+  let isFile = false;
+  try {
+    isFile = statSync(options.triples).isFile();
+  } catch {
+    // Absent, or a part of the path is not a folder: checkWritableFile says which.
+  }
+  if (!isFile) checkWritableFile(options.triples, '--triples');
+}
+
 function addCommonOptions(command: Command, defaults: { negatives: string; lr: number; epochs: number; batch: string }): Command {
   return command
     .requiredOption('--from <dir>', 'the SFT model directory to start from (genir train sft --out); also the frozen reference')
@@ -159,8 +175,10 @@ export function registerRankTrainingCommands(program: Command): void {
     .option('--sft-weight <w>', 'add this weight times the token cross-entropy of the positives (0: pure DDRO)', '0')
     .option('--negatives-per-group <n>', 'negatives sharing one encoder pass of their query', String(DDRO_DEFAULTS.negativesPerGroup))
     .action(async (options: DdroCommandOptions) => {
+      const common = commonOptionsFrom(options);
+      checkRankOutputs(options);
       const result = await runDdro({
-        ...commonOptionsFrom(options),
+        ...common,
         beta: positive(options.beta, '--beta'),
         sftWeight: nonNegative(options.sftWeight, '--sft-weight'),
         negativesPerGroup: positiveInt(options.negativesPerGroup, '--negatives-per-group'),
@@ -179,8 +197,10 @@ export function registerRankTrainingCommands(program: Command): void {
     .option('--all-queries', 'margin: train on every query, not only the hard ones (positive not ahead of the top negative by the margin)')
     .action(async (options: LtrgrCommandOptions) => {
       if (options.loss !== 'margin' && options.loss !== 'listwise') throw new UserError(`--loss ${options.loss}: expected margin or listwise`);
+      const common = commonOptionsFrom(options);
+      checkRankOutputs(options);
       const result = await runLtrgr({
-        ...commonOptionsFrom(options),
+        ...common,
         loss: options.loss as LtrgrLoss,
         margin: positive(options.margin, '--margin'),
         generationWeight: nonNegative(options.lambda, '--lambda'),

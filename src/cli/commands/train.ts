@@ -3,6 +3,8 @@ import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
 import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
 import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedule.js';
+import { assertReadableFile } from '../../data/lines.js';
+import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 
 export interface TrainSftCommandOptions {
@@ -130,6 +132,16 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   };
 }
 
+/**
+ * Checks the folders a training run writes before it starts: the model directory (with its
+ * `<out>.training` work folder beside it) and the cache, so a typo fails in a second, not
+ * after the training.
+ */
+export function checkTrainingOutputs(options: { out: string; cacheDir?: string }): void {
+  checkWritableFolder(options.out, { option: '--out', besideToo: true });
+  if (options.cacheDir !== undefined) checkWritableFolder(options.cacheDir, { option: '--cache-dir' });
+}
+
 export function registerTrainCommand(program: Command): void {
   const trainCommand = program.command('train').description('train generative retrieval models');
   trainCommand
@@ -176,7 +188,10 @@ export function registerTrainCommand(program: Command): void {
     .option('--no-onnx', 'do not export the ONNX inference graphs into the model directory')
     .option('--json', 'print one JSON object (the run report summary) as the last line of stdout')
     .action(async (options: TrainSftCommandOptions) => {
-      const result = await runSft({ ...sftOptionsFrom(options), progress: undefined });
+      const sftOptions = sftOptionsFrom(options);
+      checkTrainingOutputs(options);
+      if (options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
+      const result = await runSft({ ...sftOptions, progress: undefined });
       const { report } = result;
       const lines = [
         `model directory: ${result.dir}`,
