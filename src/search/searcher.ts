@@ -77,7 +77,7 @@ export class GenerativeSearcher {
     const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: options.verify });
     const inference = { threads: options.threads, spinning: options.spinning };
     const decoder = loaded.onnx
-      ? await T5InferenceModel.fromOnnxFiles(loaded.model.config, readFileSync(loaded.onnx.encoder), readFileSync(loaded.onnx.decoderStep), inference)
+      ? await T5InferenceModel.fromOnnxFiles(loaded.model.config, readFileSync(loaded.onnx.encoder), readFileSync(loaded.onnx.decoderStep), inference, loaded.onnx)
       : await T5InferenceModel.fromModel(loaded.model, inference);
     return new GenerativeSearcher({ decoder, tokenizer: loaded.tokenizer, docids: loaded.docids, titles: loaded.docs });
   }
