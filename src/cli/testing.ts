@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,4 +25,13 @@ export function runGenir(args: readonly string[], options: { env?: Record<string
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * Starts the `genir` command line without waiting for it, for tests that must act while it
+ * runs (send it a signal, watch its files). Output is piped; `env` works as in runGenir.
+ */
+export function spawnGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): ChildProcess {
+  const argv = [...(fromSource ? ['--import', 'tsx'] : []), cliEntry, ...args];
+  return spawn(process.execPath, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
