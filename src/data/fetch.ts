@@ -232,11 +232,14 @@ function setting(given: number | undefined, option: string, variable: string, fa
   return text === undefined || text.trim() === '' ? fallback : parseDownloadSetting(text, variable, kind);
 }
 
+/** setTimeout's limit (about 24.8 days); a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The options, else the environment variables, else the defaults. */
 export function downloadSettings(options: DownloadOptions = {}): DownloadSettings {
   return {
-    timeoutMs: setting(options.timeout, '--timeout', 'GENIR_FETCH_TIMEOUT', DEFAULT_TIMEOUT_S, 'seconds') * 1000,
-    idleTimeoutMs: setting(options.idleTimeout, '--idle-timeout', 'GENIR_FETCH_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT_S, 'seconds') * 1000,
+    timeoutMs: Math.min(setting(options.timeout, '--timeout', 'GENIR_FETCH_TIMEOUT', DEFAULT_TIMEOUT_S, 'seconds') * 1000, MAX_TIMER_MS),
+    idleTimeoutMs: Math.min(setting(options.idleTimeout, '--idle-timeout', 'GENIR_FETCH_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT_S, 'seconds') * 1000, MAX_TIMER_MS),
     retries: setting(options.retries, '--retries', 'GENIR_FETCH_RETRIES', DEFAULT_RETRIES, 'count'),
     retryDelayMs: setting(options.retryDelay, '--retry-delay', 'GENIR_FETCH_RETRY_DELAY', DEFAULT_RETRY_DELAY_S, 'seconds') * 1000,
   };

@@ -39,6 +39,8 @@ export const ONNX_ENCODER_FILE = 'onnx/encoder.onnx';
 export const ONNX_DECODER_STEP_FILE = 'onnx/decoder_step.onnx';
 const FORMAT_NAME = 'genir-model';
 const REQUIRED_FILES = [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, DOCIDS_FILE, DOCS_FILE] as const;
+/** Manifest size fields and the names the messages give them, as config.json spells them. */
+const MODEL_SIZES = [['vocabSize', 'vocab_size'], ['dModel', 'd_model'], ['numLayers', 'num_layers'], ['numDecoderLayers', 'num_decoder_layers']] as const;
 
 export interface ManifestFile {
   path: string;
@@ -288,9 +290,6 @@ export function readModelManifest(dir: string): ModelManifest {
   }
   return json as ModelManifest;
 }
-
-/** Manifest size fields and the names the messages give them, as config.json spells them. */
-const MODEL_SIZES = [['vocabSize', 'vocab_size'], ['dModel', 'd_model'], ['numLayers', 'num_layers'], ['numDecoderLayers', 'num_decoder_layers']] as const;
 
 function isOutside(root: string, path: string): boolean {
   const rel = relative(root, path);
