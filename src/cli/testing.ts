@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,4 +30,13 @@ export function runGenir(args: readonly string[], options: { env?: Record<string
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
+}
+
+/**
+ * Starts the `genir` command line without waiting for it, for tests that must act while it
+ * runs (send it a signal, watch its files). Output is piped; `env` works as in runGenir.
+ */
+export function spawnGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): ChildProcess {
+  const argv = [...(fromSource ? ['--import', 'tsx'] : []), cliEntry, ...args];
+  return spawn(process.execPath, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, promises as fsp } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { createReadStream, createWriteStream, promises as fsp, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
 import { UserError } from '../util/errors.js';
+import { deadTemps, ownedTempPath, removeOnInterrupt } from '../util/temp-sweep.js';
 import { datasetDescriptor, resolveDataDir } from './registry.js';
 import { XQUAD_LANGUAGES, xquadFileName } from './xquad.js';
 
@@ -155,14 +156,37 @@ export function mirrorSources(id: string, mirror: string): DownloadSource[] {
   }));
 }
 
-export interface FetchOptions {
+/** How patient a download is; every field in milliseconds except `retries`. */
+export interface DownloadSettings {
+  /** Longest wait for a server's response (connection and HTTP headers). */
+  timeoutMs: number;
+  /** Longest stretch without receiving any data once the body is flowing. */
+  idleTimeoutMs: number;
+  /** Further attempts after a failure that may be passing (timeout, dropped connection, HTTP 5xx, 408, 429). */
+  retries: number;
+  /** Wait before the first retry; doubled for each further one, at most MAX_RETRY_DELAY_MS. */
+  retryDelayMs: number;
+}
+
+export interface DownloadOptions {
+  /** Seconds; default `GENIR_FETCH_TIMEOUT`, else 30. */
+  timeout?: number;
+  /** Seconds; default `GENIR_FETCH_IDLE_TIMEOUT`, else 60. */
+  idleTimeout?: number;
+  /** Default `GENIR_FETCH_RETRIES`, else 3. */
+  retries?: number;
+  /** Seconds; default `GENIR_FETCH_RETRY_DELAY`, else 1. */
+  retryDelay?: number;
+  /** Receives one line per step and per retry (the CLI prints them on stderr). */
+  log?: (line: string) => void;
+}
+
+export interface FetchOptions extends DownloadOptions {
   dataDir?: string;
   /** Base URL of a mirror in genir's layout; default `GENIR_DATASETS_MIRROR`, else the official sources. */
   mirror?: string;
   /** Download again even when the dataset is already present. */
   force?: boolean;
-  /** Receives one line per step (the CLI prints them on stderr). */
-  log?: (line: string) => void;
 }
 
 export interface FetchResult {
@@ -174,113 +198,349 @@ export interface FetchResult {
   files: string[];
 }
 
+const DEFAULT_TIMEOUT_S = 30;
+const DEFAULT_IDLE_TIMEOUT_S = 60;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_RETRY_DELAY_S = 1;
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/** Staging folders next to the data folders; the owner's host and pid follow (src/util/temp-sweep.ts). */
+const STAGE_PREFIX = '.genir-fetch-';
+/** Stage folders of genir versions that did not name their owner (`mkdtemp`) are swept once this old. */
+const LEGACY_STAGE_AGE_MS = 24 * 3600 * 1000;
+/** Written into every installed dataset folder: each file's size and sha256, checked before "already present". */
+export const INSTALL_RECORD = '.genir-install.json';
+
+/**
+ * Parses a download setting given as an option or environment variable: seconds (decimals
+ * allowed, > 0) for timeouts and delays, a whole number ≥ 0 for retries.
+ */
+export function parseDownloadSetting(text: string, name: string, kind: 'seconds' | 'count'): number {
+  const value = Number(text);
+  const valid = kind === 'count' ? /^\s*\d+\s*$/.test(text) && Number.isSafeInteger(value) : /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) && value > 0 && Number.isFinite(value);
+  if (!valid) throw new UserError(`${name} ${JSON.stringify(text)}: expected ${kind === 'count' ? 'a whole number ≥ 0' : 'a number of seconds > 0'}`);
+  return value;
+}
+
+function setting(given: number | undefined, option: string, variable: string, fallback: number, kind: 'seconds' | 'count'): number {
+  if (given !== undefined) {
+    const valid = kind === 'count' ? Number.isSafeInteger(given) && given >= 0 : Number.isFinite(given) && given > 0;
+    if (!valid) throw new UserError(`${option} ${given}: expected ${kind === 'count' ? 'a whole number ≥ 0' : 'a number of seconds > 0'}`);
+    return given;
+  }
+  const text = process.env[variable];
+  return text === undefined || text.trim() === '' ? fallback : parseDownloadSetting(text, variable, kind);
+}
+
+/** setTimeout's limit (about 24.8 days); a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The options, else the environment variables, else the defaults. */
+export function downloadSettings(options: DownloadOptions = {}): DownloadSettings {
+  return {
+    timeoutMs: Math.min(setting(options.timeout, '--timeout', 'GENIR_FETCH_TIMEOUT', DEFAULT_TIMEOUT_S, 'seconds') * 1000, MAX_TIMER_MS),
+    idleTimeoutMs: Math.min(setting(options.idleTimeout, '--idle-timeout', 'GENIR_FETCH_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT_S, 'seconds') * 1000, MAX_TIMER_MS),
+    retries: setting(options.retries, '--retries', 'GENIR_FETCH_RETRIES', DEFAULT_RETRIES, 'count'),
+    retryDelayMs: setting(options.retryDelay, '--retry-delay', 'GENIR_FETCH_RETRY_DELAY', DEFAULT_RETRY_DELAY_S, 'seconds') * 1000,
+  };
+}
+
 /**
  * Downloads a registered dataset into `<dataDir>/<folder>`: every download is verified
  * against its checksum, everything is staged in a temporary folder next to the target,
- * and the finished folder is renamed into place. On any failure nothing is left behind.
+ * and the finished folder is renamed into place. On any failure, and on Ctrl-C, nothing is
+ * left behind. A dataset already present is verified (sizes and checksums) before it is
+ * reported present; a damaged one is downloaded again.
  */
 export async function fetchDataset(id: string, options: FetchOptions = {}): Promise<FetchResult> {
   const descriptor = datasetDescriptor(id);
   const dataDir = resolveDataDir(options.dataDir);
   const folder = join(dataDir, descriptor.folder);
-  if (!options.force && (await allFilesPresent(folder, descriptor.files))) {
-    options.log?.(`${id}: already present in ${folder}`);
-    return { id, folder, downloaded: false, files: [] };
+  if (!options.force) {
+    const problem = await presentProblem(folder, descriptor.files, LAYOUT_SHA256[id]);
+    if (problem === undefined) {
+      options.log?.(`${id}: already present in ${folder} (sizes and checksums verified)`);
+      return { id, folder, downloaded: false, files: [] };
+    }
+    if (problem !== 'absent') options.log?.(`${id}: ${problem}; downloading it again`);
   }
   const mirror = options.mirror ?? process.env.GENIR_DATASETS_MIRROR;
   const sources = mirror !== undefined && mirror !== '' ? mirrorSources(id, mirror) : officialSources(id);
-  const files = await installSources(sources, folder, options.log);
+  const files = await installSources(sources, folder, options);
   return { id, folder, downloaded: true, files };
 }
 
-async function allFilesPresent(folder: string, files: readonly string[]): Promise<boolean> {
-  for (const file of files) {
-    try {
-      if (!(await fsp.stat(join(folder, file))).isFile()) return false;
-    } catch {
-      return false;
-    }
+interface InstallRecord {
+  format: 'genir-install';
+  installedAt: string;
+  sources: string[];
+  files: { path: string; bytes: number; sha256: string }[];
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    const stat = await fsp.stat(path);
+    return stat.isFile() ? stat.size : undefined;
+  } catch {
+    return undefined;
   }
-  return true;
+}
+
+async function readInstallRecord(folder: string): Promise<InstallRecord | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(join(folder, INSTALL_RECORD), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const record = JSON.parse(text) as Partial<InstallRecord> | null;
+    if (record?.format === 'genir-install' && Array.isArray(record.files) && record.files.every((f) => typeof f?.path === 'string' && typeof f.bytes === 'number' && typeof f.sha256 === 'string')) {
+      return record as InstallRecord;
+    }
+  } catch {
+    // A damaged record says nothing; the pinned checksums still can.
+  }
+  return undefined;
 }
 
 /**
- * Downloads and verifies `sources`, extracts archives, and atomically installs the result
- * as `folder` (replacing an incomplete one). Exposed for tests and custom datasets.
+ * Why the dataset in `folder` cannot be used as it is: 'absent' when a file is missing, a
+ * description of the first damaged file, or undefined when every file checks out. Files are
+ * checked against the record written at install, else against the pinned checksums of the
+ * reference layout (a folder copied in by hand).
  */
-export async function installSources(sources: readonly DownloadSource[], folder: string, log?: (line: string) => void): Promise<string[]> {
+async function presentProblem(folder: string, required: readonly string[], pinned: Readonly<Record<string, string>>): Promise<string | undefined> {
+  for (const file of required) if ((await fileSize(join(folder, file))) === undefined) return 'absent';
+  const record = await readInstallRecord(folder);
+  const expected = record?.files ?? required.map((path) => ({ path, bytes: undefined, sha256: pinned[path] }));
+  const against = record ? `as installed (${INSTALL_RECORD})` : 'the pinned checksum';
+  for (const file of expected) {
+    const path = join(folder, file.path);
+    const size = await fileSize(path);
+    if (size === undefined) return `${path} is missing`;
+    if (file.bytes !== undefined && size !== file.bytes) return `${path} has ${size} bytes, ${file.bytes} ${against}: it is truncated or was changed`;
+    if (file.sha256 !== undefined && (await sha256OfFile(path)) !== file.sha256) return `${path} does not match ${against}: it is damaged or was changed`;
+  }
+  return undefined;
+}
+
+/**
+ * Removes what interrupted fetches left next to the data folders: stage folders of processes
+ * that are gone, and legacy unowned ones older than a day. A dead process's moved-aside old
+ * copy (`<stage>.old-<folder>`) goes back into place when that folder is missing, since it is
+ * then the only copy.
+ */
+async function sweepStaleStages(parent: string, log?: (line: string) => void): Promise<void> {
+  for (const stale of await deadTemps(parent, STAGE_PREFIX)) {
+    const original = /^\.old-(.+)$/.exec(stale.suffix)?.[1];
+    if (original !== undefined && !(await exists(join(parent, original)))) {
+      await fsp.rename(stale.path, join(parent, original));
+      log?.(`restored ${join(parent, original)} from an interrupted fetch (process ${stale.pid})`);
+      continue;
+    }
+    await fsp.rm(stale.path, { recursive: true, force: true });
+    log?.(`removed ${stale.path}, left by an interrupted fetch (process ${stale.pid})`);
+  }
+  let names: string[];
+  try {
+    names = await fsp.readdir(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\.genir-fetch-[A-Za-z0-9]{6}$/.test(name)) continue;
+    const path = join(parent, name);
+    const stat = await fsp.stat(path).catch(() => undefined);
+    if (stat === undefined || Date.now() - stat.mtimeMs < LEGACY_STAGE_AGE_MS) continue;
+    await fsp.rm(path, { recursive: true, force: true });
+    log?.(`removed ${path}, left by an interrupted fetch`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fsp.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Downloads and verifies `sources`, extracts archives, records every file's size and sha256
+ * in INSTALL_RECORD, and atomically installs the result as `folder` (replacing an incomplete
+ * or damaged one). Folders and files get the usual modes (0755 and 0644 under umask 022), so
+ * other users of a shared cache can read them. Exposed for tests and custom datasets.
+ */
+export async function installSources(sources: readonly DownloadSource[], folder: string, options: DownloadOptions = {}): Promise<string[]> {
+  const settings = downloadSettings(options);
+  const log = options.log;
   const parent = dirname(folder);
   await fsp.mkdir(parent, { recursive: true });
-  const stage = await fsp.mkdtemp(join(parent, '.genir-fetch-'));
+  await sweepStaleStages(parent, log);
+  const stage = ownedTempPath(parent, STAGE_PREFIX);
+  const forget = removeOnInterrupt(stage);
   try {
+    // Not mkdtemp, which makes the folder 0700: the installed folder is this one, renamed.
+    await fsp.mkdir(stage);
     const written: string[] = [];
     for (const source of sources) {
       log?.(`downloading ${source.url}`);
       const download = join(stage, '.download');
-      await downloadVerified(source.url, download, source.checksum);
+      await downloadWithRetries(source.url, download, source.checksum, settings, log);
       written.push(...(await unpack(source, download, stage)));
       await fsp.rm(download, { force: true });
     }
-    await replaceFolder(stage, folder);
+    const record: InstallRecord = { format: 'genir-install', installedAt: new Date().toISOString(), sources: sources.map((s) => s.url), files: [] };
+    for (const path of written) {
+      const full = join(stage, path);
+      record.files.push({ path, bytes: (await fsp.stat(full)).size, sha256: await sha256OfFile(full) });
+    }
+    await fsp.writeFile(join(stage, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    replaceFolder(stage, folder);
     log?.(`installed ${written.length} file${written.length === 1 ? '' : 's'} in ${folder}`);
     return written;
   } finally {
     await fsp.rm(stage, { recursive: true, force: true });
+    forget();
   }
 }
 
-/** Swaps the staged folder into place; an older copy is moved aside first and removed after. */
-async function replaceFolder(stage: string, folder: string): Promise<void> {
-  const old = `${stage}.old`;
+/**
+ * Swaps the staged folder into place; an older copy is moved aside first and removed after.
+ * Synchronous, so that a signal handler cannot run between the two renames; the old copy's
+ * name says which folder it was, so a sweep can put it back after a crash between them.
+ */
+function replaceFolder(stage: string, folder: string): void {
+  const old = `${stage}.old-${basename(folder)}`;
   let hadOld = false;
   try {
-    await fsp.rename(folder, old);
+    renameSync(folder, old);
     hadOld = true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   try {
-    await fsp.rename(stage, folder);
+    renameSync(stage, folder);
   } catch (err) {
-    if (hadOld) await fsp.rename(old, folder);
+    if (hadOld) renameSync(old, folder);
     throw err;
   }
-  if (hadOld) await fsp.rm(old, { recursive: true, force: true });
+  if (hadOld) rmSync(old, { recursive: true, force: true });
+}
+
+/** A failed download attempt; `transient` failures are retried. */
+class DownloadFailure extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Failures that may pass by waiting: dropped or reset connections, unreachable networks, DNS hiccups, undici's own timeouts. */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+function describeNetworkError(err: unknown): { message: string; transient: boolean } {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? (err as NodeJS.ErrnoException | undefined)?.code;
+  return { message: code !== undefined && !message.includes(code) ? `${message} (${code})` : message, transient: code !== undefined && TRANSIENT_CODES.has(code) };
+}
+
+const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
+
+/** One attempt: headers within `timeoutMs`, then no silence longer than `idleTimeoutMs`. */
+async function downloadOnce(url: string, dest: string, checksum: Checksum, settings: DownloadSettings): Promise<void> {
+  const controller = new AbortController();
+  let stalled: string | undefined;
+  let timer = setTimeout(() => {
+    stalled = `no response within ${seconds(settings.timeoutMs)}`;
+    controller.abort();
+  }, settings.timeoutMs);
+  try {
+    let response: Response;
+    try {
+      response = await fetch(url, { redirect: 'follow', signal: controller.signal });
+    } catch (err) {
+      const described = describeNetworkError(err);
+      throw new DownloadFailure(stalled ?? described.message, stalled !== undefined || described.transient);
+    }
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      const transient = response.status >= 500 || response.status === 408 || response.status === 429;
+      throw new DownloadFailure(`HTTP ${response.status} ${response.statusText}`.trim(), transient);
+    }
+    const idle = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = `no data for ${seconds(settings.idleTimeoutMs)}`;
+        controller.abort();
+      }, settings.idleTimeoutMs);
+    };
+    idle();
+    const hash = createHash(checksum.algorithm);
+    const hasher = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        idle();
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), hasher, createWriteStream(dest));
+    } catch (err) {
+      await fsp.rm(dest, { force: true });
+      const described = describeNetworkError(err);
+      throw new DownloadFailure(stalled ?? described.message, stalled !== undefined || described.transient);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== checksum.hex.toLowerCase()) {
+      await fsp.rm(dest, { force: true });
+      throw new UserError(`checksum mismatch for ${url}: expected ${checksum.algorithm} ${checksum.hex}, got ${actual}; the download was discarded and nothing was installed`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
- * Streams `url` to `dest` while hashing it. A network failure, an HTTP error or a
- * checksum mismatch is a UserError, and `dest` is removed.
+ * Streams `url` to `dest` while hashing it, retrying transient failures (timeouts, dropped
+ * connections, HTTP 5xx, 408, 429) with exponential backoff. A failure that remains, an HTTP
+ * error or a checksum mismatch is a UserError, and `dest` is removed.
  */
-export async function downloadVerified(url: string, dest: string, checksum: Checksum): Promise<void> {
-  let response: Response;
-  try {
-    response = await fetch(url, { redirect: 'follow' });
-  } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-    throw new UserError(`could not download ${url}: ${cause}`);
-  }
-  if (!response.ok || response.body === null) {
-    await response.body?.cancel();
-    throw new UserError(`could not download ${url}: HTTP ${response.status} ${response.statusText}`.trim());
-  }
-  const hash = createHash(checksum.algorithm);
-  const hasher = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  try {
-    await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), hasher, createWriteStream(dest));
-  } catch (err) {
-    await fsp.rm(dest, { force: true });
-    throw new UserError(`could not download ${url}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const actual = hash.digest('hex');
-  if (actual !== checksum.hex.toLowerCase()) {
-    await fsp.rm(dest, { force: true });
-    throw new UserError(`checksum mismatch for ${url}: expected ${checksum.algorithm} ${checksum.hex}, got ${actual}; the download was discarded and nothing was installed`);
+export async function downloadVerified(url: string, dest: string, checksum: Checksum, options: DownloadOptions = {}): Promise<void> {
+  return await downloadWithRetries(url, dest, checksum, downloadSettings(options), options.log);
+}
+
+async function downloadWithRetries(url: string, dest: string, checksum: Checksum, settings: DownloadSettings, log: ((line: string) => void) | undefined): Promise<void> {
+  const attempts = settings.retries + 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await downloadOnce(url, dest, checksum, settings);
+      return;
+    } catch (err) {
+      if (!(err instanceof DownloadFailure)) throw err;
+      if (!err.transient || attempt >= attempts) {
+        const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
+        const hint = err.message.startsWith('no ') ? '; allow longer with --timeout/--idle-timeout (GENIR_FETCH_TIMEOUT, GENIR_FETCH_IDLE_TIMEOUT) or try another --mirror' : '';
+        throw new UserError(`could not download ${url}: ${err.message}${tries}${hint}`);
+      }
+      const delay = Math.min(settings.retryDelayMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);
+      log?.(`${url}: ${err.message}; retrying in ${seconds(delay)} (attempt ${attempt + 1} of ${attempts})`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 

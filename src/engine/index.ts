@@ -5,6 +5,6 @@ export { type Dim, type Shape, formatShape } from './shape.js';
 export * from './ops/index.js';
 export { gradients } from './autodiff.js';
 export { registerGradient, registerNonDifferentiable, type GradientContext, type GradientRule } from './registry.js';
-export { exportModel, decodeModel, OPSET, type ExportOptions, type ExportedModel, type ParamValues } from './onnx.js';
+export { exportModel, decodeModel, describeModel, liveNodes, type ModelInterface, type ModelValueInfo, OPSET, type ExportOptions, type ExportedModel, type ParamValues } from './onnx.js';
 export { Session, toOrtTensor, type HostTensor, type SessionOptions } from './runtime.js';
 export { checkGradients, type GradCheckInput, type GradCheckOptions, type GradCheckReport } from './gradcheck.js';

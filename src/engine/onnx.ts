@@ -172,6 +172,64 @@ export function exportModel(graph: Graph, options: ExportOptions = {}): Exported
   return { bytes, inputNames, outputNames: outputs.map((o) => o.name), nodeCount: nodes.length };
 }
 
+/** A value on a model's interface, or an initializer: name, ONNX element type and dims. */
+export interface ModelValueInfo {
+  name: string;
+  /** TensorProto.DataType number (0 when the model does not say). */
+  elemType: number;
+  /** A number for a fixed dim, the dim's name for a named one, '' for one with neither. */
+  dims: (number | string)[];
+}
+
+export interface ModelInterface {
+  inputs: ModelValueInfo[];
+  outputs: ModelValueInfo[];
+  initializers: ModelValueInfo[];
+}
+
+interface DecodedDim {
+  dim_value?: number | { toNumber(): number };
+  dim_param?: string;
+}
+
+interface DecodedValueInfo {
+  name?: string;
+  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DecodedDim[] } } };
+}
+
+interface DecodedTensor {
+  name?: string;
+  data_type?: number;
+  dims?: (number | { toNumber(): number })[];
+}
+
+interface DecodedModel {
+  graph?: { input?: DecodedValueInfo[]; output?: DecodedValueInfo[]; initializer?: DecodedTensor[] };
+}
+
+const has = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+const int64 = (value: number | { toNumber(): number }): number => (typeof value === 'number' ? value : value.toNumber());
+
+/**
+ * The inputs, outputs and initializer shapes of ONNX model bytes, without copying tensor
+ * data (protobufjs hands out views for bytes fields). Throws protobufjs' own error on bytes
+ * that are not a ModelProto, e.g. a truncated file; callers name the file.
+ */
+export function describeModel(bytes: Uint8Array): ModelInterface {
+  const model = ModelProto.decode(bytes) as unknown as DecodedModel;
+  const graph = model.graph ?? {};
+  const valueInfo = (value: DecodedValueInfo): ModelValueInfo => {
+    const tensorType = value.type?.tensor_type;
+    const dims = (tensorType?.shape?.dim ?? []).map((dim) => (has(dim, 'dim_value') ? int64(dim.dim_value ?? 0) : has(dim, 'dim_param') ? (dim.dim_param ?? '') : ''));
+    return { name: value.name ?? '', elemType: tensorType?.elem_type ?? 0, dims };
+  };
+  return {
+    inputs: (graph.input ?? []).map(valueInfo),
+    outputs: (graph.output ?? []).map(valueInfo),
+    initializers: (graph.initializer ?? []).map((t) => ({ name: t.name ?? '', elemType: t.data_type ?? 0, dims: (t.dims ?? []).map(int64) })),
+  };
+}
+
 /** Decodes model bytes back to a plain object (tests and debugging). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;

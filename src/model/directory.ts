@@ -17,8 +17,8 @@
  * file's size and checksum before parsing anything; a problem is a UserError naming the file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { exportModel } from '../engine/index.js';
 import { decodeDocids, encodeDocids } from '../docids/io.js';
 import type { DocidTable } from '../docids/table.js';
@@ -39,6 +39,8 @@ export const ONNX_ENCODER_FILE = 'onnx/encoder.onnx';
 export const ONNX_DECODER_STEP_FILE = 'onnx/decoder_step.onnx';
 const FORMAT_NAME = 'genir-model';
 const REQUIRED_FILES = [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, DOCIDS_FILE, DOCS_FILE] as const;
+/** Manifest size fields and the names the messages give them, as config.json spells them. */
+const MODEL_SIZES = [['vocabSize', 'vocab_size'], ['dModel', 'd_model'], ['numLayers', 'num_layers'], ['numDecoderLayers', 'num_decoder_layers']] as const;
 
 export interface ManifestFile {
   path: string;
@@ -57,6 +59,11 @@ export interface ModelManifest {
   model: { parameters: number; vocabSize: number; dModel: number; numLayers: number; numDecoderLayers: number };
   /** Paths of the inference graphs, or null when they were not exported. */
   onnx: { encoder: string; decoderStep: string } | null;
+  /**
+   * The documents the model can return: how many docid keys, and `corpusFingerprint` of them.
+   * Absent in directories written before it was recorded; the keys in docids.bin say the same.
+   */
+  corpus?: { keys: number; sha256: string };
   files: ManifestFile[];
   /** Anything else the writer wants to keep (training summary, evaluation). */
   extra?: Record<string, unknown>;
@@ -118,6 +125,17 @@ export function genirVersion(): string {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * sha256 of a set of document ids (sorted, duplicates dropped, one per line): equal for
+ * two corpora exactly when they have the same ids, whatever their order.
+ */
+export function corpusFingerprint(ids: Iterable<string>): string {
+  const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const hash = createHash('sha256');
+  for (const id of sorted) hash.update(`${id}\n`);
+  return hash.digest('hex');
 }
 
 function checkRelativePath(path: string): void {
@@ -201,6 +219,7 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
       docids: { scheme: docids.scheme, count: docids.size, docidVocabSize: docids.layout.docidVocabSize, textVocabSize: docids.layout.textVocabSize },
       model: { parameters: parameterCount(config), vocabSize: totalVocabSize(config), dModel: config.dModel, numLayers: config.numLayers, numDecoderLayers: config.numDecoderLayers },
       onnx: withOnnx ? { encoder: ONNX_ENCODER_FILE, decoderStep: ONNX_DECODER_STEP_FILE } : null,
+      corpus: { keys: docids.size, sha256: corpusFingerprint(docids.keys) },
       files,
       ...(contents.extra ? { extra: contents.extra } : {}),
     };
@@ -257,19 +276,79 @@ export function readModelManifest(dir: string): ModelManifest {
   for (const required of REQUIRED_FILES) {
     if (!json.files.some((f) => f.path === required)) throw new UserError(`${path}: does not list ${required}`);
   }
+  const model = json.model as Partial<ModelManifest['model']> | undefined;
+  if (typeof model !== 'object' || model === null || MODEL_SIZES.some(([key]) => typeof model[key] !== 'number')) throw new UserError(`${path}: malformed model sizes`);
+  if (json.onnx !== null) {
+    const onnx = json.onnx as Partial<Record<'encoder' | 'decoderStep', unknown>> | undefined;
+    for (const key of ['encoder', 'decoderStep'] as const) {
+      const graph = onnx?.[key];
+      if (typeof graph !== 'string') throw new UserError(`${path}: onnx.${key} must be a path`);
+      // Listed files are the ones whose size and checksum are verified before anything is parsed.
+      if (!json.files.some((f) => f.path === graph)) throw new UserError(`${path}: onnx.${key} '${graph}' is not in the file list`);
+    }
+  }
   return json as ModelManifest;
 }
 
-/** Checks that every listed file is present with its recorded size (and checksum). */
+function isOutside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+}
+
+/**
+ * The absolute path of a manifest path, refused unless it lies inside the model directory,
+ * both as written and after following symbolic links: a manifest is data, and a model
+ * directory from elsewhere must not make genir read (or hash) any other file.
+ */
+function containedPath(root: string, realRoot: string, label: string, path: string): string {
+  const full = resolve(root, path);
+  if (isAbsolute(path) || isOutside(root, full)) {
+    throw new UserError(`${join(root, MANIFEST_FILE)}: ${label} '${path}' lies outside the model directory; refusing to read it`);
+  }
+  let real: string;
+  try {
+    real = realpathSync(full);
+  } catch {
+    return full; // missing: reported as such by the caller
+  }
+  if (isOutside(realRoot, real)) throw new UserError(`${full}: a symbolic link to ${real}, outside the model directory; refusing to read it`);
+  return full;
+}
+
+/**
+ * Checks that every listed file (and each ONNX graph path) lies inside the model directory
+ * and is present with its recorded size (and checksum). Every path is checked before any
+ * file is read.
+ */
 export function verifyModelDirectory(dir: string, manifest: ModelManifest, verify: 'sha256' | 'size' = 'sha256'): void {
-  for (const file of manifest.files) {
-    const path = join(dir, file.path);
+  const root = resolve(dir);
+  const realRoot = realpathSync(root);
+  if (manifest.onnx) {
+    containedPath(root, realRoot, 'onnx.encoder path', manifest.onnx.encoder);
+    containedPath(root, realRoot, 'onnx.decoderStep path', manifest.onnx.decoderStep);
+  }
+  const paths = manifest.files.map((file) => containedPath(root, realRoot, 'file path', file.path));
+  manifest.files.forEach((file, i) => {
+    const path = paths[i];
     if (!existsSync(path)) throw new UserError(`${path}: missing from the model directory (listed in ${MANIFEST_FILE})`);
     const size = statSync(path).size;
     if (size !== file.bytes) throw new UserError(`${path}: ${size} bytes, but ${MANIFEST_FILE} records ${file.bytes}; the file is truncated or was changed`);
     if (verify === 'sha256' && sha256(readFileSync(path)) !== file.sha256) {
       throw new UserError(`${path}: checksum does not match ${MANIFEST_FILE}; the file is corrupt or was changed after saving`);
     }
+  });
+}
+
+/**
+ * Runs a parser over one file; an error it did not anticipate (it throws UserErrors for the
+ * problems it knows) still becomes one line naming the file.
+ */
+function parsing<T>(file: string, what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${file}: cannot be read as ${what} (${err instanceof Error ? err.message : String(err)})`);
   }
 }
 
@@ -278,8 +357,8 @@ function readDocs(path: string, docids: DocidTable): Map<string, string> {
   const lines = readFileSync(path, 'utf8').split('\n');
   lines.forEach((line, index) => {
     if (line === '') return;
-    const row = parseJson(`${path}:${index + 1}`, line) as { id?: unknown; title?: unknown };
-    if (typeof row.id !== 'string' || typeof row.title !== 'string') throw new UserError(`${path}:${index + 1}: expected {"id": string, "title": string}`);
+    const row = parseJson(`${path}:${index + 1}`, line) as { id?: unknown; title?: unknown } | null;
+    if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.title !== 'string') throw new UserError(`${path}:${index + 1}: expected {"id": string, "title": string}`);
     docs.set(row.id, row.title);
   });
   if (docs.size !== docids.size || docids.keys.some((key) => !docs.has(key))) {
@@ -293,11 +372,21 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   const root = resolve(dir);
   const manifest = readModelManifest(root);
   verifyModelDirectory(root, manifest, options.verify);
-  const model = T5Model.load(root, { threads: options.threads });
+  const model = parsing(join(root, WEIGHTS_FILE), 'model weights', () => T5Model.load(root, { threads: options.threads }));
+  const manifestPath = join(root, MANIFEST_FILE);
+  const actualSizes = { vocabSize: totalVocabSize(model.config), dModel: model.config.dModel, numLayers: model.config.numLayers, numDecoderLayers: model.config.numDecoderLayers };
+  for (const [key, name] of MODEL_SIZES) {
+    if (manifest.model[key] !== actualSizes[key]) {
+      throw new UserError(`${manifestPath}: records ${name} ${manifest.model[key]}, but ${CONFIG_FILE} has ${actualSizes[key]}; the manifest and the model files do not belong together`);
+    }
+  }
   const tokenizerPath = join(root, TOKENIZER_FILE);
-  const tokenizer = SubwordTokenizer.fromFile(tokenizerPath);
+  const tokenizer = parsing(tokenizerPath, 'a tokenizer', () => SubwordTokenizer.fromFile(tokenizerPath));
   const docidsPath = join(root, DOCIDS_FILE);
-  const docids = decodeDocids(readFileSync(docidsPath), docidsPath);
+  const docids = parsing(docidsPath, 'a docid table', () => decodeDocids(readFileSync(docidsPath), docidsPath));
+  if (docids.size !== manifest.docids?.count) {
+    throw new UserError(`${manifestPath}: records ${String(manifest.docids?.count)} docids, but ${DOCIDS_FILE} has ${docids.size}; the manifest and the model files do not belong together`);
+  }
   if (tokenizer.vocabSize !== totalVocabSize(model.config)) {
     throw new UserError(`${tokenizerPath}: ${tokenizer.vocabSize} token ids, but ${CONFIG_FILE} describes a vocabulary of ${totalVocabSize(model.config)}`);
   }
@@ -305,7 +394,8 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
     throw new UserError(`${docidsPath}: docid layout (text ${docids.layout.textVocabSize}, docid ${docids.layout.docidVocabSize}) does not match the model (text ${tokenizer.subwordVocabSize}, docid ${model.config.docidVocabSize})`);
   }
   if (docids.layout.eosId !== model.config.eosTokenId) throw new UserError(`${docidsPath}: docids end with token ${docids.layout.eosId}, the model's EOS is ${model.config.eosTokenId}`);
-  const docs = readDocs(join(root, DOCS_FILE), docids);
+  const docsPath = join(root, DOCS_FILE);
+  const docs = parsing(docsPath, 'document titles', () => readDocs(docsPath, docids));
   const onnx = manifest.onnx ? { encoder: join(root, manifest.onnx.encoder), decoderStep: join(root, manifest.onnx.decoderStep) } : undefined;
   return { dir: root, manifest, model, tokenizer, docids, docs, onnx };
 }

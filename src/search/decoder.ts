@@ -9,7 +9,9 @@
 import { Session, exportModel, type HostTensor } from '../engine/index.js';
 import type { T5Config } from '../model/config.js';
 import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
+import { checkInferenceGraph } from '../model/inference-check.js';
 import { relativePositionBuckets, type DecoderCache, type EncoderOutput, type T5Model } from '../model/t5.js';
+import { UserError } from '../util/errors.js';
 
 /** The model interface beam search decodes with (T5Model and T5InferenceModel both have it). */
 export interface DocidDecoder {
@@ -68,17 +70,36 @@ export class T5InferenceModel implements DocidDecoder {
   /**
    * Sessions from already exported inference graphs (a model directory's onnx/encoder.onnx and
    * onnx/decoder_step.onnx, built by the same graph builders with the weights baked in).
+   * Each graph's inputs, outputs and weight shapes are checked against `config` first, so a
+   * graph of another model is refused instead of ranking wrong; `files` names the graphs in
+   * those errors.
    */
-  static async fromOnnxFiles(config: T5Config, encoderBytes: Uint8Array, decoderStepBytes: Uint8Array, options: InferenceOptions = {}): Promise<T5InferenceModel> {
+  static async fromOnnxFiles(
+    config: T5Config,
+    encoderBytes: Uint8Array,
+    decoderStepBytes: Uint8Array,
+    options: InferenceOptions = {},
+    files: { encoder: string; decoderStep: string } = { encoder: 'encoder graph', decoderStep: 'decoder step graph' },
+  ): Promise<T5InferenceModel> {
+    checkInferenceGraph('encoder', encoderBytes, config, files.encoder);
+    checkInferenceGraph('decoderStep', decoderStepBytes, config, files.decoderStep);
     const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false };
-    const [encoder, decoder] = await Promise.all([Session.create(encoderBytes, sessionOptions), Session.create(decoderStepBytes, sessionOptions)]);
-    const expect = (session: Session, what: string, inputs: string[], outputs: string[]) => {
-      const missing = [...inputs.filter((name) => !session.inputNames.includes(name)), ...outputs.filter((name) => !session.outputNames.includes(name))];
-      if (missing.length > 0) throw new Error(`${what} graph lacks ${missing.join(', ')}; it was not exported for this config`);
+    const open = async (bytes: Uint8Array, file: string): Promise<Session> => {
+      try {
+        return await Session.create(bytes, sessionOptions);
+      } catch (err) {
+        // ORT's own message (e.g. "protobuf parsing failed") with a native stack; the file is what the user can act on.
+        throw new UserError(`${file}: not a readable ONNX model (${err instanceof Error ? err.message : String(err)})`);
+      }
     };
-    const layers = Array.from({ length: config.numDecoderLayers }, (_, i) => i);
-    expect(encoder, 'encoder', ['input_ids', 'attention_mask'], layers.flatMap((i) => [`cross_k.${i}`, `cross_v.${i}`]));
-    expect(decoder, 'decoder step', ['decoder_input_ids', ...layers.flatMap((i) => [`past_k.${i}`, `cross_k.${i}`])], ['log_probs', ...layers.map((i) => `present_k.${i}`)]);
+    const encoder = await open(encoderBytes, files.encoder);
+    let decoder: Session;
+    try {
+      decoder = await open(decoderStepBytes, files.decoderStep);
+    } catch (err) {
+      await encoder.release();
+      throw err;
+    }
     return new T5InferenceModel(config, encoder, decoder);
   }
 

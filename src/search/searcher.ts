@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Query, Run } from '../data/types.js';
 import type { DocidTable } from '../docids/table.js';
 import type { T5Config } from '../model/config.js';
-import { loadModelDirectory, type LoadModelDirectoryOptions } from '../model/directory.js';
+import { loadModelDirectory, type LoadModelDirectoryOptions, type ModelManifest } from '../model/directory.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { progressBar } from '../util/progress.js';
 import { beamSettings, constrainedBeamSearch, type BeamSearchStats } from './beam.js';
@@ -49,6 +49,8 @@ export interface GenerativeSearcherParts {
   docids: DocidTable;
   /** Docid key → title, for display. */
   titles?: ReadonlyMap<string, string>;
+  /** The model directory's manifest (what the model was trained on), when opened from one. */
+  manifest?: ModelManifest;
 }
 
 export interface OpenSearcherOptions extends InferenceOptions {
@@ -61,12 +63,14 @@ export class GenerativeSearcher {
   readonly tokenizer: SubwordTokenizer;
   readonly docids: DocidTable;
   readonly titles: ReadonlyMap<string, string> | undefined;
+  readonly manifest: ModelManifest | undefined;
 
   constructor(parts: GenerativeSearcherParts) {
     this.decoder = parts.decoder;
     this.tokenizer = parts.tokenizer;
     this.docids = parts.docids;
     this.titles = parts.titles;
+    this.manifest = parts.manifest;
   }
 
   /**
@@ -77,9 +81,9 @@ export class GenerativeSearcher {
     const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: options.verify });
     const inference = { threads: options.threads, spinning: options.spinning };
     const decoder = loaded.onnx
-      ? await T5InferenceModel.fromOnnxFiles(loaded.model.config, readFileSync(loaded.onnx.encoder), readFileSync(loaded.onnx.decoderStep), inference)
+      ? await T5InferenceModel.fromOnnxFiles(loaded.model.config, readFileSync(loaded.onnx.encoder), readFileSync(loaded.onnx.decoderStep), inference, loaded.onnx)
       : await T5InferenceModel.fromModel(loaded.model, inference);
-    return new GenerativeSearcher({ decoder, tokenizer: loaded.tokenizer, docids: loaded.docids, titles: loaded.docs });
+    return new GenerativeSearcher({ decoder, tokenizer: loaded.tokenizer, docids: loaded.docids, titles: loaded.docs, manifest: loaded.manifest });
   }
 
   get config(): T5Config {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { fetchDataset } from '../../data/fetch.js';
+import { fetchDataset, parseDownloadSetting } from '../../data/fetch.js';
 import { datasetInfo, listDatasets, resolveDataDir, type DatasetInfo } from '../../data/registry.js';
 
 interface InfoOptions {
@@ -13,6 +13,10 @@ interface FetchCommandOptions {
   dataDir?: string;
   mirror?: string;
   force?: boolean;
+  timeout?: string;
+  idleTimeout?: string;
+  retries?: string;
+  retryDelay?: string;
   json?: boolean;
 }
 
@@ -76,13 +80,22 @@ export function registerDatasetsCommand(program: Command): void {
     .description('download a dataset from its official source, verify its checksum and install it atomically')
     .option('--data-dir <dir>', 'where to install it (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
     .option('--mirror <url>', "base URL of a mirror in genir's layout, <url>/<folder>/<file> (default: $GENIR_DATASETS_MIRROR)")
-    .option('--force', 'download again even when the dataset is present')
+    .option('--force', 'download again even when the dataset is present (and verified)')
+    .option('--timeout <seconds>', 'longest wait for a server to answer (default: $GENIR_FETCH_TIMEOUT, else 30)')
+    .option('--idle-timeout <seconds>', 'longest silence while receiving a file (default: $GENIR_FETCH_IDLE_TIMEOUT, else 60)')
+    .option('--retries <n>', 'further attempts after a timeout, dropped connection or HTTP 5xx (default: $GENIR_FETCH_RETRIES, else 3)')
+    .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each further one (default: $GENIR_FETCH_RETRY_DELAY, else 1)')
     .option('--json', 'print one JSON object with what was installed')
     .action(async (id: string, options: FetchCommandOptions) => {
+      const seconds = (text: string | undefined, option: string) => (text === undefined ? undefined : parseDownloadSetting(text, option, 'seconds'));
       const result = await fetchDataset(id, {
         dataDir: options.dataDir,
         mirror: options.mirror,
         force: options.force,
+        timeout: seconds(options.timeout, '--timeout'),
+        idleTimeout: seconds(options.idleTimeout, '--idle-timeout'),
+        retries: options.retries === undefined ? undefined : parseDownloadSetting(options.retries, '--retries', 'count'),
+        retryDelay: seconds(options.retryDelay, '--retry-delay'),
         log: (line) => process.stderr.write(`genir: ${line}\n`),
       });
       if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);

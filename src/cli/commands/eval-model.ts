@@ -6,9 +6,10 @@ import { collapseRun, openDataset } from '../../data/registry.js';
 import { writeRun } from '../../data/trec.js';
 import { evaluateRun, parseMetrics, splitMetricList } from '../../eval/metrics.js';
 import { formatTable, formatValue } from '../../eval/report.js';
+import { compareCorpus, corpusMismatch } from '../../search/corpus-match.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
 import { checkWritableFile } from '../../util/atomic.js';
-import { UserError } from '../../util/errors.js';
+import { UserError, warn } from '../../util/errors.js';
 import { beamAndK, parseCount } from './search.js';
 
 /** The metrics the results tables use, in this order. */
@@ -70,8 +71,14 @@ export async function runModelEval(options: ModelEvalOptions, write: (text: stri
   const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false });
   const loadMs = performance.now() - loadStart;
   let run;
-  const searchStart = performance.now();
+  let searchStart: number;
   try {
+    if (searcher.manifest !== undefined) {
+      const comparison = await compareCorpus(searcher.docids.keys, searcher.manifest.corpus, dataset, qrels);
+      const mismatch = corpusMismatch(comparison, searcher.manifest, options.model, dataset.id);
+      if (mismatch !== undefined) warn(mismatch);
+    }
+    searchStart = performance.now();
     run = await searcher.searchRun(queries, { beam, k, batchQueries: batch });
   } finally {
     await searcher.release();
