@@ -8,33 +8,21 @@ import { formatTable, formatValue } from '../../eval/report.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
 import { evaluateSearcher } from '../../train/sft/evaluate.js';
 import { runSft, type SftOptions } from '../../train/sft/pipeline.js';
-import { parseStages } from '../../train/sft/schedule.js';
 import { runBm25 } from './bm25.js';
 import { checkWritableFolder } from '../../util/atomic.js';
-import { checkTrainingOutputs, parsePositive } from './train.js';
+import { checkTrainingOutputs, parsePositive, sftRecipe } from './train.js';
 
 /** The metrics the quickstart compares, in this order (and the keys of its JSON line). */
 export const QUICKSTART_METRICS = ['RR@10', 'R@1', 'R@10'] as const;
 
 /**
- * The quickstart's training recipe: a tiny model on XQuAD English, tuned to do as well as it
- * can in about 4 minutes on 2 cores (docs/sft.md explains the choices and the measurements).
+ * The quickstart's training recipe, recipes/quickstart.json (the same file `genir train sft
+ * --recipe quickstart` reads): a tiny model on XQuAD English, tuned to do as well as it can in
+ * about 4 minutes on 2 cores (docs/results.md has the measurements).
  */
-export const QUICKSTART_RECIPE: Omit<SftOptions, 'out' | 'dataDir'> = {
-  dataset: 'xquad',
-  lang: 'en',
-  docids: 'title',
-  model: 'tiny',
-  modelOverrides: { dropoutRate: 0.1 },
-  stages: parseStages('chunks+terms+pseudo+queries:30'),
-  vocabSize: 8000,
-  lr: 3e-3,
-  batchSize: 64,
-  seed: 0,
-  chunkTokens: 40,
-  pseudo: 'spans',
-  pseudoPerDoc: 20,
-};
+export function quickstartRecipe(): Omit<SftOptions, 'out'> {
+  return sftRecipe('quickstart');
+}
 
 /** Beam width of the quickstart's evaluation (the corpus has 240 documents). */
 export const QUICKSTART_BEAM = 20;
@@ -76,7 +64,8 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: (t
       () => {},
     );
     log('quickstart: 2/3 training a tiny generative retriever (tokenizer, docids, pseudo-queries, SFT)');
-    const sft = await runSft({ ...QUICKSTART_RECIPE, out, dataDir: options.dataDir, cacheDir: options.cacheDir, threads, overwrite: true, log });
+    const recipe = quickstartRecipe();
+    const sft = await runSft({ ...recipe, out, dataDir: options.dataDir, cacheDir: options.cacheDir, threads, overwrite: true, log });
     log('quickstart: 3/3 constrained beam search over the test queries');
     // The same path as `genir eval --model <dir>`: the saved directory and its ONNX graphs.
     const searcher = await GenerativeSearcher.open(out, { threads });
@@ -86,7 +75,6 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: (t
     await searcher.release();
 
     const result: QuickstartResult = { dataset: 'xquad', lang: 'en', bm25: pick(bm25.metrics), genir: pick(genir.metrics), seconds: Math.round((performance.now() - started) / 100) / 10 };
-    const recipe = QUICKSTART_RECIPE;
     const lines = [
       `XQuAD English, test split: ${genir.queries} queries, ${documents} documents`,
       `GenIR: ${recipe.model} model (${sft.report.model.parameters as number} parameters), ${recipe.docids} docids, trained ${sft.report.wallSeconds.toFixed(0)} s; beam ${QUICKSTART_BEAM}, ${(genir.seconds * 1000 / genir.queries).toFixed(1)} ms/query`,

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Command } from 'commander';
+import { applyRecipe, readRecipe } from '../recipe.js';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
 import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
@@ -8,6 +9,7 @@ import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 
 export interface TrainSftCommandOptions {
+  recipe?: string;
   dataset: string;
   lang?: string;
   dataDir?: string;
@@ -72,6 +74,9 @@ function parseFraction(value: string, option: string): number {
 
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
+  for (const [field, flag] of [['dataset', '--dataset'], ['docids', '--docids'], ['model', '--model'], ['out', '--out']] as const) {
+    if (options[field] === undefined) throw new UserError(`${flag} is required (give it, or set '${field}' in a --recipe file)`);
+  }
   if (!(DOCID_SCHEMES as readonly string[]).includes(options.docids)) throw new UserError(`--docids ${options.docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
   if (!isT5Preset(options.model) || options.model === 'base') throw new UserError(`--model ${options.model}: expected tiny or small`);
   const d2qModel = options.d2qModel;
@@ -144,16 +149,49 @@ export function checkTrainingOutputs(options: { out: string; cacheDir?: string }
 
 export function registerTrainCommand(program: Command): void {
   const trainCommand = program.command('train').description('train generative retrieval models');
-  trainCommand
-    .command('sft')
+  defineSftOptions(trainCommand.command('sft'))
+    .action(async (given: TrainSftCommandOptions, command: Command) => {
+      const options = withRecipe(command, given);
+      const sftOptions = sftOptionsFrom(options);
+      checkTrainingOutputs(options);
+      if (options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
+      const result = await runSft({ ...sftOptions, progress: undefined });
+      const { report } = result;
+      const lines = [
+        `model directory: ${result.dir}`,
+        `docids ${report.docids.scheme as string}, model ${report.model.preset as string} (${report.model.parameters as number} parameters)`,
+        ...report.stages.map((s, i) => `stage ${i + 1} ${s.name}: ${s.updates} updates, final loss ${s.finalLoss === null ? '-' : s.finalLoss.toFixed(4)}, ${s.trainingSeconds.toFixed(1)} s`),
+        `wall-clock ${report.wallSeconds.toFixed(1)} s, peak memory ${report.peakRssMb.toFixed(0)} MB; report: ${result.dir}/report.md`,
+      ];
+      if (options.json) {
+        lines.push(JSON.stringify({
+          out: result.dir,
+          dataset: report.corpus.dataset,
+          docids: report.docids.scheme,
+          model: report.model.preset,
+          parameters: report.model.parameters,
+          stages: report.stages.map((s) => ({ name: s.name, epochs: s.epochs, updates: s.updates, final_loss: s.finalLoss, seconds: s.trainingSeconds })),
+          ...(report.dev ? { dev: { chosen_update: report.dev.chosenUpdate, best: report.dev.points.find((p) => p.update === report.dev!.chosenUpdate)?.metrics ?? null } } : {}),
+          seconds: report.wallSeconds,
+          peak_rss_mb: report.peakRssMb,
+        }));
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
+
+/** The options of `genir train sft` (also read by commands that run SFT recipes, such as quickstart). */
+export function defineSftOptions(command: Command): Command {
+  return command
     .description('train a docid-generating model with supervised fine-tuning (DDRO stages: indexing, pseudo-queries, queries)')
-    .requiredOption('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file')
+    .option('--recipe <name|file>', 'settings from a recipe file (JSON, option names as fields; a bare name is a bundled recipe in recipes/, e.g. quickstart); flags given here override it')
+    .option('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file (required, here or in the recipe)')
     .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
     .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
-    .requiredOption('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')}`)
+    .option('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')} (required, here or in the recipe)`)
     .option('--embeddings <file>', 'pq/semantic: document vectors (.npy with ids file, or JSONL) instead of the built-in LSA')
-    .requiredOption('--model <size>', 'model size: tiny | small')
+    .option('--model <size>', 'model size: tiny | small (required, here or in the recipe)')
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--stages <spec>', 'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries', DDRO_STAGES)
     .option('--epochs <n|list>', "replace the stages' epochs: one number for all, or one per stage")
@@ -186,32 +224,21 @@ export function registerTrainCommand(program: Command): void {
     .option('--overwrite', 'replace an existing model directory at --out')
     .option('--keep-work', 'keep <out>.training (checkpoints, per-stage logs) after success')
     .option('--no-onnx', 'do not export the ONNX inference graphs into the model directory')
-    .option('--json', 'print one JSON object (the run report summary) as the last line of stdout')
-    .action(async (options: TrainSftCommandOptions) => {
-      const sftOptions = sftOptionsFrom(options);
-      checkTrainingOutputs(options);
-      if (options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
-      const result = await runSft({ ...sftOptions, progress: undefined });
-      const { report } = result;
-      const lines = [
-        `model directory: ${result.dir}`,
-        `docids ${report.docids.scheme as string}, model ${report.model.preset as string} (${report.model.parameters as number} parameters)`,
-        ...report.stages.map((s, i) => `stage ${i + 1} ${s.name}: ${s.updates} updates, final loss ${s.finalLoss === null ? '-' : s.finalLoss.toFixed(4)}, ${s.trainingSeconds.toFixed(1)} s`),
-        `wall-clock ${report.wallSeconds.toFixed(1)} s, peak memory ${report.peakRssMb.toFixed(0)} MB; report: ${result.dir}/report.md`,
-      ];
-      if (options.json) {
-        lines.push(JSON.stringify({
-          out: result.dir,
-          dataset: report.corpus.dataset,
-          docids: report.docids.scheme,
-          model: report.model.preset,
-          parameters: report.model.parameters,
-          stages: report.stages.map((s) => ({ name: s.name, epochs: s.epochs, updates: s.updates, final_loss: s.finalLoss, seconds: s.trainingSeconds })),
-          ...(report.dev ? { dev: { chosen_update: report.dev.chosenUpdate, best: report.dev.points.find((p) => p.update === report.dev!.chosenUpdate)?.metrics ?? null } } : {}),
-          seconds: report.wallSeconds,
-          peak_rss_mb: report.peakRssMb,
-        }));
-      }
-      process.stdout.write(`${lines.join('\n')}\n`);
-    });
+    .option('--json', 'print one JSON object (the run report summary) as the last line of stdout');
+}
+
+/** The command's options with its `--recipe` applied (flags typed by the user win). */
+export function withRecipe<T extends { recipe?: string }>(command: Command, options: T): T {
+  return options.recipe === undefined ? options : applyRecipe(command, options, readRecipe(options.recipe, command));
+}
+
+/**
+ * Settings of a bundled or user recipe for `genir train sft`, as runSft options (without out,
+ * data folder and threads, which belong to the run, not the recipe).
+ */
+export function sftRecipe(nameOrPath: string): Omit<SftOptions, 'out'> {
+  const command = defineSftOptions(new Command('sft')).exitOverride();
+  command.parse(['--out', '.'], { from: 'user' });
+  const options = applyRecipe(command, command.opts<TrainSftCommandOptions>(), readRecipe(nameOrPath, command));
+  return sftOptionsFrom(options);
 }
