@@ -28,6 +28,7 @@ import {
   pow,
   reduceMean,
   reduceSum,
+  relu,
   reshape,
   rsqrt,
   sequenceLogProb,
@@ -183,9 +184,10 @@ export class T5Builder {
     return this.linear(this.mergeHeads(matmul(weights, v)), `${prefix}.o.weight`);
   }
 
-  /** Gated-GELU feed-forward (T5 v1.1): wo(dropout(gelu(wi_0 x) * wi_1 x)). */
+  /** Gated-GELU feed-forward (T5 v1.1): wo(dropout(gelu(wi_0 x) * wi_1 x)); ReLU (T5 v1.0): wo(dropout(relu(wi x))). */
   feedForward(x: Tensor, prefix: string): Tensor {
     const ff = `${prefix}.DenseReluDense`;
+    if (this.config.feedForward === 'relu') return this.linear(this.drop(relu(this.linear(x, `${ff}.wi.weight`))), `${ff}.wo.weight`);
     const [gate, linear] = this.linears(x, [`${ff}.wi_0.weight`, `${ff}.wi_1.weight`]);
     const hidden = mul(gelu(gate), linear);
     return this.linear(this.drop(hidden), `${ff}.wo.weight`);

@@ -18,6 +18,8 @@ import { MASKED, buildDecoderStepGraph, buildEncoderGraph, buildFusedAdamWTraini
  * T5's relative position buckets for queries at positions queryOffset … queryOffset+q-1 and
  * keys at 0 … k-1, as a row-major [q, k] int64 array: exact buckets for small distances,
  * logarithmic ones up to maxDistance; bidirectional (encoder) uses half the buckets per side.
+ * The logarithmic bucket is computed in float32, step by step as T5 computes it in PyTorch,
+ * so that distances whose bucket lies on a boundary land where a pre-trained model expects.
  */
 export function relativePositionBuckets(
   queryLength: number,
@@ -30,7 +32,8 @@ export function relativePositionBuckets(
   const out = new BigInt64Array(queryLength * keyLength);
   const buckets = bidirectional ? Math.floor(numBuckets / 2) : numBuckets;
   const maxExact = Math.floor(buckets / 2);
-  const logRange = Math.log(maxDistance / maxExact);
+  const logRange = Math.fround(Math.log(maxDistance / maxExact));
+  const f = Math.fround;
   for (let q = 0; q < queryLength; q++) {
     for (let k = 0; k < keyLength; k++) {
       let relative = k - (q + queryOffset);
@@ -42,7 +45,7 @@ export function relativePositionBuckets(
         relative = -Math.min(relative, 0);
       }
       if (relative < maxExact) bucket += relative;
-      else bucket += Math.min(maxExact + Math.trunc((Math.log(relative / maxExact) / logRange) * (buckets - maxExact)), buckets - 1);
+      else bucket += Math.min(maxExact + Math.trunc(f(f(f(Math.log(f(relative / maxExact))) / logRange) * (buckets - maxExact))), buckets - 1);
       out[q * keyLength + k] = BigInt(bucket);
     }
   }
