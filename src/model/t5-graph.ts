@@ -380,6 +380,25 @@ export function buildFusedAdamWTrainingGraph(config: T5Config, adam: GraphAdamWO
 }
 
 /**
+ * The teacher-forced forward pass without dropout, for checking a model against another
+ * implementation: `logits` [batch, tgt, vocab] and `encoder_hidden` [batch, src, d_model]
+ * (inputs as teacherForcedInputs; `labels` is not read).
+ */
+export function buildTeacherForcedLogitsGraph(config: T5Config): Graph {
+  const g = new Graph('t5-logits');
+  const inputs = teacherForcedInputs(g);
+  const b = new T5Builder(g, config);
+  const keyBias = b.maskBias(inputs.attentionMask);
+  const memory = b.encoder(inputs.inputIds, keyBias, inputs.encoderBuckets);
+  const crossKV = Array.from({ length: config.numDecoderLayers }, (_, i) => b.crossKeyValues(memory, i));
+  const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
+  const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, keyBias);
+  g.output('logits', reshape(b.logits(hidden), ['batch', 'tgt', totalVocabSize(config)]));
+  g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
+  return g;
+}
+
+/**
  * Teacher-forced scoring (no dropout): `sequence_log_prob` [batch], the summed log-probability
  * of each row's labels (positions labelled -100 add nothing); also `loss` as in training.
  */

@@ -79,7 +79,7 @@ test('tokenizer.json form (Unigram, Precompiled + Strip + Replace + Metaspace): 
   const ours = SubwordTokenizer.fromJson(json, 'nmt tokenizer.json');
   const hf = new HfTokenizer(JSON.parse(json) as object, { clean_up_tokenization_spaces: false });
   const texts = [
-    ...expected.awkward.filter((text) => text.normalize('NFKC') === text && !/[\u0000-\u001f\u200b-\u200f]/u.test(text)),
+    ...expected.awkward.filter((text) => text.normalize('NFKC') === text && ![...text].some((c) => c.codePointAt(0)! < 0x20 || (c >= '\u200b' && c <= '\u200f'))),
     'The quick brown fox.', 'Die Bundesrepublik Deutschland ist ein Bundesstaat.', 'Москва — столица России.', '北京是中华人民共和国的首都。',
     'नमस्ते दुनिया', 'นักวิทยาศาสตร์', 'a </s> b <pad>', '  spaced   out  ',
   ];
