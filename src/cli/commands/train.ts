@@ -12,7 +12,8 @@ export interface TrainSftCommandOptions {
   trainSplit?: string;
   docids: string;
   embeddings?: string;
-  model: string;
+  model?: string;
+  init?: string;
   out: string;
   stages: string;
   epochs?: string;
@@ -59,7 +60,10 @@ function parseFraction(value: string, option: string): number {
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   if (!(DOCID_SCHEMES as readonly string[]).includes(options.docids)) throw new UserError(`--docids ${options.docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
-  if (!isT5Preset(options.model) || options.model === 'base') throw new UserError(`--model ${options.model}: expected tiny or small`);
+  if (options.init !== undefined && options.model !== undefined) throw new UserError(`--init ${options.init}: the checkpoint sets the model; drop --model ${options.model}`);
+  if (options.init === undefined && options.model === undefined) throw new UserError('--model <size> or --init <hf dir> is required');
+  const model = options.model ?? 'tiny';
+  if (!isT5Preset(model) || model === 'base') throw new UserError(`--model ${model}: expected tiny or small`);
   const d2qModel = options.d2qModel;
   if (!isT5Preset(d2qModel) || d2qModel === 'base') throw new UserError(`--d2q-model ${d2qModel}: expected tiny or small`);
   if (options.pseudo !== undefined && !['doc2query', 'spans', 'both'].includes(options.pseudo)) throw new UserError(`--pseudo ${options.pseudo}: expected doc2query, spans or both`);
@@ -77,7 +81,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   if (options.heads !== undefined) overrides.numHeads = parsePositive(options.heads, '--heads', true);
   if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
     // Each head gets an equal share of d_model, as in the presets.
-    const preset = T5_PRESETS[options.model];
+    const preset = T5_PRESETS[model];
     overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? preset.dModel) / (overrides.numHeads ?? preset.numHeads)));
   }
   const seed = Number(options.seed);
@@ -89,7 +93,8 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     trainSplit: options.trainSplit,
     docids: options.docids as DocidScheme,
     embeddings: options.embeddings === undefined ? undefined : { kind: 'file', path: options.embeddings },
-    model: options.model,
+    model,
+    init: options.init,
     modelOverrides: overrides,
     out: options.out,
     stages,
@@ -123,14 +128,15 @@ export function registerTrainCommand(program: Command): void {
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
     .requiredOption('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')}`)
     .option('--embeddings <file>', 'pq/semantic: document vectors (.npy with ids file, or JSONL) instead of the built-in LSA')
-    .requiredOption('--model <size>', 'model size: tiny | small')
+    .option('--model <size>', 'model size: tiny | small (or --init)')
+    .option('--init <hf dir>', 'start from a pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (its tokenizer and weights; docid rows are added)')
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--stages <spec>', 'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries', DDRO_STAGES)
     .option('--epochs <n|list>', "replace the stages' epochs: one number for all, or one per stage")
     .option('--lr <rate>', 'peak learning rate of each stage (linear decay)', '1e-3')
     .option('--batch-size <n>', 'examples per update', '64')
     .option('--warmup <n>', 'warm-up updates per stage (default: 5% of the stage, at most 100)')
-    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus', '8000')
+    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus (not with --init)', '8000')
     .option('--seed <n>', 'seed of every random choice', '0')
     .option('--dropout <rate>', "dropout rate (default: the preset's, 0.1)")
     .option('--d-model <n>', "hidden size (default: the preset's)")
