@@ -12,8 +12,9 @@
  * Viterbi pass over the whole normalized text, float32 scores); `hf` reproduces HF
  * tokenizers on a `tokenizer.json` (its normalizer and pre-tokenizer steps, one Viterbi pass
  * per pre-tokenized word, float64 scores). A tokenizer.json that genir writes for a
- * SentencePiece-born tokenizer keeps HF's steps for other libraries and records, under the
- * top-level key `genir`, that genir itself encodes it the SentencePiece way.
+ * SentencePiece-born tokenizer keeps HF's steps for other libraries and records, under
+ * `model.genir` (HF tokenizers accepts extra keys there, not at the top level), that genir
+ * itself encodes it the SentencePiece way.
  */
 import { UserError } from '../../util/errors.js';
 import type { IdBuffer } from './bpe.js';
@@ -151,8 +152,7 @@ export function unigramSpecToJson(spec: UnigramTokenizerSpec): string {
       special_tokens: { [EOS_TOKEN]: { id: EOS_TOKEN, ids: [SPECIAL_TOKENS.indexOf(EOS_TOKEN)], tokens: [EOS_TOKEN] } },
     },
     decoder: METASPACE_STEP,
-    model: { type: 'Unigram', unk_id: spec.unkId, vocab, byte_fallback: spec.byteFallback },
-    ...(genir ? { genir } : {}),
+    model: { type: 'Unigram', unk_id: spec.unkId, vocab, byte_fallback: spec.byteFallback, ...(genir ? { genir } : {}) },
   };
   return JSON.stringify(json);
 }
@@ -208,11 +208,11 @@ export function unigramSpecFromJson(root: Record<string, unknown>, source: strin
   docids.forEach((token, i) => {
     if (token.id !== textVocabSize + i) fail('added_tokens', `${token.content} has id ${token.id}, expected ${textVocabSize + i}`);
   });
-  const marker = root.genir;
+  const marker = model.genir;
   let pipeline: SentencePiecePipeline | HfPipeline;
   if (isRecord(marker) && marker.pipeline === 'sentencepiece') {
     const spec = marker.normalizer_spec;
-    if (!isRecord(spec)) return fail('genir.normalizer_spec', 'missing');
+    if (!isRecord(spec)) return fail('model.genir.normalizer_spec', 'missing');
     pipeline = {
       kind: 'sentencepiece',
       normalizer: {

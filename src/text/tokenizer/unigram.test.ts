@@ -69,8 +69,8 @@ for (const name of ['nmt', 'bytes'] as const) {
 
 /** The tokenizer.json a converter would write (HF pipeline, without genir's SentencePiece record). */
 function hfFormJson(tokenizer: SubwordTokenizer): string {
-  const json = JSON.parse(tokenizer.toJson()) as Record<string, unknown>;
-  delete json.genir;
+  const json = JSON.parse(tokenizer.toJson()) as { model: Record<string, unknown> };
+  delete json.model.genir;
   return JSON.stringify(json);
 }
 
