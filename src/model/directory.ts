@@ -294,7 +294,7 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   const root = resolve(dir);
   const manifest = readModelManifest(root);
   verifyModelDirectory(root, manifest, options.verify);
-  const model = T5Model.load(root, { threads: options.threads });
+  const model = T5Model.load(root, { threads: options.threads, device: options.device });
   const tokenizerPath = join(root, TOKENIZER_FILE);
   const tokenizer = SubwordTokenizer.fromFile(tokenizerPath);
   const docidsPath = join(root, DOCIDS_FILE);

@@ -4,7 +4,7 @@
  * generation (encoder, cached decoder step, greedy decoding). Graph construction is in
  * t5-graph.ts; this file owns the sessions and the host-side inputs.
  */
-import { Session, exportModel, type Graph, type HostTensor } from '../engine/index.js';
+import { Session, exportModel, type Device, type Graph, type HostTensor } from '../engine/index.js';
 import type { AdamW } from '../engine/optim/adamw.js';
 import type { Gradients, Parameter } from '../engine/optim/types.js';
 import { Rng } from '../util/random.js';
@@ -74,6 +74,8 @@ export interface T5RuntimeOptions {
    * weights. Default false: every graph reads the live parameter arrays.
    */
   bakeInferenceWeights?: boolean;
+  /** Where ORT runs the graphs (default cpu). */
+  device?: Device;
 }
 
 /** Initial parameter values, HF T5's scheme (see ParameterSpec.init), from a seeded RNG. */
@@ -184,7 +186,7 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     let session = this.sessions.get(kind);
     if (session === undefined) {
       const bake = this.options.bakeInferenceWeights === true && !kind.startsWith('train');
-      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), { threads: this.options.threads, spinning: this.options.spinning });
+      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), { threads: this.options.threads, spinning: this.options.spinning, device: this.options.device });
       this.sessions.set(kind, session);
     }
     return session;

@@ -6,7 +6,7 @@
  * with the weights baked in as initializers, which lets ORT pre-pack the Gemm weights
  * (docs/engine.md measured 1.7× on decoder-step-sized Gemms).
  */
-import { Session, exportModel, type HostTensor } from '../engine/index.js';
+import { Session, exportModel, type Device, type HostTensor } from '../engine/index.js';
 import type { T5Config } from '../model/config.js';
 import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
 import { relativePositionBuckets, type DecoderCache, type EncoderOutput, type T5Model } from '../model/t5.js';
@@ -32,6 +32,8 @@ export interface InferenceOptions {
    * measured 82–92 ms per query spinning against 30–34 ms not, on 2 busy cores.
    */
   spinning?: boolean;
+  /** Where ORT runs the graphs (default cpu). */
+  device?: Device;
 }
 
 /**
@@ -55,7 +57,7 @@ export class T5InferenceModel implements DocidDecoder {
   /** Builds both sessions from a config and weights by HF name (as `T5Model.weights()` returns them). */
   static async create(config: T5Config, weights: ReadonlyMap<string, Float32Array>, options: InferenceOptions = {}): Promise<T5InferenceModel> {
     const params = new Map(weights);
-    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false };
+    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
     const encoderGraph = buildEncoderGraph(config, { fuseForInference: true });
     const decoderGraph = buildDecoderStepGraph(config, { fuseForInference: true });
     const [encoder, decoder] = await Promise.all([
@@ -70,7 +72,7 @@ export class T5InferenceModel implements DocidDecoder {
    * onnx/decoder_step.onnx, built by the same graph builders with the weights baked in).
    */
   static async fromOnnxFiles(config: T5Config, encoderBytes: Uint8Array, decoderStepBytes: Uint8Array, options: InferenceOptions = {}): Promise<T5InferenceModel> {
-    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false };
+    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
     const [encoder, decoder] = await Promise.all([Session.create(encoderBytes, sessionOptions), Session.create(decoderStepBytes, sessionOptions)]);
     const expect = (session: Session, what: string, inputs: string[], outputs: string[]) => {
       const missing = [...inputs.filter((name) => !session.inputNames.includes(name)), ...outputs.filter((name) => !session.outputNames.includes(name))];

@@ -3,6 +3,7 @@ import { formatTable } from '../../eval/report.js';
 import { DEFAULT_BEAM } from '../../search/beam.js';
 import { GenerativeSearcher, type SearchHit } from '../../search/searcher.js';
 import { UserError } from '../../util/errors.js';
+import { checkDevice, parseDevice } from '../../engine/device.js';
 
 export interface SearchCommandOptions {
   model: string;
@@ -10,6 +11,7 @@ export interface SearchCommandOptions {
   beam?: string;
   renormalize?: boolean;
   threads?: string;
+  device?: string;
   json?: boolean;
 }
 
@@ -49,6 +51,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--beam <n>', 'beam width', String(DEFAULT_BEAM))
     .option('--renormalize', 'score docids under the distribution renormalised over the tokens the trie allows')
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--device <cpu|cuda>', "where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)", 'cpu')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (words: string[], options: SearchCommandOptions) => {
       await runSearch(words.join(' '), options);
@@ -61,7 +64,9 @@ export async function runSearch(query: string, options: SearchCommandOptions, wr
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   if (query.trim() === '') throw new UserError('the query is empty');
   const loadStart = performance.now();
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false });
+  const device = parseDevice(options.device ?? 'cpu');
+  checkDevice(device);
+  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device });
   const loadMs = performance.now() - loadStart;
   let hits: SearchHit[];
   const searchStart = performance.now();

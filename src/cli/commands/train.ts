@@ -4,6 +4,7 @@ import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
 import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
 import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedule.js';
 import { UserError } from '../../util/errors.js';
+import { parseDevice } from '../../engine/device.js';
 
 export interface TrainSftCommandOptions {
   dataset: string;
@@ -35,6 +36,7 @@ export interface TrainSftCommandOptions {
   d2qLr: string;
   cacheDir?: string;
   threads?: string;
+  device?: string;
   checkpointEvery: string;
   resume?: boolean;
   overwrite?: boolean;
@@ -109,6 +111,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     doc2query: { model: d2qModel, epochs: parsePositive(options.d2qEpochs, '--d2q-epochs'), lr: parsePositive(options.d2qLr, '--d2q-lr') },
     cacheDir: options.cacheDir,
     threads: options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true),
+    device: parseDevice(options.device ?? 'cpu'),
     checkpointEvery: parsePositive(options.checkpointEvery, '--checkpoint-every', true),
     resume: options.resume,
     overwrite: options.overwrite,
@@ -151,6 +154,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--d2q-lr <rate>', 'doc2query learning rate', '3e-3')
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--device <cpu|cuda>', "where the SFT stages train (cuda needs onnxruntime-node's CUDA binaries; doc2query stays on cpu)", 'cpu')
     .option('--checkpoint-every <n>', 'updates between checkpoints', '500')
     .option('--resume', 'continue an interrupted run (its work directory is <out>.training)')
     .option('--overwrite', 'replace an existing model directory at --out')

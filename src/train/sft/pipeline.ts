@@ -14,6 +14,7 @@ import { buildDocids, type EmbeddingSource } from '../../docids/build.js';
 import { loadDocidsSync, saveDocidsSync } from '../../docids/io.js';
 import { samplePseudoQueries } from '../../docids/pseudoQueries.js';
 import type { DocidScheme, DocidTable } from '../../docids/table.js';
+import { checkDevice, type Device } from '../../engine/device.js';
 import { linearSchedule } from '../../engine/optim/schedule.js';
 import { parameterCount, t5Config, type T5Config, type T5Preset } from '../../model/config.js';
 import { MANIFEST_FILE, saveModelDirectory, type ModelManifest } from '../../model/directory.js';
@@ -89,6 +90,8 @@ export interface SftOptions {
   /** Export ONNX inference graphs into the model directory (default true). */
   onnx?: boolean;
   threads?: number;
+  /** Where ORT runs the SFT stages (default cpu; doc2query always runs on cpu). */
+  device?: Device;
   /**
    * Whether idle ORT threads busy-wait (default false: on a shared 2-core machine a training
    * step was 25–40 % faster without spinning).
@@ -183,6 +186,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     }
   };
 
+  checkDevice(options.device ?? 'cpu');
   if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite && !(options.resume && existsSync(work))) {
     throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
   }
@@ -339,7 +343,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   log(`sft: examples ${Object.entries(sourceCounts).map(([s, n]) => `${s} ${n}`).join(', ')}`);
 
   // The model and its stages.
-  const runtime = { threads: options.threads, spinning: options.spinning ?? false };
+  const runtime = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
   let config: T5Config;
   let model: T5Model;
   if (checkpoint !== undefined) {
