@@ -49,6 +49,9 @@ export type { TrainOptions, TrainResult, TrainableModel, TrainingData, Seq2SeqBa
 export { constrainedBeamSearch, beamSettings, DEFAULT_BEAM, T5InferenceModel, GenerativeSearcher, DEFAULT_MAX_QUERY_TOKENS } from './search/index.js';
 export type { BeamSearchOptions, BeamSearchStats, RankedDocid, DocidDecoder, InferenceOptions, SearchOptions, SearchHit, GenerativeSearcherParts, OpenSearcherOptions } from './search/index.js';
 // Model directories (self-contained trained retrievers), SFT as a schedule of DDRO stages, doc2query pseudo-queries.
+// Pre-trained Hugging Face T5 / Flan-T5 / mT5 checkpoints in and out.
+export { readHfCheckpoint, writeHfDirectory, withDocidRows } from './model/hf-import.js';
+export type { HfCheckpoint } from './model/hf-import.js';
 export { saveModelDirectory, loadModelDirectory, readModelManifest, verifyModelDirectory, genirVersion, MODEL_DIRECTORY_FORMAT_VERSION } from './model/directory.js';
 export type { ModelManifest, ManifestFile, ModelDirectoryContents, LoadedModelDirectory, LoadModelDirectoryOptions, ExtraFile } from './model/directory.js';
 export { runSft, withDocidTokens, doc2queryPairs, DEFAULT_DOC2QUERY } from './train/sft/pipeline.js';

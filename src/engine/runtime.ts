@@ -6,6 +6,8 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { UserError } from '../util/errors.js';
+import { checkDevice, executionProviders, type Device } from './device.js';
 import { dtypeOfArray, type DType, type HostArray } from './dtype.js';
 import type { ExportedModel } from './onnx.js';
 
@@ -37,6 +39,8 @@ export interface SessionOptions {
    * help when other processes share the cores.
    */
   spinning?: boolean;
+  /** Where the graph runs (default cpu); cuda needs onnxruntime-node's CUDA binaries (see device.ts). */
+  device?: Device;
 }
 
 function ortTypeOf(t: HostTensor): ort.Tensor.Type {
@@ -76,12 +80,24 @@ export class Session {
     if (options.spinning !== undefined) {
       sessionOptions.extra = { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } };
     }
+    const device = options.device ?? 'cpu';
+    if (device !== 'cpu') {
+      checkDevice(device);
+      sessionOptions.executionProviders = executionProviders(device);
+    }
     if (options.optimizedModelPath) sessionOptions.optimizedModelFilePath = options.optimizedModelPath;
     if (options.profilePrefix) {
       sessionOptions.enableProfiling = true;
       sessionOptions.profileFilePrefix = options.profilePrefix;
     }
-    const session = await ort.InferenceSession.create(bytes, sessionOptions);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, sessionOptions);
+    } catch (err) {
+      // A missing CUDA runtime (libcudart, cuDNN) shows up only here.
+      if (device === 'cpu') throw err;
+      throw new UserError(`--device ${device}: ONNX Runtime could not start the ${device} provider: ${String((err as Error).message).split('\n')[0]}`);
+    }
     return new Session(session, session.inputNames, session.outputNames);
   }
 

@@ -58,8 +58,8 @@ export function readModelConfig(dir: string): T5Config {
 /**
  * Loads a checkpoint directory and checks every tensor against the config: all expected
  * names present, no unexpected ones, float32 dtype, exact shapes. HF's tied copies
- * `encoder.embed_tokens.weight` / `decoder.embed_tokens.weight` are accepted when they
- * equal `shared.weight`'s shape and are dropped. When `expected` is given the stored
+ * `encoder.embed_tokens.weight` / `decoder.embed_tokens.weight` (and `lm_head.weight` of a
+ * tied head) are accepted when they have `shared.weight`'s shape and are dropped. When `expected` is given the stored
  * config must match it in every shape-defining field.
  */
 export function loadModelCheckpoint(dir: string, expected?: T5Config): ModelCheckpoint {
@@ -94,8 +94,9 @@ export function checkWeights(file: string, config: T5Config, tensors: Map<string
   for (const name of tensors.keys()) {
     if (weights.has(name)) continue;
     const tensor = tensors.get(name)!;
-    const tiedCopy = (name === 'encoder.embed_tokens.weight' || name === 'decoder.embed_tokens.weight') &&
-      tensor.shape.length === 2 && tensor.shape[0] === shared[0] && tensor.shape[1] === shared[1];
+    // HF keeps copies of the tied embedding under these names (and the head, when tied).
+    const tiedNames = ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight', ...(config.tieWordEmbeddings ? ['lm_head.weight'] : [])];
+    const tiedCopy = tiedNames.includes(name) && tensor.shape.length === 2 && tensor.shape[0] === shared[0] && tensor.shape[1] === shared[1];
     if (!tiedCopy) throw new UserError(`${file}: unexpected tensor '${name}' (not a parameter of this config)`);
   }
   return weights;

@@ -1,7 +1,8 @@
 /**
  * Configuration of genir's T5-style encoder–decoder and the list of its parameters,
- * named and shaped exactly as Hugging Face's T5 (v1.1, gated-GELU) names and shapes
- * them, so checkpoints move between the two without renaming.
+ * named and shaped exactly as Hugging Face's T5 names and shapes them (v1.0 with a ReLU
+ * feed-forward; v1.1, Flan-T5 and mT5 with gated-GELU), so checkpoints move between the
+ * two without renaming.
  */
 import { UserError } from '../util/errors.js';
 
@@ -14,6 +15,11 @@ export interface T5Config {
   /** Size of one attention head. */
   dKv: number;
   dFf: number;
+  /**
+   * Feed-forward block, HF's `feed_forward_proj`: `gated-gelu` (T5 v1.1, Flan-T5, mT5:
+   * wo(gelu_tanh(wi_0 x) * wi_1 x)) or `relu` (T5 v1.0: wo(relu(wi x))).
+   */
+  feedForward: T5FeedForward;
   numLayers: number;
   numDecoderLayers: number;
   numHeads: number;
@@ -29,9 +35,12 @@ export interface T5Config {
 }
 
 export type T5Preset = 'tiny' | 'small' | 'base';
+export type T5FeedForward = 'gated-gelu' | 'relu';
+export const T5_FEED_FORWARDS: readonly T5FeedForward[] = ['gated-gelu', 'relu'];
 
 const COMMON = {
   docidVocabSize: 0,
+  feedForward: 'gated-gelu' as T5FeedForward,
   relativeAttentionNumBuckets: 32,
   relativeAttentionMaxDistance: 128,
   dropoutRate: 0.1,
@@ -74,6 +83,7 @@ export function validateConfig(config: T5Config, where: string): void {
   if (!Number.isInteger(config.docidVocabSize) || config.docidVocabSize < 0) throw new UserError(`${where}: docidVocabSize must be an integer >= 0`);
   if (!(config.dropoutRate >= 0 && config.dropoutRate < 1)) throw new UserError(`${where}: dropoutRate must be in [0, 1), got ${config.dropoutRate}`);
   if (!(config.layerNormEpsilon > 0)) throw new UserError(`${where}: layerNormEpsilon must be > 0`);
+  if (!T5_FEED_FORWARDS.includes(config.feedForward)) throw new UserError(`${where}: feedForward must be one of ${T5_FEED_FORWARDS.join(', ')}, got ${String(config.feedForward)}`);
   for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) {
     const id = config[key];
     if (!Number.isInteger(id) || id < 0 || id >= totalVocabSize(config)) throw new UserError(`${where}: ${key} ${id} is outside the vocabulary`);
@@ -107,8 +117,12 @@ export function t5ParameterSpecs(config: T5Config): ParameterSpec[] {
     linear(`${prefix}.o.weight`, d, inner, inner ** -0.5);
   };
   const feedForward = (prefix: string) => {
-    linear(`${prefix}.DenseReluDense.wi_0.weight`, config.dFf, d, d ** -0.5);
-    linear(`${prefix}.DenseReluDense.wi_1.weight`, config.dFf, d, d ** -0.5);
+    if (config.feedForward === 'relu') {
+      linear(`${prefix}.DenseReluDense.wi.weight`, config.dFf, d, d ** -0.5);
+    } else {
+      linear(`${prefix}.DenseReluDense.wi_0.weight`, config.dFf, d, d ** -0.5);
+      linear(`${prefix}.DenseReluDense.wi_1.weight`, config.dFf, d, d ** -0.5);
+    }
     linear(`${prefix}.DenseReluDense.wo.weight`, d, config.dFf, config.dFf ** -0.5);
     norm(`${prefix}.layer_norm.weight`);
   };
@@ -158,7 +172,7 @@ export function toHfConfig(config: T5Config): Record<string, unknown> {
     relative_attention_max_distance: config.relativeAttentionMaxDistance,
     dropout_rate: config.dropoutRate,
     layer_norm_epsilon: config.layerNormEpsilon,
-    feed_forward_proj: 'gated-gelu',
+    feed_forward_proj: config.feedForward,
     is_encoder_decoder: true,
     tie_word_embeddings: config.tieWordEmbeddings,
     pad_token_id: config.padTokenId,
@@ -168,35 +182,81 @@ export function toHfConfig(config: T5Config): Record<string, unknown> {
   };
 }
 
-/** Reads an HF-style T5 config object (ours or HF's own, if gated-GELU); `file` names it in errors. */
+/**
+ * Defaults of the HF config classes for fields a config.json may leave out: T5Config
+ * (`model_type` t5: ReLU feed-forward, tied head) and MT5Config (`mt5`: gated-GELU, untied).
+ */
+const HF_DEFAULTS: Record<'t5' | 'mt5', { feedForward: string; tieWordEmbeddings: boolean }> = {
+  t5: { feedForward: 'relu', tieWordEmbeddings: true },
+  mt5: { feedForward: 'gated-gelu', tieWordEmbeddings: false },
+};
+
+/**
+ * Reads an HF T5 / mT5 config object (genir's own or one from `transformers`); `file` names
+ * it in errors. Anything the engine does not implement is a UserError naming the field.
+ */
 export function fromHfConfig(json: unknown, file: string): T5Config {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file}: config is not a JSON object`);
   const source = json as Record<string, unknown>;
+  const modelType = source.model_type;
+  if (modelType !== 't5' && modelType !== 'mt5') {
+    throw new UserError(`${file}: model_type ${JSON.stringify(modelType)} is not supported (genir imports model_type "t5" and "mt5")`);
+  }
+  const defaults = HF_DEFAULTS[modelType];
   const num = (key: string, fallback?: number): number => {
     const value = source[key] ?? fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new UserError(`${file}: field '${key}' must be a number`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new UserError(`${file}: field '${key}' must be a number, got ${JSON.stringify(value)}`);
     return value;
   };
-  const projection = source.feed_forward_proj ?? 'gated-gelu';
-  if (projection !== 'gated-gelu') throw new UserError(`${file}: feed_forward_proj '${String(projection)}' is not supported (genir's T5 is gated-gelu)`);
-  const docidVocabSize = num('genir_docid_vocab_size', 0);
+  const count = (key: string, fallback?: number, minimum = 1): number => {
+    const value = num(key, fallback);
+    if (!Number.isInteger(value) || value < minimum) throw new UserError(`${file}: field '${key}' must be an integer >= ${minimum}, got ${value}`);
+    return value;
+  };
+  if (source.is_encoder_decoder === false) throw new UserError(`${file}: is_encoder_decoder is false; genir needs the encoder–decoder (T5ForConditionalGeneration)`);
+  const projection = source.feed_forward_proj ?? defaults.feedForward;
+  if (!(T5_FEED_FORWARDS as readonly unknown[]).includes(projection)) {
+    throw new UserError(`${file}: feed_forward_proj ${JSON.stringify(projection)} is not supported (genir implements ${T5_FEED_FORWARDS.map((f) => `"${f}"`).join(' and ')})`);
+  }
+  const tied = source.tie_word_embeddings ?? defaults.tieWordEmbeddings;
+  if (typeof tied !== 'boolean') throw new UserError(`${file}: field 'tie_word_embeddings' must be true or false`);
+  const numLayers = count('num_layers');
+  const docidVocabSize = count('genir_docid_vocab_size', 0, 0);
+  const numBuckets = count('relative_attention_num_buckets', 32);
+  // Both directions of the encoder's buckets need an exact bucket, and the logarithmic range a positive width.
+  if (numBuckets < 4) throw new UserError(`${file}: field 'relative_attention_num_buckets' must be at least 4, got ${numBuckets}`);
+  const maxDistance = count('relative_attention_max_distance', 128);
+  if (maxDistance <= numBuckets / 4) {
+    throw new UserError(`${file}: field 'relative_attention_max_distance' (${maxDistance}) must exceed relative_attention_num_buckets / 4 (${numBuckets / 4})`);
+  }
+  const dropoutRate = num('dropout_rate', 0.1);
+  if (!(dropoutRate >= 0 && dropoutRate < 1)) throw new UserError(`${file}: field 'dropout_rate' must be in [0, 1), got ${dropoutRate}`);
+  const epsilon = num('layer_norm_epsilon', 1e-6);
+  if (!(epsilon > 0)) throw new UserError(`${file}: field 'layer_norm_epsilon' must be > 0, got ${epsilon}`);
+  const vocabSize = count('vocab_size') - docidVocabSize;
+  const tokenId = (key: string, fallback: number): number => {
+    const id = count(key, fallback, 0);
+    if (id >= vocabSize + docidVocabSize) throw new UserError(`${file}: field '${key}' (${id}) is outside the vocabulary of ${vocabSize + docidVocabSize}`);
+    return id;
+  };
   const config: T5Config = {
-    vocabSize: num('vocab_size') - docidVocabSize,
+    vocabSize,
     docidVocabSize,
-    dModel: num('d_model'),
-    dKv: num('d_kv'),
-    dFf: num('d_ff'),
-    numLayers: num('num_layers'),
-    numDecoderLayers: num('num_decoder_layers', num('num_layers')),
-    numHeads: num('num_heads'),
-    relativeAttentionNumBuckets: num('relative_attention_num_buckets', 32),
-    relativeAttentionMaxDistance: num('relative_attention_max_distance', 128),
-    dropoutRate: num('dropout_rate', 0.1),
-    layerNormEpsilon: num('layer_norm_epsilon', 1e-6),
-    tieWordEmbeddings: source.tie_word_embeddings === undefined ? true : source.tie_word_embeddings === true,
-    padTokenId: num('pad_token_id', 0),
-    eosTokenId: num('eos_token_id', 1),
-    decoderStartTokenId: num('decoder_start_token_id', 0),
+    dModel: count('d_model'),
+    dKv: count('d_kv'),
+    dFf: count('d_ff'),
+    feedForward: projection as T5FeedForward,
+    numLayers,
+    numDecoderLayers: count('num_decoder_layers', numLayers),
+    numHeads: count('num_heads'),
+    relativeAttentionNumBuckets: numBuckets,
+    relativeAttentionMaxDistance: maxDistance,
+    dropoutRate,
+    layerNormEpsilon: epsilon,
+    tieWordEmbeddings: tied,
+    padTokenId: tokenId('pad_token_id', 0),
+    eosTokenId: tokenId('eos_token_id', 1),
+    decoderStartTokenId: tokenId('decoder_start_token_id', 0),
   };
   validateConfig(config, file);
   return config;

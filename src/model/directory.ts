@@ -372,7 +372,7 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   const root = resolve(dir);
   const manifest = readModelManifest(root);
   verifyModelDirectory(root, manifest, options.verify);
-  const model = parsing(join(root, WEIGHTS_FILE), 'model weights', () => T5Model.load(root, { threads: options.threads }));
+  const model = parsing(join(root, WEIGHTS_FILE), 'model weights', () => T5Model.load(root, { threads: options.threads, device: options.device }));
   const manifestPath = join(root, MANIFEST_FILE);
   const actualSizes = { vocabSize: totalVocabSize(model.config), dModel: model.config.dModel, numLayers: model.config.numLayers, numDecoderLayers: model.config.numDecoderLayers };
   for (const [key, name] of MODEL_SIZES) {

@@ -28,6 +28,7 @@ import {
   pow,
   reduceMean,
   reduceSum,
+  relu,
   reshape,
   rsqrt,
   sequenceLogProb,
@@ -183,9 +184,10 @@ export class T5Builder {
     return this.linear(this.mergeHeads(matmul(weights, v)), `${prefix}.o.weight`);
   }
 
-  /** Gated-GELU feed-forward (T5 v1.1): wo(dropout(gelu(wi_0 x) * wi_1 x)). */
+  /** Gated-GELU feed-forward (T5 v1.1): wo(dropout(gelu(wi_0 x) * wi_1 x)); ReLU (T5 v1.0): wo(dropout(relu(wi x))). */
   feedForward(x: Tensor, prefix: string): Tensor {
     const ff = `${prefix}.DenseReluDense`;
+    if (this.config.feedForward === 'relu') return this.linear(this.drop(relu(this.linear(x, `${ff}.wi.weight`))), `${ff}.wo.weight`);
     const [gate, linear] = this.linears(x, [`${ff}.wi_0.weight`, `${ff}.wi_1.weight`]);
     const hidden = mul(gelu(gate), linear);
     return this.linear(this.drop(hidden), `${ff}.wo.weight`);
@@ -374,6 +376,25 @@ export function buildFusedAdamWTrainingGraph(config: T5Config, adam: GraphAdamWO
     g.output(`new_m.${param.name}`, m1);
     g.output(`new_v.${param.name}`, v1);
   });
+  return g;
+}
+
+/**
+ * The teacher-forced forward pass without dropout, for checking a model against another
+ * implementation: `logits` [batch, tgt, vocab] and `encoder_hidden` [batch, src, d_model]
+ * (inputs as teacherForcedInputs; `labels` is not read).
+ */
+export function buildTeacherForcedLogitsGraph(config: T5Config): Graph {
+  const g = new Graph('t5-logits');
+  const inputs = teacherForcedInputs(g);
+  const b = new T5Builder(g, config);
+  const keyBias = b.maskBias(inputs.attentionMask);
+  const memory = b.encoder(inputs.inputIds, keyBias, inputs.encoderBuckets);
+  const crossKV = Array.from({ length: config.numDecoderLayers }, (_, i) => b.crossKeyValues(memory, i));
+  const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
+  const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, keyBias);
+  g.output('logits', reshape(b.logits(hidden), ['batch', 'tgt', totalVocabSize(config)]));
+  g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
   return g;
 }
 

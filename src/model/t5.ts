@@ -4,7 +4,7 @@
  * generation (encoder, cached decoder step, greedy decoding). Graph construction is in
  * t5-graph.ts; this file owns the sessions and the host-side inputs.
  */
-import { Session, exportModel, type Graph, type HostTensor } from '../engine/index.js';
+import { Session, exportModel, type Device, type Graph, type HostTensor } from '../engine/index.js';
 import type { AdamW } from '../engine/optim/adamw.js';
 import type { Gradients, Parameter } from '../engine/optim/types.js';
 import { Rng } from '../util/random.js';
@@ -18,6 +18,8 @@ import { MASKED, buildDecoderStepGraph, buildEncoderGraph, buildFusedAdamWTraini
  * T5's relative position buckets for queries at positions queryOffset … queryOffset+q-1 and
  * keys at 0 … k-1, as a row-major [q, k] int64 array: exact buckets for small distances,
  * logarithmic ones up to maxDistance; bidirectional (encoder) uses half the buckets per side.
+ * The logarithmic bucket is computed in float32, step by step as T5 computes it in PyTorch,
+ * so that distances whose bucket lies on a boundary land where a pre-trained model expects.
  */
 export function relativePositionBuckets(
   queryLength: number,
@@ -30,7 +32,8 @@ export function relativePositionBuckets(
   const out = new BigInt64Array(queryLength * keyLength);
   const buckets = bidirectional ? Math.floor(numBuckets / 2) : numBuckets;
   const maxExact = Math.floor(buckets / 2);
-  const logRange = Math.log(maxDistance / maxExact);
+  const logRange = Math.fround(Math.log(maxDistance / maxExact));
+  const f = Math.fround;
   for (let q = 0; q < queryLength; q++) {
     for (let k = 0; k < keyLength; k++) {
       let relative = k - (q + queryOffset);
@@ -42,7 +45,7 @@ export function relativePositionBuckets(
         relative = -Math.min(relative, 0);
       }
       if (relative < maxExact) bucket += relative;
-      else bucket += Math.min(maxExact + Math.trunc((Math.log(relative / maxExact) / logRange) * (buckets - maxExact)), buckets - 1);
+      else bucket += Math.min(maxExact + Math.trunc(f(f(f(Math.log(f(relative / maxExact))) / logRange) * (buckets - maxExact))), buckets - 1);
       out[q * keyLength + k] = BigInt(bucket);
     }
   }
@@ -71,6 +74,8 @@ export interface T5RuntimeOptions {
    * weights. Default false: every graph reads the live parameter arrays.
    */
   bakeInferenceWeights?: boolean;
+  /** Where ORT runs the graphs (default cpu). */
+  device?: Device;
 }
 
 /** Initial parameter values, HF T5's scheme (see ParameterSpec.init), from a seeded RNG. */
@@ -181,7 +186,7 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     let session = this.sessions.get(kind);
     if (session === undefined) {
       const bake = this.options.bakeInferenceWeights === true && !kind.startsWith('train');
-      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), { threads: this.options.threads, spinning: this.options.spinning });
+      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), { threads: this.options.threads, spinning: this.options.spinning, device: this.options.device });
       this.sessions.set(kind, session);
     }
     return session;

@@ -6,7 +6,7 @@
  * with the weights baked in as initializers, which lets ORT pre-pack the Gemm weights
  * (docs/engine.md measured 1.7× on decoder-step-sized Gemms).
  */
-import { Session, exportModel, type HostTensor } from '../engine/index.js';
+import { Session, exportModel, type Device, type HostTensor } from '../engine/index.js';
 import type { T5Config } from '../model/config.js';
 import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
 import { checkInferenceGraph } from '../model/inference-check.js';
@@ -34,6 +34,8 @@ export interface InferenceOptions {
    * measured 82–92 ms per query spinning against 30–34 ms not, on 2 busy cores.
    */
   spinning?: boolean;
+  /** Where ORT runs the graphs (default cpu). */
+  device?: Device;
 }
 
 /**
@@ -57,7 +59,7 @@ export class T5InferenceModel implements DocidDecoder {
   /** Builds both sessions from a config and weights by HF name (as `T5Model.weights()` returns them). */
   static async create(config: T5Config, weights: ReadonlyMap<string, Float32Array>, options: InferenceOptions = {}): Promise<T5InferenceModel> {
     const params = new Map(weights);
-    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false };
+    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
     const encoderGraph = buildEncoderGraph(config, { fuseForInference: true });
     const decoderGraph = buildDecoderStepGraph(config, { fuseForInference: true });
     const [encoder, decoder] = await Promise.all([
@@ -83,7 +85,7 @@ export class T5InferenceModel implements DocidDecoder {
   ): Promise<T5InferenceModel> {
     checkInferenceGraph('encoder', encoderBytes, config, files.encoder);
     checkInferenceGraph('decoderStep', decoderStepBytes, config, files.decoderStep);
-    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false };
+    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
     const open = async (bytes: Uint8Array, file: string): Promise<Session> => {
       try {
         return await Session.create(bytes, sessionOptions);

@@ -78,8 +78,8 @@ export class GenerativeSearcher {
    * when it has them, else with graphs exported from its weights.
    */
   static async open(dir: string, options: OpenSearcherOptions = {}): Promise<GenerativeSearcher> {
-    const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: options.verify });
-    const inference = { threads: options.threads, spinning: options.spinning };
+    const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: options.verify, device: options.device });
+    const inference = { threads: options.threads, spinning: options.spinning, device: options.device };
     const decoder = loaded.onnx
       ? await T5InferenceModel.fromOnnxFiles(loaded.model.config, readFileSync(loaded.onnx.encoder), readFileSync(loaded.onnx.decoderStep), inference, loaded.onnx)
       : await T5InferenceModel.fromModel(loaded.model, inference);

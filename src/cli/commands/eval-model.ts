@@ -2,6 +2,7 @@
  * `genir eval --model <dir> --dataset <id>`: search a split's queries with a trained generative
  * retriever and evaluate the run, reporting in the shape of `genir bm25 --json`.
  */
+import { checkDevice, parseDevice } from '../../engine/device.js';
 import { collapseRun, openDataset } from '../../data/registry.js';
 import { writeRun } from '../../data/trec.js';
 import { evaluateRun, parseMetrics, splitMetricList } from '../../eval/metrics.js';
@@ -29,6 +30,7 @@ export interface ModelEvalOptions {
   k?: string;
   batch?: string;
   threads?: string;
+  device?: string;
   runOut?: string;
   /** Drop retrieved documents without a judgment before scoring (trec_eval -J). */
   judgedOnly?: boolean;
@@ -57,6 +59,8 @@ export async function runModelEval(options: ModelEvalOptions, write: (text: stri
   const { beam, k } = beamAndK(options);
   const batch = options.batch === undefined ? 16 : parseCount(options.batch, '--batch');
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
+  const device = parseDevice(options.device ?? 'cpu');
+  checkDevice(device);
   const metrics = options.metrics === undefined ? [...GENIR_METRICS] : splitMetricList(options.metrics);
   parseMetrics(metrics);
   if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
@@ -68,7 +72,7 @@ export async function runModelEval(options: ModelEvalOptions, write: (text: stri
   if (queries.length === 0) throw new UserError(`dataset ${dataset.id} has no queries in split '${split}'`);
 
   const loadStart = performance.now();
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false });
+  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device });
   const loadMs = performance.now() - loadStart;
   let run;
   let searchStart: number;

@@ -72,6 +72,7 @@ export function registerEvalCommands(program: Command): void {
     .option('--k <n>', 'with --model: documents per query (default: 10, at most --beam)')
     .option('--batch <n>', 'with --model: queries per beam-search batch (default 16)')
     .option('--threads <n>', 'with --model: ONNX Runtime threads (default: every core)')
+    .option('--device <cpu|cuda>', "with --model: where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)")
     .option('--run-out <file>', 'with --model: write the run in TREC format')
     .action(async (options: EvalOptions & Omit<ModelEvalOptions, 'model' | 'metrics'>, command: Command) => {
       if (options.model !== undefined) {

@@ -9,6 +9,7 @@ import { DEFAULT_BEAM } from '../../search/beam.js';
 import { DEFAULT_MAX_QUERY_TOKENS, GenerativeSearcher, type SearchHit } from '../../search/searcher.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError, where } from '../../util/errors.js';
+import { checkDevice, parseDevice } from '../../engine/device.js';
 
 export interface SearchCommandOptions {
   model: string;
@@ -16,6 +17,7 @@ export interface SearchCommandOptions {
   beam?: string;
   renormalize?: boolean;
   threads?: string;
+  device?: string;
   json?: boolean;
 }
 
@@ -72,6 +74,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--beam <n>', 'beam width', String(DEFAULT_BEAM))
     .option('--renormalize', 'score docids under the distribution renormalised over the tokens the trie allows')
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--device <cpu|cuda>', "where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)", 'cpu')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (words: string[], options: SearchCommandOptions & { queries?: string; runOut?: string; batch?: string }) => {
       if (options.queries !== undefined) {
@@ -158,7 +161,9 @@ export async function runSearch(query: string, options: SearchCommandOptions, wr
   // Before any ONNX session exists: a query this long is a mistake, not a search.
   checkQueryLength(query, '');
   const loadStart = performance.now();
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false });
+  const device = parseDevice(options.device ?? 'cpu');
+  checkDevice(device);
+  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device });
   const loadMs = performance.now() - loadStart;
   let hits: SearchHit[];
   const searchStart = performance.now();

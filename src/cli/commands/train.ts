@@ -7,6 +7,7 @@ import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedu
 import { assertReadableFile } from '../../data/lines.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
+import { parseDevice } from '../../engine/device.js';
 
 export interface TrainSftCommandOptions {
   recipe?: string;
@@ -16,7 +17,8 @@ export interface TrainSftCommandOptions {
   trainSplit?: string;
   docids: string;
   embeddings?: string;
-  model: string;
+  model?: string;
+  init?: string;
   out: string;
   stages: string;
   epochs?: string;
@@ -38,6 +40,7 @@ export interface TrainSftCommandOptions {
   d2qLr: string;
   cacheDir?: string;
   threads?: string;
+  device?: string;
   checkpointEvery: string;
   evalEvery?: string;
   devSplit?: string;
@@ -74,11 +77,14 @@ function parseFraction(value: string, option: string): number {
 
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
-  for (const [field, flag] of [['dataset', '--dataset'], ['docids', '--docids'], ['model', '--model'], ['out', '--out']] as const) {
+  for (const [field, flag] of [['dataset', '--dataset'], ['docids', '--docids'], ['out', '--out']] as const) {
     if (options[field] === undefined) throw new UserError(`${flag} is required (give it, or set '${field}' in a --recipe file)`);
   }
   if (!(DOCID_SCHEMES as readonly string[]).includes(options.docids)) throw new UserError(`--docids ${options.docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
-  if (!isT5Preset(options.model) || options.model === 'base') throw new UserError(`--model ${options.model}: expected tiny or small`);
+  if (options.init !== undefined && options.model !== undefined) throw new UserError(`--init ${options.init}: the checkpoint sets the model; drop --model ${options.model}`);
+  if (options.init === undefined && options.model === undefined) throw new UserError("--model <size> or --init <hf dir> is required (give it, or set 'model' in a --recipe file)");
+  const model = options.model ?? 'tiny';
+  if (!isT5Preset(model) || model === 'base') throw new UserError(`--model ${model}: expected tiny or small`);
   const d2qModel = options.d2qModel;
   if (!isT5Preset(d2qModel) || d2qModel === 'base') throw new UserError(`--d2q-model ${d2qModel}: expected tiny or small`);
   if (options.pseudo !== undefined && !['doc2query', 'spans', 'both'].includes(options.pseudo)) throw new UserError(`--pseudo ${options.pseudo}: expected doc2query, spans or both`);
@@ -96,7 +102,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   if (options.heads !== undefined) overrides.numHeads = parsePositive(options.heads, '--heads', true);
   if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
     // Each head gets an equal share of d_model, as in the presets.
-    const preset = T5_PRESETS[options.model];
+    const preset = T5_PRESETS[model];
     overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? preset.dModel) / (overrides.numHeads ?? preset.numHeads)));
   }
   const seed = Number(options.seed);
@@ -108,7 +114,8 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     trainSplit: options.trainSplit,
     docids: options.docids as DocidScheme,
     embeddings: options.embeddings === undefined ? undefined : { kind: 'file', path: options.embeddings },
-    model: options.model,
+    model,
+    init: options.init,
     modelOverrides: overrides,
     out: options.out,
     stages,
@@ -123,6 +130,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     doc2query: { model: d2qModel, epochs: parsePositive(options.d2qEpochs, '--d2q-epochs'), lr: parsePositive(options.d2qLr, '--d2q-lr') },
     cacheDir: options.cacheDir,
     threads: options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true),
+    device: parseDevice(options.device ?? 'cpu'),
     checkpointEvery: parsePositive(options.checkpointEvery, '--checkpoint-every', true),
     evalEvery: options.evalEvery === undefined ? undefined : parseNonNegativeInteger(options.evalEvery, '--eval-every'),
     devSplit: options.devSplit,
@@ -191,14 +199,15 @@ export function defineSftOptions(command: Command): Command {
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
     .option('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')} (required, here or in the recipe)`)
     .option('--embeddings <file>', 'pq/semantic: document vectors (.npy with ids file, or JSONL) instead of the built-in LSA')
-    .option('--model <size>', 'model size: tiny | small (required, here or in the recipe)')
+    .option('--model <size>', 'model size: tiny | small (required unless --init; here or in the recipe)')
+    .option('--init <hf dir>', 'start from a pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (its tokenizer and weights; docid rows are added)')
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--stages <spec>', 'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries', DDRO_STAGES)
     .option('--epochs <n|list>', "replace the stages' epochs: one number for all, or one per stage")
     .option('--lr <rate>', 'peak learning rate of each stage (linear decay)', '1e-3')
     .option('--batch-size <n>', 'examples per update', '64')
     .option('--warmup <n>', 'warm-up updates per stage (default: 5% of the stage, at most 100)')
-    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus', '8000')
+    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus (not with --init)', '8000')
     .option('--seed <n>', 'seed of every random choice', '0')
     .option('--dropout <rate>', "dropout rate (default: the preset's, 0.1)")
     .option('--d-model <n>', "hidden size (default: the preset's)")
@@ -213,6 +222,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--d2q-lr <rate>', 'doc2query learning rate', '3e-3')
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--device <cpu|cuda>', "where the SFT stages train (cuda needs onnxruntime-node's CUDA binaries; doc2query stays on cpu)", 'cpu')
     .option('--checkpoint-every <n>', 'updates between checkpoints', '500')
     .option('--eval-every <n>', 'evaluate on the dev split every n updates, write the learning curve (dev.csv, dev.svg) and keep the best weights (default 0: off)')
     .option('--dev-split <name>', 'split evaluated during training', 'dev')

@@ -1,7 +1,9 @@
 /**
- * The subword tokenizer: byte-fallback BPE over NFKC + Metaspace words, with `<pad>`,
- * `</s>`, `<unk>` and reserved `<docid_i>` tokens. Its ids equal those of HF tokenizers
- * loading the same tokenizer.json (tested against @huggingface/tokenizers).
+ * The subword tokenizer: genir's own byte-fallback BPE over NFKC + Metaspace words, or the
+ * Unigram model of a pre-trained checkpoint (T5, Flan-T5, mT5; see unigram-spec.ts), with
+ * `<pad>`, `</s>`, `<unk>` and reserved `<docid_i>` tokens. Its ids equal those of HF
+ * tokenizers loading the same tokenizer.json (tested against @huggingface/tokenizers), and
+ * for a SentencePiece model those of `spm.encode`.
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../util/errors.js';
@@ -17,6 +19,8 @@ import {
   type TokenizerModelSpec,
 } from './spec.js';
 import { trainBpe, type TrainTokenizerOptions } from './train.js';
+import { parseSentencePieceModel } from './sentencepiece-model.js';
+import { UnigramEncoder, unigramSpecFromJson, unigramSpecFromSentencePiece, unigramSpecToJson, withTextVocabSize, type UnigramTokenizerSpec } from './unigram-spec.js';
 
 export interface EncodeOptions {
   /** Append `</s>` (default false). */
@@ -51,6 +55,10 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
 
+function isUnigramSpec(spec: TokenizerModelSpec | UnigramTokenizerSpec): spec is UnigramTokenizerSpec {
+  return 'kind' in spec && spec.kind === 'unigram';
+}
+
 /** Cached words: enough for a large corpus's frequent words; the cache restarts when full. */
 const WORD_CACHE_LIMIT = 1 << 18;
 /** Longer words are rarely repeated (Thai, Chinese runs): not worth caching. */
@@ -66,46 +74,84 @@ export class SubwordTokenizer {
   readonly subwordVocabSize: number;
   readonly docidCount: number;
 
+  /** `bpe`: genir's trained tokenizer; `unigram`: a pre-trained checkpoint's SentencePiece/HF Unigram tokenizer. */
+  readonly kind: 'bpe' | 'unigram';
   private readonly tokens: string[];
   /** Each token as decoded text (`▁` as a space), built on first decode. */
   private surfaces: string[] | undefined;
   private readonly idOf = new Map<string, number>();
-  private readonly merges: Array<[number, number]>;
-  private readonly encoder: WordEncoder;
+  /** The byte a byte-fallback token `<0xNN>` stands for, by id; -1 for other tokens. */
+  private readonly byteValue: Int16Array;
+  /** 1 for ids that `skipSpecialTokens` drops (specials, sentinels, placeholder rows, docid tokens). */
+  private readonly special: Uint8Array;
+  private readonly bpe: { merges: Array<[number, number]>; encoder: WordEncoder } | undefined;
+  private readonly unigram: { spec: UnigramTokenizerSpec; encoder: UnigramEncoder } | undefined;
   private readonly splitter: AddedTokenSplitter;
   private readonly splitterIds: number[];
   private readonly wordCache = new Map<string, Int32Array>();
   private readonly output = new IdBuffer(1024);
   private readonly textDecoder = new TextDecoder('utf-8');
 
-  constructor(spec: TokenizerModelSpec) {
-    this.subwordVocabSize = spec.vocab.length;
+  constructor(spec: TokenizerModelSpec | UnigramTokenizerSpec, source = 'tokenizer') {
     this.docidCount = spec.docidCount;
-    this.tokens = [...spec.vocab];
-    for (let i = 0; i < spec.docidCount; i++) this.tokens.push(docidToken(i));
-    this.vocabSize = this.tokens.length;
-    this.tokens.forEach((token, id) => this.idOf.set(token, id));
-    this.merges = spec.merges;
-
-    const charIds = new Map<number, number>();
-    for (let id = FIRST_BYTE_ID + 256; id < this.subwordVocabSize; id++) {
-      const token = this.tokens[id];
-      const cp = token.codePointAt(0)!;
-      if (token.length === (cp > 0xffff ? 2 : 1)) charIds.set(cp, id);
+    const addedTokens: string[] = [];
+    this.splitterIds = [];
+    if (isUnigramSpec(spec)) {
+      this.kind = 'unigram';
+      this.subwordVocabSize = spec.textVocabSize;
+      this.tokens = spec.pieces.map((p) => p.piece);
+      for (const token of spec.added) {
+        if (token.id >= this.tokens.length) this.tokens[token.id] = token.content;
+        addedTokens.push(token.content);
+        this.splitterIds.push(token.id);
+      }
+      if (this.tokens.length !== spec.textVocabSize) throw new Error(`unigram tokenizer: ${this.tokens.length} text ids, expected ${spec.textVocabSize}`);
+      this.unigram = { spec, encoder: new UnigramEncoder(spec, source) };
+      this.bpe = undefined;
+    } else {
+      this.kind = 'bpe';
+      this.subwordVocabSize = spec.vocab.length;
+      this.tokens = [...spec.vocab];
+      SPECIAL_TOKENS.forEach((token, id) => {
+        addedTokens.push(token);
+        this.splitterIds.push(id);
+      });
+      this.unigram = undefined;
     }
-    const results = new Int32Array(spec.merges.length);
-    spec.merges.forEach(([left, right], rank) => {
-      const merged = this.idOf.get(this.tokens[left] + this.tokens[right]);
-      if (merged === undefined) throw new Error(`merge ${rank} makes a token outside the vocabulary`);
-      results[rank] = merged;
-    });
-    this.encoder = new WordEncoder(charIds, new MergeTable(spec.merges), results, FIRST_BYTE_ID);
-
-    const addedTokens = [...SPECIAL_TOKENS];
-    this.splitterIds = SPECIAL_TOKENS.map((_, id) => id);
     for (let i = 0; i < spec.docidCount; i++) {
+      this.tokens.push(docidToken(i));
       addedTokens.push(docidToken(i));
       this.splitterIds.push(this.subwordVocabSize + i);
+    }
+    this.vocabSize = this.tokens.length;
+    this.tokens.forEach((token, id) => {
+      if (!this.idOf.has(token)) this.idOf.set(token, id);
+    });
+    this.byteValue = new Int16Array(this.vocabSize).fill(-1);
+    this.special = new Uint8Array(this.vocabSize);
+    for (const id of this.splitterIds) this.special[id] = 1;
+
+    if (this.kind === 'bpe') {
+      const bpeSpec = spec as TokenizerModelSpec;
+      for (let b = 0; b < 256; b++) this.byteValue[FIRST_BYTE_ID + b] = b;
+      const charIds = new Map<number, number>();
+      for (let id = FIRST_BYTE_ID + 256; id < this.subwordVocabSize; id++) {
+        const token = this.tokens[id];
+        const cp = token.codePointAt(0)!;
+        if (token.length === (cp > 0xffff ? 2 : 1)) charIds.set(cp, id);
+      }
+      const results = new Int32Array(bpeSpec.merges.length);
+      bpeSpec.merges.forEach(([left, right], rank) => {
+        const merged = this.idOf.get(this.tokens[left] + this.tokens[right]);
+        if (merged === undefined) throw new Error(`merge ${rank} makes a token outside the vocabulary`);
+        results[rank] = merged;
+      });
+      this.bpe = { merges: bpeSpec.merges, encoder: new WordEncoder(charIds, new MergeTable(bpeSpec.merges), results, FIRST_BYTE_ID) };
+    } else if (this.unigram!.spec.byteFallback) {
+      this.unigram!.spec.pieces.forEach((piece, id) => {
+        const byte = /^<0x([0-9A-F]{2})>$/.exec(piece.piece);
+        if (byte !== null) this.byteValue[id] = parseInt(byte[1], 16);
+      });
     }
     this.splitter = new AddedTokenSplitter(addedTokens);
   }
@@ -117,7 +163,43 @@ export class SubwordTokenizer {
 
   /** Parses a tokenizer.json written by `save`/`toJson`; `source` names it in errors. */
   static fromJson(json: string, source = 'tokenizer.json'): SubwordTokenizer {
-    return new SubwordTokenizer(specFromJson(json, source));
+    let root: unknown;
+    try {
+      root = JSON.parse(json);
+    } catch (err) {
+      throw new UserError(`${source}: not valid JSON: ${(err as Error).message}`);
+    }
+    const model = (root as { model?: { type?: unknown } } | null)?.model;
+    if (typeof root === 'object' && root !== null && model?.type === 'Unigram') {
+      return new SubwordTokenizer(unigramSpecFromJson(root as Record<string, unknown>, source), source);
+    }
+    return new SubwordTokenizer(specFromJson(json, source), source);
+  }
+
+  /**
+   * A SentencePiece Unigram model (`spiece.model` bytes) as T5's tokenizer: `sentinels`
+   * `<extra_id_N>` tokens after the pieces (T5 has 100) and placeholder ids up to
+   * `textVocabSize` (the checkpoint's embedding rows, when it has more).
+   */
+  static fromSentencePiece(bytes: Uint8Array, source: string, options: { sentinels?: number; textVocabSize?: number } = {}): SubwordTokenizer {
+    return new SubwordTokenizer(unigramSpecFromSentencePiece(parseSentencePieceModel(bytes, source), source, options), source);
+  }
+
+  /** The same tokenizer with `count` docid tokens after the text vocabulary (text encoding is unchanged). */
+  withDocidTokens(count: number): SubwordTokenizer {
+    if (this.unigram) return new SubwordTokenizer({ ...this.unigram.spec, docidCount: count });
+    return new SubwordTokenizer({ vocab: this.tokens.slice(0, this.subwordVocabSize), merges: this.bpe!.merges, docidCount: count });
+  }
+
+  /**
+   * A Unigram tokenizer whose text vocabulary is padded with placeholder ids up to
+   * `textVocabSize` (a checkpoint with more embedding rows than tokens); docid tokens move
+   * after them.
+   */
+  withTextVocabSize(textVocabSize: number): SubwordTokenizer {
+    if (textVocabSize === this.subwordVocabSize) return this;
+    if (!this.unigram || textVocabSize < this.subwordVocabSize) throw new Error(`withTextVocabSize: cannot resize a ${this.kind} vocabulary of ${this.subwordVocabSize} to ${textVocabSize}`);
+    return new SubwordTokenizer(withTextVocabSize(this.unigram.spec, textVocabSize));
   }
 
   static fromFile(path: string): SubwordTokenizer {
@@ -132,7 +214,8 @@ export class SubwordTokenizer {
 
   /** HF tokenizer.json text. */
   toJson(): string {
-    return specToJson({ vocab: this.tokens.slice(0, this.subwordVocabSize), merges: this.merges, docidCount: this.docidCount });
+    if (this.unigram) return unigramSpecToJson(this.unigram.spec);
+    return specToJson({ vocab: this.tokens.slice(0, this.subwordVocabSize), merges: this.bpe!.merges, docidCount: this.docidCount });
   }
 
   /** Writes tokenizer.json atomically. */
@@ -166,18 +249,23 @@ export class SubwordTokenizer {
     const out = this.output;
     out.length = 0;
     if (this.splitter.mayContainToken(text)) {
-      for (const section of this.splitter.split(text)) {
+      this.splitter.split(text).forEach((section, index) => {
         if (section.addedIndex >= 0) out.push(this.splitterIds[section.addedIndex]);
-        else this.encodeSection(section.text, out);
-      }
+        else this.encodeSection(section.text, index === 0, out);
+      });
     } else if (text.length > 0) {
-      this.encodeSection(text, out);
+      this.encodeSection(text, true, out);
     }
     if (options.addEos) out.push(this.eosId);
     return out.toArray();
   }
 
-  private encodeSection(section: string, out: IdBuffer): void {
+  private encodeSection(section: string, firstSection: boolean, out: IdBuffer): void {
+    if (this.unigram) {
+      this.unigram.encoder.encode(section, firstSection, out);
+      return;
+    }
+    const encoder = this.bpe!.encoder;
     forEachWord(section, (word) => {
       const cached = this.wordCache.get(word);
       if (cached !== undefined) {
@@ -185,7 +273,7 @@ export class SubwordTokenizer {
         return;
       }
       const start = out.length;
-      this.encoder.encode(word, out);
+      encoder.encode(word, out);
       if (word.length <= CACHED_WORD_LENGTH) {
         if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
         this.wordCache.set(word, out.data.slice(start, out.length));
@@ -237,9 +325,10 @@ export class SubwordTokenizer {
     };
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (skipSpecial && (id < SPECIAL_TOKENS.length || this.docidIndex(id) >= 0)) continue;
-      if (id >= FIRST_BYTE_ID && id < FIRST_BYTE_ID + 256) {
-        bytes.push(id - FIRST_BYTE_ID);
+      if (skipSpecial && this.special[id] === 1) continue;
+      const byte = this.byteValue[id] ?? -1;
+      if (byte >= 0) {
+        bytes.push(byte);
         continue;
       }
       flushBytes();

@@ -14,12 +14,13 @@ import { buildDocids, type EmbeddingSource } from '../../docids/build.js';
 import { loadDocidsSync, saveDocidsSync } from '../../docids/io.js';
 import { samplePseudoQueries } from '../../docids/pseudoQueries.js';
 import type { DocidScheme, DocidTable } from '../../docids/table.js';
+import { checkDevice, type Device } from '../../engine/device.js';
 import { linearSchedule } from '../../engine/optim/schedule.js';
 import { parameterCount, t5Config, type T5Config, type T5Preset } from '../../model/config.js';
 import { MANIFEST_FILE, saveModelDirectory, type ModelManifest } from '../../model/directory.js';
+import { checkpointLabel, parametersOf, readHfCheckpoint, withDocidRows, type HfCheckpoint } from '../../model/hf-import.js';
 import { T5Model } from '../../model/t5.js';
 import { SubwordTokenizer, trainTokenizer } from '../../text/tokenizer/index.js';
-import { specFromJson } from '../../text/tokenizer/spec.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import type { LossRecord } from '../loss-log.js';
@@ -51,8 +52,14 @@ export interface SftOptions {
   /** Embeddings for pq/semantic docids (default: built-in LSA). */
   embeddings?: EmbeddingSource;
   model: T5Preset;
-  /** Changes to the preset (dModel, dFf, layers, dropoutRate…). */
+  /** Changes to the preset (dModel, dFf, layers, dropoutRate…); with `init`, only dropoutRate. */
   modelOverrides?: Partial<T5Config>;
+  /**
+   * A pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (or `genir import hf` output) to
+   * start from: its config, weights and tokenizer replace `model` and the trained tokenizer,
+   * and the embedding (and untied head) get one new row per docid token.
+   */
+  init?: string;
   out: string;
   stages?: readonly SftStage[];
   /** Subword vocabulary of the tokenizer trained on the corpus (default 8000). */
@@ -84,6 +91,8 @@ export interface SftOptions {
   /** Export ONNX inference graphs into the model directory (default true). */
   onnx?: boolean;
   threads?: number;
+  /** Where ORT runs the SFT stages (default cpu; doc2query always runs on cpu). */
+  device?: Device;
   /**
    * Whether idle ORT threads busy-wait (default false: on a shared 2-core machine a training
    * step was 25–40 % faster without spinning).
@@ -129,7 +138,8 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     trainSplit: options.trainSplit ?? null,
     docids: options.docids,
     embeddings: options.embeddings ?? null,
-    model: options.model,
+    model: options.init === undefined ? options.model : checkpointLabel(options.init),
+    init: options.init === undefined ? null : resolve(options.init),
     modelOverrides: options.modelOverrides ?? {},
     stages: formatStages(stages),
     vocabSize: options.vocabSize ?? 8000,
@@ -154,7 +164,7 @@ export type SftSettings = ReturnType<typeof resolvedSettings>;
 
 /** The tokenizer with `count` docid tokens after its subwords (same vocabulary and merges). */
 export function withDocidTokens(tokenizer: SubwordTokenizer, count: number): SubwordTokenizer {
-  return new SubwordTokenizer({ ...specFromJson(tokenizer.toJson(), 'tokenizer'), docidCount: count });
+  return tokenizer.withDocidTokens(count);
 }
 
 function representativeTitles(corpus: SftCorpus, docids: DocidTable): Map<string, string> {
@@ -197,6 +207,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     }
   };
 
+  checkDevice(options.device ?? 'cpu');
   if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite && !(options.resume && existsSync(work))) {
     throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
   }
@@ -213,6 +224,11 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries; drop the 'queries' source from --stages`);
   }
   const settings = resolvedSettings(options, stages, pseudo);
+  const overrides = Object.keys(options.modelOverrides ?? {}).filter((key) => key !== 'dropoutRate');
+  if (options.init !== undefined && overrides.length > 0) {
+    throw new UserError(`--init ${options.init}: a pre-trained model keeps its shape; drop ${overrides.join(', ')} (only the dropout rate can change)`);
+  }
+  const checkpoint: HfCheckpoint | undefined = options.init === undefined ? undefined : readHfCheckpoint(resolve(options.init));
   mkdirSync(work, { recursive: true });
   const settingsPath = join(work, 'settings.json');
   if (existsSync(settingsPath)) {
@@ -234,8 +250,10 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     textTokenizer = SubwordTokenizer.fromFile(tokenizerPath);
     docids = loadDocidsSync(docidsPath);
   } else {
-    textTokenizer = await time('tokenizer', () =>
-      trainTokenizer([...corpus.docs.map((d) => `${d.title}\n${d.text}`), ...corpus.trainQueries.map((q) => q.text)], { vocabSize: settings.vocabSize }));
+    textTokenizer = checkpoint !== undefined
+      ? checkpoint.tokenizer.withDocidTokens(0)
+      : await time('tokenizer', () =>
+        trainTokenizer([...corpus.docs.map((d) => `${d.title}\n${d.text}`), ...corpus.trainQueries.map((q) => q.text)], { vocabSize: settings.vocabSize }));
     docids = await time('docids', () =>
       buildDocids(corpus.docs, {
         scheme: options.docids,
@@ -250,7 +268,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     textTokenizer.save(tokenizerPath);
   }
   const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
-  log(`sft: tokenizer ${textTokenizer.subwordVocabSize} subwords; ${docids.size} ${docids.scheme} docids (${docids.layout.docidVocabSize} docid tokens, ${docids.tokens.length / docids.size - 1} tokens per docid on average)`);
+  log(`sft: tokenizer ${textTokenizer.subwordVocabSize} ${checkpoint ? `text ids (${textTokenizer.kind}, from ${checkpoint.files.tokenizer})` : 'subwords'}; ${docids.size} ${docids.scheme} docids (${docids.layout.docidVocabSize} docid tokens, ${docids.tokens.length / docids.size - 1} tokens per docid on average)`);
 
   // Pseudo-queries.
   const pseudoInfo: Record<string, unknown> = { method: pseudo };
@@ -346,9 +364,20 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   log(`sft: examples ${Object.entries(sourceCounts).map(([s, n]) => `${s} ${n}`).join(', ')}`);
 
   // The model and its stages.
-  const config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
-  const model = T5Model.create(config, settings.seed, { threads: options.threads, spinning: options.spinning ?? false });
-  log(`sft: model ${options.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
+  const runtime = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
+  let config: T5Config;
+  let model: T5Model;
+  if (checkpoint !== undefined) {
+    const dropout = options.modelOverrides?.dropoutRate;
+    const extended = withDocidRows({ ...checkpoint.config, ...(dropout === undefined ? {} : { dropoutRate: dropout }) }, checkpoint.weights, docids.layout.docidVocabSize, settings.seed);
+    config = extended.config;
+    model = new T5Model(config, parametersOf(config, extended.weights), runtime);
+    log(`sft: initialised from ${checkpoint.dir} (${config.feedForward}, ${config.tieWordEmbeddings ? 'tied' : 'untied'} head); docid rows added: ${config.docidVocabSize}`);
+  } else {
+    config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
+    model = T5Model.create(config, settings.seed, runtime);
+  }
+  log(`sft: model ${settings.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
   const evalEvery = options.evalEvery ?? 0;
   let tracker: DevTracker | undefined;
   if (evalEvery > 0) {
@@ -440,7 +469,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     settings,
     corpus: { dataset: corpus.datasetId, languages: corpus.languages ?? null, documents: corpus.docs.length, docids: docids.size, trainQueries: corpus.trainQueries.length, trainSplit: corpus.trainSplit ?? null },
     docids: { scheme: docids.scheme, ...docids.layout, params: { ...docids.params } },
-    model: { preset: options.model, parameters: parameterCount(config), config },
+    model: { preset: settings.model, parameters: parameterCount(config), config },
     sources: sourceCounts,
     pseudoQueries: pseudoInfo,
     stages: stageReports,
