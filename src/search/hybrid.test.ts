@@ -150,3 +150,44 @@ test('tuneAlpha: the grid\'s best mean metric; ties go to the smaller α', () =>
   assert.equal(check, tuned.value);
   assert.equal(tuneAlpha(genir, bm25, qrels, { grid: [0.5, 0.1, 0.2] }).alpha, 0.1);
 });
+
+test('HybridSearcher (package API): pooled translations collapse to their docid key; hits fuse the beam with BM25', async () => {
+  const { HybridSearcher: PublicHybridSearcher, Bm25Index, buildDocids, SubwordTokenizer, T5Model, t5Config, GenerativeSearcher, getAnalyzer } = await import('../index.js');
+  const { specFromJson } = await import('../text/tokenizer/spec.js');
+  const paragraphs = [
+    { key: 'p1', en: 'Glaciers feed alpine rivers with melt water.', de: 'Gletscher speisen Alpenflüsse mit Schmelzwasser.' },
+    { key: 'p2', en: 'The moon pulls the tides of the ocean.', de: 'Der Mond zieht die Gezeiten des Ozeans.' },
+    { key: 'p3', en: 'Woodpeckers drum on the bark of trees.', de: 'Spechte trommeln auf die Rinde der Bäume.' },
+  ];
+  const docs = paragraphs.flatMap((p) => (['en', 'de'] as const).map((lang) => ({ id: `${lang}/${p.key}`, title: p.key, text: p[lang], lang, relevanceId: p.key })));
+  const base = SubwordTokenizer.train(docs.map((d) => d.text), { vocabSize: 300 });
+  const docids = await buildDocids(docs, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId, groupBy: 'relevanceId' });
+  const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
+  const config = t5Config('tiny', { vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dModel: 16, dKv: 4, numHeads: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0 });
+  const model = T5Model.create(config, 2, { threads: 1 });
+  const generative = new GenerativeSearcher({ decoder: model, tokenizer, docids, titles: new Map(paragraphs.map((p) => [p.key, `title ${p.key}`])) });
+  const index = await Bm25Index.build(docs, { analyzer: getAnalyzer('multilingual', 'en') });
+  const searcher = new PublicHybridSearcher({ generative, bm25: index, keyOf: new Map(docs.map((d) => [d.id, d.relevanceId])) });
+  try {
+    const queries = [{ id: 'q1', text: 'Mond Gezeiten', lang: 'de' }, { id: 'q2', text: 'melt water of glaciers', lang: 'en' }];
+    const runs = await searcher.searchRuns(queries, { beam: 3, k: 3, fusion: interpolation(0.4), bm25Threads: 1 });
+    // BM25 indexes both translations of each paragraph; collapsed, every entry is a docid key, each once.
+    for (const entries of runs.bm25.values()) {
+      const ids = entries.map((e) => e.docId);
+      assert.equal(new Set(ids).size, ids.length);
+      for (const id of ids) assert.ok(docids.indexOf(id) >= 0, id);
+    }
+    assert.equal(runs.bm25.get('q1')![0].docId, 'p2');
+    assert.equal(runs.bm25.get('q2')![0].docId, 'p1');
+    for (const query of queries) {
+      assert.deepEqual(runs.hybrid.get(query.id), fuseLists([runs.genir.get(query.id)!, runs.bm25.get(query.id)!], interpolation(0.4), 3));
+    }
+    const [hits] = await searcher.search([{ text: 'Mond Gezeiten', lang: 'de' }], { beam: 3, k: 3, fusion: interpolation(0.4), bm25Threads: 1 });
+    assert.deepEqual(hits.map((h) => h.docId), runs.hybrid.get('q1')!.map((e) => e.docId));
+    assert.equal(hits[0].title, `title ${hits[0].docId}`);
+    assert.equal(hits.find((h) => h.docId === 'p2')!.bm25Rank, 1);
+    for (const hit of hits) assert.ok(hit.genirRank === null || (hit.genirRank >= 1 && hit.genirRank <= 3));
+  } finally {
+    await model.release();
+  }
+});
