@@ -10,10 +10,15 @@
  *           dev split by a grid search (`tuneAlpha`).
  *
  * Missing documents. Each list is a system's top n (GenIR: its beam; BM25: a fixed depth),
- * not its whole ranking, so a document missing from one list gets that system's floor:
- *   rrf     the contribution of rank n + 1, w / (k + n + 1): the document is somewhere below
- *           the list's last entry, and this is the most it could get there;
- *   interp  the list's lowest normalised score (tied with its last entry).
+ * not its whole ranking, so a document missing from one list gets that system's floor, a
+ * value just below the list's last entry, as if the system had ranked it n + 1st:
+ *   rrf     w / (k + n + 1), the contribution of rank n + 1;
+ *   interp  one mean rank-step below the last normalised score: last − (first − last) / (n − 1)
+ *           (−1 / (n − 1) under min-max).
+ * Being strictly below every listed document keeps each system's own order at the ends of the
+ * α grid: α = 0 ranks exactly as BM25 (then the rest), α = 1 exactly as GenIR. A floor tied
+ * with the last entry would shuffle that entry among all unlisted documents, which matters for
+ * short lists (a cross-script query matches a handful of documents).
  * An empty list (BM25 finds no query term in the corpus) contributes nothing to any document.
  * A list whose scores are all equal (one entry, say) carries no spread to normalise: its
  * documents get 1 and every other document 0, under either normalisation.
@@ -56,7 +61,7 @@ export function interpolation(alpha: number, normalization: ScoreNormalization =
   return { method: 'interp', weights: [alpha, 1 - alpha], normalization };
 }
 
-/** One list's normalised scores (in its trec_eval order) and the floor a missing document gets. */
+/** One list's normalised scores (in its trec_eval order) and the floor a missing document gets (see the module comment). */
 export interface NormalizedList {
   entries: readonly RunEntry[];
   scores: Float64Array;
@@ -87,17 +92,19 @@ export function normalizeScores(entries: readonly RunEntry[], normalization: Sco
   if (max === min) return { entries: ranked, scores: scores.fill(1), floor: 0 };
   if (normalization === 'minmax') {
     for (let i = 0; i < n; i++) scores[i] = (ranked[i].score - min) / (max - min);
-    return { entries: ranked, scores, floor: 0 };
+  } else {
+    let mean = 0;
+    for (const entry of ranked) mean += entry.score;
+    mean /= n;
+    let squares = 0;
+    for (const entry of ranked) squares += (entry.score - mean) ** 2;
+    // Population standard deviation: the list is all there is of this query's scores.
+    const std = Math.sqrt(squares / n);
+    for (let i = 0; i < n; i++) scores[i] = (ranked[i].score - mean) / std;
   }
-  let mean = 0;
-  for (const entry of ranked) mean += entry.score;
-  mean /= n;
-  let squares = 0;
-  for (const entry of ranked) squares += (entry.score - mean) ** 2;
-  // Population standard deviation: the list is all there is of this query's scores.
-  const std = Math.sqrt(squares / n);
-  for (let i = 0; i < n; i++) scores[i] = (ranked[i].score - mean) / std;
-  return { entries: ranked, scores, floor: scores[n - 1] };
+  // Distinct first and last scores imply n ≥ 2.
+  const last = scores[n - 1];
+  return { entries: ranked, scores, floor: last - (scores[0] - last) / (n - 1) };
 }
 
 function checkWeights(weights: readonly number[] | undefined, lists: number, method: FusionMethod): readonly number[] {
