@@ -16,7 +16,8 @@
  *   interp  one mean rank-step below the last normalised score: last − (first − last) / (n − 1)
  *           (−1 / (n − 1) under min-max).
  * Being strictly below every listed document keeps each system's own order at the ends of the
- * α grid: α = 0 ranks exactly as BM25 (then the rest), α = 1 exactly as GenIR. A floor tied
+ * α grid, where the other system's weight is 0 and its documents are left out too: α = 0 is
+ * exactly BM25's run, α = 1 exactly GenIR's. A floor tied
  * with the last entry would shuffle that entry among all unlisted documents, which matters for
  * short lists (a cross-script query matches a handful of documents).
  * An empty list (BM25 finds no query term in the corpus) contributes nothing to any document.
@@ -116,14 +117,17 @@ function checkWeights(weights: readonly number[] | undefined, lists: number, met
 
 /**
  * Sums per-list contributions: `contribution(list, position)` for documents in the list,
- * `floor(list)` for the others. Returns every document of any list, in trec_eval order.
+ * `floor(list)` for the others. Returns every document of a list with a positive weight, in
+ * trec_eval order: a list weighted 0 adds neither score nor documents, so α = 0 is BM25's run
+ * itself rather than BM25's run padded with GenIR's documents in id order.
  */
-function combine(ranked: readonly (readonly RunEntry[])[], contribution: (list: number, position: number) => number, floor: (list: number) => number): RunEntry[] {
+function combine(ranked: readonly (readonly RunEntry[])[], weights: readonly number[], contribution: (list: number, position: number) => number, floor: (list: number) => number): RunEntry[] {
   const fused = new Map<string, number>();
   let floors = 0;
-  for (let l = 0; l < ranked.length; l++) floors += floor(l);
+  for (let l = 0; l < ranked.length; l++) if (weights[l] > 0) floors += floor(l);
   // Start every document at the sum of all floors, then swap in the lists' real contributions.
   for (let l = 0; l < ranked.length; l++) {
+    if (weights[l] === 0) continue;
     const list = ranked[l];
     const listFloor = floor(l);
     for (let i = 0; i < list.length; i++) {
@@ -149,6 +153,7 @@ export function reciprocalRankFusion(lists: readonly (readonly RunEntry[])[], op
   const ranked = lists.map(rankedUnique);
   return combine(
     ranked,
+    weights,
     (l, i) => weights[l] / (k + i + 1),
     (l) => (ranked[l].length === 0 ? 0 : weights[l] / (k + ranked[l].length + 1)),
   );
@@ -167,6 +172,7 @@ export function interpolationFusion(lists: readonly (readonly RunEntry[])[], opt
   const normalized = lists.map((list) => normalizeScores(list, options.normalization ?? 'minmax'));
   return combine(
     normalized.map((n) => n.entries),
+    weights,
     (l, i) => weights[l] * normalized[l].scores[i],
     (l) => weights[l] * normalized[l].floor,
   );
