@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { removeOnExit } from './temporaries.js';
 
-/** A temp path in the same directory as `target`, so the final rename is atomic. */
+/**
+ * A temp path in the same directory as `target`, so the final rename is atomic. The name
+ * carries this process's pid, so a later run can tell a stale one (sweepStaleTemporaries).
+ */
 export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
@@ -21,12 +25,16 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(target);
+  // Asynchronous, so a signal can arrive while the temp file exists.
+  const release = removeOnExit(tmp);
   try {
     await fsp.writeFile(tmp, data);
     await fsp.rename(tmp, target);
   } catch (err) {
     await fsp.rm(tmp, { force: true });
     throw err;
+  } finally {
+    release();
   }
 }
 
@@ -37,9 +45,11 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 export class AtomicWriteStream {
   readonly stream: WriteStream;
   private readonly tmp: string;
+  private readonly release: () => void;
 
   constructor(readonly target: string) {
     this.tmp = tempPathFor(target);
+    this.release = removeOnExit(this.tmp);
     this.stream = createWriteStream(this.tmp);
   }
 
@@ -51,10 +61,12 @@ export class AtomicWriteStream {
   async commit(): Promise<void> {
     await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
     await fsp.rename(this.tmp, this.target);
+    this.release();
   }
 
   async abort(): Promise<void> {
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
     await fsp.rm(this.tmp, { force: true });
+    this.release();
   }
 }

@@ -50,6 +50,12 @@ export function parsePositive(value: string, option: string, integer = false): n
   return n;
 }
 
+function parseNonNegativeInteger(value: string, option: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new UserError(`${option} ${value}: expected a non-negative integer`);
+  return n;
+}
+
 function parseFraction(value: string, option: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n >= 0 && n < 1)) throw new UserError(`${option} ${value}: expected a number in [0, 1)`);
@@ -96,7 +102,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     vocabSize: parsePositive(options.vocab, '--vocab', true),
     lr: parsePositive(options.lr, '--lr'),
     batchSize: parsePositive(options.batchSize, '--batch-size', true),
-    warmupSteps: options.warmup === undefined ? undefined : Number(options.warmup),
+    warmupSteps: options.warmup === undefined ? undefined : parseNonNegativeInteger(options.warmup, '--warmup'),
     seed,
     chunkTokens: parsePositive(options.chunkTokens, '--chunk-tokens', true),
     pseudo: options.pseudo as PseudoQueryMethod | undefined,
