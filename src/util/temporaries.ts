@@ -10,7 +10,9 @@
  *
  * The signal handlers are installed only while something is registered, so a process with
  * nothing to clean up keeps Node's default behaviour (an immediate exit, even inside a long
- * synchronous computation). A handler runs when the event loop next gets a turn.
+ * synchronous computation). A handler runs when the event loop next gets a turn; a signal
+ * that arrives in the same turn as the last release() is dropped with the handler (a second
+ * one then takes the default action).
  */
 import { readdirSync, rmSync, type Dirent } from 'node:fs';
 import { constants } from 'node:os';
@@ -84,7 +86,8 @@ function onSignal(signal: NodeJS.Signals): void {
   runCleanups();
   // A host program that listens to the signal too decides itself whether the process ends.
   if (process.listenerCount(signal) > 0) return;
-  process.stderr.write(`genir: interrupted by ${signal}\n`);
+  // On a terminal the line may follow a progress bar's unfinished line.
+  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}genir: interrupted by ${signal}\n`);
   process.exit(128 + constants.signals[signal]);
 }
 

@@ -153,7 +153,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
     .option('--checkpoint-every <n>', 'updates between checkpoints', '500')
     .option('--resume', 'continue an interrupted run (its work directory is <out>.training)')
-    .option('--overwrite', 'replace an existing model directory at --out')
+    .option('--overwrite', 'replace an existing model directory at --out; without --resume, discard an unfinished run in <out>.training')
     .option('--keep-work', 'keep <out>.training (checkpoints, per-stage logs) after success')
     .option('--no-onnx', 'do not export the ONNX inference graphs into the model directory')
     .option('--json', 'print one JSON object (the run report summary) as the last line of stdout')

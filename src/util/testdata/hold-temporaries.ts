@@ -18,10 +18,7 @@ writeFileSync(join(folder, 'model.safetensors'), 'partial');
 writeFileSync(kept, 'renamed into place by its owner');
 const releases = [removeOnExit(file), removeOnExit(folder)];
 removeOnExit(kept)();
+if (mode === 'released') for (const release of releases) release();
 process.stdout.write('ready\n');
-if (mode === 'wait') setInterval(() => {}, 1000);
+if (mode === 'wait' || mode === 'released') setInterval(() => {}, 1000);
 else if (mode === 'throw') setTimeout(() => { throw new Error('crash after ready'); }, 10);
-else if (mode === 'released') {
-  for (const release of releases) release();
-  setInterval(() => {}, 1000);
-}
