@@ -86,9 +86,9 @@ function sftArgs(dataset: string, out: string, root: string, extra: string[] = [
 }
 
 /** Many small checkpoints: a checkpoint temporary exists often. */
-const CHECKPOINT_EVERY_UPDATE = ['--stages', 'chunks:10', '--batch-size', '4', '--checkpoint-every', '1', '--no-onnx'];
+const CHECKPOINT_EVERY_UPDATE = ['--stages', 'chunks:6', '--batch-size', '4', '--checkpoint-every', '1', '--no-onnx'];
 /** A short run whose model save (with the ONNX export) keeps the staging directory a while. */
-const SHORT_WITH_ONNX = ['--stages', 'chunks:10', '--batch-size', '4', '--checkpoint-every', '1'];
+const SHORT_WITH_ONNX = ['--stages', 'chunks:6', '--batch-size', '4', '--checkpoint-every', '1'];
 
 function resumedFrom(out: string): (number | null)[] {
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { stages: { resumedFrom: number | null }[] };
