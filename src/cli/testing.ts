@@ -32,11 +32,22 @@ export function runGenir(args: readonly string[], options: { env?: Record<string
   });
 }
 
-/**
- * Starts the `genir` command line without waiting for it, for tests that must act while it
- * runs (send it a signal, watch its files). Output is piped; `env` works as in runGenir.
- */
-export function spawnGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): ChildProcess {
+export interface SpawnedCli {
+  child: ChildProcess;
+  /** Settles when the process has exited and its output is read; `code` is null and `signal` set when a signal killed it. */
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Starts the `genir` command line in a child process without waiting for it, for tests that signal it while it runs. */
+export function spawnGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): SpawnedCli {
   const argv = [...(fromSource ? ['--import', 'tsx'] : []), cliEntry, ...args];
-  return spawn(process.execPath, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
 }

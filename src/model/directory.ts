@@ -24,6 +24,7 @@ import { decodeDocids, encodeDocids } from '../docids/io.js';
 import type { DocidTable } from '../docids/table.js';
 import { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { UserError } from '../util/errors.js';
+import { removeOnExit, sweepStaleTemporaries } from '../util/temporaries.js';
 import { CONFIG_FILE, WEIGHTS_FILE, saveModelCheckpoint } from './checkpoint.js';
 import { parameterCount, totalVocabSize } from './config.js';
 import { T5Model, type T5RuntimeOptions } from './t5.js';
@@ -175,8 +176,10 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
     throw new Error('saveModelDirectory: docid layout does not match the tokenizer');
   }
   mkdirSync(dirname(target), { recursive: true });
+  sweepStaleStaging(target);
   const staging = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   mkdirSync(staging);
+  const release = removeOnExit(staging);
   try {
     const files: ManifestFile[] = [];
     const write = (path: string, data: string | Uint8Array) => {
@@ -242,7 +245,19 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
+  } finally {
+    release();
   }
+}
+
+/**
+ * Removes the staging directories (and moved-aside old models) that earlier saves to `target`
+ * left when their process was killed; those of running processes are kept.
+ */
+export function sweepStaleStaging(target: string): string[] {
+  const prefix = `.${basename(target)}.`;
+  const ofTarget = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?<pid>\\d+)\\.[0-9a-f]{8}\\.tmp(?:\\.old)?$`);
+  return sweepStaleTemporaries(dirname(target), ofTarget);
 }
 
 function parseJson(path: string, text: string): unknown {

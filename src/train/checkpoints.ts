@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { removeOnExit } from '../util/temporaries.js';
 import type { AdamWState } from '../engine/optim/adamw.js';
 import type { Parameter } from '../engine/optim/types.js';
 import { readSafetensors, writeSafetensors, type StoredTensor, type TensorInput } from '../model/safetensors.js';
@@ -56,6 +57,7 @@ export async function saveTrainingCheckpoint(
   const tmpDir = join(root, `.${name}.${process.pid}.tmp`);
   rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir);
+  const release = removeOnExit(tmpDir);
   try {
     const weights = new Map<string, TensorInput>(parameters.map((p) => [p.name, { shape: p.shape, data: p.data }]));
     await writeSafetensors(join(tmpDir, 'model.safetensors'), weights, { format: 'pt', producer: 'genir' });
@@ -75,6 +77,8 @@ export async function saveTrainingCheckpoint(
   } catch (err) {
     rmSync(tmpDir, { recursive: true, force: true });
     throw err;
+  } finally {
+    release();
   }
   writeFileAtomicSync(join(root, LATEST), `${JSON.stringify({ dir: name, update: state.update })}\n`);
   const keep = options.keep ?? 2;
@@ -86,6 +90,13 @@ export async function saveTrainingCheckpoint(
 /** Whether `runDir` holds a checkpoint to resume from. */
 export function hasCheckpoint(runDir: string): boolean {
   return existsSync(join(checkpointsDir(runDir), LATEST));
+}
+
+/** Whether `workDir` or one of its subdirectories (e.g. one run per SFT stage) holds a checkpoint. */
+export function holdsAnyCheckpoint(workDir: string): boolean {
+  if (hasCheckpoint(workDir)) return true;
+  if (!existsSync(workDir)) return false;
+  return readdirSync(workDir, { withFileTypes: true }).some((entry) => entry.isDirectory() && hasCheckpoint(join(workDir, entry.name)));
 }
 
 /** The checkpoint `latest.json` points to; parameters are checked against `parameters` by name, shape and dtype. */

@@ -26,16 +26,61 @@ export interface PlotOptions {
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 
-/** About `count` round tick values covering [min, max] (steps of 1, 2 or 5 times a power of ten). */
+/**
+ * About `count` round tick values covering [min, max] (steps of 1, 2 or 5 times a power of ten).
+ * Degenerate ranges still end: no ticks for non-finite bounds, [min] for zero width, and
+ * [min, max] when the range is too narrow for round steps at its magnitude (a step below one
+ * ulp of the values would never advance a loop) or too wide for a finite step.
+ */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
+  if (min > max) [min, max] = [max, min];
   if (min === max) return [min];
-  const rough = (max - min) / Math.max(1, count);
+  const intervals = count >= 1 ? Math.floor(count) : 1;
+  // Divided before subtracting: max - min overflows to Infinity for ranges wider than Number.MAX_VALUE.
+  const rough = max / intervals - min / intervals;
+  if (!(rough > 0)) return [min, max];
   const power = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
+  if (!Number.isFinite(step) || step <= 0) return [min, max];
+  // Ticks are whole multiples of the step, indexed by integers, so nothing accumulates.
+  const first = Math.ceil(min / step - 1e-9);
+  const last = Math.floor(max / step + 1e-9);
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last - first > 2 * intervals + 2) return [min, max];
+  // Significant digits of the largest index plus one for the step's mantissa: enough to tell neighbours apart.
+  const digits = Math.min(17, Math.floor(Math.log10(Math.max(1, Math.abs(first), Math.abs(last)))) + 2);
   const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let i = first; i <= last; i++) {
+    const tick = Number((i * step).toPrecision(digits));
+    if (Number.isFinite(tick) && tick !== ticks[ticks.length - 1]) ticks.push(tick);
+  }
   return ticks;
+}
+
+/**
+ * The drawn range of an axis: [lo, hi] widened by `padFraction` of its width on each side.
+ * A range too narrow to label at its magnitude (one value, or a value and its one-ulp-off
+ * smoothed copy) is drawn as a flat line with ±1 (or ±10 % for large values) around it.
+ */
+function axisRange(lo: number, hi: number, padFraction: number): [number, number] {
+  const magnitude = Math.max(Math.abs(lo), Math.abs(hi));
+  const halfWidth = hi / 2 - lo / 2;
+  if (halfWidth <= magnitude * 5e-10) {
+    const centre = lo / 2 + hi / 2;
+    const half = Math.max(1, Math.abs(centre) * 0.1);
+    return [clampFinite(centre - half), clampFinite(centre + half)];
+  }
+  const pad = halfWidth * 2 * padFraction;
+  return [clampFinite(lo - pad), clampFinite(hi + pad)];
+}
+
+function clampFinite(value: number): number {
+  return Math.min(Number.MAX_VALUE, Math.max(-Number.MAX_VALUE, value));
+}
+
+/** Where `value` sits in [lo, hi], from 0 to 1; halved first so that hi - lo cannot overflow. */
+function fraction(value: number, lo: number, hi: number): number {
+  return (value / 2 - lo / 2) / (hi / 2 - lo / 2);
 }
 
 function formatTick(value: number): string {
@@ -69,13 +114,10 @@ export function linePlotSvg(series: readonly PlotSeries[], options: PlotOptions 
     }
   }
   if (xMin > xMax) [xMin, xMax, yMin, yMax] = [0, 1, 0, 1];
-  if (xMin === xMax) [xMin, xMax] = [xMin - 1, xMax + 1];
-  if (yMin === yMax) [yMin, yMax] = [yMin - 1, yMax + 1];
-  const yPad = (yMax - yMin) * 0.05;
-  yMin -= yPad;
-  yMax += yPad;
-  const px = (x: number) => margin.left + ((x - xMin) / (xMax - xMin)) * plotW;
-  const py = (y: number) => margin.top + (1 - (y - yMin) / (yMax - yMin)) * plotH;
+  [xMin, xMax] = axisRange(xMin, xMax, 0);
+  [yMin, yMax] = axisRange(yMin, yMax, 0.05);
+  const px = (x: number) => margin.left + fraction(x, xMin, xMax) * plotW;
+  const py = (y: number) => margin.top + (1 - fraction(y, yMin, yMax)) * plotH;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);

@@ -15,7 +15,8 @@ import type { Gradients, Parameter } from '../engine/optim/types.js';
 import { UserError, warn } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';
 import { Rng } from '../util/random.js';
-import { hasCheckpoint, loadLatestCheckpoint, saveTrainingCheckpoint, type TrainerState } from './checkpoints.js';
+import { sweepStaleTemporaries } from '../util/temporaries.js';
+import { checkpointsDir, hasCheckpoint, loadLatestCheckpoint, saveTrainingCheckpoint, type TrainerState } from './checkpoints.js';
 import { LossLog, type LossRecord } from './loss-log.js';
 
 export interface LossAndGradients {
@@ -105,6 +106,9 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
   if (!Number.isInteger(options.totalUpdates) || options.totalUpdates < 1) throw new RangeError(`train: totalUpdates must be a positive integer, got ${options.totalUpdates}`);
   if (!Number.isInteger(accumulation) || accumulation < 1) throw new RangeError(`train: accumulationSteps must be a positive integer, got ${accumulation}`);
   mkdirSync(runDir, { recursive: true });
+  // Checkpoint and plot temporaries of a run that was killed (SIGKILL, a crash) before it could remove them.
+  sweepStaleTemporaries(runDir);
+  sweepStaleTemporaries(checkpointsDir(runDir));
   const csvPath = join(runDir, 'loss.csv');
   const svgPath = join(runDir, 'loss.svg');
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, createWriteStream, openSync, promises as fsp, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats, type WriteStream } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { UserError, fileSystemReason, isFileSystemError, type FileSystemError } from './errors.js';
+import { removeOnExit } from './temporaries.js';
 
 /** A temp path in the same directory as `target`, so the final rename is atomic. */
 export function tempPathFor(target: string): string {
@@ -122,12 +123,16 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(target);
+  // An await can be interrupted by a signal: the temp file is removed then too.
+  const release = removeOnExit(tmp);
   try {
     await fsp.writeFile(tmp, data);
     await fsp.rename(tmp, target);
   } catch (err) {
     removeTemp(tmp);
     throw writeFailure(err, target);
+  } finally {
+    release();
   }
 }
 
@@ -142,6 +147,7 @@ export class AtomicWriteStream {
   readonly stream: WriteStream;
   private readonly tmp: string;
   private failure: unknown;
+  private release: () => void = () => {};
 
   constructor(readonly target: string) {
     this.tmp = tempPathFor(target);
@@ -152,6 +158,7 @@ export class AtomicWriteStream {
     } catch (err) {
       throw writeFailure(err, target);
     }
+    this.release = removeOnExit(this.tmp);
     this.stream = createWriteStream(this.tmp, { fd });
     this.stream.on('error', (err) => {
       this.failure ??= writeFailure(err, target);
@@ -183,10 +190,12 @@ export class AtomicWriteStream {
     } catch (err) {
       throw writeFailure(err, this.target);
     }
+    this.release();
   }
 
   async abort(): Promise<void> {
     if (!this.stream.closed) await new Promise<void>((resolve) => this.stream.destroy().once('close', () => resolve()));
     removeTemp(this.tmp);
+    this.release();
   }
 }

@@ -57,10 +57,12 @@ async function until(condition: () => boolean, what: string, ms = 20_000): Promi
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} in the middle of a download removes the temporary folder`, { timeout: 30_000 }, async () => {
     const cache = join(tmp, `interrupted-${signal}`);
-    const child = spawnGenir(['datasets', 'fetch', 'cranfield', '--data-dir', cache, '--mirror', stallingUrl, '--idle-timeout', '60']);
+    const { child, done } = spawnGenir(['datasets', 'fetch', 'cranfield', '--data-dir', cache, '--mirror', stallingUrl, '--idle-timeout', '60']);
     let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+    const exited = done.then((end) => {
+      stderr = end.stderr;
+      return { code: end.code, signal: end.signal };
+    });
     const before = stalled.length;
     // The server has sent the first bytes and the partial download is on disk.
     await until(() => stalled.length > before, 'the download to start');

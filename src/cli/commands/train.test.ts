@@ -19,7 +19,7 @@ test('train sft options: stages, epochs and model changes are parsed; bad values
   assert.deepEqual(parsed.modelOverrides, { dropoutRate: 0, dModel: 128, numLayers: 3, numDecoderLayers: 3, dKv: 32 });
   assert.equal(parsed.docids, 'pq');
   assert.equal(parsed.lr, 1e-3);
-  for (const bad of [{ docids: 'bm25' }, { model: 'base' }, { model: 'huge' }, { lr: '-1' }, { batchSize: '2.5' }, { dropout: '1' }, { pseudo: 'llm' }, { seed: '-3' }, { stages: 'chunks' }, { epochs: '1,2' }]) {
+  for (const bad of [{ docids: 'bm25' }, { model: 'base' }, { model: 'huge' }, { lr: '-1' }, { batchSize: '2.5' }, { dropout: '1' }, { pseudo: 'llm' }, { seed: '-3' }, { stages: 'chunks' }, { epochs: '1,2' }, { warmup: 'x' }, { warmup: '-1' }, { warmup: '2.5' }]) {
     assert.throws(() => sftOptionsFrom({ ...defaults, ...bad }), UserError, JSON.stringify(bad));
   }
 });

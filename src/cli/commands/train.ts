@@ -65,7 +65,7 @@ export function parsePositive(value: string, option: string, integer = false): n
 
 function parseNonNegativeInteger(value: string, option: string): number {
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new UserError(`${option} ${value}: expected an integer >= 0`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new UserError(`${option} ${value}: expected a non-negative integer`);
   return n;
 }
 
@@ -122,7 +122,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     vocabSize: parsePositive(options.vocab, '--vocab', true),
     lr: parsePositive(options.lr, '--lr'),
     batchSize: parsePositive(options.batchSize, '--batch-size', true),
-    warmupSteps: options.warmup === undefined ? undefined : Number(options.warmup),
+    warmupSteps: options.warmup === undefined ? undefined : parseNonNegativeInteger(options.warmup, '--warmup'),
     seed,
     chunkTokens: parsePositive(options.chunkTokens, '--chunk-tokens', true),
     pseudo: options.pseudo as PseudoQueryMethod | undefined,
@@ -231,7 +231,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--patience <n>', 'stop after n dev evaluations without improvement (0: never)', '0')
     .option('--budget-minutes <m>', 'training-time budget: the learning rate decays to 0 when it runs out, and training stops there')
     .option('--resume', 'continue an interrupted run (its work directory is <out>.training)')
-    .option('--overwrite', 'replace an existing model directory at --out')
+    .option('--overwrite', 'replace an existing model directory at --out; without --resume, discard an unfinished run in <out>.training')
     .option('--keep-work', 'keep <out>.training (checkpoints, per-stage logs) after success')
     .option('--no-onnx', 'do not export the ONNX inference graphs into the model directory')
     .option('--json', 'print one JSON object (the run report summary) as the last line of stdout');

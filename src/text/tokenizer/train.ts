@@ -204,6 +204,11 @@ class CountHeap {
   }
 }
 
+/** The vocabulary sizes trainBpe accepts: room for the specials, the 256 byte tokens and at least one more token. */
+export function vocabSizeLimits(reservedDocidTokens = 0): { min: number; max: number } {
+  return { min: SPECIAL_TOKENS.length + 256 + 1, max: ID_LIMIT - 1 - reservedDocidTokens };
+}
+
 /**
  * Learns a byte-fallback BPE vocabulary from `texts`. The result is deterministic for the
  * same texts and options (no random choices: ties go to the smaller token ids).
@@ -214,8 +219,9 @@ export function trainBpe(texts: Iterable<string>, options: TrainTokenizerOptions
   const maxPieceLength = options.maxPieceLength ?? 16;
   const minFrequency = options.minFrequency ?? 2;
   const baseSize = SPECIAL_TOKENS.length + 256;
-  if (!Number.isInteger(options.vocabSize) || options.vocabSize < baseSize + 1 || options.vocabSize + docidCount >= ID_LIMIT) {
-    throw new UserError(`tokenizer: vocabSize must be an integer from ${baseSize + 1} to ${ID_LIMIT - 1 - docidCount}, got ${options.vocabSize}`);
+  const limits = vocabSizeLimits(docidCount);
+  if (!Number.isInteger(options.vocabSize) || options.vocabSize < limits.min || options.vocabSize > limits.max) {
+    throw new UserError(`tokenizer: vocabSize must be an integer from ${limits.min} to ${limits.max}, got ${options.vocabSize}`);
   }
   if (!Number.isInteger(docidCount) || docidCount < 0) throw new UserError(`tokenizer: reservedDocidTokens must be a non-negative integer, got ${docidCount}`);
   if (!(coverage > 0 && coverage <= 1)) throw new UserError(`tokenizer: characterCoverage must be in (0, 1], got ${coverage}`);

@@ -14,10 +14,11 @@ import { openDataset } from '../../data/registry.js';
 import type { Qrels, Query } from '../../data/types.js';
 import { cosineSchedule } from '../../engine/optim/schedule.js';
 import { evaluateRun } from '../../eval/metrics.js';
-import { DOCIDS_FILE, MANIFEST_FILE, loadModelDirectory, saveModelDirectory, type ExtraFile, type LoadedModelDirectory, type ModelManifest } from '../../model/directory.js';
+import { DOCIDS_FILE, MANIFEST_FILE, loadModelDirectory, saveModelDirectory, sweepStaleStaging, type ExtraFile, type LoadedModelDirectory, type ModelManifest } from '../../model/directory.js';
 import { WEIGHTS_FILE } from '../../model/checkpoint.js';
 import { UserError } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
+import { removeOnExit } from '../../util/temporaries.js';
 import type { LossRecord } from '../loss-log.js';
 import { linePlotSvg, smooth } from '../plot.js';
 import { train } from '../trainer.js';
@@ -230,18 +231,35 @@ function lossFiles(method: RankMethod, records: readonly LossRecord[], parts: Re
 /** Trains an SFT model further on DDRO's or LTRGR's objective and saves the best model by dev RR@10. */
 export async function runRankTraining(options: RankTrainingOptions): Promise<RankTrainingResult> {
   const started = performance.now();
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const method = options.method;
   const out = resolve(options.out);
   const from = resolve(options.from);
   const work = `${out}.training`;
   if (out === from) throw new UserError(`--out ${options.out}: must differ from --from`);
+  // Staging directories of an earlier save to --out whose process was killed.
+  sweepStaleStaging(out);
   if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite) throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
   if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE))) throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
   if (existsSync(work)) {
     if (!options.overwrite) throw new UserError(`${work}: holds an unfinished run; remove it or pass --overwrite`);
     rmSync(work, { recursive: true, force: true });
   }
+  // DDRO and LTRGR runs do not resume, so their work directory is scratch: a run that fails
+  // or is interrupted removes it, and the next run needs no --overwrite.
+  const releaseWork = removeOnExit(work);
+  try {
+    return await trainRankModel(options, { started, out, from, work });
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  } finally {
+    releaseWork();
+  }
+}
+
+async function trainRankModel(options: RankTrainingOptions, paths: { started: number; out: string; from: string; work: string }): Promise<RankTrainingResult> {
+  const { started, out, from, work } = paths;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const method = options.method;
   const timings: Record<string, number> = {};
   const time = async <T>(name: string, body: () => Promise<T> | T): Promise<T> => {
     const t = performance.now();
@@ -266,6 +284,9 @@ export async function runRankTraining(options: RankTrainingOptions): Promise<Ran
     progress: options.progress,
   };
   log(`${method}: from ${from} (${String(manifest.dataset.id)}, ${docids.size} ${docids.scheme} docids, ${(manifest.model.parameters / 1e6).toFixed(2)}M parameters)`);
+  // The dev set before the triples, so that a wrong --dev-split is reported before the mining.
+  const evaluating = options.evalEvery === undefined || options.evalEvery > 0;
+  const dev = evaluating ? await time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? 'dev')) : { queries: [], qrels: new Map() as Qrels };
   const triples = await time('triples', () => prepareTriples(loaded, options, tripleOptions, log));
   const tripleCount = triples.groups.reduce((s, g) => s + g.negatives.length, 0);
   log(`${method}: ${triples.groups.length} queries, ${tripleCount} triples (${triples.cached ? 'reused' : 'mined'}: ${triples.path})`);
@@ -323,8 +344,6 @@ export async function runRankTraining(options: RankTrainingOptions): Promise<Ran
   log(`${method}: ${data.groupsPerEpoch} groups, ${data.pairsPerEpoch} pairs, ${data.batchesPerEpoch} updates per epoch; ${epochs} epochs, lr ${lr}, warm-up ${warmupSteps}`);
 
   // Dev set: a seeded sample of the split's queries (none when evaluation is off).
-  const evaluating = options.evalEvery === undefined || options.evalEvery > 0;
-  const dev = evaluating ? await time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? 'dev')) : { queries: [], qrels: new Map() as Qrels };
   const devLimit = options.devQueries ?? 500;
   let devQueries = dev.queries.filter((q) => dev.qrels.has(q.id));
   if (devLimit > 0 && devQueries.length > devLimit) devQueries = new Rng(seed ^ 0x51ed).shuffle([...devQueries]).slice(0, devLimit);

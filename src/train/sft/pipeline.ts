@@ -17,12 +17,15 @@ import type { DocidScheme, DocidTable } from '../../docids/table.js';
 import { checkDevice, type Device } from '../../engine/device.js';
 import { linearSchedule } from '../../engine/optim/schedule.js';
 import { parameterCount, t5Config, type T5Config, type T5Preset } from '../../model/config.js';
-import { MANIFEST_FILE, saveModelDirectory, type ModelManifest } from '../../model/directory.js';
+import { MANIFEST_FILE, saveModelDirectory, sweepStaleStaging, type ModelManifest } from '../../model/directory.js';
 import { checkpointLabel, parametersOf, readHfCheckpoint, withDocidRows, type HfCheckpoint } from '../../model/hf-import.js';
 import { T5Model } from '../../model/t5.js';
-import { SubwordTokenizer, trainTokenizer } from '../../text/tokenizer/index.js';
+import { SubwordTokenizer, trainTokenizer, vocabSizeLimits } from '../../text/tokenizer/index.js';
+import { specFromJson } from '../../text/tokenizer/spec.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
-import { UserError } from '../../util/errors.js';
+import { UserError, where } from '../../util/errors.js';
+import { onExitCleanup, sweepStaleTemporaries, TEMPORARY_NAME } from '../../util/temporaries.js';
+import { holdsAnyCheckpoint } from '../checkpoints.js';
 import type { LossRecord } from '../loss-log.js';
 import { train } from '../trainer.js';
 import { DevTracker, loadDevQueries, sampleDevQueries } from '../dev-eval.js';
@@ -242,11 +245,19 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   };
 
   checkDevice(options.device ?? 'cpu');
+  checkOptions(options);
+  // Temporaries of an earlier run of this command that was killed before it could remove them.
+  sweepStaleStaging(out);
+  sweepStaleTemporaries(work, TEMPORARY_NAME, { recursive: true });
   if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite && !(options.resume && existsSync(work))) {
     throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
   }
   if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE))) throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
-  if (existsSync(work) && !options.resume) throw new UserError(`${work}: holds an unfinished training run; pass --resume to continue it, or remove it`);
+  if (existsSync(work) && !options.resume) {
+    if (!options.overwrite) throw new UserError(`${work}: holds an unfinished training run; pass --resume to continue it, or --overwrite to discard it`);
+    log(`sft: discarding the unfinished run in ${work} (--overwrite)`);
+    rmSync(work, { recursive: true, force: true });
+  }
 
   const corpus = await time('load', () => loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }));
   const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
@@ -263,13 +274,67 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     throw new UserError(`--init ${options.init}: a pre-trained model keeps its shape; drop ${overrides.join(', ')} (only the dropout rate can change)`);
   }
   const checkpoint: HfCheckpoint | undefined = options.init === undefined ? undefined : readHfCheckpoint(resolve(options.init));
+  const fresh = !existsSync(work);
   mkdirSync(work, { recursive: true });
+  // A run that ends before its first checkpoint (a user error found late, a crash, SIGINT or
+  // SIGTERM) has nothing worth resuming: the work directory it made goes, so that the corrected
+  // command runs as it is, without --resume or --overwrite.
+  const discardUnstarted = () => {
+    if (fresh && !holdsAnyCheckpoint(work)) rmSync(work, { recursive: true, force: true });
+  };
+  const releaseWork = onExitCleanup(discardUnstarted);
+  try {
+    return await trainInWorkDirectory({ options, started, log, out, work, stages, timings, time, corpus, pseudo, settings, checkpoint });
+  } catch (err) {
+    discardUnstarted();
+    throw err;
+  } finally {
+    releaseWork();
+  }
+}
+
+/** Option values that would fail only later, after work has been done: checked before anything is read or written. */
+function checkOptions(options: SftOptions): void {
+  const vocab = options.vocabSize ?? 8000;
+  const limits = vocabSizeLimits();
+  if (!Number.isInteger(vocab) || vocab < limits.min || vocab > limits.max) throw new UserError(`--vocab ${vocab}: expected an integer from ${limits.min} to ${limits.max}`);
+  // The model's shape (the vocabulary sizes are only known later; these stand in).
+  if (options.init === undefined) t5Config(options.model, { ...options.modelOverrides, vocabSize: vocab, docidVocabSize: 0 });
+  if (options.warmupSteps !== undefined && !(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0)) {
+    throw new UserError(`--warmup ${options.warmupSteps}: expected a non-negative integer`);
+  }
+  const embeddings = options.embeddings;
+  if (embeddings?.kind === 'file') {
+    if (!existsSync(embeddings.path)) throw new UserError(`${where(embeddings.path)}no such embeddings file (--embeddings)`);
+    if (embeddings.idsPath !== undefined && !existsSync(embeddings.idsPath)) throw new UserError(`${where(embeddings.idsPath)}no such ids file`);
+  }
+}
+
+interface SftRun {
+  options: SftOptions;
+  started: number;
+  log: (line: string) => void;
+  out: string;
+  work: string;
+  stages: readonly SftStage[];
+  timings: Record<string, number>;
+  time: <T>(name: string, body: () => Promise<T> | T) => Promise<T>;
+  corpus: SftCorpus;
+  pseudo: PseudoQueryMethod | 'none';
+  settings: SftSettings;
+  /** The pre-trained checkpoint of --init, when given. */
+  checkpoint: HfCheckpoint | undefined;
+}
+
+/** The part of runSft that works in the work directory: tokenizer, docids, pseudo-queries, stages, the model directory. */
+async function trainInWorkDirectory(run: SftRun): Promise<SftResult> {
+  const { options, started, log, out, work, stages, timings, time, corpus, pseudo, settings, checkpoint } = run;
   const settingsPath = join(work, 'settings.json');
   if (existsSync(settingsPath)) {
     const before = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
     const now = JSON.parse(JSON.stringify(settings)) as Record<string, unknown>;
     const changed = Object.keys(now).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
-    if (changed.length > 0) throw new UserError(`${settingsPath}: the run being resumed used different ${changed.join(', ')}; resume with the same options`);
+    if (changed.length > 0) throw new UserError(`${settingsPath}: the run being resumed used different ${changed.join(', ')}; resume with the same options, or pass --overwrite without --resume to discard it`);
   } else {
     writeFileAtomicSync(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
   }
