@@ -21,7 +21,6 @@ import { MANIFEST_FILE, saveModelDirectory, sweepStaleStaging, type ModelManifes
 import { checkpointLabel, parametersOf, readHfCheckpoint, withDocidRows, type HfCheckpoint } from '../../model/hf-import.js';
 import { T5Model } from '../../model/t5.js';
 import { SubwordTokenizer, trainTokenizer, vocabSizeLimits } from '../../text/tokenizer/index.js';
-import { specFromJson } from '../../text/tokenizer/spec.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError, where } from '../../util/errors.js';
 import { onExitCleanup, sweepStaleTemporaries, TEMPORARY_NAME } from '../../util/temporaries.js';
