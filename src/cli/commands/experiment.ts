@@ -5,8 +5,9 @@ import { checkWritableFolder } from '../../util/atomic.js';
 import { LINEAR_BASELINE_METRICS, runLinearBaseline } from '../../experiments/linear-baseline.js';
 import { formatTable, formatValue } from '../../eval/report.js';
 import { SFT_SOURCES, type SftSource } from '../../train/sft/examples.js';
+import { runBudgetedSft } from '../../experiments/budgeted-sft.js';
 import { UserError } from '../../util/errors.js';
-import { parsePositive } from './train.js';
+import { parsePositive, sftRecipe } from './train.js';
 
 interface LinearBaselineCommandOptions {
   dataset: string;
@@ -93,6 +94,35 @@ export function registerExperimentCommand(program: Command): void {
           peak_rss_mb: result.peakRssMb,
         }));
       }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  experiment
+    .command('budgeted-sft')
+    .description('a generative retriever trained within a time budget, evaluated beside BM25 and their hybrid (fusion chosen on dev) with paired tests')
+    .requiredOption('--dataset <id>', 'dataset with train, dev and test splits (squad-dev, or a SQuAD .json file)')
+    .requiredOption('--minutes <m>', 'training-time budget in minutes (evaluation excluded)')
+    .option('--recipe <name|file>', 'SFT settings (a bundled recipe name or a JSON file)', 'budgeted-sft')
+    .option('--work <dir>', 'where the model is written', 'runs/budgeted-sft')
+    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .option('--beam <n>', 'beam width of the searches', '20')
+    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .action(async (options: { dataset: string; minutes: string; recipe: string; work: string; dataDir?: string; beam: string; threads?: string; json?: boolean }) => {
+      const minutes = parsePositive(options.minutes, '--minutes');
+      const beam = parsePositive(options.beam, '--beam', true);
+      const threads = options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true);
+      checkWritableFolder(options.work, { option: '--work' });
+      const result = await runBudgetedSft({ recipe: sftRecipe(options.recipe, ['--dataset', options.dataset]), dataset: options.dataset, minutes, work: options.work, dataDir: options.dataDir, beam, threads });
+      const rows = [['system', 'RR@10', 'R@1', 'R@10'], ...(['genir', 'bm25', 'hybrid'] as const).map((system) => [system, ...(['RR@10', 'R@1', 'R@10'] as const).map((m) => formatValue(result[system][m]))])];
+      const lines = [
+        `${result.dataset} test (${result.queries} queries); GenIR trained ${result.trained.minutes.toFixed(1)} of ${result.minutes} minutes, ${result.trained.updates} updates, weights of update ${String(result.trained.chosen_update)}`,
+        '',
+        formatTable(rows),
+        '',
+        `hybrid (${result.fusion.method}) vs BM25 on RR@10: paired t-test p = ${result.p_hybrid_vs_bm25.toPrecision(3)}, randomization p = ${result.p_hybrid_vs_bm25_randomization.toPrecision(3)}`,
+      ];
+      if (options.json) lines.push(JSON.stringify(result));
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 

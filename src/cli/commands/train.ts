@@ -244,11 +244,12 @@ export function withRecipe<T extends { recipe?: string }>(command: Command, opti
 
 /**
  * Settings of a bundled or user recipe for `genir train sft`, as runSft options (without out,
- * data folder and threads, which belong to the run, not the recipe).
+ * data folder and threads, which belong to the run, not the recipe); `args` are options given as
+ * on the command line, which override the recipe.
  */
-export function sftRecipe(nameOrPath: string): Omit<SftOptions, 'out'> {
+export function sftRecipe(nameOrPath: string, args: readonly string[] = []): Omit<SftOptions, 'out'> {
   const command = defineSftOptions(new Command('sft')).exitOverride();
-  command.parse(['--out', '.'], { from: 'user' });
+  command.parse(['--out', '.', ...args], { from: 'user' });
   const options = applyRecipe(command, command.opts<TrainSftCommandOptions>(), readRecipe(nameOrPath, command));
   return sftOptionsFrom(options);
 }
