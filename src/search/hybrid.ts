@@ -383,8 +383,11 @@ async function modelCorpusIndex(dir: string, dataset: Record<string, unknown>, d
   return { index, keyOf: new Map(corpus.docs.map((doc) => [doc.id, corpus.keyOf(doc)])) };
 }
 
-/** An index of another corpus would fuse documents the model cannot know: none shared is an error, some missing a warning. */
-function checkCoverage(index: Bm25Index, keyOf: ReadonlyMap<string, string> | undefined, generative: GenerativeSearcher, label: string): void {
+/**
+ * BM25 over another corpus than the model's would fuse documents the model cannot know: none
+ * shared is a user error naming `label`, some missing a warning.
+ */
+export function checkCoverage(index: Bm25Index, keyOf: ReadonlyMap<string, string> | undefined, generative: GenerativeSearcher, label: string): void {
   let known = 0;
   for (const docId of index.data.docIds) if (generative.docids.indexOf(keyOf?.get(docId) ?? docId) >= 0) known++;
   const total = index.documentCount;
