@@ -8,7 +8,9 @@ import { evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../
 import { formatTable, formatValue } from '../../eval/report.js';
 import { pairedTTest, randomizationTest } from '../../eval/significance.js';
 import { UserError, warn } from '../../util/errors.js';
+import { runDenseEval } from './dense.js';
 import { runModelEval, type ModelEvalOptions } from './eval-model.js';
+import { denseModelOf } from './search.js';
 
 const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
 
@@ -67,13 +69,23 @@ export function registerEvalCommands(program: Command): void {
   )
     .option('--run <file>', 'TREC run file (qid Q0 docid rank score tag)')
     .option('--per-query', 'also report every query')
-    .option('--model <dir>', "instead of --run: search the dataset's queries with this generative retriever (model directory) and evaluate")
+    .option('--model <dir>', "instead of --run: search the dataset's queries with this retriever (model directory, generative or dense) and evaluate")
+    .option('--dense <dir>', "instead of --run: search the dataset's queries with this dense retriever (exact top-k) and evaluate")
     .option('--beam <n>', 'with --model: beam width (default 10)')
     .option('--k <n>', 'with --model: documents per query (default: 10, at most --beam)')
     .option('--batch <n>', 'with --model: queries per beam-search batch (default 16)')
     .option('--threads <n>', 'with --model: ONNX Runtime threads (default: every core)')
     .option('--run-out <file>', 'with --model: write the run in TREC format')
-    .action(async (options: EvalOptions & Omit<ModelEvalOptions, 'model' | 'metrics'>, command: Command) => {
+    .action(async (options: EvalOptions & Omit<ModelEvalOptions, 'model' | 'metrics'> & { dense?: string }, command: Command) => {
+      const dense = denseModelOf(options);
+      if (dense !== undefined) {
+        if (options.run !== undefined) throw new UserError('give either --run or --dense, not both');
+        if (options.perQuery) throw new UserError('--per-query applies to --run; with --dense, write the run with --run-out and evaluate it with --run');
+        if (command.getOptionValueSource('beam') === 'cli') throw new UserError('--beam applies to generative models (beam search); a dense retriever ranks every document exactly');
+        const metrics = command.getOptionValueSource('metrics') === 'default' ? undefined : options.metrics;
+        await runDenseEval({ ...options, dense, metrics });
+        return;
+      }
       if (options.model !== undefined) {
         if (options.run !== undefined) throw new UserError('give either --run or --model, not both');
         if (options.perQuery) throw new UserError('--per-query applies to --run; with --model, write the run with --run-out and evaluate it with --run');
