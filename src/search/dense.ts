@@ -8,6 +8,7 @@ import type { Query, Run } from '../data/types.js';
 import { loadDenseModelDirectory, type DenseManifest } from '../model/dense-directory.js';
 import type { DenseModel } from '../model/dense.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
+import { passageText } from '../train/dense/data.js';
 import { UserError } from '../util/errors.js';
 
 export interface TopKResult {
@@ -139,7 +140,7 @@ export class DenseSearcher {
   /** A searcher over given documents with a model in memory (they are encoded here). */
   static async fromDocuments(model: DenseModel, tokenizer: SubwordTokenizer, docs: readonly { id: string; title?: string; text: string }[], options: ExactIndexOptions = {}): Promise<DenseSearcher> {
     if (docs.length === 0) throw new UserError('dense search: no documents to index');
-    const vectors = await model.encode(docs.map((doc) => model.passageTokens(tokenizer, doc.title ? `${doc.title}\n${doc.text}` : doc.text)));
+    const vectors = await model.encode(docs.map((doc) => model.passageTokens(tokenizer, passageText(doc))));
     const index = new ExactIndex(vectors, docs.length, model.config.dModel, options);
     return new DenseSearcher(model, tokenizer, docs.map((d) => d.id), docs.map((d) => d.title ?? ''), index);
   }

@@ -115,3 +115,23 @@ test('a truncated vectors.npy is one line naming the file, before any search', a
   assert.match(result.stderr, /vectors\.npy: 100 bytes, but manifest\.json records \d+/);
   assert.equal(result.stderr.trim().split('\n').length, 1);
 });
+
+test('genir train sft --docids rq --embeddings <dense dir> --ripor-init: rq codes of the dense vectors, docid tokens from the centroids, the dense encoder copied', async () => {
+  const out = join(root, 'rq-sft');
+  const args = ['train', 'sft', '--dataset', dataset, '--docids', 'rq', '--embeddings', model, '--ripor-init', '--model', 'tiny', '--out', out,
+    '--stages', 'chunks+pseudo:1', '--pseudo', 'spans', '--vocab', '300', '--d-model', '32', '--heads', '2', '--d-ff', '64', '--layers', '1',
+    '--dropout', '0', '--batch-size', '8', '--threads', '1', '--no-onnx', '--cache-dir', join(root, 'cache'), '--json'];
+  const result = await runGenir(args);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /rq codes \d+ levels × \d+: [\d.]+ % of documents distinct before disambiguation, reconstruction error/);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { docids: { scheme: string; params: Record<string, number>; riporInit: { docidTokens: number; encoderCopied: boolean } } };
+  assert.equal(report.docids.scheme, 'rq');
+  assert.equal(report.docids.params.dim, 32);
+  assert.ok(report.docids.params.distinctFraction > 0);
+  assert.equal(report.docids.riporInit.docidTokens, report.docids.params.levels * report.docids.params.k);
+  assert.equal(report.docids.riporInit.encoderCopied, true);
+  // --ripor-init without rq docids is refused before any work.
+  const refused = await runGenir(['train', 'sft', '--dataset', dataset, '--docids', 'pq', '--embeddings', model, '--ripor-init', '--model', 'tiny', '--out', join(root, 'pq-sft')]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--ripor-init needs --docids rq/);
+});

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
+import { isDenseModelDirectory } from '../../model/dense-directory.js';
 import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
 import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
 import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedule.js';
@@ -14,6 +15,7 @@ export interface TrainSftCommandOptions {
   trainSplit?: string;
   docids: string;
   embeddings?: string;
+  riporInit?: boolean;
   model: string;
   out: string;
   stages: string;
@@ -70,6 +72,13 @@ function parseFraction(value: string, option: string): number {
   return n;
 }
 
+/** `--embeddings`: a vector file, or a dense model directory (genir train dense) whose vectors are quantized. */
+function embeddingOptions(path: string | undefined): Pick<SftOptions, 'embeddings' | 'denseEmbeddings'> {
+  if (path === undefined) return {};
+  if (isDenseModelDirectory(path)) return { denseEmbeddings: path };
+  return { embeddings: { kind: 'file', path } };
+}
+
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   if (!(DOCID_SCHEMES as readonly string[]).includes(options.docids)) throw new UserError(`--docids ${options.docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
@@ -102,7 +111,8 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     lang: options.lang,
     trainSplit: options.trainSplit,
     docids: options.docids as DocidScheme,
-    embeddings: options.embeddings === undefined ? undefined : { kind: 'file', path: options.embeddings },
+    ...embeddingOptions(options.embeddings),
+    riporInit: options.riporInit,
     model: options.model,
     modelOverrides: overrides,
     out: options.out,
@@ -152,7 +162,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
     .requiredOption('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')}`)
-    .option('--embeddings <file>', 'pq/semantic: document vectors (.npy with ids file, or JSONL) instead of the built-in LSA')
+    .option('--embeddings <file|dir>', 'pq/rq/semantic: document vectors (.npy with ids file, or JSONL), or a dense model directory (genir train dense), instead of the built-in LSA')
+    .option('--ripor-init', "rq docids from a dense model (--embeddings <dir>): docid tokens start from the codebooks' centroids and the encoder from the dense encoder (RIPOR)")
     .requiredOption('--model <size>', 'model size: tiny | small')
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--stages <spec>', 'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries', DDRO_STAGES)
@@ -190,7 +201,10 @@ export function registerTrainCommand(program: Command): void {
     .action(async (options: TrainSftCommandOptions) => {
       const sftOptions = sftOptionsFrom(options);
       checkTrainingOutputs(options);
-      if (options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
+      if (sftOptions.embeddings !== undefined && options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
+      if (sftOptions.riporInit && (sftOptions.docids !== 'rq' || sftOptions.denseEmbeddings === undefined)) {
+        throw new UserError('--ripor-init needs --docids rq and --embeddings <dense model directory> (written by genir train dense)');
+      }
       const result = await runSft({ ...sftOptions, progress: undefined });
       const { report } = result;
       const lines = [

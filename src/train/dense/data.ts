@@ -23,6 +23,11 @@ import { epochSeed } from '../batching.js';
 import { keyedRng } from '../negatives/bands.js';
 import type { TrainingData } from '../trainer.js';
 
+/** A document as the dense model reads it: its title on the first line, then its text. */
+export function passageText(doc: { title?: string; text: string }): string {
+  return doc.title ? `${doc.title}\n${doc.text}` : doc.text;
+}
+
 /** A passage-side text with the key it stands for. */
 export interface PassageText {
   key: string;

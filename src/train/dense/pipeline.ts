@@ -9,7 +9,6 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Document } from '../../data/types.js';
 import { linearSchedule } from '../../engine/optim/schedule.js';
 import { t5Config, type T5Config, type T5Preset } from '../../model/config.js';
 import { DEFAULT_DENSE_SETTINGS, DENSE_MARKER_COUNT, DenseModel, type DenseSettings } from '../../model/dense.js';
@@ -23,7 +22,7 @@ import { loadSftCorpus, type SftCorpus } from '../sft/corpus.js';
 import { withDocidTokens } from '../sft/pipeline.js';
 import { peakRssMb } from '../sft/report.js';
 import { train } from '../trainer.js';
-import { denseTrainingData, syntheticPairs, tokenizePairs, type DensePair, type PassageText } from './data.js';
+import { denseTrainingData, passageText, syntheticPairs, tokenizePairs, type DensePair, type PassageText } from './data.js';
 import type { DenseTemperature } from './graph.js';
 
 export interface DenseTrainingOptions {
@@ -97,9 +96,6 @@ export function tokenizerTexts(corpus: SftCorpus): string[] {
   return [...corpus.docs.map((d) => `${d.title}\n${d.text}`), ...corpus.trainQueries.map((q) => q.text)];
 }
 
-export function passageText(doc: Pick<Document, 'title' | 'text'>): string {
-  return doc.title ? `${doc.title}\n${doc.text}` : doc.text;
-}
 
 /** Labelled and synthetic pairs over the corpus; passage i < docs.length is document i. */
 async function buildPairs(corpus: SftCorpus, options: DenseTrainingOptions, seed: number, log: (line: string) => void): Promise<{ pairs: DensePair[]; passages: PassageText[]; dropped: number }> {
