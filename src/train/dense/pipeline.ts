@@ -97,8 +97,17 @@ export function tokenizerTexts(corpus: SftCorpus): string[] {
 }
 
 
-/** Labelled and synthetic pairs over the corpus; passage i < docs.length is document i. */
-async function buildPairs(corpus: SftCorpus, options: DenseTrainingOptions, seed: number, log: (line: string) => void): Promise<{ pairs: DensePair[]; passages: PassageText[]; dropped: number }> {
+/**
+ * Labelled and synthetic pairs over the corpus; passage i < docs.length is document i. A
+ * labelled query whose relevant documents BM25 does not retrieve in its top `bm25Depth` is
+ * dropped, and its hard negatives are BM25's best non-relevant documents (Tevatron's recipe).
+ */
+export async function denseTrainingPairs(
+  corpus: SftCorpus,
+  options: Pick<DenseTrainingOptions, 'bm25Depth' | 'negativeDepth' | 'ictPerDoc' | 'cropsPerDoc' | 'threads'>,
+  seed: number,
+  log: (line: string) => void = () => undefined,
+): Promise<{ pairs: DensePair[]; passages: PassageText[]; dropped: number }> {
   const passages: PassageText[] = corpus.docs.map((doc) => ({ key: corpus.keyOf(doc), text: passageText(doc) }));
   const docsOfKey = new Map<string, number[]>();
   corpus.docs.forEach((doc, i) => {
@@ -120,7 +129,7 @@ async function buildPairs(corpus: SftCorpus, options: DenseTrainingOptions, seed
     const depth = options.bm25Depth ?? 200;
     const negativeDepth = options.negativeDepth ?? 30;
     log(`dense: BM25 rankings (top ${depth}) of ${queries.length} labelled training queries`);
-    const rankings = await bm25KeyRankings(corpus.docs, corpus.keyOf, queries, { depth, seed, threads: options.threads });
+    const rankings = await bm25KeyRankings(corpus.docs, corpus.keyOf, queries, { depth, seed, threads: options.threads, fill: false });
     queries.forEach((query, qi) => {
       const relevant = new Set(query.keys);
       const ranking = rankings[qi];
@@ -173,7 +182,7 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   log(`dense: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`);
   const textTokenizer = trainTokenizer(tokenizerTexts(corpus), { vocabSize: options.vocabSize ?? 8000 });
   const tokenizer: SubwordTokenizer = withDocidTokens(textTokenizer, DENSE_MARKER_COUNT);
-  const { pairs, passages, dropped } = await buildPairs(corpus, options, seed, log);
+  const { pairs, passages, dropped } = await denseTrainingPairs(corpus, options, seed, log);
   const counts = { labelled: pairs.filter((p) => p.source === 'labelled').length, droppedNotInBm25: dropped, ict: pairs.filter((p) => p.source === 'ict').length, crop: pairs.filter((p) => p.source === 'crop').length };
   if (pairs.length === 0) throw new UserError(`dataset ${corpus.datasetId}: no training pairs (no labelled queries and no synthetic pairs)`);
   log(`dense: ${pairs.length} pairs (labelled ${counts.labelled}, dropped ${dropped} not in BM25's top ${options.bm25Depth ?? 200}; inverse cloze ${counts.ict}; crops ${counts.crop})`);
