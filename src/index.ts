@@ -97,3 +97,25 @@ export { runDdro, DDRO_DEFAULTS } from './train/ddro/ddro.js';
 export type { DdroOptions } from './train/ddro/ddro.js';
 export { runLtrgr, LTRGR_DEFAULTS } from './train/ltrgr/pipeline.js';
 export type { LtrgrOptions, LtrgrLoss } from './train/ltrgr/pipeline.js';
+// Dense retrieval: the dual encoder (T5 encoder, mean pooling, unit vectors) trained with InfoNCE
+// on in-batch and BM25 hard negatives, its model directory, and exact top-k search on ORT.
+export { DenseModel, DEFAULT_DENSE_SETTINGS, padSequences } from './model/dense.js';
+export type { DenseSettings, DenseBatch, DenseRuntimeOptions } from './model/dense.js';
+export { buildDenseEncoderGraph, meanPoolNormalize, encoderParameterSpecs } from './model/dense-graph.js';
+export { saveDenseModelDirectory, loadDenseModelDirectory, readDenseManifest, isDenseModelDirectory, DENSE_FORMAT_NAME } from './model/dense-directory.js';
+export type { DenseManifest, DenseDirectoryContents, LoadedDenseDirectory } from './model/dense-directory.js';
+export { DenseSearcher, ExactIndex, bruteForceTopK } from './search/dense.js';
+export type { DenseHit, DenseSearchOptions, TopKResult, ExactIndexOptions } from './search/dense.js';
+export { infoNceLoss, MAX_LOGIT_SCALE } from './train/dense/loss.js';
+export { buildDenseTrainingGraph } from './train/dense/graph.js';
+export type { DenseTemperature } from './train/dense/graph.js';
+export { syntheticPairs, denseTrainingData, passageText } from './train/dense/data.js';
+export type { DensePair, PassageText, SyntheticOptions } from './train/dense/data.js';
+export { runDenseTraining } from './train/dense/pipeline.js';
+export type { DenseTrainingOptions, DenseTrainingReport, DenseTrainingResult } from './train/dense/pipeline.js';
+// RIPOR: residual-quantization docids (under `docids`), its initialisation and prefix-oriented rank loss, and the docid-scheme comparison.
+export { riporInitialise, denseKeyVectors } from './train/sft/ripor.js';
+export type { RiporInitReport } from './train/sft/ripor.js';
+export { prefixMarginRankLoss } from './train/ltrgr/loss.js';
+export { runDocidSchemes } from './experiments/docid-schemes.js';
+export type { DocidSchemesOptions, DocidSchemesResult, SchemeRow } from './experiments/docid-schemes.js';

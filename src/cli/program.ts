@@ -6,6 +6,7 @@ import { registerEvalCommands } from './commands/eval.js';
 import { registerBm25Command } from './commands/bm25.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerTrainCommand } from './commands/train.js';
+import { registerTrainDenseCommand } from './commands/train-dense.js';
 import { registerRankTrainingCommands } from './commands/train-rank.js';
 import { registerExperimentCommand } from './commands/experiment.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerBm25Command(program);
   registerSearchCommand(program);
   registerTrainCommand(program);
+  registerTrainDenseCommand(program);
   registerRankTrainingCommands(program);
   registerExperimentCommand(program);
   registerQuickstartCommand(program);

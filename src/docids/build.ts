@@ -8,6 +8,7 @@ import { UserError } from '../util/errors.js';
 import { alignVectors, l2NormalizeRows, lsaEmbeddings, readVectorFile, type DocVectors } from './embeddings.js';
 import { hierarchicalCodes } from './hierarchical.js';
 import { encodePq, trainPq } from './pq.js';
+import { distinctFraction, rqDistortion, trainRq } from './rq.js';
 import { keywordTexts } from './keywords.js';
 import { DOCID_SCHEMES, DocidTable, isTextScheme, type DocidParams, type DocidScheme } from './table.js';
 import { multilingualAnalyze, type Analyze } from './tfidf.js';
@@ -38,11 +39,15 @@ export interface BuildDocidsOptions {
    */
   groupBy?: 'id' | 'relevanceId';
   preferLang?: string;
-  /** PQ / semantic only. Default `{ kind: 'lsa' }`. */
+  /** PQ / RQ / semantic only. Default `{ kind: 'lsa' }`. */
   embeddings?: EmbeddingSource;
   /** L2-normalize vectors before quantizing (default true). */
   normalizeEmbeddings?: boolean;
   pq?: { m?: number; k?: number; maxIterations?: number; trainSample?: number };
+  /** RQ: levels (default: as PQ's M, so both docids have the same length) and centroids per level (default: as PQ's K). */
+  rq?: { levels?: number; k?: number; maxIterations?: number };
+  /** RQ: receives each level's centroids (K × dim, row-major): RIPOR initialises the decoder's docid tokens from them. */
+  onRqCodebook?: (centroids: readonly Float32Array[], dim: number) => void;
   semantic?: { k?: number; leafSize?: number; maxIterations?: number };
   /** Title and keywords: the model's tokenizer. A trailing EOS in its output is dropped. */
   encode?: (text: string) => ArrayLike<number>;
@@ -161,6 +166,23 @@ function pqCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidPar
   return { sequences, codeVocabSize: m * k };
 }
 
+function rqCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): Codes {
+  const n = entries.length;
+  const { dim, vectors } = embed(entries, options, params);
+  const k = positiveInteger(options.rq?.k ?? defaultPqK(n), 'RQ K');
+  if (k > 65_536) throw new UserError(`docids: RQ K must be ≤ 65536, got ${k}`);
+  const levels = positiveInteger(options.rq?.levels ?? Math.min(32, defaultPqM(n, k, Math.max(dim, 24))), 'RQ levels');
+  const { codebook, codes } = trainRq(vectors, n, dim, { levels, k, seed: options.seed, maxIterations: options.rq?.maxIterations });
+  let energy = 0;
+  for (let i = 0; i < n * dim; i++) energy += vectors[i] ** 2;
+  const error = rqDistortion(codebook, vectors, codes, n);
+  // Reported beside the docids: how many documents the codes alone tell apart, and how much of the vectors they keep.
+  Object.assign(params, { levels, k, distinctFraction: distinctFraction(codes, n, levels), reconstructionError: error, relativeError: energy === 0 ? 0 : error / (energy / n) });
+  const sequences = entries.map((_, i) => Array.from({ length: levels }, (_, l) => l * k + codes[i * levels + l]));
+  options.onRqCodebook?.(codebook.centroids, dim);
+  return { sequences, codeVocabSize: levels * k };
+}
+
 function semanticCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): Codes {
   const n = entries.length;
   const { dim, vectors } = embed(entries, options, params);
@@ -228,6 +250,7 @@ export async function buildDocids(
   const params: DocidParams = { seed, documents: entries.length, groupBy: options.groupBy ?? 'id' };
   let codes: Codes;
   if (scheme === 'pq') codes = pqCodes(entries, options, params);
+  else if (scheme === 'rq') codes = rqCodes(entries, options, params);
   else if (scheme === 'semantic') codes = semanticCodes(entries, options, params);
   else if (scheme === 'title') codes = titleCodes(entries, options, params);
   else if (scheme === 'keywords') codes = keywordCodes(entries, options, params);

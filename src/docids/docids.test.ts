@@ -137,6 +137,25 @@ test('token spaces: atomic, PQ and semantic codes sit after the text vocabulary;
   assert.equal(title.layout.docidVocabSize, 0);
 });
 
+test('RQ docids: level l code c is token l·K + c after the text vocabulary; the table reports distinct codes and reconstruction error; the codebook reaches the caller', async () => {
+  let received: readonly Float32Array[] = [];
+  const rq = await buildDocids(corpus, { ...base, scheme: 'rq', rq: { levels: 3, k: 4 }, onRqCodebook: (centroids) => (received = centroids) });
+  assert.equal(rq.layout.codeVocabSize, 12);
+  for (let i = 0; i < rq.size; i++) {
+    const codes = [...rq.sequence(i)].slice(0, 3).map((t) => t - TEXT_VOCAB);
+    codes.forEach((token, level) => assert.ok(token >= level * 4 && token < (level + 1) * 4, `level ${level} token ${token}`));
+  }
+  assert.equal(rq.params.levels, 3);
+  assert.equal(rq.params.k, 4);
+  const distinct = rq.params.distinctFraction as number;
+  assert.ok(distinct > 0 && distinct <= 1);
+  // Documents whose codes coincide are exactly the ones that needed a disambiguator.
+  assert.equal(rq.params.collided, Math.round(rq.size * (1 - distinct)));
+  assert.ok((rq.params.relativeError as number) >= 0 && (rq.params.relativeError as number) < 1);
+  assert.equal(received.length, 3);
+  assert.equal(received[0].length, 4 * (rq.params.dim as number));
+});
+
 test('colliding codes get a disambiguating final token', async () => {
   const twins: Document[] = [
     { id: 'x', title: 'Same', text: 'identical words here' },

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { alignVectors, defaultLsaDims, lsaEmbeddings, parseNpy, readVectorFile } from './embeddings.js';
+import { alignVectors, defaultLsaDims, encodeNpy, lsaEmbeddings, parseNpy, readVectorFile } from './embeddings.js';
 import { multilingualAnalyze, tfidfMatrix } from './tfidf.js';
 
 /** A .npy file as NumPy writes it (format 1.0, header padded to 64 bytes). */
@@ -146,4 +146,16 @@ test('LSA vectors: unit length, deterministic per seed, related documents closer
   };
   for (let i = 0; i < 4; i++) assert.ok(Math.abs(dot(i, i) - 1) < 1e-6);
   assert.ok(dot(0, 1) > dot(0, 2) + 0.3 && dot(2, 3) > dot(1, 3) + 0.3, `cos ${dot(0, 1)} ${dot(0, 2)} ${dot(2, 3)} ${dot(1, 3)}`);
+});
+
+test('encodeNpy writes what parseNpy (and NumPy) read back: float32 rows, 64-byte aligned data', () => {
+  const values = Float32Array.from([1, -2.5, 3, 0.125, 5, 6]);
+  const bytes = encodeNpy(values, 3, 2);
+  const headerLength = new DataView(bytes.buffer).getUint16(8, true);
+  assert.equal((10 + headerLength) % 64, 0);
+  assert.match(new TextDecoder().decode(bytes.subarray(10, 10 + headerLength)), /'descr': '<f4', 'fortran_order': False, 'shape': \(3, 2\)/);
+  const parsed = parseNpy(bytes, 'x.npy');
+  assert.deepEqual(parsed.shape, [3, 2]);
+  assert.deepEqual([...parsed.data], [...values]);
+  assert.throws(() => encodeNpy(values, 2, 2), RangeError);
 });

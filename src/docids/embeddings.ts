@@ -251,3 +251,28 @@ export function alignVectors(file: VectorFile, keys: readonly string[]): DocVect
   if (extra > 0) warn(`${file.file}: ${extra} vectors belong to ids outside the corpus and are ignored`);
   return { dim: file.dim, vectors: out };
 }
+
+/**
+ * A NumPy `.npy` file (format 1.0, little-endian, C order) holding a 2-D float32 array of
+ * `rows` × `cols`, or int8 when `values` is an Int8Array. The header is padded so the data
+ * starts at a multiple of 64 bytes, as NumPy writes it.
+ */
+export function encodeNpy(values: Float32Array | Int8Array, rows: number, cols: number): Uint8Array {
+  if (values.length !== rows * cols) throw new RangeError(`encodeNpy: ${values.length} values for shape (${rows}, ${cols})`);
+  const descr = values instanceof Int8Array ? '|i1' : '<f4';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + values.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  const data = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (values instanceof Float32Array && endianness() !== 'LE') {
+    const view = new DataView(out.buffer, 10 + header.length);
+    values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  } else {
+    out.set(data, 10 + header.length);
+  }
+  return out;
+}

@@ -10,6 +10,7 @@ export {
   readVectorFile,
   alignVectors,
   parseNpy,
+  encodeNpy,
   l2NormalizeRows,
   type DocVectors,
   type VectorFile,
@@ -21,4 +22,5 @@ export { csrFromDense, csrTimesDense, csrTransposeTimesDense, type CsrMatrix } f
 export { kmeans, kmeansPlusPlus, type KMeansOptions, type KMeansResult } from './kmeans.js';
 export { trainPq, encodePq, decodePq, pqDistortion, subspaceBounds, type PqCodebook, type PqOptions } from './pq.js';
 export { hierarchicalCodes, type HierarchicalOptions } from './hierarchical.js';
+export { trainRq, encodeRq, decodeRq, rqDistortion, distinctFraction, type RqCodebook, type RqOptions } from './rq.js';
 export { sampleSpans, samplePseudoQueries, type PseudoQuery, type SpanSamplingOptions } from './pseudoQueries.js';

@@ -137,12 +137,12 @@ export function ablationRecipe(dataset: AblationDataset, quick: boolean, lang: s
   };
 }
 
-function keyed<T extends object>(prefix: string, settings: T): string {
+export function keyed<T extends object>(prefix: string, settings: T): string {
   return `${prefix}-${cacheKey(settings).slice(0, 12)}`;
 }
 
-/** The evaluation sets: one per query language (xquad) or one (squad-dev), test split. */
-async function testSets(dataset: AblationDataset, dataDir: string | undefined, languages: readonly string[] | null, limit: number, seed: number): Promise<{ lang: string | null; queries: Query[]; qrels: Qrels; docs: Document[] }[]> {
+/** The evaluation sets: one per query language (xquad, against the English corpus) or one (squad-dev), test split. */
+export async function testSets(dataset: AblationDataset, dataDir: string | undefined, languages: readonly string[] | null, limit: number, seed: number): Promise<{ lang: string | null; queries: Query[]; qrels: Qrels; docs: Document[] }[]> {
   const pick = (queries: Query[], qrels: Qrels): Query[] => {
     const judged = queries.filter((q) => qrels.has(q.id));
     return limit > 0 && judged.length > limit ? new Rng(seed ^ 0x7e57).shuffle([...judged]).slice(0, limit) : judged;
@@ -162,7 +162,7 @@ async function testSets(dataset: AblationDataset, dataDir: string | undefined, l
 }
 
 /** BM25 over the (English) corpus with the analyzer `genir bm25` would pick for these languages. */
-async function bm25Runs(sets: Awaited<ReturnType<typeof testSets>>): Promise<Run[]> {
+export async function bm25Runs(sets: Awaited<ReturnType<typeof testSets>>): Promise<Run[]> {
   const docs = sets[0].docs;
   const indexes = new Map<string, Bm25Index>();
   const runs: Run[] = [];
@@ -179,7 +179,7 @@ async function bm25Runs(sets: Awaited<ReturnType<typeof testSets>>): Promise<Run
   return runs;
 }
 
-function perQuery(run: Run, qrels: Qrels): { mean: Record<string, number>; values: number[] } {
+export function perQuery(run: Run, qrels: Qrels): { mean: Record<string, number>; values: number[] } {
   const result = evaluateRun(run, qrels, [...ABLATION_METRICS]);
   const ids = [...qrels.keys()];
   return { mean: result.mean, values: ids.map((id) => result.perQuery.get(id)?.[SIGNIFICANCE_METRIC] ?? 0) };

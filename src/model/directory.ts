@@ -124,7 +124,7 @@ export function genirVersion(): string {
   return (cachedVersion = 'unknown');
 }
 
-function sha256(bytes: Uint8Array): string {
+export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -161,13 +161,6 @@ function docsJsonl(docids: DocidTable, titles: ReadonlyMap<string, string>): str
  * delete unrelated files.
  */
 export async function saveModelDirectory(dir: string, contents: ModelDirectoryContents): Promise<ModelManifest> {
-  const target = resolve(dir);
-  if (existsSync(target)) {
-    const isDir = statSync(target).isDirectory();
-    if (!isDir || (readdirSync(target).length > 0 && !existsSync(join(target, MANIFEST_FILE)))) {
-      throw new UserError(`${target}: exists and is not a genir model directory; choose another --out or remove it`);
-    }
-  }
   const { model, tokenizer, docids } = contents;
   if (tokenizer.vocabSize !== totalVocabSize(model.config)) {
     throw new Error(`saveModelDirectory: tokenizer has ${tokenizer.vocabSize} ids but the model's vocabulary is ${totalVocabSize(model.config)}`);
@@ -175,20 +168,7 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
   if (docids.layout.textVocabSize !== tokenizer.subwordVocabSize || docids.layout.docidVocabSize > tokenizer.docidCount) {
     throw new Error('saveModelDirectory: docid layout does not match the tokenizer');
   }
-  mkdirSync(dirname(target), { recursive: true });
-  sweepStaleStaging(target);
-  const staging = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  mkdirSync(staging);
-  const release = removeOnExit(staging);
-  try {
-    const files: ManifestFile[] = [];
-    const write = (path: string, data: string | Uint8Array) => {
-      const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-      const full = join(staging, path);
-      mkdirSync(dirname(full), { recursive: true });
-      writeFileSync(full, bytes);
-      files.push({ path, bytes: bytes.length, sha256: sha256(bytes) });
-    };
+  return writeModelDirectory(dir, async (staging, files, write) => {
     await saveModelCheckpoint(staging, model.config, model.weights());
     for (const path of [CONFIG_FILE, WEIGHTS_FILE]) {
       const bytes = readFileSync(join(staging, path));
@@ -205,13 +185,7 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
       write(ONNX_ENCODER_FILE, exportModel(encoderGraph, { params: inferenceParams(encoderGraph, weights) }).bytes);
       write(ONNX_DECODER_STEP_FILE, exportModel(decoderGraph, { params: inferenceParams(decoderGraph, weights) }).bytes);
     }
-    for (const extra of contents.extraFiles ?? []) {
-      checkRelativePath(extra.path);
-      if (files.some((f) => f.path === extra.path)) throw new Error(`saveModelDirectory: extra file '${extra.path}' clashes with a model file`);
-      if (extra.source !== undefined) write(extra.path, readFileSync(extra.source));
-      else if (extra.data !== undefined) write(extra.path, extra.data);
-      else throw new Error(`saveModelDirectory: extra file '${extra.path}' has neither source nor data`);
-    }
+    writeExtraFiles(contents.extraFiles, files, write);
     const config = model.config;
     const manifest: ModelManifest = {
       format: FORMAT_NAME,
@@ -226,6 +200,55 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
       files,
       ...(contents.extra ? { extra: contents.extra } : {}),
     };
+    return manifest;
+  });
+}
+
+/** Adds the caller's extra files (copied or written) to a directory being written. */
+export function writeExtraFiles(extraFiles: readonly ExtraFile[] | undefined, files: readonly ManifestFile[], write: (path: string, data: string | Uint8Array) => void): void {
+  for (const extra of extraFiles ?? []) {
+    checkRelativePath(extra.path);
+    if (files.some((f) => f.path === extra.path)) throw new Error(`saveModelDirectory: extra file '${extra.path}' clashes with a model file`);
+    if (extra.source !== undefined) write(extra.path, readFileSync(extra.source));
+    else if (extra.data !== undefined) write(extra.path, extra.data);
+    else throw new Error(`saveModelDirectory: extra file '${extra.path}' has neither source nor data`);
+  }
+}
+
+/**
+ * Writes a directory with a manifest atomically: `fill` writes the files into a temporary
+ * sibling (through `write`, which records each file's size and checksum in `files`, or
+ * directly, adding entries itself) and returns the manifest, which is written last; the
+ * finished directory is then renamed into place. An existing model directory (any genir
+ * format) or an empty directory at `dir` is replaced; any other existing path is refused, so
+ * a typo cannot delete unrelated files.
+ */
+export async function writeModelDirectory<M extends { files: ManifestFile[] }>(
+  dir: string,
+  fill: (staging: string, files: ManifestFile[], write: (path: string, data: string | Uint8Array) => void) => Promise<M>,
+): Promise<M> {
+  const target = resolve(dir);
+  if (existsSync(target)) {
+    const isDir = statSync(target).isDirectory();
+    if (!isDir || (readdirSync(target).length > 0 && !existsSync(join(target, MANIFEST_FILE)))) {
+      throw new UserError(`${target}: exists and is not a genir model directory; choose another --out or remove it`);
+    }
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  sweepStaleStaging(target);
+  const staging = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  mkdirSync(staging);
+  const release = removeOnExit(staging);
+  try {
+    const files: ManifestFile[] = [];
+    const write = (path: string, data: string | Uint8Array) => {
+      const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+      const full = join(staging, path);
+      mkdirSync(dirname(full), { recursive: true });
+      writeFileSync(full, bytes);
+      files.push({ path, bytes: bytes.length, sha256: sha256(bytes) });
+    };
+    const manifest = await fill(staging, files, write);
     writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     // Rename the finished directory into place; an old model directory is moved aside first
     // (rename cannot replace a non-empty directory) and deleted only after the swap.
@@ -260,7 +283,7 @@ export function sweepStaleStaging(target: string): string[] {
   return sweepStaleTemporaries(dirname(target), ofTarget);
 }
 
-function parseJson(path: string, text: string): unknown {
+export function parseJson(path: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -335,7 +358,7 @@ function containedPath(root: string, realRoot: string, label: string, path: stri
  * and is present with its recorded size (and checksum). Every path is checked before any
  * file is read.
  */
-export function verifyModelDirectory(dir: string, manifest: ModelManifest, verify: 'sha256' | 'size' = 'sha256'): void {
+export function verifyModelDirectory(dir: string, manifest: Pick<ModelManifest, 'files'> & { onnx?: ModelManifest['onnx'] }, verify: 'sha256' | 'size' = 'sha256'): void {
   const root = resolve(dir);
   const realRoot = realpathSync(root);
   if (manifest.onnx) {

@@ -8,8 +8,10 @@ import { evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../
 import { formatTable, formatValue } from '../../eval/report.js';
 import { pairedTTest, randomizationTest } from '../../eval/significance.js';
 import { UserError, warn } from '../../util/errors.js';
+import { runDenseEval } from './dense.js';
 import { runModelEval, type ModelEvalOptions } from './eval-model.js';
 import { addHybridOptions } from './hybrid-options.js';
+import { denseModelOf } from './search.js';
 
 const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
 
@@ -69,7 +71,7 @@ export function registerEvalCommands(program: Command): void {
     )
       .option('--run <file>', 'TREC run file (qid Q0 docid rank score tag)')
       .option('--per-query', 'also report every query')
-      .option('--model <dir>', "instead of --run: search the dataset's queries with this generative retriever (model directory) and evaluate")
+      .option('--model <dir>', "instead of --run: search the dataset's queries with this retriever (model directory, generative or dense) and evaluate")
       .option('--beam <n>', 'with --model: beam width (default 10)')
       .option('--k <n>', 'with --model: documents per query (default: 10, at most --beam; with --mode bm25 or hybrid 100)')
       .option('--batch <n>', 'with --model: queries per beam-search batch (default 16)')
@@ -78,7 +80,17 @@ export function registerEvalCommands(program: Command): void {
   )
     .option('--device <cpu|cuda>', "with --model: where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)")
     .option('--tune-split <name>', 'with --mode hybrid --fusion interp and no --alpha: the split alpha is tuned on (default: dev)')
-    .action(async (options: EvalOptions & Omit<ModelEvalOptions, 'model' | 'metrics'>, command: Command) => {
+    .option('--dense <dir>', "instead of --run: search the dataset's queries with this dense retriever (exact top-k) and evaluate")
+    .action(async (options: EvalOptions & Omit<ModelEvalOptions, 'model' | 'metrics'> & { dense?: string }, command: Command) => {
+      const dense = denseModelOf(options);
+      if (dense !== undefined) {
+        if (options.run !== undefined) throw new UserError('give either --run or --dense, not both');
+        if (options.perQuery) throw new UserError('--per-query applies to --run; with --dense, write the run with --run-out and evaluate it with --run');
+        if (command.getOptionValueSource('beam') === 'cli') throw new UserError('--beam applies to generative models (beam search); a dense retriever ranks every document exactly');
+        const metrics = command.getOptionValueSource('metrics') === 'default' ? undefined : options.metrics;
+        await runDenseEval({ ...options, dense, metrics });
+        return;
+      }
       if (options.model === undefined) {
         const modelOnly: [unknown, string][] = [[options.fusion, '--fusion'], [options.rrfK, '--rrf-k'], [options.alpha, '--alpha'], [options.normalization, '--normalization'], [options.bm25Depth, '--bm25-depth'], [options.tuneSplit, '--tune-split']];
         if (command.getOptionValueSource('mode') !== 'default') modelOnly.unshift([options.mode, '--mode']);

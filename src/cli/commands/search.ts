@@ -1,5 +1,6 @@
 import { text as readStream } from 'node:stream/consumers';
 import type { Command } from 'commander';
+import { isDenseModelDirectory } from '../../model/dense-directory.js';
 import { QueryIdTracker } from '../../data/corpus.js';
 import { readTextFile } from '../../data/lines.js';
 import { writeRun } from '../../data/trec.js';
@@ -12,6 +13,7 @@ import { checkWritableFile } from '../../util/atomic.js';
 import { UserError, where } from '../../util/errors.js';
 import { checkDevice, parseDevice } from '../../engine/device.js';
 import { addHybridOptions, parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
+import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
 
 export interface SearchCommandOptions extends HybridCommandOptions {
   model: string;
@@ -82,10 +84,11 @@ export function registerSearchCommand(program: Command): void {
   addHybridOptions(
     program
       .command('search')
-      .description('rank documents for a query, or every query of a file, with a trained generative retriever (trie-constrained beam search over docids), BM25 over its corpus, or both fused')
-      .requiredOption('--model <dir>', 'model directory written by genir train sft')
+      .description('rank documents for a query, or every query of a file, with a trained generative retriever (trie-constrained beam search over docids), BM25 over its corpus, both fused, or a dense retriever')
+      .option('--model <dir>', 'model directory written by genir train sft (or by genir train dense)')
+      .option('--dense <dir>', 'dense model directory written by genir train dense: exact inner-product top-k over its document vectors')
       .argument('[query...]', `query text (several words are joined with spaces; at most ${MAX_QUERY_CHARS} characters)`)
-      .option('--queries <file>', "search every query of a file instead: one per line, or 'qid<TAB>text' per line; - reads stdin (--mode genir)")
+      .option('--queries <file>', "search every query of a file instead: one per line, or 'qid<TAB>text' per line; - reads stdin (--mode genir, or dense)")
       .option('--run-out <file>', 'with --queries: write the ranking as a TREC run file')
       .option('--batch <n>', 'with --queries: queries per beam-search batch (default 16)')
       .option('--k <n>', 'documents to return (default: 10; with --mode genir at most --beam)')
@@ -98,21 +101,47 @@ export function registerSearchCommand(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
     .option('--device <cpu|cuda>', "where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)", 'cpu')
     .option('--json', 'print one JSON object as the last line of stdout')
-    .action(async (words: string[], options: SearchCommandOptions & { queries?: string; runOut?: string; batch?: string }) => {
+    .action(async (words: string[], options: Partial<SearchCommandOptions> & { dense?: string; queries?: string; runOut?: string; batch?: string }, command: Command) => {
+      const dense = denseModelOf(options);
+      if (dense !== undefined) {
+        refuseGenerativeOptions(command);
+        if (options.queries !== undefined) {
+          if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
+          await runDenseSearchMany({ ...options, dense, queries: options.queries });
+          return;
+        }
+        if (options.runOut !== undefined) throw new UserError('--run-out applies to --queries <file>; give the queries in a file to write a run');
+        if (options.batch !== undefined) throw new UserError('--batch applies to --queries <file>');
+        if (words.length === 0) throw new UserError("no query: give the query text, or --queries <file> ('-' for stdin)");
+        await runDenseSearch(words.join(' '), { ...options, dense });
+        return;
+      }
+      if (options.model === undefined) throw new UserError('no model: give --model <dir> (or --dense <dir> for a dense retriever)');
+      const generative = { ...options, model: options.model };
       if (options.queries !== undefined) {
         if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
-        await runSearchMany({ ...options, queries: options.queries });
+        await runSearchMany({ ...generative, queries: options.queries });
         return;
       }
       if (options.runOut !== undefined) throw new UserError('--run-out applies to --queries <file>; give the queries in a file to write a run');
       if (options.batch !== undefined) throw new UserError('--batch applies to --queries <file>');
       if (words.length === 0) throw new UserError("no query: give the query text, or --queries <file> ('-' for stdin)");
-      await runSearch(words.join(' '), options);
+      await runSearch(words.join(' '), generative);
     });
 }
 
+/**
+ * The dense model a command names: `--dense <dir>`, or `--model <dir>` when that directory
+ * holds a dense retriever; undefined for a generative model. Both options at once is an error.
+ */
+export function denseModelOf(options: { model?: string; dense?: string }): string | undefined {
+  if (options.dense !== undefined && options.model !== undefined) throw new UserError('give either --model or --dense, not both');
+  if (options.dense !== undefined) return options.dense;
+  return options.model !== undefined && isDenseModelDirectory(options.model) ? options.model : undefined;
+}
+
 /** A query longer than MAX_QUERY_CHARS is a user error; `place` says where it came from. */
-function checkQueryLength(text: string, place: string): void {
+export function checkQueryLength(text: string, place: string): void {
   if (text.length > MAX_QUERY_CHARS) {
     throw new UserError(`${place}the query is ${text.length} characters; at most ${MAX_QUERY_CHARS} are accepted (the model reads its first ${DEFAULT_MAX_QUERY_TOKENS} tokens)`);
   }

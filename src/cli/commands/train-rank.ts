@@ -49,6 +49,15 @@ export interface LtrgrCommandOptions extends RankCommandOptions {
   temperature: string;
   listSize: string;
   allQueries?: boolean;
+  prefixLevels?: string;
+}
+
+/** `--prefix-levels <n>`: an integer >= 1, for the margin loss only. */
+export function prefixLevels(value: string, loss: string): number {
+  if (loss !== 'margin') throw new UserError('--prefix-levels applies to --loss margin');
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UserError(`--prefix-levels ${value}: expected an integer >= 1`);
+  return n;
 }
 
 function number(value: string, option: string, check: (n: number) => boolean, expected: string): number {
@@ -195,6 +204,7 @@ export function registerRankTrainingCommands(program: Command): void {
     .option('--temperature <t>', 'list-wise softmax temperature', String(LTRGR_DEFAULTS.temperature))
     .option('--list-size <n>', 'list-wise: documents per list, the positive included', String(LTRGR_DEFAULTS.listSize))
     .option('--all-queries', 'margin: train on every query, not only the hard ones (positive not ahead of the top negative by the margin)')
+    .option('--prefix-levels <n>', "margin: RIPOR's prefix-oriented loss, also on docid prefixes of L/n, 2L/n, … tokens (n >= 2; default 1: whole docids only)")
     .action(async (options: LtrgrCommandOptions) => {
       if (options.loss !== 'margin' && options.loss !== 'listwise') throw new UserError(`--loss ${options.loss}: expected margin or listwise`);
       const common = commonOptionsFrom(options);
@@ -207,6 +217,7 @@ export function registerRankTrainingCommands(program: Command): void {
         temperature: positive(options.temperature, '--temperature'),
         listSize: number(options.listSize, '--list-size', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2'),
         hardOnly: options.allQueries ? false : undefined,
+        prefixLevels: options.prefixLevels === undefined ? undefined : prefixLevels(options.prefixLevels, options.loss),
       });
       printResult(result, options.json);
     });

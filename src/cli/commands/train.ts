@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { applyRecipe, readRecipe } from '../recipe.js';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
+import { isDenseModelDirectory } from '../../model/dense-directory.js';
 import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
 import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
 import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedule.js';
@@ -19,6 +20,7 @@ export interface TrainSftCommandOptions {
   embeddings?: string;
   model?: string;
   init?: string;
+  riporInit?: boolean;
   out: string;
   stages: string;
   epochs?: string;
@@ -75,6 +77,13 @@ function parseFraction(value: string, option: string): number {
   return n;
 }
 
+/** `--embeddings`: a vector file, or a dense model directory (genir train dense) whose vectors are quantized. */
+function embeddingOptions(path: string | undefined): Pick<SftOptions, 'embeddings' | 'denseEmbeddings'> {
+  if (path === undefined) return {};
+  if (isDenseModelDirectory(path)) return { denseEmbeddings: path };
+  return { embeddings: { kind: 'file', path } };
+}
+
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   for (const [field, flag] of [['dataset', '--dataset'], ['docids', '--docids'], ['out', '--out']] as const) {
@@ -113,7 +122,8 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     lang: options.lang,
     trainSplit: options.trainSplit,
     docids: options.docids as DocidScheme,
-    embeddings: options.embeddings === undefined ? undefined : { kind: 'file', path: options.embeddings },
+    ...embeddingOptions(options.embeddings),
+    riporInit: options.riporInit,
     model,
     init: options.init,
     modelOverrides: overrides,
@@ -162,7 +172,10 @@ export function registerTrainCommand(program: Command): void {
       const options = withRecipe(command, given);
       const sftOptions = sftOptionsFrom(options);
       checkTrainingOutputs(options);
-      if (options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
+      if (sftOptions.embeddings !== undefined && options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
+      if (sftOptions.riporInit && (sftOptions.docids !== 'rq' || sftOptions.denseEmbeddings === undefined)) {
+        throw new UserError('--ripor-init needs --docids rq and --embeddings <dense model directory> (written by genir train dense)');
+      }
       const result = await runSft({ ...sftOptions, progress: undefined });
       const { report } = result;
       const lines = [
@@ -198,7 +211,8 @@ export function defineSftOptions(command: Command): Command {
     .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
     .option('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')} (required, here or in the recipe)`)
-    .option('--embeddings <file>', 'pq/semantic: document vectors (.npy with ids file, or JSONL) instead of the built-in LSA')
+    .option('--embeddings <file|dir>', 'pq/rq/semantic: document vectors (.npy with ids file, or JSONL), or a dense model directory (genir train dense), instead of the built-in LSA')
+    .option('--ripor-init', "rq docids from a dense model (--embeddings <dir>): docid tokens start from the codebooks' centroids and the encoder from the dense encoder (RIPOR)")
     .option('--model <size>', 'model size: tiny | small (required unless --init; here or in the recipe)')
     .option('--init <hf dir>', 'start from a pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (its tokenizer and weights; docid rows are added)')
     .requiredOption('--out <dir>', 'model directory to write')

@@ -42,6 +42,7 @@ export { squeeze } from './squeeze.js';
 export { sub } from './sub.js';
 export { sum } from './sum.js';
 export { tanh } from './tanh.js';
+export { topK } from './top-k.js';
 export { transpose, transposeLast2 } from './transpose.js';
 export { unsqueeze } from './unsqueeze.js';
 export { where } from './where.js';

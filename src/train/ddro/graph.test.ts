@@ -5,7 +5,7 @@ import { T5Model } from '../../model/t5.js';
 import { makeSeq2SeqBatch } from '../batching.js';
 import { makePreferenceBatch, type PreferenceBatch, type PreferenceGroup } from './batch.js';
 import type { PreferenceObjective } from './graph.js';
-import { GroupedScorer, PreferenceModel } from './model.js';
+import { GroupedScorer, PreferenceModel, prefixFeeds } from './model.js';
 
 const TOKENS = { padId: 0, eosId: 1, decoderStartId: 0 };
 
@@ -55,6 +55,7 @@ const OBJECTIVES: [string, PreferenceObjective][] = [
   ['dpo', { rank: { kind: 'dpo', beta: 0.4 }, generationWeight: 0 }],
   ['dpo + sft mix', { rank: { kind: 'dpo', beta: 0.4 }, generationWeight: 0.5 }],
   ['margin + generation', { rank: { kind: 'margin', margin: 1 }, generationWeight: 1 }],
+  ['prefix-oriented margin (RIPOR)', { rank: { kind: 'margin', margin: 1, prefixLengths: [1, 2] }, generationWeight: 1 }],
   ['listwise', { rank: { kind: 'listwise', temperature: 1 }, generationWeight: 0 }],
 ];
 
@@ -122,4 +123,11 @@ test('DPO loss is log 2 when the policy is the reference it was scored with', as
     await scorer.release();
     await model.release();
   }
+});
+
+test('prefix feeds: one mask row per prefix shorter than the targets, then the whole docid; margins scale with the prefix', () => {
+  const feeds = prefixFeeds([1, 2, 5], 2, 4);
+  assert.deepEqual(feeds.prefix_mask.dims, [3, 4]);
+  assert.deepEqual([...feeds.prefix_mask.data], [1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1]);
+  assert.deepEqual([...feeds.prefix_margin.data], [0.5, 1, 2]);
 });

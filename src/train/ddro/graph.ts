@@ -8,18 +8,22 @@
  * gathered per row (`row_query`), so neither the encoder nor the K/V projections repeat for
  * a query's negatives. Teacher forcing, no dropout (TRL's DPO trainer disables dropout too).
  */
-import { Graph, type Dim, type Tensor, add, gather, gradients, mul, reshape, sequenceLogProb, transpose } from '../../engine/index.js';
+import { Graph, type Dim, type Tensor, add, crossEntropy, gather, gradients, mul, neg, reduceSum, reshape, sequenceLogProb, transpose } from '../../engine/index.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from '../../model/config.js';
 import { T5Builder } from '../../model/t5-graph.js';
 import { dpoLoss, generationLoss, type RowPairs } from './loss.js';
-import { listwiseLoss, marginRankLoss } from '../ltrgr/loss.js';
+import { listwiseLoss, marginRankLoss, prefixMarginRankLoss } from '../ltrgr/loss.js';
 
 /** The rank term of the objective. */
 export type RankObjective =
   /** DDRO / DPO: −log σ(β·[(π⁺ − ref⁺) − (π⁻ − ref⁻)]) per (positive, negative) pair. */
   | { kind: 'dpo'; beta: number }
-  /** LTRGR: max(0, S⁻ − S⁺ + margin) per pair. */
-  | { kind: 'margin'; margin: number }
+  /**
+   * LTRGR: max(0, S⁻ − S⁺ + margin) per pair. With `prefixLengths` (RIPOR's prefix-oriented
+   * loss) the margin loss also applies to the docids' prefixes of those lengths, with the
+   * margin scaled by prefix length / longest docid (see prefixMarginRankLoss).
+   */
+  | { kind: 'margin'; margin: number; prefixLengths?: readonly number[] }
   /** Softmax cross-entropy of the positive over its group (ListNet with a one-hot target). */
   | { kind: 'listwise'; temperature: number };
 
@@ -63,6 +67,11 @@ function groupedInputs(g: Graph): GroupedInputs {
 
 /** Summed label log-probability of every target row, [batch], with one encoder pass per query. */
 function groupedSequenceLogProb(b: GroupedT5Builder, inputs: GroupedInputs): Tensor {
+  return sequenceLogProb(groupedLogits(b, inputs), inputs.labels, -100);
+}
+
+/** Decoder logits [batch, tgt, vocab] of every target row, with one encoder pass per query. */
+function groupedLogits(b: GroupedT5Builder, inputs: GroupedInputs): Tensor {
   const keyBias = b.maskBias(inputs.attentionMask);
   const memory = b.encoder(inputs.inputIds, keyBias, inputs.encoderBuckets);
   const crossKV = Array.from({ length: b.config.numDecoderLayers }, (_, i): [Tensor, Tensor] => {
@@ -72,8 +81,7 @@ function groupedSequenceLogProb(b: GroupedT5Builder, inputs: GroupedInputs): Ten
   const crossBias = gather(keyBias, inputs.rowQuery);
   const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
   const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, crossBias);
-  const logits = reshape(b.logits(hidden), ['batch', 'tgt', totalVocabSize(b.config)]);
-  return sequenceLogProb(logits, inputs.labels, -100);
+  return reshape(b.logits(hidden), ['batch', 'tgt', totalVocabSize(b.config)]);
 }
 
 /**
@@ -90,6 +98,7 @@ export function buildGroupedScoringGraph(config: T5Config): Graph {
 /**
  * The training step of a preference objective. Inputs: those of the scoring graph, plus
  *   dpo, margin   `pair_positive`, `pair_negative` int64 [pairs] (row indices), `pair_weight` float [pairs]
+ *   prefix margin `prefix_mask` float [prefixes, tgt] (1 on each prefix's positions), `prefix_margin` float [prefixes]
  *   dpo           `reference_log_prob` float [batch] (the frozen SFT model's scores)
  *   listwise      `group_bias` float [groups, group] (0, or MASKED for a padded row),
  *                 `query_weight` float [groups]; rows are grouped group-major, positive first
@@ -101,7 +110,16 @@ export function buildGroupedScoringGraph(config: T5Config): Graph {
 export function buildPreferenceTrainingGraph(config: T5Config, objective: PreferenceObjective): Graph {
   const g = new Graph(`t5-${objective.rank.kind}-train`);
   const b = new GroupedT5Builder(g, config);
-  const scores = groupedSequenceLogProb(b, groupedInputs(g));
+  const inputs = groupedInputs(g);
+  const prefixes = objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined && objective.rank.prefixLengths.length > 0;
+  let scores: Tensor;
+  let tokenLogProbs: Tensor | undefined;
+  if (prefixes) {
+    tokenLogProbs = neg(crossEntropy(groupedLogits(b, inputs), inputs.labels, { ignoreIndex: -100, reduction: 'none' }));
+    scores = reduceSum(tokenLogProbs, [-1]);
+  } else {
+    scores = groupedSequenceLogProb(b, inputs);
+  }
   g.output('sequence_log_prob', scores);
   const pairs = (): RowPairs => ({
     positive: g.input('pair_positive', 'int64', ['pairs']),
@@ -115,7 +133,9 @@ export function buildPreferenceTrainingGraph(config: T5Config, objective: Prefer
       rankLoss = dpoLoss(scores, g.input('reference_log_prob', 'float32', ['batch']), pairs(), rank.beta);
       break;
     case 'margin':
-      rankLoss = marginRankLoss(scores, pairs(), rank.margin);
+      rankLoss = tokenLogProbs === undefined
+        ? marginRankLoss(scores, pairs(), rank.margin)
+        : prefixMarginRankLoss(tokenLogProbs, g.input('prefix_mask', 'float32', ['prefixes', 'tgt']), pairs(), g.input('prefix_margin', 'float32', ['prefixes']));
       break;
     case 'listwise':
       rankLoss = listwiseLoss(scores, g.input('group_bias', 'float32', ['groups', 'group']), g.input('query_weight', 'float32', ['groups']), rank.temperature);

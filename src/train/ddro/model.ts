@@ -48,6 +48,21 @@ function groupedFeeds(batch: PreferenceBatch, lengths: LengthInputs): Record<str
   };
 }
 
+/**
+ * The prefix masks of RIPOR's prefix-oriented loss for targets of `targetLength` positions:
+ * one row per prefix length (the first p positions), then the whole docid; each prefix's
+ * margin is the full margin scaled by p / targetLength (the whole docid gets the full margin).
+ */
+export function prefixFeeds(prefixLengths: readonly number[], margin: number, targetLength: number): Record<string, HostTensor> {
+  const lengths = [...prefixLengths.filter((p) => p < targetLength), targetLength];
+  const mask = new Float32Array(lengths.length * targetLength);
+  lengths.forEach((p, i) => mask.fill(1, i * targetLength, i * targetLength + p));
+  return {
+    prefix_mask: { data: mask, dims: [lengths.length, targetLength] },
+    prefix_margin: { data: Float32Array.from(lengths, (p) => (margin * p) / targetLength), dims: [lengths.length] },
+  };
+}
+
 export interface PreferenceStepResult extends LossAndGradients {
   rankLoss: number;
   generationLoss?: number;
@@ -114,6 +129,7 @@ export class PreferenceModel implements TrainableModel<PreferenceBatch> {
       feeds.pair_negative = { data: batch.pairNegative, dims: [pairs] };
       feeds.pair_weight = { data: batch.pairWeight, dims: [pairs] };
     }
+    if (rank.kind === 'margin' && rank.prefixLengths !== undefined && rank.prefixLengths.length > 0) Object.assign(feeds, prefixFeeds(rank.prefixLengths, rank.margin, batch.targetLength));
     if (rank.kind === 'dpo') feeds.reference_log_prob = { data: batch.reference, dims: [batch.rows] };
     if (rank.kind === 'listwise') {
       feeds.group_bias = { data: batch.groupBias, dims: [batch.groups, batch.groupSize] };

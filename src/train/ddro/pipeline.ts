@@ -28,6 +28,7 @@ import { T5InferenceModel } from '../../search/decoder.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
 import { peakRssMb } from '../sft/report.js';
 import { buildTriples, cachedTriples, readTriples, tripleSettings, writeTriples, type NegativeMethod, type TripleGroup, type TripleOptions } from '../negatives/triples.js';
+import type { DocidTable } from '../../docids/table.js';
 import { dpoTrainingData, encodeGroups, hardGroups, listwiseTrainingData, marginTrainingData, type PreferenceData } from './data.js';
 import type { PreferenceObjective } from './graph.js';
 import { PreferenceModel } from './model.js';
@@ -51,6 +52,11 @@ export interface RankTrainingOptions {
   negativesPerGroup?: number;
   /** LTRGR list-wise: documents per list, the positive included (default 8). */
   listSize?: number;
+  /**
+   * LTRGR margin loss: also rank the docids' prefixes (RIPOR's prefix-oriented loss), at
+   * lengths L/n, 2L/n, … of the docid code length L, n = prefixLevels (≥ 2; 1 or undefined: whole docids only).
+   */
+  prefixLevels?: number;
   /** LTRGR: keep only queries whose positive is not already ahead of the top negative by the margin (default true for margin). */
   hardOnly?: boolean;
   /** DDRO: (positive, negative) pairs per update (default 64); LTRGR: queries per update (default 16). */
@@ -228,6 +234,30 @@ function lossFiles(method: RankMethod, records: readonly LossRecord[], parts: Re
   ];
 }
 
+/**
+ * The code length L of a docid table (docid tokens before the disambiguator and EOS): the
+ * scheme's level or sub-space count when recorded, else the most common length.
+ */
+export function docidCodeLength(docids: DocidTable): number {
+  const recorded = docids.params.levels ?? docids.params.m;
+  if (typeof recorded === 'number') return recorded;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < docids.size; i++) {
+    const length = docids.offsets[i + 1] - docids.offsets[i] - 1;
+    counts.set(length, (counts.get(length) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
+}
+
+/** The objective with prefix lengths L/n, 2L/n, … (distinct, shorter than L) for the margin loss. */
+export function withPrefixes(objective: PreferenceObjective, levels: number | undefined, docids: DocidTable): PreferenceObjective {
+  if (levels === undefined || levels <= 1) return objective;
+  if (objective.rank.kind !== 'margin') throw new UserError('prefix levels apply to the margin rank loss');
+  const length = docidCodeLength(docids);
+  const lengths = [...new Set(Array.from({ length: levels - 1 }, (_, i) => Math.ceil((length * (i + 1)) / levels)))].filter((p) => p >= 1 && p < length);
+  return { ...objective, rank: { ...objective.rank, prefixLengths: lengths } };
+}
+
 /** Trains an SFT model further on DDRO's or LTRGR's objective and saves the best model by dev RR@10. */
 export async function runRankTraining(options: RankTrainingOptions): Promise<RankTrainingResult> {
   const started = performance.now();
@@ -273,7 +303,9 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
   const loaded = await time('load', () => loadModelDirectory(from, { threads: options.threads }));
   const { model, tokenizer, docids, manifest } = loaded;
   const seed = options.seed ?? 0;
-  const rank = options.objective.rank;
+  const objective = withPrefixes(options.objective, options.prefixLevels, docids);
+  if (objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined) log(`${method}: prefix-oriented margin loss on prefixes of ${objective.rank.prefixLengths.join(', ')} tokens and whole docids`);
+  const rank = objective.rank;
   const maxSourceTokens = options.maxSourceTokens ?? 128;
   const tripleOptions: TripleOptions = {
     negatives: options.negatives,
@@ -323,7 +355,7 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
   const patience = options.patience ?? 4;
   settings = {
     ...settings,
-    objective: options.objective,
+    objective,
     negatives: options.negatives,
     modelNegatives: options.modelNegatives ?? null,
     lr,
@@ -383,7 +415,7 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
   };
   if (evalEvery > 0 && devQueries.length > 0) consider(await evaluate(0, 0));
 
-  const trainer = new PreferenceModel(model, options.objective, { threads: options.threads });
+  const trainer = new PreferenceModel(model, objective, { threads: options.threads });
   let lastEvaluated = 0;
   const parts = new Map<number, StepParts>();
   const result = await time('training', () =>

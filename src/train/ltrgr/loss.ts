@@ -3,7 +3,7 @@
  * log-probabilities), as graph builders: the pairwise margin (hinge) loss and the list-wise
  * softmax cross-entropy (ListNet with a one-hot target).
  */
-import { type Tensor, add, gather, logSoftmax, mul, neg, reduceSum, relu, reshape, shapeOf, slice, sub } from '../../engine/index.js';
+import { type Tensor, add, gather, gemm, logSoftmax, mul, neg, reduceMean, reduceSum, relu, reshape, shapeOf, slice, sub } from '../../engine/index.js';
 import type { RowPairs } from '../ddro/loss.js';
 
 /**
@@ -27,4 +27,20 @@ export function listwiseLoss(scores: Tensor, bias: Tensor, queryWeight: Tensor, 
   const grouped = add(mul(reshape(scores, shapeOf(bias), bias.shape), 1 / temperature), bias);
   const positive = reshape(slice(logSoftmax(grouped, -1), 1, 0, 1), [-1]);
   return neg(reduceSum(mul(positive, queryWeight)));
+}
+
+/**
+ * RIPOR's prefix-oriented ranking loss: the margin loss on the scores of docid prefixes as
+ * well as of whole docids, so a relevant document already leads after its first tokens and
+ * beam search does not prune it. `tokenLogProbs` [rows, tgt] holds each target token's
+ * log-probability (0 at padding); `prefixMask` [prefixes, tgt] is 1 on the first p_i
+ * positions of prefix i (the last prefix is the whole docid); `margins` [prefixes] grow with
+ * the prefix. Loss: Σ_pairs w · mean_i max(0, S⁻_i − S⁺_i + m_i), with S_i the summed
+ * log-probability of the prefix. With one prefix covering the whole docid this is
+ * marginRankLoss.
+ */
+export function prefixMarginRankLoss(tokenLogProbs: Tensor, prefixMask: Tensor, pairs: RowPairs, margins: Tensor): Tensor {
+  const prefixScores = gemm(tokenLogProbs, prefixMask, { transB: true });
+  const violation = add(sub(gather(prefixScores, pairs.negative), gather(prefixScores, pairs.positive)), margins);
+  return reduceSum(mul(reduceMean(relu(violation), [1]), pairs.weight));
 }

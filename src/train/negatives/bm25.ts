@@ -33,6 +33,12 @@ export interface Bm25NegativeOptions {
   k1?: number;
   b?: number;
   threads?: number;
+  /**
+   * Fill a ranking that BM25 leaves short with the unretrieved keys in seeded random order
+   * (default true, so DDRO's bands refer to the same share of the corpus); false keeps only
+   * what BM25 retrieved.
+   */
+  fill?: boolean;
 }
 
 /** `english` when every document and query is English (or unlabelled), else `multilingual`. */
@@ -74,7 +80,7 @@ export async function bm25KeyRankings(
         ranking.push(key);
       }
     }
-    if (ranking.length < length) {
+    if (ranking.length < length && options.fill !== false) {
       const rest = keyedRng(options.seed, `bm25-fill\u0000${query.id}`).shuffle(allKeys.filter((key) => !seen.has(key)));
       ranking.push(...rest.slice(0, length - ranking.length));
     }

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Document } from '../../data/types.js';
 import { buildDocids, type EmbeddingSource } from '../../docids/build.js';
+import { encodeNpy, parseNpy } from '../../docids/embeddings.js';
 import { loadDocidsSync, saveDocidsSync } from '../../docids/io.js';
 import { samplePseudoQueries } from '../../docids/pseudoQueries.js';
 import type { DocidScheme, DocidTable } from '../../docids/table.js';
@@ -31,6 +32,7 @@ import { DevTracker, loadDevQueries, sampleDevQueries } from '../dev-eval.js';
 import { cachedPseudoQueries, resolveCacheDir, sampleQueries, textsDigest, trainDoc2Query, type Doc2QueryPair, type SampledQuery } from '../doc2query/doc2query.js';
 import { loadSftCorpus, type SftCorpus } from './corpus.js';
 import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from './examples.js';
+import { denseKeyVectors, openDenseEmbeddings, riporInitialise, type RiporInitReport } from './ripor.js';
 import { buildRunReport, type StageReport, type SftRunReport } from './report.js';
 import { DDRO_STAGES, formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
 
@@ -51,8 +53,15 @@ export interface SftOptions {
   lang?: string;
   trainSplit?: string;
   docids: DocidScheme;
-  /** Embeddings for pq/semantic docids (default: built-in LSA). */
+  /** Embeddings for pq/rq/semantic docids (default: built-in LSA). */
   embeddings?: EmbeddingSource;
+  /** A dense model directory (genir train dense) whose document vectors the pq/rq/semantic docids quantize (instead of `embeddings`). */
+  denseEmbeddings?: string;
+  /**
+   * RIPOR's initialisation (rq docids from `denseEmbeddings`): docid-token vectors from the
+   * codebooks' centroids and the encoder from the dense model (see ripor.ts).
+   */
+  riporInit?: boolean;
   model: T5Preset;
   /** Changes to the preset (dModel, dFf, layers, dropoutRate…); with `init`, only dropoutRate. */
   modelOverrides?: Partial<T5Config>;
@@ -140,6 +149,8 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     trainSplit: options.trainSplit ?? null,
     docids: options.docids,
     embeddings: options.embeddings ?? null,
+    denseEmbeddings: options.denseEmbeddings ?? null,
+    riporInit: options.riporInit ?? false,
     model: options.init === undefined ? options.model : checkpointLabel(options.init),
     init: options.init === undefined ? null : resolve(options.init),
     modelOverrides: options.modelOverrides ?? {},
@@ -257,6 +268,10 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     log(`sft: discarding the unfinished run in ${work} (--overwrite)`);
     rmSync(work, { recursive: true, force: true });
   }
+  if (options.riporInit && (options.docids !== 'rq' || options.denseEmbeddings === undefined)) {
+    throw new UserError('RIPOR initialisation needs --docids rq and --embeddings <dense model directory> (genir train dense)');
+  }
+  if (options.denseEmbeddings !== undefined && options.embeddings !== undefined) throw new UserError('give one embeddings source: a vector file or a dense model directory');
 
   const corpus = await time('load', () => loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }));
   const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
@@ -342,12 +357,27 @@ async function trainInWorkDirectory(run: SftRun): Promise<SftResult> {
   // Tokenizer (trained on the corpus and the training queries) and docids, kept in the work directory.
   const tokenizerPath = join(work, 'tokenizer.json');
   const docidsPath = join(work, 'docids.bin');
+  const codebookPath = join(work, 'rq-codebook.npy');
   let textTokenizer: SubwordTokenizer;
   let docids: DocidTable;
+  let rqCentroids: Float32Array[] | undefined;
+  const dense = options.denseEmbeddings === undefined ? undefined : await time('docids', () => openDenseEmbeddings(options.denseEmbeddings!));
   if (existsSync(tokenizerPath) && existsSync(docidsPath)) {
     textTokenizer = SubwordTokenizer.fromFile(tokenizerPath);
     docids = loadDocidsSync(docidsPath);
+    if (existsSync(codebookPath)) {
+      const { shape, data } = parseNpy(readFileSync(codebookPath), codebookPath);
+      const k = docids.params.k as number;
+      rqCentroids = Array.from({ length: shape[0] / k }, (_, level) => data.slice(level * k * shape[1], (level + 1) * k * shape[1]));
+    }
   } else {
+    let embeddings = options.embeddings;
+    if (dense !== undefined) {
+      const keys = [...new Set(corpus.docs.map((doc) => corpus.keyOf(doc)))];
+      const vectors = await time('docids', () => denseKeyVectors(dense, corpus.docs, (doc) => corpus.keyOf(doc), keys));
+      embeddings = { kind: 'vectors', ids: keys, dim: dense.dim, vectors };
+      log(`sft: docid embeddings from the dense model ${options.denseEmbeddings} (${keys.length} × ${dense.dim})`);
+    }
     textTokenizer = checkpoint !== undefined
       ? checkpoint.tokenizer.withDocidTokens(0)
       : await time('tokenizer', () => trainSftTokenizer(corpus, settings.vocabSize));
@@ -359,13 +389,23 @@ async function trainInWorkDirectory(run: SftRun): Promise<SftResult> {
         encode: (text) => textTokenizer.encode(text),
         seed: settings.seed,
         groupBy: corpus.grouped ? 'relevanceId' : 'id',
-        embeddings: options.embeddings,
+        embeddings,
+        onRqCodebook: (centroids, dim) => {
+          rqCentroids = [...centroids];
+          const all = new Float32Array(centroids.reduce((n, c) => n + c.length, 0));
+          centroids.forEach((c, level) => all.set(c, level * c.length));
+          writeFileAtomicSync(codebookPath, encodeNpy(all, all.length / dim, dim));
+        },
       }));
     saveDocidsSync(docids, docidsPath);
     textTokenizer.save(tokenizerPath);
   }
   const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
   log(`sft: tokenizer ${textTokenizer.subwordVocabSize} ${checkpoint ? `text ids (${textTokenizer.kind}, from ${checkpoint.files.tokenizer})` : 'subwords'}; ${docids.size} ${docids.scheme} docids (${docids.layout.docidVocabSize} docid tokens, ${docids.tokens.length / docids.size - 1} tokens per docid on average)`);
+  if (docids.scheme === 'rq') {
+    const p = docids.params;
+    log(`sft: rq codes ${String(p.levels)} levels × ${String(p.k)}: ${((p.distinctFraction as number) * 100).toFixed(1)} % of documents distinct before disambiguation, reconstruction error ${(p.reconstructionError as number).toFixed(4)} (${((p.relativeError as number) * 100).toFixed(1)} % of the vectors' energy)`);
+  }
 
   // Pseudo-queries.
   const pseudoInfo: Record<string, unknown> = { method: pseudo };
@@ -459,6 +499,13 @@ async function trainInWorkDirectory(run: SftRun): Promise<SftResult> {
     config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
     model = T5Model.create(config, settings.seed, runtime);
   }
+  let ripor: RiporInitReport | undefined;
+  if (options.riporInit) {
+    if (rqCentroids === undefined) throw new UserError(`${work}: the rq codebook of this run is missing; remove the work directory and start again`);
+    ripor = riporInitialise(model, docids, rqCentroids, dense, tokenizer);
+    log(`sft: RIPOR initialisation: ${ripor.docidTokens} docid tokens from the rq centroids; encoder ${ripor.encoderCopied ? 'copied from the dense model' : `not copied (${ripor.encoderSkipped})`}`);
+  }
+  if (dense !== undefined) await dense.model.release();
   log(`sft: model ${settings.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
   const evalEvery = options.evalEvery ?? 0;
   let tracker: DevTracker | undefined;
@@ -550,7 +597,7 @@ async function trainInWorkDirectory(run: SftRun): Promise<SftResult> {
   const report = buildRunReport({
     settings,
     corpus: { dataset: corpus.datasetId, languages: corpus.languages ?? null, documents: corpus.docs.length, docids: docids.size, trainQueries: corpus.trainQueries.length, trainSplit: corpus.trainSplit ?? null },
-    docids: { scheme: docids.scheme, ...docids.layout, params: { ...docids.params } },
+    docids: { scheme: docids.scheme, ...docids.layout, params: { ...docids.params }, ...(options.denseEmbeddings !== undefined ? { denseEmbeddings: options.denseEmbeddings } : {}), ...(ripor ? { riporInit: ripor } : {}) },
     model: { preset: settings.model, parameters: parameterCount(config), config },
     sources: sourceCounts,
     pseudoQueries: pseudoInfo,

@@ -1,0 +1,152 @@
+import type { Command } from 'commander';
+import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
+import { runDenseTraining, type DenseTrainingOptions } from '../../train/dense/pipeline.js';
+import type { DenseTemperature } from '../../train/dense/graph.js';
+import { UserError } from '../../util/errors.js';
+import { checkTrainingOutputs, parsePositive } from './train.js';
+
+export interface TrainDenseCommandOptions {
+  dataset: string;
+  lang?: string;
+  dataDir?: string;
+  trainSplit?: string;
+  model: string;
+  out: string;
+  epochs: string;
+  lr: string;
+  batchSize: string;
+  warmup?: string;
+  temperature: string;
+  hardNegatives: string;
+  negativeDepth: string;
+  bm25Depth: string;
+  ict: string;
+  crops: string;
+  maxQueryTokens: string;
+  maxPassageTokens: string;
+  vocab: string;
+  seed: string;
+  dropout?: string;
+  dModel?: string;
+  dFf?: string;
+  layers?: string;
+  heads?: string;
+  budgetMinutes?: string;
+  threads?: string;
+  overwrite?: boolean;
+  onnx: boolean;
+  json?: boolean;
+}
+
+function nonNegativeInteger(value: string, option: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new UserError(`${option} ${value}: expected an integer >= 0`);
+  return n;
+}
+
+/** `--temperature 0.05` (fixed) or `--temperature learned` / `learned:0.07` (learned from that value, default 0.05). */
+export function parseTemperature(value: string): DenseTemperature {
+  const learned = /^learned(?::(.+))?$/.exec(value.trim());
+  if (learned) return { kind: 'learned', initial: learned[1] === undefined ? 0.05 : parsePositive(learned[1], '--temperature learned:') };
+  const t = Number(value);
+  if (value.trim() === '' || !(t > 0 && t <= 10)) throw new UserError(`--temperature ${value}: expected a number in (0, 10], 'learned' or 'learned:<initial>'`);
+  return { kind: 'fixed', value: t };
+}
+
+/** Turns the command's options into runDenseTraining options (exported for tests). */
+export function denseOptionsFrom(options: TrainDenseCommandOptions): DenseTrainingOptions {
+  if (!isT5Preset(options.model) || options.model === 'base') throw new UserError(`--model ${options.model}: expected tiny or small`);
+  const overrides: Partial<T5Config> = {};
+  if (options.dropout !== undefined) {
+    const rate = Number(options.dropout);
+    if (options.dropout.trim() === '' || !(rate >= 0 && rate < 1)) throw new UserError(`--dropout ${options.dropout}: expected a number in [0, 1)`);
+    overrides.dropoutRate = rate;
+  }
+  if (options.dModel !== undefined) overrides.dModel = parsePositive(options.dModel, '--d-model', true);
+  if (options.dFf !== undefined) overrides.dFf = parsePositive(options.dFf, '--d-ff', true);
+  if (options.layers !== undefined) overrides.numLayers = parsePositive(options.layers, '--layers', true);
+  if (options.heads !== undefined) overrides.numHeads = parsePositive(options.heads, '--heads', true);
+  if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
+    const preset = T5_PRESETS[options.model];
+    overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? preset.dModel) / (overrides.numHeads ?? preset.numHeads)));
+  }
+  const seed = Number(options.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
+  return {
+    dataset: options.dataset,
+    dataDir: options.dataDir,
+    lang: options.lang,
+    trainSplit: options.trainSplit,
+    model: options.model,
+    modelOverrides: overrides,
+    out: options.out,
+    epochs: parsePositive(options.epochs, '--epochs'),
+    lr: parsePositive(options.lr, '--lr'),
+    batchSize: parsePositive(options.batchSize, '--batch-size', true),
+    warmupSteps: options.warmup === undefined ? undefined : nonNegativeInteger(options.warmup, '--warmup'),
+    temperature: parseTemperature(options.temperature),
+    hardNegatives: nonNegativeInteger(options.hardNegatives, '--hard-negatives'),
+    negativeDepth: parsePositive(options.negativeDepth, '--negative-depth', true),
+    bm25Depth: parsePositive(options.bm25Depth, '--bm25-depth', true),
+    ictPerDoc: nonNegativeInteger(options.ict, '--ict'),
+    cropsPerDoc: nonNegativeInteger(options.crops, '--crops'),
+    maxQueryTokens: parsePositive(options.maxQueryTokens, '--max-query-tokens', true),
+    maxPassageTokens: parsePositive(options.maxPassageTokens, '--max-passage-tokens', true),
+    vocabSize: parsePositive(options.vocab, '--vocab', true),
+    seed,
+    budgetMinutes: options.budgetMinutes === undefined ? undefined : parsePositive(options.budgetMinutes, '--budget-minutes'),
+    threads: options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true),
+    overwrite: options.overwrite,
+    onnx: options.onnx,
+  };
+}
+
+export function registerTrainDenseCommand(program: Command): void {
+  const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train retrieval models');
+  trainCommand
+    .command('dense')
+    .description('train a dense dual encoder from scratch (InfoNCE, in-batch and BM25 hard negatives, inverse-cloze and crop pairs) and encode the corpus')
+    .requiredOption('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file')
+    .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
+    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
+    .requiredOption('--model <size>', 'encoder size: tiny | small (the seq2seq presets\' encoders)')
+    .requiredOption('--out <dir>', 'dense model directory to write')
+    .option('--epochs <n>', 'passes over the training pairs', '10')
+    .option('--lr <rate>', 'peak learning rate (linear warm-up and decay)', '1e-3')
+    .option('--batch-size <n>', 'pairs per update; every passage of the batch is a negative for the other queries', '64')
+    .option('--warmup <n>', 'warm-up updates (default: 5% of the run, at most 100)')
+    .option('--temperature <t>', "softmax temperature: a number (fixed), 'learned' or 'learned:<initial>'", '0.05')
+    .option('--hard-negatives <n>', 'BM25 hard negatives per labelled query in each batch', '1')
+    .option('--negative-depth <n>', "hard negatives come from BM25's top n non-relevant documents", '30')
+    .option('--bm25-depth <n>', "drop a labelled query whose relevant document is not in BM25's top n", '200')
+    .option('--ict <n>', 'inverse-cloze pairs per document (a sentence and its paragraph)', '1')
+    .option('--crops <n>', 'two-crop pairs per document (a short span and a long crop)', '1')
+    .option('--max-query-tokens <n>', 'tokens kept per query (marker and EOS included)', '32')
+    .option('--max-passage-tokens <n>', 'tokens kept per passage (marker and EOS included)', '192')
+    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus', '8000')
+    .option('--seed <n>', 'seed of every random choice', '0')
+    .option('--dropout <rate>', "dropout rate (default: the preset's, 0.1)")
+    .option('--d-model <n>', "hidden size = vector dimension (default: the preset's)")
+    .option('--d-ff <n>', "feed-forward size (default: the preset's)")
+    .option('--layers <n>', 'encoder layers')
+    .option('--heads <n>', 'attention heads')
+    .option('--budget-minutes <m>', 'training-time budget: the learning rate decays to 0 when it runs out, and training stops there')
+    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--overwrite', 'replace an existing model directory at --out')
+    .option('--no-onnx', 'do not export the ONNX encoder into the model directory')
+    .option('--json', 'print one JSON object (the run report) as the last line of stdout')
+    .action(async (options: TrainDenseCommandOptions) => {
+      const denseOptions = denseOptionsFrom(options);
+      checkTrainingOutputs(options);
+      const { dir, report } = await runDenseTraining({ ...denseOptions, progress: undefined });
+      const lines = [
+        `model directory: ${dir}`,
+        `dense ${report.model.preset} encoder (${report.model.parameters} parameters, ${report.model.dModel}-d vectors) on ${report.dataset}: ${report.documents} documents encoded`,
+        `${report.updates} updates (${report.epochs.toFixed(2)} epochs), final loss ${report.finalLoss === null ? '-' : report.finalLoss.toFixed(4)}, temperature ${report.temperature.kind} ${report.temperature.final.toFixed(4)}`,
+        `wall-clock ${report.wallSeconds.toFixed(1)} s (training ${report.trainingSeconds.toFixed(1)} s), peak memory ${report.peakRssMb.toFixed(0)} MB`,
+      ];
+      if (options.json) lines.push(JSON.stringify({ out: dir, ...report }));
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
