@@ -48,6 +48,9 @@ export type { TrainOptions, TrainResult, TrainableModel, TrainingData, Seq2SeqBa
 // Constrained beam search over docids (trie-masked, batched, KV-cached) and the searcher behind `genir search`.
 export { constrainedBeamSearch, beamSettings, DEFAULT_BEAM, T5InferenceModel, GenerativeSearcher, DEFAULT_MAX_QUERY_TOKENS } from './search/index.js';
 export type { BeamSearchOptions, BeamSearchStats, RankedDocid, DocidDecoder, InferenceOptions, SearchOptions, SearchHit, GenerativeSearcherParts, OpenSearcherOptions } from './search/index.js';
+// Hybrid retrieval: GenIR and BM25 over the same corpus, fused by reciprocal rank or normalised score interpolation.
+export { HybridSearcher, reciprocalRankFusion, interpolationFusion, interpolation, normalizeScores, fuseLists, fuseRuns, tuneAlpha, DEFAULT_RRF_K, DEFAULT_BM25_DEPTH, DEFAULT_ALPHA_GRID, FUSION_METHODS, SCORE_NORMALIZATIONS } from './search/index.js';
+export type { FusionSpec, FusionMethod, ScoreNormalization, NormalizedList, RrfOptions, InterpolationOptions, AlphaTuning, TuneAlphaOptions, HybridSearcherParts, HybridSearchOptions, HybridHit, HybridRuns, OpenHybridOptions } from './search/index.js';
 // Model directories (self-contained trained retrievers), SFT as a schedule of DDRO stages, doc2query pseudo-queries.
 export { saveModelDirectory, loadModelDirectory, readModelManifest, verifyModelDirectory, genirVersion, MODEL_DIRECTORY_FORMAT_VERSION } from './model/directory.js';
 export type { ModelManifest, ManifestFile, ModelDirectoryContents, LoadedModelDirectory, LoadModelDirectoryOptions, ExtraFile } from './model/directory.js';

@@ -9,6 +9,7 @@ import { formatTable, formatValue } from '../../eval/report.js';
 import { pairedTTest, randomizationTest } from '../../eval/significance.js';
 import { UserError, warn } from '../../util/errors.js';
 import { runModelEval, type ModelEvalOptions } from './eval-model.js';
+import { addHybridOptions } from './hybrid-options.js';
 
 const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
 
@@ -60,20 +61,28 @@ function addQrelsOptions(command: Command): Command {
 }
 
 export function registerEvalCommands(program: Command): void {
-  addQrelsOptions(
-    program
-      .command('eval')
-      .description('score a run against qrels with trec_eval semantics (trec_eval -c: judged queries missing from the run score 0)'),
+  addHybridOptions(
+    addQrelsOptions(
+      program
+        .command('eval')
+        .description('score a run against qrels with trec_eval semantics (trec_eval -c: judged queries missing from the run score 0)'),
+    )
+      .option('--run <file>', 'TREC run file (qid Q0 docid rank score tag)')
+      .option('--per-query', 'also report every query')
+      .option('--model <dir>', "instead of --run: search the dataset's queries with this generative retriever (model directory) and evaluate")
+      .option('--beam <n>', 'with --model: beam width (default 10)')
+      .option('--k <n>', 'with --model: documents per query (default: 10, at most --beam; with --mode bm25 or hybrid 100)')
+      .option('--batch <n>', 'with --model: queries per beam-search batch (default 16)')
+      .option('--threads <n>', 'with --model: ONNX Runtime threads (default: every core)')
+      .option('--run-out <file>', 'with --model: write the run in TREC format'),
   )
-    .option('--run <file>', 'TREC run file (qid Q0 docid rank score tag)')
-    .option('--per-query', 'also report every query')
-    .option('--model <dir>', "instead of --run: search the dataset's queries with this generative retriever (model directory) and evaluate")
-    .option('--beam <n>', 'with --model: beam width (default 10)')
-    .option('--k <n>', 'with --model: documents per query (default: 10, at most --beam)')
-    .option('--batch <n>', 'with --model: queries per beam-search batch (default 16)')
-    .option('--threads <n>', 'with --model: ONNX Runtime threads (default: every core)')
-    .option('--run-out <file>', 'with --model: write the run in TREC format')
+    .option('--tune-split <name>', 'with --mode hybrid --fusion interp and no --alpha: the split alpha is tuned on (default: dev)')
     .action(async (options: EvalOptions & Omit<ModelEvalOptions, 'model' | 'metrics'>, command: Command) => {
+      if (options.model === undefined) {
+        const modelOnly: [unknown, string][] = [[options.fusion, '--fusion'], [options.rrfK, '--rrf-k'], [options.alpha, '--alpha'], [options.normalization, '--normalization'], [options.bm25Depth, '--bm25-depth'], [options.tuneSplit, '--tune-split']];
+        if (command.getOptionValueSource('mode') !== 'default') modelOnly.unshift([options.mode, '--mode']);
+        for (const [value, flag] of modelOnly) if (value !== undefined) throw new UserError(`${flag} applies to --model, not to a --run file`);
+      }
       if (options.model !== undefined) {
         if (options.run !== undefined) throw new UserError('give either --run or --model, not both');
         if (options.perQuery) throw new UserError('--per-query applies to --run; with --model, write the run with --run-out and evaluate it with --run');

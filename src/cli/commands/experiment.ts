@@ -2,7 +2,36 @@ import type { Command } from 'commander';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { runDdroAblation, type AblationDataset } from '../../experiments/ddro-ablation.js';
 import { checkWritableFolder } from '../../util/atomic.js';
+import { LINEAR_BASELINE_METRICS, runLinearBaseline } from '../../experiments/linear-baseline.js';
+import { formatTable, formatValue } from '../../eval/report.js';
+import { SFT_SOURCES, type SftSource } from '../../train/sft/examples.js';
 import { UserError } from '../../util/errors.js';
+import { parsePositive } from './train.js';
+
+interface LinearBaselineCommandOptions {
+  dataset: string;
+  lang?: string;
+  dataDir?: string;
+  sources: string;
+  vocab: string;
+  chunkTokens: string;
+  pseudoPerDoc: string;
+  epochs: string;
+  lr: string;
+  batchSize: string;
+  seed: string;
+  split: string;
+  devSplit: string;
+  json?: boolean;
+}
+
+/** Parses `--sources chunks,queries`. */
+function parseSources(list: string): SftSource[] {
+  const sources = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (sources.length === 0) throw new UserError('--sources: no source given');
+  for (const s of sources) if (!(SFT_SOURCES as readonly string[]).includes(s)) throw new UserError(`--sources ${list}: unknown source '${s}' (${SFT_SOURCES.join(', ')})`);
+  return [...new Set(sources)] as SftSource[];
+}
 
 interface DdroAblationCommandOptions {
   dataset: string;
@@ -62,6 +91,65 @@ export function registerExperimentCommand(program: Command): void {
           rows: result.rows.map((r) => ({ method: r.method, docids: r.docids, lang: r.lang, metrics: r.metrics, p_t_vs_sft: r.p_t_vs_sft, p_rand_vs_sft: r.p_rand_vs_sft })),
           seconds: result.seconds,
           peak_rss_mb: result.peakRssMb,
+        }));
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  experiment
+    .command('linear-baseline')
+    .description("multinomial logistic regression from bag-of-subwords to documents, on atomic-docid SFT's training examples: the floor an atomic-docid model should clear")
+    .requiredOption('--dataset <id>', 'dataset id (squad-dev, xquad, …) or the path of a BEIR folder')
+    .option('--lang <codes>', 'xquad: languages, as for genir train sft')
+    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .option('--sources <list>', 'SFT example sources to train on', SFT_SOURCES.join(','))
+    .option('--vocab <n>', 'subword vocabulary of the tokenizer (trained as genir train sft trains it)', '8000')
+    .option('--chunk-tokens <n>', 'tokens per passage chunk', '40')
+    .option('--pseudo-per-doc <n>', 'span pseudo-queries per document', '20')
+    .option('--epochs <n>', 'passes over the examples; the epoch with the best dev RR@10 is kept', '10')
+    .option('--lr <rate>', 'Adam learning rate', '0.01')
+    .option('--batch-size <n>', 'examples per update', '128')
+    .option('--seed <n>', 'seed of the pseudo-queries and the example order', '0')
+    .option('--split <name>', 'split scored', 'test')
+    .option('--dev-split <name>', 'split that chooses the epoch', 'dev')
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .action(async (options: LinearBaselineCommandOptions) => {
+      const seed = Number(options.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
+      const result = await runLinearBaseline({
+        dataset: options.dataset,
+        lang: options.lang,
+        dataDir: options.dataDir,
+        sources: parseSources(options.sources),
+        vocabSize: parsePositive(options.vocab, '--vocab', true),
+        chunkTokens: parsePositive(options.chunkTokens, '--chunk-tokens', true),
+        pseudoPerDoc: parsePositive(options.pseudoPerDoc, '--pseudo-per-doc', true),
+        epochs: parsePositive(options.epochs, '--epochs', true),
+        lr: parsePositive(options.lr, '--lr'),
+        batchSize: parsePositive(options.batchSize, '--batch-size', true),
+        seed,
+        split: options.split,
+        devSplit: options.devSplit,
+      });
+      const lines = [
+        `linear baseline on ${result.dataset}, split ${result.split}: ${result.queries} queries, ${result.docs} documents (classes), ${result.features} features`,
+        `trained on ${Object.entries(result.examples).map(([s, n]) => `${s} ${n}`).join(', ')}; epoch ${result.bestEpoch} of ${result.epochs.length} kept${result.settings.devSplit === null ? '' : ` (best ${result.settings.devSplit} RR@10)`}; ${result.seconds.toFixed(1)} s, peak ${result.peakRssMb.toFixed(0)} MB`,
+        '',
+        formatTable([['metric', 'value'], ...LINEAR_BASELINE_METRICS.map((m) => [m, formatValue(result.metrics[m])])]),
+      ];
+      if (options.json) {
+        lines.push(JSON.stringify({
+          dataset: result.dataset,
+          split: result.split,
+          docs: result.docs,
+          queries: result.queries,
+          metrics: result.metrics,
+          best_epoch: result.bestEpoch,
+          epochs: result.epochs,
+          examples: result.examples,
+          settings: result.settings,
+          seconds: Math.round(result.seconds * 10) / 10,
+          peak_rss_mb: Math.round(result.peakRssMb),
         }));
       }
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -6,16 +6,21 @@ import { writeRun } from '../../data/trec.js';
 import type { Query } from '../../data/types.js';
 import { formatTable } from '../../eval/report.js';
 import { DEFAULT_BEAM } from '../../search/beam.js';
+import { HybridSearcher, interpolation, type FusionSpec, type HybridHit } from '../../search/hybrid.js';
 import { DEFAULT_MAX_QUERY_TOKENS, GenerativeSearcher, type SearchHit } from '../../search/searcher.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError, where } from '../../util/errors.js';
+import { addHybridOptions, parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
 
-export interface SearchCommandOptions {
+export interface SearchCommandOptions extends HybridCommandOptions {
   model: string;
   k?: string;
   beam?: string;
   renormalize?: boolean;
   threads?: string;
+  index?: string;
+  dataDir?: string;
+  lang?: string;
   json?: boolean;
 }
 
@@ -37,11 +42,23 @@ export const MAX_QUERY_CHARS = 4096;
 export interface SearchReport {
   model: string;
   query: string;
+  mode: RetrievalMode;
   beam: number;
   k: number;
+  /** hybrid: BM25 documents fused per query, and the fusion. */
+  bm25_depth?: number;
+  fusion?: FusionSpec;
   load_ms: number;
   search_ms: number;
-  results: { rank: number; docId: string; title: string | null; score: number }[];
+  /** score: log p (genir), the BM25 score (bm25) or the fused score (hybrid), which also gives each system's rank. */
+  results: { rank: number; docId: string; title: string | null; score: number; genir_rank?: number | null; bm25_rank?: number | null }[];
+}
+
+/** The fusion the settings name; interpolation needs α (search has no dev split to tune it on). */
+export function fusionSpec(settings: HybridSettings, alpha = settings.alpha): FusionSpec {
+  if (settings.fusion === 'rrf') return { method: 'rrf', k: settings.rrfK };
+  if (alpha === undefined) throw new UserError('--fusion interp needs --alpha <a> (genir eval --mode hybrid --fusion interp tunes it on a dev split)');
+  return interpolation(alpha, settings.normalization);
 }
 
 /** Parses a positive integer option; a bad value is a user error naming the option. */
@@ -60,17 +77,22 @@ export function beamAndK(options: { beam?: string; k?: string }): { beam: number
 }
 
 export function registerSearchCommand(program: Command): void {
-  program
-    .command('search')
-    .description('rank documents for a query, or for every query of a file, with a trained generative retriever (trie-constrained beam search over docids)')
-    .requiredOption('--model <dir>', 'model directory written by genir train sft')
-    .argument('[query...]', `query text (several words are joined with spaces; at most ${MAX_QUERY_CHARS} characters)`)
-    .option('--queries <file>', "search every query of a file instead: one per line, or 'qid<TAB>text' per line; - reads stdin")
-    .option('--run-out <file>', 'with --queries: write the ranking as a TREC run file')
-    .option('--batch <n>', 'with --queries: queries per beam-search batch (default 16)')
-    .option('--k <n>', 'documents to return (default: 10, at most --beam)')
-    .option('--beam <n>', 'beam width', String(DEFAULT_BEAM))
-    .option('--renormalize', 'score docids under the distribution renormalised over the tokens the trie allows')
+  addHybridOptions(
+    program
+      .command('search')
+      .description('rank documents for a query, or for every query of a file, with a trained generative retriever (trie-constrained beam search over docids), BM25 over its corpus, or both fused')
+      .requiredOption('--model <dir>', 'model directory written by genir train sft')
+      .argument('[query...]', `query text (several words are joined with spaces; at most ${MAX_QUERY_CHARS} characters)`)
+      .option('--queries <file>', "search every query of a file instead: one per line, or 'qid<TAB>text' per line; - reads stdin (--mode genir)")
+      .option('--run-out <file>', 'with --queries: write the ranking as a TREC run file')
+      .option('--batch <n>', 'with --queries: queries per beam-search batch (default 16)')
+      .option('--k <n>', 'documents to return (default: 10; with --mode genir at most --beam)')
+      .option('--beam <n>', 'beam width (with --mode hybrid: the GenIR documents fused)', String(DEFAULT_BEAM))
+      .option('--renormalize', 'score docids under the distribution renormalised over the tokens the trie allows'),
+  )
+    .option('--index <file>', "with --mode bm25 or hybrid: a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one from its dataset")
+    .option('--data-dir <dir>', "with --mode bm25 or hybrid: where the model's dataset lives (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)")
+    .option('--lang <code>', 'with --mode bm25 or hybrid: the query language, for the multilingual analyzer')
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (words: string[], options: SearchCommandOptions & { queries?: string; runOut?: string; batch?: string }) => {
@@ -150,8 +172,18 @@ function resultsTable(hits: readonly SearchHit[]): string {
     .join('\n');
 }
 
+/** --index, --data-dir and --lang are for the BM25 side; with --mode genir they would be silently ignored. */
+function rejectCorpusOptions(options: SearchCommandOptions): void {
+  for (const [value, flag] of [[options.index, '--index'], [options.dataDir, '--data-dir'], [options.lang, '--lang']] as const) {
+    if (value !== undefined) throw new UserError(`${flag} applies to --mode bm25 or hybrid, not --mode genir`);
+  }
+}
+
 /** Runs `genir search` for one query; the report goes to `write` (stdout by default). */
 export async function runSearch(query: string, options: SearchCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<SearchReport> {
+  const settings = parseHybridOptions(options);
+  if (settings.mode !== 'genir') return runCorpusSearch(query, options, settings, write);
+  rejectCorpusOptions(options);
   const { beam, k } = beamAndK(options);
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   if (query.trim() === '') throw new UserError('the query is empty');
@@ -171,6 +203,7 @@ export async function runSearch(query: string, options: SearchCommandOptions, wr
   const report: SearchReport = {
     model: options.model,
     query,
+    mode: 'genir',
     beam,
     k,
     load_ms: Math.round(loadMs),
@@ -206,6 +239,9 @@ export interface SearchManyReport {
  * ranking per query on stdout, or with --run-out a TREC run file and a summary.
  */
 export async function runSearchMany(options: SearchManyCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<SearchManyReport> {
+  const settings = parseHybridOptions(options);
+  if (settings.mode !== 'genir') throw new UserError(`--queries searches with --mode genir; for --mode ${settings.mode} over a dataset's queries use genir eval --model <dir> --dataset <id> --mode ${settings.mode}`);
+  rejectCorpusOptions(options);
   const { beam, k } = beamAndK(options);
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const batch = options.batch === undefined ? 16 : parseCount(options.batch, '--batch');
@@ -243,6 +279,65 @@ export async function runSearchMany(options: SearchManyCommandOptions, write: (t
   ];
   if (options.runOut !== undefined) lines.push(`run written to ${options.runOut}`);
   else queries.forEach((query, i) => lines.push('', `query ${query.id}: ${query.text}`, resultsTable(hits[i])));
+  if (options.json) lines.push(JSON.stringify(report));
+  write(`${lines.join('\n')}\n`);
+  return report;
+}
+
+/** `genir search --mode bm25|hybrid`: BM25 over the model's corpus, alone or fused with GenIR. */
+async function runCorpusSearch(query: string, options: SearchCommandOptions, settings: HybridSettings, write: (text: string) => void): Promise<SearchReport> {
+  const beam = options.beam === undefined ? DEFAULT_BEAM : parseCount(options.beam, '--beam');
+  const k = options.k === undefined ? 10 : parseCount(options.k, '--k');
+  const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
+  const fusion = settings.mode === 'hybrid' ? fusionSpec(settings) : undefined;
+  if (settings.mode === 'bm25' && options.renormalize) throw new UserError('--renormalize applies to --mode genir or hybrid, not --mode bm25');
+  if (query.trim() === '') throw new UserError('the query is empty');
+  checkQueryLength(query, '');
+  const loadStart = performance.now();
+  const searcher = await HybridSearcher.open(options.model, { threads, spinning: false, dataDir: options.dataDir, index: options.index });
+  const loadMs = performance.now() - loadStart;
+  const searchStart = performance.now();
+  let hits: HybridHit[];
+  try {
+    if (fusion !== undefined) {
+      [hits] = await searcher.search([{ text: query, lang: options.lang }], { beam, k, fusion, bm25Depth: settings.bm25Depth, renormalize: options.renormalize, bm25Threads: 1, progress: false });
+    } else {
+      const entries = (await searcher.bm25Run([{ id: 'q', text: query, lang: options.lang }], k, 1)).get('q') ?? [];
+      hits = entries.map((entry, i) => ({ rank: i + 1, docId: entry.docId, title: searcher.generative.titles?.get(entry.docId), score: entry.score, genirRank: null, bm25Rank: i + 1 }));
+    }
+  } finally {
+    await searcher.release();
+  }
+  const searchMs = performance.now() - searchStart;
+  const hybrid = fusion !== undefined;
+  const report: SearchReport = {
+    model: options.model,
+    query,
+    mode: settings.mode,
+    beam,
+    k,
+    ...(fusion !== undefined ? { bm25_depth: settings.bm25Depth, fusion } : {}),
+    load_ms: Math.round(loadMs),
+    search_ms: Math.round(searchMs * 10) / 10,
+    results: hits.map((hit) => ({ rank: hit.rank, docId: hit.docId, title: hit.title ?? null, score: hit.score, ...(hybrid ? { genir_rank: hit.genirRank, bm25_rank: hit.bm25Rank } : {}) })),
+  };
+  const rank = (value: number | null) => (value === null ? '–' : String(value));
+  const header = hybrid ? ['rank', 'fused', 'genir', 'bm25', 'document'] : ['rank', 'bm25', 'document'];
+  const rows = hits.map((hit) => (hybrid ? [String(hit.rank), hit.score.toFixed(4), rank(hit.genirRank), rank(hit.bm25Rank), hit.docId] : [String(hit.rank), hit.score.toFixed(4), hit.docId]));
+  const table = formatTable([header, ...rows])
+    .split('\n')
+    .map((line, i) => `${line}  ${i === 0 ? 'title' : (hits[i - 1].title ?? '')}`.trimEnd())
+    .join('\n');
+  const how =
+    fusion === undefined
+      ? `BM25 top ${k}`
+      : `${fusion.method === 'rrf' ? `RRF (k ${fusion.k ?? 60})` : `interpolation (alpha ${fusion.weights[0]}, ${fusion.normalization ?? 'minmax'})`} of GenIR's beam ${beam} and BM25's top ${settings.bm25Depth}; top ${k}`;
+  const lines = [
+    `query: ${query}`,
+    `model ${options.model}: ${searcher.generative.docids.size} documents; ${how}; searched in ${report.search_ms} ms (model and index loaded in ${report.load_ms} ms)`,
+    '',
+    hits.length > 0 ? table : '(no documents)',
+  ];
   if (options.json) lines.push(JSON.stringify(report));
   write(`${lines.join('\n')}\n`);
   return report;

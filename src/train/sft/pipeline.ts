@@ -181,6 +181,40 @@ export function doc2queryPairs(corpus: SftCorpus): Doc2QueryPair[] {
   return pairs;
 }
 
+/** The subword tokenizer SFT trains on a corpus: every document's title and text, and the labelled training queries. */
+export function trainSftTokenizer(corpus: SftCorpus, vocabSize: number): SubwordTokenizer {
+  return trainTokenizer([...corpus.docs.map((d) => `${d.title}\n${d.text}`), ...corpus.trainQueries.map((q) => q.text)], { vocabSize });
+}
+
+/** How the indexing sources cut documents (SftOptions' chunkTokens, maxChunks and termCount, resolved). */
+export interface SourcePairSettings {
+  chunkTokens: number;
+  maxChunks: number;
+  termCount: number;
+}
+
+/**
+ * The text → docid-key pairs of one SFT source, as SFT trains on them: passage chunks of at
+ * most `chunkTokens` tokens by `count`, TF-IDF term lists, the pseudo-queries given, and the
+ * labelled training queries (one pair per relevant key).
+ */
+export function sourcePairs(source: SftSource, corpus: SftCorpus, pseudoQueries: readonly SampledQuery[], count: (text: string) => number, settings: SourcePairSettings): TextPair[] {
+  switch (source) {
+    case 'chunks':
+      return corpus.docs.flatMap((doc) => passageChunks(doc, count, { maxTokens: settings.chunkTokens, maxChunks: settings.maxChunks }).map((text) => ({ text, key: corpus.keyOf(doc) })));
+    case 'terms': {
+      const terms = topTfidfTerms(corpus.docs, settings.termCount);
+      return corpus.docs.map((doc, i) => ({ text: terms[i].join(' '), key: corpus.keyOf(doc) })).filter((p) => p.text !== '');
+    }
+    case 'pseudo': {
+      const keyOfDoc = new Map(corpus.docs.map((d) => [d.id, corpus.keyOf(d)]));
+      return pseudoQueries.map((q) => ({ text: q.text, key: keyOfDoc.get(q.docId) ?? q.docId }));
+    }
+    case 'queries':
+      return corpus.trainQueries.flatMap((q) => q.keys.map((key) => ({ text: q.text, key })));
+  }
+}
+
 export async function runSft(options: SftOptions): Promise<SftResult> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -234,8 +268,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     textTokenizer = SubwordTokenizer.fromFile(tokenizerPath);
     docids = loadDocidsSync(docidsPath);
   } else {
-    textTokenizer = await time('tokenizer', () =>
-      trainTokenizer([...corpus.docs.map((d) => `${d.title}\n${d.text}`), ...corpus.trainQueries.map((q) => q.text)], { vocabSize: settings.vocabSize }));
+    textTokenizer = await time('tokenizer', () => trainSftTokenizer(corpus, settings.vocabSize));
     docids = await time('docids', () =>
       buildDocids(corpus.docs, {
         scheme: options.docids,
@@ -315,29 +348,14 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   }
 
   // Examples of every source the stages use.
-  const keyOfDoc = new Map(corpus.docs.map((d) => [d.id, corpus.keyOf(d)]));
   const encode = (text: string) => tokenizer.encode(text);
   const count = (text: string) => tokenizer.encode(text).length;
   const needed = new Set(stages.flatMap((s) => s.sources.map((w) => w.source)));
   const sets = new Map<SftSource, SourceExamples>();
   const sourceCounts: Record<string, number> = {};
   await time('examples', () => {
-    const pairsOf = (source: SftSource): TextPair[] => {
-      switch (source) {
-        case 'chunks':
-          return corpus.docs.flatMap((doc) => passageChunks(doc, count, { maxTokens: settings.chunkTokens, maxChunks: settings.maxChunks }).map((text) => ({ text, key: corpus.keyOf(doc) })));
-        case 'terms': {
-          const terms = topTfidfTerms(corpus.docs, settings.termCount);
-          return corpus.docs.map((doc, i) => ({ text: terms[i].join(' '), key: corpus.keyOf(doc) })).filter((p) => p.text !== '');
-        }
-        case 'pseudo':
-          return pseudoQueries.map((q) => ({ text: q.text, key: keyOfDoc.get(q.docId) ?? q.docId }));
-        case 'queries':
-          return corpus.trainQueries.flatMap((q) => q.keys.map((key) => ({ text: q.text, key })));
-      }
-    };
     for (const source of needed) {
-      const tokenized = tokenizePairs(source, pairsOf(source), docids, encode, settings.maxSourceTokens);
+      const tokenized = tokenizePairs(source, sourcePairs(source, corpus, pseudoQueries, count, settings), docids, encode, settings.maxSourceTokens);
       sets.set(source, tokenized);
       sourceCounts[source] = tokenized.examples.length;
       if (tokenized.skipped > 0) log(`sft: warning: ${tokenized.skipped} ${source} examples name documents without a docid; skipped`);
