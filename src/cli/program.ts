@@ -9,6 +9,7 @@ import { registerTrainCommand } from './commands/train.js';
 import { registerRankTrainingCommands } from './commands/train-rank.js';
 import { registerExperimentCommand } from './commands/experiment.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
+import { registerServeCommand } from './commands/serve.js';
 
 // Compiled, this file is dist/src/cli/program.js; run from source (tsx), it is src/cli/program.ts.
 const packageJsonUrl = [new URL('../../../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((url) => existsSync(url));
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerRankTrainingCommands(program);
   registerExperimentCommand(program);
   registerQuickstartCommand(program);
+  registerServeCommand(program);
   reportUsageErrorsAsUserErrors(program);
   return program;
 }

@@ -33,7 +33,8 @@ export function writeTinyDataset(dir: string): string {
 }
 
 /** Writes a randomly initialised one-layer model with atomic docids over TINY_CORPUS to `dir`. */
-export async function writeTinyModel(dir: string): Promise<string> {
+/** `dataset` goes into the manifest: a BEIR folder's path there lets BM25 and snippets find the corpus. */
+export async function writeTinyModel(dir: string, dataset: Record<string, unknown> = { id: 'tiny' }): Promise<string> {
   const base = SubwordTokenizer.train(TINY_CORPUS.map((d) => `${d.title} ${d.text}`), { vocabSize: 300 });
   const docids = await buildDocids(TINY_CORPUS, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'tiny-model'), docidCount: docids.layout.docidVocabSize });
@@ -42,7 +43,7 @@ export async function writeTinyModel(dir: string): Promise<string> {
   });
   const model = T5Model.create(config, 3, { threads: 1 });
   try {
-    await saveModelDirectory(dir, { model, tokenizer, docids, titles: new Map(TINY_CORPUS.map((d) => [d.id, d.title])), dataset: { id: 'tiny' } });
+    await saveModelDirectory(dir, { model, tokenizer, docids, titles: new Map(TINY_CORPUS.map((d) => [d.id, d.title])), dataset });
   } finally {
     await model.release();
   }

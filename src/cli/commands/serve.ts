@@ -1,0 +1,126 @@
+/**
+ * `genir serve --model <dir>`: the HTTP API and search page (src/serve) until SIGTERM or SIGINT,
+ * which stop accepting connections, let in-flight requests finish, and exit 0.
+ */
+import { existsSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { readModelManifest } from '../../model/directory.js';
+import { DEFAULT_BATCHING, DEFAULT_LIMITS, startServer, type RunningServer } from '../../serve/server.js';
+import { UserError } from '../../util/errors.js';
+import { parseCount } from './search.js';
+
+export interface ServeCommandOptions {
+  model: string;
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  index?: string;
+  threads?: string;
+  maxQueue?: string;
+  maxBatch?: string;
+  batchWindow?: string;
+  maxK?: string;
+  maxBeam?: string;
+  timeout?: string;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || port > 65_535) throw new UserError(`--port ${value}: expected a port number from 0 to 65535 (0 picks a free one)`);
+  return port;
+}
+
+function parseMilliseconds(value: string, option: string): number {
+  const ms = Number(value);
+  if (value.trim() === '' || !Number.isFinite(ms) || ms < 0) throw new UserError(`${option} ${value}: expected a number of milliseconds ≥ 0`);
+  return ms;
+}
+
+/**
+ * Starts the server and waits until the model is loaded; lines on stdout say where it listens
+ * and when it is ready. A model that fails to load is a UserError (the server is closed first).
+ */
+export async function runServe(options: ServeCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<RunningServer> {
+  // Everything a user can get wrong is checked before anything listens.
+  readModelManifest(options.model);
+  if (options.index !== undefined && !(existsSync(options.index) && statSync(options.index).isFile())) throw new UserError(`--index ${options.index}: no such file`);
+  const port = options.port === undefined ? 8080 : parsePort(options.port);
+  const count = (value: string | undefined, option: string) => (value === undefined ? undefined : parseCount(value, option));
+  const limits = {
+    maxK: count(options.maxK, '--max-k') ?? DEFAULT_LIMITS.maxK,
+    maxBeam: count(options.maxBeam, '--max-beam') ?? DEFAULT_LIMITS.maxBeam,
+    timeoutMs: options.timeout === undefined ? DEFAULT_LIMITS.timeoutMs : parseMilliseconds(options.timeout, '--timeout'),
+  };
+  const batching = {
+    maxQueue: count(options.maxQueue, '--max-queue') ?? DEFAULT_BATCHING.maxQueue,
+    maxBatch: count(options.maxBatch, '--max-batch') ?? DEFAULT_BATCHING.maxBatch,
+    windowMs: options.batchWindow === undefined ? DEFAULT_BATCHING.windowMs : parseMilliseconds(options.batchWindow, '--batch-window'),
+  };
+  const threads = count(options.threads, '--threads');
+  const host = options.host ?? '127.0.0.1';
+  let server: RunningServer;
+  try {
+    server = await startServer({ model: options.model, host, port, dataDir: options.dataDir, index: options.index, threads, limits, batching });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError(`--port ${port}: address ${host}:${port} is already in use`);
+    if (code === 'EACCES') throw new UserError(`--port ${port}: permission denied (ports below 1024 need privileges)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`--host ${host}: not an address of this machine`);
+    throw err;
+  }
+  write(`genir serve: listening on ${server.url} (loading ${options.model} …)\n`);
+  const started = performance.now();
+  try {
+    const service = await server.ready;
+    const info = service.info();
+    write(
+      `genir serve: ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${info.documents} documents (${info.docids} docids)` +
+        `${info.text ? '' : ', no document text'}; search page ${server.url}/, API ${server.url}/openapi.json\n`,
+    );
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  return server;
+}
+
+/** Serves until SIGTERM or SIGINT, then shuts down gracefully. */
+export async function serveUntilSignal(server: RunningServer): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.stderr.write(`genir serve: ${signal}: finishing in-flight requests, then exiting\n`);
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await server.close();
+}
+
+export function addServeOptions(command: Command): Command {
+  return command
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', '8080')
+    .option('--index <file>', "a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one at start")
+    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .option('--max-queue <n>', `searches that may wait for a batch; more get 503 with Retry-After (default ${DEFAULT_BATCHING.maxQueue})`)
+    .option('--max-batch <n>', `queries per batched beam search (default ${DEFAULT_BATCHING.maxBatch})`)
+    .option('--batch-window <ms>', `how long a query waits for others to batch with (default ${DEFAULT_BATCHING.windowMs})`)
+    .option('--max-k <n>', `largest k a request may ask for (default ${DEFAULT_LIMITS.maxK})`)
+    .option('--max-beam <n>', `largest beam a request may ask for (default ${DEFAULT_LIMITS.maxBeam})`)
+    .option('--timeout <ms>', `a search not answered in this time gets a 503 (default ${DEFAULT_LIMITS.timeoutMs})`);
+}
+
+export function registerServeCommand(program: Command): void {
+  addServeOptions(
+    program
+      .command('serve')
+      .description('serve a trained model over HTTP: search API (genir, bm25, hybrid), documents, health, Prometheus metrics, OpenAPI, and a search page at /')
+      .requiredOption('--model <dir>', 'model directory written by genir train sft')
+      .option('--data-dir <dir>', "where the model's dataset lives, for document text and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)"),
+  ).action(async (options: ServeCommandOptions) => {
+    await serveUntilSignal(await runServe(options));
+  });
+}
