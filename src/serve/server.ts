@@ -55,6 +55,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long a graceful shutdown waits for in-flight requests. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 /** A search that ran past the per-request time limit. */
 class SearchTimeoutError extends Error {}
 
@@ -145,11 +148,19 @@ export async function buildApp(
     done();
   });
 
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
+  // While shutting down, each answer closes its connection: a keep-alive client would otherwise
+  // hold the process open until Fastify's keep-alive timeout (72 s).
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (state.status === 'closing') reply.header('connection', 'close');
+    done(null, payload);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
     let status = error.validation !== undefined ? 400 : (error.statusCode ?? 500);
     if (error instanceof UserError) status = 400;
     if (status >= 500) process.stderr.write(`genir serve: error: ${error.stack ?? error.message}\n`);
-    const message = status >= 500 && !(error instanceof UserError) ? 'internal error' : error.message;
+    let message = status >= 500 && !(error instanceof UserError) ? 'internal error' : error.message;
+    if (status === 415) message = `content-type '${request.headers['content-type'] ?? ''}' is not supported: send application/json`;
     return reply.code(status).send({ error: oneLine(message) });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
@@ -302,8 +313,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      if (state.status === 'ok') state.status = 'closing';
+      state.status = 'closing';
+      // In-flight requests get this long to finish; then their connections are cut.
+      const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
       await app.close();
+      clearTimeout(deadline);
       const service = await ready.catch(() => undefined);
       await service?.close();
     })());
