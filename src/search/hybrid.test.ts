@@ -54,21 +54,22 @@ test('RRF floor: a document BM25 ranks first but outside GenIR\'s short beam bea
   assert.deepEqual(fused.map((e) => e.docId), ['z', 'p', 'q', 'x', 'y', 'r']);
 });
 
-test('min-max interpolation: α·GenIR + (1 − α)·BM25, each scaled to [0, 1] per query; missing documents get 0', () => {
+test('min-max interpolation: α·GenIR + (1 − α)·BM25, each scaled to [0, 1] per query; a missing document gets one mean step below the last', () => {
   const genir = entries([['a', -1], ['b', -2], ['c', -5]]);
   const bm25 = entries([['b', 10], ['d', 6], ['e', 2]]);
-  // GenIR a 1, b 0.75, c 0; BM25 b 1, d 0.5, e 0; α = 0.6. c and e tie at 0: the larger id first.
+  // GenIR a 1, b 0.75, c 0; BM25 b 1, d 0.5, e 0; both floors 0 − (1 − 0) / 2 = −0.5; α = 0.6.
+  assert.equal(normalizeScores(genir, 'minmax').floor, -0.5);
   assertFused(interpolationFusion([genir, bm25], { weights: [0.6, 0.4] }), [
     ['b', 0.6 * 0.75 + 0.4],
-    ['a', 0.6],
-    ['d', 0.4 * 0.5],
-    ['e', 0],
-    ['c', 0],
+    ['a', 0.6 - 0.4 * 0.5],
+    ['d', -0.6 * 0.5 + 0.4 * 0.5],
+    ['c', -0.4 * 0.5],
+    ['e', -0.6 * 0.5],
   ]);
   assert.deepEqual(fuseLists([genir, bm25], interpolation(0.6)), interpolationFusion([genir, bm25], { weights: [0.6, 0.4] }));
 });
 
-test('z-score interpolation: (s − mean) / std per list; a missing document gets the list\'s lowest z', () => {
+test('z-score interpolation: (s − mean) / std per list; a missing document gets one mean step below the lowest z', () => {
   const genir = entries([['a', -1], ['b', -2], ['c', -5]]);
   const bm25 = entries([['b', 10], ['d', 6], ['e', 2]]);
   // Mean −8/3: deviations 5/3, 2/3, −7/3.
@@ -76,15 +77,29 @@ test('z-score interpolation: (s − mean) / std per list; a missing document get
   const z = { a: (-1 + 8 / 3) / genirStd, b: (-2 + 8 / 3) / genirStd, c: (-5 + 8 / 3) / genirStd };
   const bm25Std = Math.sqrt(32 / 3);
   const zb = { b: 4 / bm25Std, d: 0, e: -4 / bm25Std };
+  const genirFloor = z.c - (z.a - z.c) / 2;
+  const bm25Floor = zb.e - (zb.b - zb.e) / 2;
   const normalized = normalizeScores(genir, 'zscore');
-  assert.ok(Math.abs(normalized.scores[0] - z.a) < 1e-12 && Math.abs(normalized.floor - z.c) < 1e-12);
+  assert.ok(Math.abs(normalized.scores[0] - z.a) < 1e-12 && Math.abs(normalized.floor - genirFloor) < 1e-12);
   assertFused(interpolationFusion([genir, bm25], { weights: [0.5, 0.5], normalization: 'zscore' }), [
     ['b', 0.5 * z.b + 0.5 * zb.b],
-    ['a', 0.5 * z.a + 0.5 * zb.e],
-    ['d', 0.5 * z.c + 0.5 * zb.d],
-    ['e', 0.5 * z.c + 0.5 * zb.e],
-    ['c', 0.5 * z.c + 0.5 * zb.e],
+    ['a', 0.5 * z.a + 0.5 * bm25Floor],
+    ['d', 0.5 * genirFloor + 0.5 * zb.d],
+    ['e', 0.5 * genirFloor + 0.5 * zb.e],
+    ['c', 0.5 * z.c + 0.5 * bm25Floor],
   ]);
+});
+
+test('the α grid\'s ends are the systems themselves: α = 0 is exactly the short BM25 list, α = 1 exactly the beam', () => {
+  // A cross-script query: BM25 matches two documents; GenIR's beam has four.
+  const genir = entries([['g1', -0.2], ['g2', -0.9], ['b2', -1.5], ['g3', -3]]);
+  const bm25 = entries([['b1', 8], ['b2', 2]]);
+  for (const normalization of ['minmax', 'zscore'] as const) {
+    // Neither the other system's documents (in id order, they would add chance hits) nor a reshuffled last entry.
+    assert.deepEqual(fuseLists([genir, bm25], interpolation(0, normalization)).map((e) => e.docId), ['b1', 'b2'], normalization);
+    assert.deepEqual(fuseLists([genir, bm25], interpolation(1, normalization)).map((e) => e.docId), ['g1', 'g2', 'b2', 'g3'], normalization);
+  }
+  assert.deepEqual(reciprocalRankFusion([genir, bm25], { weights: [0, 1] }).map((e) => e.docId), ['b1', 'b2']);
 });
 
 test('α = 0 is BM25\'s ranking, α = 1 GenIR\'s (the documents of the other list come after)', () => {

@@ -10,10 +10,16 @@
  *           dev split by a grid search (`tuneAlpha`).
  *
  * Missing documents. Each list is a system's top n (GenIR: its beam; BM25: a fixed depth),
- * not its whole ranking, so a document missing from one list gets that system's floor:
- *   rrf     the contribution of rank n + 1, w / (k + n + 1): the document is somewhere below
- *           the list's last entry, and this is the most it could get there;
- *   interp  the list's lowest normalised score (tied with its last entry).
+ * not its whole ranking, so a document missing from one list gets that system's floor, a
+ * value just below the list's last entry, as if the system had ranked it n + 1st:
+ *   rrf     w / (k + n + 1), the contribution of rank n + 1;
+ *   interp  one mean rank-step below the last normalised score: last − (first − last) / (n − 1)
+ *           (−1 / (n − 1) under min-max).
+ * Being strictly below every listed document keeps each system's own order at the ends of the
+ * α grid, where the other system's weight is 0 and its documents are left out too: α = 0 is
+ * exactly BM25's run, α = 1 exactly GenIR's. A floor tied
+ * with the last entry would shuffle that entry among all unlisted documents, which matters for
+ * short lists (a cross-script query matches a handful of documents).
  * An empty list (BM25 finds no query term in the corpus) contributes nothing to any document.
  * A list whose scores are all equal (one entry, say) carries no spread to normalise: its
  * documents get 1 and every other document 0, under either normalisation.
@@ -56,7 +62,7 @@ export function interpolation(alpha: number, normalization: ScoreNormalization =
   return { method: 'interp', weights: [alpha, 1 - alpha], normalization };
 }
 
-/** One list's normalised scores (in its trec_eval order) and the floor a missing document gets. */
+/** One list's normalised scores (in its trec_eval order) and the floor a missing document gets (see the module comment). */
 export interface NormalizedList {
   entries: readonly RunEntry[];
   scores: Float64Array;
@@ -87,17 +93,19 @@ export function normalizeScores(entries: readonly RunEntry[], normalization: Sco
   if (max === min) return { entries: ranked, scores: scores.fill(1), floor: 0 };
   if (normalization === 'minmax') {
     for (let i = 0; i < n; i++) scores[i] = (ranked[i].score - min) / (max - min);
-    return { entries: ranked, scores, floor: 0 };
+  } else {
+    let mean = 0;
+    for (const entry of ranked) mean += entry.score;
+    mean /= n;
+    let squares = 0;
+    for (const entry of ranked) squares += (entry.score - mean) ** 2;
+    // Population standard deviation: the list is all there is of this query's scores.
+    const std = Math.sqrt(squares / n);
+    for (let i = 0; i < n; i++) scores[i] = (ranked[i].score - mean) / std;
   }
-  let mean = 0;
-  for (const entry of ranked) mean += entry.score;
-  mean /= n;
-  let squares = 0;
-  for (const entry of ranked) squares += (entry.score - mean) ** 2;
-  // Population standard deviation: the list is all there is of this query's scores.
-  const std = Math.sqrt(squares / n);
-  for (let i = 0; i < n; i++) scores[i] = (ranked[i].score - mean) / std;
-  return { entries: ranked, scores, floor: scores[n - 1] };
+  // Distinct first and last scores imply n ≥ 2.
+  const last = scores[n - 1];
+  return { entries: ranked, scores, floor: last - (scores[0] - last) / (n - 1) };
 }
 
 function checkWeights(weights: readonly number[] | undefined, lists: number, method: FusionMethod): readonly number[] {
@@ -109,14 +117,17 @@ function checkWeights(weights: readonly number[] | undefined, lists: number, met
 
 /**
  * Sums per-list contributions: `contribution(list, position)` for documents in the list,
- * `floor(list)` for the others. Returns every document of any list, in trec_eval order.
+ * `floor(list)` for the others. Returns every document of a list with a positive weight, in
+ * trec_eval order: a list weighted 0 adds neither score nor documents, so α = 0 is BM25's run
+ * itself rather than BM25's run padded with GenIR's documents in id order.
  */
-function combine(ranked: readonly (readonly RunEntry[])[], contribution: (list: number, position: number) => number, floor: (list: number) => number): RunEntry[] {
+function combine(ranked: readonly (readonly RunEntry[])[], weights: readonly number[], contribution: (list: number, position: number) => number, floor: (list: number) => number): RunEntry[] {
   const fused = new Map<string, number>();
   let floors = 0;
-  for (let l = 0; l < ranked.length; l++) floors += floor(l);
+  for (let l = 0; l < ranked.length; l++) if (weights[l] > 0) floors += floor(l);
   // Start every document at the sum of all floors, then swap in the lists' real contributions.
   for (let l = 0; l < ranked.length; l++) {
+    if (weights[l] === 0) continue;
     const list = ranked[l];
     const listFloor = floor(l);
     for (let i = 0; i < list.length; i++) {
@@ -142,6 +153,7 @@ export function reciprocalRankFusion(lists: readonly (readonly RunEntry[])[], op
   const ranked = lists.map(rankedUnique);
   return combine(
     ranked,
+    weights,
     (l, i) => weights[l] / (k + i + 1),
     (l) => (ranked[l].length === 0 ? 0 : weights[l] / (k + ranked[l].length + 1)),
   );
@@ -160,6 +172,7 @@ export function interpolationFusion(lists: readonly (readonly RunEntry[])[], opt
   const normalized = lists.map((list) => normalizeScores(list, options.normalization ?? 'minmax'));
   return combine(
     normalized.map((n) => n.entries),
+    weights,
     (l, i) => weights[l] * normalized[l].scores[i],
     (l) => weights[l] * normalized[l].floor,
   );
@@ -370,7 +383,10 @@ export async function modelCorpusIndex(dir: string, dataset: Record<string, unkn
   return { index, keyOf: new Map(corpus.docs.map((doc) => [doc.id, corpus.keyOf(doc)])), docs: corpus.docs };
 }
 
-/** An index of another corpus would fuse documents the model cannot know: none shared is an error, some missing a warning. */
+/**
+ * BM25 over another corpus than the model's would fuse documents the model cannot know: none
+ * shared is a user error naming `label`, some missing a warning.
+ */
 export function checkCoverage(index: Bm25Index, keyOf: ReadonlyMap<string, string> | undefined, generative: GenerativeSearcher, label: string): void {
   let known = 0;
   for (const docId of index.data.docIds) if (generative.docids.indexOf(keyOf?.get(docId) ?? docId) >= 0) known++;

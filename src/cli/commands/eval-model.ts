@@ -10,7 +10,7 @@ import { evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../
 import { formatTable, formatValue } from '../../eval/report.js';
 import { pairedTTest, randomizationTest } from '../../eval/significance.js';
 import { DEFAULT_BEAM } from '../../search/beam.js';
-import { HybridSearcher, tuneAlpha, type AlphaTuning, type FusionSpec } from '../../search/hybrid.js';
+import { checkCoverage, HybridSearcher, tuneAlpha, type AlphaTuning, type FusionSpec } from '../../search/hybrid.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { getAnalyzer } from '../../text/analyzers/index.js';
@@ -202,6 +202,14 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
   const index = await Bm25Index.build(dataset.docs(), { analyzer });
   const relevanceIds = dataset.relevanceIds === undefined ? undefined : await dataset.relevanceIds();
   const generative = settings.mode === 'hybrid' ? await GenerativeSearcher.open(options.model, { threads, spinning: false }) : undefined;
+  if (generative !== undefined) {
+    try {
+      checkCoverage(index, relevanceIds, generative, `dataset ${dataset.id} (corpus ${corpusLang}) against the docids of ${options.model}`);
+    } catch (err) {
+      await generative.release();
+      throw err;
+    }
+  }
   const loadMs = performance.now() - loadStart;
   const toJudged = (run: Run) => (relevanceIds === undefined ? run : collapseRun(run, relevanceIds));
 

@@ -44,6 +44,7 @@ let modelDir: string;
 let datasetDir: string;
 let noDevDir: string;
 let orphanModelDir: string;
+let otherCorpusDir: string;
 
 function writeBeir(dir: string, splits: Record<string, string[][]>): void {
   mkdirSync(join(dir, 'qrels'), { recursive: true });
@@ -60,6 +61,11 @@ before(async () => {
   noDevDir = join(root, 'data-no-dev');
   writeBeir(datasetDir, { test: testQrels, dev: devQrels });
   writeBeir(noDevDir, { test: testQrels });
+  otherCorpusDir = join(root, 'data-other');
+  mkdirSync(join(otherCorpusDir, 'qrels'), { recursive: true });
+  writeFileSync(join(otherCorpusDir, 'corpus.jsonl'), `${JSON.stringify({ _id: 'x1', title: 'Other', text: 'rivers of another corpus' })}\n`);
+  writeFileSync(join(otherCorpusDir, 'queries.jsonl'), `${JSON.stringify({ _id: 'o1', text: 'rivers' })}\n`);
+  writeFileSync(join(otherCorpusDir, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\no1\tx1\t1\n');
 
   const texts = [...corpus.map((d) => `${d.title} ${d.text}`), ...queries.map((q) => q.text)];
   const base = SubwordTokenizer.train(texts, { vocabSize: 330 });
@@ -237,12 +243,14 @@ test('genir eval: hybrid settings that cannot apply are one-line user errors (ex
     runGenir(['eval', '--run', join(root, 'hybrid.trec'), '--dataset', datasetDir, '--mode', 'hybrid']),
     runGenir(['eval', '--model', modelDir, '--dataset', datasetDir, '--mode', 'hybrid', '--rrf-k', '-3']),
     runGenir(['eval', '--model', modelDir, '--dataset', datasetDir, '--mode', 'hybrid', '--fusion', 'interp', '--alpha', '0.2', '--tune-split', 'dev']),
+    runGenir(['eval', '--model', modelDir, '--dataset', otherCorpusDir, '--mode', 'hybrid', '--threads', '1', '--run-out', join(root, 'other.trec')]),
   ]);
   assertUserError(results[0], /has no split 'dev' to tune alpha on.*--alpha/);
   assertUserError(results[1], /--split dev is the split alpha would be tuned on/);
   assertUserError(results[2], /--mode applies to --model, not to a --run file/);
   assertUserError(results[3], /--rrf-k -3: expected a non-negative number/);
   assertUserError(results[4], /--tune-split applies to --mode hybrid --fusion interp without --alpha/);
+  assertUserError(results[5], /data-other \(corpus en\) against the docids of .*model: none of its 1 documents is a docid of the model/);
   // Nothing half-written: no run files appeared for the failed commands.
   assert.deepEqual(readdirSync(root).filter((f) => f.endsWith('.trec')).sort(), ['hybrid.trec']);
 });
