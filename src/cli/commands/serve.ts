@@ -3,6 +3,7 @@
  * which stop accepting connections, let in-flight requests finish, and exit 0.
  */
 import { existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import { readModelManifest } from '../../model/directory.js';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS, startServer, type RunningServer } from '../../serve/server.js';
@@ -37,6 +38,29 @@ function parseMilliseconds(value: string, option: string): number {
 }
 
 /**
+ * Fails early, before a long job (training, in `genir quickstart --serve`), when the port cannot
+ * be listened on: bad number, in use, or not allowed.
+ */
+export async function checkPortAvailable(options: Pick<ServeCommandOptions, 'host' | 'port'>): Promise<void> {
+  const port = options.port === undefined ? 8080 : parsePort(options.port);
+  if (port === 0) return;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
+    probe.listen({ host, port }, () => probe.close(() => resolve()));
+  });
+}
+
+/** A listen failure a user can fix, as one line naming the option. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (err.code === 'EADDRINUSE') return new UserError(`--port ${port}: address ${host}:${port} is already in use`);
+  if (err.code === 'EACCES') return new UserError(`--port ${port}: permission denied (ports below 1024 need privileges)`);
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new UserError(`--host ${host}: not an address of this machine`);
+  return err;
+}
+
+/**
  * Starts the server and waits until the model is loaded; lines on stdout say where it listens
  * and when it is ready. A model that fails to load is a UserError (the server is closed first).
  */
@@ -62,11 +86,7 @@ export async function runServe(options: ServeCommandOptions, write: (text: strin
   try {
     server = await startServer({ model: options.model, host, port, dataDir: options.dataDir, index: options.index, threads, limits, batching });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UserError(`--port ${port}: address ${host}:${port} is already in use`);
-    if (code === 'EACCES') throw new UserError(`--port ${port}: permission denied (ports below 1024 need privileges)`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`--host ${host}: not an address of this machine`);
-    throw err;
+    throw listenError(err as NodeJS.ErrnoException, host, port);
   }
   write(`genir serve: listening on ${server.url} (loading ${options.model} …)\n`);
   const started = performance.now();
