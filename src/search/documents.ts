@@ -99,9 +99,11 @@ const SCRIPT_LANGUAGES: readonly [RegExp, string][] = [
 ];
 /** Letters that only one of the Latin-script XQuAD languages uses. */
 const LATIN_MARKS: readonly [RegExp, string][] = [
-  [/[ăâđêôơư]|[\u0300-\u0303\u0309\u0323]|[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/iu, 'vi'],
-  [/[ğışİ]/u, 'tr'],
-  [/[șțŞŢ]/u, 'ro'],
+  // ă and â are Romanian too: Vietnamese is told by its other vowels and its tone marks.
+  [/[đêôơư]|[\u0300-\u0303\u0309\u0323]|[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/iu, 'vi'],
+  // ş (s-cedilla) is Turkish and, in older typing, Romanian: Turkish wins it; ţ and the comma-below letters are Romanian.
+  [/[ğışİĞŞ]/u, 'tr'],
+  [/[șțȘȚţŢăâî]/iu, 'ro'],
   [/[äöüß]/iu, 'de'],
   [/[ñ¿¡]/iu, 'es'],
 ];
