@@ -115,6 +115,8 @@ interface Phase {
   p50_ms: number;
   p99_ms: number;
   errors: number;
+  /** Client time-outs (autocannon's 30 s), also counted in errors. */
+  timeouts: number;
   rejected_503: number;
   rss_start_mb: number;
   rss_end_mb: number;
@@ -148,13 +150,15 @@ async function main(): Promise<void> {
         qps: Math.round((result['2xx'] / result.duration) * 10) / 10,
         p50_ms: result.latency.p50,
         p99_ms: result.latency.p99,
-        errors: result.errors + result.timeouts + result.non2xx - rejected,
+        // autocannon's `errors` already counts its time-outs; any status but 2xx and 503 is an error too.
+        errors: result.errors + result.non2xx - rejected,
+        timeouts: result.timeouts,
         rejected_503: rejected,
         rss_start_mb: rssStart,
         rss_end_mb: await rssMb(url),
       };
       phases.push(phase);
-      log(`${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors, ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB`);
+      log(`${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB`);
     }
 
     // Burst: far more clients than the queue holds.
