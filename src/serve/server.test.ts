@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
+import { Bm25Index } from '../bm25/bm25-index.js';
+import { getAnalyzer } from '../text/analyzers/index.js';
 import { runGenir, serveGenir, type ServedGenir } from '../cli/testing.js';
 import { TINY_CORPUS, writeTinyDataset, writeTinyModel } from '../cli/testdata/tiny-model.js';
 import { documentResponseSchema, errorSchema, healthResponseSchema, searchResponseSchema } from './schemas.js';
@@ -207,15 +209,42 @@ test('over the queue limit: 503 with Retry-After, never a timeout or a crash; in
   }
 });
 
-test('genir serve: a missing model, a used port and a bad option are one-line errors with exit code 2', async () => {
+test('--index without the dataset: titles only after one warning; --timeout: a search past it is a 503 with Retry-After', async () => {
+  const indexPath = join(root, 'tiny.bm25');
+  const index = await Bm25Index.build(TINY_CORPUS.map((d) => ({ id: d.id, title: d.title, text: d.text })), { analyzer: getAnalyzer('english', 'en') });
+  await index.save(indexPath);
+  const orphan = await writeTinyModel(join(root, 'orphan'), { id: join(root, 'gone') });
+  const served = await serveGenir(['--model', orphan, '--index', indexPath, '--port', '0', '--threads', '1', '--timeout', '1']);
+  try {
+    assert.match(served.stderr(), /^genir: warning: no document text for snippets \(.*\); results show titles only\n$/);
+    assert.match(served.stdout(), /4 documents \(atomic docids\), no document text/);
+    const bm25 = await fetch(`${served.url}/search`, post({ query: 'glacier melt water', mode: 'bm25', k: 2 }));
+    assert.equal(bm25.status, 200);
+    const hits = ((await bm25.json()) as { hits: Hit[] }).hits;
+    assert.deepEqual([hits[0].doc_id, hits[0].title, hits[0].snippet], ['d1', 'Alpine rivers', null]);
+    const genir = await fetch(`${served.url}/search`, post({ query: 'glacier melt water', k: 2, beam: 4 }));
+    assert.equal(genir.status, 503);
+    assert.equal(genir.headers.get('retry-after'), '1');
+    assert.match(((await genir.json()) as { error: string }).error, /the search took longer than 1 ms/);
+    assert.equal((await fetch(`${served.url}/health`)).status, 200);
+  } finally {
+    served.child.kill('SIGTERM');
+    assert.equal(await served.exited, 0);
+  }
+});
+
+test('genir serve and quickstart --serve: a missing model, a used port and a bad option are one-line errors with exit code 2', async () => {
   const busyPort = new URL(server.url).port;
   const results = await Promise.all([
     runGenir(['serve', '--model', join(root, 'missing'), '--port', '0']),
     runGenir(['serve', '--model', modelDir, '--port', busyPort, '--threads', '1']),
     runGenir(['serve', '--model', modelDir, '--port', '70000']),
     runGenir(['serve', '--model', modelDir, '--port', '0', '--max-queue', '0']),
+    // quickstart --serve finds a port in use before it downloads or trains anything.
+    runGenir(['quickstart', '--serve', '--port', busyPort, '--data-dir', join(root, 'no-data')]),
+    runGenir(['quickstart', '--port', '8080']),
   ]);
-  const patterns = [/missing/, new RegExp(`${busyPort}.*already in use`), /--port 70000/, /--max-queue 0: expected a positive integer/];
+  const patterns = [/missing/, new RegExp(`${busyPort}.*already in use`), /--port 70000/, /--max-queue 0: expected a positive integer/, new RegExp(`${busyPort}.*already in use`), /--port and --host apply to --serve/];
   results.forEach((result, i) => {
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);

@@ -73,7 +73,7 @@ export async function runServe(options: ServeCommandOptions, write: (text: strin
   const limits = {
     maxK: count(options.maxK, '--max-k') ?? DEFAULT_LIMITS.maxK,
     maxBeam: count(options.maxBeam, '--max-beam') ?? DEFAULT_LIMITS.maxBeam,
-    timeoutMs: options.timeout === undefined ? DEFAULT_LIMITS.timeoutMs : parseMilliseconds(options.timeout, '--timeout'),
+    timeoutMs: options.timeout === undefined ? DEFAULT_LIMITS.timeoutMs : parseCount(options.timeout, '--timeout'),
   };
   const batching = {
     maxQueue: count(options.maxQueue, '--max-queue') ?? DEFAULT_BATCHING.maxQueue,
