@@ -72,11 +72,13 @@ test('npx genir with an unknown command is one line on stderr and exit 2', async
 /**
  * A README command that serves (`--serve`, `genir serve`) runs until stopped: it is started on a
  * free port (`--port 0` added), and must reach its ready line, show the search page and answer a
- * search; then SIGTERM must stop it with exit code 0.
+ * search; then SIGTERM to the server (its pid is on the listening line: npx and the shells npm
+ * puts between would not pass the signal on) must end the whole command with exit code 0.
  */
 async function npxServe(args: string[]): Promise<void> {
   const child = spawn('npx', [...args, '--port', '0'], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
+  let pid: number | undefined;
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -84,8 +86,11 @@ async function npxServe(args: string[]): Promise<void> {
   try {
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', () => {
-        const listening = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
-        if (listening !== undefined && stdout.includes('genir serve: ready')) resolve(listening);
+        const listening = /listening on (http:\/\/\S+) \(pid (\d+)/.exec(stdout);
+        if (listening !== null && stdout.includes('genir serve: ready')) {
+          pid = Number(listening[2]);
+          resolve(listening[1]);
+        }
       });
       void exited.then((code) => reject(new Error(`${args.join(' ')} exited with ${code} before serving\n${stderr.slice(-3000)}`)));
     });
@@ -98,7 +103,8 @@ async function npxServe(args: string[]): Promise<void> {
     const json = stdout.split('\n').filter((line) => line.startsWith('{'));
     if (args.includes('--json')) assert.ok(json.length === 1, stdout);
   } finally {
-    child.kill('SIGTERM');
+    if (pid !== undefined) process.kill(pid, 'SIGTERM');
+    else child.kill('SIGTERM');
   }
   assert.equal(await exited, 0, stderr.slice(-3000));
 }

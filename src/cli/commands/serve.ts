@@ -88,7 +88,8 @@ export async function runServe(options: ServeCommandOptions, write: (text: strin
   } catch (err) {
     throw listenError(err as NodeJS.ErrnoException, host, port);
   }
-  write(`genir serve: listening on ${server.url} (loading ${options.model} …)\n`);
+  // The pid is for stopping it: a server started through wrappers (npx, a shell) is signalled directly.
+  write(`genir serve: listening on ${server.url} (pid ${process.pid}; loading ${options.model} …)\n`);
   const started = performance.now();
   try {
     const service = await server.ready;
