@@ -33,7 +33,8 @@ test('bench:serve --json (short): zero errors under load, 503s with Retry-After 
     assert.deepEqual([burst.timeouts, burst.errors, burst.retry_after_missing], [0, 0, 0]);
     const [soak] = byPhase('soak');
     assert.ok((soak.malformed as number) > 0 && (soak.good as number) > 0);
-    assert.deepEqual([soak.malformed_not_4xx, soak.good_not_200, soak.errors, soak.health_failures], [0, 0, 0, 0]);
+    assert.deepEqual([soak.malformed_not_4xx, soak.malformed_unexpected_status, soak.good_not_200, soak.errors, soak.health_failures], [0, 0, 0, 0, 0]);
+    assert.ok((soak.malformed as number) >= 12, 'every kind of malformed request was sent');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

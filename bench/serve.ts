@@ -5,7 +5,7 @@
  *                          [--beam 10] [--k 10] [--threads 2] [--max-queue 128] [--max-batch 16]
  *                          [--burst-seconds 10] [--soak-seconds 20] [--warmup 3]
  *
- * Model: --model <dir>, else the `small` preset randomly initialised (seed 0; latency does not
+ * Model: --model <dir> (queries: its dataset's, when GENIR_DATA_DIR has it), else the `small` preset randomly initialised (seed 0; latency does not
  * depend on training) with an 8,000-subword tokenizer and PQ docids over squad-dev's 2,067
  * paragraphs (needs GENIR_DATA_DIR), saved as a model directory whose manifest names squad-dev,
  * so the server builds BM25 and the document store from it as it would for a trained model.
@@ -18,7 +18,7 @@
  *   2. burst: 4 × --max-queue connections for --burst-seconds: past the queue bound the answer
  *      must be 503 with Retry-After, with no timeout, no connection error, no crash;
  *   3. soak: malformed requests (bad JSON, wrong types, unknown fields, over-long queries, …)
- *      from 8 clients while 8 others send good ones, for --soak-seconds: every malformed one must get a 4xx, every
+ *      from 8 fetch clients while 8 autocannon clients send good ones, for --soak-seconds: every malformed one must get a 4xx, every
  *      good one a 200 (or a 503 when the queue is full), and /health, polled every 200 ms, must
  *      answer 200 throughout.
  * With --json the last stdout line is one JSON object: the figures of the 32-client phase (or
@@ -33,7 +33,7 @@ import { openDataset } from '../src/data/registry.js';
 import type { Document } from '../src/data/types.js';
 import { buildDocids } from '../src/docids/build.js';
 import { t5Config } from '../src/model/config.js';
-import { saveModelDirectory } from '../src/model/directory.js';
+import { readModelManifest, saveModelDirectory } from '../src/model/directory.js';
 import { T5Model } from '../src/model/t5.js';
 import { SubwordTokenizer, trainTokenizer } from '../src/text/tokenizer/index.js';
 import { specFromJson } from '../src/text/tokenizer/spec.js';
@@ -87,6 +87,19 @@ async function buildSquadModel(dir: string): Promise<{ model: string; queries: s
   return { model: join(dir, 'model'), queries: (await dataset.queries(split)).map((q) => q.text) };
 }
 
+/** The questions of the dataset a model names, when it can be opened; else a few fixed ones. */
+async function modelQueries(dir: string): Promise<string[]> {
+  try {
+    const dataset = await openDataset({ id: String(readModelManifest(dir).dataset.id), dataDir: process.env.GENIR_DATA_DIR });
+    const split = dataset.splits.includes('dev') ? 'dev' : dataset.defaultSplit;
+    const queries = (await dataset.queries(split)).map((q) => q.text);
+    if (queries.length > 0) return queries;
+  } catch {
+    // A model of an unregistered corpus (the tests' tiny one): the fixed queries below.
+  }
+  return ['where does glacier melt water go', 'why do tides rise', 'desert plants store water', 'birds that drum on trees', 'ocean', 'alpine rivers and lowlands'];
+}
+
 async function rssMb(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const bytes = Number(/^genir_process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
@@ -128,7 +141,7 @@ async function main(): Promise<void> {
   let model: string;
   if (givenModel !== undefined) {
     model = givenModel;
-    queries = ['where does glacier melt water go', 'why do tides rise', 'desert plants store water', 'birds that drum on trees', 'ocean', 'alpine rivers and lowlands'];
+    queries = await modelQueries(givenModel);
   } else {
     ({ model, queries } = await buildSquadModel(work));
   }
@@ -188,27 +201,29 @@ async function main(): Promise<void> {
     };
     log(`burst, ${burstClients} clients, ${burstPhase.seconds.toFixed(0)} s: ${burstPhase.answered_200} × 200, ${burstPhase.rejected_503} × 503 (${retryAfterMissing} without Retry-After), ${burstPhase.timeouts} timeouts, ${burstPhase.errors} other errors`);
 
-    // Soak: malformed requests between good ones; /health polled all along.
-    const malformed: autocannon.Request[] = [
-      { method: 'POST', path: '/search', headers: { 'content-type': 'application/json' }, body: '{"query": "unterminated' },
-      { method: 'POST', path: '/search', headers: { 'content-type': 'application/json' }, body: '{"query": 42}' },
-      { method: 'POST', path: '/search', headers: { 'content-type': 'application/json' }, body: '{"query": "x", "k": "ten"}' },
-      { method: 'POST', path: '/search', headers: { 'content-type': 'application/json' }, body: '{"query": "x", "unknown": true}' },
-      { method: 'POST', path: '/search', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'q'.repeat(5000) }) },
-      { method: 'POST', path: '/search', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'x', k: 1e9 }) },
-      { method: 'POST', path: '/search', headers: { 'content-type': 'application/xml' }, body: '<query/>' },
-      { method: 'POST', path: '/search', headers: { 'content-type': 'application/json' }, body: '[]' },
-      { method: 'GET', path: '/search?q=' },
-      { method: 'GET', path: '/documents/no-such-document' },
+    // Soak: malformed requests beside good ones; /health polled all along. The malformed ones go
+    // through fetch, one status per request: autocannon restarts its request list from the top
+    // whenever the server closes a connection (as after a body it cannot parse), so it would send
+    // only the first malformed kind.
+    const malformed: { method: string; path: string; type?: string; body?: string; expect: number }[] = [
+      { method: 'POST', path: '/search', type: 'application/json', body: '{"query": "unterminated', expect: 400 },
+      { method: 'POST', path: '/search', type: 'application/json', body: '{"query": 42}', expect: 400 },
+      { method: 'POST', path: '/search', type: 'application/json', body: '{"query": "x", "k": "ten"}', expect: 400 },
+      { method: 'POST', path: '/search', type: 'application/json', body: '{"query": "x", "unknown": true}', expect: 400 },
+      { method: 'POST', path: '/search', type: 'application/json', body: JSON.stringify({ query: 'q'.repeat(5000) }), expect: 400 },
+      { method: 'POST', path: '/search', type: 'application/json', body: JSON.stringify({ query: 'x', k: 1e9 }), expect: 400 },
+      { method: 'POST', path: '/search', type: 'application/json', body: JSON.stringify({ query: 'x', pad: 'y'.repeat(20_000) }), expect: 413 },
+      { method: 'POST', path: '/search', type: 'application/xml', body: '<query/>', expect: 415 },
+      { method: 'POST', path: '/search', type: 'application/json', body: '[]', expect: 400 },
+      { method: 'POST', path: '/search', type: 'application/json', body: '', expect: 400 },
+      { method: 'GET', path: '/search?q=', expect: 400 },
+      { method: 'GET', path: '/documents/no-such-document', expect: 404 },
     ];
-    // Two load generators at once, one malformed-only and one good-only, so each status can be
-    // checked against what was sent (autocannon's per-request onResponse can be handed another
-    // request's callback under concurrency).
     let healthChecks = 0;
     let healthFailures = 0;
-    let polling = true;
+    let soaking = true;
     const poller = (async () => {
-      while (polling) {
+      while (soaking) {
         healthChecks++;
         try {
           if ((await fetch(`${url}/health`)).status !== 200) healthFailures++;
@@ -218,28 +233,43 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
-    const [bad, good] = await Promise.all([
-      run({ url, connections: 8, duration: soakSeconds, requests: malformed }),
-      run({ url, connections: 8, duration: soakSeconds, requests }),
-    ]);
-    polling = false;
-    await poller;
-    const badTotal = bad['1xx'] + bad['2xx'] + bad['3xx'] + bad['4xx'] + bad['5xx'];
-    const goodTotal = good['2xx'] + good['4xx'] + good['5xx'] + good['1xx'] + good['3xx'];
+    let sent = 0;
+    let not4xx = 0;
+    let unexpected = 0;
+    let connectionErrors = 0;
+    const malformedClient = async () => {
+      while (soaking) {
+        const request = malformed[sent++ % malformed.length];
+        try {
+          const response = await fetch(`${url}${request.path}`, { method: request.method, headers: request.type === undefined ? {} : { 'content-type': request.type }, body: request.body });
+          await response.arrayBuffer();
+          if (response.status < 400 || response.status >= 500) not4xx++;
+          if (response.status !== request.expect) unexpected++;
+        } catch {
+          connectionErrors++;
+        }
+      }
+    };
+    const soakClients = Array.from({ length: 8 }, malformedClient);
+    const good = await run({ url, connections: 8, duration: soakSeconds, requests });
+    soaking = false;
+    await Promise.all([poller, ...soakClients]);
+    const goodTotal = good['1xx'] + good['2xx'] + good['3xx'] + good['4xx'] + good['5xx'];
     const soakPhase = {
       phase: 'soak',
       concurrency: 16,
-      seconds: Math.max(bad.duration, good.duration),
-      malformed: badTotal,
-      malformed_not_4xx: badTotal - bad['4xx'],
+      seconds: good.duration,
+      malformed: sent,
+      malformed_not_4xx: not4xx,
+      malformed_unexpected_status: unexpected,
       good: goodTotal,
       good_not_200: goodTotal - good['2xx'] - count503(good),
-      errors: bad.errors + good.errors,
+      errors: good.errors + connectionErrors,
       health_checks: healthChecks,
       health_failures: healthFailures,
     };
     log(
-      `soak, ${soakPhase.seconds.toFixed(0)} s: ${badTotal} malformed (${soakPhase.malformed_not_4xx} not 4xx), ${goodTotal} good (${soakPhase.good_not_200} neither 200 nor 503), ` +
+      `soak, ${soakPhase.seconds.toFixed(0)} s: ${sent} malformed (${not4xx} not 4xx, ${unexpected} not the expected status), ${goodTotal} good (${soakPhase.good_not_200} neither 200 nor 503), ` +
         `${soakPhase.errors} connection errors; /health ${healthChecks - healthFailures}/${healthChecks} OK`,
     );
 

@@ -209,6 +209,32 @@ test('over the queue limit: 503 with Retry-After, never a timeout or a crash; in
   }
 });
 
+test('a client that goes away takes its query out of the queue: abandoned searches are not run', async () => {
+  const served = await serveGenir(['--model', modelDir, '--port', '0', '--threads', '1', '--max-batch', '1', '--batch-window', '0', '--max-queue', '100']);
+  try {
+    const batches = async () => Number(/^genir_search_batch_size_count (\S+)$/m.exec(await (await fetch(`${served.url}/metrics`)).text())?.[1]);
+    const before = await batches();
+    const controller = new AbortController();
+    const sent = Array.from({ length: 40 }, (_, i) => fetch(`${served.url}/search`, { ...post({ query: `abandoned query ${i}`, k: 4, beam: 4 }), signal: controller.signal }).catch(() => undefined));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    controller.abort();
+    await Promise.all(sent);
+    // Wait until the queue is empty, then count the batches that ran.
+    for (let tries = 0; tries < 100; tries++) {
+      const health = (await (await fetch(`${served.url}/health`)).json()) as { queue_depth: number };
+      if (health.queue_depth === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const ran = (await batches()) - before;
+    assert.ok(ran < 40, `${ran} of 40 abandoned searches ran`);
+    assert.equal((await fetch(`${served.url}/search`, post({ query: 'still answering', k: 2, beam: 2 }))).status, 200);
+  } finally {
+    served.child.kill('SIGTERM');
+    await served.exited;
+  }
+});
+
 test('--index without the dataset: titles only after one warning; --timeout: a search past it is a 503 with Retry-After', async () => {
   const indexPath = join(root, 'tiny.bm25');
   const index = await Bm25Index.build(TINY_CORPUS.map((d) => ({ id: d.id, title: d.title, text: d.text })), { analyzer: getAnalyzer('english', 'en') });

@@ -177,6 +177,12 @@ export async function buildApp(
       return reply.code(400).send({ error: `k (${request.k}) is larger than beam (${request.beam}): beam search keeps only beam hypotheses` });
     }
     const controller = new AbortController();
+    // A client that went away no longer needs its search: it leaves the queue (a burst of
+    // abandoned requests would otherwise keep the queue full long after its clients are gone).
+    const abandoned = () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    };
+    reply.raw.once('close', abandoned);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -198,6 +204,7 @@ export async function buildApp(
       throw err;
     } finally {
       clearTimeout(timer);
+      reply.raw.off('close', abandoned);
     }
   }
 
