@@ -105,12 +105,20 @@ function metrics() {
   };
 }
 
+/** The server's view of its search service: undefined while it loads (or after it failed to). */
+export interface ServiceState {
+  service: SearchService | undefined;
+  status: 'loading' | 'ok' | 'failed' | 'closing';
+  /** Why loading failed. */
+  error?: string;
+}
+
 /**
- * Builds the Fastify app around a service that may still be loading (`getService` returns
+ * Builds the Fastify app around a service that may still be loading (`state.service` is
  * undefined until then); routes only, nothing listens yet.
  */
 export async function buildApp(
-  state: { service: SearchService | undefined; status: 'loading' | 'ok' | 'failed' | 'closing'; error?: string },
+  state: ServiceState,
   limitsGiven: Partial<ServeLimits> = {},
   metricSet = metrics(),
 ): Promise<FastifyInstance> {
@@ -292,7 +300,7 @@ export async function buildApp(
  * `close` is what SIGTERM should call.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const state: Parameters<typeof buildApp>[0] = { service: undefined, status: 'loading' };
+  const state: ServiceState = { service: undefined, status: 'loading' };
   const metricSet = metrics();
   const app = await buildApp(state, options.limits, metricSet);
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
