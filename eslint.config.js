@@ -14,7 +14,13 @@ export default tseslint.config(
     },
   },
   {
+    // The search page's script runs in the browser.
+    files: ['src/serve/assets/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', fetch: 'readonly', history: 'readonly', location: 'readonly', URLSearchParams: 'readonly', setTimeout: 'readonly' } },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
+    ignores: ['src/serve/assets/**'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

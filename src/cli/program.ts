@@ -11,6 +11,7 @@ import { registerRankTrainingCommands } from './commands/train-rank.js';
 import { registerExperimentCommand } from './commands/experiment.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerHfCommands } from './commands/hf.js';
+import { registerServeCommand } from './commands/serve.js';
 
 // Compiled, this file is dist/src/cli/program.js; run from source (tsx), it is src/cli/program.ts.
 const packageJsonUrl = [new URL('../../../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((url) => existsSync(url));
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerExperimentCommand(program);
   registerQuickstartCommand(program);
   registerHfCommands(program);
+  registerServeCommand(program);
   reportUsageErrorsAsUserErrors(program);
   return program;
 }

@@ -1,7 +1,7 @@
 // Runs the README's commands exactly as a newcomer types them: through `npx genir …` in the
 // checkout, so the installed bin (not a direct `node main.js`) is what gets exercised.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -69,9 +69,53 @@ test('npx genir with an unknown command is one line on stderr and exit 2', async
   assert.match(result.stderr, /unknown command/);
 });
 
+/**
+ * A README command that serves (`--serve`, `genir serve`) runs until stopped: it is started on a
+ * free port (`--port 0` added), and must reach its ready line, show the search page and answer a
+ * search; then SIGTERM to the server (its pid is on the listening line: npx and the shells npm
+ * puts between would not pass the signal on) must end the whole command with exit code 0.
+ */
+async function npxServe(args: string[]): Promise<void> {
+  const child = spawn('npx', [...args, '--port', '0'], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let pid: number | undefined;
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', () => {
+        const listening = /listening on (http:\/\/\S+) \(pid (\d+)/.exec(stdout);
+        if (listening !== null && stdout.includes('genir serve: ready')) {
+          pid = Number(listening[2]);
+          resolve(listening[1]);
+        }
+      });
+      void exited.then((code) => reject(new Error(`${args.join(' ')} exited with ${code} before serving\n${stderr.slice(-3000)}`)));
+    });
+    const page = await fetch(`${url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>genir search<\/title>/);
+    const search = await fetch(`${url}/search?q=${encodeURIComponent('When was the university founded?')}&mode=hybrid`);
+    assert.equal(search.status, 200);
+    assert.equal(((await search.json()) as { hits: unknown[] }).hits.length, 10);
+    const json = stdout.split('\n').filter((line) => line.startsWith('{'));
+    if (args.includes('--json')) assert.ok(json.length === 1, stdout);
+  } finally {
+    if (pid !== undefined) process.kill(pid, 'SIGTERM');
+    else child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, stderr.slice(-3000));
+}
+
 for (const command of commands) {
   // Placeholders such as <dir> or … are for the reader to fill in, not runnable as written.
   if (/[<>…]/.test(command)) continue;
+  if (command.includes(' --serve') || command.startsWith('npx genir serve ')) {
+    test(`README: ${command}`, { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false, timeout: 20 * 60_000 }, () => npxServe(shellWords(command)));
+    continue;
+  }
   test(`README: ${command}`, { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false, timeout: 20 * 60_000 }, async () => {
     const result = await npx(shellWords(command));
     assert.equal(result.code, 0, `${command}\n${result.stderr}`);

@@ -51,3 +51,46 @@ export function spawnGenir(args: readonly string[], options: { env?: Record<stri
   });
   return { child, done };
 }
+
+export interface ServedGenir {
+  /** http://127.0.0.1:port, from the server's "listening on" line. */
+  url: string;
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code (128 + signal number when killed by a signal). */
+  exited: Promise<number>;
+}
+
+/**
+ * Starts `genir serve <args>` (pass `--port 0`) in a child process and resolves once it prints
+ * its "ready" line; rejects with its output if it exits or stays silent for `timeoutMs`.
+ */
+export function serveGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<ServedGenir> {
+  const argv = [...(fromSource ? ['--import', 'tsx'] : []), cliEntry, 'serve', ...args];
+  const child = spawn(process.execPath, argv, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + osConstants.signals[signal] : -1))));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`genir serve did not become ready in ${options.timeoutMs ?? 60_000} ms; stdout: ${out} stderr: ${err}`));
+    }, options.timeoutMs ?? 60_000);
+    const check = () => {
+      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      if (url !== undefined && /genir serve: ready/.test(out)) {
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        resolve({ url, child, stdout: () => out, stderr: () => err, exited });
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`genir serve exited with ${code} before it was ready; stdout: ${out} stderr: ${err}`));
+    });
+  });
+}

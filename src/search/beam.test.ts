@@ -5,7 +5,7 @@ import { t5Config, totalVocabSize, type T5Config } from '../model/config.js';
 import { T5Model, selectRows } from '../model/t5.js';
 import { makeSeq2SeqBatch } from '../train/batching.js';
 import { Rng } from '../util/random.js';
-import { constrainedBeamSearch, type BeamSearchStats, type RankedDocid } from './beam.js';
+import { constrainedBeamSearch, type BeamSearchStats, type BeamTraceStep, type RankedDocid } from './beam.js';
 import { T5InferenceModel, type DocidDecoder } from './decoder.js';
 
 const TEXT_VOCAB = 40;
@@ -135,6 +135,41 @@ test('narrow beam: k < beam returns the first k of k = beam, and scores are stil
   });
   // Not a requirement, but shows the fixture exercises pruning: some narrow beam misses an exhaustive top-5 document.
   assert.ok(differsFromExhaustive, 'a beam of 5 found the exhaustive top 5 for every query; make the fixture harder');
+});
+
+test('trace: the traced query ranks as untraced; kept prefixes extend kept ones; every result finished with its docid and exact score', async () => {
+  const beam = 5;
+  const k = 3;
+  const plain = await constrainedBeamSearch(frozen, table, queries, { beam, k });
+  const steps: BeamTraceStep[] = [];
+  // Only query 2 is traced, in a batch with the others.
+  const traced = await constrainedBeamSearch(frozen, table, queries, { beam, k, trace: [undefined, undefined, steps, undefined] });
+  assert.deepEqual(traced, plain);
+  assert.ok(steps.length >= M, `one step per decoder call, got ${steps.length}`);
+  let previous = [[]] as number[][];
+  let prunedSomewhere = false;
+  for (const [s, step] of steps.entries()) {
+    assert.ok(step.kept.length <= beam && step.pruned.length <= beam && step.prunedCount >= step.pruned.length);
+    prunedSomewhere ||= step.prunedCount > 0;
+    for (const list of [step.kept, step.finished, step.pruned]) {
+      for (let i = 1; i < list.length; i++) assert.ok(list[i - 1].score >= list[i].score, `step ${s}: best first`);
+    }
+    // Every candidate extends a prefix kept at the step before.
+    for (const prefix of [...step.kept, ...step.pruned]) {
+      assert.ok(previous.some((p) => p.join() === prefix.tokens.slice(0, -1).join()), `step ${s}: ${prefix.tokens} extends no kept prefix`);
+    }
+    // A kept prefix is never worse than the best pruned one (pruning by the finished list aside, it only drops worse ones).
+    if (step.kept.length > 0 && step.pruned.length > 0 && step.kept.length === beam) assert.ok(step.kept[step.kept.length - 1].score >= step.pruned[0].score);
+    previous = step.kept.map((p) => p.tokens);
+  }
+  assert.ok(prunedSomewhere, 'a beam of 5 over 30 documents prunes something');
+  const finished = steps.flatMap((step) => step.finished);
+  for (const hit of plain[2]) {
+    const entry = finished.find((f) => f.doc === hit.doc);
+    assert.ok(entry !== undefined, `result ${hit.doc} is in the trace's finished docids`);
+    assert.deepEqual(entry.tokens, Array.from(table.sequence(hit.doc)));
+    assert.ok(Math.abs(entry.score - hit.logProb) < 1e-9);
+  }
 });
 
 test('documents behind one long shared prefix are all found when the beam is exactly their number', async () => {

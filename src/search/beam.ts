@@ -35,6 +35,29 @@ export interface BeamSearchOptions {
   renormalize?: boolean;
   /** Filled with counters of the work done, when given. */
   stats?: BeamSearchStats;
+  /**
+   * Per query (by index): an array to append one `BeamTraceStep` per decoder step to, for a
+   * view of the search; undefined entries are not traced (and cost nothing).
+   */
+  trace?: readonly (BeamTraceStep[] | undefined)[];
+}
+
+/** A docid prefix at one step of a traced search: its tokens (output ids, EOS included when finished) and score. */
+export interface TracedPrefix {
+  tokens: number[];
+  score: number;
+}
+
+/** What one decoder step did to one query's hypotheses. */
+export interface BeamTraceStep {
+  /** Prefixes kept as live hypotheses for the next step, best first. */
+  kept: TracedPrefix[];
+  /** Whole docids (ending in EOS) offered to the finished list at this step, best first. */
+  finished: (TracedPrefix & { doc: number })[];
+  /** The best candidates that were not kept (at most `beam` of them), best first. */
+  pruned: TracedPrefix[];
+  /** How many candidates were not kept in all (pruned lists only the best). */
+  prunedCount: number;
 }
 
 export interface BeamSearchStats {
@@ -246,6 +269,34 @@ function encoderInputs(sources: readonly ArrayLike<number>[], pad: number, eos: 
   return { inputIds, mask, srcLength };
 }
 
+interface TraceCandidate {
+  row: number;
+  token: number;
+  score: number;
+  /** The document a finished candidate completed, −1 for the others. */
+  finishedAt: number;
+}
+
+/** One query's step for the trace: kept rows are `next … next + kept` of the next-step arrays. */
+function traceStep(candidates: readonly TraceCandidate[], rowPrefix: readonly number[][], parents: Int32Array, tokens: Int32Array, next: number, kept: number, beam: number, eos: number): BeamTraceStep {
+  const keptKeys = new Set<string>();
+  const keptPrefixes: TracedPrefix[] = [];
+  for (let i = next; i < next + kept; i++) keptKeys.add(`${parents[i]}:${tokens[i]}`);
+  const finishedPrefixes: BeamTraceStep['finished'] = [];
+  const pruned: TracedPrefix[] = [];
+  for (const candidate of candidates) {
+    const prefix = { tokens: [...rowPrefix[candidate.row], candidate.token], score: candidate.score };
+    if (candidate.finishedAt >= 0) {
+      if (candidate.token !== eos) prefix.tokens.push(eos);
+      finishedPrefixes.push({ ...prefix, doc: candidate.finishedAt });
+    } else if (keptKeys.has(`${candidate.row}:${candidate.token}`)) keptPrefixes.push(prefix);
+    else pruned.push(prefix);
+  }
+  const best = (a: TracedPrefix, b: TracedPrefix) => b.score - a.score;
+  pruned.sort(best);
+  return { kept: keptPrefixes.sort(best), finished: finishedPrefixes.sort(best), pruned: pruned.slice(0, beam), prunedCount: pruned.length };
+}
+
 /**
  * Top-k documents for each source (token ids without EOS; EOS is appended), best first,
  * with their docid log-probabilities. Ties in score go to the lower document index.
@@ -287,6 +338,10 @@ export async function constrainedBeamSearch(
   for (let q = 0; q < queries; q++) rowQuery[q] = q;
   let rows = queries;
   let tokens = new BigInt64Array(queries).fill(BigInt(config.decoderStartTokenId));
+  // Traced queries only: each live row's prefix tokens, and the current step's candidates.
+  const traced = options.trace !== undefined && options.trace.some((steps) => steps !== undefined);
+  let rowPrefix: number[][] = traced ? Array.from({ length: queries }, () => []) : [];
+  const candidates: TraceCandidate[] = [];
   let cache: DecoderCache = decoder.emptyCache(queries);
   let expanded = encoded;
 
@@ -303,6 +358,8 @@ export async function constrainedBeamSearch(
       let end = first + 1;
       while (end < rows && rowQuery[end] === q) end++;
       const done = finished[q];
+      const steps = traced ? options.trace?.[q] : undefined;
+      if (steps !== undefined) candidates.length = 0;
       let order = 0;
       for (let row = first; row < end; row++) {
         const node = rowNode[row];
@@ -312,16 +369,21 @@ export async function constrainedBeamSearch(
         for (let j = 0; j < children.length; j++, order++) {
           const token = children[j];
           const score = base + logProbs[offset + token];
+          if (steps !== undefined) candidates.push({ row, token, score, finishedAt: -1 });
           if (score < done.threshold) continue;
           if (token === eos) {
-            done.offer(trie.docAt(trie.step(node, token)), score);
+            const doc = trie.docAt(trie.step(node, token));
+            done.offer(doc, score);
+            if (steps !== undefined) candidates[candidates.length - 1].finishedAt = doc;
             continue;
           }
           if (!heap.admits(score)) continue;
           const child = trie.step(node, token);
           if (renormalize && onlyEosAfter(trie, child, eos)) {
             // EOS would get log-probability 0 under renormalisation: finish without decoding it.
-            done.offer(trie.docAt(trie.step(child, eos)), score);
+            const doc = trie.docAt(trie.step(child, eos));
+            done.offer(doc, score);
+            if (steps !== undefined) candidates[candidates.length - 1].finishedAt = doc;
             continue;
           }
           heap.push(score, order, row, token, child);
@@ -342,10 +404,16 @@ export async function constrainedBeamSearch(
         nextParent[at] = heap.row[slot];
         nextToken[at] = heap.token[slot];
       }
+      if (steps !== undefined) steps.push(traceStep(candidates, rowPrefix, nextParent, nextToken, next, kept, beam, eos));
       next += kept;
       first = end;
     }
     if (next === 0) break;
+    if (traced) {
+      const prefixes: number[][] = new Array(next);
+      for (let i = 0; i < next; i++) prefixes[i] = options.trace?.[nextQuery[i]] === undefined ? [] : [...rowPrefix[nextParent[i]], nextToken[i]];
+      rowPrefix = prefixes;
+    }
 
     const sameRows = next === rows && isIdentity(nextParent, next);
     const keys = sameRows ? step.cache.keys : step.cache.keys.map((t) => gatherRows(t, nextParent, next));

@@ -30,7 +30,7 @@
 import { Bm25Index } from '../bm25/bm25-index.js';
 import type { Bm25Params, SearchQuery } from '../bm25/types.js';
 import { collapseRun } from '../data/collapse.js';
-import type { Qrels, Query, Run, RunEntry } from '../data/types.js';
+import type { Document, Qrels, Query, Run, RunEntry } from '../data/types.js';
 import { evaluateRun, parseMetric } from '../eval/metrics.js';
 import { compareTrecOrder, sortRanking } from '../eval/ranking.js';
 import { MANIFEST_FILE, readModelManifest } from '../model/directory.js';
@@ -372,7 +372,7 @@ export interface OpenHybridOptions extends OpenSearcherOptions {
  * languages), with the analyzer `genir bm25` picks: english for English-only data, else
  * multilingual, each document analysed in its own language.
  */
-async function modelCorpusIndex(dir: string, dataset: Record<string, unknown>, dataDir: string | undefined): Promise<{ index: Bm25Index; keyOf: Map<string, string> }> {
+export async function modelCorpusIndex(dir: string, dataset: Record<string, unknown>, dataDir: string | undefined): Promise<{ index: Bm25Index; keyOf: Map<string, string>; docs: Document[] }> {
   const id = dataset.id;
   if (typeof id !== 'string') throw new UserError(`${dir}/${MANIFEST_FILE}: names no dataset to build a BM25 index from; give --index <file>`);
   const languages = Array.isArray(dataset.languages) ? dataset.languages.filter((l): l is string => typeof l === 'string') : [];
@@ -380,7 +380,7 @@ async function modelCorpusIndex(dir: string, dataset: Record<string, unknown>, d
   const english = languages.length === 0 || (languages.length === 1 && languages[0] === 'en');
   const analyzer = english ? getAnalyzer('english', 'en') : getAnalyzer('multilingual', languages.includes('en') ? 'en' : languages[0]);
   const index = await Bm25Index.build(corpus.docs, { analyzer });
-  return { index, keyOf: new Map(corpus.docs.map((doc) => [doc.id, corpus.keyOf(doc)])) };
+  return { index, keyOf: new Map(corpus.docs.map((doc) => [doc.id, corpus.keyOf(doc)])), docs: corpus.docs };
 }
 
 /**

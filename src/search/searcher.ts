@@ -9,7 +9,7 @@ import type { T5Config } from '../model/config.js';
 import { loadModelDirectory, type LoadModelDirectoryOptions, type ModelManifest } from '../model/directory.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { progressBar } from '../util/progress.js';
-import { beamSettings, constrainedBeamSearch, type BeamSearchStats } from './beam.js';
+import { beamSettings, constrainedBeamSearch, type BeamSearchStats, type BeamTraceStep } from './beam.js';
 import { T5InferenceModel, type DocidDecoder, type InferenceOptions } from './decoder.js';
 
 /** Query tokens kept by default: the SFT pipeline's default source length. */
@@ -29,6 +29,8 @@ export interface SearchOptions {
   /** Report progress on stderr (default: when there is more than one batch; a bar on a terminal, log lines otherwise). */
   progress?: boolean;
   stats?: BeamSearchStats;
+  /** Per text (by index): an array that receives the beam's steps (see BeamSearchOptions.trace). */
+  trace?: readonly (BeamTraceStep[] | undefined)[];
 }
 
 export interface SearchHit {
@@ -107,7 +109,7 @@ export class GenerativeSearcher {
       for (let first = 0; first < texts.length; first += batch) {
         const group = texts.slice(first, first + batch);
         const sources = group.map((text) => this.encodeQuery(text, options.maxQueryTokens));
-        const ranked = await constrainedBeamSearch(this.decoder, this.docids, sources, { beam, k, renormalize: options.renormalize, stats: options.stats });
+        const ranked = await constrainedBeamSearch(this.decoder, this.docids, sources, { beam, k, renormalize: options.renormalize, stats: options.stats, trace: options.trace?.slice(first, first + batch) });
         for (const hits of ranked) {
           results.push(
             hits.map((hit, i) => {

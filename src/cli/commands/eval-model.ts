@@ -194,6 +194,7 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const metrics = options.metrics === undefined ? [...GENIR_METRICS] : splitMetricList(options.metrics);
   parseMetrics(metrics);
+  if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
   let fusion = settings.mode === 'hybrid' && (settings.fusion === 'rrf' || settings.alpha !== undefined) ? fusionSpec(settings) : undefined;
   const tuneSplitName = options.tuneSplit ?? 'dev';
 

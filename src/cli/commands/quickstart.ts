@@ -10,6 +10,8 @@ import { evaluateSearcher } from '../../train/sft/evaluate.js';
 import { runSft, type SftOptions } from '../../train/sft/pipeline.js';
 import { runBm25 } from './bm25.js';
 import { checkWritableFolder } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+import { checkPortAvailable, runServe, serveUntilSignal } from './serve.js';
 import { checkTrainingOutputs, parsePositive, sftRecipe } from './train.js';
 
 /** The metrics the quickstart compares, in this order (and the keys of its JSON line). */
@@ -33,6 +35,10 @@ interface QuickstartCommandOptions {
   cacheDir?: string;
   threads?: string;
   json?: boolean;
+  /** Serve the trained model afterwards (genir serve) until SIGTERM or SIGINT. */
+  serve?: boolean;
+  port?: string;
+  host?: string;
 }
 
 export interface QuickstartResult {
@@ -53,6 +59,9 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: (t
   const threads = options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true);
   if (options.out !== undefined) checkTrainingOutputs({ out: options.out, cacheDir: options.cacheDir });
   else if (options.cacheDir !== undefined) checkWritableFolder(options.cacheDir, { option: '--cache-dir' });
+  if (!options.serve && (options.port !== undefined || options.host !== undefined)) throw new UserError('--port and --host apply to --serve');
+  // Minutes of training must not end in "port in use".
+  if (options.serve) await checkPortAvailable(options);
   await fetchDataset('xquad', { dataDir: options.dataDir, log });
 
   const temporary = options.out === undefined ? mkdtempSync(join(tmpdir(), 'genir-quickstart-')) : undefined;
@@ -81,10 +90,14 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: (t
       '',
       formatTable([['metric', 'BM25', 'GenIR'], ...QUICKSTART_METRICS.map((m) => [m, formatValue(result.bm25[m]), formatValue(result.genir[m])])]),
       '',
-      `total ${result.seconds.toFixed(1)} s${options.out === undefined ? ' (pass --out <dir> to keep the model for `genir search`)' : `; model in ${out}`}`,
+      `total ${result.seconds.toFixed(1)} s${options.out === undefined ? (options.serve ? '' : ' (pass --out <dir> to keep the model for `genir search`)') : `; model in ${out}`}`,
     ];
     if (options.json) lines.push(JSON.stringify(result));
     write(`${lines.join('\n')}\n`);
+    if (options.serve) {
+      log('quickstart: serving the model (genir serve); SIGTERM or Ctrl-C stops it');
+      await serveUntilSignal(await runServe({ model: out, dataDir: options.dataDir, port: options.port, host: options.host, threads: options.threads }, write));
+    }
     return result;
   } finally {
     if (temporary !== undefined) rmSync(temporary, { recursive: true, force: true });
@@ -99,7 +112,10 @@ export function registerQuickstartCommand(program: Command): void {
     .option('--out <dir>', 'keep the trained model directory here (default: a temporary directory, removed at the end)')
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
-    .option('--json', 'print one JSON object as the last line of stdout')
+    .option('--json', 'print one JSON object as the last line of stdout (before the server\'s lines with --serve)')
+    .option('--serve', 'then serve the model over HTTP with its search page (genir serve) until Ctrl-C')
+    .option('--port <n>', 'with --serve: port to listen on (default 8080; 0 picks a free one)')
+    .option('--host <address>', 'with --serve: address to listen on (default 127.0.0.1)')
     .action(async (options: QuickstartCommandOptions) => {
       await runQuickstart(options);
     });

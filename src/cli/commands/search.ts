@@ -7,10 +7,12 @@ import { writeRun } from '../../data/trec.js';
 import type { Query } from '../../data/types.js';
 import { formatTable } from '../../eval/report.js';
 import { DEFAULT_BEAM } from '../../search/beam.js';
+import { loadModelDocuments, type DocumentStore } from '../../search/documents.js';
+import { snippet } from '../../search/snippet.js';
 import { HybridSearcher, interpolation, type FusionSpec, type HybridHit } from '../../search/hybrid.js';
 import { DEFAULT_MAX_QUERY_TOKENS, GenerativeSearcher, type SearchHit } from '../../search/searcher.js';
 import { checkWritableFile } from '../../util/atomic.js';
-import { UserError, where } from '../../util/errors.js';
+import { UserError, warn, where } from '../../util/errors.js';
 import { checkDevice, parseDevice } from '../../engine/device.js';
 import { addHybridOptions, parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
 import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
@@ -55,7 +57,7 @@ export interface SearchReport {
   load_ms: number;
   search_ms: number;
   /** score: log p (genir), the BM25 score (bm25) or the fused score (hybrid), which also gives each system's rank. */
-  results: { rank: number; docId: string; title: string | null; score: number; genir_rank?: number | null; bm25_rank?: number | null }[];
+  results: { rank: number; docId: string; title: string | null; snippet?: string | null; score: number; genir_rank?: number | null; bm25_rank?: number | null }[];
 }
 
 /** The fusion the settings name; interpolation needs α (search has no dev split to tune it on). */
@@ -96,7 +98,7 @@ export function registerSearchCommand(program: Command): void {
       .option('--renormalize', 'score docids under the distribution renormalised over the tokens the trie allows'),
   )
     .option('--index <file>', "with --mode bm25 or hybrid: a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one from its dataset")
-    .option('--data-dir <dir>', "with --mode bm25 or hybrid: where the model's dataset lives (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)")
+    .option('--data-dir <dir>', "where the model's dataset lives, for snippets and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)")
     .option('--lang <code>', 'with --mode bm25 or hybrid: the query language, for the multilingual analyzer')
     .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
     .option('--device <cpu|cuda>', "where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)", 'cpu')
@@ -204,20 +206,53 @@ function resultsTable(hits: readonly SearchHit[]): string {
     .join('\n');
 }
 
+/** --index and --lang are for the BM25 side; with --mode genir they would be silently ignored. */
+function rejectCorpusOptions(options: SearchCommandOptions): void {
+  for (const [value, flag] of [[options.index, '--index'], [options.lang, '--lang']] as const) {
+    if (value !== undefined) throw new UserError(`${flag} applies to --mode bm25 or hybrid, not --mode genir`);
+  }
+}
+
+/**
+ * The model's corpus, for snippets: read from the dataset its manifest names. Without it (the
+ * dataset is not in the data folder) the results still print, without text, after one warning.
+ */
+async function documentsFor(options: SearchCommandOptions): Promise<DocumentStore | undefined> {
+  try {
+    return await loadModelDocuments(options.model, options.dataDir);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    warn(`no document text for snippets (${err.message})`);
+    return undefined;
+  }
+}
+
+/** Each hit's snippet: the passage of its text that best matches the query (null without text). */
+function snippetsOf(docIds: readonly string[], query: string, documents: DocumentStore | undefined, lang?: string): (string | null)[] {
+  return docIds.map((docId) => {
+    const doc = documents?.get(docId, lang);
+    return doc === undefined ? null : snippet(doc.text, query);
+  });
+}
+
+/** A results table with each hit's snippet on an indented line below its row. */
+function withSnippets(table: string, snippets: readonly (string | null)[]): string {
+  return table
+    .split('\n')
+    .flatMap((line, i) => (i === 0 || snippets[i - 1] === null ? [line] : [line, `      ${snippets[i - 1]}`]))
+    .join('\n');
+}
+
 /** Runs `genir search` for one query; the report goes to `write` (stdout by default). */
 export async function runSearch(query: string, options: SearchCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<SearchReport> {
   const settings = parseHybridOptions(options);
   // Before any ONNX session exists: a query this long is a mistake, not a search.
   checkQueryLength(query, '');
   if (settings.mode !== 'genir') return runCorpusSearch(query, options, settings, write);
-  for (const [value, flag] of [[options.index, '--index'], [options.dataDir, '--data-dir'], [options.lang, '--lang']] as const) {
-    if (value !== undefined) throw new UserError(`${flag} applies to --mode bm25 or hybrid, not --mode genir`);
-  }
+  rejectCorpusOptions(options);
   const { beam, k } = beamAndK(options);
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   if (query.trim() === '') throw new UserError('the query is empty');
-  // Before any ONNX session exists: a query this long is a mistake, not a search.
-  checkQueryLength(query, '');
   const loadStart = performance.now();
   const device = parseDevice(options.device ?? 'cpu');
   checkDevice(device);
@@ -231,6 +266,7 @@ export async function runSearch(query: string, options: SearchCommandOptions, wr
     await searcher.release();
   }
   const searchMs = performance.now() - searchStart;
+  const snippets = snippetsOf(hits.map((hit) => hit.docId), query, await documentsFor(options));
   const report: SearchReport = {
     model: options.model,
     query,
@@ -239,13 +275,13 @@ export async function runSearch(query: string, options: SearchCommandOptions, wr
     k,
     load_ms: Math.round(loadMs),
     search_ms: Math.round(searchMs * 10) / 10,
-    results: resultsOf(hits),
+    results: resultsOf(hits).map((result, i) => ({ ...result, snippet: snippets[i] })),
   };
   const lines = [
     `query: ${query}`,
     `model ${options.model}: ${searcher.docids.size} documents (${searcher.docids.scheme} docids); beam ${beam}, top ${k}; searched in ${report.search_ms} ms (model loaded in ${report.load_ms} ms)`,
     '',
-    resultsTable(hits),
+    withSnippets(resultsTable(hits), snippets),
   ];
   if (options.json) lines.push(JSON.stringify(report));
   write(`${lines.join('\n')}\n`);
@@ -270,6 +306,9 @@ export interface SearchManyReport {
  * ranking per query on stdout, or with --run-out a TREC run file and a summary.
  */
 export async function runSearchMany(options: SearchManyCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<SearchManyReport> {
+  const settings = parseHybridOptions(options);
+  if (settings.mode !== 'genir') throw new UserError(`--queries searches with --mode genir; for --mode ${settings.mode} over a dataset's queries use genir eval --model <dir> --dataset <id> --mode ${settings.mode}`);
+  rejectCorpusOptions(options);
   const { beam, k } = beamAndK(options);
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const batch = options.batch === undefined ? 16 : parseCount(options.batch, '--batch');
@@ -338,6 +377,7 @@ async function runCorpusSearch(query: string, options: SearchCommandOptions, set
   }
   const searchMs = performance.now() - searchStart;
   const hybrid = fusion !== undefined;
+  const snippets = snippetsOf(hits.map((hit) => hit.docId), query, await documentsFor(options), options.lang);
   const report: SearchReport = {
     model: options.model,
     query,
@@ -347,7 +387,7 @@ async function runCorpusSearch(query: string, options: SearchCommandOptions, set
     ...(fusion !== undefined ? { bm25_depth: settings.bm25Depth, fusion } : {}),
     load_ms: Math.round(loadMs),
     search_ms: Math.round(searchMs * 10) / 10,
-    results: hits.map((hit) => ({ rank: hit.rank, docId: hit.docId, title: hit.title ?? null, score: hit.score, ...(hybrid ? { genir_rank: hit.genirRank, bm25_rank: hit.bm25Rank } : {}) })),
+    results: hits.map((hit, i) => ({ rank: hit.rank, docId: hit.docId, title: hit.title ?? null, snippet: snippets[i], score: hit.score, ...(hybrid ? { genir_rank: hit.genirRank, bm25_rank: hit.bm25Rank } : {}) })),
   };
   const rank = (value: number | null) => (value === null ? '–' : String(value));
   const header = hybrid ? ['rank', 'fused', 'genir', 'bm25', 'document'] : ['rank', 'bm25', 'document'];
@@ -364,7 +404,7 @@ async function runCorpusSearch(query: string, options: SearchCommandOptions, set
     `query: ${query}`,
     `model ${options.model}: ${searcher.generative.docids.size} documents; ${how}; searched in ${report.search_ms} ms (model and index loaded in ${report.load_ms} ms)`,
     '',
-    hits.length > 0 ? table : '(no documents)',
+    hits.length > 0 ? withSnippets(table, snippets) : '(no documents)',
   ];
   if (options.json) lines.push(JSON.stringify(report));
   write(`${lines.join('\n')}\n`);

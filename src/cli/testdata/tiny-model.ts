@@ -23,17 +23,21 @@ export const TINY_QUERIES = [
   { _id: 'q2', text: 'why do tides rise' },
 ];
 
-/** Writes the corpus as a BEIR folder (`<dir>`, test split) and returns its path. */
-export function writeTinyDataset(dir: string): string {
+/** Writes the corpus as a BEIR folder (`<dir>`, test split; `titles: false` leaves them empty) and returns its path. */
+export function writeTinyDataset(dir: string, options: { titles?: boolean } = {}): string {
   mkdirSync(join(dir, 'qrels'), { recursive: true });
-  writeFileSync(join(dir, 'corpus.jsonl'), TINY_CORPUS.map((d) => JSON.stringify({ _id: d.id, title: d.title, text: d.text })).join('\n') + '\n');
+  writeFileSync(join(dir, 'corpus.jsonl'), TINY_CORPUS.map((d) => JSON.stringify({ _id: d.id, title: options.titles === false ? '' : d.title, text: d.text })).join('\n') + '\n');
   writeFileSync(join(dir, 'queries.jsonl'), TINY_QUERIES.map((q) => JSON.stringify(q)).join('\n') + '\n');
   writeFileSync(join(dir, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\n');
   return dir;
 }
 
 /** Writes a randomly initialised one-layer model with atomic docids over TINY_CORPUS to `dir`. */
-export async function writeTinyModel(dir: string): Promise<string> {
+/**
+ * `dataset` goes into the manifest: a BEIR folder's path there lets BM25 and snippets find the
+ * corpus. `titles: false` saves empty titles, as for a corpus without them (MED).
+ */
+export async function writeTinyModel(dir: string, dataset: Record<string, unknown> = { id: 'tiny' }, options: { titles?: boolean } = {}): Promise<string> {
   const base = SubwordTokenizer.train(TINY_CORPUS.map((d) => `${d.title} ${d.text}`), { vocabSize: 300 });
   const docids = await buildDocids(TINY_CORPUS, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'tiny-model'), docidCount: docids.layout.docidVocabSize });
@@ -42,7 +46,7 @@ export async function writeTinyModel(dir: string): Promise<string> {
   });
   const model = T5Model.create(config, 3, { threads: 1 });
   try {
-    await saveModelDirectory(dir, { model, tokenizer, docids, titles: new Map(TINY_CORPUS.map((d) => [d.id, d.title])), dataset: { id: 'tiny' } });
+    await saveModelDirectory(dir, { model, tokenizer, docids, titles: new Map(TINY_CORPUS.map((d) => [d.id, options.titles === false ? '' : d.title])), dataset });
   } finally {
     await model.release();
   }
