@@ -138,7 +138,9 @@ export class DenseModel implements TrainableModel<DenseBatch> {
     } catch (err) {
       throw new UserError(`${configPath}: cannot read the dense model config (${(err as Error).message})`);
     }
-    const config = fromHfConfig(json, configPath);
+    // An encoder-only model (T5EncoderModel) with T5's shapes: read them as the seq2seq reader does;
+    // the decoder fields are unused.
+    const config = fromHfConfig({ ...json, is_encoder_decoder: true }, configPath);
     const stored = json.genir_dense as Partial<StoredDenseSettings> | undefined;
     const temperature = stored?.temperature;
     const validTemperature =
