@@ -41,7 +41,7 @@ function assertUserError(result: CliResult, lines: (string | RegExp)[], what: st
 
 test('usage errors are one line "genir: error: …" plus where the help is, exit code 2', async () => {
   const cases: [string[], string, string][] = [
-    [[], 'missing command (one of datasets, eval, compare, bm25, search, train, experiment, quickstart)', 'genir'],
+    [[], 'missing command (one of datasets, eval, compare, bm25, search, train, experiment, quickstart, serve)', 'genir'],
     [['serch'], "unknown command 'serch' (did you mean search?)", 'genir'],
     [['help', 'nothing'], "unknown command 'nothing'", 'genir'],
     [['train'], 'train: missing command (one of sft, ddro, ltrgr)', 'genir train'],
