@@ -53,7 +53,7 @@ test('usage errors are one line "genir: error: …" plus where the help is, exit
     [['datasets', 'list', 'extra'], "too many arguments for 'list'. Expected 0 arguments but got 1.", 'genir datasets list'],
     [['compare', '--qrels', 'q.txt', 'run1'], "missing required argument 'run2'", 'genir compare'],
     [['train', 'sft', '--dataset', 'xquad', '--docids', 'pq', '--model', 'tiny'], "required option '--out <dir>' not specified", 'genir train sft'],
-    [['search', 'rivers'], "required option '--model <dir>' not specified", 'genir search'],
+    [['search', 'rivers'], "required option '--model <dir>' (or '--dense <dir>') not specified", 'genir search'],
     [['experiment', 'ddro-ablation', '--dataset', 'xquad', '--quik'], "unknown option '--quik' (did you mean --quick?)", 'genir experiment ddro-ablation'],
   ];
   const results = await Promise.all(cases.map(([args]) => genir(args)));

@@ -10,6 +10,7 @@ import { DEFAULT_BEAM } from '../../search/beam.js';
 import { DEFAULT_MAX_QUERY_TOKENS, GenerativeSearcher, type SearchHit } from '../../search/searcher.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError, where } from '../../util/errors.js';
+import { UsageError } from '../program.js';
 import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
 
 export interface SearchCommandOptions {
@@ -91,7 +92,7 @@ export function registerSearchCommand(program: Command): void {
         await runDenseSearch(words.join(' '), { ...options, dense });
         return;
       }
-      if (options.model === undefined) throw new UserError('no model: give --model <dir> (or --dense <dir> for a dense retriever)');
+      if (options.model === undefined) throw new UsageError("required option '--model <dir>' (or '--dense <dir>') not specified", 'genir search');
       const generative = { ...options, model: options.model };
       if (options.queries !== undefined) {
         if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');

@@ -25,12 +25,12 @@ test('train ddro / ltrgr option parsing: numbers checked, unset options left to 
   rejects({ devQueries: 'x' }, /--dev-queries x/);
 });
 
-test('the train command has sft, ddro and ltrgr; experiment has ddro-ablation', () => {
+test('the train command has sft, dense, ddro and ltrgr; experiment has ddro-ablation and docid-schemes', () => {
   const program = buildProgram();
   const train = program.commands.find((c) => c.name() === 'train')!;
-  assert.deepEqual(train.commands.map((c) => c.name()).sort(), ['ddro', 'ltrgr', 'sft']);
+  assert.deepEqual(train.commands.map((c) => c.name()).sort(), ['ddro', 'dense', 'ltrgr', 'sft']);
   const experiment = program.commands.find((c) => c.name() === 'experiment')!;
-  assert.deepEqual(experiment.commands.map((c) => c.name()), ['ddro-ablation']);
+  assert.deepEqual(experiment.commands.map((c) => c.name()), ['ddro-ablation', 'docid-schemes']);
   assert.deepEqual(parseSchemes('pq, title,pq'), ['pq', 'title']);
   assert.throws(() => parseSchemes('pq,url'), (err: Error) => err instanceof UserError && /unknown scheme 'url'/.test(err.message));
 });
