@@ -149,7 +149,7 @@ export class DenseModel implements TrainableModel<DenseBatch> {
     if (!validTemperature || typeof stored?.max_query_tokens !== 'number' || typeof stored.max_passage_tokens !== 'number') {
       throw new UserError(`${configPath}: not a genir dense encoder config (no valid genir_dense block)`);
     }
-    const settings: DenseSettings = { temperature: temperature, maxQueryTokens: stored.max_query_tokens, maxPassageTokens: stored.max_passage_tokens };
+    const settings: DenseSettings = { temperature, maxQueryTokens: stored.max_query_tokens, maxPassageTokens: stored.max_passage_tokens };
     const weightsPath = join(dir, WEIGHTS_FILE);
     const { tensors } = readSafetensors(weightsPath);
     const parameters = parameterShapes(config, settings.temperature).map(({ name, shape }) => {

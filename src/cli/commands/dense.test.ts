@@ -97,7 +97,6 @@ test('dense search and eval refuse generative-only options and two models, in on
     ['search', '--dense', model, '--model', model, 'bees'],
     ['eval', '--dense', model, '--dataset', dataset, '--beam', '4'],
     ['search', '--dense', root, 'bees'],
-    ['search', 'bees'],
   ]) {
     const result = await runGenir(args);
     assert.equal(result.code, 2, args.join(' '));

@@ -15,6 +15,7 @@ import { checkWritableFile } from '../../util/atomic.js';
 import { UserError, warn, where } from '../../util/errors.js';
 import { checkDevice, parseDevice } from '../../engine/device.js';
 import { addHybridOptions, parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
+import { UsageError } from '../program.js';
 import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
 
 export interface SearchCommandOptions extends HybridCommandOptions {
@@ -118,7 +119,7 @@ export function registerSearchCommand(program: Command): void {
         await runDenseSearch(words.join(' '), { ...options, dense });
         return;
       }
-      if (options.model === undefined) throw new UserError('no model: give --model <dir> (or --dense <dir> for a dense retriever)');
+      if (options.model === undefined) throw new UsageError("required option '--model <dir>' (or '--dense <dir>') not specified", 'genir search');
       const generative = { ...options, model: options.model };
       if (options.queries !== undefined) {
         if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
