@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { UserError, describeFileSystemError, isFileSystemError } from '../util/errors.js';
+import { UsageError, UserError, describeFileSystemError, isFileSystemError } from '../util/errors.js';
 import { registerDatasetsCommand } from './commands/datasets.js';
 import { registerEvalCommands } from './commands/eval.js';
 import { registerBm25Command } from './commands/bm25.js';
@@ -39,16 +39,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** A command-line mistake found by Commander: one line, and where the command's help is. */
-export class UsageError extends UserError {
-  constructor(
-    message: string,
-    /** The command whose help to see, e.g. `genir train sft`. */
-    readonly command: string,
-  ) {
-    super(message);
-  }
-}
 
 function commandPath(command: Command): string {
   const names: string[] = [];
@@ -115,3 +105,5 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
 }
+
+export { UsageError };

@@ -7,6 +7,17 @@ export class UserError extends Error {
   readonly exitCode = 2;
 }
 
+/** A command-line mistake (Commander's, or a command's own): one line, and where the command's help is. */
+export class UsageError extends UserError {
+  constructor(
+    message: string,
+    /** The command whose help to see, e.g. `genir train sft`. */
+    readonly command: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Formats a location prefix such as `corpus.jsonl:17: ` for error messages. */
 export function where(file: string, line?: number): string {
   return line === undefined ? `${file}: ` : `${file}:${line}: `;

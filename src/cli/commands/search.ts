@@ -12,10 +12,9 @@ import { snippet } from '../../search/snippet.js';
 import { HybridSearcher, interpolation, type FusionSpec, type HybridHit } from '../../search/hybrid.js';
 import { DEFAULT_MAX_QUERY_TOKENS, GenerativeSearcher, type SearchHit } from '../../search/searcher.js';
 import { checkWritableFile } from '../../util/atomic.js';
-import { UserError, warn, where } from '../../util/errors.js';
+import { UsageError, UserError, warn, where } from '../../util/errors.js';
 import { checkDevice, parseDevice } from '../../engine/device.js';
 import { addHybridOptions, parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
-import { UsageError } from '../program.js';
 import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
 
 export interface SearchCommandOptions extends HybridCommandOptions {
