@@ -10,8 +10,8 @@ import { runGenir } from '../testing.js';
 import { denseOptionsFrom, parseTemperature, type TrainDenseCommandOptions } from './train-dense.js';
 
 const defaults: TrainDenseCommandOptions = {
-  dataset: 'squad-dev', model: 'tiny', out: 'out', epochs: '10', lr: '1e-3', batchSize: '64', temperature: '0.05', hardNegatives: '1', negativeDepth: '30',
-  bm25Depth: '200', ict: '1', crops: '1', maxQueryTokens: '32', maxPassageTokens: '192', vocab: '8000', seed: '0', onnx: true,
+  dataset: 'squad-dev', model: 'tiny', out: 'out', epochs: '10', lr: '3e-3', batchSize: '64', temperature: '0.05', hardNegatives: '1', negativeDepth: '30',
+  bm25Depth: '200', ict: '1', crops: '1', maxQueryTokens: '32', maxPassageTokens: '128', vocab: '8000', seed: '0', onnx: true,
 };
 
 test('train dense options: temperature fixed or learned, model changes; bad values are user errors', () => {

@@ -36,7 +36,7 @@ export interface DenseTrainingOptions {
   out: string;
   /** Subword vocabulary (default 8000, as SFT). */
   vocabSize?: number;
-  /** Peak learning rate (default 1e-3) with linear warm-up and decay. */
+  /** Peak learning rate (default 3e-3) with linear warm-up and decay. */
   lr?: number;
   /** Pairs per update (default 64). */
   batchSize?: number;
@@ -195,7 +195,7 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   const data = denseTrainingData(tokenized, { batchSize, hardNegatives, seed, padId: tokenizer.padId });
   const epochs = options.epochs ?? 10;
   const totalUpdates = Math.max(1, Math.ceil(epochs * data.batchesPerEpoch));
-  const lr = options.lr ?? 1e-3;
+  const lr = options.lr ?? 3e-3;
   const warmup = Math.min(options.warmupSteps ?? Math.min(100, Math.ceil(totalUpdates * 0.05)), totalUpdates);
   const parameters = encoderParameterSpecs(config).reduce((n, spec) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
   log(`dense: model ${options.model} encoder (${(parameters / 1e6).toFixed(2)}M parameters), temperature ${settings.temperature.kind === 'fixed' ? `fixed ${settings.temperature.value}` : `learned from ${settings.temperature.initial}`}; ${epochs} epochs of ${data.batchesPerEpoch} batches of ${batchSize} pairs (+${hardNegatives} BM25 negative${hardNegatives === 1 ? '' : 's'} per labelled query)`);
