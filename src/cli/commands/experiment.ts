@@ -8,7 +8,7 @@ import { formatTable, formatValue } from '../../eval/report.js';
 import { SFT_SOURCES, type SftSource } from '../../train/sft/examples.js';
 import { runBudgetedSft } from '../../experiments/budgeted-sft.js';
 import { UserError } from '../../util/errors.js';
-import { parsePositive, sftRecipe } from './train.js';
+import { parsePositive, parseSeed, sftRecipe } from './train.js';
 
 interface LinearBaselineCommandOptions {
   dataset: string;
@@ -71,8 +71,7 @@ export function registerExperimentCommand(program: Command): void {
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (options: DdroAblationCommandOptions) => {
       if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad') throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
-      const seed = Number(options.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
+      const seed = parseSeed(options.seed);
       const threads = options.threads === undefined ? undefined : Number(options.threads);
       if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new UserError(`--threads ${options.threads}: expected a positive integer`);
       checkWritableFolder(options.work, { option: '--work' });
@@ -145,8 +144,7 @@ export function registerExperimentCommand(program: Command): void {
     .option('--dev-split <name>', 'split that chooses the epoch', 'dev')
     .option('--json', 'print one JSON object as the last line of stdout')
     .action(async (options: LinearBaselineCommandOptions) => {
-      const seed = Number(options.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
+      const seed = parseSeed(options.seed);
       const result = await runLinearBaseline({
         dataset: options.dataset,
         lang: options.lang,
@@ -204,8 +202,7 @@ export function registerExperimentCommand(program: Command): void {
       if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad') throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
       const minutes = Number(options.minutes);
       if (options.minutes.trim() === '' || !(minutes > 0)) throw new UserError(`--minutes ${options.minutes}: expected a positive number`);
-      const seed = Number(options.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
+      const seed = parseSeed(options.seed);
       const threads = options.threads === undefined ? undefined : Number(options.threads);
       if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new UserError(`--threads ${options.threads}: expected a positive integer`);
       const docids = parseSchemes(options.docids);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
+import { isT5Preset } from '../../model/config.js';
 import { runDenseTraining, type DenseTrainingOptions } from '../../train/dense/pipeline.js';
 import type { DenseTemperature } from '../../train/dense/graph.js';
 import { UserError } from '../../util/errors.js';
-import { checkTrainingOutputs, parsePositive } from './train.js';
+import { checkTrainingOutputs, parsePositive, parseSeed, shapeOverrides } from './train.js';
 
 export interface TrainDenseCommandOptions {
   dataset: string;
@@ -56,22 +56,8 @@ export function parseTemperature(value: string): DenseTemperature {
 /** Turns the command's options into runDenseTraining options (exported for tests). */
 export function denseOptionsFrom(options: TrainDenseCommandOptions): DenseTrainingOptions {
   if (!isT5Preset(options.model) || options.model === 'base') throw new UserError(`--model ${options.model}: expected tiny or small`);
-  const overrides: Partial<T5Config> = {};
-  if (options.dropout !== undefined) {
-    const rate = Number(options.dropout);
-    if (options.dropout.trim() === '' || !(rate >= 0 && rate < 1)) throw new UserError(`--dropout ${options.dropout}: expected a number in [0, 1)`);
-    overrides.dropoutRate = rate;
-  }
-  if (options.dModel !== undefined) overrides.dModel = parsePositive(options.dModel, '--d-model', true);
-  if (options.dFf !== undefined) overrides.dFf = parsePositive(options.dFf, '--d-ff', true);
-  if (options.layers !== undefined) overrides.numLayers = parsePositive(options.layers, '--layers', true);
-  if (options.heads !== undefined) overrides.numHeads = parsePositive(options.heads, '--heads', true);
-  if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
-    const preset = T5_PRESETS[options.model];
-    overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? preset.dModel) / (overrides.numHeads ?? preset.numHeads)));
-  }
-  const seed = Number(options.seed);
-  if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
+  const overrides = shapeOverrides(options, options.model, { decoder: false });
+  const seed = parseSeed(options.seed);
   return {
     dataset: options.dataset,
     dataDir: options.dataDir,

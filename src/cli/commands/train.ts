@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { applyRecipe, readRecipe } from '../recipe.js';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { isDenseModelDirectory } from '../../model/dense-directory.js';
-import { T5_PRESETS, isT5Preset, type T5Config } from '../../model/config.js';
+import { T5_PRESETS, isT5Preset, type T5Config, type T5Preset } from '../../model/config.js';
 import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
 import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedule.js';
 import { assertReadableFile } from '../../data/lines.js';
@@ -84,6 +84,43 @@ function embeddingOptions(path: string | undefined): Pick<SftOptions, 'embedding
   return { embeddings: { kind: 'file', path } };
 }
 
+/** The model-shape flags shared by the training commands. */
+export interface ShapeFlags {
+  dropout?: string;
+  dModel?: string;
+  dFf?: string;
+  layers?: string;
+  heads?: string;
+}
+
+/**
+ * The shape flags as overrides of `preset`; `--layers` sets the decoder's too when there is one,
+ * and each head gets an equal share of d_model, as in the presets.
+ */
+export function shapeOverrides(options: ShapeFlags, preset: T5Preset, { decoder }: { decoder: boolean }): Partial<T5Config> {
+  const overrides: Partial<T5Config> = {};
+  if (options.dropout !== undefined) overrides.dropoutRate = parseFraction(options.dropout, '--dropout');
+  if (options.dModel !== undefined) overrides.dModel = parsePositive(options.dModel, '--d-model', true);
+  if (options.dFf !== undefined) overrides.dFf = parsePositive(options.dFf, '--d-ff', true);
+  if (options.layers !== undefined) {
+    overrides.numLayers = parsePositive(options.layers, '--layers', true);
+    if (decoder) overrides.numDecoderLayers = overrides.numLayers;
+  }
+  if (options.heads !== undefined) overrides.numHeads = parsePositive(options.heads, '--heads', true);
+  if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
+    const shape = T5_PRESETS[preset];
+    overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? shape.dModel) / (overrides.numHeads ?? shape.numHeads)));
+  }
+  return overrides;
+}
+
+/** `--seed`: an integer >= 0. */
+export function parseSeed(value: string): number {
+  const seed = Number(value);
+  if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${value}: expected a non-negative integer`);
+  return seed;
+}
+
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   for (const [field, flag] of [['dataset', '--dataset'], ['docids', '--docids'], ['out', '--out']] as const) {
@@ -99,23 +136,8 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   if (options.pseudo !== undefined && !['doc2query', 'spans', 'both'].includes(options.pseudo)) throw new UserError(`--pseudo ${options.pseudo}: expected doc2query, spans or both`);
   let stages = parseStages(options.stages);
   if (options.epochs !== undefined) stages = overrideEpochs(stages, options.epochs);
-  const overrides: Partial<T5Config> = {};
-  if (options.dropout !== undefined) overrides.dropoutRate = parseFraction(options.dropout, '--dropout');
-  if (options.dModel !== undefined) overrides.dModel = parsePositive(options.dModel, '--d-model', true);
-  if (options.dFf !== undefined) overrides.dFf = parsePositive(options.dFf, '--d-ff', true);
-  if (options.layers !== undefined) {
-    const layers = parsePositive(options.layers, '--layers', true);
-    overrides.numLayers = layers;
-    overrides.numDecoderLayers = layers;
-  }
-  if (options.heads !== undefined) overrides.numHeads = parsePositive(options.heads, '--heads', true);
-  if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
-    // Each head gets an equal share of d_model, as in the presets.
-    const preset = T5_PRESETS[model];
-    overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? preset.dModel) / (overrides.numHeads ?? preset.numHeads)));
-  }
-  const seed = Number(options.seed);
-  if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${options.seed}: expected a non-negative integer`);
+  const overrides = shapeOverrides(options, model, { decoder: true });
+  const seed = parseSeed(options.seed);
   return {
     dataset: options.dataset,
     dataDir: options.dataDir,
