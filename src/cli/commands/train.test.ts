@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeToySquad } from '../../train/sft/testdata/toy-squad.js';
+import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { UserError } from '../../util/errors.js';
 import { main } from '../program.js';
 import { sftOptionsFrom, type TrainSftCommandOptions } from './train.js';
