@@ -18,6 +18,10 @@
  * Rounds alternate PyTorch and genir (each with its own warm-up steps) so background load
  * hits both alike; the reported step time is the median over all timed steps. GFLOP/s
  * counts the matrix products only (3× the forward pass), the same count for both.
+ *
+ * Machines differ, so each round also times ORT's own MatMul (1024 × 1024, same threads, in
+ * the same process) right after genir's steps: `gemm_gflops` is the median over rounds and
+ * `fraction_of_gemm` the step's GFLOP/s divided by it (--gemm-size changes the 1024).
  * With --json the last line of stdout is one JSON object with every number.
  */
 import { spawnSync } from 'node:child_process';
@@ -29,6 +33,7 @@ import { isT5Preset, parameterCount, t5Config, totalVocabSize, type T5Config } f
 import { T5Model } from '../src/model/t5.js';
 import { makeSeq2SeqBatch } from '../src/train/batching.js';
 import { Rng } from '../src/util/random.js';
+import { measureGemmGflops } from './gemm.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(name);
@@ -48,6 +53,7 @@ const threads = Number(option('--threads', '2'));
 const dropout = Number(option('--dropout', '0.1'));
 const optimizerKind = option('--optimizer', 'graph');
 const withTorch = !process.argv.includes('--no-torch');
+const gemmSize = Number(option('--gemm-size', '1024'));
 const PYTHON = '/usr/bin/python3';
 
 function log(message: string): void {
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
   if (withTorch) ensureTorch();
   const genirTimes: number[] = [];
   const torchTimes: number[] = [];
+  const gemmRounds: number[] = [];
   let torch: TorchResult | undefined;
   for (let round = 0; round < rounds; round++) {
     if (withTorch) {
@@ -158,6 +165,8 @@ async function main(): Promise<void> {
     }
     genirTimes.push(...times);
     log(`round ${round + 1}: genir ${median(times).toFixed(3)} s/step (loss ${lastLoss.toFixed(4)})`);
+    gemmRounds.push(await measureGemmGflops(threads, gemmSize));
+    log(`round ${round + 1}: ORT MatMul ${gemmSize}² ${gemmRounds[gemmRounds.length - 1].toFixed(1)} GFLOP/s`);
   }
   await model.release();
 
@@ -182,6 +191,10 @@ async function main(): Promise<void> {
     genir_gflops: flops / genirStepS / 1e9,
     torch_gflops: flops / torchStepS / 1e9,
     gflop_per_step: flops / 1e9,
+    gemm_size: gemmSize,
+    gemm_gflops: median(gemmRounds),
+    fraction_of_gemm: flops / genirStepS / 1e9 / median(gemmRounds),
+    torch_fraction_of_gemm: flops / torchStepS / 1e9 / median(gemmRounds),
     genir_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     torch_peak_rss_mb: torch?.peak_rss_mb ?? null,
     torch_params: torch?.params ?? null,
@@ -191,6 +204,7 @@ async function main(): Promise<void> {
   if (torch && torch.params !== params) log(`warning: PyTorch model has ${torch.params} parameters, genir ${params}`);
   console.log(`T5 ${preset} (${(params / 1e6).toFixed(2)}M params), batch ${batchSize}, ${srcLen} source + ${tgtLen} target tokens, ${threads} threads, dropout ${dropout}`);
   console.log(`  genir  ${genirStepS.toFixed(3)} s/step  ${result.genir_examples_per_s.toFixed(1)} ex/s  ${result.genir_gflops.toFixed(1)} GFLOP/s  peak RSS ${result.genir_peak_rss_mb.toFixed(0)} MB  (optimizer: ${optimizerKind})`);
+  console.log(`  ORT MatMul ${gemmSize}² ${result.gemm_gflops.toFixed(1)} GFLOP/s (same threads, same run): genir's step at ${(100 * result.fraction_of_gemm).toFixed(1)} % of it`);
   if (withTorch) {
     console.log(`  torch  ${torchStepS.toFixed(3)} s/step  ${result.torch_examples_per_s.toFixed(1)} ex/s  ${result.torch_gflops.toFixed(1)} GFLOP/s  peak RSS ${(torch?.peak_rss_mb ?? 0).toFixed(0)} MB  (torch ${torch?.torch_version}, ${torch?.blas.join(' ')})`);
     console.log(`  ratio  ${result.ratio.toFixed(2)}x PyTorch examples/s`);
