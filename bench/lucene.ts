@@ -18,19 +18,17 @@
  * higher id first), so lists differing only in the order of tied documents are counted apart.
  * With --json the last stdout line is one JSON object.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Bm25Index } from '../src/bm25/bm25-index.js';
 import { Bm25IndexBuilder } from '../src/bm25/builder.js';
 import { openDataset } from '../src/data/registry.js';
 import type { Document, Query } from '../src/data/types.js';
 import { getAnalyzer } from '../src/text/analyzers/index.js';
 import { compareTop10, type Hit } from './lucene-compare.js';
+import { compileLuceneBench, ensureLucene, flat, runLuceneBench } from './lucene-java.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(name);
@@ -42,53 +40,6 @@ const datasets = option('--datasets', 'scifact,squad-dev').split(',');
 const topK = Number(option('--top-k', '1000'));
 const rounds = Number(option('--rounds', '3'));
 const dataDir = option('--data-dir', process.env.GENIR_DATA_DIR ?? '../shared/datasets');
-const JAVA_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'lucene', 'LuceneBench.java');
-const JAR_DIR = '/usr/share/java';
-const JARS = ['lucene-core', 'lucene-analyzers-common'];
-
-function findJars(): string[] | undefined {
-  if (!existsSync(JAR_DIR)) return undefined;
-  const names = readdirSync(JAR_DIR);
-  const found = JARS.map((prefix) => names.find((name) => name.startsWith(`${prefix}-8.`) && name.endsWith('.jar')));
-  return found.every((name) => name !== undefined) ? found.map((name) => join(JAR_DIR, name as string)) : undefined;
-}
-
-function hasCommand(command: string): boolean {
-  return spawnSync(command, ['-version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** The Lucene jars and a JDK, installed with apt-get where missing and allowed; or why not. */
-function ensureLucene(): { jars: string[] } | { skip: string } {
-  let jars = findJars();
-  if (jars !== undefined && hasCommand('javac')) return { jars };
-  if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    return { skip: 'Lucene 8 jars or javac missing, and apt-get is unavailable or this is not root (apt-get install liblucene8-java default-jdk-headless)' };
-  }
-  process.stderr.write('bench:lucene: installing liblucene8-java default-jdk-headless with apt-get…\n');
-  const install = spawnSync('apt-get', ['install', '-y', 'liblucene8-java', 'default-jdk-headless'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  jars = findJars();
-  if (install.status !== 0 || jars === undefined || !hasCommand('javac')) {
-    return { skip: `apt-get install liblucene8-java default-jdk-headless failed (exit ${install.status ?? 'signal'})` };
-  }
-  return { jars };
-}
-
-/** Compiles LuceneBench.java once per source and jar set into a cache folder; returns the class path. */
-function compileLuceneBench(jars: readonly string[]): string {
-  const source = readFileSync(JAVA_SOURCE);
-  const key = createHash('sha256').update(source).update(jars.join(':')).digest('hex').slice(0, 12);
-  const classDir = join(tmpdir(), 'genir-bench-lucene', key);
-  if (!existsSync(join(classDir, 'LuceneBench.class'))) {
-    const staging = `${classDir}.${process.pid}.tmp`;
-    mkdirSync(staging, { recursive: true });
-    execFileSync('javac', ['-cp', jars.join(':'), '-d', staging, JAVA_SOURCE], { stdio: ['ignore', 'ignore', 'inherit'] });
-    rmSync(classDir, { recursive: true, force: true });
-    mkdirSync(dirname(classDir), { recursive: true });
-    execFileSync('mv', [staging, classDir]);
-  }
-  return [...jars, classDir].join(':');
-}
-
 /**
  * Characters Lucene 8.8's StandardTokenizer emits as emoji tokens (©, ®, ™, ↔ in SciFact) and
  * genir's tokenizer drops (docs/bm25.md); removed from both sides for the second comparison.
@@ -96,8 +47,6 @@ function compileLuceneBench(jars: readonly string[]): string {
 const EMOJI = /[\p{Extended_Pictographic}\p{Emoji_Presentation}]/gu;
 const withoutEmoji = (doc: Document): Document => ({ ...doc, title: doc.title.replace(EMOJI, ' '), text: doc.text.replace(EMOJI, ' ') });
 
-/** Lucene's input: one line per record, tabs and line breaks as spaces (the tokenizer splits on either). */
-const flat = (text: string): string => text.replace(/[\t\r\n]/g, ' ');
 
 function quantile(sorted: readonly number[], q: number): number {
   const position = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
@@ -106,20 +55,6 @@ function quantile(sorted: readonly number[], q: number): number {
 
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 const mb = (bytes: number): number => round(bytes / 1048576);
-
-interface LuceneResult {
-  lucene_version: string;
-  index_s: number;
-  index_docs_per_s: number;
-  index_bytes: number;
-  segments: number;
-  qps_1_thread: number;
-  qps_2_threads: number;
-  p50_ms: number;
-  p99_ms: number;
-  heap_used_mb: number;
-  peak_rss_mb: number;
-}
 
 async function genirSide(docs: readonly Document[], queries: readonly Query[], work: string) {
   const rssBefore = process.memoryUsage().rss;
@@ -179,26 +114,10 @@ async function genirSide(docs: readonly Document[], queries: readonly Query[], w
 function luceneSide(classPath: string, docs: readonly Document[], queries: readonly Query[], work: string, timedRounds = rounds) {
   const docsPath = join(work, 'docs.tsv');
   const queriesPath = join(work, 'queries.tsv');
-  const top10Path = join(work, 'lucene-top10.tsv');
   // The same text genir indexes: title and text joined by a space (Bm25IndexBuilder, flat mode).
   writeFileSync(docsPath, docs.map((doc) => `${flat(doc.id)}\t${flat(doc.title === '' ? doc.text : `${doc.title} ${doc.text}`)}\n`).join(''));
   writeFileSync(queriesPath, queries.map((query) => `${flat(query.id)}\t${flat(query.text)}\n`).join(''));
-  const output = execFileSync('java', ['-cp', classPath, 'LuceneBench', docsPath, queriesPath, join(work, 'lucene-index'), top10Path, String(topK), String(timedRounds)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 24,
-  });
-  const lines = output.trim().split('\n');
-  const result = JSON.parse(lines[lines.length - 1]) as LuceneResult;
-  const top10 = new Map<string, Hit[]>();
-  for (const line of readFileSync(top10Path, 'utf8').split('\n')) {
-    if (line === '') continue;
-    const [queryId, , docId, score] = line.split('\t');
-    let list = top10.get(queryId);
-    if (list === undefined) top10.set(queryId, (list = []));
-    list.push({ docId, score: Number(score) });
-  }
-  return { top10, result };
+  return runLuceneBench(classPath, { docsPath, queriesPath, work, topK, rounds: timedRounds });
 }
 
 const setup = ensureLucene();

@@ -54,7 +54,6 @@ public final class LuceneBench {
     int topK = Integer.parseInt(args[4]);
     int rounds = Integer.parseInt(args[5]);
 
-    List<String[]> docs = readTsv(docsPath);
     List<String[]> queries = readTsv(queriesPath);
     // EnglishAnalyzer: StandardTokenizer, possessive removal, lower case, English stop words,
     // Porter stemming; Anserini's DefaultEnglishAnalyzer is the same chain.
@@ -69,17 +68,23 @@ public final class LuceneBench {
     contentsType.freeze();
 
     long indexStart = System.nanoTime();
+    int docCount = 0;
     try (FSDirectory directory = FSDirectory.open(indexPath)) {
       IndexWriterConfig config = new IndexWriterConfig(analyzer);
       config.setSimilarity(similarity);
       config.setOpenMode(IndexWriterConfig.OpenMode.CREATE);
       config.setRAMBufferSizeMB(256);
-      try (IndexWriter writer = new IndexWriter(directory, config)) {
-        for (String[] doc : docs) {
+      // Documents are read as they are indexed (a million of them need not fit in the heap).
+      try (IndexWriter writer = new IndexWriter(directory, config);
+          BufferedReader reader = Files.newBufferedReader(docsPath, StandardCharsets.UTF_8)) {
+        String line;
+        while ((line = reader.readLine()) != null) {
+          int tab = line.indexOf('\t');
           Document document = new Document();
-          document.add(new StringField("id", doc[0], Field.Store.YES));
-          document.add(new Field(FIELD, doc[1], contentsType));
+          document.add(new StringField("id", line.substring(0, tab), Field.Store.YES));
+          document.add(new Field(FIELD, line.substring(tab + 1), contentsType));
           writer.addDocument(document);
+          docCount++;
         }
         writer.commit();
       }
@@ -110,7 +115,7 @@ public final class LuceneBench {
       }
       if (rounds == 0) {
         // Rankings only (bench:lucene's check on emoji-free text).
-        System.out.println("{\"docs\":" + docs.size() + "}");
+        System.out.println("{\"docs\":" + docCount + "}");
         return;
       }
       for (int round = 0; round < 2; round++) runAll(searcher, parsed, ids, topK, 0, parsed.length);
@@ -146,10 +151,10 @@ public final class LuceneBench {
 
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("lucene_version", org.apache.lucene.util.Version.LATEST.toString());
-      result.put("docs", docs.size());
+      result.put("docs", docCount);
       result.put("queries", queries.size());
       result.put("index_s", indexSeconds);
-      result.put("index_docs_per_s", docs.size() / indexSeconds);
+      result.put("index_docs_per_s", docCount / indexSeconds);
       result.put("index_bytes", indexBytes);
       result.put("segments", reader.leaves().size());
       result.put("qps_1_thread", (double) parsed.length * rounds / oneSeconds);
