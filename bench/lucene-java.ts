@@ -37,9 +37,8 @@ export function ensureLucene(): { jars: string[] } | { skip: string } {
   process.stderr.write('bench:lucene: installing liblucene8-java default-jdk-headless with apt-get…\n');
   const install = spawnSync('apt-get', ['install', '-y', 'liblucene8-java', 'default-jdk-headless'], { stdio: ['ignore', 'ignore', 'inherit'] });
   jars = findJars();
-  if (install.status !== 0 || jars === undefined || !hasCommand('javac')) {
-    return { skip: `apt-get install liblucene8-java default-jdk-headless failed (exit ${install.status ?? 'signal'})` };
-  }
+  if (install.status !== 0) return { skip: `apt-get install liblucene8-java default-jdk-headless failed (exit ${install.status ?? 'signal'})` };
+  if (jars === undefined || !hasCommand('javac')) return { skip: `after apt-get install, ${jars === undefined ? `no Lucene 8 jars in ${JAR_DIR}` : 'no javac on PATH'}` };
   return { jars };
 }
 
