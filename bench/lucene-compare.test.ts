@@ -24,7 +24,10 @@ test('compareTop10: same ranks within 1e-4 are identical; swapped equal scores a
 });
 
 test('compareTop10: a tie cut differently at rank 10 is tie order; a score beyond the tolerance or a missing query is a difference', () => {
-  const ten = (last: string, lastScore = 1): Hit[] => [...Array.from({ length: 9 }, (_, i) => ({ docId: `d${i}`, score: 10 - i })), { docId: last, score: lastScore }];
+  const ten = (last: string, lastScore = 1): Hit[] => [
+    ...Array.from({ length: 9 }, (_, i) => ({ docId: `d${i}`, score: 10 - i })),
+    { docId: last, score: lastScore },
+  ];
   const a = new Map([
     ['cut', ten('x')],
     ['score', ten('x')],

@@ -25,7 +25,11 @@ export interface Top10Comparison {
  * `a` and `b`: query id → hits best first (only the first 10 are read). Queries missing
  * from one side count as empty lists. Scores are "equal" within `tolerance`.
  */
-export function compareTop10(a: ReadonlyMap<string, readonly Hit[]>, b: ReadonlyMap<string, readonly Hit[]>, tolerance = 1e-4): Top10Comparison {
+export function compareTop10(
+  a: ReadonlyMap<string, readonly Hit[]>,
+  b: ReadonlyMap<string, readonly Hit[]>,
+  tolerance = 1e-4,
+): Top10Comparison {
   const result: Top10Comparison = { queries: 0, identical: 0, tieOrderOnly: 0, different: [], maxScoreDiff: 0 };
   const ids = new Set([...a.keys(), ...b.keys()]);
   for (const queryId of ids) {

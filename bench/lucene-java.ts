@@ -32,13 +32,19 @@ export function ensureLucene(): { jars: string[] } | { skip: string } {
   let jars = findJars();
   if (jars !== undefined && hasCommand('javac')) return { jars };
   if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    return { skip: 'Lucene 8 jars or javac missing, and apt-get is unavailable or this is not root (apt-get install liblucene8-java default-jdk-headless)' };
+    return {
+      skip: 'Lucene 8 jars or javac missing, and apt-get is unavailable or this is not root (apt-get install liblucene8-java default-jdk-headless)',
+    };
   }
   process.stderr.write('bench:lucene: installing liblucene8-java default-jdk-headless with apt-get…\n');
-  const install = spawnSync('apt-get', ['install', '-y', 'liblucene8-java', 'default-jdk-headless'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const install = spawnSync('apt-get', ['install', '-y', 'liblucene8-java', 'default-jdk-headless'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   jars = findJars();
-  if (install.status !== 0) return { skip: `apt-get install liblucene8-java default-jdk-headless failed (exit ${install.status ?? 'signal'})` };
-  if (jars === undefined || !hasCommand('javac')) return { skip: `after apt-get install, ${jars === undefined ? `no Lucene 8 jars in ${JAR_DIR}` : 'no javac on PATH'}` };
+  if (install.status !== 0)
+    return { skip: `apt-get install liblucene8-java default-jdk-headless failed (exit ${install.status ?? 'signal'})` };
+  if (jars === undefined || !hasCommand('javac'))
+    return { skip: `after apt-get install, ${jars === undefined ? `no Lucene 8 jars in ${JAR_DIR}` : 'no javac on PATH'}` };
   return { jars };
 }
 
@@ -88,7 +94,18 @@ export function runLuceneBench(
   const heap = run.heapMb === undefined ? [] : [`-Xmx${run.heapMb}m`];
   const output = execFileSync(
     'java',
-    [...heap, '-cp', classPath, 'LuceneBench', run.docsPath, run.queriesPath, join(run.work, 'lucene-index'), top10Path, String(run.topK), String(run.rounds)],
+    [
+      ...heap,
+      '-cp',
+      classPath,
+      'LuceneBench',
+      run.docsPath,
+      run.queriesPath,
+      join(run.work, 'lucene-index'),
+      top10Path,
+      String(run.topK),
+      String(run.rounds),
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
   );
   const lines = output.trim().split('\n');

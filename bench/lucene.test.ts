@@ -17,7 +17,9 @@ test('bench:lucene without javac or apt-get on PATH: skipped with one line namin
   try {
     const args = [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, '--json'];
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, args, { env: { ...process.env, PATH: emptyPath }, timeout: 60_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+      execFile(process.execPath, args, { env: { ...process.env, PATH: emptyPath }, timeout: 60_000 }, (error, out) =>
+        error ? reject(error) : resolve(out),
+      );
     });
     const lines = stdout.trim().split('\n');
     assert.equal(lines.length, 2);

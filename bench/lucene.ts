@@ -47,7 +47,6 @@ const dataDir = option('--data-dir', process.env.GENIR_DATA_DIR ?? '../shared/da
 const EMOJI = /[\p{Extended_Pictographic}\p{Emoji_Presentation}]/gu;
 const withoutEmoji = (doc: Document): Document => ({ ...doc, title: doc.title.replace(EMOJI, ' '), text: doc.text.replace(EMOJI, ' ') });
 
-
 function quantile(sorted: readonly number[], q: number): number {
   const position = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[position];
@@ -91,7 +90,8 @@ async function genirSide(docs: readonly Document[], queries: readonly Query[], w
     await pool.close();
   }
   let arrayBytes = 0;
-  for (const field of index.data.fields) arrayBytes += field.offsets.byteLength + field.docs.byteLength + field.freqs.byteLength + field.norms.byteLength;
+  for (const field of index.data.fields)
+    arrayBytes += field.offsets.byteLength + field.docs.byteLength + field.freqs.byteLength + field.norms.byteLength;
   arrayBytes += index.data.docIdOrder.byteLength;
   return {
     top10,
@@ -115,7 +115,10 @@ function luceneSide(classPath: string, docs: readonly Document[], queries: reado
   const docsPath = join(work, 'docs.tsv');
   const queriesPath = join(work, 'queries.tsv');
   // The same text genir indexes: title and text joined by a space (Bm25IndexBuilder, flat mode).
-  writeFileSync(docsPath, docs.map((doc) => `${flat(doc.id)}\t${flat(doc.title === '' ? doc.text : `${doc.title} ${doc.text}`)}\n`).join(''));
+  writeFileSync(
+    docsPath,
+    docs.map((doc) => `${flat(doc.id)}\t${flat(doc.title === '' ? doc.text : `${doc.title} ${doc.text}`)}\n`).join(''),
+  );
   writeFileSync(queriesPath, queries.map((query) => `${flat(query.id)}\t${flat(query.text)}\n`).join(''));
   return runLuceneBench(classPath, { docsPath, queriesPath, work, topK, rounds: timedRounds });
 }
@@ -204,7 +207,9 @@ for (const id of datasets) {
         `${comparison.different.length} differ (max score difference ${comparison.maxScoreDiff.toExponential(2)})`,
     );
     for (const d of comparison.different.slice(0, 5)) {
-      lines.push(`    query ${d.queryId} rank ${d.rank}: genir ${d.a ? `${d.a.docId} ${d.a.score}` : '-'} / lucene ${d.b ? `${d.b.docId} ${d.b.score}` : '-'}`);
+      lines.push(
+        `    query ${d.queryId} rank ${d.rank}: genir ${d.a ? `${d.a.docId} ${d.a.score}` : '-'} / lucene ${d.b ? `${d.b.docId} ${d.b.score}` : '-'}`,
+      );
     }
     lines.push(
       `  top 10 with emoji characters removed from both sides: ${plainComparison.identical}/${plainComparison.queries} identical, ` +
@@ -212,7 +217,9 @@ for (const id of datasets) {
         `(max score difference ${plainComparison.maxScoreDiff.toExponential(2)})`,
     );
     for (const d of plainComparison.different.slice(0, 5)) {
-      lines.push(`    query ${d.queryId} rank ${d.rank}: genir ${d.a ? `${d.a.docId} ${d.a.score}` : '-'} / lucene ${d.b ? `${d.b.docId} ${d.b.score}` : '-'}`);
+      lines.push(
+        `    query ${d.queryId} rank ${d.rank}: genir ${d.a ? `${d.a.docId} ${d.a.score}` : '-'} / lucene ${d.b ? `${d.b.docId} ${d.b.score}` : '-'}`,
+      );
     }
     lines.push('');
   } finally {

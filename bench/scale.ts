@@ -40,7 +40,7 @@ import { T5Model } from '../src/model/t5.js';
 import { constrainedBeamSearch } from '../src/search/beam.js';
 import { T5InferenceModel } from '../src/search/decoder.js';
 import { getAnalyzer } from '../src/text/analyzers/index.js';
-import { linePlotSvg, type PlotSeries } from '../src/train/plot.js';
+import { linePlotSvg, type PlotSeries } from '../src/train/loop/plot.js';
 import { Rng } from '../src/util/random.js';
 import { corpusModel, generateCorpus, generatedDocument, knownAnswerQueries, type CorpusModel } from './scale-corpus.js';
 import { compileLuceneBench, ensureLucene, flat, runLuceneBench } from './lucene-java.js';
@@ -54,7 +54,9 @@ const json = process.argv.includes('--json');
 const sizes = option('--sizes', '10000,100000,1000000').split(',').map(Number);
 const queryCount = Number(option('--queries', '1000'));
 const topK = Number(option('--top-k', '1000'));
-const schemes = option('--docids', 'pq,semantic').split(',').filter((s) => s !== '') as DocidScheme[];
+const schemes = option('--docids', 'pq,semantic')
+  .split(',')
+  .filter((s) => s !== '') as DocidScheme[];
 const docidMax = Number(option('--docid-max', '1000000'));
 const beamQueries = Number(option('--beam-queries', '20'));
 const withLucene = !process.argv.includes('--no-lucene');
@@ -171,7 +173,12 @@ async function luceneChild(docs: number): Promise<Record<string, number>> {
     }
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
     const queriesPath = join(work, 'queries.tsv');
-    writeFileSync(queriesPath, knownAnswerQueries(model, docs, seed, queryCount).map((q) => `${q.id}\t${flat(q.text)}\n`).join(''));
+    writeFileSync(
+      queriesPath,
+      knownAnswerQueries(model, docs, seed, queryCount)
+        .map((q) => `${q.id}\t${flat(q.text)}\n`)
+        .join(''),
+    );
     const { result } = runLuceneBench(classPath, { docsPath, queriesPath, work, topK, rounds: 1 });
     return {
       lucene_index_s: round(result.index_s, 2),
@@ -233,11 +240,29 @@ async function docidsChild(docs: number, scheme: DocidScheme): Promise<Record<st
 /** Runs one measurement in a fresh process (so peak RSS is the measurement's own) and returns its JSON. */
 function inChild(args: string[]): Record<string, number> {
   const script = fileURLToPath(import.meta.url);
-  const output = execFileSync(process.execPath, [...process.execArgv, script, ...args, '--seed', String(seed), '--queries', String(queryCount), '--top-k', String(topK), '--beam-queries', String(beamQueries), '--data-dir', dataDir], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 24,
-  });
+  const output = execFileSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      script,
+      ...args,
+      '--seed',
+      String(seed),
+      '--queries',
+      String(queryCount),
+      '--top-k',
+      String(topK),
+      '--beam-queries',
+      String(beamQueries),
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 24,
+    },
+  );
   const lines = output.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as Record<string, number>;
 }
@@ -246,14 +271,25 @@ function plot(file: string, title: string, yLabel: string, series: PlotSeries[])
   const kept = series.filter((s) => s.points.length > 0);
   if (kept.length === 0) return;
   // Both axes in log10: a straight line of slope 1 is linear growth.
-  const logSeries = kept.map((s) => ({ ...s, points: s.points.filter(([x, y]) => x > 0 && y > 0).map(([x, y]) => [Math.log10(x), Math.log10(y)] as [number, number]) }));
-  writeFileSync(join(plotsDir, file), linePlotSvg(logSeries, { title, xLabel: 'log10 documents', yLabel: `log10 ${yLabel}`, width: 640, height: 360 }));
+  const logSeries = kept.map((s) => ({
+    ...s,
+    points: s.points.filter(([x, y]) => x > 0 && y > 0).map(([x, y]) => [Math.log10(x), Math.log10(y)] as [number, number]),
+  }));
+  writeFileSync(
+    join(plotsDir, file),
+    linePlotSvg(logSeries, { title, xLabel: 'log10 documents', yLabel: `log10 ${yLabel}`, width: 640, height: 360 }),
+  );
 }
 
 async function main(): Promise<void> {
   if (child !== '') {
     const docs = Number(option('--docs', '0'));
-    const result = child === 'bm25' ? await bm25Child(docs) : child === 'lucene' ? await luceneChild(docs) : await docidsChild(docs, child as DocidScheme);
+    const result =
+      child === 'bm25'
+        ? await bm25Child(docs)
+        : child === 'lucene'
+          ? await luceneChild(docs)
+          : await docidsChild(docs, child as DocidScheme);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
@@ -277,8 +313,34 @@ async function main(): Promise<void> {
     rows.push(row);
     log(`  ${JSON.stringify(row)}`);
   }
-  const header = ['docs', 'bm25 index s', 'index MB', 'QPS', 'QPS 2 thr', 'p50 ms', 'p99 ms', 'R@10', 'RSS MB', 'lucene index s', 'lucene QPS', ...schemes.flatMap((s) => [`${s} build s`, `${s} RSS MB`, `${s} trie nodes`, `${s} beam p50 ms`, `${s} model MB`])];
-  const keys = ['docs', 'bm25_index_s', 'bm25_index_mb', 'bm25_qps', 'bm25_qps_2_threads', 'bm25_p50_ms', 'bm25_p99_ms', 'bm25_recall_at_10', 'rss_mb', 'lucene_index_s', 'lucene_qps', ...schemes.flatMap((s) => [`${s}_build_s`, `${s}_build_rss_mb`, `${s}_trie_nodes`, `${s}_beam_p50_ms`, `${s}_model_dir_mb`])];
+  const header = [
+    'docs',
+    'bm25 index s',
+    'index MB',
+    'QPS',
+    'QPS 2 thr',
+    'p50 ms',
+    'p99 ms',
+    'R@10',
+    'RSS MB',
+    'lucene index s',
+    'lucene QPS',
+    ...schemes.flatMap((s) => [`${s} build s`, `${s} RSS MB`, `${s} trie nodes`, `${s} beam p50 ms`, `${s} model MB`]),
+  ];
+  const keys = [
+    'docs',
+    'bm25_index_s',
+    'bm25_index_mb',
+    'bm25_qps',
+    'bm25_qps_2_threads',
+    'bm25_p50_ms',
+    'bm25_p99_ms',
+    'bm25_recall_at_10',
+    'rss_mb',
+    'lucene_index_s',
+    'lucene_qps',
+    ...schemes.flatMap((s) => [`${s}_build_s`, `${s}_build_rss_mb`, `${s}_trie_nodes`, `${s}_beam_p50_ms`, `${s}_model_dir_mb`]),
+  ];
   process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);
   for (const row of rows) process.stdout.write(`| ${keys.map((key) => (row[key] === undefined ? '–' : String(row[key]))).join(' | ')} |\n`);
   if (plotsDir !== '') {
@@ -308,7 +370,9 @@ async function main(): Promise<void> {
     ]);
   }
   if (json) {
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version }, seed, queries: queryCount, top_k: topK, sizes: rows })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version }, seed, queries: queryCount, top_k: topK, sizes: rows })}\n`,
+    );
   }
 }
 

@@ -10,8 +10,30 @@ import { fileURLToPath } from 'node:url';
 const script = fileURLToPath(import.meta.url).replace(/\.test\.(ts|js)$/, '.$1');
 
 test('bench:train --json reports gemm_gflops (ORT MatMul, same threads, same run) and fraction_of_gemm = step GFLOP/s ÷ gemm_gflops', async () => {
-  const args = [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, '--config', 'tiny', '--batch', '2', '--src-len', '8', '--tgt-len', '4',
-    '--steps', '1', '--warmup', '0', '--rounds', '1', '--threads', '1', '--no-torch', '--gemm-size', '128', '--json'];
+  const args = [
+    ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+    script,
+    '--config',
+    'tiny',
+    '--batch',
+    '2',
+    '--src-len',
+    '8',
+    '--tgt-len',
+    '4',
+    '--steps',
+    '1',
+    '--warmup',
+    '0',
+    '--rounds',
+    '1',
+    '--threads',
+    '1',
+    '--no-torch',
+    '--gemm-size',
+    '128',
+    '--json',
+  ];
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, args, { timeout: 120_000 }, (error, out) => (error ? reject(error) : resolve(out)));
   });
