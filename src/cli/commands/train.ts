@@ -72,6 +72,8 @@ export interface ShapeFlags {
   dFf?: string;
   layers?: string;
   heads?: string;
+  /** seq2seq only: the output head shares the embedding matrix. */
+  tieEmbeddings?: boolean;
 }
 
 /**
@@ -88,6 +90,7 @@ export function shapeOverrides(options: ShapeFlags, preset: T5Preset, { decoder 
     if (decoder) overrides.numDecoderLayers = overrides.numLayers;
   }
   if (options.heads !== undefined) overrides.numHeads = parseCount(options.heads, '--heads');
+  if (options.tieEmbeddings === true && decoder) overrides.tieWordEmbeddings = true;
   if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
     const shape = T5_PRESETS[preset];
     overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? shape.dModel) / (overrides.numHeads ?? shape.numHeads)));
@@ -224,6 +227,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--d-ff <n>', "feed-forward size (default: the preset's)")
     .option('--layers <n>', 'encoder and decoder layers')
     .option('--heads <n>', 'attention heads')
+    .option('--tie-embeddings', 'output head shares the embedding matrix (logits scaled by d_model^-0.5, as T5 does): a docid word is scored by the same vector that reads it')
     .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', '127')
     .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')
     .option('--pseudo-per-doc <n>', 'pseudo-queries per document', '10')
