@@ -90,7 +90,8 @@ function formatTick(value: number): string {
   return String(Number(value.toPrecision(6)));
 }
 
-function escapeXml(text: string): string {
+/** Text as SVG/XML character data or an attribute value. */
+export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
