@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DDRO_DEFAULTS, runDdro } from '../../train/methods/rank/ddro.js';
+import { RANK_DEFAULTS } from '../../train/methods/rank/defaults.js';
 import type { RankTrainingResult } from '../../train/methods/rank/pipeline.js';
 import { NEGATIVE_METHODS, type NegativeMethod } from '../../train/sources/negatives/triples.js';
 import { LTRGR_DEFAULTS, runLtrgr, type LtrgrLoss } from '../../train/methods/rank/ltrgr.js';
@@ -116,14 +117,14 @@ function addCommonOptions(command: Command, defaults: { negatives: string; lr: n
     .option('--epochs <n>', `epochs over the triples (default ${defaults.epochs})`)
     .option('--batch-size <n>', defaults.batch)
     .option('--warmup <n>', 'warm-up updates (default 10% of the run, at most 1000), then cosine decay')
-    .option('--clip <norm>', 'global gradient-norm clipping', '0.5')
-    .option('--weight-decay <w>', 'AdamW weight decay', '0.01')
-    .option('--seed <n>', 'seed of every random choice', '0')
+    .option('--clip <norm>', 'global gradient-norm clipping', String(RANK_DEFAULTS.clipNorm))
+    .option('--weight-decay <w>', 'AdamW weight decay', String(RANK_DEFAULTS.weightDecay))
+    .option('--seed <n>', 'seed of every random choice', String(RANK_DEFAULTS.seed))
     .option('--eval-every <n>', 'dev evaluation every n updates (default 4 per epoch; 0: none, keep the last weights)')
-    .option('--patience <n>', 'stop after this many evaluations without a better dev RR@10', '4')
-    .option('--dev-split <name>', 'split evaluated during training', 'dev')
-    .option('--dev-queries <n>', 'dev queries evaluated (seeded sample; 0 = all)', '500')
-    .option('--beam <n>', 'beam width of the dev search (exhaustive when at least the number of docids)', '20')
+    .option('--patience <n>', 'stop after this many evaluations without a better dev RR@10', String(RANK_DEFAULTS.patience))
+    .option('--dev-split <name>', 'split evaluated during training', RANK_DEFAULTS.devSplit)
+    .option('--dev-queries <n>', 'dev queries evaluated (seeded sample; 0 = all)', String(RANK_DEFAULTS.devQueries))
+    .option('--beam <n>', 'beam width of the dev search (exhaustive when at least the number of docids)', String(RANK_DEFAULTS.beam))
     .option('--triples <file>', 'read the triples from this file, or mine and write them there (default: the cache)')
     .option('--cache-dir <dir>', 'where triples are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .addOption(threadsOption())
@@ -167,7 +168,7 @@ export function registerRankTrainingCommands(program: Command, write: Write): vo
   const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train generative retrieval models');
   addCommonOptions(
     trainCommand.command('ddro').description("direct document relevance optimization: DPO's pairwise loss on whole docids, from an SFT model"),
-    { negatives: 'bm25', lr: DDRO_DEFAULTS.lr, epochs: DDRO_DEFAULTS.epochs, batch: `(positive, negative) pairs per update (default ${DDRO_DEFAULTS.batchSize})` },
+    { negatives: DDRO_DEFAULTS.negatives, lr: DDRO_DEFAULTS.lr, epochs: DDRO_DEFAULTS.epochs, batch: `(positive, negative) pairs per update (default ${DDRO_DEFAULTS.batchSize})` },
   )
     .option('--beta <b>', 'DPO temperature β', String(DDRO_DEFAULTS.beta))
     .option('--sft-weight <w>', 'add this weight times the token cross-entropy of the positives (0: pure DDRO)', '0')
@@ -185,7 +186,7 @@ export function registerRankTrainingCommands(program: Command, write: Write): vo
     });
   addCommonOptions(
     trainCommand.command('ltrgr').description("learning to rank in generative retrieval: margin (or list-wise) rank loss on docid log-probabilities plus λ × generation loss"),
-    { negatives: 'model', lr: LTRGR_DEFAULTS.lr, epochs: LTRGR_DEFAULTS.epochs, batch: `queries per update (default ${LTRGR_DEFAULTS.batchSize})` },
+    { negatives: LTRGR_DEFAULTS.negatives, lr: LTRGR_DEFAULTS.lr, epochs: LTRGR_DEFAULTS.epochs, batch: `queries per update (default ${LTRGR_DEFAULTS.batchSize})` },
   )
     .option('--loss <kind>', 'margin (top and random pair) | listwise (softmax over one positive and negatives)', 'margin')
     .option('--margin <nats>', 'margin on log π(docid|q)', String(LTRGR_DEFAULTS.margin))

@@ -3,8 +3,8 @@ import { applyRecipe, readRecipe } from '../recipe.js';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { isDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { T5_PRESETS, isT5Preset, type T5Config, type T5Preset } from '../../model/config.js';
-import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
-import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/methods/sft/schedule.js';
+import { runSft, SFT_DEFAULTS, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
+import { overrideEpochs, parseStages } from '../../train/methods/sft/schedule.js';
 import { assertReadableFile } from '../../data/lines.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -215,34 +215,34 @@ export function defineSftOptions(command: Command): Command {
     .option('--model <size>', 'model size: tiny | small (required unless --init; here or in the recipe)')
     .option('--init <hf dir>', 'start from a pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (its tokenizer and weights; docid rows are added)')
     .requiredOption('--out <dir>', 'model directory to write')
-    .option('--stages <spec>', 'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries', DDRO_STAGES)
+    .option('--stages <spec>', 'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries', SFT_DEFAULTS.stages)
     .option('--epochs <n|list>', "replace the stages' epochs: one number for all, or one per stage")
-    .option('--lr <rate>', 'peak learning rate of each stage (linear decay)', '1e-3')
-    .option('--batch-size <n>', 'examples per update', '64')
+    .option('--lr <rate>', 'peak learning rate of each stage (linear decay)', String(SFT_DEFAULTS.lr))
+    .option('--batch-size <n>', 'examples per update', String(SFT_DEFAULTS.batchSize))
     .option('--warmup <n>', 'warm-up updates per stage (default: 5% of the stage, at most 100)')
-    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus (not with --init)', '8000')
-    .option('--seed <n>', 'seed of every random choice', '0')
+    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus (not with --init)', String(SFT_DEFAULTS.vocabSize))
+    .option('--seed <n>', 'seed of every random choice', String(SFT_DEFAULTS.seed))
     .option('--dropout <rate>', "dropout rate (default: the preset's, 0.1)")
     .option('--d-model <n>', "hidden size (default: the preset's)")
     .option('--d-ff <n>', "feed-forward size (default: the preset's)")
     .option('--layers <n>', 'encoder and decoder layers')
     .option('--heads <n>', 'attention heads')
     .option('--tie-embeddings', 'output head shares the embedding matrix (logits scaled by d_model^-0.5, as T5 does): a docid word is scored by the same vector that reads it')
-    .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', '127')
+    .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', String(SFT_DEFAULTS.chunkTokens))
     .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')
-    .option('--pseudo-per-doc <n>', 'pseudo-queries per document', '10')
-    .option('--d2q-model <size>', 'doc2query model size', 'tiny')
-    .option('--d2q-epochs <n>', 'doc2query training epochs', '20')
-    .option('--d2q-lr <rate>', 'doc2query learning rate', '3e-3')
+    .option('--pseudo-per-doc <n>', 'pseudo-queries per document', String(SFT_DEFAULTS.pseudoPerDoc))
+    .option('--d2q-model <size>', 'doc2query model size', SFT_DEFAULTS.doc2query.model)
+    .option('--d2q-epochs <n>', 'doc2query training epochs', String(SFT_DEFAULTS.doc2query.epochs))
+    .option('--d2q-lr <rate>', 'doc2query learning rate', String(SFT_DEFAULTS.doc2query.lr))
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .addOption(threadsOption())
     .option('--device <cpu|cuda>', "where the SFT stages train (cuda needs onnxruntime-node's CUDA binaries; doc2query stays on cpu)", 'cpu')
-    .option('--checkpoint-every <n>', 'updates between checkpoints', '500')
+    .option('--checkpoint-every <n>', 'updates between checkpoints', String(SFT_DEFAULTS.checkpointEvery))
     .option('--eval-every <n>', 'evaluate on the dev split every n updates, write the learning curve (dev.csv, dev.svg) and keep the best weights (default 0: off)')
-    .option('--dev-split <name>', 'split evaluated during training', 'dev')
-    .option('--dev-queries <n>', 'dev queries per evaluation (seeded sample; 0 = all)', '500')
-    .option('--eval-beam <n>', 'beam width of the dev evaluations', '10')
-    .option('--patience <n>', 'stop after n dev evaluations without improvement (0: never)', '0')
+    .option('--dev-split <name>', 'split evaluated during training', SFT_DEFAULTS.devSplit)
+    .option('--dev-queries <n>', 'dev queries per evaluation (seeded sample; 0 = all)', String(SFT_DEFAULTS.devQueries))
+    .option('--eval-beam <n>', 'beam width of the dev evaluations', String(SFT_DEFAULTS.evalBeam))
+    .option('--patience <n>', 'stop after n dev evaluations without improvement (0: never)', String(SFT_DEFAULTS.patience))
     .option('--budget-minutes <m>', 'training-time budget: the learning rate decays to 0 when it runs out, and training stops there')
     .option('--resume', 'continue an interrupted run (its work directory is <out>.training)')
     .option('--overwrite', 'replace an existing model directory at --out; without --resume, discard an unfinished run in <out>.training')

@@ -7,14 +7,13 @@
  * (documents and training queries, same vocabulary size), so a seq2seq model of the same
  * corpus shares its subwords, and RIPOR's initialisation can copy the encoder across.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { linearSchedule } from '../../../engine/optim/schedule.js';
 import { t5Config, type T5Config, type T5Preset } from '../../../model/config.js';
 import { DEFAULT_DENSE_SETTINGS, DENSE_MARKER_COUNT, DenseModel, passageText, type DenseSettings } from '../../../model/dense.js';
 import { saveDenseModelDirectory, type DenseManifest } from '../../../retriever/dense-directory.js';
 import { encoderParameterSpecs } from '../../../model/dense-graph.js';
-import { MANIFEST_FILE } from '../../../retriever/directory.js';
 import { SubwordTokenizer, trainTokenizer } from '../../../text/tokenizer/index.js';
 import { UserError } from '../../../util/errors.js';
 import { bm25KeyRankings } from '../../sources/negatives/bm25.js';
@@ -22,6 +21,7 @@ import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js'
 import { withDocidTokens } from '../sft/pipeline.js';
 import { peakRssMb } from '../sft/report.js';
 import { train } from '../../loop/trainer.js';
+import { claimOutput } from '../../loop/pipeline.js';
 import { denseTrainingData, syntheticPairs, tokenizePairs, type DensePair, type PassageText } from './data.js';
 import type { DenseTemperature } from '../../../model/dense-train-graph.js';
 
@@ -165,12 +165,7 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   const out = resolve(options.out);
   const work = `${out}.training`;
   const seed = options.seed ?? 0;
-  if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite) throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
-  if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE))) throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
-  if (existsSync(work)) {
-    if (!options.overwrite) throw new UserError(`${work}: holds an unfinished training run; remove it, or pass --overwrite to start again`);
-    rmSync(work, { recursive: true, force: true });
-  }
+  claimOutput({ out, work, overwrite: options.overwrite, resumable: false, label: 'dense', log });
   const settings: DenseSettings = {
     temperature: options.temperature ?? DEFAULT_DENSE_SETTINGS.temperature,
     maxQueryTokens: options.maxQueryTokens ?? DEFAULT_DENSE_SETTINGS.maxQueryTokens,

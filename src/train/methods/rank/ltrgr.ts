@@ -11,11 +11,12 @@
  *     has slope 1, each pair weighs ½ and a query has two pairs), as LTRGR's λ and margin
  *     keep its two terms of one order.
  */
+import { LTRGR_DEFAULTS } from './defaults.js';
 import { definedOnly, runRankTraining, type CommonRankOptions, type RankTrainingResult } from './pipeline.js';
 
 export type LtrgrLoss = 'margin' | 'listwise';
 
-export const LTRGR_DEFAULTS = { margin: 2, generationWeight: 8, temperature: 1, lr: 1e-4, epochs: 3, batchSize: 16, listSize: 8 } as const;
+export { LTRGR_DEFAULTS };
 
 export interface LtrgrOptions extends CommonRankOptions {
   loss?: LtrgrLoss;
@@ -30,15 +31,11 @@ export function runLtrgr(options: LtrgrOptions): Promise<RankTrainingResult> {
   const loss = options.loss ?? 'margin';
   const generationWeight = options.generationWeight ?? LTRGR_DEFAULTS.generationWeight;
   return runRankTraining({
-    lr: LTRGR_DEFAULTS.lr,
-    epochs: LTRGR_DEFAULTS.epochs,
-    batchSize: LTRGR_DEFAULTS.batchSize,
-    listSize: LTRGR_DEFAULTS.listSize,
     ...definedOnly(options),
     from: options.from,
     out: options.out,
     method: 'ltrgr',
-    negatives: options.negatives ?? 'model',
+    negatives: options.negatives ?? LTRGR_DEFAULTS.negatives,
     objective: {
       rank: loss === 'margin' ? { kind: 'margin', margin: options.margin ?? LTRGR_DEFAULTS.margin } : { kind: 'listwise', temperature: options.temperature ?? LTRGR_DEFAULTS.temperature },
       generationWeight,

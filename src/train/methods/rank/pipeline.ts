@@ -10,18 +10,18 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openDataset } from '../../../data/registry.js';
 import type { Qrels, Query } from '../../../data/types.js';
 import { cosineSchedule } from '../../../engine/optim/schedule.js';
 import { evaluateRun } from '../../../eval/metrics.js';
-import { DOCIDS_FILE, MANIFEST_FILE, loadModelDirectory, saveModelDirectory, sweepStaleStaging, type ExtraFile, type LoadedModelDirectory, type ModelManifest } from '../../../retriever/directory.js';
+import { DOCIDS_FILE, loadModelDirectory, saveModelDirectory, type ExtraFile, type LoadedModelDirectory, type ModelManifest } from '../../../retriever/directory.js';
 import { WEIGHTS_FILE } from '../../../model/checkpoint.js';
 import { UserError } from '../../../util/errors.js';
-import { Rng } from '../../../util/random.js';
 import { removeOnExit } from '../../../util/temporaries.js';
 import type { LossRecord } from '../../loop/loss-log.js';
 import { linePlotSvg, smooth } from '../../loop/plot.js';
 import { train } from '../../loop/trainer.js';
+import { loadDevQueries, sampleDevQueries } from '../../loop/dev-eval.js';
+import { claimOutput, PipelineRun } from '../../loop/pipeline.js';
 import { cacheKey, resolveCacheDir, textsDigest } from '../../sources/doc2query/doc2query.js';
 import { loadSftCorpus } from '../../../data/training-corpus.js';
 import { T5InferenceModel } from '../../../search/decoder.js';
@@ -32,6 +32,7 @@ import type { DocidTable } from '../../../docids/table.js';
 import { dpoTrainingData, encodeGroups, hardGroups, listwiseTrainingData, marginTrainingData, type PreferenceData } from './data.js';
 import type { PreferenceObjective } from './graph.js';
 import { PreferenceModel } from './model.js';
+import { DDRO_DEFAULTS, LTRGR_DEFAULTS, METHOD_DEFAULTS, RANK_DEFAULTS } from './defaults.js';
 
 export type RankMethod = 'ddro' | 'ltrgr';
 
@@ -130,27 +131,8 @@ export interface RankTrainingResult {
 
 /** The dev queries and judgments of the dataset the SFT model was trained on (XQuAD: every trained language). */
 export async function devSet(manifest: ModelManifest, dataDir: string | undefined, split: string): Promise<{ queries: Query[]; qrels: Qrels }> {
-  const datasetId = String(manifest.dataset.id);
   const languages = Array.isArray(manifest.dataset.languages) ? (manifest.dataset.languages as string[]) : null;
-  if (datasetId === 'xquad' && languages !== null) {
-    const queries: Query[] = [];
-    const qrels: Qrels = new Map();
-    const prefix = languages.length > 1;
-    for (const lang of languages) {
-      const dataset = await openDataset({ id: 'xquad', dataDir, lang, corpusLang: lang });
-      if (!dataset.splits.includes(split)) throw new UserError(`dataset xquad has no split '${split}'`);
-      const [q, r] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
-      for (const query of q) queries.push({ ...query, id: prefix ? `${lang}/${query.id}` : query.id, lang });
-      for (const [id, judged] of r) qrels.set(prefix ? `${lang}/${id}` : id, judged);
-    }
-    return { queries, qrels };
-  }
-  const dataset = await openDataset({ id: datasetId, dataDir });
-  if (!dataset.splits.includes(split)) {
-    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')}); choose the dev split with --dev-split, or pass --eval-every 0`);
-  }
-  const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
-  return { queries, qrels };
+  return await loadDevQueries(String(manifest.dataset.id), languages, dataDir, split);
 }
 
 function manifestSha(manifest: ModelManifest, path: string): string {
@@ -260,24 +242,17 @@ export function withPrefixes(objective: PreferenceObjective, levels: number | un
 
 /** Trains an SFT model further on DDRO's or LTRGR's objective and saves the best model by dev RR@10. */
 export async function runRankTraining(options: RankTrainingOptions): Promise<RankTrainingResult> {
-  const started = performance.now();
+  const run = new PipelineRun(options.method, options.log);
   const out = resolve(options.out);
   const from = resolve(options.from);
   const work = `${out}.training`;
   if (out === from) throw new UserError(`--out ${options.out}: must differ from --from`);
-  // Staging directories of an earlier save to --out whose process was killed.
-  sweepStaleStaging(out);
-  if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite) throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
-  if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE))) throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
-  if (existsSync(work)) {
-    if (!options.overwrite) throw new UserError(`${work}: holds an unfinished run; remove it or pass --overwrite`);
-    rmSync(work, { recursive: true, force: true });
-  }
+  claimOutput({ out, work, overwrite: options.overwrite, resumable: false, label: options.method, log: run.log });
   // DDRO and LTRGR runs do not resume, so their work directory is scratch: a run that fails
   // or is interrupted removes it, and the next run needs no --overwrite.
   const releaseWork = removeOnExit(work);
   try {
-    return await trainRankModel(options, { started, out, from, work });
+    return await trainRankModel(run, options, { out, from, work });
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
     throw err;
@@ -286,27 +261,20 @@ export async function runRankTraining(options: RankTrainingOptions): Promise<Ran
   }
 }
 
-async function trainRankModel(options: RankTrainingOptions, paths: { started: number; out: string; from: string; work: string }): Promise<RankTrainingResult> {
-  const { started, out, from, work } = paths;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, paths: { out: string; from: string; work: string }): Promise<RankTrainingResult> {
+  const { out, from, work } = paths;
+  const log = run.log;
   const method = options.method;
-  const timings: Record<string, number> = {};
-  const time = async <T>(name: string, body: () => Promise<T> | T): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await body();
-    } finally {
-      timings[name] = (timings[name] ?? 0) + (performance.now() - t) / 1000;
-    }
-  };
+  const methodDefaults = METHOD_DEFAULTS[method];
+  const timings = run.timings;
 
-  const loaded = await time('load', () => loadModelDirectory(from, { threads: options.threads }));
+  const loaded = await run.time('load', () => loadModelDirectory(from, { threads: options.threads }));
   const { model, tokenizer, docids, manifest } = loaded;
-  const seed = options.seed ?? 0;
+  const seed = options.seed ?? RANK_DEFAULTS.seed;
   const objective = withPrefixes(options.objective, options.prefixLevels, docids);
   if (objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined) log(`${method}: prefix-oriented margin loss on prefixes of ${objective.rank.prefixLengths.join(', ')} tokens and whole docids`);
   const rank = objective.rank;
-  const maxSourceTokens = options.maxSourceTokens ?? 128;
+  const maxSourceTokens = options.maxSourceTokens ?? RANK_DEFAULTS.maxSourceTokens;
   const tripleOptions: TripleOptions = {
     negatives: options.negatives,
     seed,
@@ -318,8 +286,8 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
   log(`${method}: from ${from} (${String(manifest.dataset.id)}, ${docids.size} ${docids.scheme} docids, ${(manifest.model.parameters / 1e6).toFixed(2)}M parameters)`);
   // The dev set before the triples, so that a wrong --dev-split is reported before the mining.
   const evaluating = options.evalEvery === undefined || options.evalEvery > 0;
-  const dev = evaluating ? await time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? 'dev')) : { queries: [], qrels: new Map() as Qrels };
-  const triples = await time('triples', () => prepareTriples(loaded, options, tripleOptions, log));
+  const dev = evaluating ? await run.time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? RANK_DEFAULTS.devSplit)) : { queries: [], qrels: new Map() as Qrels };
+  const triples = await run.time('triples', () => prepareTriples(loaded, options, tripleOptions, log));
   const tripleCount = triples.groups.reduce((s, g) => s + g.negatives.length, 0);
   log(`${method}: ${triples.groups.length} queries, ${tripleCount} triples (${triples.cached ? 'reused' : 'mined'}: ${triples.path})`);
 
@@ -328,8 +296,8 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
   let data: PreferenceData;
   let settings: Record<string, unknown>;
   if (rank.kind === 'dpo') {
-    const negativesPerGroup = options.negativesPerGroup ?? 8;
-    const batchSize = options.batchSize ?? 64;
+    const negativesPerGroup = options.negativesPerGroup ?? DDRO_DEFAULTS.negativesPerGroup;
+    const batchSize = options.batchSize ?? DDRO_DEFAULTS.batchSize;
     data = dpoTrainingData(encoded, negativesPerGroup, { ...tokens, seed, groupsPerBatch: Math.max(1, Math.round(batchSize / negativesPerGroup)) });
     settings = { negativesPerGroup, batchSize };
   } else {
@@ -341,18 +309,18 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
       log(`${method}: ${encoded.length} of ${before} queries are hard (positive not ahead of the top negative by ${margin})`);
       if (encoded.length === 0) throw new UserError(`${method}: no hard query left; every positive is already ahead by the margin`);
     }
-    const batchSize = options.batchSize ?? 16;
-    const listSize = options.listSize ?? 8;
+    const batchSize = options.batchSize ?? LTRGR_DEFAULTS.batchSize;
+    const listSize = options.listSize ?? LTRGR_DEFAULTS.listSize;
     data = rank.kind === 'margin' ? marginTrainingData(encoded, { ...tokens, seed, groupsPerBatch: batchSize }) : listwiseTrainingData(encoded, listSize, { ...tokens, seed, groupsPerBatch: batchSize });
     settings = { batchSize, hardOnly, ...(rank.kind === 'listwise' ? { listSize } : {}) };
   }
-  const epochs = options.epochs ?? (method === 'ddro' ? 2 : 3);
-  const lr = options.lr ?? (method === 'ddro' ? 1e-5 : 1e-4);
+  const epochs = options.epochs ?? methodDefaults.epochs;
+  const lr = options.lr ?? methodDefaults.lr;
   const totalUpdates = Math.max(1, Math.ceil(epochs * data.batchesPerEpoch));
   const warmupSteps = Math.min(totalUpdates, options.warmupSteps ?? Math.min(1000, Math.ceil(totalUpdates * 0.1)));
-  const clipNorm = options.clipNorm ?? 0.5;
+  const clipNorm = options.clipNorm ?? RANK_DEFAULTS.clipNorm;
   const evalEvery = options.evalEvery ?? Math.max(1, Math.ceil(data.batchesPerEpoch / 4));
-  const patience = options.patience ?? 4;
+  const patience = options.patience ?? RANK_DEFAULTS.patience;
   settings = {
     ...settings,
     objective,
@@ -364,23 +332,20 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
     warmupSteps,
     schedule: 'cosine',
     clipNorm,
-    weightDecay: options.weightDecay ?? 0.01,
+    weightDecay: options.weightDecay ?? RANK_DEFAULTS.weightDecay,
     seed,
     evalEvery,
     patience,
-    devSplit: options.devSplit ?? 'dev',
-    devQueries: options.devQueries ?? 500,
-    beam: options.beam ?? 20,
+    devSplit: options.devSplit ?? RANK_DEFAULTS.devSplit,
+    devQueries: options.devQueries ?? RANK_DEFAULTS.devQueries,
+    beam: options.beam ?? RANK_DEFAULTS.beam,
     maxSourceTokens,
   };
   log(`${method}: ${data.groupsPerEpoch} groups, ${data.pairsPerEpoch} pairs, ${data.batchesPerEpoch} updates per epoch; ${epochs} epochs, lr ${lr}, warm-up ${warmupSteps}`);
 
   // Dev set: a seeded sample of the split's queries (none when evaluation is off).
-  const devLimit = options.devQueries ?? 500;
-  let devQueries = dev.queries.filter((q) => dev.qrels.has(q.id));
-  if (devLimit > 0 && devQueries.length > devLimit) devQueries = new Rng(seed ^ 0x51ed).shuffle([...devQueries]).slice(0, devLimit);
-  const devQrels: Qrels = new Map(devQueries.map((q) => [q.id, dev.qrels.get(q.id)!]));
-  const beam = options.beam ?? 20;
+  const { queries: devQueries, qrels: devQrels } = sampleDevQueries(dev, options.devQueries ?? RANK_DEFAULTS.devQueries, seed);
+  const beam = options.beam ?? RANK_DEFAULTS.beam;
   const evaluations: DevEvaluation[] = [];
   const evaluate = async (update: number, epoch: number): Promise<DevEvaluation> => {
     const t = performance.now();
@@ -418,13 +383,13 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
   const trainer = new PreferenceModel(model, objective, { threads: options.threads });
   let lastEvaluated = 0;
   const parts = new Map<number, StepParts>();
-  const result = await time('training', () =>
+  const result = await run.time('training', () =>
     train({
       model: trainer,
       data: data.data,
       totalUpdates,
       schedule: cosineSchedule({ peak: lr, warmupSteps, totalSteps: totalUpdates }),
-      optimizer: { weightDecay: options.weightDecay ?? 0.01 },
+      optimizer: { weightDecay: options.weightDecay ?? RANK_DEFAULTS.weightDecay },
       clipNorm,
       seed,
       runDir: work,
@@ -469,13 +434,13 @@ async function trainRankModel(options: RankTrainingOptions, paths: { started: nu
     epochSeconds: Array.from(epochSeconds, (s) => s ?? 0),
     epochUpdates: Array.from(epochUpdates, (n) => n ?? 0),
     timings,
-    wallSeconds: (performance.now() - started) / 1000,
+    wallSeconds: run.wallSeconds(),
     peakRssMb: peakRssMb(),
   };
   const extraFiles: ExtraFile[] = [{ path: `${method}-report.json`, data: `${JSON.stringify(report, null, 2)}\n` }, ...lossFiles(method, result.records, parts, evaluations)];
   const sftReport = join(from, 'report.json');
   if (existsSync(sftReport)) extraFiles.push({ path: 'sft-report.json', data: readFileSync(sftReport) });
-  const saved = await time('save', () =>
+  const saved = await run.time('save', () =>
     saveModelDirectory(out, {
       model,
       tokenizer,

@@ -18,7 +18,8 @@ import type { DocidScheme, DocidTable } from '../../../docids/table.js';
 import { checkDevice, type Device } from '../../../engine/device.js';
 import { linearSchedule } from '../../../engine/optim/schedule.js';
 import { parameterCount, t5Config, type T5Config, type T5Preset } from '../../../model/config.js';
-import { MANIFEST_FILE, saveModelDirectory, sweepStaleStaging, type ModelManifest } from '../../../retriever/directory.js';
+import { saveModelDirectory, type ModelManifest } from '../../../retriever/directory.js';
+import type { LoadedDenseDirectory } from '../../../retriever/dense-directory.js';
 import { checkpointLabel, parametersOf, readHfCheckpoint, withDocidRows, type HfCheckpoint } from '../../../model/hf-import.js';
 import { T5Model } from '../../../model/t5.js';
 import { SubwordTokenizer, trainTokenizer, vocabSizeLimits } from '../../../text/tokenizer/index.js';
@@ -26,6 +27,7 @@ import { writeFileAtomicSync } from '../../../util/atomic.js';
 import { UserError, where } from '../../../util/errors.js';
 import { onExitCleanup, sweepStaleTemporaries, TEMPORARY_NAME } from '../../../util/temporaries.js';
 import { holdsAnyCheckpoint } from '../../loop/checkpoints.js';
+import { cachedStage, claimOutput, PipelineRun, type Stage } from '../../loop/pipeline.js';
 import type { LossRecord } from '../../loop/loss-log.js';
 import { train } from '../../loop/trainer.js';
 import { DevTracker, loadDevQueries, sampleDevQueries } from '../../loop/dev-eval.js';
@@ -141,6 +143,30 @@ export interface SftResult {
 
 export const DEFAULT_DOC2QUERY: Doc2QuerySettings = { model: 'tiny', epochs: 20, lr: 3e-3, batchSize: 32 };
 
+/** SFT's defaults, defined once: runSft, `genir train sft` and the recipes read them from here. */
+export const SFT_DEFAULTS = {
+  stages: DDRO_STAGES,
+  vocabSize: 8000,
+  /** DDRO's peak learning rate. */
+  lr: 1e-3,
+  batchSize: 64,
+  seed: 0,
+  chunkTokens: 127,
+  maxChunks: 10,
+  termCount: 20,
+  maxSourceTokens: 128,
+  pseudoPerDoc: 10,
+  pseudoTopK: 10,
+  pseudoMaxTokens: 32,
+  doc2query: DEFAULT_DOC2QUERY,
+  checkpointEvery: 500,
+  evalEvery: 0,
+  devSplit: 'dev',
+  devQueries: 500,
+  evalBeam: 10,
+  patience: 0,
+} as const;
+
 /** The options that decide the trained model; a resumed run must use the same. */
 function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseudo: PseudoQueryMethod | 'none') {
   return {
@@ -155,20 +181,20 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     init: options.init === undefined ? null : resolve(options.init),
     modelOverrides: options.modelOverrides ?? {},
     stages: formatStages(stages),
-    vocabSize: options.vocabSize ?? 8000,
-    lr: options.lr ?? 1e-3,
-    batchSize: options.batchSize ?? 64,
+    vocabSize: options.vocabSize ?? SFT_DEFAULTS.vocabSize,
+    lr: options.lr ?? SFT_DEFAULTS.lr,
+    batchSize: options.batchSize ?? SFT_DEFAULTS.batchSize,
     warmupSteps: options.warmupSteps ?? null,
-    seed: options.seed ?? 0,
-    chunkTokens: options.chunkTokens ?? 127,
-    maxChunks: options.maxChunks ?? 10,
-    termCount: options.termCount ?? 20,
-    maxSourceTokens: options.maxSourceTokens ?? 128,
+    seed: options.seed ?? SFT_DEFAULTS.seed,
+    chunkTokens: options.chunkTokens ?? SFT_DEFAULTS.chunkTokens,
+    maxChunks: options.maxChunks ?? SFT_DEFAULTS.maxChunks,
+    termCount: options.termCount ?? SFT_DEFAULTS.termCount,
+    maxSourceTokens: options.maxSourceTokens ?? SFT_DEFAULTS.maxSourceTokens,
     pseudo,
-    pseudoPerDoc: options.pseudoPerDoc ?? 10,
-    pseudoTopK: options.pseudoTopK ?? 10,
-    pseudoMaxTokens: options.pseudoMaxTokens ?? 32,
-    doc2query: { ...DEFAULT_DOC2QUERY, ...options.doc2query },
+    pseudoPerDoc: options.pseudoPerDoc ?? SFT_DEFAULTS.pseudoPerDoc,
+    pseudoTopK: options.pseudoTopK ?? SFT_DEFAULTS.pseudoTopK,
+    pseudoMaxTokens: options.pseudoMaxTokens ?? SFT_DEFAULTS.pseudoMaxTokens,
+    doc2query: { ...SFT_DEFAULTS.doc2query, ...options.doc2query },
     budgetMinutes: options.budgetMinutes ?? null,
   };
 }
@@ -239,41 +265,23 @@ export function sourcePairs(source: SftSource, corpus: SftCorpus, pseudoQueries:
 }
 
 export async function runSft(options: SftOptions): Promise<SftResult> {
-  const started = performance.now();
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const run = new PipelineRun('sft', options.log);
+  const log = run.log;
   const out = resolve(options.out);
   const work = `${out}.training`;
-  const stages = options.stages ?? parseStages(DDRO_STAGES);
-  const timings: Record<string, number> = {};
-  const time = async <T>(name: string, body: () => Promise<T> | T): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await body();
-    } finally {
-      timings[name] = (timings[name] ?? 0) + (performance.now() - t) / 1000;
-    }
-  };
+  const stages = options.stages ?? parseStages(SFT_DEFAULTS.stages);
 
   checkDevice(options.device ?? 'cpu');
   checkOptions(options);
   // Temporaries of an earlier run of this command that was killed before it could remove them.
-  sweepStaleStaging(out);
   sweepStaleTemporaries(work, TEMPORARY_NAME, { recursive: true });
-  if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite && !(options.resume && existsSync(work))) {
-    throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
-  }
-  if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE))) throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
-  if (existsSync(work) && !options.resume) {
-    if (!options.overwrite) throw new UserError(`${work}: holds an unfinished training run; pass --resume to continue it, or --overwrite to discard it`);
-    log(`sft: discarding the unfinished run in ${work} (--overwrite)`);
-    rmSync(work, { recursive: true, force: true });
-  }
+  claimOutput({ out, work, overwrite: options.overwrite, resume: options.resume, resumable: true, label: 'sft', log });
   if (options.riporInit && (options.docids !== 'rq' || options.denseEmbeddings === undefined)) {
     throw new UserError('RIPOR initialisation needs --docids rq and --embeddings <dense model directory> (genir train dense)');
   }
   if (options.denseEmbeddings !== undefined && options.embeddings !== undefined) throw new UserError('give one embeddings source: a vector file or a dense model directory');
 
-  const corpus = await time('load', () => loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }));
+  const corpus = await run.time('load', () => loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }));
   const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
   const pseudo: PseudoQueryMethod | 'none' = !usesPseudo ? 'none' : (options.pseudo ?? (corpus.trainQueries.length > 0 ? 'doc2query' : 'spans'));
   if ((pseudo === 'doc2query' || pseudo === 'both') && corpus.trainQueries.length === 0) {
@@ -298,7 +306,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   };
   const releaseWork = onExitCleanup(discardUnstarted);
   try {
-    return await trainInWorkDirectory({ options, started, log, out, work, stages, timings, time, corpus, pseudo, settings, checkpoint });
+    return await trainInWorkDirectory(run, { options, out, work, stages, corpus, pseudo, settings, checkpoint });
   } catch (err) {
     discardUnstarted();
     throw err;
@@ -309,7 +317,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
 
 /** Option values that would fail only later, after work has been done: checked before anything is read or written. */
 function checkOptions(options: SftOptions): void {
-  const vocab = options.vocabSize ?? 8000;
+  const vocab = options.vocabSize ?? SFT_DEFAULTS.vocabSize;
   const limits = vocabSizeLimits();
   if (!Number.isInteger(vocab) || vocab < limits.min || vocab > limits.max) throw new UserError(`--vocab ${vocab}: expected an integer from ${limits.min} to ${limits.max}`);
   // The model's shape (the vocabulary sizes are only known later; these stand in).
@@ -324,15 +332,12 @@ function checkOptions(options: SftOptions): void {
   }
 }
 
-interface SftRun {
+/** What every SFT stage reads: the options, the paths, the corpus and the resolved settings. */
+interface SftContext {
   options: SftOptions;
-  started: number;
-  log: (line: string) => void;
   out: string;
   work: string;
   stages: readonly SftStage[];
-  timings: Record<string, number>;
-  time: <T>(name: string, body: () => Promise<T> | T) => Promise<T>;
   corpus: SftCorpus;
   pseudo: PseudoQueryMethod | 'none';
   settings: SftSettings;
@@ -340,9 +345,404 @@ interface SftRun {
   checkpoint: HfCheckpoint | undefined;
 }
 
-/** The part of runSft that works in the work directory: tokenizer, docids, pseudo-queries, stages, the model directory. */
-async function trainInWorkDirectory(run: SftRun): Promise<SftResult> {
-  const { options, started, log, out, work, stages, timings, time, corpus, pseudo, settings, checkpoint } = run;
+/** The tokenizer and docids of a run (kept in the work directory, so a resumed run uses exactly the same). */
+interface Vocabulary {
+  textTokenizer: SubwordTokenizer;
+  /** The text tokenizer with the docid tokens after its subwords. */
+  tokenizer: SubwordTokenizer;
+  docids: DocidTable;
+  /** RQ's codebooks (rq docids only), for RIPOR's initialisation. */
+  rqCentroids: Float32Array[] | undefined;
+  /** The dense model of `denseEmbeddings`, open until the model stage has used it. */
+  dense: LoadedDenseDirectory | undefined;
+}
+
+interface PseudoQueries {
+  queries: SampledQuery[];
+  info: Record<string, unknown>;
+}
+
+interface Examples {
+  sets: Map<SftSource, SourceExamples>;
+  counts: Record<string, number>;
+}
+
+interface InitialModel {
+  config: T5Config;
+  model: T5Model;
+  ripor: RiporInitReport | undefined;
+}
+
+interface TrainedStages {
+  reports: StageReport[];
+  lossRows: { stage: string; offset: number; records: LossRecord[] }[];
+  tracker: DevTracker | undefined;
+}
+
+const vocabularyStage: Stage<SftContext, Vocabulary> = {
+  name: 'vocabulary',
+  async run({ options, work, corpus, settings, checkpoint }, run) {
+    const codebookPath = join(work, 'rq-codebook.npy');
+    const dense = options.denseEmbeddings === undefined ? undefined : await run.time('docids', () => openDenseEmbeddings(options.denseEmbeddings!));
+    let rqCentroids: Float32Array[] | undefined;
+    const inputs = {
+      dataset: settings.dataset,
+      lang: settings.lang,
+      trainSplit: settings.trainSplit,
+      docids: settings.docids,
+      embeddings: settings.embeddings,
+      denseEmbeddings: settings.denseEmbeddings,
+      init: settings.init,
+      vocabSize: settings.vocabSize,
+      seed: settings.seed,
+    };
+    const { value } = await cachedStage({
+      name: 'vocabulary',
+      dir: work,
+      inputs,
+      files: ['tokenizer.json', 'docids.bin'],
+      load: () => {
+        const docids = loadDocidsSync(join(work, 'docids.bin'));
+        if (existsSync(codebookPath)) {
+          const { shape, data } = parseNpy(readFileSync(codebookPath), codebookPath);
+          const k = docids.params.k as number;
+          rqCentroids = Array.from({ length: shape[0] / k }, (_, level) => data.slice(level * k * shape[1], (level + 1) * k * shape[1]));
+        }
+        return { textTokenizer: SubwordTokenizer.fromFile(join(work, 'tokenizer.json')), docids };
+      },
+      compute: async () => {
+        let embeddings = options.embeddings;
+        if (dense !== undefined) {
+          const keys = [...new Set(corpus.docs.map((doc) => corpus.keyOf(doc)))];
+          const vectors = await run.time('docids', () => denseKeyVectors(dense, corpus.docs, (doc) => corpus.keyOf(doc), keys));
+          embeddings = { kind: 'vectors', ids: keys, dim: dense.dim, vectors };
+          run.log(`sft: docid embeddings from the dense model ${options.denseEmbeddings} (${keys.length} × ${dense.dim})`);
+        }
+        const textTokenizer = checkpoint !== undefined ? checkpoint.tokenizer.withDocidTokens(0) : await run.time('tokenizer', () => trainSftTokenizer(corpus, settings.vocabSize));
+        const docids = await run.time('docids', () =>
+          buildDocids(corpus.docs, {
+            scheme: options.docids,
+            textVocabSize: textTokenizer.subwordVocabSize,
+            eosId: textTokenizer.eosId,
+            encode: (text) => textTokenizer.encode(text),
+            seed: settings.seed,
+            groupBy: corpus.grouped ? 'relevanceId' : 'id',
+            embeddings,
+            onRqCodebook: (centroids, dim) => {
+              rqCentroids = [...centroids];
+              const all = new Float32Array(centroids.reduce((n, c) => n + c.length, 0));
+              centroids.forEach((c, level) => all.set(c, level * c.length));
+              writeFileAtomicSync(codebookPath, encodeNpy(all, all.length / dim, dim));
+            },
+          }),
+        );
+        saveDocidsSync(docids, join(work, 'docids.bin'));
+        textTokenizer.save(join(work, 'tokenizer.json'));
+        return { textTokenizer, docids };
+      },
+    });
+    const { textTokenizer, docids } = value;
+    const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
+    run.log(
+      `sft: tokenizer ${textTokenizer.subwordVocabSize} ${checkpoint ? `text ids (${textTokenizer.kind}, from ${checkpoint.files.tokenizer})` : 'subwords'}; ${docids.size} ${docids.scheme} docids (${docids.layout.docidVocabSize} docid tokens, ${docids.tokens.length / docids.size - 1} tokens per docid on average)`,
+    );
+    if (docids.scheme === 'rq') {
+      const p = docids.params;
+      run.log(
+        `sft: rq codes ${String(p.levels)} levels × ${String(p.k)}: ${((p.distinctFraction as number) * 100).toFixed(1)} % of documents distinct before disambiguation, reconstruction error ${(p.reconstructionError as number).toFixed(4)} (${((p.relativeError as number) * 100).toFixed(1)} % of the vectors' energy)`,
+      );
+    }
+    return { textTokenizer, tokenizer, docids, rqCentroids, dense };
+  },
+};
+
+const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, PseudoQueries> = {
+  name: 'pseudo-queries',
+  async run({ options, work, corpus, pseudo, settings, textTokenizer }, run) {
+    const log = run.log;
+    const info: Record<string, unknown> = { method: pseudo };
+    const queries: SampledQuery[] = [];
+    if (pseudo === 'spans' || pseudo === 'both') {
+      const spans = await run.time('pseudo-queries', () => samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }));
+      queries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
+      info.spans = spans.length;
+    }
+    if (pseudo === 'doc2query' || pseudo === 'both') {
+      const d2q = settings.doc2query;
+      const pairs = doc2queryPairs(corpus);
+      const description = {
+        kind: 'doc2query',
+        version: 1,
+        dataset: corpus.datasetId,
+        languages: corpus.languages ?? null,
+        trainSplit: corpus.trainSplit ?? null,
+        data: textsDigest([...pairs.flatMap((p) => [p.document, p.query]), '\u0001', ...corpus.docs.flatMap((d) => [d.id, d.text])]),
+        tokenizer: textsDigest([textTokenizer.toJson()]),
+        model: d2q,
+        seed: settings.seed,
+        sampling: { perDoc: settings.pseudoPerDoc, topK: settings.pseudoTopK, maxTokens: settings.pseudoMaxTokens },
+      };
+      const cacheDir = resolveCacheDir(options.cacheDir);
+      const cached = await run.time('pseudo-queries', () =>
+        cachedPseudoQueries(cacheDir, description, async () => {
+          log(`sft: training doc2query (${d2q.model}, ${pairs.length} pairs, ${d2q.epochs} epochs)`);
+          const trained = await run.time('doc2query-train', () =>
+            trainDoc2Query(pairs, textTokenizer, {
+              preset: d2q.model,
+              overrides: d2q.overrides,
+              epochs: d2q.epochs,
+              lr: d2q.lr,
+              batchSize: d2q.batchSize,
+              seed: settings.seed,
+              threads: options.threads,
+              spinning: options.spinning ?? false,
+              runDir: join(work, 'doc2query'),
+              resume: options.resume,
+              progress: options.progress,
+            }),
+          );
+          info.doc2queryUpdates = trained.updates;
+          info.doc2queryLoss = trained.finalLoss;
+          log(`sft: sampling ${settings.pseudoPerDoc} queries per document (top-${settings.pseudoTopK}, <= ${settings.pseudoMaxTokens} tokens)`);
+          const sampled = await run.time('doc2query-sample', () =>
+            sampleQueries(
+              trained.model,
+              textTokenizer,
+              corpus.docs.map((d) => ({ id: d.id, text: d.text })),
+              {
+                perDoc: settings.pseudoPerDoc,
+                topK: settings.pseudoTopK,
+                maxTokens: settings.pseudoMaxTokens,
+                seed: settings.seed,
+                progress: options.progress,
+              },
+            ),
+          );
+          await trained.model.release();
+          return sampled;
+        }),
+      );
+      info.doc2query = cached.queries.length;
+      info.cache = { path: cached.path, hit: cached.hit };
+      info.examples = cached.queries.slice(0, 5).map((q) => q.text);
+      log(`sft: ${cached.queries.length} doc2query pseudo-queries (${cached.hit ? 'from cache' : 'generated'}: ${cached.path})`);
+      queries.push(...cached.queries);
+    }
+    return { queries, info };
+  },
+};
+
+/** Examples of every source the stages use. */
+const examplesStage: Stage<SftContext & { vocabulary: Vocabulary; pseudoQueries: PseudoQueries }, Examples> = {
+  name: 'examples',
+  async run({ stages, corpus, settings, vocabulary, pseudoQueries }, run) {
+    const { tokenizer, docids } = vocabulary;
+    const encode = (text: string) => tokenizer.encode(text);
+    const count = (text: string) => tokenizer.encode(text).length;
+    const needed = new Set(stages.flatMap((s) => s.sources.map((w) => w.source)));
+    const sets = new Map<SftSource, SourceExamples>();
+    const counts: Record<string, number> = {};
+    await run.time('examples', () => {
+      for (const source of needed) {
+        const tokenized = tokenizePairs(source, sourcePairs(source, corpus, pseudoQueries.queries, count, settings), docids, encode, settings.maxSourceTokens);
+        sets.set(source, tokenized);
+        counts[source] = tokenized.examples.length;
+        if (tokenized.skipped > 0) run.log(`sft: warning: ${tokenized.skipped} ${source} examples name documents without a docid; skipped`);
+      }
+    });
+    run.log(`sft: examples ${Object.entries(counts).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+    return { sets, counts };
+  },
+};
+
+/** The model to train: created from the preset, or the --init checkpoint with docid rows; RIPOR's initialisation applied. */
+const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> = {
+  name: 'model',
+  async run({ options, work, stages, settings, checkpoint, vocabulary }, run) {
+    const { tokenizer, docids, rqCentroids, dense } = vocabulary;
+    const runtime = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
+    let config: T5Config;
+    let model: T5Model;
+    if (checkpoint !== undefined) {
+      const dropout = options.modelOverrides?.dropoutRate;
+      const extended = withDocidRows({ ...checkpoint.config, ...(dropout === undefined ? {} : { dropoutRate: dropout }) }, checkpoint.weights, docids.layout.docidVocabSize, settings.seed);
+      config = extended.config;
+      model = new T5Model(config, parametersOf(config, extended.weights), runtime);
+      run.log(`sft: initialised from ${checkpoint.dir} (${config.feedForward}, ${config.tieWordEmbeddings ? 'tied' : 'untied'} head); docid rows added: ${config.docidVocabSize}`);
+    } else {
+      config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
+      model = T5Model.create(config, settings.seed, runtime);
+    }
+    let ripor: RiporInitReport | undefined;
+    if (options.riporInit) {
+      if (rqCentroids === undefined) throw new UserError(`${work}: the rq codebook of this run is missing; remove the work directory and start again`);
+      ripor = riporInitialise(model, docids, rqCentroids, dense, tokenizer);
+      run.log(
+        `sft: RIPOR initialisation: ${ripor.docidTokens} docid tokens from the rq centroids; encoder ${ripor.encoderCopied ? 'copied from the dense model' : `not copied (${ripor.encoderSkipped})`}`,
+      );
+    }
+    if (dense !== undefined) await dense.model.release();
+    run.log(`sft: model ${settings.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
+    return { config, model, ripor };
+  },
+};
+
+/** The schedule of every SFT stage and its training, with dev evaluations, the budget and early stopping. */
+const trainingStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Examples; initial: InitialModel }, TrainedStages> = {
+  name: 'training',
+  async run({ options, work, stages, corpus, settings, vocabulary, examples, initial }, run) {
+    const log = run.log;
+    const { tokenizer, docids } = vocabulary;
+    const { model, config } = initial;
+    const evalEvery = options.evalEvery ?? SFT_DEFAULTS.evalEvery;
+    const patience = options.patience ?? SFT_DEFAULTS.patience;
+    let tracker: DevTracker | undefined;
+    if (evalEvery > 0) {
+      const devSplit = options.devSplit ?? SFT_DEFAULTS.devSplit;
+      const evalBeam = options.evalBeam ?? SFT_DEFAULTS.evalBeam;
+      const dev = await run.time('dev-load', async () =>
+        sampleDevQueries(await loadDevQueries(corpus.datasetId, corpus.languages ?? null, options.dataDir, devSplit), options.devQueries ?? SFT_DEFAULTS.devQueries, settings.seed),
+      );
+      if (dev.queries.length === 0) throw new UserError(`dataset ${corpus.datasetId}: split '${devSplit}' has no judged queries to evaluate during training`);
+      tracker = new DevTracker({ model, tokenizer, docids, dev, beam: evalBeam, maxQueryTokens: settings.maxSourceTokens, threads: options.threads, outDir: work, log, label: 'sft' });
+      log(`sft: dev evaluation every ${evalEvery} updates on ${dev.queries.length} '${devSplit}' queries (beam ${evalBeam})`);
+    }
+    const budgetSeconds = settings.budgetMinutes === null ? Infinity : settings.budgetMinutes * 60;
+    let spentSeconds = 0;
+    let budgetSpent = false;
+    const reports: StageReport[] = [];
+    const lossRows: TrainedStages['lossRows'] = [];
+    let offset = 0;
+    for (const [index, stage] of stages.entries()) {
+      if (budgetSpent) break;
+      const mixed = mixedTrainingData(examples.sets, stage, {
+        batchSize: settings.batchSize,
+        seed: settings.seed + index,
+        padId: tokenizer.padId,
+        eosId: tokenizer.eosId,
+        decoderStartId: config.decoderStartTokenId,
+        maxSourceLength: settings.maxSourceTokens,
+      });
+      const totalUpdates = Math.max(1, Math.ceil(stage.epochs * mixed.batchesPerEpoch));
+      const warmup = settings.warmupSteps ?? Math.min(100, Math.ceil(totalUpdates * 0.05));
+      const runDir = join(work, `stage-${index + 1}-${stage.name.replace(/\+/g, '-')}`);
+      log(`sft: stage ${index + 1}/${stages.length} ${stage.name}: ${mixed.examplesPerEpoch} examples per epoch, ${stage.epochs} epochs, ${totalUpdates} updates`);
+      const stageStart = performance.now();
+      const spentBefore = spentSeconds;
+      const baseSchedule = linearSchedule({ peak: settings.lr, warmupSteps: Math.min(warmup, totalUpdates), totalSteps: totalUpdates });
+      // With a budget, the decay is also driven by the training time spent, so the learning rate
+      // reaches zero when the budget runs out even if the stage's updates would not.
+      let stageSeconds = 0;
+      const schedule = (update: number): number => {
+        const lr = baseSchedule(update);
+        if (!Number.isFinite(budgetSeconds) || update <= warmup) return lr;
+        const byTime = Math.max(0, 1 - (spentBefore + stageSeconds) / budgetSeconds);
+        return Math.min(lr, settings.lr * byTime);
+      };
+      const result = await run.time('training', () =>
+        train({
+          model,
+          data: mixed.data,
+          totalUpdates,
+          schedule,
+          seed: settings.seed + index,
+          runDir,
+          resume: options.resume,
+          checkpointEvery: options.checkpointEvery ?? SFT_DEFAULTS.checkpointEvery,
+          progress: options.progress,
+          label: `stage ${index + 1} ${stage.name}`,
+          onUpdate: async (record) => {
+            stageSeconds = record.elapsedS;
+            spentSeconds = spentBefore + record.elapsedS;
+            if (spentSeconds >= budgetSeconds) budgetSpent = true;
+            const due = tracker !== undefined && (record.update % evalEvery === 0 || record.update === totalUpdates || budgetSpent);
+            if (due) {
+              await tracker!.evaluate(offset + record.update, record.epoch, spentSeconds);
+              if (patience > 0 && tracker!.sinceBest >= patience) {
+                log(`sft: dev RR@10 has not improved for ${patience} evaluations; stopping`);
+                budgetSpent = true;
+              }
+            }
+            return budgetSpent ? 'stop' : undefined;
+          },
+        }),
+      );
+      if (budgetSpent && Number.isFinite(budgetSeconds)) log(`sft: stopped at update ${result.update} of stage ${index + 1} (${(spentSeconds / 60).toFixed(1)} training minutes)`);
+      const last = result.records[result.records.length - 1];
+      reports.push({
+        name: stage.name,
+        sources: stage.sources,
+        epochs: stage.epochs,
+        updates: result.update,
+        examplesPerEpoch: mixed.examplesPerEpoch,
+        finalLoss: last?.loss ?? null,
+        trainingSeconds: last?.elapsedS ?? 0,
+        wallSeconds: (performance.now() - stageStart) / 1000,
+        resumedFrom: result.resumedFrom ?? null,
+      });
+      lossRows.push({ stage: stage.name, offset, records: result.records });
+      offset += result.update;
+    }
+    return { reports, lossRows, tracker };
+  },
+};
+
+/** The run report and the self-contained model directory. */
+const saveStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Examples; pseudoQueries: PseudoQueries; initial: InitialModel; trained: TrainedStages }, SftResult> = {
+  name: 'save',
+  async run({ options, out, work, stages, corpus, settings, vocabulary, examples, pseudoQueries, initial, trained }, run) {
+    const { tokenizer, docids } = vocabulary;
+    const { model, config, ripor } = initial;
+    const { tracker } = trained;
+    const chosen = tracker?.restoreBest() ?? null;
+    if (chosen !== null) run.log(`sft: keeping the weights of update ${chosen.update} (best dev RR@10 ${chosen.metrics['RR@10'].toFixed(4)})`);
+    const report = buildRunReport({
+      settings,
+      corpus: { dataset: corpus.datasetId, languages: corpus.languages ?? null, documents: corpus.docs.length, docids: docids.size, trainQueries: corpus.trainQueries.length, trainSplit: corpus.trainSplit ?? null },
+      docids: {
+        scheme: docids.scheme,
+        ...docids.layout,
+        params: { ...docids.params },
+        ...(options.denseEmbeddings !== undefined ? { denseEmbeddings: options.denseEmbeddings } : {}),
+        ...(ripor ? { riporInit: ripor } : {}),
+      },
+      model: { preset: settings.model, parameters: parameterCount(config), config },
+      sources: examples.counts,
+      pseudoQueries: pseudoQueries.info,
+      stages: trained.reports,
+      timings: run.timings,
+      wallSeconds: run.wallSeconds(),
+      ...(tracker ? { dev: { split: options.devSplit ?? SFT_DEFAULTS.devSplit, queries: tracker.devQueryCount, points: tracker.points, chosenUpdate: chosen?.update ?? null } } : {}),
+    });
+    const reportFiles = report.files(trained.lossRows);
+    const manifest = await run.time('save', () =>
+      saveModelDirectory(out, {
+        model,
+        tokenizer,
+        docids,
+        titles: representativeTitles(corpus, docids),
+        dataset: {
+          id: corpus.datasetId,
+          languages: corpus.languages ?? null,
+          trainSplit: corpus.trainSplit ?? null,
+          documents: corpus.docs.length,
+          keys: corpus.grouped ? 'relevance ids (translations share a docid)' : 'document ids',
+        },
+        onnx: options.onnx,
+        extraFiles: reportFiles,
+        extra: { report: 'report.json', stages: formatStages(stages), training: { wallSeconds: report.json.wallSeconds, peakRssMb: report.json.peakRssMb } },
+      }),
+    );
+    await model.release();
+    if (!options.keepWork) rmSync(work, { recursive: true, force: true });
+    run.log(`sft: model saved to ${out} (${report.json.wallSeconds.toFixed(1)} s, peak RSS ${report.json.peakRssMb.toFixed(0)} MB)`);
+    return { dir: out, manifest, report: report.json };
+  },
+};
+
+/** The part of runSft that works in the work directory: its stages, from the tokenizer and docids to the model directory. */
+async function trainInWorkDirectory(run: PipelineRun, context: SftContext): Promise<SftResult> {
+  const { work, corpus, settings } = context;
   const settingsPath = join(work, 'settings.json');
   if (existsSync(settingsPath)) {
     const before = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
@@ -352,274 +752,11 @@ async function trainInWorkDirectory(run: SftRun): Promise<SftResult> {
   } else {
     writeFileAtomicSync(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
   }
-  log(`sft: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`);
-
-  // Tokenizer (trained on the corpus and the training queries) and docids, kept in the work directory.
-  const tokenizerPath = join(work, 'tokenizer.json');
-  const docidsPath = join(work, 'docids.bin');
-  const codebookPath = join(work, 'rq-codebook.npy');
-  let textTokenizer: SubwordTokenizer;
-  let docids: DocidTable;
-  let rqCentroids: Float32Array[] | undefined;
-  const dense = options.denseEmbeddings === undefined ? undefined : await time('docids', () => openDenseEmbeddings(options.denseEmbeddings!));
-  if (existsSync(tokenizerPath) && existsSync(docidsPath)) {
-    textTokenizer = SubwordTokenizer.fromFile(tokenizerPath);
-    docids = loadDocidsSync(docidsPath);
-    if (existsSync(codebookPath)) {
-      const { shape, data } = parseNpy(readFileSync(codebookPath), codebookPath);
-      const k = docids.params.k as number;
-      rqCentroids = Array.from({ length: shape[0] / k }, (_, level) => data.slice(level * k * shape[1], (level + 1) * k * shape[1]));
-    }
-  } else {
-    let embeddings = options.embeddings;
-    if (dense !== undefined) {
-      const keys = [...new Set(corpus.docs.map((doc) => corpus.keyOf(doc)))];
-      const vectors = await time('docids', () => denseKeyVectors(dense, corpus.docs, (doc) => corpus.keyOf(doc), keys));
-      embeddings = { kind: 'vectors', ids: keys, dim: dense.dim, vectors };
-      log(`sft: docid embeddings from the dense model ${options.denseEmbeddings} (${keys.length} × ${dense.dim})`);
-    }
-    textTokenizer = checkpoint !== undefined
-      ? checkpoint.tokenizer.withDocidTokens(0)
-      : await time('tokenizer', () => trainSftTokenizer(corpus, settings.vocabSize));
-    docids = await time('docids', () =>
-      buildDocids(corpus.docs, {
-        scheme: options.docids,
-        textVocabSize: textTokenizer.subwordVocabSize,
-        eosId: textTokenizer.eosId,
-        encode: (text) => textTokenizer.encode(text),
-        seed: settings.seed,
-        groupBy: corpus.grouped ? 'relevanceId' : 'id',
-        embeddings,
-        onRqCodebook: (centroids, dim) => {
-          rqCentroids = [...centroids];
-          const all = new Float32Array(centroids.reduce((n, c) => n + c.length, 0));
-          centroids.forEach((c, level) => all.set(c, level * c.length));
-          writeFileAtomicSync(codebookPath, encodeNpy(all, all.length / dim, dim));
-        },
-      }));
-    saveDocidsSync(docids, docidsPath);
-    textTokenizer.save(tokenizerPath);
-  }
-  const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
-  log(`sft: tokenizer ${textTokenizer.subwordVocabSize} ${checkpoint ? `text ids (${textTokenizer.kind}, from ${checkpoint.files.tokenizer})` : 'subwords'}; ${docids.size} ${docids.scheme} docids (${docids.layout.docidVocabSize} docid tokens, ${docids.tokens.length / docids.size - 1} tokens per docid on average)`);
-  if (docids.scheme === 'rq') {
-    const p = docids.params;
-    log(`sft: rq codes ${String(p.levels)} levels × ${String(p.k)}: ${((p.distinctFraction as number) * 100).toFixed(1)} % of documents distinct before disambiguation, reconstruction error ${(p.reconstructionError as number).toFixed(4)} (${((p.relativeError as number) * 100).toFixed(1)} % of the vectors' energy)`);
-  }
-
-  // Pseudo-queries.
-  const pseudoInfo: Record<string, unknown> = { method: pseudo };
-  const pseudoQueries: SampledQuery[] = [];
-  if (pseudo === 'spans' || pseudo === 'both') {
-    const spans = await time('pseudo-queries', () => samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }));
-    pseudoQueries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
-    pseudoInfo.spans = spans.length;
-  }
-  if (pseudo === 'doc2query' || pseudo === 'both') {
-    const d2q = settings.doc2query;
-    const pairs = doc2queryPairs(corpus);
-    const description = {
-      kind: 'doc2query',
-      version: 1,
-      dataset: corpus.datasetId,
-      languages: corpus.languages ?? null,
-      trainSplit: corpus.trainSplit ?? null,
-      data: textsDigest([...pairs.flatMap((p) => [p.document, p.query]), '\u0001', ...corpus.docs.flatMap((d) => [d.id, d.text])]),
-      tokenizer: textsDigest([textTokenizer.toJson()]),
-      model: d2q,
-      seed: settings.seed,
-      sampling: { perDoc: settings.pseudoPerDoc, topK: settings.pseudoTopK, maxTokens: settings.pseudoMaxTokens },
-    };
-    const cacheDir = resolveCacheDir(options.cacheDir);
-    const cached = await time('pseudo-queries', () =>
-      cachedPseudoQueries(cacheDir, description, async () => {
-        log(`sft: training doc2query (${d2q.model}, ${pairs.length} pairs, ${d2q.epochs} epochs)`);
-        const trained = await time('doc2query-train', () =>
-          trainDoc2Query(pairs, textTokenizer, {
-            preset: d2q.model,
-            overrides: d2q.overrides,
-            epochs: d2q.epochs,
-            lr: d2q.lr,
-            batchSize: d2q.batchSize,
-            seed: settings.seed,
-            threads: options.threads,
-            spinning: options.spinning ?? false,
-            runDir: join(work, 'doc2query'),
-            resume: options.resume,
-            progress: options.progress,
-          }));
-        pseudoInfo.doc2queryUpdates = trained.updates;
-        pseudoInfo.doc2queryLoss = trained.finalLoss;
-        log(`sft: sampling ${settings.pseudoPerDoc} queries per document (top-${settings.pseudoTopK}, <= ${settings.pseudoMaxTokens} tokens)`);
-        const sampled = await time('doc2query-sample', () =>
-          sampleQueries(trained.model, textTokenizer, corpus.docs.map((d) => ({ id: d.id, text: d.text })), {
-            perDoc: settings.pseudoPerDoc,
-            topK: settings.pseudoTopK,
-            maxTokens: settings.pseudoMaxTokens,
-            seed: settings.seed,
-            progress: options.progress,
-          }));
-        await trained.model.release();
-        return sampled;
-      }));
-    pseudoInfo.doc2query = cached.queries.length;
-    pseudoInfo.cache = { path: cached.path, hit: cached.hit };
-    pseudoInfo.examples = cached.queries.slice(0, 5).map((q) => q.text);
-    log(`sft: ${cached.queries.length} doc2query pseudo-queries (${cached.hit ? 'from cache' : 'generated'}: ${cached.path})`);
-    pseudoQueries.push(...cached.queries);
-  }
-
-  // Examples of every source the stages use.
-  const encode = (text: string) => tokenizer.encode(text);
-  const count = (text: string) => tokenizer.encode(text).length;
-  const needed = new Set(stages.flatMap((s) => s.sources.map((w) => w.source)));
-  const sets = new Map<SftSource, SourceExamples>();
-  const sourceCounts: Record<string, number> = {};
-  await time('examples', () => {
-    for (const source of needed) {
-      const tokenized = tokenizePairs(source, sourcePairs(source, corpus, pseudoQueries, count, settings), docids, encode, settings.maxSourceTokens);
-      sets.set(source, tokenized);
-      sourceCounts[source] = tokenized.examples.length;
-      if (tokenized.skipped > 0) log(`sft: warning: ${tokenized.skipped} ${source} examples name documents without a docid; skipped`);
-    }
-  });
-  log(`sft: examples ${Object.entries(sourceCounts).map(([s, n]) => `${s} ${n}`).join(', ')}`);
-
-  // The model and its stages.
-  const runtime = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
-  let config: T5Config;
-  let model: T5Model;
-  if (checkpoint !== undefined) {
-    const dropout = options.modelOverrides?.dropoutRate;
-    const extended = withDocidRows({ ...checkpoint.config, ...(dropout === undefined ? {} : { dropoutRate: dropout }) }, checkpoint.weights, docids.layout.docidVocabSize, settings.seed);
-    config = extended.config;
-    model = new T5Model(config, parametersOf(config, extended.weights), runtime);
-    log(`sft: initialised from ${checkpoint.dir} (${config.feedForward}, ${config.tieWordEmbeddings ? 'tied' : 'untied'} head); docid rows added: ${config.docidVocabSize}`);
-  } else {
-    config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
-    model = T5Model.create(config, settings.seed, runtime);
-  }
-  let ripor: RiporInitReport | undefined;
-  if (options.riporInit) {
-    if (rqCentroids === undefined) throw new UserError(`${work}: the rq codebook of this run is missing; remove the work directory and start again`);
-    ripor = riporInitialise(model, docids, rqCentroids, dense, tokenizer);
-    log(`sft: RIPOR initialisation: ${ripor.docidTokens} docid tokens from the rq centroids; encoder ${ripor.encoderCopied ? 'copied from the dense model' : `not copied (${ripor.encoderSkipped})`}`);
-  }
-  if (dense !== undefined) await dense.model.release();
-  log(`sft: model ${settings.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
-  const evalEvery = options.evalEvery ?? 0;
-  let tracker: DevTracker | undefined;
-  if (evalEvery > 0) {
-    const devSplit = options.devSplit ?? 'dev';
-    const dev = await time('dev-load', async () => sampleDevQueries(await loadDevQueries(corpus.datasetId, corpus.languages ?? null, options.dataDir, devSplit), options.devQueries ?? 500, settings.seed));
-    if (dev.queries.length === 0) throw new UserError(`dataset ${corpus.datasetId}: split '${devSplit}' has no judged queries to evaluate during training`);
-    tracker = new DevTracker({ model, tokenizer, docids, dev, beam: options.evalBeam ?? 10, maxQueryTokens: settings.maxSourceTokens, threads: options.threads, outDir: work, log, label: 'sft' });
-    log(`sft: dev evaluation every ${evalEvery} updates on ${dev.queries.length} '${devSplit}' queries (beam ${options.evalBeam ?? 10})`);
-  }
-  const budgetSeconds = settings.budgetMinutes === null ? Infinity : settings.budgetMinutes * 60;
-  let spentSeconds = 0;
-  let budgetSpent = false;
-  const stageReports: StageReport[] = [];
-  const lossRows: { stage: string; offset: number; records: LossRecord[] }[] = [];
-  let offset = 0;
-  for (const [index, stage] of stages.entries()) {
-    if (budgetSpent) break;
-    const mixed = mixedTrainingData(sets, stage, {
-      batchSize: settings.batchSize,
-      seed: settings.seed + index,
-      padId: tokenizer.padId,
-      eosId: tokenizer.eosId,
-      decoderStartId: config.decoderStartTokenId,
-      maxSourceLength: settings.maxSourceTokens,
-    });
-    const totalUpdates = Math.max(1, Math.ceil(stage.epochs * mixed.batchesPerEpoch));
-    const warmup = settings.warmupSteps ?? Math.min(100, Math.ceil(totalUpdates * 0.05));
-    const runDir = join(work, `stage-${index + 1}-${stage.name.replace(/\+/g, '-')}`);
-    log(`sft: stage ${index + 1}/${stages.length} ${stage.name}: ${mixed.examplesPerEpoch} examples per epoch, ${stage.epochs} epochs, ${totalUpdates} updates`);
-    const stageStart = performance.now();
-    const spentBefore = spentSeconds;
-    const baseSchedule = linearSchedule({ peak: settings.lr, warmupSteps: Math.min(warmup, totalUpdates), totalSteps: totalUpdates });
-    // With a budget, the decay is also driven by the training time spent, so the learning rate
-    // reaches zero when the budget runs out even if the stage's updates would not.
-    let stageSeconds = 0;
-    const schedule = (update: number): number => {
-      const lr = baseSchedule(update);
-      if (!Number.isFinite(budgetSeconds) || update <= warmup) return lr;
-      const byTime = Math.max(0, 1 - (spentBefore + stageSeconds) / budgetSeconds);
-      return Math.min(lr, settings.lr * byTime);
-    };
-    const result = await time('training', () =>
-      train({
-        model,
-        data: mixed.data,
-        totalUpdates,
-        schedule,
-        seed: settings.seed + index,
-        runDir,
-        resume: options.resume,
-        checkpointEvery: options.checkpointEvery ?? 500,
-        progress: options.progress,
-        label: `stage ${index + 1} ${stage.name}`,
-        onUpdate: async (record) => {
-          stageSeconds = record.elapsedS;
-          spentSeconds = spentBefore + record.elapsedS;
-          if (spentSeconds >= budgetSeconds) budgetSpent = true;
-          const due = tracker !== undefined && (record.update % evalEvery === 0 || record.update === totalUpdates || budgetSpent);
-          if (due) {
-            await tracker!.evaluate(offset + record.update, record.epoch, spentSeconds);
-            if ((options.patience ?? 0) > 0 && tracker!.sinceBest >= options.patience!) {
-              log(`sft: dev RR@10 has not improved for ${options.patience} evaluations; stopping`);
-              budgetSpent = true;
-            }
-          }
-          return budgetSpent ? 'stop' : undefined;
-        },
-      }));
-    if (budgetSpent && Number.isFinite(budgetSeconds)) log(`sft: stopped at update ${result.update} of stage ${index + 1} (${(spentSeconds / 60).toFixed(1)} training minutes)`);
-    const last = result.records[result.records.length - 1];
-    stageReports.push({
-      name: stage.name,
-      sources: stage.sources,
-      epochs: stage.epochs,
-      updates: result.update,
-      examplesPerEpoch: mixed.examplesPerEpoch,
-      finalLoss: last?.loss ?? null,
-      trainingSeconds: last?.elapsedS ?? 0,
-      wallSeconds: (performance.now() - stageStart) / 1000,
-      resumedFrom: result.resumedFrom ?? null,
-    });
-    lossRows.push({ stage: stage.name, offset, records: result.records });
-    offset += result.update;
-  }
-
-  const chosen = tracker?.restoreBest() ?? null;
-  if (chosen !== null) log(`sft: keeping the weights of update ${chosen.update} (best dev RR@10 ${chosen.metrics['RR@10'].toFixed(4)})`);
-  const report = buildRunReport({
-    settings,
-    corpus: { dataset: corpus.datasetId, languages: corpus.languages ?? null, documents: corpus.docs.length, docids: docids.size, trainQueries: corpus.trainQueries.length, trainSplit: corpus.trainSplit ?? null },
-    docids: { scheme: docids.scheme, ...docids.layout, params: { ...docids.params }, ...(options.denseEmbeddings !== undefined ? { denseEmbeddings: options.denseEmbeddings } : {}), ...(ripor ? { riporInit: ripor } : {}) },
-    model: { preset: settings.model, parameters: parameterCount(config), config },
-    sources: sourceCounts,
-    pseudoQueries: pseudoInfo,
-    stages: stageReports,
-    timings,
-    wallSeconds: (performance.now() - started) / 1000,
-    ...(tracker ? { dev: { split: options.devSplit ?? 'dev', queries: tracker.devQueryCount, points: tracker.points, chosenUpdate: chosen?.update ?? null } } : {}),
-  });
-  const reportFiles = report.files(lossRows);
-  const manifest = await time('save', () =>
-    saveModelDirectory(out, {
-      model,
-      tokenizer,
-      docids,
-      titles: representativeTitles(corpus, docids),
-      dataset: { id: corpus.datasetId, languages: corpus.languages ?? null, trainSplit: corpus.trainSplit ?? null, documents: corpus.docs.length, keys: corpus.grouped ? 'relevance ids (translations share a docid)' : 'document ids' },
-      onnx: options.onnx,
-      extraFiles: reportFiles,
-      extra: { report: 'report.json', stages: formatStages(stages), training: { wallSeconds: report.json.wallSeconds, peakRssMb: report.json.peakRssMb } },
-    }));
-  await model.release();
-  if (!options.keepWork) rmSync(work, { recursive: true, force: true });
-  log(`sft: model saved to ${out} (${report.json.wallSeconds.toFixed(1)} s, peak RSS ${report.json.peakRssMb.toFixed(0)} MB)`);
-  return { dir: out, manifest, report: report.json };
+  run.log(`sft: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`);
+  const vocabulary = await run.run(vocabularyStage, context);
+  const pseudoQueries = await run.run(pseudoQueryStage, { ...context, textTokenizer: vocabulary.textTokenizer });
+  const examples = await run.run(examplesStage, { ...context, vocabulary, pseudoQueries });
+  const initial = await run.run(modelStage, { ...context, vocabulary });
+  const trained = await run.run(trainingStage, { ...context, vocabulary, examples, initial });
+  return await run.run(saveStage, { ...context, vocabulary, examples, pseudoQueries, initial, trained });
 }
