@@ -62,3 +62,40 @@ test('genir train sft without --dataset and without a recipe names what is missi
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^genir: error: --dataset is required \(give it, or set 'dataset' in a --recipe file\)\n$/);
 });
+
+test('--recipe on train ddro, train ltrgr, train dense and the experiments: the recipe gives required options, a typed flag overrides it, a wrong field is one line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'genir-recipes-'));
+  try {
+    const recipe = join(dir, 'rank.json');
+    writeFileSync(recipe, JSON.stringify({ from: join(dir, 'sft'), out: join(dir, 'ranked'), epochs: 'abc' }));
+    for (const method of ['ddro', 'ltrgr']) {
+      const fromRecipe = await runGenir(['train', method, '--recipe', recipe]);
+      assert.equal(fromRecipe.code, 2, fromRecipe.stderr);
+      assert.match(fromRecipe.stderr, /^genir: error: --epochs abc: expected/, `${method}: --from and --out came from the recipe, its epochs were read`);
+      const overridden = await runGenir(['train', method, '--epochs', '1', '--recipe', recipe]);
+      assert.equal(overridden.code, 2);
+      assert.doesNotMatch(overridden.stderr, /--epochs/, `${method}: the typed --epochs wins over the recipe's`);
+      assert.equal(overridden.stderr.trim().split('\n').length, 1, overridden.stderr);
+    }
+    const typo = join(dir, 'dense.json');
+    writeFileSync(typo, JSON.stringify({ dataset: 'scifact', model: 'tiny', out: join(dir, 'dense'), learningRate: 0.1 }));
+    const dense = await runGenir(['train', 'dense', '--recipe', typo]);
+    assert.equal(dense.code, 2);
+    assert.match(dense.stderr, /^genir: error: .*dense\.json: unknown field 'learningRate' for genir dense \(fields: /);
+    assert.equal(dense.stderr.trim().split('\n').length, 1, dense.stderr);
+    const experiment = join(dir, 'experiment.json');
+    writeFileSync(experiment, JSON.stringify({ dataset: 'squad-dev', minutes: 1, docids: 'pq,nonsense' }));
+    const ablation = join(dir, 'ablation.json');
+    writeFileSync(ablation, JSON.stringify({ dataset: 'squad-dev', docids: 'pq,nonsense' }));
+    for (const [name, file] of [['docid-schemes', experiment], ['ddro-ablation', ablation]]) {
+      const run = await runGenir(['experiment', name, '--recipe', file]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /^genir: error: --docids pq,nonsense: unknown scheme 'nonsense'/, `${name}: --dataset came from the recipe`);
+    }
+    const baseline = await runGenir(['experiment', 'linear-baseline', '--recipe', experiment]);
+    assert.equal(baseline.code, 2);
+    assert.match(baseline.stderr, /unknown field 'minutes' for genir linear-baseline/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -96,3 +96,20 @@ export function applyRecipe<T extends object>(command: Command, options: T, reci
   }
   return merged as T;
 }
+
+/**
+ * Adds `--recipe <name|file>` to a command: the recipe's fields are applied while the command line
+ * is parsed, before required options are checked, so a recipe may give them. A flag typed on the
+ * command line (before or after --recipe) wins over the recipe, which wins over the defaults.
+ */
+export function addRecipeOption(command: Command): Command {
+  command.option('--recipe <name|file>', "settings from a recipe file (JSON, the command's option names as fields; a bare name is a bundled recipe in recipes/); flags given here override it");
+  command.on('option:recipe', (nameOrPath: string) => {
+    const recipe = readRecipe(nameOrPath, command);
+    for (const [field, value] of Object.entries(recipe.values)) {
+      if (command.getOptionValueSource(field) === 'cli') continue;
+      command.setOptionValueWithSource(field, value, 'config');
+    }
+  });
+  return command;
+}

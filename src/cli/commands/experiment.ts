@@ -10,6 +10,7 @@ import { runBudgetedSft } from '../../experiments/budgeted-sft.js';
 import { UserError } from '../../util/errors.js';
 import { sftRecipe } from './train.js';
 import { parseCount, parsePositiveNumber, parseSeed, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import { addRecipeOption } from '../recipe.js';
 
 interface LinearBaselineCommandOptions {
   dataset: string;
@@ -58,9 +59,11 @@ export function parseSchemes(list: string): DocidScheme[] {
 
 export function registerExperimentCommand(program: Command, write: Write): void {
   const experiment = program.command('experiment').description('reproducible experiments, one command each');
-  experiment
-    .command('ddro-ablation')
-    .description('SFT, then LTRGR and DDRO from the same SFT checkpoint, evaluated beside BM25 with significance tests against SFT')
+  addRecipeOption(
+    experiment
+      .command('ddro-ablation')
+      .description('SFT, then LTRGR and DDRO from the same SFT checkpoint, evaluated beside BM25 with significance tests against SFT'),
+  )
     .requiredOption('--dataset <id>', 'squad-dev | xquad (cross-lingual: one model on all languages, queries per language)')
     .option('--docids <schemes>', 'docid schemes, comma-separated', 'pq,title')
     .option('--lang <codes>', 'xquad: languages to train on and evaluate (default all; --quick: en)')
@@ -126,9 +129,11 @@ export function registerExperimentCommand(program: Command, write: Write): void 
       write(`${lines.join('\n')}\n`);
     });
 
-  experiment
-    .command('linear-baseline')
-    .description("multinomial logistic regression from bag-of-subwords to documents, on atomic-docid SFT's training examples: the floor an atomic-docid model should clear")
+  addRecipeOption(
+    experiment
+      .command('linear-baseline')
+      .description("multinomial logistic regression from bag-of-subwords to documents, on atomic-docid SFT's training examples: the floor an atomic-docid model should clear"),
+  )
     .requiredOption('--dataset <id>', 'dataset id (squad-dev, xquad, …) or the path of a BEIR folder')
     .option('--lang <codes>', 'xquad: languages, as for genir train sft')
     .addOption(dataDirOption())
@@ -184,9 +189,11 @@ export function registerExperimentCommand(program: Command, write: Write): void 
       write(`${lines.join('\n')}\n`);
     });
 
-  experiment
-    .command('docid-schemes')
-    .description('docid schemes at an equal training budget: a dense encoder (baseline, and the vectors rq quantizes), one SFT model per scheme (optionally +DDRO), BM25, on the test split')
+  addRecipeOption(
+    experiment
+      .command('docid-schemes')
+      .description('docid schemes at an equal training budget: a dense encoder (baseline, and the vectors rq quantizes), one SFT model per scheme (optionally +DDRO), BM25, on the test split'),
+  )
     .requiredOption('--dataset <id>', 'squad-dev | xquad (cross-lingual: queries per language against the English paragraphs)')
     .requiredOption('--minutes <m>', 'training-time budget of each model (the dense encoder and every SFT model)')
     .option('--docids <schemes>', 'docid schemes, comma-separated', SCHEME_ORDER.join(','))

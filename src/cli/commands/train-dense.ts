@@ -5,6 +5,7 @@ import type { DenseTemperature } from '../../model/dense-train-graph.js';
 import { UserError } from '../../util/errors.js';
 import { checkTrainingOutputs, shapeOverrides } from './train.js';
 import { parseCount, parseNonNegativeInteger, parseNumber, parsePositiveNumber, parseSeed, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import { addRecipeOption } from '../recipe.js';
 
 export interface TrainDenseCommandOptions {
   dataset: string;
@@ -82,9 +83,11 @@ export function denseOptionsFrom(options: TrainDenseCommandOptions): DenseTraini
 
 export function registerTrainDenseCommand(program: Command, write: Write): void {
   const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train retrieval models');
-  trainCommand
-    .command('dense')
-    .description('train a dense dual encoder from scratch (InfoNCE, in-batch and BM25 hard negatives, inverse-cloze and crop pairs) and encode the corpus')
+  addRecipeOption(
+    trainCommand
+      .command('dense')
+      .description('train a dense dual encoder from scratch (InfoNCE, in-batch and BM25 hard negatives, inverse-cloze and crop pairs) and encode the corpus'),
+  )
     .requiredOption('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file')
     .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
     .addOption(dataDirOption())

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DDRO_DEFAULTS, runDdro } from '../../train/methods/rank/ddro.js';
+import { addRecipeOption } from '../recipe.js';
 import { RANK_DEFAULTS } from '../../train/methods/rank/defaults.js';
 import type { RankTrainingResult } from '../../train/methods/rank/pipeline.js';
 import { NEGATIVE_METHODS, type NegativeMethod } from '../../train/sources/negatives/triples.js';
@@ -107,7 +108,7 @@ function checkRankOutputs(options: RankCommandOptions): void {
 }
 
 function addCommonOptions(command: Command, defaults: { negatives: string; lr: number; epochs: number; batch: string }): Command {
-  return command
+  return addRecipeOption(command)
     .requiredOption('--from <dir>', 'the SFT model directory to start from (genir train sft --out); also the frozen reference')
     .requiredOption('--out <dir>', 'model directory to write')
     .addOption(dataDirOption())
