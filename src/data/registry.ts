@@ -26,6 +26,11 @@ export interface DatasetDescriptor {
   sourceUrl: string;
   /** Dataset-specific options, for `genir datasets list`. */
   options?: string;
+  /**
+   * A multilingual dataset's languages: its id path `<id>/<query lang>/<corpus lang>` opens one
+   * language, and training may pool several (translations share a docid).
+   */
+  languages?: readonly string[];
 }
 
 const DESCRIPTORS: readonly DatasetDescriptor[] = [
@@ -62,6 +67,7 @@ const DESCRIPTORS: readonly DatasetDescriptor[] = [
     licence: 'CC BY-SA 4.0',
     sourceUrl: 'https://github.com/google-deepmind/xquad',
     options: `--lang <${XQUAD_LANGUAGES.join('|')}> (default en), --corpus-lang <code|all> (default: the query language)`,
+    languages: XQUAD_LANGUAGES,
   },
   {
     id: 'cranfield',

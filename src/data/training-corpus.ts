@@ -3,7 +3,7 @@
  * their translations, each pointing at one docid key) and the labelled training queries
  * with the docid keys they are relevant to.
  */
-import { openDataset } from './registry.js';
+import { listDatasets, openDataset } from './registry.js';
 import { XQUAD_LANGUAGES } from './xquad.js';
 import type { Document } from './types.js';
 import { UserError } from '../util/errors.js';
@@ -43,13 +43,45 @@ export interface SftCorpusSpec {
 
 /** Parses `--lang` for XQuAD: `all`, `en`, or `en,de,zh`. */
 export function xquadLanguages(lang: string | undefined): string[] {
-  if (lang === undefined || lang === 'all') return [...XQUAD_LANGUAGES];
+  return parseLanguages(lang, XQUAD_LANGUAGES, 'XQuAD');
+}
+
+function parseLanguages(lang: string | undefined, available: readonly string[], name: string): string[] {
+  if (lang === undefined || lang === 'all') return [...available];
   const languages = lang.split(',').map((l) => l.trim()).filter((l) => l !== '');
   for (const l of languages) {
-    if (!(XQUAD_LANGUAGES as readonly string[]).includes(l)) throw new UserError(`--lang ${lang}: unknown XQuAD language '${l}' (one of ${XQUAD_LANGUAGES.join(' ')}, or all)`);
+    if (!available.includes(l)) throw new UserError(`--lang ${lang}: unknown ${name} language '${l}' (one of ${available.join(' ')}, or all)`);
   }
   if (languages.length === 0) throw new UserError('--lang: no language given');
   return [...new Set(languages)];
+}
+
+/**
+ * The languages a dataset is used in: for a multilingual registered dataset (its descriptor lists
+ * languages, as xquad's does), those of `--lang` (all, one, or a comma list; default all); null
+ * for any other dataset, which takes no `--lang`.
+ */
+export function datasetLanguages(datasetId: string, lang: string | undefined): string[] | null {
+  const descriptor = listDatasets().find((d) => d.id === datasetId);
+  if (descriptor?.languages === undefined) {
+    if (lang !== undefined) throw new UserError(`--lang applies to multilingual datasets only (${multilingualIds().join(', ')}), not to '${datasetId}'`);
+    return null;
+  }
+  return parseLanguages(lang, descriptor.languages, descriptor.name.split(' ')[0]);
+}
+
+function multilingualIds(): string[] {
+  return listDatasets().filter((d) => d.languages !== undefined).map((d) => d.id);
+}
+
+/**
+ * The id paths that read a dataset one language at a time: `xquad/de/de` (queries and corpus in
+ * German), or `xquad/de/en` with `corpusLang` 'en'; a monolingual dataset (`languages` null) is
+ * read as itself.
+ */
+export function languageViews(datasetId: string, languages: readonly string[] | null, corpusLang?: string): { id: string; lang: string | null }[] {
+  if (languages === null) return [{ id: datasetId, lang: null }];
+  return languages.map((lang) => ({ id: `${datasetId}/${lang}/${corpusLang ?? lang}`, lang }));
 }
 
 async function labelledQueries(dataset: Awaited<ReturnType<typeof openDataset>>, split: string): Promise<LabelledQuery[]> {
@@ -64,21 +96,23 @@ async function labelledQueries(dataset: Awaited<ReturnType<typeof openDataset>>,
 }
 
 export async function loadSftCorpus(spec: SftCorpusSpec): Promise<SftCorpus> {
-  if (spec.dataset === 'xquad') {
-    const languages = xquadLanguages(spec.lang);
+  const languages = datasetLanguages(spec.dataset, spec.lang);
+  if (languages !== null) {
     const corpusLang = languages.length === 1 ? languages[0] : 'all';
-    const pooled = await openDataset({ id: 'xquad', dataDir: spec.dataDir, lang: languages[0], corpusLang });
+    // The corpus of every chosen language at once: each document is read once, translations
+    // pointing at one key.
+    const pooled = await openDataset({ id: languageViews(spec.dataset, [languages[0]], corpusLang)[0].id, dataDir: spec.dataDir });
     const docs: Document[] = [];
     for await (const doc of pooled.docs()) if (doc.lang === undefined || languages.includes(doc.lang)) docs.push(doc);
     const split = spec.trainSplit ?? 'train';
     const trainQueries: LabelledQuery[] = [];
-    for (const lang of languages) {
-      const dataset = await openDataset({ id: 'xquad', dataDir: spec.dataDir, lang, corpusLang: lang });
-      if (!dataset.splits.includes(split)) throw new UserError(`dataset xquad has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
-      for (const query of await labelledQueries(dataset, split)) trainQueries.push({ ...query, id: `${lang}/${query.id}`, lang });
+    for (const view of languageViews(spec.dataset, languages)) {
+      const dataset = await openDataset({ id: view.id, dataDir: spec.dataDir });
+      if (!dataset.splits.includes(split)) throw new UserError(`dataset ${spec.dataset} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+      for (const query of await labelledQueries(dataset, split)) trainQueries.push({ ...query, id: `${view.lang}/${query.id}`, lang: view.lang! });
     }
     return {
-      datasetId: 'xquad',
+      datasetId: spec.dataset,
       languages,
       docs,
       keyOf: (doc) => doc.relevanceId ?? doc.id,
@@ -87,7 +121,6 @@ export async function loadSftCorpus(spec: SftCorpusSpec): Promise<SftCorpus> {
       trainSplit: split,
     };
   }
-  if (spec.lang !== undefined) throw new UserError(`--lang applies to xquad only, not to '${spec.dataset}'`);
   const dataset = await openDataset({ id: spec.dataset, dataDir: spec.dataDir });
   const docs: Document[] = [];
   for await (const doc of dataset.docs()) docs.push(doc);

@@ -15,7 +15,6 @@ import { join, resolve } from 'node:path';
 import { Bm25Index } from '../bm25/bm25-index.js';
 import { openDataset } from '../data/registry.js';
 import type { Document, Qrels, Query, Run } from '../data/types.js';
-import { XQUAD_LANGUAGES } from '../data/xquad.js';
 import type { DocidScheme } from '../docids/table.js';
 import { evaluateRun } from '../eval/metrics.js';
 import { formatTable, formatValue } from '../eval/report.js';
@@ -30,7 +29,7 @@ import { runDdro, type DdroOptions } from '../train/methods/rank/ddro.js';
 import type { RankTrainingReport } from '../train/methods/rank/pipeline.js';
 import { runLtrgr, type LtrgrOptions } from '../train/methods/rank/ltrgr.js';
 import { runSft, type SftOptions } from '../train/methods/sft/pipeline.js';
-import { xquadLanguages } from '../data/training-corpus.js';
+import { datasetLanguages, languageViews } from '../data/training-corpus.js';
 import { parseStages } from '../train/methods/sft/schedule.js';
 import { peakRssMb } from '../train/methods/sft/report.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
@@ -106,7 +105,7 @@ export function ablationRecipe(dataset: AblationDataset, quick: boolean, lang: s
   const epochs = quick ? 1 : dataset === 'squad-dev' || (lang ?? 'all') === 'all' ? 10 : 30;
   const sft: Recipe['sft'] = {
     dataset,
-    ...(dataset === 'xquad' ? { lang: lang ?? (quick ? 'en' : 'all') } : {}),
+    ...(datasetLanguages(dataset, undefined) !== null ? { lang: lang ?? (quick ? 'en' : 'all') } : {}),
     model,
     modelOverrides: quick ? MICRO : { dropoutRate: 0.1 },
     stages: parseStages(quick ? `chunks+queries:${epochs}` : `chunks+terms+pseudo+queries:${epochs}`),
@@ -155,9 +154,9 @@ export async function testSets(dataset: AblationDataset, dataDir: string | undef
     const chosen = pick(queries, qrels);
     return { lang, queries: chosen.map((q) => ({ ...q, lang: lang ?? q.lang })), qrels: new Map(chosen.map((q) => [q.id, qrels.get(q.id)!])), docs };
   };
-  if (dataset === 'squad-dev') return [await load({ id: 'squad-dev' }, null)];
   const out = [];
-  for (const lang of languages ?? XQUAD_LANGUAGES) out.push(await load({ id: 'xquad', lang, corpusLang: 'en' }, lang));
+  // Cross-lingual: queries of each language against the English corpus.
+  for (const view of languageViews(dataset, languages, 'en')) out.push(await load({ id: view.id }, view.lang));
   return out;
 }
 
@@ -196,7 +195,7 @@ export async function runDdroAblation(options: AblationOptions): Promise<Ablatio
   const work = resolve(options.workDir ?? 'runs/ddro-ablation');
   mkdirSync(work, { recursive: true });
   const recipe = ablationRecipe(options.dataset, quick, options.lang, seed);
-  const languages = options.dataset === 'xquad' ? xquadLanguages(recipe.sft.lang) : null;
+  const languages = datasetLanguages(options.dataset, recipe.sft.lang);
   const sets = await testSets(options.dataset, options.dataDir, languages, recipe.testQueries, seed);
   const common = { dataDir: options.dataDir, threads: options.threads, progress: options.progress, log, cacheDir: join(work, 'cache') };
 

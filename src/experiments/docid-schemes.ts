@@ -25,7 +25,7 @@ import { T5InferenceModel } from '../search/decoder.js';
 import { GenerativeSearcher } from '../search/searcher.js';
 import { runDdro } from '../train/methods/rank/ddro.js';
 import { runDenseTraining, type DenseTrainingOptions } from '../train/methods/dense/pipeline.js';
-import { xquadLanguages } from '../data/training-corpus.js';
+import { datasetLanguages } from '../data/training-corpus.js';
 import { runSft } from '../train/methods/sft/pipeline.js';
 import { peakRssMb } from '../train/methods/sft/report.js';
 import { parseStages } from '../train/methods/sft/schedule.js';
@@ -112,7 +112,7 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
   mkdirSync(work, { recursive: true });
   const base = ablationRecipe(options.dataset, quick, options.lang, seed);
   const lang = base.sft.lang;
-  const languages = options.dataset === 'xquad' ? xquadLanguages(lang) : null;
+  const languages = datasetLanguages(options.dataset, lang);
   const sets = await testSets(options.dataset, options.dataDir, languages, base.testQueries, seed);
   const common = { dataDir: options.dataDir, threads: options.threads, log };
 

@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../../data/registry.js';
+import { languageViews } from '../../data/training-corpus.js';
 import type { Qrels, Query } from '../../data/types.js';
 import type { DocidTable } from '../../docids/table.js';
 import { evaluateRun } from '../../eval/metrics.js';
@@ -45,21 +46,15 @@ export interface DevQueries {
 export async function loadDevQueries(datasetId: string, languages: readonly string[] | null, dataDir: string | undefined, split: string): Promise<DevQueries> {
   const queries: Query[] = [];
   const qrels: Qrels = new Map();
-  if (datasetId === 'xquad' && languages !== null) {
-    const prefix = languages.length > 1;
-    for (const lang of languages) {
-      const dataset = await openDataset({ id: 'xquad', dataDir, lang, corpusLang: lang });
-      if (!dataset.splits.includes(split)) throw new UserError(`dataset xquad has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
-      const [q, r] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
-      for (const query of q) queries.push({ ...query, id: prefix ? `${lang}/${query.id}` : query.id, lang });
-      for (const [id, judged] of r) qrels.set(prefix ? `${lang}/${id}` : id, judged);
-    }
-  } else {
-    const dataset = await openDataset({ id: datasetId, dataDir });
+  const views = languageViews(datasetId, languages);
+  const prefix = views.length > 1;
+  for (const view of views) {
+    const dataset = await openDataset({ id: view.id, dataDir });
     if (!dataset.splits.includes(split)) throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')}); choose another --dev-split, or pass --eval-every 0`);
     const [q, r] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
-    queries.push(...q);
-    for (const [id, judged] of r) qrels.set(id, judged);
+    const id = (queryId: string) => (prefix ? `${view.lang}/${queryId}` : queryId);
+    for (const query of q) queries.push({ ...query, id: id(query.id), ...(view.lang === null ? {} : { lang: view.lang }) });
+    for (const [queryId, judged] of r) qrels.set(id(queryId), judged);
   }
   return { queries: queries.filter((q) => qrels.has(q.id)), qrels };
 }
