@@ -20,7 +20,7 @@ import { constantSchedule } from '../src/engine/optim/schedule.js';
 import { loadModelDirectory, type LoadedModelDirectory } from '../src/retriever/directory.js';
 import { dpoTrainingData, encodeGroups } from '../src/train/methods/rank/data.js';
 import { PreferenceModel } from '../src/train/methods/rank/model.js';
-import { resolveCacheDir, cacheKey } from '../src/train/sources/doc2query/doc2query.js';
+import { resolveCacheDir, cacheKey } from '../src/util/cache.js';
 import { buildTriples, cachedTriples, tripleSettings } from '../src/train/sources/negatives/triples.js';
 import { loadSftCorpus } from '../src/data/training-corpus.js';
 import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from '../src/train/methods/sft/examples.js';

@@ -69,7 +69,8 @@ export type { SftCorpus, SftCorpusSpec, LabelledQuery } from './data/training-co
 export { evaluateGenir, evaluateSearcher } from './train/methods/sft/evaluate.js';
 export type { GenirEvaluation } from './train/methods/sft/evaluate.js';
 export type { SftRunReport, StageReport } from './train/methods/sft/report.js';
-export { trainDoc2Query, sampleQueries, cachedPseudoQueries, resolveCacheDir, cacheKey } from './train/sources/doc2query/doc2query.js';
+export { trainDoc2Query, sampleQueries, cachedPseudoQueries } from './train/sources/doc2query/doc2query.js';
+export { resolveCacheDir, cacheKey } from './util/cache.js';
 export type { Doc2QueryPair, Doc2QueryTrainOptions, SamplingOptions, SampledQuery, CachedQueries } from './train/sources/doc2query/doc2query.js';
 // Sequence-level relevance optimization on top of SFT: hard negatives and triples, DDRO's
 // DPO loss, LTRGR's margin and list-wise losses (graph builders), and their training runs.

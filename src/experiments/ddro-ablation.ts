@@ -21,10 +21,9 @@ import { formatTable, formatValue } from '../eval/report.js';
 import { pairedTTest, randomizationTest } from '../eval/significance.js';
 import { MANIFEST_FILE, loadModelDirectory } from '../retriever/directory.js';
 import type { T5Config, T5Preset } from '../model/config.js';
-import { GenerativeSearcher } from '../search/searcher.js';
-import { T5InferenceModel } from '../search/decoder.js';
+import { clampBeam, GenerativeSearcher } from '../search/searcher.js';
 import { getAnalyzer } from '../text/analyzers/index.js';
-import { cacheKey } from '../train/sources/doc2query/doc2query.js';
+import { cacheKey } from '../util/cache.js';
 import { runDdro, type DdroOptions } from '../train/methods/rank/ddro.js';
 import type { RankTrainingReport } from '../train/methods/rank/pipeline.js';
 import { runLtrgr, type LtrgrOptions } from '../train/methods/rank/ltrgr.js';
@@ -234,12 +233,10 @@ export async function runDdroAblation(options: AblationOptions): Promise<Ablatio
     const byMethod: Record<'sft' | 'ltrgr' | 'ddro', { mean: Record<string, number>; values: number[] }[]> = { sft: [], ltrgr: [], ddro: [] };
     for (const [method, dir] of [['sft', sftDir], ['ltrgr', trained.ltrgr], ['ddro', trained.ddro]] as const) {
       const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: 'size' });
-      const decoder = await T5InferenceModel.fromModel(loaded.model, { threads: options.threads });
-      const searcher = new GenerativeSearcher({ decoder, tokenizer: loaded.tokenizer, docids: loaded.docids });
+      const searcher = await GenerativeSearcher.fromModel(loaded.model, loaded, { threads: options.threads });
       try {
         for (const set of sets) {
-          const beam = Math.min(recipe.beam, loaded.docids.size);
-          const run = await searcher.searchRun(set.queries, { beam, k: Math.min(10, beam), progress: false });
+          const run = await searcher.searchRun(set.queries, { ...clampBeam(loaded.docids.size, recipe.beam), progress: false });
           byMethod[method].push(perQuery(run, set.qrels));
         }
       } finally {

@@ -21,8 +21,7 @@ import { MANIFEST_FILE, loadModelDirectory } from '../retriever/directory.js';
 import type { T5Config } from '../model/config.js';
 import { loadDenseModelDirectory } from '../retriever/dense-directory.js';
 import { DenseSearcher } from '../search/dense.js';
-import { T5InferenceModel } from '../search/decoder.js';
-import { GenerativeSearcher } from '../search/searcher.js';
+import { clampBeam, GenerativeSearcher } from '../search/searcher.js';
 import { runDdro } from '../train/methods/rank/ddro.js';
 import { runDenseTraining, type DenseTrainingOptions } from '../train/methods/dense/pipeline.js';
 import { datasetLanguages } from '../data/training-corpus.js';
@@ -167,14 +166,12 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
     }
     for (const [method, dir] of models) {
       const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: 'size' });
-      const decoder = await T5InferenceModel.fromModel(loaded.model, { threads: options.threads });
-      const searcher = new GenerativeSearcher({ decoder, tokenizer: loaded.tokenizer, docids: loaded.docids });
+      const searcher = await GenerativeSearcher.fromModel(loaded.model, loaded, { threads: options.threads });
       const results: Record<string, number>[] = [];
       const byLang: Record<string, Record<string, number>> = {};
       try {
         for (const set of sets) {
-          const beam = Math.min(base.beam, loaded.docids.size);
-          const run = await searcher.searchRun(set.queries, { beam, k: Math.min(10, beam), progress: false });
+          const run = await searcher.searchRun(set.queries, { ...clampBeam(loaded.docids.size, base.beam), progress: false });
           const result = perQuery(run, set.qrels).mean;
           results.push(result);
           if (set.lang) byLang[set.lang] = result;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Query, Run } from '../data/types.js';
 import type { DocidTable } from '../docids/table.js';
 import type { T5Config } from '../model/config.js';
+import type { T5Model } from '../model/t5.js';
 import { loadModelDirectory, type LoadModelDirectoryOptions, type ModelManifest } from '../retriever/directory.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { progressBar } from '../util/progress.js';
@@ -95,6 +96,16 @@ export class GenerativeSearcher {
     return new GenerativeSearcher({ decoder, tokenizer: loaded.tokenizer, docids: loaded.docids, titles: loaded.docs, manifest: loaded.manifest });
   }
 
+  /**
+   * A searcher over a model in memory (training's dev evaluations, model-mined negatives, the
+   * experiments): it decodes with graphs exported from the model's current weights. Release it
+   * after use; `withModelSearcher` does.
+   */
+  static async fromModel(model: T5Model, parts: { tokenizer: SubwordTokenizer; docids: DocidTable }, options: InferenceOptions = {}): Promise<GenerativeSearcher> {
+    const decoder = await T5InferenceModel.fromModel(model, options);
+    return new GenerativeSearcher({ decoder, tokenizer: parts.tokenizer, docids: parts.docids });
+  }
+
   get config(): T5Config {
     return this.decoder.config;
   }
@@ -143,5 +154,29 @@ export class GenerativeSearcher {
 
   async release(): Promise<void> {
     await this.decoder.release?.();
+  }
+}
+
+/**
+ * Beam width and result count for a docid table of `docidCount` entries: the beam no wider than
+ * the table (a wider one finds nothing more), k no larger than the beam.
+ */
+export function clampBeam(docidCount: number, beam: number, k = 10): { beam: number; k: number } {
+  const clamped = Math.min(beam, docidCount);
+  return { beam: clamped, k: Math.min(k, clamped) };
+}
+
+/** Runs `body` with a searcher over a model in memory (GenerativeSearcher.fromModel), released afterwards even when `body` throws. */
+export async function withModelSearcher<T>(
+  model: T5Model,
+  parts: { tokenizer: SubwordTokenizer; docids: DocidTable },
+  options: InferenceOptions,
+  body: (searcher: GenerativeSearcher) => Promise<T>,
+): Promise<T> {
+  const searcher = await GenerativeSearcher.fromModel(model, parts, options);
+  try {
+    return await body(searcher);
+  } finally {
+    await searcher.release();
   }
 }

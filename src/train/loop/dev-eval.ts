@@ -13,8 +13,7 @@ import type { Qrels, Query } from '../../data/types.js';
 import type { DocidTable } from '../../docids/table.js';
 import { evaluateRun } from '../../eval/metrics.js';
 import type { T5Model } from '../../model/t5.js';
-import { T5InferenceModel } from '../../search/decoder.js';
-import { GenerativeSearcher } from '../../search/searcher.js';
+import { clampBeam, withModelSearcher } from '../../search/searcher.js';
 import type { SubwordTokenizer } from '../../text/tokenizer/index.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -101,15 +100,10 @@ export class DevTracker {
   async evaluate(update: number, epoch: number, trainingSeconds: number): Promise<DevPoint> {
     const { model, tokenizer, docids, dev } = this.options;
     const started = performance.now();
-    const decoder = await T5InferenceModel.fromModel(model, { threads: this.options.threads });
-    const searcher = new GenerativeSearcher({ decoder, tokenizer, docids });
-    const beam = Math.min(this.options.beam, docids.size);
-    let run;
-    try {
-      run = await searcher.searchRun(dev.queries, { beam, k: Math.min(10, beam), maxQueryTokens: this.options.maxQueryTokens, progress: false });
-    } finally {
-      await searcher.release();
-    }
+    const { beam, k } = clampBeam(docids.size, this.options.beam);
+    const run = await withModelSearcher(model, { tokenizer, docids }, { threads: this.options.threads }, (searcher) =>
+      searcher.searchRun(dev.queries, { beam, k, maxQueryTokens: this.options.maxQueryTokens, progress: false }),
+    );
     const metrics = evaluateRun(run, dev.qrels, [...DEV_CURVE_METRICS]).mean;
     const point: DevPoint = { update, epoch, trainingSeconds, metrics, seconds: (performance.now() - started) / 1000 };
     this.points.push(point);

@@ -8,11 +8,11 @@
  * corpus → tokenizer + docids → pseudo-queries → examples → model → schedule and training → model
  * directory; each is a `Stage<In, Out>` run by `PipelineRun.run`.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, sweepStaleStaging } from '../../retriever/directory.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
+import { cacheKey } from '../../util/cache.js';
 import { UserError } from '../../util/errors.js';
 
 /** One named step of a training pipeline: what it takes, what it gives. */
@@ -93,11 +93,6 @@ export function claimOutput(policy: OutputPolicy): void {
   }
 }
 
-/** A hex content key of a JSON-serialisable description (key order matters). */
-export function contentKey(description: unknown): string {
-  return createHash('sha256').update(JSON.stringify(description)).digest('hex');
-}
-
 export interface CachedStageSpec<T> {
   /** The stage's name: its key is kept in `<dir>/<name>.key`. */
   name: string;
@@ -119,7 +114,7 @@ export interface CachedStageSpec<T> {
  */
 export async function cachedStage<T>(spec: CachedStageSpec<T>): Promise<{ value: T; hit: boolean }> {
   const keyPath = join(spec.dir, `${spec.name}.key`);
-  const key = contentKey(spec.inputs);
+  const key = cacheKey(spec.inputs);
   const recorded = existsSync(keyPath) ? readFileSync(keyPath, 'utf8').trim() : null;
   if (recorded === key && spec.files.every((file) => existsSync(join(spec.dir, file)))) return { value: spec.load(), hit: true };
   rmSync(keyPath, { force: true });

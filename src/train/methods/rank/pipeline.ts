@@ -22,10 +22,9 @@ import { linePlotSvg, smooth } from '../../loop/plot.js';
 import { train } from '../../loop/trainer.js';
 import { loadDevQueries, sampleDevQueries } from '../../loop/dev-eval.js';
 import { claimOutput, PipelineRun } from '../../loop/pipeline.js';
-import { cacheKey, resolveCacheDir, textsDigest } from '../../sources/doc2query/doc2query.js';
+import { cacheKey, resolveCacheDir, textsDigest } from '../../../util/cache.js';
 import { loadSftCorpus } from '../../../data/training-corpus.js';
-import { T5InferenceModel } from '../../../search/decoder.js';
-import { GenerativeSearcher } from '../../../search/searcher.js';
+import { clampBeam, withModelSearcher } from '../../../search/searcher.js';
 import { peakRssMb } from '../sft/report.js';
 import { buildTriples, cachedTriples, readTriples, tripleSettings, writeTriples, type NegativeMethod, type TripleGroup, type TripleOptions } from '../../sources/negatives/triples.js';
 import type { DocidTable } from '../../../docids/table.js';
@@ -349,14 +348,9 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
   const evaluations: DevEvaluation[] = [];
   const evaluate = async (update: number, epoch: number): Promise<DevEvaluation> => {
     const t = performance.now();
-    const decoder = await T5InferenceModel.fromModel(model, { threads: options.threads });
-    const searcher = new GenerativeSearcher({ decoder, tokenizer, docids });
-    let run;
-    try {
-      run = await searcher.searchRun(devQueries, { beam: Math.min(beam, docids.size), k: Math.min(10, beam, docids.size), maxQueryTokens: maxSourceTokens, progress: false });
-    } finally {
-      await searcher.release();
-    }
+    const run = await withModelSearcher(model, { tokenizer, docids }, { threads: options.threads }, (searcher) =>
+      searcher.searchRun(devQueries, { ...clampBeam(docids.size, beam), maxQueryTokens: maxSourceTokens, progress: false }),
+    );
     const metrics = evaluateRun(run, devQrels, [...DEV_METRICS]).mean;
     const evaluation = { update, epoch, metrics, seconds: (performance.now() - t) / 1000 };
     timings.dev = (timings.dev ?? 0) + evaluation.seconds;

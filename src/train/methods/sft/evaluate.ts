@@ -8,8 +8,7 @@ import type { Dataset, Run } from '../../../data/types.js';
 import type { DocidTable } from '../../../docids/table.js';
 import { evaluateRun } from '../../../eval/metrics.js';
 import type { T5Model } from '../../../model/t5.js';
-import { T5InferenceModel } from '../../../search/decoder.js';
-import { GenerativeSearcher, type SearchOptions } from '../../../search/searcher.js';
+import { clampBeam, withModelSearcher, type GenerativeSearcher, type SearchOptions } from '../../../search/searcher.js';
 import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 
 export interface GenirEvaluation {
@@ -39,13 +38,6 @@ export async function evaluateGenir(
   metrics: string[],
   options: SearchOptions & { threads?: number } = {},
 ): Promise<GenirEvaluation> {
-  const beam = Math.min(options.beam ?? 20, docids.size);
-  const k = Math.min(options.k ?? 10, beam);
-  const decoder = await T5InferenceModel.fromModel(model, { threads: options.threads });
-  const searcher = new GenerativeSearcher({ decoder, tokenizer, docids });
-  try {
-    return await evaluateSearcher(searcher, dataset, split, metrics, { ...options, beam, k });
-  } finally {
-    await searcher.release();
-  }
+  const { beam, k } = clampBeam(docids.size, options.beam ?? 20, options.k ?? 10);
+  return await withModelSearcher(model, { tokenizer, docids }, { threads: options.threads }, (searcher) => evaluateSearcher(searcher, dataset, split, metrics, { ...options, beam, k }));
 }

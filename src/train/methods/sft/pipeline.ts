@@ -31,7 +31,8 @@ import { cachedStage, claimOutput, PipelineRun, type Stage } from '../../loop/pi
 import type { LossRecord } from '../../loop/loss-log.js';
 import { train } from '../../loop/trainer.js';
 import { DevTracker, loadDevQueries, sampleDevQueries } from '../../loop/dev-eval.js';
-import { cachedPseudoQueries, resolveCacheDir, sampleQueries, textsDigest, trainDoc2Query, type Doc2QueryPair, type SampledQuery } from '../../sources/doc2query/doc2query.js';
+import { resolveCacheDir, textsDigest } from '../../../util/cache.js';
+import { cachedPseudoQueries, sampleQueries, trainDoc2Query, type Doc2QueryPair, type SampledQuery } from '../../sources/doc2query/doc2query.js';
 import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js';
 import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from './examples.js';
 import { denseKeyVectors, openDenseEmbeddings, riporInitialise, type RiporInitReport } from './ripor.js';

@@ -7,7 +7,8 @@ import { t5Config } from '../../../model/config.js';
 import { T5Model } from '../../../model/t5.js';
 import { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 import { Rng } from '../../../util/random.js';
-import { cacheKey, cachedPseudoQueries, sampleQueries, sampleTopK, trainDoc2Query } from './doc2query.js';
+import { cachedPseudoQueries, sampleQueries, sampleTopK, trainDoc2Query } from './doc2query.js';
+import { cacheKey } from '../../../util/cache.js';
 
 test('top-k sampling draws only the k most likely tokens, in proportion to their renormalised probabilities', () => {
   const probs = [0.05, 0.5, 0.3, 0.1, 0.05];

@@ -4,15 +4,14 @@
  * per document. The queries are cached on disk, keyed by a hash of everything that
  * determines them (data, tokenizer, model and sampling settings).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { linearSchedule } from '../../../engine/optim/schedule.js';
 import { t5Config, type T5Config, type T5Preset } from '../../../model/config.js';
 import { T5Model, selectRows, type EncoderOutput } from '../../../model/t5.js';
 import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 import { writeFileAtomic } from '../../../util/atomic.js';
+import { cacheKey } from '../../../util/cache.js';
 import { UserError } from '../../../util/errors.js';
 import { progressBar } from '../../../util/progress.js';
 import { Rng, fnv1a64 } from '../../../util/random.js';
@@ -197,33 +196,6 @@ export async function sampleQueries(
     bar.stop();
   }
   return out;
-}
-
-/** Where genir caches derived data: `GENIR_CACHE_DIR`, else `~/.cache/genir`. */
-export function resolveCacheDir(explicit?: string): string {
-  if (explicit !== undefined && explicit !== '') return resolve(explicit);
-  const fromEnv = process.env.GENIR_CACHE_DIR;
-  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
-  return join(homedir(), '.cache', 'genir');
-}
-
-/** A stable hash of a JSON-serialisable description (object keys sorted). */
-export function cacheKey(description: unknown): string {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
-    }
-    return value;
-  };
-  return createHash('sha256').update(JSON.stringify(canonical(description))).digest('hex').slice(0, 24);
-}
-
-/** A digest of many strings, for cache keys that must change when the data does. */
-export function textsDigest(texts: Iterable<string>): string {
-  const hash = createHash('sha256');
-  for (const text of texts) hash.update(text).update('\u0000');
-  return hash.digest('hex').slice(0, 24);
 }
 
 export interface CachedQueries {

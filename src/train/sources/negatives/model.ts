@@ -5,8 +5,7 @@
  */
 import type { DocidTable } from '../../../docids/table.js';
 import type { T5Model } from '../../../model/t5.js';
-import { T5InferenceModel } from '../../../search/decoder.js';
-import { GenerativeSearcher } from '../../../search/searcher.js';
+import { clampBeam, withModelSearcher } from '../../../search/searcher.js';
 import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 import type { RankedNegative } from './bands.js';
 import type { TrainingQuery } from './bm25.js';
@@ -38,15 +37,14 @@ export async function mineModelNegatives(
   queries: readonly TrainingQuery[],
   options: ModelNegativeOptions,
 ): Promise<ModelMined[]> {
-  const beam = Math.min(docids.size, options.beam ?? Math.max(10, options.count + 8));
-  const decoder = await T5InferenceModel.fromModel(model, { threads: options.threads });
-  const searcher = new GenerativeSearcher({ decoder, tokenizer, docids });
-  let results;
-  try {
-    results = await searcher.search(queries.map((q) => q.text), { beam, k: beam, batchQueries: options.batchQueries ?? 32, maxQueryTokens: options.maxSourceTokens ?? 128, progress: options.progress });
-  } finally {
-    await searcher.release();
-  }
+  const wanted = options.beam ?? Math.max(10, options.count + 8);
+  const { beam, k } = clampBeam(docids.size, wanted, wanted);
+  const results = await withModelSearcher(model, { tokenizer, docids }, { threads: options.threads }, (searcher) =>
+    searcher.search(
+      queries.map((q) => q.text),
+      { beam, k, batchQueries: options.batchQueries ?? 32, maxQueryTokens: options.maxSourceTokens ?? 128, progress: options.progress },
+    ),
+  );
   return queries.map((query, i) => {
     const positives = new Set(query.keys);
     const negatives: RankedNegative[] = [];

@@ -20,7 +20,7 @@ import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 import { writeFileAtomic } from '../../../util/atomic.js';
 import { UserError } from '../../../util/errors.js';
 import { progressBar } from '../../../util/progress.js';
-import { cacheKey } from '../doc2query/doc2query.js';
+import { cacheKey } from '../../../util/cache.js';
 import { GroupedScorer } from '../../../model/grouped.js';
 import { DDRO_BANDS, DDRO_DEPTH, type NegativeBand, type RankedNegative } from './bands.js';
 import { mineBm25Negatives, type TrainingQuery } from './bm25.js';
