@@ -137,6 +137,22 @@ test('internals stay out of the package root (reachable from their modules, not 
     'hashUnit',
     'padSequences',
     'meanPoolNormalize',
+    // Training internals: loss and graph builders, batch makers and negative sampling are
+    // reached through the training runs (runSft, runDdro, runLtrgr, runDenseTraining).
+    'buildPreferenceTrainingGraph',
+    'buildDenseTrainingGraph',
+    'infoNceLoss',
+    'dpoLoss',
+    'prefixMarginRankLoss',
+    'makePreferenceBatch',
+    'dpoTrainingData',
+    'keyedRng',
+    'sampleStratified',
+    'mixedTrainingData',
+    'copyReverseExamples',
+    'GradientAccumulator',
+    'MicroBatcher',
+    'riporInitialise',
   ]) {
     assert.equal(root[name], undefined, `${name} is exported from src/index.ts`);
   }
@@ -155,6 +171,11 @@ test('internals stay out of the package root (reachable from their modules, not 
     'DenseSearcher',
     'startServer',
     'parseDatasetId',
+    // What a new training method composes (docs/api.md, "Training").
+    'PipelineRun',
+    'claimOutput',
+    'cachedStage',
+    'withModelSearcher',
   ]) {
     assert.equal(typeof root[name], 'function', `${name} is missing from src/index.ts`);
   }

@@ -39,15 +39,20 @@ export { Bm25Index, Bm25IndexBuilder, Bm25Searcher, SearchPool, searchBatch, bui
 export type { Bm25Params, FieldMode, IndexData, FieldPostings, SearchHits, SearchQuery, SearchBatchOptions, BuildOptions, BuildFromStreamOptions, IndexableDocument } from './bm25/index.js';
 // Optimizer (AdamW, clipping, schedules, gradient accumulation), the T5 model with its
 // safetensors checkpoints, and the training loop (bucketed batches, loss curve, resume).
-export { AdamW, GradientAccumulator, clipGradNorm, clipFactor, globalGradNorm, constantSchedule, linearSchedule, cosineSchedule } from './engine/optim/index.js';
+export { AdamW, clipGradNorm, constantSchedule, linearSchedule, cosineSchedule } from './engine/optim/index.js';
 export type { AdamWOptions, AdamWState, Schedule, WarmupScheduleOptions, Gradients, Parameter } from './engine/optim/index.js';
 export { T5Model, T5_PRESETS, t5Config, t5ParameterSpecs, parameterCount, totalVocabSize, saveModelCheckpoint, loadModelCheckpoint, readSafetensors, writeSafetensors } from './model/index.js';
 export type { T5Config, T5Preset, T5RuntimeOptions, EncoderOutput, DecoderCache, StoredTensor } from './model/index.js';
 export * as model from './model/index.js';
-export { train, seq2seqTrainingData, bucketBatches, makeSeq2SeqBatch, copyReverseExamples, LossLog, linePlotSvg } from './train/loop/index.js';
+export { train, seq2seqTrainingData, makeSeq2SeqBatch, LossLog, linePlotSvg } from './train/loop/index.js';
+// The parts a training method composes (src/train/loop/pipeline.ts): named, timed stages, the
+// output-directory policy and stages cached in the work directory by a content key.
+export { PipelineRun, claimOutput, cachedStage } from './train/loop/pipeline.js';
+export type { Stage, OutputPolicy, CachedStageSpec } from './train/loop/pipeline.js';
 export type { TrainOptions, TrainResult, TrainableModel, TrainingData, Seq2SeqBatch, Seq2SeqExample, LossRecord } from './train/loop/index.js';
 // Constrained beam search over docids (trie-masked, batched, KV-cached) and the searcher behind `genir search`.
 export { constrainedBeamSearch, beamSettings, DEFAULT_BEAM, T5InferenceModel, GenerativeSearcher, DEFAULT_MAX_QUERY_TOKENS } from './search/index.js';
+export { clampBeam, withModelSearcher } from './search/searcher.js';
 export type { BeamSearchOptions, BeamSearchStats, RankedDocid, DocidDecoder, InferenceOptions, SearchOptions, SearchHit, GenerativeSearcherParts, OpenSearcherOptions } from './search/index.js';
 // Hybrid retrieval: GenIR and BM25 over the same corpus, fused by reciprocal rank or normalised score interpolation.
 export { HybridSearcher, reciprocalRankFusion, interpolationFusion, interpolation, normalizeScores, fuseLists, fuseRuns, tuneAlpha, DEFAULT_RRF_K, DEFAULT_BM25_DEPTH, DEFAULT_ALPHA_GRID, FUSION_METHODS, SCORE_NORMALIZATIONS } from './search/index.js';
@@ -58,13 +63,13 @@ export { readHfCheckpoint, writeHfDirectory, withDocidRows } from './model/hf-im
 export type { HfCheckpoint } from './model/hf-import.js';
 export { saveModelDirectory, loadModelDirectory, readModelManifest, verifyModelDirectory, genirVersion, MODEL_DIRECTORY_FORMAT_VERSION } from './retriever/directory.js';
 export type { ModelManifest, ManifestFile, ModelDirectoryContents, LoadedModelDirectory, LoadModelDirectoryOptions, ExtraFile } from './retriever/directory.js';
-export { runSft, withDocidTokens, doc2queryPairs, DEFAULT_DOC2QUERY } from './train/methods/sft/pipeline.js';
+export { runSft, SFT_DEFAULTS, DEFAULT_DOC2QUERY } from './train/methods/sft/pipeline.js';
 export type { SftOptions, SftResult, PseudoQueryMethod, Doc2QuerySettings } from './train/methods/sft/pipeline.js';
-export { parseStages, formatStages, overrideEpochs, mixedTrainingData, DDRO_STAGES } from './train/methods/sft/schedule.js';
-export type { SftStage, WeightedSource, MixedData } from './train/methods/sft/schedule.js';
-export { passageChunks, topTfidfTerms, tokenizePairs, SFT_SOURCES } from './train/methods/sft/examples.js';
-export type { SftSource, TextPair, SourceExamples, ChunkOptions } from './train/methods/sft/examples.js';
-export { loadSftCorpus, xquadLanguages } from './data/training-corpus.js';
+export { parseStages, formatStages, overrideEpochs, DDRO_STAGES } from './train/methods/sft/schedule.js';
+export { SFT_SOURCES } from './train/methods/sft/examples.js';
+export type { SftSource } from './train/methods/sft/examples.js';
+export type { SftStage, WeightedSource } from './train/methods/sft/schedule.js';
+export { loadSftCorpus, xquadLanguages, datasetLanguages, languageViews } from './data/training-corpus.js';
 export type { SftCorpus, SftCorpusSpec, LabelledQuery } from './data/training-corpus.js';
 export { evaluateGenir, evaluateSearcher } from './train/methods/sft/evaluate.js';
 export type { GenirEvaluation } from './train/methods/sft/evaluate.js';
@@ -72,30 +77,13 @@ export type { SftRunReport, StageReport } from './train/methods/sft/report.js';
 export { trainDoc2Query, sampleQueries, cachedPseudoQueries } from './train/sources/doc2query/doc2query.js';
 export { resolveCacheDir, cacheKey } from './util/cache.js';
 export type { Doc2QueryPair, Doc2QueryTrainOptions, SamplingOptions, SampledQuery, CachedQueries } from './train/sources/doc2query/doc2query.js';
-// Sequence-level relevance optimization on top of SFT: hard negatives and triples, DDRO's
-// DPO loss, LTRGR's margin and list-wise losses (graph builders), and their training runs.
-export { DDRO_BANDS, DDRO_DEPTH, scaleBands, sampleStratified, keyedRng } from './train/sources/negatives/bands.js';
-export type { NegativeBand, RankedNegative } from './train/sources/negatives/bands.js';
-export { bm25KeyRankings, mineBm25Negatives } from './train/sources/negatives/bm25.js';
-export type { TrainingQuery, Bm25NegativeOptions } from './train/sources/negatives/bm25.js';
-export { mineModelNegatives } from './train/sources/negatives/model.js';
-export type { ModelNegativeOptions, ModelMined } from './train/sources/negatives/model.js';
+// Sequence-level relevance optimization on top of SFT: triples (query, positive, hard negatives)
+// and the DDRO and LTRGR training runs (their losses and graphs stay in src/train/methods/rank).
 export { buildTriples, cachedTriples, readTriples, writeTriples, tripleSettings, countTriples, NEGATIVE_METHODS, TRIPLES_FORMAT, TRIPLES_FORMAT_VERSION } from './train/sources/negatives/triples.js';
 export type { Triples, TriplesHeader, TripleGroup, TripleNegative, TripleSources, TripleOptions, NegativeMethod, NegativeSource, CachedTriples } from './train/sources/negatives/triples.js';
-export { dpoLoss, generationLoss } from './train/methods/rank/loss.js';
-export type { RowPairs } from './train/methods/rank/loss.js';
-export { marginRankLoss, listwiseLoss } from './train/methods/rank/ltrgr-loss.js';
-export { buildPreferenceTrainingGraph } from './train/methods/rank/graph.js';
-export { buildGroupedScoringGraph, GroupedScorer } from './model/grouped.js';
-export type { GroupedScorerOptions } from './model/grouped.js';
 export type { RankObjective, PreferenceObjective } from './train/methods/rank/graph.js';
-export { makePreferenceBatch } from './model/grouped-batch.js';
-export type { PreferenceGroup, PreferenceBatch } from './model/grouped-batch.js';
-export { PreferenceModel } from './train/methods/rank/model.js';
-export type { PreferenceStepResult, PreferenceModelOptions } from './train/methods/rank/model.js';
-export { encodeGroups, dpoTrainingData, marginTrainingData, listwiseTrainingData, hardGroups, topNegative } from './train/methods/rank/data.js';
-export type { EncodedGroup, PreferenceData, PreferenceDataOptions } from './train/methods/rank/data.js';
 export { runRankTraining, devSet, DEV_METRICS } from './train/methods/rank/pipeline.js';
+export { RANK_DEFAULTS } from './train/methods/rank/defaults.js';
 export type { RankMethod, RankTrainingOptions, RankTrainingReport, RankTrainingResult, DevEvaluation, CommonRankOptions } from './train/methods/rank/pipeline.js';
 export { runDdro, DDRO_DEFAULTS } from './train/methods/rank/ddro.js';
 export type { DdroOptions } from './train/methods/rank/ddro.js';
@@ -103,24 +91,16 @@ export { runLtrgr, LTRGR_DEFAULTS } from './train/methods/rank/ltrgr.js';
 export type { LtrgrOptions, LtrgrLoss } from './train/methods/rank/ltrgr.js';
 // Dense retrieval: the dual encoder (T5 encoder, mean pooling, unit vectors) trained with InfoNCE
 // on in-batch and BM25 hard negatives, its model directory, and exact top-k search on ORT.
-export { DenseModel, DEFAULT_DENSE_SETTINGS, passageText } from './model/dense.js';
+export { DenseModel, DEFAULT_DENSE_SETTINGS } from './model/dense.js';
 export type { DenseSettings, DenseBatch, DenseRuntimeOptions } from './model/dense.js';
-export { buildDenseEncoderGraph, encoderParameterSpecs } from './model/dense-graph.js';
 export { saveDenseModelDirectory, loadDenseModelDirectory, readDenseManifest, isDenseModelDirectory, DENSE_FORMAT_NAME } from './retriever/dense-directory.js';
 export type { DenseManifest, DenseDirectoryContents, LoadedDenseDirectory } from './retriever/dense-directory.js';
 export { DenseSearcher, ExactIndex, bruteForceTopK } from './search/dense.js';
 export type { DenseHit, DenseSearchOptions, TopKResult, ExactIndexOptions } from './search/dense.js';
-export { infoNceLoss, MAX_LOGIT_SCALE } from './model/dense-loss.js';
-export { buildDenseTrainingGraph } from './model/dense-train-graph.js';
 export type { DenseTemperature } from './model/dense-train-graph.js';
-export { syntheticPairs, denseTrainingData} from './train/methods/dense/data.js';
-export type { DensePair, PassageText, SyntheticOptions } from './train/methods/dense/data.js';
 export { runDenseTraining } from './train/methods/dense/pipeline.js';
 export type { DenseTrainingOptions, DenseTrainingReport, DenseTrainingResult } from './train/methods/dense/pipeline.js';
-// RIPOR: residual-quantization docids (under `docids`), its initialisation and prefix-oriented rank loss, and the docid-scheme comparison.
-export { riporInitialise, denseKeyVectors } from './train/methods/sft/ripor.js';
-export type { RiporInitReport } from './train/methods/sft/ripor.js';
-export { prefixMarginRankLoss } from './train/methods/rank/ltrgr-loss.js';
+// The docid-scheme comparison (RIPOR's rq docids are under `docids`; its initialisation is runSft's riporInit).
 export { runDocidSchemes } from './experiments/docid-schemes.js';
 export type { DocidSchemesOptions, DocidSchemesResult, SchemeRow } from './experiments/docid-schemes.js';
 export { startServer, buildApp, DEFAULT_LIMITS, DEFAULT_BATCHING } from './serve/server.js';
@@ -128,7 +108,6 @@ export type { ServeOptions, RunningServer } from './serve/server.js';
 export { SearchService, SEARCH_MODES } from './serve/service.js';
 export type { SearchServiceOptions, SearchRequest, SearchResponse, HitView, DocumentView, BeamStepView, SearchMode } from './serve/service.js';
 export type { ServeLimits } from './serve/schemas.js';
-export { MicroBatcher, QueueFullError, JobAbortedError } from './serve/batcher.js';
 export { snippet } from './search/snippet.js';
 export { DocumentStore, loadModelDocuments, docidText, guessLanguage } from './search/documents.js';
 export type { BeamTraceStep, TracedPrefix } from './search/beam.js';

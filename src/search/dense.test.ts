@@ -39,13 +39,13 @@ test('exact top-k breaks ties by the lower document row, as the reference does, 
 });
 
 test('the library API: a DenseSearcher over documents in memory ranks them by the inner product of its own vectors', async () => {
-  const { DenseModel, DenseSearcher, t5Config, trainTokenizer, withDocidTokens, bruteForceTopK: reference } = await import('../index.js');
+  const { DenseModel, DenseSearcher, t5Config, trainTokenizer, bruteForceTopK: reference } = await import('../index.js');
   const docs = [
     { id: 'a', title: 'Bees', text: 'Bees collect nectar and pollen.' },
     { id: 'b', title: 'Tides', text: 'Tides follow the moon.' },
     { id: 'c', title: 'Chess', text: 'Chess has sixteen pieces per player.' },
   ];
-  const tokenizer = withDocidTokens(trainTokenizer(docs.map((d) => `${d.title}\n${d.text}`), { vocabSize: 300 }), 2);
+  const tokenizer = trainTokenizer(docs.map((d) => `${d.title}\n${d.text}`), { vocabSize: 300 }).withDocidTokens(2);
   const config = t5Config('tiny', { vocabSize: tokenizer.subwordVocabSize, docidVocabSize: 2, dModel: 16, dKv: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0 });
   const model = DenseModel.create(config, { temperature: { kind: 'fixed', value: 0.05 }, maxQueryTokens: 16, maxPassageTokens: 32 }, 9);
   const searcher = await DenseSearcher.fromDocuments(model, tokenizer, docs, { threads: 1 });
