@@ -12,6 +12,7 @@ import { registerExperimentCommand } from './commands/experiment.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerHfCommands } from './commands/hf.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerReinforcedIrCommands } from './commands/train-reinforced-ir.js';
 
 // Compiled, this file is dist/src/cli/program.js; run from source (tsx), it is src/cli/program.ts.
 const packageJsonUrl = [new URL('../../../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((url) => existsSync(url));
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerTrainDenseCommand(program);
   registerRankTrainingCommands(program);
   registerExperimentCommand(program);
+  registerReinforcedIrCommands(program);
   registerQuickstartCommand(program);
   registerHfCommands(program);
   registerServeCommand(program);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mixQueryEmbedding, preferencePair, rowDot } from './mixing.js';
+import { mixQueryEmbedding, mixedScore, preferencePair, rowDot } from './mixing.js';
 
 test('mixed query embedding is 0.8·q + 0.2·a per row, not renormalised', () => {
   const query = Float32Array.of(1, 0, 0, 1);
@@ -10,6 +10,7 @@ test('mixed query embedding is 0.8·q + 0.2·a per row, not renormalised', () =>
   // ⟨mix, d⟩ = 0.8⟨q, d⟩ + 0.2⟨a, d⟩: the score RLRF and retrieval use.
   const doc = Float32Array.of(0.6, 0.8);
   assert.ok(Math.abs(rowDot(mixed, 0, doc, 0, 2) - (0.8 * 0.6 + 0.2 * 0.8)) < 1e-6);
+  assert.ok(Math.abs(mixedScore(query, 1, augmentation, 1, doc, 0, 2) - rowDot(mixed, 1, doc, 0, 2)) < 1e-6);
   assert.throws(() => mixQueryEmbedding(query, Float32Array.of(1, 2), 2), /not rows of 2/);
 });
 

@@ -26,6 +26,11 @@ export function rowDot(left: Float32Array, a: number, right: Float32Array, b: nu
   return sum;
 }
 
+/** ⟨share·q + (1 − share)·a, d⟩ for query row `q`, augmentation row `a` and document row `d`: the mixed score without building the mix. */
+export function mixedScore(query: Float32Array, q: number, augmentation: Float32Array, a: number, docs: Float32Array, d: number, dim: number, share = QUERY_SHARE): number {
+  return share * rowDot(query, q, docs, d, dim) + (1 - share) * rowDot(augmentation, a, docs, d, dim);
+}
+
 export interface PreferencePairRule {
   /** The query's share in the mixed score (0.8). */
   share: number;
