@@ -28,6 +28,22 @@ export interface RlgfObjective {
 }
 
 /**
+ * The RLGF objective on encoded vectors: `queries` and `augmentations` [queries, d], `passages`
+ * [queries·listSize, d] with each query's list in the generator's order. ListMLE over
+ * ⟨share·q + (1 − share)·a, p⟩ / temperature, plus the weighted in-batch InfoNCE of each query
+ * against the batch's augmentations (its own is the positive).
+ */
+export function rlgfLoss(queries: Tensor, augmentations: Tensor, passages: Tensor, selfTargets: Tensor, selfBias: Tensor, objective: RlgfObjective): { loss: Tensor; listLoss: Tensor; contrastive: Tensor } {
+  const dim = queries.shape[1];
+  const mixed = add(mul(queries, QUERY_SHARE), mul(augmentations, 1 - QUERY_SHARE));
+  const lists = reshape(passages, [-1, objective.listSize, dim]);
+  const scores = mul(reduceSum(mul(lists, unsqueeze(mixed, [1])), [2]), 1 / objective.temperature);
+  const listLoss = listMleLoss(scores, objective.listSize);
+  const contrastive = infoNceLoss(queries, augmentations, selfTargets, selfBias, { scale: 1 / objective.temperature }).loss;
+  return { loss: add(listLoss, mul(contrastive, objective.contrastiveWeight)), listLoss, contrastive };
+}
+
+/**
  * Inputs `query_*` [queries, qlen], `aug_*` [queries, alen], `doc_*` [queries·listSize, dlen]
  * (ids, mask, position buckets each), `self_targets` int64 [queries] (0…queries−1) and
  * `self_bias` [queries, queries] (zeros); `dropout_seed` with dropout. Outputs `loss`,
@@ -50,12 +66,7 @@ export function buildRlgfTrainingGraph(config: T5Config, objective: RlgfObjectiv
   const queries = b.encode(queryIn.ids, queryIn.mask, queryIn.buckets, 'queries', 'qlen');
   const augmentations = b.encode(augIn.ids, augIn.mask, augIn.buckets, 'queries', 'alen');
   const passages = b.encode(docIn.ids, docIn.mask, docIn.buckets, 'docs', 'dlen');
-  const mixed = add(mul(queries, QUERY_SHARE), mul(augmentations, 1 - QUERY_SHARE));
-  const lists = reshape(passages, [-1, objective.listSize, config.dModel]);
-  const scores: Tensor = mul(reduceSum(mul(lists, unsqueeze(mixed, [1])), [2]), 1 / objective.temperature);
-  const listLoss = listMleLoss(scores, objective.listSize);
-  const contrastive = infoNceLoss(queries, augmentations, selfTargets, selfBias, { scale: 1 / objective.temperature }).loss;
-  const loss = add(listLoss, mul(contrastive, objective.contrastiveWeight));
+  const { loss, listLoss, contrastive } = rlgfLoss(queries, augmentations, passages, selfTargets, selfBias, objective);
   g.output('loss', loss);
   g.output('list_loss', listLoss);
   g.output('contrastive_loss', contrastive);
