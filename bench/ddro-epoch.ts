@@ -17,15 +17,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { samplePseudoQueries } from '../src/docids/pseudoQueries.js';
 import { constantSchedule } from '../src/engine/optim/schedule.js';
-import { loadModelDirectory, type LoadedModelDirectory } from '../src/model/directory.js';
-import { dpoTrainingData, encodeGroups } from '../src/train/ddro/data.js';
-import { PreferenceModel } from '../src/train/ddro/model.js';
-import { resolveCacheDir, cacheKey } from '../src/train/doc2query/doc2query.js';
-import { buildTriples, cachedTriples, tripleSettings } from '../src/train/negatives/triples.js';
-import { loadSftCorpus } from '../src/train/sft/corpus.js';
-import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from '../src/train/sft/examples.js';
-import { mixedTrainingData, parseStages } from '../src/train/sft/schedule.js';
-import { train, type TrainableModel, type TrainingData } from '../src/train/trainer.js';
+import { loadModelDirectory, type LoadedModelDirectory } from '../src/retriever/directory.js';
+import { dpoTrainingData, encodeGroups } from '../src/train/methods/rank/data.js';
+import { PreferenceModel } from '../src/train/methods/rank/model.js';
+import { resolveCacheDir, cacheKey } from '../src/train/sources/doc2query/doc2query.js';
+import { buildTriples, cachedTriples, tripleSettings } from '../src/train/sources/negatives/triples.js';
+import { loadSftCorpus } from '../src/data/training-corpus.js';
+import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from '../src/train/methods/sft/examples.js';
+import { mixedTrainingData, parseStages } from '../src/train/methods/sft/schedule.js';
+import { train, type TrainableModel, type TrainingData } from '../src/train/loop/trainer.js';
 
 function option(name: string, fallback?: string): string | undefined {
   const index = process.argv.indexOf(name);

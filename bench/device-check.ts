@@ -16,7 +16,7 @@ import { clipFactor, globalGradNorm } from '../src/engine/optim/clip.js';
 import { checkDevice, type Device } from '../src/engine/device.js';
 import { isT5Preset, t5Config } from '../src/model/config.js';
 import { T5Model } from '../src/model/t5.js';
-import { makeSeq2SeqBatch, type Seq2SeqExample } from '../src/train/batching.js';
+import { makeSeq2SeqBatch, type Seq2SeqExample } from '../src/train/loop/batching.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/random.js';
 

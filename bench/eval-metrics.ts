@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Qrels, Run, RunEntry } from '../src/data/types.js';
 import { evaluateRun } from '../src/eval/metrics.js';
-import { sortRanking } from '../src/eval/ranking.js';
+import { sortRanking } from '../src/data/ranking.js';
 import { Rng } from '../src/util/random.js';
 
 function option(name: string, fallback: number): number {

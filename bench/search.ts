@@ -36,7 +36,7 @@ import { isT5Preset, parameterCount, t5Config } from '../src/model/config.js';
 import { T5Model } from '../src/model/t5.js';
 import { constrainedBeamSearch, type BeamSearchStats, type RankedDocid } from '../src/search/beam.js';
 import { T5InferenceModel } from '../src/search/decoder.js';
-import { makeSeq2SeqBatch } from '../src/train/batching.js';
+import { makeSeq2SeqBatch } from '../src/train/loop/batching.js';
 import { Rng } from '../src/util/random.js';
 
 function option(name: string, fallback: string): string {

@@ -33,7 +33,7 @@ import { openDataset } from '../src/data/registry.js';
 import type { Document } from '../src/data/types.js';
 import { buildDocids } from '../src/docids/build.js';
 import { t5Config } from '../src/model/config.js';
-import { readModelManifest, saveModelDirectory } from '../src/model/directory.js';
+import { readModelManifest, saveModelDirectory } from '../src/retriever/directory.js';
 import { T5Model } from '../src/model/t5.js';
 import { SubwordTokenizer, trainTokenizer } from '../src/text/tokenizer/index.js';
 import { specFromJson } from '../src/text/tokenizer/spec.js';

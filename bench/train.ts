@@ -27,7 +27,7 @@ import { AdamW } from '../src/engine/optim/adamw.js';
 import { clipFactor, globalGradNorm } from '../src/engine/optim/clip.js';
 import { isT5Preset, parameterCount, t5Config, totalVocabSize, type T5Config } from '../src/model/config.js';
 import { T5Model } from '../src/model/t5.js';
-import { makeSeq2SeqBatch } from '../src/train/batching.js';
+import { makeSeq2SeqBatch } from '../src/train/loop/batching.js';
 import { Rng } from '../src/util/random.js';
 
 function option(name: string, fallback: string): string {

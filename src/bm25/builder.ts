@@ -1,5 +1,5 @@
 import type { Document } from '../data/types.js';
-import { compareUtf8 } from '../eval/ranking.js';
+import { compareUtf8 } from '../data/ranking.js';
 import type { Analyzer } from '../text/analyzers/types.js';
 import { UserError } from '../util/errors.js';
 import { progressBar } from '../util/progress.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeToySquad } from '../train/sft/testdata/toy-squad.js';
+import { writeToySquad } from '../train/methods/sft/testdata/toy-squad.js';
 import { runGenir, type CliResult } from './testing.js';
 import { writeTinyDataset, writeTinyModel } from './testdata/tiny-model.js';
 

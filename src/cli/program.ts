@@ -13,30 +13,31 @@ import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerHfCommands } from './commands/hf.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerReinforcedIrCommands } from './commands/train-reinforced-ir.js';
+import { writeStdout, type Write } from './options.js';
 
 // Compiled, this file is dist/src/cli/program.js; run from source (tsx), it is src/cli/program.ts.
 const packageJsonUrl = [new URL('../../../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((url) => existsSync(url));
 const packageJson = JSON.parse(readFileSync(packageJsonUrl ?? new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+export function buildProgram(write: Write = writeStdout): Command {
   const program = new Command('genir')
     .description('Generative information retrieval: datasets, evaluation, BM25, and docid-generating seq2seq models')
     .version(packageJson.version)
     // Commander's own error text (and the help it prints after it) is replaced by one line
-    // from main(); --help and --version still write to stdout.
-    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
-  registerDatasetsCommand(program);
-  registerEvalCommands(program);
-  registerBm25Command(program);
-  registerSearchCommand(program);
-  registerTrainCommand(program);
-  registerTrainDenseCommand(program);
-  registerRankTrainingCommands(program);
-  registerExperimentCommand(program);
-  registerReinforcedIrCommands(program);
-  registerQuickstartCommand(program);
-  registerHfCommands(program);
-  registerServeCommand(program);
+    // from main(); --help and --version write where the command's output goes.
+    .configureOutput({ writeOut: write, writeErr: () => undefined, outputError: () => undefined });
+  registerDatasetsCommand(program, write);
+  registerEvalCommands(program, write);
+  registerBm25Command(program, write);
+  registerSearchCommand(program, write);
+  registerTrainCommand(program, write);
+  registerTrainDenseCommand(program, write);
+  registerRankTrainingCommands(program, write);
+  registerExperimentCommand(program, write);
+  registerReinforcedIrCommands(program, write);
+  registerQuickstartCommand(program, write);
+  registerHfCommands(program, write);
+  registerServeCommand(program, write);
   reportUsageErrorsAsUserErrors(program);
   return program;
 }
@@ -80,8 +81,8 @@ function reportUsageErrorsAsUserErrors(command: Command): void {
  * permission, a full disk) become one line on stderr and exit code 2; anything else is a bug
  * and keeps its stack trace.
  */
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], write: Write = writeStdout): Promise<number> {
+  const program = buildProgram(write);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,5 +1,5 @@
 import type { Run, RunEntry } from './types.js';
-import { compareTrecOrder } from '../eval/ranking.js';
+import { compareTrecOrder } from './ranking.js';
 
 /**
  * Maps a run's document ids to relevance ids, keeping only the best-ranked document per

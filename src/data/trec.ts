@@ -11,7 +11,7 @@
 import type { Qrels, Run } from './types.js';
 import { UserError, where } from '../util/errors.js';
 import { AtomicWriteStream } from '../util/atomic.js';
-import { sortRanking } from '../eval/ranking.js';
+import { sortRanking } from './ranking.js';
 import { readLines } from './lines.js';
 
 const BEIR_HEADER = /^query-id\tcorpus-id\tscore\s*$/;

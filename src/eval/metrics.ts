@@ -15,7 +15,10 @@
  */
 import type { Qrels, Run, RunEntry } from '../data/types.js';
 import { UserError } from '../util/errors.js';
-import { compareTrecOrder } from './ranking.js';
+import { compareTrecOrder } from '../data/ranking.js';
+
+/** The metrics genir's results tables report for a retriever, in this order (`genir eval`'s default). */
+export const GENIR_METRICS = ['R@1', 'R@5', 'R@10', 'RR@10', 'nDCG@10'] as const;
 
 export type MetricMeasure = 'nDCG' | 'RR' | 'R' | 'P' | 'AP' | 'Success';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGenir } from '../cli/testing.js';
-import { writeToySquad } from '../train/sft/testdata/toy-squad.js';
+import { writeToySquad } from '../train/methods/sft/testdata/toy-squad.js';
 
 test('genir experiment budgeted-sft: trains within the budget, then GenIR, BM25 and hybrid on test with p-values, as the last JSON line', { timeout: 300_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'genir-budgeted-'));

@@ -11,7 +11,7 @@ import type { Qrels, Query, Run } from '../data/types.js';
 import { evaluateRun } from '../eval/metrics.js';
 import { pairedTTest, randomizationTest } from '../eval/significance.js';
 import { HybridSearcher, fuseRuns, interpolation, tuneAlpha, type FusionSpec } from '../search/hybrid.js';
-import { runSft, type SftOptions } from '../train/sft/pipeline.js';
+import { runSft, type SftOptions } from '../train/methods/sft/pipeline.js';
 
 /** Metrics of the result line, in this order. */
 export const BUDGETED_METRICS = ['RR@10', 'R@1', 'R@10'] as const;

@@ -5,7 +5,7 @@
  * logistic regression from the same subword tokens to the same documents, trained on the same
  * examples, is the floor that model should clear.
  *
- * Examples: SFT's own builder (src/train/sft/pipeline.ts `sourcePairs`) over the SFT corpus with
+ * Examples: SFT's own builder (src/train/methods/sft/pipeline.ts `sourcePairs`) over the SFT corpus with
  * the tokenizer SFT would train (same texts, vocabulary size and seed): passage chunks, TF-IDF
  * terms, span pseudo-queries, labelled training queries. Features: the text's subword ids, each
  * weighted (1 + ln tf) · idf (idf over the training examples, smoothed: ln((1 + N) / (1 + df)) + 1),
@@ -19,12 +19,12 @@ import { openDataset } from '../data/registry.js';
 import type { Qrels, Query, Run, RunEntry } from '../data/types.js';
 import { samplePseudoQueries } from '../docids/pseudoQueries.js';
 import { evaluateRun } from '../eval/metrics.js';
-import { compareTrecOrder } from '../eval/ranking.js';
+import { compareTrecOrder } from '../data/ranking.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
-import { loadSftCorpus } from '../train/sft/corpus.js';
-import { SFT_SOURCES, type SftSource } from '../train/sft/examples.js';
-import { sourcePairs, trainSftTokenizer } from '../train/sft/pipeline.js';
-import { peakRssMb } from '../train/sft/report.js';
+import { loadSftCorpus } from '../data/training-corpus.js';
+import { SFT_SOURCES, type SftSource } from '../train/methods/sft/examples.js';
+import { sourcePairs, trainSftTokenizer } from '../train/methods/sft/pipeline.js';
+import { peakRssMb } from '../train/methods/sft/report.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 

@@ -2,7 +2,7 @@
  * A grouped bar chart as a standalone SVG (one group per category, one bar per series), for
  * per-language results. No dependencies; numbers are printed above the bars.
  */
-import { niceTicks } from '../train/plot.js';
+import { niceTicks } from '../train/loop/plot.js';
 
 export interface BarSeries {
   name: string;

@@ -5,8 +5,8 @@
  */
 import { formatTable, formatValue } from '../eval/report.js';
 import { pairedTTest } from '../eval/significance.js';
-import { peakRssMb } from '../train/sft/report.js';
-import { REINFORCED_IR_METRICS, runReinforcedIr, type ReinforcedIrOptions, type RoundReport, type StageMetrics } from '../train/reinforced-ir/loop.js';
+import { peakRssMb } from '../train/methods/sft/report.js';
+import { REINFORCED_IR_METRICS, runReinforcedIr, type ReinforcedIrOptions, type RoundReport, type StageMetrics } from '../train/methods/reinforced-ir/loop.js';
 
 export interface ReinforcedIrRow {
   system: string;

@@ -9,8 +9,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session, exportModel, type HostTensor } from '../engine/index.js';
 import type { Gradients, Parameter } from '../engine/optim/types.js';
-import type { LossAndGradients, TrainableModel } from '../train/trainer.js';
-import { buildDenseTrainingGraph, type DenseTemperature } from '../train/dense/graph.js';
+import type { LossAndGradients, TrainableModel } from '../engine/optim/trainable.js';
+import { buildDenseTrainingGraph, type DenseTemperature } from './dense-train-graph.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -299,4 +299,9 @@ export class DenseModel implements TrainableModel<DenseBatch> {
     this.sessions.clear();
     for (const session of sessions) await (await session).release();
   }
+}
+
+/** A document as the dense model reads it: its title on the first line, then its text. */
+export function passageText(doc: { title?: string; text: string }): string {
+  return doc.title ? `${doc.title}\n${doc.text}` : doc.text;
 }

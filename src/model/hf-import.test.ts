@@ -14,7 +14,7 @@ import { Session, exportModel, type HostTensor } from '../engine/index.js';
 import { AdamW } from '../engine/optim/adamw.js';
 import { clipFactor, globalGradNorm } from '../engine/optim/clip.js';
 import { UserError } from '../util/errors.js';
-import type { Seq2SeqBatch } from '../train/batching.js';
+import type { Seq2SeqBatch } from './batch.js';
 import { totalVocabSize } from './config.js';
 import { parametersOf, readHfCheckpoint, withDocidRows, writeHfDirectory } from './hf-import.js';
 import { readSafetensors } from './safetensors.js';

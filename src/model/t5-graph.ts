@@ -20,14 +20,11 @@ import {
   gelu,
   gemm,
   gradients,
-  less,
   logSoftmax,
   matmul,
-  minimum,
   mul,
   pow,
   reduceMean,
-  reduceSum,
   relu,
   reshape,
   rsqrt,
@@ -36,12 +33,13 @@ import {
   softmax,
   sqrt,
   sub,
-  sum,
   transpose,
   unsqueeze,
-  where,
 } from '../engine/index.js';
+import { appendAdamWUpdate, type GraphAdamWOptions } from '../engine/optim/adamw-graph.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
+
+export type { GraphAdamWOptions } from '../engine/optim/adamw-graph.js';
 
 /** Additive bias that hides a key: large enough to vanish in softmax, small enough to stay finite in float32. */
 export const MASKED = -1e9;
@@ -330,52 +328,15 @@ function lossAndGradientsGraph(config: T5Config, name: string): { g: Graph; para
   return { g, params, grads: gradients(loss, params) };
 }
 
-export interface GraphAdamWOptions {
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** Which parameters get weight decay (by name); the others are updated with keep = 1. */
-  decays: (name: string) => boolean;
-}
-
 /**
  * The training step with global-norm clipping and the AdamW update inside the graph (the
- * alternative to the TypeScript optimizer loop; docs/training.md says which is faster).
- * Extra inputs: `m.<name>`, `v.<name>` per parameter and the float32 scalars
- * `adam_step_size` (lr / (1 - beta1^t)), `adam_inv_correction2` (1 / sqrt(1 - beta2^t)),
- * `adam_keep` (1 - lr * weight decay) and `clip_max_norm`. Outputs: `loss`, `grad_norm`
- * (before clipping) and `new.<name>`, `new_m.<name>`, `new_v.<name>`. When the gradient
- * norm is not finite every output equals its input (the update is skipped).
+ * alternative to the TypeScript optimizer loop; docs/training.md says which is faster): the
+ * loss-and-gradients graph with engine/optim/adamw-graph.ts's update appended (its inputs and
+ * outputs are listed there).
  */
 export function buildFusedAdamWTrainingGraph(config: T5Config, adam: GraphAdamWOptions): Graph {
   const { g, params, grads } = lossAndGradientsGraph(config, 't5-train-adamw');
-  const stepSizeIn = g.input('adam_step_size', 'float32', []);
-  const invCorrection2 = g.input('adam_inv_correction2', 'float32', []);
-  const keepIn = g.input('adam_keep', 'float32', []);
-  const maxNorm = g.input('clip_max_norm', 'float32', []);
-  const norm = sqrt(sum(grads.map((grad) => reduceSum(mul(grad, grad)))));
-  g.output('grad_norm', norm);
-  // false for NaN and for infinity: the update then leaves everything as it was.
-  const finite = less(norm, 3e38);
-  const scale = minimum(div(maxNorm, add(norm, 1e-6)), 1);
-  const pick = (ifFinite: number | Tensor, otherwise: number): Tensor => where(finite, typeof ifFinite === 'number' ? g.scalar(ifFinite) : ifFinite, otherwise);
-  const beta1 = pick(adam.beta1, 1);
-  const oneMinusBeta1 = pick(1 - adam.beta1, 0);
-  const beta2 = pick(adam.beta2, 1);
-  const oneMinusBeta2 = pick(1 - adam.beta2, 0);
-  const stepSize = pick(stepSizeIn, 0);
-  const keep = pick(keepIn, 1);
-  params.forEach((param, i) => {
-    const m = g.input(`m.${param.name}`, 'float32', param.shape);
-    const v = g.input(`v.${param.name}`, 'float32', param.shape);
-    const grad = where(finite, mul(grads[i], scale), 0);
-    const m1 = add(mul(m, beta1), mul(grad, oneMinusBeta1));
-    const v1 = add(mul(v, beta2), mul(mul(grad, grad), oneMinusBeta2));
-    const step = div(mul(m1, stepSize), add(mul(sqrt(v1), invCorrection2), adam.eps));
-    g.output(`new.${param.name}`, sub(adam.decays(param.name) ? mul(param, keep) : param, step));
-    g.output(`new_m.${param.name}`, m1);
-    g.output(`new_v.${param.name}`, v1);
-  });
+  appendAdamWUpdate(g, params, grads, adam);
   return g;
 }
 

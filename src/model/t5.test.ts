@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { T5Model, relativePositionBuckets, causalBias, selectRows } from './t5.js';
 import { t5Config, totalVocabSize, type T5Config } from './config.js';
-import { makeSeq2SeqBatch } from '../train/batching.js';
+import { makeSeq2SeqBatch } from './batch.js';
 import { T5_TORCH_REFERENCE } from './testdata/t5-torch-reference.js';
 import { clipFactor, globalGradNorm } from '../engine/optim/clip.js';
 import { AdamW } from '../engine/optim/adamw.js';

@@ -6,10 +6,11 @@
  */
 import { Session, exportModel, type Device, type Graph, type HostTensor } from '../engine/index.js';
 import type { AdamW } from '../engine/optim/adamw.js';
+import { adamWFeeds } from '../engine/optim/adamw-graph.js';
 import type { Gradients, Parameter } from '../engine/optim/types.js';
 import { Rng } from '../util/random.js';
-import type { Seq2SeqBatch } from '../train/batching.js';
-import type { LossAndGradients, TrainableModel } from '../train/trainer.js';
+import type { Seq2SeqBatch } from './batch.js';
+import type { LossAndGradients, TrainableModel } from '../engine/optim/trainable.js';
 import { loadModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
 import { MASKED, buildDecoderStepGraph, buildEncoderGraph, buildFusedAdamWTrainingGraph, buildScoringGraph, buildTrainingGraph } from './t5-graph.js';
@@ -245,23 +246,11 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     const session = await this.session('train-adamw', () =>
       buildFusedAdamWTrainingGraph(this.config, { beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.eps, decays: (name) => decays.has(name) }),
     );
-    const scalar = (value: number): HostTensor => ({ data: Float32Array.of(value), dims: [] });
     const feeds = this.teacherForcedFeeds(batch);
     if (this.config.dropoutRate > 0) feeds.dropout_seed = { data: Uint32Array.of(dropoutSeed >>> 0), dims: [] };
-    feeds.adam_step_size = scalar(update.stepSize);
-    feeds.adam_inv_correction2 = scalar(update.invCorrection2);
-    feeds.adam_keep = scalar(update.keep);
-    feeds.clip_max_norm = scalar(clipNorm > 0 ? clipNorm : 3e38);
-    // New values go straight into the parameter and moment buffers: every read of those
-    // feeds comes before the update nodes, which wait for the global gradient norm.
-    const into: Record<string, HostTensor> = {};
-    this.parameters.forEach((p, i) => {
-      feeds[`m.${p.name}`] = { data: update.m[i], dims: p.shape };
-      feeds[`v.${p.name}`] = { data: update.v[i], dims: p.shape };
-      into[`new.${p.name}`] = { data: p.data, dims: p.shape };
-      into[`new_m.${p.name}`] = { data: update.m[i], dims: p.shape };
-      into[`new_v.${p.name}`] = { data: update.v[i], dims: p.shape };
-    });
+    const adam = adamWFeeds(this.parameters, update, clipNorm);
+    Object.assign(feeds, adam.feeds);
+    const into = adam.into;
     const result = await session.run(feeds, ['loss', 'grad_norm', ...Object.keys(into)], into);
     const gradNorm = (result.grad_norm.data as Float32Array)[0];
     if (Number.isFinite(gradNorm)) optimizer.commitExternalUpdate();

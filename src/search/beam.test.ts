@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DocidTable } from '../docids/table.js';
 import { t5Config, totalVocabSize, type T5Config } from '../model/config.js';
 import { T5Model, selectRows } from '../model/t5.js';
-import { makeSeq2SeqBatch } from '../train/batching.js';
+import { makeSeq2SeqBatch } from '../model/batch.js';
 import { Rng } from '../util/random.js';
 import { constrainedBeamSearch, type BeamSearchStats, type BeamTraceStep, type RankedDocid } from './beam.js';
 import { T5InferenceModel, type DocidDecoder } from './decoder.js';

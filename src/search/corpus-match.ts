@@ -4,7 +4,7 @@
  * error; `genir eval --model` checks this before searching.
  */
 import type { Dataset, Qrels } from '../data/types.js';
-import { corpusFingerprint, type ModelManifest } from '../model/directory.js';
+import { corpusFingerprint, type ModelManifest } from '../retriever/directory.js';
 import { UserError } from '../util/errors.js';
 
 export interface CorpusComparison {

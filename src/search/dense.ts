@@ -5,10 +5,10 @@
  */
 import { Graph, Session, exportModel, gemm, topK } from '../engine/index.js';
 import type { Query, Run } from '../data/types.js';
-import { loadDenseModelDirectory, type DenseManifest } from '../model/dense-directory.js';
+import { loadDenseModelDirectory, type DenseManifest } from '../retriever/dense-directory.js';
 import type { DenseModel } from '../model/dense.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
-import { passageText } from '../train/dense/data.js';
+import { passageText } from '../model/dense.js';
 import { UserError } from '../util/errors.js';
 
 export interface TopKResult {

@@ -5,9 +5,9 @@
  */
 import type { Document } from '../data/types.js';
 import { isTextScheme, type DocidTable } from '../docids/table.js';
-import { readModelManifest } from '../model/directory.js';
+import { readModelManifest } from '../retriever/directory.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
-import { loadSftCorpus } from '../train/sft/corpus.js';
+import { loadSftCorpus } from '../data/training-corpus.js';
 
 /** One docid key's document: for a key shared by translations (pooled XQuAD), each translation. */
 export interface StoredDocument {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { runGenir, type CliResult } from '../cli/testing.js';
 import { buildDocids } from '../docids/build.js';
 import { t5Config } from '../model/config.js';
-import { MANIFEST_FILE, loadModelDirectory, saveModelDirectory, type ModelManifest } from '../model/directory.js';
+import { MANIFEST_FILE, loadModelDirectory, saveModelDirectory, type ModelManifest } from '../retriever/directory.js';
 import { T5Model } from '../model/t5.js';
 import { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { specFromJson } from '../text/tokenizer/spec.js';

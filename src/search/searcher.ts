@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Query, Run } from '../data/types.js';
 import type { DocidTable } from '../docids/table.js';
 import type { T5Config } from '../model/config.js';
-import { loadModelDirectory, type LoadModelDirectoryOptions, type ModelManifest } from '../model/directory.js';
+import { loadModelDirectory, type LoadModelDirectoryOptions, type ModelManifest } from '../retriever/directory.js';
 import type { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { progressBar } from '../util/progress.js';
 import { beamSettings, constrainedBeamSearch, type BeamSearchStats, type BeamTraceStep } from './beam.js';
@@ -14,6 +14,13 @@ import { T5InferenceModel, type DocidDecoder, type InferenceOptions } from './de
 
 /** Query tokens kept by default: the SFT pipeline's default source length. */
 export const DEFAULT_MAX_QUERY_TOKENS = 128;
+
+/**
+ * The longest query accepted, in characters. The model reads only the first 128 tokens of a
+ * query (a few hundred characters), so nothing longer can change the ranking; a limit also
+ * keeps absurd command lines out (onnxruntime's telemetry crashed on ~29 KB ones).
+ */
+export const MAX_QUERY_CHARS = 4096;
 
 export interface SearchOptions {
   /** Live hypotheses per query (default 10). */
@@ -76,7 +83,7 @@ export class GenerativeSearcher {
   }
 
   /**
-   * Opens a model directory (src/model/directory.ts). Decodes with its ONNX inference graphs
+   * Opens a model directory (src/retriever/directory.ts). Decodes with its ONNX inference graphs
    * when it has them, else with graphs exported from its weights.
    */
   static async open(dir: string, options: OpenSearcherOptions = {}): Promise<GenerativeSearcher> {

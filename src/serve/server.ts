@@ -18,9 +18,9 @@ import type { AddressInfo } from 'node:net';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { genirVersion } from '../model/directory.js';
+import { genirVersion } from '../retriever/directory.js';
 import { DEFAULT_BEAM } from '../search/beam.js';
-import { MAX_QUERY_CHARS } from '../cli/commands/search.js';
+import { MAX_QUERY_CHARS } from '../search/searcher.js';
 import { UserError } from '../util/errors.js';
 import { JobAbortedError, QueueFullError, type MicroBatcherOptions } from './batcher.js';
 import {

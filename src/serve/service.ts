@@ -5,8 +5,8 @@
  */
 import { Bm25Index } from '../bm25/bm25-index.js';
 import type { RunEntry } from '../data/types.js';
-import { sortRanking } from '../eval/ranking.js';
-import { readModelManifest } from '../model/directory.js';
+import { sortRanking } from '../data/ranking.js';
+import { readModelManifest } from '../retriever/directory.js';
 import type { BeamTraceStep } from '../search/beam.js';
 import { docidText, DocumentStore, guessLanguage, loadModelDocuments } from '../search/documents.js';
 import { checkCoverage, DEFAULT_BM25_DEPTH, DEFAULT_RRF_K, fuseLists, HybridSearcher, modelCorpusIndex } from '../search/hybrid.js';

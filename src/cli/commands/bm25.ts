@@ -10,6 +10,7 @@ import { formatTable, formatValue } from '../../eval/report.js';
 import { getAnalyzer, isAnalyzerName } from '../../text/analyzers/index.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
+import { parseCount, parseNonNegativeNumber, parseThreads, parseUnitInterval, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 /** The metrics `genir bm25` reports, in this order. */
 export const BM25_METRICS = ['nDCG@10', 'RR@10', 'R@1', 'R@5', 'R@10', 'R@100', 'R@1000'] as const;
@@ -42,12 +43,6 @@ export interface Bm25Report {
   search_qps: number;
 }
 
-function parseNumber(value: string, option: string, check: (n: number) => boolean, expected: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UserError(`${option} ${value}: expected ${expected}`);
-  return n;
-}
-
 /** english when queries and corpus are English, multilingual otherwise. */
 export function defaultAnalyzerFor(dataset: Pick<Dataset, 'lang' | 'corpusLang'>): 'english' | 'multilingual' {
   const queryLang = dataset.lang ?? 'en';
@@ -55,7 +50,7 @@ export function defaultAnalyzerFor(dataset: Pick<Dataset, 'lang' | 'corpusLang'>
   return queryLang === 'en' && corpusLang === 'en' ? 'english' : 'multilingual';
 }
 
-export function registerBm25Command(program: Command): void {
+export function registerBm25Command(program: Command, write: Write): void {
   program
     .command('bm25')
     .description("index a dataset's corpus, search its queries with Lucene's BM25 and evaluate the run")
@@ -63,28 +58,28 @@ export function registerBm25Command(program: Command): void {
     .option('--split <name>', "query split (default: the dataset's evaluation split, usually test)")
     .option('--lang <code>', 'query language (xquad; default en)')
     .option('--corpus-lang <code>', 'corpus language, or all for the pooled 12-language corpus (xquad; default: the query language)')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--k1 <n>', 'BM25 k1 (term frequency saturation)', '0.9')
     .option('--b <n>', 'BM25 b (length normalization)', '0.4')
     .option('--analyzer <name>', 'english | multilingual (default: english for English data, multilingual otherwise)')
     .option('--fields <mode>', 'flat: title and text as one field; multi: one field each, scores summed', 'flat')
     .option('--top-k <n>', 'documents retrieved per query', '1000')
-    .option('--threads <n>', 'search threads (default: every core)')
+    .addOption(threadsOption('search threads (default: every core)'))
     .option('--run-out <file>', 'write the run in TREC format')
     .option('--index-out <file>', 'save the index (genir binary format)')
-    .option('--json', 'print one JSON object as the last line of stdout')
+    .addOption(jsonOption())
     .action(async (options: Bm25CommandOptions) => {
-      await runBm25(options);
+      await runBm25(options, write);
     });
 }
 
 /** Runs `genir bm25`; the report goes to `write` (stdout by default). */
-export async function runBm25(options: Bm25CommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<Bm25Report> {
-  const k1 = parseNumber(options.k1, '--k1', (n) => n >= 0, 'a non-negative number');
-  const b = parseNumber(options.b, '--b', (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
-  const topK = parseNumber(options.topK, '--top-k', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+export async function runBm25(options: Bm25CommandOptions, write: Write): Promise<Bm25Report> {
+  const k1 = parseNonNegativeNumber(options.k1, '--k1');
+  const b = parseUnitInterval(options.b, '--b');
+  const topK = parseCount(options.topK, '--top-k');
   const threads =
-    options.threads === undefined ? availableParallelism() : parseNumber(options.threads, '--threads', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+    parseThreads(options.threads) ?? availableParallelism();
   if (options.fields !== 'flat' && options.fields !== 'multi') throw new UserError(`--fields ${options.fields}: expected flat or multi`);
   const fieldMode: FieldMode = options.fields;
   if (options.analyzer !== undefined && !isAnalyzerName(options.analyzer)) {

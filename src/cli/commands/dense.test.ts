@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, cpSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNpy } from '../../docids/embeddings.js';
-import { TOPICS, writeToySquad } from '../../train/sft/testdata/toy-squad.js';
+import { TOPICS, writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { UserError } from '../../util/errors.js';
 import { runGenir } from '../testing.js';
 import { denseOptionsFrom, parseTemperature, type TrainDenseCommandOptions } from './train-dense.js';

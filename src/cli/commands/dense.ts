@@ -7,14 +7,14 @@ import type { Command } from 'commander';
 import { collapseRun, openDataset } from '../../data/registry.js';
 import { writeRun } from '../../data/trec.js';
 import type { Document } from '../../data/types.js';
-import { evaluateRun, parseMetrics, splitMetricList } from '../../eval/metrics.js';
+import { GENIR_METRICS, evaluateRun, parseMetrics, splitMetricList } from '../../eval/metrics.js';
 import { formatTable, formatValue } from '../../eval/report.js';
-import { corpusFingerprint } from '../../model/directory.js';
+import { corpusFingerprint } from '../../retriever/directory.js';
 import { DenseSearcher, type DenseHit } from '../../search/dense.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
-import { GENIR_METRICS } from './eval-model.js';
-import { checkQueryLength, parseCount, readQueryFile } from './search.js';
+import { parseCount, type Write } from '../options.js';
+import { checkQueryLength, readQueryFile } from '../queries.js';
 
 export interface DenseSearchCommandOptions {
   dense: string;
@@ -61,7 +61,7 @@ function options(o: { k?: string; threads?: string }): { k: number; threads?: nu
 }
 
 /** `genir search --dense <dir> "query"`. */
-export async function runDenseSearch(query: string, o: DenseSearchCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<DenseSearchReport> {
+export async function runDenseSearch(query: string, o: DenseSearchCommandOptions, write: Write): Promise<DenseSearchReport> {
   const { k, threads } = options(o);
   if (query.trim() === '') throw new UserError('the query is empty');
   checkQueryLength(query, '');
@@ -96,7 +96,7 @@ export async function runDenseSearch(query: string, o: DenseSearchCommandOptions
 }
 
 /** `genir search --dense <dir> --queries <file>`. */
-export async function runDenseSearchMany(o: DenseSearchCommandOptions & { queries: string; runOut?: string; batch?: string }, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<void> {
+export async function runDenseSearchMany(o: DenseSearchCommandOptions & { queries: string; runOut?: string; batch?: string }, write: Write): Promise<void> {
   const { k, threads } = options(o);
   const batch = o.batch === undefined ? 256 : parseCount(o.batch, '--batch');
   if (o.runOut !== undefined) checkWritableFile(o.runOut, '--run-out');
@@ -163,7 +163,7 @@ export interface DenseEvalReport {
  * the model's documents; otherwise (another corpus, or one language of XQuAD) the dataset's
  * documents are encoded first: a dense model can search any corpus.
  */
-export async function runDenseEval(o: DenseEvalOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<DenseEvalReport> {
+export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<DenseEvalReport> {
   if (o.dataset === undefined) throw new UserError('--dense needs --dataset <id> (the queries and documents come from the dataset)');
   const { k, threads } = options(o);
   const batch = o.batch === undefined ? 256 : parseCount(o.batch, '--batch');

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeToySquad } from '../../train/sft/testdata/toy-squad.js';
+import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { runGenir } from '../testing.js';
 
 const ortRoot = dirname(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')));

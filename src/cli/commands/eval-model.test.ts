@@ -12,7 +12,7 @@ import { openDataset } from '../../data/registry.js';
 import type { Document } from '../../data/types.js';
 import { buildDocids } from '../../docids/build.js';
 import { t5Config } from '../../model/config.js';
-import { MANIFEST_FILE, corpusFingerprint, saveModelDirectory, type ModelManifest } from '../../model/directory.js';
+import { MANIFEST_FILE, corpusFingerprint, saveModelDirectory, type ModelManifest } from '../../retriever/directory.js';
 import { T5Model } from '../../model/t5.js';
 import { SubwordTokenizer } from '../../text/tokenizer/index.js';
 import { specFromJson } from '../../text/tokenizer/spec.js';

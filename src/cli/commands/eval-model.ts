@@ -7,7 +7,7 @@ import { checkDevice, parseDevice } from '../../engine/device.js';
 import { collapseRun, openDataset } from '../../data/registry.js';
 import { writeRun } from '../../data/trec.js';
 import type { Dataset, Qrels, Query, Run } from '../../data/types.js';
-import { evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../../eval/metrics.js';
+import { GENIR_METRICS, evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../../eval/metrics.js';
 import { formatTable, formatValue } from '../../eval/report.js';
 import { pairedTTest, randomizationTest } from '../../eval/significance.js';
 import { DEFAULT_BEAM } from '../../search/beam.js';
@@ -19,10 +19,8 @@ import { checkWritableFile } from '../../util/atomic.js';
 import { UserError, warn } from '../../util/errors.js';
 import { defaultAnalyzerFor } from './bm25.js';
 import { parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
-import { beamAndK, fusionSpec, parseCount } from './search.js';
-
-/** The metrics the results tables use, in this order. */
-export const GENIR_METRICS = ['R@1', 'R@5', 'R@10', 'RR@10', 'nDCG@10'] as const;
+import { beamAndK, fusionSpec } from './search.js';
+import { parseCount, type Write } from '../options.js';
 
 export interface ModelEvalOptions extends HybridCommandOptions {
   model: string;
@@ -81,7 +79,7 @@ export interface ModelEvalReport {
   significance?: { bm25: Record<string, PairedComparison>; genir: Record<string, PairedComparison> };
 }
 
-export async function runModelEval(options: ModelEvalOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<ModelEvalReport> {
+export async function runModelEval(options: ModelEvalOptions, write: Write): Promise<ModelEvalReport> {
   if (options.dataset === undefined) {
     throw new UserError(options.qrels !== undefined ? '--model needs --dataset <id> (the queries come from the dataset, not from a qrels file)' : '--model needs --dataset <id>');
   }

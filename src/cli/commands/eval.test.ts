@@ -95,7 +95,7 @@ test('user errors exit with code 2 and one line on stderr', async () => {
       [['eval', '--qrels', files.qrels, '--run', files.run, '--metrics', 'nDCG@10,BLEU'], /unknown metric 'BLEU'; valid forms/],
       [['eval', '--qrels', files.qrels], /give --run/],
       [['eval', '--qrels', files.qrels, '--run', join(dir, 'absent.trec')], /absent\.trec.*not found/],
-      [['compare', '--qrels', files.qrels, files.run, files.run2, '--trials', 'many'], /--trials must be an integer/],
+      [['compare', '--qrels', files.qrels, files.run, files.run2, '--trials', 'many'], /--trials many: expected a positive integer/],
     ];
     const results = await Promise.all(cases.map(([args]) => genir(args)));
     results.forEach((result, i) => {

@@ -12,6 +12,7 @@ import { runDenseEval } from './dense.js';
 import { runModelEval, type ModelEvalOptions } from './eval-model.js';
 import { addHybridOptions } from './hybrid-options.js';
 import { denseModelOf } from './search.js';
+import { parseCount, parseSeed, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
 
@@ -54,15 +55,15 @@ function addQrelsOptions(command: Command): Command {
     .option('--qrels <file|id>', 'qrels file (TREC or BEIR TSV), or a dataset id or BEIR folder')
     .option('--dataset <id>', 'dataset id or BEIR folder whose qrels to use (instead of --qrels)')
     .option('--split <name>', "dataset split (default: the dataset's evaluation split, usually test)")
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--lang <code>', 'query language (xquad)')
     .option('--corpus-lang <code>', 'corpus language, or all (xquad)')
     .option('--metrics <list>', 'comma-separated ir-measures names', DEFAULT_METRICS)
     .option('--judged-only', 'drop retrieved documents without a judgment before scoring (trec_eval -J)')
-    .option('--json', 'print one JSON object as the last line of stdout');
+    .addOption(jsonOption());
 }
 
-export function registerEvalCommands(program: Command): void {
+export function registerEvalCommands(program: Command, write: Write): void {
   addHybridOptions(
     addQrelsOptions(
       program
@@ -75,7 +76,7 @@ export function registerEvalCommands(program: Command): void {
       .option('--beam <n>', 'with --model: beam width (default 10)')
       .option('--k <n>', 'with --model: documents per query (default: 10, at most --beam; with --mode bm25 or hybrid 100)')
       .option('--batch <n>', 'with --model: queries per beam-search batch (default 16)')
-      .option('--threads <n>', 'with --model: ONNX Runtime threads (default: every core)')
+      .addOption(threadsOption('with --model: ONNX Runtime threads (default: every core)'))
       .option('--run-out <file>', 'with --model: write the run in TREC format'),
   )
     .option('--device <cpu|cuda>', "with --model: where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)")
@@ -88,7 +89,7 @@ export function registerEvalCommands(program: Command): void {
         if (options.perQuery) throw new UserError('--per-query applies to --run; with --dense, write the run with --run-out and evaluate it with --run');
         if (command.getOptionValueSource('beam') === 'cli') throw new UserError('--beam applies to generative models (beam search); a dense retriever ranks every document exactly');
         const metrics = command.getOptionValueSource('metrics') === 'default' ? undefined : options.metrics;
-        await runDenseEval({ ...options, dense, metrics });
+        await runDenseEval({ ...options, dense, metrics }, write);
         return;
       }
       if (options.model === undefined) {
@@ -101,10 +102,10 @@ export function registerEvalCommands(program: Command): void {
         if (options.perQuery) throw new UserError('--per-query applies to --run; with --model, write the run with --run-out and evaluate it with --run');
         // With --model the default metrics are the results tables' (R@1 … nDCG@10), not the run default.
         const metrics = command.getOptionValueSource('metrics') === 'default' ? undefined : options.metrics;
-        await runModelEval({ ...options, model: options.model, metrics });
+        await runModelEval({ ...options, model: options.model, metrics }, write);
         return;
       }
-      await runEval(options);
+      await runEval(options, write);
     });
 
   addQrelsOptions(
@@ -117,7 +118,7 @@ export function registerEvalCommands(program: Command): void {
     .option('--trials <n>', 'randomization test trials', '10000')
     .option('--seed <n>', 'randomization test seed', '0')
     .action(async (run1: string, run2: string, options: CompareOptions) => {
-      await runCompare(run1, run2, options);
+      await runCompare(run1, run2, options, write);
     });
 }
 
@@ -183,7 +184,7 @@ function qrelsDescription(loaded: LoadedQrels): string {
   return loaded.split === undefined ? loaded.label : `${loaded.label} (split ${loaded.split})`;
 }
 
-async function runEval(options: EvalOptions): Promise<void> {
+async function runEval(options: EvalOptions, write: Write): Promise<void> {
   const metrics = splitMetricList(options.metrics);
   parseMetrics(metrics);
   if (options.run === undefined) throw new UserError('nothing to evaluate: give --run <TREC run file> or --model <model directory>');
@@ -197,12 +198,12 @@ async function runEval(options: EvalOptions): Promise<void> {
     if (loaded.split !== undefined) report.split = loaded.split;
     Object.assign(report, { run: options.run, queries: result.queries, metrics: result.mean });
     if (options.perQuery) report.perQuery = Object.fromEntries(result.perQuery);
-    process.stdout.write(`${JSON.stringify(report)}\n`);
+    write(`${JSON.stringify(report)}\n`);
     return;
   }
   const lines = [`qrels    ${qrelsDescription(loaded)}`, `run      ${options.run}`, `queries  ${result.queries}`, ''];
   lines.push(formatTable(options.perQuery ? perQueryRows(result, metrics) : meanRows(result, metrics)));
-  process.stdout.write(`${lines.join('\n')}\n`);
+  write(`${lines.join('\n')}\n`);
 }
 
 function meanRows(result: EvalResult, metrics: readonly string[]): string[][] {
@@ -217,14 +218,6 @@ function perQueryRows(result: EvalResult, metrics: readonly string[]): string[][
   return rows;
 }
 
-function parseCount(text: string, option: string, minimum: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < minimum) {
-    throw new UserError(`${option} must be an integer >= ${minimum} (got '${text}')`);
-  }
-  return value;
-}
-
 interface MetricComparison {
   run1: number;
   run2: number;
@@ -234,11 +227,11 @@ interface MetricComparison {
   randomizationP: number;
 }
 
-async function runCompare(run1Path: string, run2Path: string, options: CompareOptions): Promise<void> {
+async function runCompare(run1Path: string, run2Path: string, options: CompareOptions, write: Write): Promise<void> {
   const metrics = splitMetricList(options.metrics);
   parseMetrics(metrics);
-  const trials = parseCount(options.trials, '--trials', 1);
-  const seed = parseCount(options.seed, '--seed', 0);
+  const trials = parseCount(options.trials, '--trials');
+  const seed = parseSeed(options.seed);
   const loaded = await loadQrels(options);
   const run1 = await loadRun(run1Path, loaded);
   const run2 = await loadRun(run2Path, loaded);
@@ -269,7 +262,7 @@ async function runCompare(run1Path: string, run2Path: string, options: CompareOp
     const report: Record<string, unknown> = { qrels: loaded.label };
     if (loaded.split !== undefined) report.split = loaded.split;
     Object.assign(report, { runs: [run1Path, run2Path], queries: result1.queries, trials, seed, metrics: comparisons });
-    process.stdout.write(`${JSON.stringify(report)}\n`);
+    write(`${JSON.stringify(report)}\n`);
     return;
   }
   const rows = [['metric', 'run1', 'run2', 'delta', 't-test p', 'randomization p']];
@@ -286,5 +279,5 @@ async function runCompare(run1Path: string, run2Path: string, options: CompareOp
     '',
     formatTable(rows),
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  write(`${lines.join('\n')}\n`);
 }

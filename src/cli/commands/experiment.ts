@@ -5,10 +5,11 @@ import { checkWritableFolder } from '../../util/atomic.js';
 import { SCHEME_ORDER, runDocidSchemes } from '../../experiments/docid-schemes.js';
 import { LINEAR_BASELINE_METRICS, runLinearBaseline } from '../../experiments/linear-baseline.js';
 import { formatTable, formatValue } from '../../eval/report.js';
-import { SFT_SOURCES, type SftSource } from '../../train/sft/examples.js';
+import { SFT_SOURCES, type SftSource } from '../../train/methods/sft/examples.js';
 import { runBudgetedSft } from '../../experiments/budgeted-sft.js';
 import { UserError } from '../../util/errors.js';
-import { parsePositive, parseSeed, sftRecipe } from './train.js';
+import { sftRecipe } from './train.js';
+import { parseCount, parsePositiveNumber, parseSeed, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 interface LinearBaselineCommandOptions {
   dataset: string;
@@ -55,7 +56,7 @@ export function parseSchemes(list: string): DocidScheme[] {
   return [...new Set(schemes)] as DocidScheme[];
 }
 
-export function registerExperimentCommand(program: Command): void {
+export function registerExperimentCommand(program: Command, write: Write): void {
   const experiment = program.command('experiment').description('reproducible experiments, one command each');
   experiment
     .command('ddro-ablation')
@@ -64,16 +65,15 @@ export function registerExperimentCommand(program: Command): void {
     .option('--docids <schemes>', 'docid schemes, comma-separated', 'pq,title')
     .option('--lang <codes>', 'xquad: languages to train on and evaluate (default all; --quick: en)')
     .option('--quick', 'a small configuration that runs every step in about a minute (a smoke test, not a result)')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--work <dir>', 'models, triples and results (trained models are reused by recipe)', 'runs/ddro-ablation')
     .option('--seed <n>', 'seed of every random choice', '0')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
-    .option('--json', 'print one JSON object as the last line of stdout')
+    .addOption(threadsOption())
+    .addOption(jsonOption())
     .action(async (options: DdroAblationCommandOptions) => {
       if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad') throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
       const seed = parseSeed(options.seed);
-      const threads = options.threads === undefined ? undefined : Number(options.threads);
-      if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new UserError(`--threads ${options.threads}: expected a positive integer`);
+      const threads = parseThreads(options.threads);
       checkWritableFolder(options.work, { option: '--work' });
       const result = await runDdroAblation({
         dataset: options.dataset as AblationDataset,
@@ -94,7 +94,7 @@ export function registerExperimentCommand(program: Command): void {
           peak_rss_mb: result.peakRssMb,
         }));
       }
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 
   experiment
@@ -104,14 +104,14 @@ export function registerExperimentCommand(program: Command): void {
     .requiredOption('--minutes <m>', 'training-time budget in minutes (evaluation excluded)')
     .option('--recipe <name|file>', 'SFT settings (a bundled recipe name or a JSON file)', 'budgeted-sft')
     .option('--work <dir>', 'where the model is written', 'runs/budgeted-sft')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--beam <n>', 'beam width of the searches', '20')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
-    .option('--json', 'print one JSON object as the last line of stdout')
+    .addOption(threadsOption())
+    .addOption(jsonOption())
     .action(async (options: { dataset: string; minutes: string; recipe: string; work: string; dataDir?: string; beam: string; threads?: string; json?: boolean }) => {
-      const minutes = parsePositive(options.minutes, '--minutes');
-      const beam = parsePositive(options.beam, '--beam', true);
-      const threads = options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true);
+      const minutes = parsePositiveNumber(options.minutes, '--minutes');
+      const beam = parseCount(options.beam, '--beam');
+      const threads = parseThreads(options.threads);
       checkWritableFolder(options.work, { option: '--work' });
       const result = await runBudgetedSft({ recipe: sftRecipe(options.recipe, ['--dataset', options.dataset]), dataset: options.dataset, minutes, work: options.work, dataDir: options.dataDir, beam, threads });
       const rows = [['system', 'RR@10', 'R@1', 'R@10'], ...(['genir', 'bm25', 'hybrid'] as const).map((system) => [system, ...(['RR@10', 'R@1', 'R@10'] as const).map((m) => formatValue(result[system][m]))])];
@@ -123,7 +123,7 @@ export function registerExperimentCommand(program: Command): void {
         `hybrid (${result.fusion.method}) vs BM25 on RR@10: paired t-test p = ${result.p_hybrid_vs_bm25.toPrecision(3)}, randomization p = ${result.p_hybrid_vs_bm25_randomization.toPrecision(3)}`,
       ];
       if (options.json) lines.push(JSON.stringify(result));
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 
   experiment
@@ -131,7 +131,7 @@ export function registerExperimentCommand(program: Command): void {
     .description("multinomial logistic regression from bag-of-subwords to documents, on atomic-docid SFT's training examples: the floor an atomic-docid model should clear")
     .requiredOption('--dataset <id>', 'dataset id (squad-dev, xquad, …) or the path of a BEIR folder')
     .option('--lang <codes>', 'xquad: languages, as for genir train sft')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--sources <list>', 'SFT example sources to train on', SFT_SOURCES.join(','))
     .option('--vocab <n>', 'subword vocabulary of the tokenizer (trained as genir train sft trains it)', '8000')
     .option('--chunk-tokens <n>', 'tokens per passage chunk', '40')
@@ -142,7 +142,7 @@ export function registerExperimentCommand(program: Command): void {
     .option('--seed <n>', 'seed of the pseudo-queries and the example order', '0')
     .option('--split <name>', 'split scored', 'test')
     .option('--dev-split <name>', 'split that chooses the epoch', 'dev')
-    .option('--json', 'print one JSON object as the last line of stdout')
+    .addOption(jsonOption())
     .action(async (options: LinearBaselineCommandOptions) => {
       const seed = parseSeed(options.seed);
       const result = await runLinearBaseline({
@@ -150,12 +150,12 @@ export function registerExperimentCommand(program: Command): void {
         lang: options.lang,
         dataDir: options.dataDir,
         sources: parseSources(options.sources),
-        vocabSize: parsePositive(options.vocab, '--vocab', true),
-        chunkTokens: parsePositive(options.chunkTokens, '--chunk-tokens', true),
-        pseudoPerDoc: parsePositive(options.pseudoPerDoc, '--pseudo-per-doc', true),
-        epochs: parsePositive(options.epochs, '--epochs', true),
-        lr: parsePositive(options.lr, '--lr'),
-        batchSize: parsePositive(options.batchSize, '--batch-size', true),
+        vocabSize: parseCount(options.vocab, '--vocab'),
+        chunkTokens: parseCount(options.chunkTokens, '--chunk-tokens'),
+        pseudoPerDoc: parseCount(options.pseudoPerDoc, '--pseudo-per-doc'),
+        epochs: parseCount(options.epochs, '--epochs'),
+        lr: parsePositiveNumber(options.lr, '--lr'),
+        batchSize: parseCount(options.batchSize, '--batch-size'),
         seed,
         split: options.split,
         devSplit: options.devSplit,
@@ -181,7 +181,7 @@ export function registerExperimentCommand(program: Command): void {
           peak_rss_mb: Math.round(result.peakRssMb),
         }));
       }
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 
   experiment
@@ -193,18 +193,16 @@ export function registerExperimentCommand(program: Command): void {
     .option('--ddro', 'also train DDRO on top of each SFT model (SFT+DDRO rows)')
     .option('--lang <codes>', 'xquad: languages to train on and evaluate (default all; --quick: en)')
     .option('--quick', 'a micro configuration that runs every step quickly (a smoke test, not a result)')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--work <dir>', 'models and results (trained models are reused by recipe)', 'runs/docid-schemes')
     .option('--seed <n>', 'seed of every random choice', '0')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
-    .option('--json', 'print one JSON object as the last line of stdout')
+    .addOption(threadsOption())
+    .addOption(jsonOption())
     .action(async (options: { dataset: string; minutes: string; docids: string; ddro?: boolean; lang?: string; quick?: boolean; dataDir?: string; work: string; seed: string; threads?: string; json?: boolean }) => {
       if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad') throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
-      const minutes = Number(options.minutes);
-      if (options.minutes.trim() === '' || !(minutes > 0)) throw new UserError(`--minutes ${options.minutes}: expected a positive number`);
+      const minutes = parsePositiveNumber(options.minutes, '--minutes');
       const seed = parseSeed(options.seed);
-      const threads = options.threads === undefined ? undefined : Number(options.threads);
-      if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new UserError(`--threads ${options.threads}: expected a positive integer`);
+      const threads = parseThreads(options.threads);
       const docids = parseSchemes(options.docids);
       const unsupported = docids.filter((s) => s === 'keywords');
       if (unsupported.length > 0) throw new UserError(`--docids: ${unsupported.join(', ')} is not part of this comparison (${SCHEME_ORDER.join(', ')})`);
@@ -220,6 +218,6 @@ export function registerExperimentCommand(program: Command): void {
           seconds: result.seconds,
         }));
       }
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 }

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeToySquad } from '../../train/sft/testdata/toy-squad.js';
+import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { runGenir } from '../testing.js';
 
 const fixtures = join(fileURLToPath(new URL('../../model/testdata/hf-t5', import.meta.url)));

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { totalVocabSize } from '../../model/config.js';
-import { loadModelDirectory } from '../../model/directory.js';
+import { loadModelDirectory } from '../../retriever/directory.js';
 import { describeCheckpoint, readHfCheckpoint, writeHfDirectory } from '../../model/hf-import.js';
 import type { SubwordTokenizer } from '../../text/tokenizer/index.js';
 import { UserError } from '../../util/errors.js';
+import { jsonOption, type Write } from '../options.js';
 
 interface HfOutputOptions {
   out: string;
@@ -36,7 +37,7 @@ function vocabularyParts(tokenizer: SubwordTokenizer): string {
   return `${tokenizer.subwordVocabSize - sentinels - rows} pieces, ${sentinels} sentinels, ${rows} unused rows`;
 }
 
-export function registerHfCommands(program: Command): void {
+export function registerHfCommands(program: Command, write: Write): void {
   program
     .command('import')
     .description('bring in pre-trained models')
@@ -45,7 +46,7 @@ export function registerHfCommands(program: Command): void {
     .argument('<dir>', 'the Hugging Face model directory')
     .requiredOption('--out <dir>', 'directory to write')
     .option('--overwrite', 'write into a non-empty --out')
-    .option('--json', 'print one JSON object describing the checkpoint as the last line of stdout')
+    .addOption(jsonOption('print one JSON object describing the checkpoint as the last line of stdout'))
     .action(async (dir: string, options: HfOutputOptions) => {
       const out = checkOutput(options.out, dir, options.overwrite);
       const checkpoint = readHfCheckpoint(resolve(dir));
@@ -61,7 +62,7 @@ export function registerHfCommands(program: Command): void {
         `wrote ${out}`,
       ];
       if (options.json) lines.push(JSON.stringify({ ...summary, out }));
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 
   program
@@ -72,7 +73,7 @@ export function registerHfCommands(program: Command): void {
     .requiredOption('--model <dir>', 'genir model directory (from genir train)')
     .requiredOption('--out <dir>', 'directory to write')
     .option('--overwrite', 'write into a non-empty --out')
-    .option('--json', 'print one JSON object as the last line of stdout')
+    .addOption(jsonOption())
     .action(async (options: HfOutputOptions & { model: string }) => {
       const out = checkOutput(options.out, options.model, options.overwrite);
       const loaded = await loadModelDirectory(options.model, { threads: 1 });
@@ -81,6 +82,6 @@ export function registerHfCommands(program: Command): void {
       await loaded.model.release();
       const lines = [`exported ${loaded.dir} to ${out}: ${totalVocabSize(config)} rows (${config.vocabSize} text, ${config.docidVocabSize} docid tokens)`];
       if (options.json) lines.push(JSON.stringify({ model: loaded.dir, out, vocab: totalVocabSize(config), text_vocab: config.vocabSize, docid_rows: config.docidVocabSize }));
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_BM25_DEPTH, DEFAULT_RRF_K, FUSION_METHODS, SCORE_NORMALIZATIONS, type FusionMethod, type ScoreNormalization } from '../../search/hybrid.js';
 import { UserError } from '../../util/errors.js';
-import { parseCount } from './search.js';
+import { parseCount, parseNonNegativeNumber, parseUnitInterval } from '../options.js';
 
 export type RetrievalMode = 'genir' | 'bm25' | 'hybrid';
 export const RETRIEVAL_MODES: readonly RetrievalMode[] = ['genir', 'bm25', 'hybrid'];
@@ -58,13 +58,11 @@ export function parseHybridOptions(options: HybridCommandOptions): HybridSetting
   }
   let rrfK = DEFAULT_RRF_K;
   if (options.rrfK !== undefined) {
-    rrfK = Number(options.rrfK);
-    if (options.rrfK.trim() === '' || !Number.isFinite(rrfK) || rrfK < 0) throw new UserError(`--rrf-k ${options.rrfK}: expected a non-negative number`);
+    rrfK = parseNonNegativeNumber(options.rrfK, '--rrf-k');
   }
   let alpha: number | undefined;
   if (options.alpha !== undefined) {
-    alpha = Number(options.alpha);
-    if (options.alpha.trim() === '' || !(alpha >= 0 && alpha <= 1)) throw new UserError(`--alpha ${options.alpha}: expected a number in [0, 1]`);
+    alpha = parseUnitInterval(options.alpha, '--alpha');
   }
   const normalization = oneOf(options.normalization ?? 'minmax', SCORE_NORMALIZATIONS, '--normalization');
   const bm25Depth = options.bm25Depth === undefined ? DEFAULT_BM25_DEPTH : parseCount(options.bm25Depth, '--bm25-depth');

@@ -9,7 +9,7 @@ import { readRun } from '../../data/trec.js';
 import { buildDocids } from '../../docids/build.js';
 import { evaluateRun } from '../../eval/metrics.js';
 import { t5Config } from '../../model/config.js';
-import { saveModelDirectory } from '../../model/directory.js';
+import { saveModelDirectory } from '../../retriever/directory.js';
 import { T5Model } from '../../model/t5.js';
 import { fuseLists, fuseRuns, interpolation } from '../../search/hybrid.js';
 import { GenerativeSearcher } from '../../search/searcher.js';

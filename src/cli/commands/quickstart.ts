@@ -6,13 +6,14 @@ import { fetchDataset } from '../../data/fetch.js';
 import { openDataset } from '../../data/registry.js';
 import { formatTable, formatValue } from '../../eval/report.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
-import { evaluateSearcher } from '../../train/sft/evaluate.js';
-import { runSft, type SftOptions } from '../../train/sft/pipeline.js';
+import { evaluateSearcher } from '../../train/methods/sft/evaluate.js';
+import { runSft, type SftOptions } from '../../train/methods/sft/pipeline.js';
 import { runBm25 } from './bm25.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { checkPortAvailable, runServe, serveUntilSignal } from './serve.js';
-import { checkTrainingOutputs, parsePositive, sftRecipe } from './train.js';
+import { checkTrainingOutputs, sftRecipe } from './train.js';
+import { parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 /** The metrics the quickstart compares, in this order (and the keys of its JSON line). */
 export const QUICKSTART_METRICS = ['RR@10', 'R@1', 'R@10'] as const;
@@ -53,10 +54,10 @@ function pick(metrics: Record<string, number>): Record<(typeof QUICKSTART_METRIC
   return Object.fromEntries(QUICKSTART_METRICS.map((m) => [m, metrics[m]])) as Record<(typeof QUICKSTART_METRICS)[number], number>;
 }
 
-export async function runQuickstart(options: QuickstartCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<QuickstartResult> {
+export async function runQuickstart(options: QuickstartCommandOptions, write: Write): Promise<QuickstartResult> {
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const threads = options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true);
+  const threads = parseThreads(options.threads);
   if (options.out !== undefined) checkTrainingOutputs({ out: options.out, cacheDir: options.cacheDir });
   else if (options.cacheDir !== undefined) checkWritableFolder(options.cacheDir, { option: '--cache-dir' });
   if (!options.serve && (options.port !== undefined || options.host !== undefined)) throw new UserError('--port and --host apply to --serve');
@@ -104,19 +105,19 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: (t
   }
 }
 
-export function registerQuickstartCommand(program: Command): void {
+export function registerQuickstartCommand(program: Command, write: Write): void {
   program
     .command('quickstart')
     .description('train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (about 4 minutes on 2 cores; docs/results.md has the measured time)')
-    .option('--data-dir <dir>', 'where datasets live; XQuAD is downloaded there when missing (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption('where datasets live; XQuAD is downloaded there when missing (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)'))
     .option('--out <dir>', 'keep the trained model directory here (default: a temporary directory, removed at the end)')
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
-    .option('--json', 'print one JSON object as the last line of stdout (before the server\'s lines with --serve)')
+    .addOption(threadsOption())
+    .addOption(jsonOption('print one JSON object as the last line of stdout (before the server\'s lines with --serve)'))
     .option('--serve', 'then serve the model over HTTP with its search page (genir serve) until Ctrl-C')
     .option('--port <n>', 'with --serve: port to listen on (default 8080; 0 picks a free one)')
     .option('--host <address>', 'with --serve: address to listen on (default 127.0.0.1)')
     .action(async (options: QuickstartCommandOptions) => {
-      await runQuickstart(options);
+      await runQuickstart(options, write);
     });
 }

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { readRun } from '../../data/trec.js';
 import { runGenir, type CliResult } from '../testing.js';
 import { TINY_CORPUS, writeTinyModel } from '../testdata/tiny-model.js';
-import { MAX_QUERY_CHARS, parseQueryFile, type SearchManyReport, type SearchReport } from './search.js';
+import { MAX_QUERY_CHARS } from '../../search/searcher.js';
+import { parseQueryFile } from '../queries.js';
+import type { SearchManyReport, SearchReport } from './search.js';
 
 let root: string;
 let model: string;

@@ -1,21 +1,19 @@
-import { text as readStream } from 'node:stream/consumers';
 import type { Command } from 'commander';
-import { isDenseModelDirectory } from '../../model/dense-directory.js';
-import { QueryIdTracker } from '../../data/corpus.js';
-import { readTextFile } from '../../data/lines.js';
+import { isDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { writeRun } from '../../data/trec.js';
-import type { Query } from '../../data/types.js';
 import { formatTable } from '../../eval/report.js';
 import { DEFAULT_BEAM } from '../../search/beam.js';
 import { loadModelDocuments, type DocumentStore } from '../../search/documents.js';
 import { snippet } from '../../search/snippet.js';
 import { HybridSearcher, interpolation, type FusionSpec, type HybridHit } from '../../search/hybrid.js';
-import { DEFAULT_MAX_QUERY_TOKENS, GenerativeSearcher, type SearchHit } from '../../search/searcher.js';
+import { GenerativeSearcher, MAX_QUERY_CHARS, type SearchHit } from '../../search/searcher.js';
 import { checkWritableFile } from '../../util/atomic.js';
-import { UsageError, UserError, warn, where } from '../../util/errors.js';
+import { UsageError, UserError, warn } from '../../util/errors.js';
 import { checkDevice, parseDevice } from '../../engine/device.js';
 import { addHybridOptions, parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
 import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
+import { parseCount, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import { checkQueryLength, readQueryFile } from '../queries.js';
 
 export interface SearchCommandOptions extends HybridCommandOptions {
   model: string;
@@ -36,13 +34,6 @@ export interface SearchManyCommandOptions extends SearchCommandOptions {
   batch?: string;
   runOut?: string;
 }
-
-/**
- * The longest query accepted, in characters. The model reads only the first 128 tokens of a
- * query (a few hundred characters), so nothing longer can change the ranking; a limit also
- * keeps absurd command lines out (onnxruntime's telemetry crashed on ~29 KB ones).
- */
-export const MAX_QUERY_CHARS = 4096;
 
 /** What `genir search --json` prints as its last line. */
 export interface SearchReport {
@@ -67,13 +58,6 @@ export function fusionSpec(settings: HybridSettings, alpha = settings.alpha): Fu
   return interpolation(alpha, settings.normalization);
 }
 
-/** Parses a positive integer option; a bad value is a user error naming the option. */
-export function parseCount(value: string, option: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UserError(`${option} ${value}: expected a positive integer`);
-  return n;
-}
-
 /** Beam and k from the options: beam defaults to 10, k to min(10, beam); k may not exceed beam. */
 export function beamAndK(options: { beam?: string; k?: string }): { beam: number; k: number } {
   const beam = options.beam === undefined ? DEFAULT_BEAM : parseCount(options.beam, '--beam');
@@ -82,7 +66,7 @@ export function beamAndK(options: { beam?: string; k?: string }): { beam: number
   return { beam, k };
 }
 
-export function registerSearchCommand(program: Command): void {
+export function registerSearchCommand(program: Command, write: Write): void {
   addHybridOptions(
     program
       .command('search')
@@ -98,37 +82,37 @@ export function registerSearchCommand(program: Command): void {
       .option('--renormalize', 'score docids under the distribution renormalised over the tokens the trie allows'),
   )
     .option('--index <file>', "with --mode bm25 or hybrid: a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one from its dataset")
-    .option('--data-dir <dir>', "where the model's dataset lives, for snippets and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)")
+    .addOption(dataDirOption("where the model's dataset lives, for snippets and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)"))
     .option('--lang <code>', 'with --mode bm25 or hybrid: the query language, for the multilingual analyzer')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .addOption(threadsOption())
     .option('--device <cpu|cuda>', "where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)", 'cpu')
-    .option('--json', 'print one JSON object as the last line of stdout')
+    .addOption(jsonOption())
     .action(async (words: string[], options: Partial<SearchCommandOptions> & { dense?: string; queries?: string; runOut?: string; batch?: string }, command: Command) => {
       const dense = denseModelOf(options);
       if (dense !== undefined) {
         refuseGenerativeOptions(command);
         if (options.queries !== undefined) {
           if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
-          await runDenseSearchMany({ ...options, dense, queries: options.queries });
+          await runDenseSearchMany({ ...options, dense, queries: options.queries }, write);
           return;
         }
         if (options.runOut !== undefined) throw new UserError('--run-out applies to --queries <file>; give the queries in a file to write a run');
         if (options.batch !== undefined) throw new UserError('--batch applies to --queries <file>');
         if (words.length === 0) throw new UserError("no query: give the query text, or --queries <file> ('-' for stdin)");
-        await runDenseSearch(words.join(' '), { ...options, dense });
+        await runDenseSearch(words.join(' '), { ...options, dense }, write);
         return;
       }
       if (options.model === undefined) throw new UsageError("required option '--model <dir>' (or '--dense <dir>') not specified", 'genir search');
       const generative = { ...options, model: options.model };
       if (options.queries !== undefined) {
         if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
-        await runSearchMany({ ...generative, queries: options.queries });
+        await runSearchMany({ ...generative, queries: options.queries }, write);
         return;
       }
       if (options.runOut !== undefined) throw new UserError('--run-out applies to --queries <file>; give the queries in a file to write a run');
       if (options.batch !== undefined) throw new UserError('--batch applies to --queries <file>');
       if (words.length === 0) throw new UserError("no query: give the query text, or --queries <file> ('-' for stdin)");
-      await runSearch(words.join(' '), generative);
+      await runSearch(words.join(' '), generative, write);
     });
 }
 
@@ -140,57 +124,6 @@ export function denseModelOf(options: { model?: string; dense?: string }): strin
   if (options.dense !== undefined && options.model !== undefined) throw new UserError('give either --model or --dense, not both');
   if (options.dense !== undefined) return options.dense;
   return options.model !== undefined && isDenseModelDirectory(options.model) ? options.model : undefined;
-}
-
-/** A query longer than MAX_QUERY_CHARS is a user error; `place` says where it came from. */
-export function checkQueryLength(text: string, place: string): void {
-  if (text.length > MAX_QUERY_CHARS) {
-    throw new UserError(`${place}the query is ${text.length} characters; at most ${MAX_QUERY_CHARS} are accepted (the model reads its first ${DEFAULT_MAX_QUERY_TOKENS} tokens)`);
-  }
-}
-
-/**
- * Parses a query file: one query per line (its id is the line number), or `qid<TAB>text` on
- * every line; the first non-empty line decides which. Blank lines are skipped. Ids must be
- * unique and free of spaces (they become TREC run ids).
- */
-export function parseQueryFile(content: string, path: string): Query[] {
-  const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const firstLine = lines.findIndex((line) => line.trim() !== '');
-  if (firstLine < 0) throw new UserError(`${path}: no queries (the file is empty)`);
-  const tabSeparated = lines[firstLine].includes('\t');
-  const ids = new QueryIdTracker(path);
-  const queries: Query[] = [];
-  lines.forEach((line, index) => {
-    const lineNo = index + 1;
-    if (line.trim() === '') return;
-    let id: string;
-    let text: string;
-    if (tabSeparated) {
-      const tab = line.indexOf('\t');
-      if (tab < 0) throw new UserError(`${where(path, lineNo)}expected 'qid<TAB>text' as on line ${firstLine + 1}, found no tab`);
-      id = line.slice(0, tab).trim();
-      text = line.slice(tab + 1).trim();
-      if (id === '' || /\s/.test(id)) throw new UserError(`${where(path, lineNo)}query id '${id}' is empty or contains spaces`);
-      if (text === '') throw new UserError(`${where(path, lineNo)}query '${id}' has no text`);
-    } else {
-      if (line.includes('\t')) {
-        throw new UserError(`${where(path, lineNo)}has a tab, but line ${firstLine + 1} has none: use 'qid<TAB>text' on every line, or one query per line`);
-      }
-      id = String(lineNo);
-      text = line.trim();
-    }
-    checkQueryLength(text, where(path, lineNo));
-    ids.add(id, lineNo);
-    queries.push({ id, text });
-  });
-  return queries;
-}
-
-/** Reads the queries of `--queries`: a file, or stdin for `-`. */
-export async function readQueryFile(path: string): Promise<Query[]> {
-  if (path === '-') return parseQueryFile(await readStream(process.stdin), '<stdin>');
-  return parseQueryFile(await readTextFile(path, 'queries file'), path);
 }
 
 function resultsOf(hits: readonly SearchHit[]): SearchReport['results'] {
@@ -244,7 +177,7 @@ function withSnippets(table: string, snippets: readonly (string | null)[]): stri
 }
 
 /** Runs `genir search` for one query; the report goes to `write` (stdout by default). */
-export async function runSearch(query: string, options: SearchCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<SearchReport> {
+export async function runSearch(query: string, options: SearchCommandOptions, write: Write): Promise<SearchReport> {
   const settings = parseHybridOptions(options);
   // Before any ONNX session exists: a query this long is a mistake, not a search.
   checkQueryLength(query, '');
@@ -305,7 +238,7 @@ export interface SearchManyReport {
  * Runs `genir search --queries <file>`: every query in batches with one model load; a
  * ranking per query on stdout, or with --run-out a TREC run file and a summary.
  */
-export async function runSearchMany(options: SearchManyCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<SearchManyReport> {
+export async function runSearchMany(options: SearchManyCommandOptions, write: Write): Promise<SearchManyReport> {
   const settings = parseHybridOptions(options);
   if (settings.mode !== 'genir') throw new UserError(`--queries searches with --mode genir; for --mode ${settings.mode} over a dataset's queries use genir eval --model <dir> --dataset <id> --mode ${settings.mode}`);
   rejectCorpusOptions(options);

@@ -5,10 +5,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Command } from 'commander';
-import { readModelManifest } from '../../model/directory.js';
+import { readModelManifest } from '../../retriever/directory.js';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS, startServer, type RunningServer } from '../../serve/server.js';
 import { UserError } from '../../util/errors.js';
-import { parseCount } from './search.js';
+import { parseCount, parseNumber, type Write, dataDirOption, threadsOption } from '../options.js';
 
 export interface ServeCommandOptions {
   model: string;
@@ -26,15 +26,11 @@ export interface ServeCommandOptions {
 }
 
 function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || port > 65_535) throw new UserError(`--port ${value}: expected a port number from 0 to 65535 (0 picks a free one)`);
-  return port;
+  return parseNumber(value, '--port', { integer: true, min: 0, max: 65_535, expected: 'a port number from 0 to 65535 (0 picks a free one)' });
 }
 
 function parseMilliseconds(value: string, option: string): number {
-  const ms = Number(value);
-  if (value.trim() === '' || !Number.isFinite(ms) || ms < 0) throw new UserError(`${option} ${value}: expected a number of milliseconds ≥ 0`);
-  return ms;
+  return parseNumber(value, option, { min: 0, expected: 'a number of milliseconds ≥ 0' });
 }
 
 /**
@@ -64,7 +60,7 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
  * Starts the server and waits until the model is loaded; lines on stdout say where it listens
  * and when it is ready. A model that fails to load is a UserError (the server is closed first).
  */
-export async function runServe(options: ServeCommandOptions, write: (text: string) => void = (text) => process.stdout.write(text)): Promise<RunningServer> {
+export async function runServe(options: ServeCommandOptions, write: Write): Promise<RunningServer> {
   // Everything a user can get wrong is checked before anything listens.
   readModelManifest(options.model);
   if (options.index !== undefined && !(existsSync(options.index) && statSync(options.index).isFile())) throw new UserError(`--index ${options.index}: no such file`);
@@ -125,7 +121,7 @@ export function addServeOptions(command: Command): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 picks a free one)', '8080')
     .option('--index <file>', "a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one at start")
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .addOption(threadsOption())
     .option('--max-queue <n>', `searches that may wait for a batch; more get 503 with Retry-After (default ${DEFAULT_BATCHING.maxQueue})`)
     .option('--max-batch <n>', `queries per batched beam search (default ${DEFAULT_BATCHING.maxBatch})`)
     .option('--batch-window <ms>', `how long a query waits for others to batch with (default ${DEFAULT_BATCHING.windowMs})`)
@@ -134,14 +130,14 @@ export function addServeOptions(command: Command): Command {
     .option('--timeout <ms>', `a search not answered in this time gets a 503 (default ${DEFAULT_LIMITS.timeoutMs})`);
 }
 
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Command, write: Write): void {
   addServeOptions(
     program
       .command('serve')
       .description('serve a trained model over HTTP: search API (genir, bm25, hybrid), documents, health, Prometheus metrics, OpenAPI, and a search page at /')
       .requiredOption('--model <dir>', 'model directory written by genir train sft')
-      .option('--data-dir <dir>', "where the model's dataset lives, for document text and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)"),
+      .addOption(dataDirOption("where the model's dataset lives, for document text and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)")),
   ).action(async (options: ServeCommandOptions) => {
-    await serveUntilSignal(await runServe(options));
+    await serveUntilSignal(await runServe(options, write));
   });
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { isT5Preset } from '../../model/config.js';
-import { runDenseTraining, type DenseTrainingOptions } from '../../train/dense/pipeline.js';
-import type { DenseTemperature } from '../../train/dense/graph.js';
+import { runDenseTraining, type DenseTrainingOptions } from '../../train/methods/dense/pipeline.js';
+import type { DenseTemperature } from '../../model/dense-train-graph.js';
 import { UserError } from '../../util/errors.js';
-import { checkTrainingOutputs, parsePositive, parseSeed, shapeOverrides } from './train.js';
+import { checkTrainingOutputs, shapeOverrides } from './train.js';
+import { parseCount, parseNonNegativeInteger, parseNumber, parsePositiveNumber, parseSeed, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 export interface TrainDenseCommandOptions {
   dataset: string;
@@ -38,19 +39,11 @@ export interface TrainDenseCommandOptions {
   json?: boolean;
 }
 
-function nonNegativeInteger(value: string, option: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new UserError(`${option} ${value}: expected an integer >= 0`);
-  return n;
-}
-
 /** `--temperature 0.05` (fixed) or `--temperature learned` / `learned:0.07` (learned from that value, default 0.05). */
 export function parseTemperature(value: string): DenseTemperature {
   const learned = /^learned(?::(.+))?$/.exec(value.trim());
-  if (learned) return { kind: 'learned', initial: learned[1] === undefined ? 0.05 : parsePositive(learned[1], '--temperature learned:') };
-  const t = Number(value);
-  if (value.trim() === '' || !(t > 0 && t <= 10)) throw new UserError(`--temperature ${value}: expected a number in (0, 10], 'learned' or 'learned:<initial>'`);
-  return { kind: 'fixed', value: t };
+  if (learned) return { kind: 'learned', initial: learned[1] === undefined ? 0.05 : parsePositiveNumber(learned[1], '--temperature learned:') };
+  return { kind: 'fixed', value: parseNumber(value, '--temperature', { above: 0, max: 10, expected: "a number in (0, 10], 'learned' or 'learned:<initial>'" }) };
 }
 
 /** Turns the command's options into runDenseTraining options (exported for tests). */
@@ -66,35 +59,35 @@ export function denseOptionsFrom(options: TrainDenseCommandOptions): DenseTraini
     model: options.model,
     modelOverrides: overrides,
     out: options.out,
-    epochs: parsePositive(options.epochs, '--epochs'),
-    lr: parsePositive(options.lr, '--lr'),
-    batchSize: parsePositive(options.batchSize, '--batch-size', true),
-    warmupSteps: options.warmup === undefined ? undefined : nonNegativeInteger(options.warmup, '--warmup'),
+    epochs: parsePositiveNumber(options.epochs, '--epochs'),
+    lr: parsePositiveNumber(options.lr, '--lr'),
+    batchSize: parseCount(options.batchSize, '--batch-size'),
+    warmupSteps: options.warmup === undefined ? undefined : parseNonNegativeInteger(options.warmup, '--warmup'),
     temperature: parseTemperature(options.temperature),
-    hardNegatives: nonNegativeInteger(options.hardNegatives, '--hard-negatives'),
-    negativeDepth: parsePositive(options.negativeDepth, '--negative-depth', true),
-    bm25Depth: parsePositive(options.bm25Depth, '--bm25-depth', true),
-    ictPerDoc: nonNegativeInteger(options.ict, '--ict'),
-    cropsPerDoc: nonNegativeInteger(options.crops, '--crops'),
-    maxQueryTokens: parsePositive(options.maxQueryTokens, '--max-query-tokens', true),
-    maxPassageTokens: parsePositive(options.maxPassageTokens, '--max-passage-tokens', true),
-    vocabSize: parsePositive(options.vocab, '--vocab', true),
+    hardNegatives: parseNonNegativeInteger(options.hardNegatives, '--hard-negatives'),
+    negativeDepth: parseCount(options.negativeDepth, '--negative-depth'),
+    bm25Depth: parseCount(options.bm25Depth, '--bm25-depth'),
+    ictPerDoc: parseNonNegativeInteger(options.ict, '--ict'),
+    cropsPerDoc: parseNonNegativeInteger(options.crops, '--crops'),
+    maxQueryTokens: parseCount(options.maxQueryTokens, '--max-query-tokens'),
+    maxPassageTokens: parseCount(options.maxPassageTokens, '--max-passage-tokens'),
+    vocabSize: parseCount(options.vocab, '--vocab'),
     seed,
-    budgetMinutes: options.budgetMinutes === undefined ? undefined : parsePositive(options.budgetMinutes, '--budget-minutes'),
-    threads: options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true),
+    budgetMinutes: options.budgetMinutes === undefined ? undefined : parsePositiveNumber(options.budgetMinutes, '--budget-minutes'),
+    threads: parseThreads(options.threads),
     overwrite: options.overwrite,
     onnx: options.onnx,
   };
 }
 
-export function registerTrainDenseCommand(program: Command): void {
+export function registerTrainDenseCommand(program: Command, write: Write): void {
   const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train retrieval models');
   trainCommand
     .command('dense')
     .description('train a dense dual encoder from scratch (InfoNCE, in-batch and BM25 hard negatives, inverse-cloze and crop pairs) and encode the corpus')
     .requiredOption('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file')
     .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
     .requiredOption('--model <size>', 'encoder size: tiny | small (the seq2seq presets\' encoders)')
     .requiredOption('--out <dir>', 'dense model directory to write')
@@ -118,10 +111,10 @@ export function registerTrainDenseCommand(program: Command): void {
     .option('--layers <n>', 'encoder layers')
     .option('--heads <n>', 'attention heads')
     .option('--budget-minutes <m>', 'training-time budget: the learning rate decays to 0 when it runs out, and training stops there')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .addOption(threadsOption())
     .option('--overwrite', 'replace an existing model directory at --out')
     .option('--no-onnx', 'do not export the ONNX encoder into the model directory')
-    .option('--json', 'print one JSON object (the run report) as the last line of stdout')
+    .addOption(jsonOption('print one JSON object (the run report) as the last line of stdout'))
     .action(async (options: TrainDenseCommandOptions) => {
       const denseOptions = denseOptionsFrom(options);
       checkTrainingOutputs(options);
@@ -133,6 +126,6 @@ export function registerTrainDenseCommand(program: Command): void {
         `wall-clock ${report.wallSeconds.toFixed(1)} s (training ${report.trainingSeconds.toFixed(1)} s), peak memory ${report.peakRssMb.toFixed(0)} MB`,
       ];
       if (options.json) lines.push(JSON.stringify({ out: dir, ...report }));
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 }

@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeToyBeir } from '../../train/sft/testdata/toy-beir.js';
-import { writeToySquad } from '../../train/sft/testdata/toy-squad.js';
+import { writeToyBeir } from '../../train/methods/sft/testdata/toy-beir.js';
+import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { TEMPORARY_NAME } from '../../util/temporaries.js';
 import { runGenir, spawnGenir, type SpawnedCli } from '../testing.js';
 

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { DDRO_DEFAULTS, runDdro } from '../../train/ddro/ddro.js';
-import type { RankTrainingResult } from '../../train/ddro/pipeline.js';
-import { NEGATIVE_METHODS, type NegativeMethod } from '../../train/negatives/triples.js';
-import { LTRGR_DEFAULTS, runLtrgr, type LtrgrLoss } from '../../train/ltrgr/pipeline.js';
+import { DDRO_DEFAULTS, runDdro } from '../../train/methods/rank/ddro.js';
+import type { RankTrainingResult } from '../../train/methods/rank/pipeline.js';
+import { NEGATIVE_METHODS, type NegativeMethod } from '../../train/sources/negatives/triples.js';
+import { LTRGR_DEFAULTS, runLtrgr, type LtrgrLoss } from '../../train/methods/rank/ltrgr.js';
 import { statSync } from 'node:fs';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { checkTrainingOutputs } from './train.js';
+import { parseCount, parseNonNegativeInteger, parseNonNegativeNumber, parseNumber, parsePositiveNumber, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 /** Options both commands take (strings as commander gives them). */
 export interface RankCommandOptions {
@@ -55,21 +56,9 @@ export interface LtrgrCommandOptions extends RankCommandOptions {
 /** `--prefix-levels <n>`: an integer >= 1, for the margin loss only. */
 export function prefixLevels(value: string, loss: string): number {
   if (loss !== 'margin') throw new UserError('--prefix-levels applies to --loss margin');
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UserError(`--prefix-levels ${value}: expected an integer >= 1`);
-  return n;
+  return parseNumber(value, '--prefix-levels', { integer: true, min: 1, expected: 'an integer >= 1' });
 }
 
-function number(value: string, option: string, check: (n: number) => boolean, expected: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UserError(`${option} ${value}: expected ${expected}`);
-  return n;
-}
-
-const positive = (value: string, option: string) => number(value, option, (n) => n > 0, 'a positive number');
-const positiveInt = (value: string, option: string) => number(value, option, (n) => n > 0 && Number.isInteger(n), 'a positive integer');
-const nonNegative = (value: string, option: string) => number(value, option, (n) => n >= 0, 'a non-negative number');
-const nonNegativeInt = (value: string, option: string) => number(value, option, (n) => n >= 0 && Number.isInteger(n), 'a non-negative integer');
 
 /** The shared options as runRankTraining options (exported for tests). */
 export function commonOptionsFrom(options: RankCommandOptions) {
@@ -81,22 +70,22 @@ export function commonOptionsFrom(options: RankCommandOptions) {
     out: options.out,
     dataDir: options.dataDir,
     negatives: options.negatives as NegativeMethod | undefined,
-    modelNegatives: options.modelNegatives === undefined ? undefined : positiveInt(options.modelNegatives, '--model-negatives'),
-    lr: options.lr === undefined ? undefined : positive(options.lr, '--lr'),
-    epochs: options.epochs === undefined ? undefined : positive(options.epochs, '--epochs'),
-    batchSize: options.batchSize === undefined ? undefined : positiveInt(options.batchSize, '--batch-size'),
-    warmupSteps: options.warmup === undefined ? undefined : nonNegativeInt(options.warmup, '--warmup'),
-    clipNorm: nonNegative(options.clip, '--clip'),
-    weightDecay: nonNegative(options.weightDecay, '--weight-decay'),
-    seed: nonNegativeInt(options.seed, '--seed'),
-    evalEvery: options.evalEvery === undefined ? undefined : nonNegativeInt(options.evalEvery, '--eval-every'),
-    patience: positiveInt(options.patience, '--patience'),
+    modelNegatives: options.modelNegatives === undefined ? undefined : parseCount(options.modelNegatives, '--model-negatives'),
+    lr: options.lr === undefined ? undefined : parsePositiveNumber(options.lr, '--lr'),
+    epochs: options.epochs === undefined ? undefined : parsePositiveNumber(options.epochs, '--epochs'),
+    batchSize: options.batchSize === undefined ? undefined : parseCount(options.batchSize, '--batch-size'),
+    warmupSteps: options.warmup === undefined ? undefined : parseNonNegativeInteger(options.warmup, '--warmup'),
+    clipNorm: parseNonNegativeNumber(options.clip, '--clip'),
+    weightDecay: parseNonNegativeNumber(options.weightDecay, '--weight-decay'),
+    seed: parseNonNegativeInteger(options.seed, '--seed'),
+    evalEvery: options.evalEvery === undefined ? undefined : parseNonNegativeInteger(options.evalEvery, '--eval-every'),
+    patience: parseCount(options.patience, '--patience'),
     devSplit: options.devSplit,
-    devQueries: nonNegativeInt(options.devQueries, '--dev-queries'),
-    beam: positiveInt(options.beam, '--beam'),
+    devQueries: parseNonNegativeInteger(options.devQueries, '--dev-queries'),
+    beam: parseCount(options.beam, '--beam'),
     triplesPath: options.triples,
     cacheDir: options.cacheDir,
-    threads: options.threads === undefined ? undefined : positiveInt(options.threads, '--threads'),
+    threads: parseThreads(options.threads),
     overwrite: options.overwrite,
     keepWork: options.keepWork,
     onnx: options.onnx,
@@ -120,7 +109,7 @@ function addCommonOptions(command: Command, defaults: { negatives: string; lr: n
   return command
     .requiredOption('--from <dir>', 'the SFT model directory to start from (genir train sft --out); also the frozen reference')
     .requiredOption('--out <dir>', 'model directory to write')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--negatives <source>', `hard negatives: bm25 (DDRO's stratified BM25 top 1000) | model (the SFT model's own beam results) | both (default ${defaults.negatives})`)
     .option('--model-negatives <n>', 'model-mined negatives per query (default 32 with model, 16 with both)')
     .option('--lr <rate>', `peak learning rate (default ${defaults.lr})`)
@@ -137,14 +126,14 @@ function addCommonOptions(command: Command, defaults: { negatives: string; lr: n
     .option('--beam <n>', 'beam width of the dev search (exhaustive when at least the number of docids)', '20')
     .option('--triples <file>', 'read the triples from this file, or mine and write them there (default: the cache)')
     .option('--cache-dir <dir>', 'where triples are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .addOption(threadsOption())
     .option('--overwrite', 'replace an existing model directory at --out (and a stale <out>.training)')
     .option('--keep-work', 'keep <out>.training (the trainer run) after success')
     .option('--no-onnx', 'do not export the ONNX inference graphs into the model directory')
-    .option('--json', 'print one JSON object (the run summary) as the last line of stdout');
+    .addOption(jsonOption('print one JSON object (the run summary) as the last line of stdout'));
 }
 
-function printResult(result: RankTrainingResult, json: boolean | undefined): void {
+function printResult(result: RankTrainingResult, json: boolean | undefined, write: Write): void {
   const { report } = result;
   const best = report.best;
   const lines = [
@@ -170,11 +159,11 @@ function printResult(result: RankTrainingResult, json: boolean | undefined): voi
       peak_rss_mb: report.peakRssMb,
     }));
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  write(`${lines.join('\n')}\n`);
 }
 
 /** Adds `ddro` and `ltrgr` under the `train` command (created by registerTrainCommand). */
-export function registerRankTrainingCommands(program: Command): void {
+export function registerRankTrainingCommands(program: Command, write: Write): void {
   const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train generative retrieval models');
   addCommonOptions(
     trainCommand.command('ddro').description("direct document relevance optimization: DPO's pairwise loss on whole docids, from an SFT model"),
@@ -188,11 +177,11 @@ export function registerRankTrainingCommands(program: Command): void {
       checkRankOutputs(options);
       const result = await runDdro({
         ...common,
-        beta: positive(options.beta, '--beta'),
-        sftWeight: nonNegative(options.sftWeight, '--sft-weight'),
-        negativesPerGroup: positiveInt(options.negativesPerGroup, '--negatives-per-group'),
+        beta: parsePositiveNumber(options.beta, '--beta'),
+        sftWeight: parseNonNegativeNumber(options.sftWeight, '--sft-weight'),
+        negativesPerGroup: parseCount(options.negativesPerGroup, '--negatives-per-group'),
       });
-      printResult(result, options.json);
+      printResult(result, options.json, write);
     });
   addCommonOptions(
     trainCommand.command('ltrgr').description("learning to rank in generative retrieval: margin (or list-wise) rank loss on docid log-probabilities plus λ × generation loss"),
@@ -212,13 +201,13 @@ export function registerRankTrainingCommands(program: Command): void {
       const result = await runLtrgr({
         ...common,
         loss: options.loss as LtrgrLoss,
-        margin: positive(options.margin, '--margin'),
-        generationWeight: nonNegative(options.lambda, '--lambda'),
-        temperature: positive(options.temperature, '--temperature'),
-        listSize: number(options.listSize, '--list-size', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2'),
+        margin: parsePositiveNumber(options.margin, '--margin'),
+        generationWeight: parseNonNegativeNumber(options.lambda, '--lambda'),
+        temperature: parsePositiveNumber(options.temperature, '--temperature'),
+        listSize: parseNumber(options.listSize, '--list-size', { integer: true, min: 2, expected: 'an integer >= 2' }),
         hardOnly: options.allQueries ? false : undefined,
         prefixLevels: options.prefixLevels === undefined ? undefined : prefixLevels(options.prefixLevels, options.loss),
       });
-      printResult(result, options.json);
+      printResult(result, options.json, write);
     });
 }

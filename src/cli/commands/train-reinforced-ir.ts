@@ -6,13 +6,13 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { saveDenseModelDirectory } from '../../model/dense-directory.js';
+import { saveDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { runReinforcedIrExperiment } from '../../experiments/reinforced-ir.js';
-import { FULL_SETTINGS, QUICK_SETTINGS, runReinforcedIr, type ReinforcedIrOptions, type ReinforcedIrSettings } from '../../train/reinforced-ir/loop.js';
+import { FULL_SETTINGS, QUICK_SETTINGS, runReinforcedIr, type ReinforcedIrOptions, type ReinforcedIrSettings } from '../../train/methods/reinforced-ir/loop.js';
 import { checkWritableFolder, writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { removeOnExit } from '../../util/temporaries.js';
-import { parsePositive, parseSeed } from './train.js';
+import { dataDirOption, jsonOption, parseCount, parsePositiveNumber, parseSeed, parseThreads, threadsOption, type Write } from '../options.js';
 
 interface LoopCommandOptions {
   source: string;
@@ -35,14 +35,14 @@ function defineLoopOptions(command: Command): Command {
     .requiredOption('--target <id>', 'unlabelled target corpus, e.g. scifact or cranfield (its test qrels only evaluate)')
     .option('--rounds <n>', 'RLRF + RLGF rounds', '3')
     .option('--quick', 'a micro configuration that runs every step in seconds (a smoke test, not a result)')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--dense-minutes <m>', `training minutes of the source dense retriever (default ${FULL_SETTINGS.denseMinutes})`)
     .option('--doc2query-minutes <m>', `training minutes of the doc2query model (default ${FULL_SETTINGS.doc2queryMinutes})`)
     .option('--generator-minutes <m>', `training minutes of the source generator G0 (default ${FULL_SETTINGS.generatorMinutes})`)
     .option('--queries-per-round <n>', `synthetic target queries per round (default ${FULL_SETTINGS.queriesPerRound})`)
     .option('--seed <n>', 'seed of every random choice', '0')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
-    .option('--json', 'print one JSON object as the last line of stdout');
+    .addOption(threadsOption())
+    .addOption(jsonOption());
 }
 
 /** The loop's options from the command line (everything checked before any work starts). */
@@ -50,24 +50,24 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
   const base: ReinforcedIrSettings = options.quick ? QUICK_SETTINGS : FULL_SETTINGS;
   const settings: ReinforcedIrSettings = {
     ...base,
-    denseMinutes: options.denseMinutes === undefined ? base.denseMinutes : parsePositive(options.denseMinutes, '--dense-minutes'),
-    doc2queryMinutes: options.doc2queryMinutes === undefined ? base.doc2queryMinutes : parsePositive(options.doc2queryMinutes, '--doc2query-minutes'),
-    generatorMinutes: options.generatorMinutes === undefined ? base.generatorMinutes : parsePositive(options.generatorMinutes, '--generator-minutes'),
-    queriesPerRound: options.queriesPerRound === undefined ? base.queriesPerRound : parsePositive(options.queriesPerRound, '--queries-per-round', true),
+    denseMinutes: options.denseMinutes === undefined ? base.denseMinutes : parsePositiveNumber(options.denseMinutes, '--dense-minutes'),
+    doc2queryMinutes: options.doc2queryMinutes === undefined ? base.doc2queryMinutes : parsePositiveNumber(options.doc2queryMinutes, '--doc2query-minutes'),
+    generatorMinutes: options.generatorMinutes === undefined ? base.generatorMinutes : parsePositiveNumber(options.generatorMinutes, '--generator-minutes'),
+    queriesPerRound: options.queriesPerRound === undefined ? base.queriesPerRound : parseCount(options.queriesPerRound, '--queries-per-round'),
   };
   return {
     source: options.source,
     target: options.target,
     dataDir: options.dataDir,
-    rounds: parsePositive(options.rounds, '--rounds', true),
+    rounds: parseCount(options.rounds, '--rounds'),
     settings,
     quick: options.quick,
     seed: parseSeed(options.seed),
-    threads: options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true),
+    threads: parseThreads(options.threads),
   };
 }
 
-export function registerReinforcedIrCommands(program: Command): void {
+export function registerReinforcedIrCommands(program: Command, write: Write): void {
   const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train retrieval models');
   defineLoopOptions(trainCommand.command('reinforced-ir'))
     .description('Reinforced-IR: adapt a dense retriever and a query-augmentation generator to an unlabelled target corpus by alternating RLRF and RLGF')
@@ -103,7 +103,7 @@ export function registerReinforcedIrCommands(program: Command): void {
       forget();
       const lines = [`reinforced-ir: ${loop.rounds} rounds on ${result.target} from ${result.source}; retriever and generator saved to ${out} (${result.seconds.toFixed(1)} s)`];
       if (options.json) lines.push(JSON.stringify({ out, ...report }));
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 
   const experiment = program.commands.find((c) => c.name() === 'experiment') ?? program.command('experiment').description('reproducible experiments, one command each');
@@ -120,6 +120,6 @@ export function registerReinforcedIrCommands(program: Command): void {
         `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peak_rss_mb} MB`,
       ];
       if (options.json) lines.push(JSON.stringify(result));
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 }

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeToySquad } from '../../train/sft/testdata/toy-squad.js';
+import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { UserError } from '../../util/errors.js';
 import { main } from '../program.js';
+import { runGenir } from '../testing.js';
 import { sftOptionsFrom, type TrainSftCommandOptions } from './train.js';
 
 const defaults: TrainSftCommandOptions = {
@@ -57,3 +58,30 @@ test('genir train sft trains a toy model end to end and prints a JSON summary', 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('genir train sft --tie-embeddings: the saved model has no lm_head, says tie_word_embeddings, and searches', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'genir-train-tied-'));
+  try {
+    const dataset = writeToySquad(root);
+    const out = join(root, 'model');
+    const trained = await runGenir(['train', 'sft', '--dataset', dataset, '--docids', 'title', '--model', 'tiny', '--out', out, '--tie-embeddings',
+      '--stages', 'chunks+pseudo:2', '--pseudo', 'spans', '--vocab', '330', '--d-model', '16', '--d-ff', '32', '--layers', '1',
+      '--dropout', '0', '--batch-size', '8', '--lr', '1e-2', '--threads', '1', '--cache-dir', join(root, 'cache'), '--json']);
+    assert.equal(trained.code, 0, trained.stderr);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { tie_word_embeddings: boolean };
+    assert.equal(config.tie_word_embeddings, true);
+    const names = parameterNames(readFileSync(join(out, 'model.safetensors')));
+    assert.ok(names.includes('shared.weight') && !names.includes('lm_head.weight'), names.join(','));
+    const searched = await runGenir(['search', '--model', out, 'toy question', '--k', '3', '--threads', '1', '--json']);
+    assert.equal(searched.code, 0, searched.stderr);
+    assert.ok(searched.stdout.trim().length > 0);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** Tensor names in a safetensors file's JSON header. */
+function parameterNames(bytes: Buffer): string[] {
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  return Object.keys(JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>).filter((k) => k !== '__metadata__');
+}

@@ -1,14 +1,15 @@
 import { Command } from 'commander';
 import { applyRecipe, readRecipe } from '../recipe.js';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
-import { isDenseModelDirectory } from '../../model/dense-directory.js';
+import { isDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { T5_PRESETS, isT5Preset, type T5Config, type T5Preset } from '../../model/config.js';
-import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/sft/pipeline.js';
-import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/sft/schedule.js';
+import { runSft, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
+import { DDRO_STAGES, overrideEpochs, parseStages } from '../../train/methods/sft/schedule.js';
 import { assertReadableFile } from '../../data/lines.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { parseDevice } from '../../engine/device.js';
+import { parseCount, parseFraction, parseNonNegativeInteger, parsePositiveNumber, parseSeed, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 export interface TrainSftCommandOptions {
   recipe?: string;
@@ -57,26 +58,6 @@ export interface TrainSftCommandOptions {
   json?: boolean;
 }
 
-export function parsePositive(value: string, option: string, integer = false): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UserError(`${option} ${value}: expected a positive ${integer ? 'integer' : 'number'}`);
-  }
-  return n;
-}
-
-function parseNonNegativeInteger(value: string, option: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new UserError(`${option} ${value}: expected a non-negative integer`);
-  return n;
-}
-
-function parseFraction(value: string, option: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n < 1)) throw new UserError(`${option} ${value}: expected a number in [0, 1)`);
-  return n;
-}
-
 /** `--embeddings`: a vector file, or a dense model directory (genir train dense) whose vectors are quantized. */
 function embeddingOptions(path: string | undefined): Pick<SftOptions, 'embeddings' | 'denseEmbeddings'> {
   if (path === undefined) return {};
@@ -91,6 +72,8 @@ export interface ShapeFlags {
   dFf?: string;
   layers?: string;
   heads?: string;
+  /** seq2seq only: the output head shares the embedding matrix. */
+  tieEmbeddings?: boolean;
 }
 
 /**
@@ -100,25 +83,19 @@ export interface ShapeFlags {
 export function shapeOverrides(options: ShapeFlags, preset: T5Preset, { decoder }: { decoder: boolean }): Partial<T5Config> {
   const overrides: Partial<T5Config> = {};
   if (options.dropout !== undefined) overrides.dropoutRate = parseFraction(options.dropout, '--dropout');
-  if (options.dModel !== undefined) overrides.dModel = parsePositive(options.dModel, '--d-model', true);
-  if (options.dFf !== undefined) overrides.dFf = parsePositive(options.dFf, '--d-ff', true);
+  if (options.dModel !== undefined) overrides.dModel = parseCount(options.dModel, '--d-model');
+  if (options.dFf !== undefined) overrides.dFf = parseCount(options.dFf, '--d-ff');
   if (options.layers !== undefined) {
-    overrides.numLayers = parsePositive(options.layers, '--layers', true);
+    overrides.numLayers = parseCount(options.layers, '--layers');
     if (decoder) overrides.numDecoderLayers = overrides.numLayers;
   }
-  if (options.heads !== undefined) overrides.numHeads = parsePositive(options.heads, '--heads', true);
+  if (options.heads !== undefined) overrides.numHeads = parseCount(options.heads, '--heads');
+  if (options.tieEmbeddings === true && decoder) overrides.tieWordEmbeddings = true;
   if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
     const shape = T5_PRESETS[preset];
     overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? shape.dModel) / (overrides.numHeads ?? shape.numHeads)));
   }
   return overrides;
-}
-
-/** `--seed`: an integer >= 0. */
-export function parseSeed(value: string): number {
-  const seed = Number(value);
-  if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${value}: expected a non-negative integer`);
-  return seed;
 }
 
 /** Turns the command's options into runSft options (exported for tests). */
@@ -151,25 +128,25 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     modelOverrides: overrides,
     out: options.out,
     stages,
-    vocabSize: parsePositive(options.vocab, '--vocab', true),
-    lr: parsePositive(options.lr, '--lr'),
-    batchSize: parsePositive(options.batchSize, '--batch-size', true),
+    vocabSize: parseCount(options.vocab, '--vocab'),
+    lr: parsePositiveNumber(options.lr, '--lr'),
+    batchSize: parseCount(options.batchSize, '--batch-size'),
     warmupSteps: options.warmup === undefined ? undefined : parseNonNegativeInteger(options.warmup, '--warmup'),
     seed,
-    chunkTokens: parsePositive(options.chunkTokens, '--chunk-tokens', true),
+    chunkTokens: parseCount(options.chunkTokens, '--chunk-tokens'),
     pseudo: options.pseudo as PseudoQueryMethod | undefined,
-    pseudoPerDoc: parsePositive(options.pseudoPerDoc, '--pseudo-per-doc', true),
-    doc2query: { model: d2qModel, epochs: parsePositive(options.d2qEpochs, '--d2q-epochs'), lr: parsePositive(options.d2qLr, '--d2q-lr') },
+    pseudoPerDoc: parseCount(options.pseudoPerDoc, '--pseudo-per-doc'),
+    doc2query: { model: d2qModel, epochs: parsePositiveNumber(options.d2qEpochs, '--d2q-epochs'), lr: parsePositiveNumber(options.d2qLr, '--d2q-lr') },
     cacheDir: options.cacheDir,
-    threads: options.threads === undefined ? undefined : parsePositive(options.threads, '--threads', true),
+    threads: parseThreads(options.threads),
     device: parseDevice(options.device ?? 'cpu'),
-    checkpointEvery: parsePositive(options.checkpointEvery, '--checkpoint-every', true),
+    checkpointEvery: parseCount(options.checkpointEvery, '--checkpoint-every'),
     evalEvery: options.evalEvery === undefined ? undefined : parseNonNegativeInteger(options.evalEvery, '--eval-every'),
     devSplit: options.devSplit,
     devQueries: options.devQueries === undefined ? undefined : parseNonNegativeInteger(options.devQueries, '--dev-queries'),
-    evalBeam: options.evalBeam === undefined ? undefined : parsePositive(options.evalBeam, '--eval-beam', true),
+    evalBeam: options.evalBeam === undefined ? undefined : parseCount(options.evalBeam, '--eval-beam'),
     patience: options.patience === undefined ? undefined : parseNonNegativeInteger(options.patience, '--patience'),
-    budgetMinutes: options.budgetMinutes === undefined ? undefined : parsePositive(options.budgetMinutes, '--budget-minutes'),
+    budgetMinutes: options.budgetMinutes === undefined ? undefined : parsePositiveNumber(options.budgetMinutes, '--budget-minutes'),
     resume: options.resume,
     overwrite: options.overwrite,
     keepWork: options.keepWork,
@@ -187,7 +164,7 @@ export function checkTrainingOutputs(options: { out: string; cacheDir?: string }
   if (options.cacheDir !== undefined) checkWritableFolder(options.cacheDir, { option: '--cache-dir' });
 }
 
-export function registerTrainCommand(program: Command): void {
+export function registerTrainCommand(program: Command, write: Write): void {
   const trainCommand = program.command('train').description('train generative retrieval models');
   defineSftOptions(trainCommand.command('sft'))
     .action(async (given: TrainSftCommandOptions, command: Command) => {
@@ -219,7 +196,7 @@ export function registerTrainCommand(program: Command): void {
           peak_rss_mb: report.peakRssMb,
         }));
       }
-      process.stdout.write(`${lines.join('\n')}\n`);
+      write(`${lines.join('\n')}\n`);
     });
 }
 
@@ -230,7 +207,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--recipe <name|file>', 'settings from a recipe file (JSON, option names as fields; a bare name is a bundled recipe in recipes/, e.g. quickstart); flags given here override it')
     .option('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file (required, here or in the recipe)')
     .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
-    .option('--data-dir <dir>', 'where datasets live (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)')
+    .addOption(dataDirOption())
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
     .option('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')} (required, here or in the recipe)`)
     .option('--embeddings <file|dir>', 'pq/rq/semantic: document vectors (.npy with ids file, or JSONL), or a dense model directory (genir train dense), instead of the built-in LSA')
@@ -250,6 +227,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--d-ff <n>', "feed-forward size (default: the preset's)")
     .option('--layers <n>', 'encoder and decoder layers')
     .option('--heads <n>', 'attention heads')
+    .option('--tie-embeddings', 'output head shares the embedding matrix (logits scaled by d_model^-0.5, as T5 does): a docid word is scored by the same vector that reads it')
     .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', '127')
     .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')
     .option('--pseudo-per-doc <n>', 'pseudo-queries per document', '10')
@@ -257,7 +235,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--d2q-epochs <n>', 'doc2query training epochs', '20')
     .option('--d2q-lr <rate>', 'doc2query learning rate', '3e-3')
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
-    .option('--threads <n>', 'ONNX Runtime threads (default: every core)')
+    .addOption(threadsOption())
     .option('--device <cpu|cuda>', "where the SFT stages train (cuda needs onnxruntime-node's CUDA binaries; doc2query stays on cpu)", 'cpu')
     .option('--checkpoint-every <n>', 'updates between checkpoints', '500')
     .option('--eval-every <n>', 'evaluate on the dev split every n updates, write the learning curve (dev.csv, dev.svg) and keep the best weights (default 0: off)')
@@ -270,7 +248,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--overwrite', 'replace an existing model directory at --out; without --resume, discard an unfinished run in <out>.training')
     .option('--keep-work', 'keep <out>.training (checkpoints, per-stage logs) after success')
     .option('--no-onnx', 'do not export the ONNX inference graphs into the model directory')
-    .option('--json', 'print one JSON object (the run report summary) as the last line of stdout');
+    .addOption(jsonOption('print one JSON object (the run report summary) as the last line of stdout'));
 }
 
 /** The command's options with its `--recipe` applied (flags typed by the user win). */

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDocids } from '../../docids/build.js';
 import { t5Config } from '../../model/config.js';
-import { saveModelDirectory } from '../../model/directory.js';
+import { saveModelDirectory } from '../../retriever/directory.js';
 import { T5Model } from '../../model/t5.js';
 import { SubwordTokenizer } from '../../text/tokenizer/index.js';
 import { specFromJson } from '../../text/tokenizer/spec.js';

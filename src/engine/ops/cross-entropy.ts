@@ -9,8 +9,7 @@ import { maximum } from './maximum.js';
 import { mul } from './mul.js';
 import { neg } from './neg.js';
 import { reduceSum } from './reduce-sum.js';
-import { squeeze } from './squeeze.js';
-import { unsqueeze } from './unsqueeze.js';
+import { squeeze, unsqueeze } from './squeeze.js';
 import { expectDType, expectFloat, fail } from './util.js';
 import { where } from './where.js';
 

@@ -1,11 +1,11 @@
+// ReduceSum and Expand are each other's gradient, so they share a file (no import cycle).
 import { Tensor } from '../graph.js';
 import { registerGradient } from '../registry.js';
-import { isUnknown, type Shape } from '../shape.js';
-import { axesOrFail, emit1, int64s } from './util.js';
-import { expand } from './expand.js';
+import { isUnknown, unknownDim, type Dim, type Shape } from '../shape.js';
+import { axesOrFail, broadcastOrFail, emit1, fail, int64s } from './util.js';
+import { concat } from './concat.js';
 import { shapeOf } from './shape-of.js';
-import { squeeze } from './squeeze.js';
-import { unsqueeze } from './unsqueeze.js';
+import { squeeze, unsqueeze } from './squeeze.js';
 
 /** Sum over `axes` (all axes when empty). */
 export function reduceSum(x: Tensor, axes: readonly number[] = [], keepDims = false): Tensor {
@@ -55,3 +55,30 @@ export function sumToShape(dy: Tensor, shape: Shape): Tensor {
   const summed = reduceSum(dy, axes, true);
   return lead > 0 ? squeeze(summed, Array.from({ length: lead }, (_, i) => i)) : summed;
 }
+
+/**
+ * Broadcasts `x` to `dims` (numbers and dim names), or to a run-time int64 shape tensor with
+ * `staticShape` telling the builder what that shape is.
+ */
+export function expand(x: Tensor, dims: readonly Dim[] | Tensor, staticShape?: Shape): Tensor {
+  const g = x.graph;
+  let shapeTensor: Tensor;
+  let target: Shape;
+  if (dims instanceof Tensor) {
+    if (dims.dtype !== 'int64' || dims.rank !== 1) fail('expand', `shape must be an int64 vector, got ${dims.toString()}`);
+    shapeTensor = dims;
+    const length = dims.shape[0];
+    if (staticShape) target = staticShape;
+    else if (typeof length === 'number') target = Array.from({ length }, () => unknownDim());
+    else fail('expand', 'the rank of a run-time shape must be known');
+  } else {
+    target = dims;
+    shapeTensor = dims.every((d) => typeof d === 'number')
+      ? g.constant(dims as number[], [dims.length], 'int64')
+      : concat(dims.map((d) => g.dimTensor(d)), 0);
+  }
+  const shape = broadcastOrFail('expand', x.shape, target);
+  return g.emit('Expand', [x, shapeTensor], {}, [{ dtype: x.dtype, shape }])[0];
+}
+
+registerGradient('Expand', ({ node, outputGrads: [dy] }) => [sumToShape(dy as Tensor, (node.inputs[0] as Tensor).shape), null]);

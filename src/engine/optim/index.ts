@@ -4,3 +4,5 @@ export { clipGradNorm, clipFactor, globalGradNorm } from './clip.js';
 export { GradientAccumulator } from './accumulate.js';
 export { constantSchedule, linearSchedule, cosineSchedule, type Schedule, type WarmupScheduleOptions } from './schedule.js';
 export { elementCount, type Gradients, type Parameter } from './types.js';
+export { appendAdamWUpdate, adamWFeeds, type GraphAdamWOptions } from './adamw-graph.js';
+export type { LossAndGradients, TrainableModel } from './trainable.js';

@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runGenir } from '../cli/testing.js';
+import { UserError } from '../util/errors.js';
+import {
+  commandArgs,
+  loadRegressions,
+  mismatches,
+  parseRegressionTable,
+  printedMetrics,
+  renderTable,
+  replaceTable,
+  type RegressionEntry,
+} from './regressions.js';
+
+/** The checkout's root (regressions/, docs/), whether the test runs from src/ or from dist/src/. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'regressions')) || !existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('regressions.test: no regressions/ folder above the test file');
+    dir = parent;
+  }
+  return dir;
+}
+
+const root = repoRoot();
+const tables = loadRegressions(join(root, 'regressions'));
+const dataDir = process.env.GENIR_DATA_DIR;
+
+const entry: RegressionEntry = {
+  id: 'x',
+  row: 'x',
+  command: 'genir bm25 --dataset x --json',
+  dataset: 'x',
+  metrics: { 'nDCG@10': 0.6789, 'R@100': 0.9253 },
+  tolerance: 0,
+  quick: true,
+};
+
+test(
+  'the BM25 regressions reproduce exactly, to 4 decimals (SciFact 0.6789 / 0.9253, …)',
+  { skip: dataDir ? false : 'GENIR_DATA_DIR is not set' },
+  async () => {
+    const bm25 = tables.find((t) => t.table === 'bm25');
+    assert.ok(bm25 !== undefined && bm25.entries.length >= 4);
+    for (const e of bm25.entries) {
+      assert.equal(e.tolerance, 0, `${e.id}: a BM25 regression is exact`);
+      const result = await runGenir([...commandArgs(e), '--threads', '1']);
+      assert.equal(result.code, 0, `${e.command}: ${result.stderr}`);
+      assert.deepEqual(mismatches(e, printedMetrics(result.stdout, e)), [], e.command);
+    }
+  },
+);
+
+test('docs/results.md holds every regressions table between its markers, as the regressions script writes it', () => {
+  const doc = readFileSync(join(root, 'docs', 'results.md'), 'utf8');
+  for (const table of tables) {
+    // Rendering the expected values must give the documented table: the doc and the data agree.
+    const expected = new Map(table.entries.map((e) => [e.id, e.metrics]));
+    assert.equal(replaceTable(doc, table.table, renderTable(table, expected), 'docs/results.md'), doc, table.file);
+  }
+});
+
+test('a printed metric is compared after rounding to 4 decimals, within the tolerance', () => {
+  assert.deepEqual(mismatches(entry, { 'nDCG@10': 0.67894, 'R@100': 0.92534 }), []);
+  assert.deepEqual(mismatches(entry, { 'nDCG@10': 0.67896, 'R@100': 0.9253 }), ['x nDCG@10: printed 0.6790, expected 0.6789']);
+  // The old SciFact test allowed ±0.005: 0.6760 passed it; as data with tolerance 0 it does not.
+  assert.deepEqual(mismatches(entry, { 'nDCG@10': 0.676, 'R@100': 0.9253 }), ['x nDCG@10: printed 0.6760, expected 0.6789']);
+  assert.deepEqual(mismatches({ ...entry, tolerance: 0.005 }, { 'nDCG@10': 0.676, 'R@100': 0.9253 }), []);
+});
+
+test('printedMetrics reads the last JSON line of a command; anything else is one line naming the entry', () => {
+  assert.deepEqual(printedMetrics('progress\n{"metrics":{"nDCG@10":0.5,"R@100":0.75,"RR@10":1}}\n', entry), {
+    'nDCG@10': 0.5,
+    'R@100': 0.75,
+  });
+  assert.throws(() => printedMetrics('a table\n', entry), /^UserError: x: the last line of 'genir bm25 --dataset x --json' is not JSON$/);
+  assert.throws(
+    () => printedMetrics('{"metrics":{"nDCG@10":0.5}}', entry),
+    /^UserError: x: 'genir bm25 --dataset x --json' printed no R@100$/,
+  );
+});
+
+test('replaceTable rewrites only the text between the markers; a missing pair is one line', () => {
+  const doc = 'before\n<!-- regressions:t -->\nold\n<!-- /regressions:t -->\nafter\n';
+  assert.equal(replaceTable(doc, 't', 'new', 'r.md'), 'before\n<!-- regressions:t -->\nnew\n<!-- /regressions:t -->\nafter\n');
+  assert.throws(
+    () => replaceTable('no markers', 't', 'new', 'r.md'),
+    /^UserError: r\.md: no '<!-- regressions:t -->' … '<!-- \/regressions:t -->' pair for table t$/,
+  );
+});
+
+const valid = {
+  table: 't',
+  rowHeader: 'dataset',
+  columns: ['R@1'],
+  entries: [
+    { id: 'a', row: 'a', command: 'genir bm25 --dataset a --json', dataset: 'a', metrics: { 'R@1': 0.5 }, tolerance: 0, quick: true },
+  ],
+};
+const withEntry = (patch: Record<string, unknown>) => JSON.stringify({ ...valid, entries: [{ ...valid.entries[0], ...patch }] });
+const invalid: [string, string, RegExp][] = [
+  ['not JSON', '{', /^f\.json: not JSON/],
+  ['no columns', JSON.stringify({ ...valid, columns: [] }), /^f\.json: columns: expected a non-empty array of metric names$/],
+  [
+    'a command without --json',
+    withEntry({ command: 'genir bm25 --dataset a' }),
+    /^f\.json: entries\[0\]\.command: expected 'genir … --json'/,
+  ],
+  ['a missing column value', withEntry({ metrics: {} }), /^f\.json: entries\[0\]\.metrics\.R@1: expected a number/],
+  [
+    'a metric that is no column',
+    withEntry({ metrics: { 'R@1': 0.5, 'R@5': 0.6 } }),
+    /^f\.json: entries\[0\]\.metrics\.R@5: not one of the columns \(R@1\)$/,
+  ],
+  ['a negative tolerance', withEntry({ tolerance: -1 }), /^f\.json: entries\[0\]\.tolerance: expected a number >= 0$/],
+  ['a misspelt field', withEntry({ quik: true }), /^f\.json: entries\[0\]\.quik: unknown field/],
+  ['a bad table name', JSON.stringify({ ...valid, table: 'BM 25' }), /^f\.json: table 'BM 25': expected lower-case letters/],
+];
+for (const [name, text, message] of invalid) {
+  test(`a regressions file with ${name} is one UserError naming the file and field`, () => {
+    assert.throws(
+      () => parseRegressionTable(text, 'f.json'),
+      (err: unknown) => err instanceof UserError && message.test(err.message) && !err.message.includes('\n'),
+    );
+  });
+}

@@ -1,0 +1,625 @@
+/**
+ * `genir train sft` as a library call: dataset → tokenizer → docids → pseudo-queries →
+ * SFT stages → a self-contained model directory with a run report.
+ *
+ * While training, everything resumable lives in a work directory beside the output
+ * (`<out>.training/`): the tokenizer and docids (so a resumed run uses exactly the same),
+ * the doc2query run and one trainer run per stage with its checkpoints. When the model
+ * directory has been saved the work directory is removed (unless `keepWork`).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Document } from '../../../data/types.js';
+import { buildDocids, type EmbeddingSource } from '../../../docids/build.js';
+import { encodeNpy, parseNpy } from '../../../docids/embeddings.js';
+import { loadDocidsSync, saveDocidsSync } from '../../../docids/io.js';
+import { samplePseudoQueries } from '../../../docids/pseudoQueries.js';
+import type { DocidScheme, DocidTable } from '../../../docids/table.js';
+import { checkDevice, type Device } from '../../../engine/device.js';
+import { linearSchedule } from '../../../engine/optim/schedule.js';
+import { parameterCount, t5Config, type T5Config, type T5Preset } from '../../../model/config.js';
+import { MANIFEST_FILE, saveModelDirectory, sweepStaleStaging, type ModelManifest } from '../../../retriever/directory.js';
+import { checkpointLabel, parametersOf, readHfCheckpoint, withDocidRows, type HfCheckpoint } from '../../../model/hf-import.js';
+import { T5Model } from '../../../model/t5.js';
+import { SubwordTokenizer, trainTokenizer, vocabSizeLimits } from '../../../text/tokenizer/index.js';
+import { writeFileAtomicSync } from '../../../util/atomic.js';
+import { UserError, where } from '../../../util/errors.js';
+import { onExitCleanup, sweepStaleTemporaries, TEMPORARY_NAME } from '../../../util/temporaries.js';
+import { holdsAnyCheckpoint } from '../../loop/checkpoints.js';
+import type { LossRecord } from '../../loop/loss-log.js';
+import { train } from '../../loop/trainer.js';
+import { DevTracker, loadDevQueries, sampleDevQueries } from '../../loop/dev-eval.js';
+import { cachedPseudoQueries, resolveCacheDir, sampleQueries, textsDigest, trainDoc2Query, type Doc2QueryPair, type SampledQuery } from '../../sources/doc2query/doc2query.js';
+import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js';
+import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from './examples.js';
+import { denseKeyVectors, openDenseEmbeddings, riporInitialise, type RiporInitReport } from './ripor.js';
+import { buildRunReport, type StageReport, type SftRunReport } from './report.js';
+import { DDRO_STAGES, formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
+
+export type PseudoQueryMethod = 'doc2query' | 'spans' | 'both';
+
+export interface Doc2QuerySettings {
+  model: T5Preset;
+  overrides?: Partial<T5Config>;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+}
+
+export interface SftOptions {
+  dataset: string;
+  dataDir?: string;
+  /** XQuAD languages: `all` (default), `en`, `en,de`. */
+  lang?: string;
+  trainSplit?: string;
+  docids: DocidScheme;
+  /** Embeddings for pq/rq/semantic docids (default: built-in LSA). */
+  embeddings?: EmbeddingSource;
+  /** A dense model directory (genir train dense) whose document vectors the pq/rq/semantic docids quantize (instead of `embeddings`). */
+  denseEmbeddings?: string;
+  /**
+   * RIPOR's initialisation (rq docids from `denseEmbeddings`): docid-token vectors from the
+   * codebooks' centroids and the encoder from the dense model (see ripor.ts).
+   */
+  riporInit?: boolean;
+  model: T5Preset;
+  /** Changes to the preset (dModel, dFf, layers, dropoutRate…); with `init`, only dropoutRate. */
+  modelOverrides?: Partial<T5Config>;
+  /**
+   * A pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (or `genir import hf` output) to
+   * start from: its config, weights and tokenizer replace `model` and the trained tokenizer,
+   * and the embedding (and untied head) get one new row per docid token.
+   */
+  init?: string;
+  out: string;
+  stages?: readonly SftStage[];
+  /** Subword vocabulary of the tokenizer trained on the corpus (default 8000). */
+  vocabSize?: number;
+  /** Peak learning rate of every stage (default 1e-3, DDRO's). */
+  lr?: number;
+  batchSize?: number;
+  /** Warm-up updates per stage (default: 5 % of the stage, at most 100). */
+  warmupSteps?: number;
+  seed?: number;
+  /** Passage chunks: tokens per chunk (127) and chunks per document (10), as DDRO. */
+  chunkTokens?: number;
+  maxChunks?: number;
+  /** Words per TF-IDF term list (20). */
+  termCount?: number;
+  /** Source tokens kept per example (default 128). */
+  maxSourceTokens?: number;
+  /** Default: doc2query when the dataset has labelled training queries, else spans. */
+  pseudo?: PseudoQueryMethod;
+  pseudoPerDoc?: number;
+  pseudoTopK?: number;
+  pseudoMaxTokens?: number;
+  doc2query?: Partial<Doc2QuerySettings>;
+  cacheDir?: string;
+  resume?: boolean;
+  /** Replace an existing model directory at `out`. */
+  overwrite?: boolean;
+  keepWork?: boolean;
+  /** Export ONNX inference graphs into the model directory (default true). */
+  onnx?: boolean;
+  threads?: number;
+  /** Where ORT runs the SFT stages (default cpu; doc2query always runs on cpu). */
+  device?: Device;
+  /**
+   * Whether idle ORT threads busy-wait (default false: on a shared 2-core machine a training
+   * step was 25–40 % faster without spinning).
+   */
+  spinning?: boolean;
+  /**
+   * Evaluate a seeded sample of the dev split every this many updates (0 or undefined: never),
+   * write the learning curve (dev.csv, dev.svg) and save the weights of the best evaluation.
+   */
+  evalEvery?: number;
+  /** Split evaluated during training (default `dev`). */
+  devSplit?: string;
+  /** Dev queries per evaluation (a seeded sample; default 500, 0 = all). */
+  devQueries?: number;
+  /** Beam width of the dev evaluations (default 10). */
+  evalBeam?: number;
+  /** Stop after this many evaluations without a better dev RR@10 (default 0: never stop early). */
+  patience?: number;
+  /**
+   * Training-time budget in minutes over all stages (evaluation excluded). The learning rate
+   * then decays linearly to zero at whichever comes first, the stage's last update or the
+   * end of the budget (budgeted training), and training stops when the budget is spent.
+   */
+  budgetMinutes?: number;
+  checkpointEvery?: number;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface SftResult {
+  dir: string;
+  manifest: ModelManifest;
+  report: SftRunReport;
+}
+
+export const DEFAULT_DOC2QUERY: Doc2QuerySettings = { model: 'tiny', epochs: 20, lr: 3e-3, batchSize: 32 };
+
+/** The options that decide the trained model; a resumed run must use the same. */
+function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseudo: PseudoQueryMethod | 'none') {
+  return {
+    dataset: options.dataset,
+    lang: options.lang ?? null,
+    trainSplit: options.trainSplit ?? null,
+    docids: options.docids,
+    embeddings: options.embeddings ?? null,
+    denseEmbeddings: options.denseEmbeddings ?? null,
+    riporInit: options.riporInit ?? false,
+    model: options.init === undefined ? options.model : checkpointLabel(options.init),
+    init: options.init === undefined ? null : resolve(options.init),
+    modelOverrides: options.modelOverrides ?? {},
+    stages: formatStages(stages),
+    vocabSize: options.vocabSize ?? 8000,
+    lr: options.lr ?? 1e-3,
+    batchSize: options.batchSize ?? 64,
+    warmupSteps: options.warmupSteps ?? null,
+    seed: options.seed ?? 0,
+    chunkTokens: options.chunkTokens ?? 127,
+    maxChunks: options.maxChunks ?? 10,
+    termCount: options.termCount ?? 20,
+    maxSourceTokens: options.maxSourceTokens ?? 128,
+    pseudo,
+    pseudoPerDoc: options.pseudoPerDoc ?? 10,
+    pseudoTopK: options.pseudoTopK ?? 10,
+    pseudoMaxTokens: options.pseudoMaxTokens ?? 32,
+    doc2query: { ...DEFAULT_DOC2QUERY, ...options.doc2query },
+    budgetMinutes: options.budgetMinutes ?? null,
+  };
+}
+
+export type SftSettings = ReturnType<typeof resolvedSettings>;
+
+/** The tokenizer with `count` docid tokens after its subwords (same vocabulary and merges). */
+export function withDocidTokens(tokenizer: SubwordTokenizer, count: number): SubwordTokenizer {
+  return tokenizer.withDocidTokens(count);
+}
+
+function representativeTitles(corpus: SftCorpus, docids: DocidTable): Map<string, string> {
+  const titles = new Map<string, string>();
+  for (const doc of corpus.docs) {
+    const key = corpus.keyOf(doc);
+    if (!titles.has(key) || doc.lang === 'en') titles.set(key, doc.title);
+  }
+  for (const key of docids.keys) if (!titles.has(key)) titles.set(key, key);
+  return new Map(docids.keys.map((key) => [key, titles.get(key)!]));
+}
+
+/** (document in the query's language, query) pairs for doc2query training. */
+export function doc2queryPairs(corpus: SftCorpus): Doc2QueryPair[] {
+  const byKeyLang = new Map<string, Document>();
+  for (const doc of corpus.docs) byKeyLang.set(`${corpus.keyOf(doc)}\u0000${doc.lang ?? ''}`, doc);
+  const pairs: Doc2QueryPair[] = [];
+  for (const query of corpus.trainQueries) {
+    for (const key of query.keys) {
+      const doc = byKeyLang.get(`${key}\u0000${query.lang ?? ''}`) ?? byKeyLang.get(`${key}\u0000${corpus.docs[0]?.lang ?? ''}`);
+      if (doc) pairs.push({ document: doc.text, query: query.text });
+    }
+  }
+  return pairs;
+}
+
+/** The subword tokenizer SFT trains on a corpus: every document's title and text, and the labelled training queries. */
+export function trainSftTokenizer(corpus: SftCorpus, vocabSize: number): SubwordTokenizer {
+  return trainTokenizer([...corpus.docs.map((d) => `${d.title}\n${d.text}`), ...corpus.trainQueries.map((q) => q.text)], { vocabSize });
+}
+
+/** How the indexing sources cut documents (SftOptions' chunkTokens, maxChunks and termCount, resolved). */
+export interface SourcePairSettings {
+  chunkTokens: number;
+  maxChunks: number;
+  termCount: number;
+}
+
+/**
+ * The text → docid-key pairs of one SFT source, as SFT trains on them: passage chunks of at
+ * most `chunkTokens` tokens by `count`, TF-IDF term lists, the pseudo-queries given, and the
+ * labelled training queries (one pair per relevant key).
+ */
+export function sourcePairs(source: SftSource, corpus: SftCorpus, pseudoQueries: readonly SampledQuery[], count: (text: string) => number, settings: SourcePairSettings): TextPair[] {
+  switch (source) {
+    case 'chunks':
+      return corpus.docs.flatMap((doc) => passageChunks(doc, count, { maxTokens: settings.chunkTokens, maxChunks: settings.maxChunks }).map((text) => ({ text, key: corpus.keyOf(doc) })));
+    case 'terms': {
+      const terms = topTfidfTerms(corpus.docs, settings.termCount);
+      return corpus.docs.map((doc, i) => ({ text: terms[i].join(' '), key: corpus.keyOf(doc) })).filter((p) => p.text !== '');
+    }
+    case 'pseudo': {
+      const keyOfDoc = new Map(corpus.docs.map((d) => [d.id, corpus.keyOf(d)]));
+      return pseudoQueries.map((q) => ({ text: q.text, key: keyOfDoc.get(q.docId) ?? q.docId }));
+    }
+    case 'queries':
+      return corpus.trainQueries.flatMap((q) => q.keys.map((key) => ({ text: q.text, key })));
+  }
+}
+
+export async function runSft(options: SftOptions): Promise<SftResult> {
+  const started = performance.now();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const out = resolve(options.out);
+  const work = `${out}.training`;
+  const stages = options.stages ?? parseStages(DDRO_STAGES);
+  const timings: Record<string, number> = {};
+  const time = async <T>(name: string, body: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await body();
+    } finally {
+      timings[name] = (timings[name] ?? 0) + (performance.now() - t) / 1000;
+    }
+  };
+
+  checkDevice(options.device ?? 'cpu');
+  checkOptions(options);
+  // Temporaries of an earlier run of this command that was killed before it could remove them.
+  sweepStaleStaging(out);
+  sweepStaleTemporaries(work, TEMPORARY_NAME, { recursive: true });
+  if (existsSync(join(out, MANIFEST_FILE)) && !options.overwrite && !(options.resume && existsSync(work))) {
+    throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
+  }
+  if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE))) throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
+  if (existsSync(work) && !options.resume) {
+    if (!options.overwrite) throw new UserError(`${work}: holds an unfinished training run; pass --resume to continue it, or --overwrite to discard it`);
+    log(`sft: discarding the unfinished run in ${work} (--overwrite)`);
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (options.riporInit && (options.docids !== 'rq' || options.denseEmbeddings === undefined)) {
+    throw new UserError('RIPOR initialisation needs --docids rq and --embeddings <dense model directory> (genir train dense)');
+  }
+  if (options.denseEmbeddings !== undefined && options.embeddings !== undefined) throw new UserError('give one embeddings source: a vector file or a dense model directory');
+
+  const corpus = await time('load', () => loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }));
+  const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
+  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo ? 'none' : (options.pseudo ?? (corpus.trainQueries.length > 0 ? 'doc2query' : 'spans'));
+  if ((pseudo === 'doc2query' || pseudo === 'both') && corpus.trainQueries.length === 0) {
+    throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries for doc2query; use --pseudo spans`);
+  }
+  if (stages.some((s) => s.sources.some((w) => w.source === 'queries')) && corpus.trainQueries.length === 0) {
+    throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries; drop the 'queries' source from --stages`);
+  }
+  const settings = resolvedSettings(options, stages, pseudo);
+  const overrides = Object.keys(options.modelOverrides ?? {}).filter((key) => key !== 'dropoutRate');
+  if (options.init !== undefined && overrides.length > 0) {
+    throw new UserError(`--init ${options.init}: a pre-trained model keeps its shape; drop ${overrides.join(', ')} (only the dropout rate can change)`);
+  }
+  const checkpoint: HfCheckpoint | undefined = options.init === undefined ? undefined : readHfCheckpoint(resolve(options.init));
+  const fresh = !existsSync(work);
+  mkdirSync(work, { recursive: true });
+  // A run that ends before its first checkpoint (a user error found late, a crash, SIGINT or
+  // SIGTERM) has nothing worth resuming: the work directory it made goes, so that the corrected
+  // command runs as it is, without --resume or --overwrite.
+  const discardUnstarted = () => {
+    if (fresh && !holdsAnyCheckpoint(work)) rmSync(work, { recursive: true, force: true });
+  };
+  const releaseWork = onExitCleanup(discardUnstarted);
+  try {
+    return await trainInWorkDirectory({ options, started, log, out, work, stages, timings, time, corpus, pseudo, settings, checkpoint });
+  } catch (err) {
+    discardUnstarted();
+    throw err;
+  } finally {
+    releaseWork();
+  }
+}
+
+/** Option values that would fail only later, after work has been done: checked before anything is read or written. */
+function checkOptions(options: SftOptions): void {
+  const vocab = options.vocabSize ?? 8000;
+  const limits = vocabSizeLimits();
+  if (!Number.isInteger(vocab) || vocab < limits.min || vocab > limits.max) throw new UserError(`--vocab ${vocab}: expected an integer from ${limits.min} to ${limits.max}`);
+  // The model's shape (the vocabulary sizes are only known later; these stand in).
+  if (options.init === undefined) t5Config(options.model, { ...options.modelOverrides, vocabSize: vocab, docidVocabSize: 0 });
+  if (options.warmupSteps !== undefined && !(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0)) {
+    throw new UserError(`--warmup ${options.warmupSteps}: expected a non-negative integer`);
+  }
+  const embeddings = options.embeddings;
+  if (embeddings?.kind === 'file') {
+    if (!existsSync(embeddings.path)) throw new UserError(`${where(embeddings.path)}no such embeddings file (--embeddings)`);
+    if (embeddings.idsPath !== undefined && !existsSync(embeddings.idsPath)) throw new UserError(`${where(embeddings.idsPath)}no such ids file`);
+  }
+}
+
+interface SftRun {
+  options: SftOptions;
+  started: number;
+  log: (line: string) => void;
+  out: string;
+  work: string;
+  stages: readonly SftStage[];
+  timings: Record<string, number>;
+  time: <T>(name: string, body: () => Promise<T> | T) => Promise<T>;
+  corpus: SftCorpus;
+  pseudo: PseudoQueryMethod | 'none';
+  settings: SftSettings;
+  /** The pre-trained checkpoint of --init, when given. */
+  checkpoint: HfCheckpoint | undefined;
+}
+
+/** The part of runSft that works in the work directory: tokenizer, docids, pseudo-queries, stages, the model directory. */
+async function trainInWorkDirectory(run: SftRun): Promise<SftResult> {
+  const { options, started, log, out, work, stages, timings, time, corpus, pseudo, settings, checkpoint } = run;
+  const settingsPath = join(work, 'settings.json');
+  if (existsSync(settingsPath)) {
+    const before = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
+    const now = JSON.parse(JSON.stringify(settings)) as Record<string, unknown>;
+    const changed = Object.keys(now).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+    if (changed.length > 0) throw new UserError(`${settingsPath}: the run being resumed used different ${changed.join(', ')}; resume with the same options, or pass --overwrite without --resume to discard it`);
+  } else {
+    writeFileAtomicSync(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
+  }
+  log(`sft: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`);
+
+  // Tokenizer (trained on the corpus and the training queries) and docids, kept in the work directory.
+  const tokenizerPath = join(work, 'tokenizer.json');
+  const docidsPath = join(work, 'docids.bin');
+  const codebookPath = join(work, 'rq-codebook.npy');
+  let textTokenizer: SubwordTokenizer;
+  let docids: DocidTable;
+  let rqCentroids: Float32Array[] | undefined;
+  const dense = options.denseEmbeddings === undefined ? undefined : await time('docids', () => openDenseEmbeddings(options.denseEmbeddings!));
+  if (existsSync(tokenizerPath) && existsSync(docidsPath)) {
+    textTokenizer = SubwordTokenizer.fromFile(tokenizerPath);
+    docids = loadDocidsSync(docidsPath);
+    if (existsSync(codebookPath)) {
+      const { shape, data } = parseNpy(readFileSync(codebookPath), codebookPath);
+      const k = docids.params.k as number;
+      rqCentroids = Array.from({ length: shape[0] / k }, (_, level) => data.slice(level * k * shape[1], (level + 1) * k * shape[1]));
+    }
+  } else {
+    let embeddings = options.embeddings;
+    if (dense !== undefined) {
+      const keys = [...new Set(corpus.docs.map((doc) => corpus.keyOf(doc)))];
+      const vectors = await time('docids', () => denseKeyVectors(dense, corpus.docs, (doc) => corpus.keyOf(doc), keys));
+      embeddings = { kind: 'vectors', ids: keys, dim: dense.dim, vectors };
+      log(`sft: docid embeddings from the dense model ${options.denseEmbeddings} (${keys.length} × ${dense.dim})`);
+    }
+    textTokenizer = checkpoint !== undefined
+      ? checkpoint.tokenizer.withDocidTokens(0)
+      : await time('tokenizer', () => trainSftTokenizer(corpus, settings.vocabSize));
+    docids = await time('docids', () =>
+      buildDocids(corpus.docs, {
+        scheme: options.docids,
+        textVocabSize: textTokenizer.subwordVocabSize,
+        eosId: textTokenizer.eosId,
+        encode: (text) => textTokenizer.encode(text),
+        seed: settings.seed,
+        groupBy: corpus.grouped ? 'relevanceId' : 'id',
+        embeddings,
+        onRqCodebook: (centroids, dim) => {
+          rqCentroids = [...centroids];
+          const all = new Float32Array(centroids.reduce((n, c) => n + c.length, 0));
+          centroids.forEach((c, level) => all.set(c, level * c.length));
+          writeFileAtomicSync(codebookPath, encodeNpy(all, all.length / dim, dim));
+        },
+      }));
+    saveDocidsSync(docids, docidsPath);
+    textTokenizer.save(tokenizerPath);
+  }
+  const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
+  log(`sft: tokenizer ${textTokenizer.subwordVocabSize} ${checkpoint ? `text ids (${textTokenizer.kind}, from ${checkpoint.files.tokenizer})` : 'subwords'}; ${docids.size} ${docids.scheme} docids (${docids.layout.docidVocabSize} docid tokens, ${docids.tokens.length / docids.size - 1} tokens per docid on average)`);
+  if (docids.scheme === 'rq') {
+    const p = docids.params;
+    log(`sft: rq codes ${String(p.levels)} levels × ${String(p.k)}: ${((p.distinctFraction as number) * 100).toFixed(1)} % of documents distinct before disambiguation, reconstruction error ${(p.reconstructionError as number).toFixed(4)} (${((p.relativeError as number) * 100).toFixed(1)} % of the vectors' energy)`);
+  }
+
+  // Pseudo-queries.
+  const pseudoInfo: Record<string, unknown> = { method: pseudo };
+  const pseudoQueries: SampledQuery[] = [];
+  if (pseudo === 'spans' || pseudo === 'both') {
+    const spans = await time('pseudo-queries', () => samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }));
+    pseudoQueries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
+    pseudoInfo.spans = spans.length;
+  }
+  if (pseudo === 'doc2query' || pseudo === 'both') {
+    const d2q = settings.doc2query;
+    const pairs = doc2queryPairs(corpus);
+    const description = {
+      kind: 'doc2query',
+      version: 1,
+      dataset: corpus.datasetId,
+      languages: corpus.languages ?? null,
+      trainSplit: corpus.trainSplit ?? null,
+      data: textsDigest([...pairs.flatMap((p) => [p.document, p.query]), '\u0001', ...corpus.docs.flatMap((d) => [d.id, d.text])]),
+      tokenizer: textsDigest([textTokenizer.toJson()]),
+      model: d2q,
+      seed: settings.seed,
+      sampling: { perDoc: settings.pseudoPerDoc, topK: settings.pseudoTopK, maxTokens: settings.pseudoMaxTokens },
+    };
+    const cacheDir = resolveCacheDir(options.cacheDir);
+    const cached = await time('pseudo-queries', () =>
+      cachedPseudoQueries(cacheDir, description, async () => {
+        log(`sft: training doc2query (${d2q.model}, ${pairs.length} pairs, ${d2q.epochs} epochs)`);
+        const trained = await time('doc2query-train', () =>
+          trainDoc2Query(pairs, textTokenizer, {
+            preset: d2q.model,
+            overrides: d2q.overrides,
+            epochs: d2q.epochs,
+            lr: d2q.lr,
+            batchSize: d2q.batchSize,
+            seed: settings.seed,
+            threads: options.threads,
+            spinning: options.spinning ?? false,
+            runDir: join(work, 'doc2query'),
+            resume: options.resume,
+            progress: options.progress,
+          }));
+        pseudoInfo.doc2queryUpdates = trained.updates;
+        pseudoInfo.doc2queryLoss = trained.finalLoss;
+        log(`sft: sampling ${settings.pseudoPerDoc} queries per document (top-${settings.pseudoTopK}, <= ${settings.pseudoMaxTokens} tokens)`);
+        const sampled = await time('doc2query-sample', () =>
+          sampleQueries(trained.model, textTokenizer, corpus.docs.map((d) => ({ id: d.id, text: d.text })), {
+            perDoc: settings.pseudoPerDoc,
+            topK: settings.pseudoTopK,
+            maxTokens: settings.pseudoMaxTokens,
+            seed: settings.seed,
+            progress: options.progress,
+          }));
+        await trained.model.release();
+        return sampled;
+      }));
+    pseudoInfo.doc2query = cached.queries.length;
+    pseudoInfo.cache = { path: cached.path, hit: cached.hit };
+    pseudoInfo.examples = cached.queries.slice(0, 5).map((q) => q.text);
+    log(`sft: ${cached.queries.length} doc2query pseudo-queries (${cached.hit ? 'from cache' : 'generated'}: ${cached.path})`);
+    pseudoQueries.push(...cached.queries);
+  }
+
+  // Examples of every source the stages use.
+  const encode = (text: string) => tokenizer.encode(text);
+  const count = (text: string) => tokenizer.encode(text).length;
+  const needed = new Set(stages.flatMap((s) => s.sources.map((w) => w.source)));
+  const sets = new Map<SftSource, SourceExamples>();
+  const sourceCounts: Record<string, number> = {};
+  await time('examples', () => {
+    for (const source of needed) {
+      const tokenized = tokenizePairs(source, sourcePairs(source, corpus, pseudoQueries, count, settings), docids, encode, settings.maxSourceTokens);
+      sets.set(source, tokenized);
+      sourceCounts[source] = tokenized.examples.length;
+      if (tokenized.skipped > 0) log(`sft: warning: ${tokenized.skipped} ${source} examples name documents without a docid; skipped`);
+    }
+  });
+  log(`sft: examples ${Object.entries(sourceCounts).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+
+  // The model and its stages.
+  const runtime = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
+  let config: T5Config;
+  let model: T5Model;
+  if (checkpoint !== undefined) {
+    const dropout = options.modelOverrides?.dropoutRate;
+    const extended = withDocidRows({ ...checkpoint.config, ...(dropout === undefined ? {} : { dropoutRate: dropout }) }, checkpoint.weights, docids.layout.docidVocabSize, settings.seed);
+    config = extended.config;
+    model = new T5Model(config, parametersOf(config, extended.weights), runtime);
+    log(`sft: initialised from ${checkpoint.dir} (${config.feedForward}, ${config.tieWordEmbeddings ? 'tied' : 'untied'} head); docid rows added: ${config.docidVocabSize}`);
+  } else {
+    config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
+    model = T5Model.create(config, settings.seed, runtime);
+  }
+  let ripor: RiporInitReport | undefined;
+  if (options.riporInit) {
+    if (rqCentroids === undefined) throw new UserError(`${work}: the rq codebook of this run is missing; remove the work directory and start again`);
+    ripor = riporInitialise(model, docids, rqCentroids, dense, tokenizer);
+    log(`sft: RIPOR initialisation: ${ripor.docidTokens} docid tokens from the rq centroids; encoder ${ripor.encoderCopied ? 'copied from the dense model' : `not copied (${ripor.encoderSkipped})`}`);
+  }
+  if (dense !== undefined) await dense.model.release();
+  log(`sft: model ${settings.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
+  const evalEvery = options.evalEvery ?? 0;
+  let tracker: DevTracker | undefined;
+  if (evalEvery > 0) {
+    const devSplit = options.devSplit ?? 'dev';
+    const dev = await time('dev-load', async () => sampleDevQueries(await loadDevQueries(corpus.datasetId, corpus.languages ?? null, options.dataDir, devSplit), options.devQueries ?? 500, settings.seed));
+    if (dev.queries.length === 0) throw new UserError(`dataset ${corpus.datasetId}: split '${devSplit}' has no judged queries to evaluate during training`);
+    tracker = new DevTracker({ model, tokenizer, docids, dev, beam: options.evalBeam ?? 10, maxQueryTokens: settings.maxSourceTokens, threads: options.threads, outDir: work, log, label: 'sft' });
+    log(`sft: dev evaluation every ${evalEvery} updates on ${dev.queries.length} '${devSplit}' queries (beam ${options.evalBeam ?? 10})`);
+  }
+  const budgetSeconds = settings.budgetMinutes === null ? Infinity : settings.budgetMinutes * 60;
+  let spentSeconds = 0;
+  let budgetSpent = false;
+  const stageReports: StageReport[] = [];
+  const lossRows: { stage: string; offset: number; records: LossRecord[] }[] = [];
+  let offset = 0;
+  for (const [index, stage] of stages.entries()) {
+    if (budgetSpent) break;
+    const mixed = mixedTrainingData(sets, stage, {
+      batchSize: settings.batchSize,
+      seed: settings.seed + index,
+      padId: tokenizer.padId,
+      eosId: tokenizer.eosId,
+      decoderStartId: config.decoderStartTokenId,
+      maxSourceLength: settings.maxSourceTokens,
+    });
+    const totalUpdates = Math.max(1, Math.ceil(stage.epochs * mixed.batchesPerEpoch));
+    const warmup = settings.warmupSteps ?? Math.min(100, Math.ceil(totalUpdates * 0.05));
+    const runDir = join(work, `stage-${index + 1}-${stage.name.replace(/\+/g, '-')}`);
+    log(`sft: stage ${index + 1}/${stages.length} ${stage.name}: ${mixed.examplesPerEpoch} examples per epoch, ${stage.epochs} epochs, ${totalUpdates} updates`);
+    const stageStart = performance.now();
+    const spentBefore = spentSeconds;
+    const baseSchedule = linearSchedule({ peak: settings.lr, warmupSteps: Math.min(warmup, totalUpdates), totalSteps: totalUpdates });
+    // With a budget, the decay is also driven by the training time spent, so the learning rate
+    // reaches zero when the budget runs out even if the stage's updates would not.
+    let stageSeconds = 0;
+    const schedule = (update: number): number => {
+      const lr = baseSchedule(update);
+      if (!Number.isFinite(budgetSeconds) || update <= warmup) return lr;
+      const byTime = Math.max(0, 1 - (spentBefore + stageSeconds) / budgetSeconds);
+      return Math.min(lr, settings.lr * byTime);
+    };
+    const result = await time('training', () =>
+      train({
+        model,
+        data: mixed.data,
+        totalUpdates,
+        schedule,
+        seed: settings.seed + index,
+        runDir,
+        resume: options.resume,
+        checkpointEvery: options.checkpointEvery ?? 500,
+        progress: options.progress,
+        label: `stage ${index + 1} ${stage.name}`,
+        onUpdate: async (record) => {
+          stageSeconds = record.elapsedS;
+          spentSeconds = spentBefore + record.elapsedS;
+          if (spentSeconds >= budgetSeconds) budgetSpent = true;
+          const due = tracker !== undefined && (record.update % evalEvery === 0 || record.update === totalUpdates || budgetSpent);
+          if (due) {
+            await tracker!.evaluate(offset + record.update, record.epoch, spentSeconds);
+            if ((options.patience ?? 0) > 0 && tracker!.sinceBest >= options.patience!) {
+              log(`sft: dev RR@10 has not improved for ${options.patience} evaluations; stopping`);
+              budgetSpent = true;
+            }
+          }
+          return budgetSpent ? 'stop' : undefined;
+        },
+      }));
+    if (budgetSpent && Number.isFinite(budgetSeconds)) log(`sft: stopped at update ${result.update} of stage ${index + 1} (${(spentSeconds / 60).toFixed(1)} training minutes)`);
+    const last = result.records[result.records.length - 1];
+    stageReports.push({
+      name: stage.name,
+      sources: stage.sources,
+      epochs: stage.epochs,
+      updates: result.update,
+      examplesPerEpoch: mixed.examplesPerEpoch,
+      finalLoss: last?.loss ?? null,
+      trainingSeconds: last?.elapsedS ?? 0,
+      wallSeconds: (performance.now() - stageStart) / 1000,
+      resumedFrom: result.resumedFrom ?? null,
+    });
+    lossRows.push({ stage: stage.name, offset, records: result.records });
+    offset += result.update;
+  }
+
+  const chosen = tracker?.restoreBest() ?? null;
+  if (chosen !== null) log(`sft: keeping the weights of update ${chosen.update} (best dev RR@10 ${chosen.metrics['RR@10'].toFixed(4)})`);
+  const report = buildRunReport({
+    settings,
+    corpus: { dataset: corpus.datasetId, languages: corpus.languages ?? null, documents: corpus.docs.length, docids: docids.size, trainQueries: corpus.trainQueries.length, trainSplit: corpus.trainSplit ?? null },
+    docids: { scheme: docids.scheme, ...docids.layout, params: { ...docids.params }, ...(options.denseEmbeddings !== undefined ? { denseEmbeddings: options.denseEmbeddings } : {}), ...(ripor ? { riporInit: ripor } : {}) },
+    model: { preset: settings.model, parameters: parameterCount(config), config },
+    sources: sourceCounts,
+    pseudoQueries: pseudoInfo,
+    stages: stageReports,
+    timings,
+    wallSeconds: (performance.now() - started) / 1000,
+    ...(tracker ? { dev: { split: options.devSplit ?? 'dev', queries: tracker.devQueryCount, points: tracker.points, chosenUpdate: chosen?.update ?? null } } : {}),
+  });
+  const reportFiles = report.files(lossRows);
+  const manifest = await time('save', () =>
+    saveModelDirectory(out, {
+      model,
+      tokenizer,
+      docids,
+      titles: representativeTitles(corpus, docids),
+      dataset: { id: corpus.datasetId, languages: corpus.languages ?? null, trainSplit: corpus.trainSplit ?? null, documents: corpus.docs.length, keys: corpus.grouped ? 'relevance ids (translations share a docid)' : 'document ids' },
+      onnx: options.onnx,
+      extraFiles: reportFiles,
+      extra: { report: 'report.json', stages: formatStages(stages), training: { wallSeconds: report.json.wallSeconds, peakRssMb: report.json.peakRssMb } },
+    }));
+  await model.release();
+  if (!options.keepWork) rmSync(work, { recursive: true, force: true });
+  log(`sft: model saved to ${out} (${report.json.wallSeconds.toFixed(1)} s, peak RSS ${report.json.peakRssMb.toFixed(0)} MB)`);
+  return { dir: out, manifest, report: report.json };
+}
