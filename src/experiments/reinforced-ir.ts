@@ -6,7 +6,13 @@
 import { formatTable, formatValue } from '../eval/report.js';
 import { pairedTTest } from '../eval/significance.js';
 import { peakRssMb } from '../train/methods/sft/report.js';
-import { REINFORCED_IR_METRICS, runReinforcedIr, type ReinforcedIrOptions, type RoundReport, type StageMetrics } from '../train/methods/reinforced-ir/loop.js';
+import {
+  REINFORCED_IR_METRICS,
+  runReinforcedIr,
+  type ReinforcedIrOptions,
+  type RoundReport,
+  type StageMetrics,
+} from '../train/methods/reinforced-ir/loop.js';
 
 export interface ReinforcedIrRow {
   system: string;
@@ -33,11 +39,16 @@ export interface ReinforcedIrExperiment {
 /** p of the paired t-test on nDCG@10 between two stages over the same queries (1 when they never differ). */
 export function pairedP(a: StageMetrics, b: StageMetrics): number {
   const ids = [...a.perQuery.keys()];
-  const p = pairedTTest(ids.map((id) => a.perQuery.get(id)!['nDCG@10']), ids.map((id) => b.perQuery.get(id)!['nDCG@10'])).p;
+  const p = pairedTTest(
+    ids.map((id) => a.perQuery.get(id)!['nDCG@10']),
+    ids.map((id) => b.perQuery.get(id)!['nDCG@10']),
+  ).p;
   return Number.isFinite(p) ? p : 1;
 }
 
-export async function runReinforcedIrExperiment(options: Omit<ReinforcedIrOptions, 'evaluate'>): Promise<{ result: ReinforcedIrExperiment; table: string }> {
+export async function runReinforcedIrExperiment(
+  options: Omit<ReinforcedIrOptions, 'evaluate'>,
+): Promise<{ result: ReinforcedIrExperiment; table: string }> {
   const run = await runReinforcedIr({ ...options, evaluate: true });
   await run.dense.release();
   await run.generator.release();
@@ -53,7 +64,13 @@ export async function runReinforcedIrExperiment(options: Omit<ReinforcedIrOption
   const table = formatTable([
     ['system', ...REINFORCED_IR_METRICS, 'p vs previous', 'p vs dense-source'],
     ['bm25', ...REINFORCED_IR_METRICS.map((m) => formatValue(bm25.metrics[m])), '', ''],
-    ...rows.map((r) => [r.system, formatValue(r['nDCG@10']), formatValue(r['R@100']), r.p_vs_previous === null ? '' : r.p_vs_previous.toPrecision(3), r.p_vs_dense_source === null ? '' : r.p_vs_dense_source.toPrecision(3)]),
+    ...rows.map((r) => [
+      r.system,
+      formatValue(r['nDCG@10']),
+      formatValue(r['R@100']),
+      r.p_vs_previous === null ? '' : r.p_vs_previous.toPrecision(3),
+      r.p_vs_dense_source === null ? '' : r.p_vs_dense_source.toPrecision(3),
+    ]),
   ]);
   return {
     table,

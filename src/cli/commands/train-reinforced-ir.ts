@@ -8,11 +8,26 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { saveDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { runReinforcedIrExperiment } from '../../experiments/reinforced-ir.js';
-import { FULL_SETTINGS, QUICK_SETTINGS, runReinforcedIr, type ReinforcedIrOptions, type ReinforcedIrSettings } from '../../train/methods/reinforced-ir/loop.js';
+import {
+  FULL_SETTINGS,
+  QUICK_SETTINGS,
+  runReinforcedIr,
+  type ReinforcedIrOptions,
+  type ReinforcedIrSettings,
+} from '../../train/methods/reinforced-ir/loop.js';
 import { checkWritableFolder, writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { removeOnExit } from '../../util/temporaries.js';
-import { dataDirOption, jsonOption, parseCount, parsePositiveNumber, parseSeed, parseThreads, threadsOption, type Write } from '../options.js';
+import {
+  dataDirOption,
+  jsonOption,
+  parseCount,
+  parsePositiveNumber,
+  parseSeed,
+  parseThreads,
+  threadsOption,
+  type Write,
+} from '../options.js';
 
 interface LoopCommandOptions {
   source: string;
@@ -51,9 +66,12 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
   const settings: ReinforcedIrSettings = {
     ...base,
     denseMinutes: options.denseMinutes === undefined ? base.denseMinutes : parsePositiveNumber(options.denseMinutes, '--dense-minutes'),
-    doc2queryMinutes: options.doc2queryMinutes === undefined ? base.doc2queryMinutes : parsePositiveNumber(options.doc2queryMinutes, '--doc2query-minutes'),
-    generatorMinutes: options.generatorMinutes === undefined ? base.generatorMinutes : parsePositiveNumber(options.generatorMinutes, '--generator-minutes'),
-    queriesPerRound: options.queriesPerRound === undefined ? base.queriesPerRound : parseCount(options.queriesPerRound, '--queries-per-round'),
+    doc2queryMinutes:
+      options.doc2queryMinutes === undefined ? base.doc2queryMinutes : parsePositiveNumber(options.doc2queryMinutes, '--doc2query-minutes'),
+    generatorMinutes:
+      options.generatorMinutes === undefined ? base.generatorMinutes : parsePositiveNumber(options.generatorMinutes, '--generator-minutes'),
+    queriesPerRound:
+      options.queriesPerRound === undefined ? base.queriesPerRound : parseCount(options.queriesPerRound, '--queries-per-round'),
   };
   return {
     source: options.source,
@@ -70,14 +88,17 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
 export function registerReinforcedIrCommands(program: Command, write: Write): void {
   const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train retrieval models');
   defineLoopOptions(trainCommand.command('reinforced-ir'))
-    .description('Reinforced-IR: adapt a dense retriever and a query-augmentation generator to an unlabelled target corpus by alternating RLRF and RLGF')
+    .description(
+      'Reinforced-IR: adapt a dense retriever and a query-augmentation generator to an unlabelled target corpus by alternating RLRF and RLGF',
+    )
     .requiredOption('--out <dir>', 'output folder: retriever/ (a dense model directory over the target corpus), generator/, report.json')
     .option('--overwrite', 'replace an existing --out folder')
     .action(async (options: LoopCommandOptions & { out: string; overwrite?: boolean }) => {
       const loop = loopOptions(options);
       const out = resolve(options.out);
       checkWritableFolder(out, { option: '--out', besideToo: true });
-      if (existsSync(out) && readdirSync(out).length > 0 && !options.overwrite) throw new UserError(`--out ${options.out}: exists and is not empty; pass --overwrite to replace it`);
+      if (existsSync(out) && readdirSync(out).length > 0 && !options.overwrite)
+        throw new UserError(`--out ${options.out}: exists and is not empty; pass --overwrite to replace it`);
       const result = await runReinforcedIr({ ...loop, evaluate: false });
       // Everything goes into a staging folder first, so an interrupted save leaves no half-written --out.
       const staging = `${out}.staging-${process.pid}`;
@@ -90,7 +111,13 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
         ids: result.targetDocs.map((d) => d.id),
         titles: result.targetDocs.map((d) => d.title ?? ''),
         vectors: result.targetVectors,
-        dataset: { id: result.target, languages: null, trainSplit: null, documents: result.targetDocuments, reinforcedIr: { source: result.source, rounds: loop.rounds } },
+        dataset: {
+          id: result.target,
+          languages: null,
+          trainSplit: null,
+          documents: result.targetDocuments,
+          reinforcedIr: { source: result.source, rounds: loop.rounds },
+        },
       });
       await result.generator.save(join(staging, 'generator'));
       result.tokenizer.save(join(staging, 'generator', 'tokenizer.json'));
@@ -101,14 +128,20 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
       rmSync(out, { recursive: true, force: true });
       renameSync(staging, out);
       forget();
-      const lines = [`reinforced-ir: ${loop.rounds} rounds on ${result.target} from ${result.source}; retriever and generator saved to ${out} (${result.seconds.toFixed(1)} s)`];
+      const lines = [
+        `reinforced-ir: ${loop.rounds} rounds on ${result.target} from ${result.source}; retriever and generator saved to ${out} (${result.seconds.toFixed(1)} s)`,
+      ];
       if (options.json) lines.push(JSON.stringify({ out, ...report }));
       write(`${lines.join('\n')}\n`);
     });
 
-  const experiment = program.commands.find((c) => c.name() === 'experiment') ?? program.command('experiment').description('reproducible experiments, one command each');
+  const experiment =
+    program.commands.find((c) => c.name() === 'experiment') ??
+    program.command('experiment').description('reproducible experiments, one command each');
   defineLoopOptions(experiment.command('reinforced-ir'))
-    .description('Reinforced-IR on an unlabelled target: BM25, dense trained on the source, + augmentation, then each self-boosting round, with paired t-tests')
+    .description(
+      'Reinforced-IR on an unlabelled target: BM25, dense trained on the source, + augmentation, then each self-boosting round, with paired t-tests',
+    )
     .action(async (options: LoopCommandOptions) => {
       const { result, table } = await runReinforcedIrExperiment(loopOptions(options));
       const lines = [
@@ -116,7 +149,10 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
         '',
         table,
         '',
-        ...result.rounds.map((r) => `round ${r.round}: ${r.preferencePairs} of ${r.syntheticQueries} synthetic queries gave a preference pair; ${r.rlgfLists} RLGF lists (source document ranked first by the generator in ${(r.positiveRankedFirst * 100).toFixed(0)} %); ${r.seconds.toFixed(0)} s`),
+        ...result.rounds.map(
+          (r) =>
+            `round ${r.round}: ${r.preferencePairs} of ${r.syntheticQueries} synthetic queries gave a preference pair; ${r.rlgfLists} RLGF lists (source document ranked first by the generator in ${(r.positiveRankedFirst * 100).toFixed(0)} %); ${r.seconds.toFixed(0)} s`,
+        ),
         `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peak_rss_mb} MB`,
       ];
       if (options.json) lines.push(JSON.stringify(result));

@@ -23,7 +23,14 @@ export interface NucleusOptions {
  * reaches topP they hold the whole nucleus (it is a prefix of the sorted order), which spares a
  * sort of the vocabulary at every step; otherwise every token is sorted.
  */
-export function sampleNucleus(logProbs: Float32Array, offset: number, vocab: number, options: NucleusOptions, rng: Rng, exclude: ReadonlySet<number>): number {
+export function sampleNucleus(
+  logProbs: Float32Array,
+  offset: number,
+  vocab: number,
+  options: NucleusOptions,
+  rng: Rng,
+  exclude: ReadonlySet<number>,
+): number {
   let max = -Infinity;
   for (let v = 0; v < vocab; v++) if (!exclude.has(v) && logProbs[offset + v] > max) max = logProbs[offset + v];
   // Weights relative to the most likely token, computed once (excluded tokens weigh 0).
@@ -84,7 +91,12 @@ export interface AugmentationSampling extends NucleusOptions {
  * `samples` augmentations per query. Sample j of query q draws from its own RNG seeded by
  * (seed, the query's id, j), so the draws do not depend on batching. Empty samples stay (as '').
  */
-export async function sampleAugmentations(model: T5Model, tokenizer: SubwordTokenizer, queries: readonly { id: string; text: string }[], options: AugmentationSampling): Promise<string[][]> {
+export async function sampleAugmentations(
+  model: T5Model,
+  tokenizer: SubwordTokenizer,
+  queries: readonly { id: string; text: string }[],
+  options: AugmentationSampling,
+): Promise<string[][]> {
   const { padTokenId: pad, eosTokenId: eos, decoderStartTokenId: start } = model.config;
   const vocab = model.config.vocabSize + model.config.docidVocabSize;
   const exclude = new Set([pad, start]);
@@ -92,10 +104,16 @@ export async function sampleAugmentations(model: T5Model, tokenizer: SubwordToke
   const batchQueries = options.batchQueries ?? 16;
   for (let first = 0; first < queries.length; first += batchQueries) {
     const group = queries.slice(first, first + batchQueries);
-    const { ids, mask, length } = sourceBatch(group.map((q) => tokenizer.encode(q.text).subarray(0, options.maxSourceTokens)), pad, eos);
+    const { ids, mask, length } = sourceBatch(
+      group.map((q) => tokenizer.encode(q.text).subarray(0, options.maxSourceTokens)),
+      pad,
+      eos,
+    );
     const rows = group.flatMap((_, q) => Array.from({ length: options.samples }, () => q));
     const encoded = expandEncoded(await model.encode(ids, mask, group.length, length), rows);
-    const rngs = rows.map((q, r) => new Rng(Number(fnv1a64(`augment\u0000${options.seed}\u0000${group[q].id}\u0000${r % options.samples}`) & 0xffffffffn)));
+    const rngs = rows.map(
+      (q, r) => new Rng(Number(fnv1a64(`augment\u0000${options.seed}\u0000${group[q].id}\u0000${r % options.samples}`) & 0xffffffffn)),
+    );
     const generated: number[][] = rows.map(() => []);
     const done = rows.map(() => false);
     let cache = model.emptyCache(rows.length);
@@ -112,13 +130,22 @@ export async function sampleAugmentations(model: T5Model, tokenizer: SubwordToke
         else generated[r].push(token);
       }
     }
-    group.forEach((_, q) => out.push(generated.slice(q * options.samples, (q + 1) * options.samples).map((t) => tokenizer.decode(t, { skipSpecialTokens: true }).trim())));
+    group.forEach((_, q) =>
+      out.push(
+        generated.slice(q * options.samples, (q + 1) * options.samples).map((t) => tokenizer.decode(t, { skipSpecialTokens: true }).trim()),
+      ),
+    );
   }
   return out;
 }
 
 /** One greedy augmentation per query (inference and RLGF). */
-export async function greedyAugmentations(model: T5Model, tokenizer: SubwordTokenizer, texts: readonly string[], options: { maxTokens: number; maxSourceTokens: number; batch?: number }): Promise<string[]> {
+export async function greedyAugmentations(
+  model: T5Model,
+  tokenizer: SubwordTokenizer,
+  texts: readonly string[],
+  options: { maxTokens: number; maxSourceTokens: number; batch?: number },
+): Promise<string[]> {
   const out: string[] = [];
   const batch = options.batch ?? 32;
   for (let first = 0; first < texts.length; first += batch) {
@@ -134,11 +161,23 @@ export async function greedyAugmentations(model: T5Model, tokenizer: SubwordToke
  * of the passage's first `passageTokens` tokens given the query (a length-neutral likelihood;
  * the sum would favour short passages). One score per passage of each list.
  */
-export async function generatorPassageScores(model: T5Model, tokenizer: SubwordTokenizer, lists: readonly { query: string; passages: readonly string[] }[], options: { maxSourceTokens: number; passageTokens: number; threads?: number }): Promise<number[][]> {
+export async function generatorPassageScores(
+  model: T5Model,
+  tokenizer: SubwordTokenizer,
+  lists: readonly { query: string; passages: readonly string[] }[],
+  options: { maxSourceTokens: number; passageTokens: number; threads?: number },
+): Promise<number[][]> {
   const scorer = await GroupedScorer.create(model, { threads: options.threads, rowsPerRun: 256 });
   try {
-    const groups = lists.map((list) => ({ source: tokenizer.encode(list.query).subarray(0, options.maxSourceTokens), targets: list.passages.map((p) => tokenizer.encode(p).subarray(0, options.passageTokens)) }));
-    const sums = await scorer.score(groups, { padId: model.config.padTokenId, eosId: model.config.eosTokenId, decoderStartId: model.config.decoderStartTokenId });
+    const groups = lists.map((list) => ({
+      source: tokenizer.encode(list.query).subarray(0, options.maxSourceTokens),
+      targets: list.passages.map((p) => tokenizer.encode(p).subarray(0, options.passageTokens)),
+    }));
+    const sums = await scorer.score(groups, {
+      padId: model.config.padTokenId,
+      eosId: model.config.eosTokenId,
+      decoderStartId: model.config.decoderStartTokenId,
+    });
     // Each row's score covers its tokens and the EOS.
     return sums.map((row, i) => row.map((sum, j) => sum / (groups[i].targets[j].length + 1)));
   } finally {

@@ -6,7 +6,10 @@ test('mixed query embedding is 0.8·q + 0.2·a per row, not renormalised', () =>
   const query = Float32Array.of(1, 0, 0, 1);
   const augmentation = Float32Array.of(0, 1, 0.6, 0.8);
   const mixed = mixQueryEmbedding(query, augmentation, 2);
-  assert.deepEqual([...mixed].map((v) => Math.round(v * 1e6) / 1e6), [0.8, 0.2, 0.12, 0.96]);
+  assert.deepEqual(
+    [...mixed].map((v) => Math.round(v * 1e6) / 1e6),
+    [0.8, 0.2, 0.12, 0.96],
+  );
   // ⟨mix, d⟩ = 0.8⟨q, d⟩ + 0.2⟨a, d⟩: the score RLRF and retrieval use.
   const doc = Float32Array.of(0.6, 0.8);
   assert.ok(Math.abs(rowDot(mixed, 0, doc, 0, 2) - (0.8 * 0.6 + 0.2 * 0.8)) < 1e-6);

@@ -13,7 +13,8 @@ export const QUERY_SHARE = 0.8;
  * queries ([rows, dim] row-major). Not renormalised: the reference code scores the raw mix.
  */
 export function mixQueryEmbedding(query: Float32Array, augmentation: Float32Array, dim: number, share = QUERY_SHARE): Float32Array {
-  if (query.length !== augmentation.length || query.length % dim !== 0) throw new RangeError(`mixQueryEmbedding: ${query.length} and ${augmentation.length} values are not rows of ${dim}`);
+  if (query.length !== augmentation.length || query.length % dim !== 0)
+    throw new RangeError(`mixQueryEmbedding: ${query.length} and ${augmentation.length} values are not rows of ${dim}`);
   const out = new Float32Array(query.length);
   for (let i = 0; i < query.length; i++) out[i] = share * query[i] + (1 - share) * augmentation[i];
   return out;
@@ -27,7 +28,16 @@ export function rowDot(left: Float32Array, a: number, right: Float32Array, b: nu
 }
 
 /** ⟨share·q + (1 − share)·a, d⟩ for query row `q`, augmentation row `a` and document row `d`: the mixed score without building the mix. */
-export function mixedScore(query: Float32Array, q: number, augmentation: Float32Array, a: number, docs: Float32Array, d: number, dim: number, share = QUERY_SHARE): number {
+export function mixedScore(
+  query: Float32Array,
+  q: number,
+  augmentation: Float32Array,
+  a: number,
+  docs: Float32Array,
+  d: number,
+  dim: number,
+  share = QUERY_SHARE,
+): number {
   return share * rowDot(query, q, docs, d, dim) + (1 - share) * rowDot(augmentation, a, docs, d, dim);
 }
 
@@ -48,7 +58,11 @@ export const REFERENCE_PAIR_RULE: PreferencePairRule = { share: QUERY_SHARE, sep
  * (max − share·raw)·separation ≥ (min − share·raw). Ties pick the first index;
  * all-equal scores give no pair.
  */
-export function preferencePair(mixed: readonly number[], raw: number, rule: PreferencePairRule = REFERENCE_PAIR_RULE): { chosen: number; rejected: number } | null {
+export function preferencePair(
+  mixed: readonly number[],
+  raw: number,
+  rule: PreferencePairRule = REFERENCE_PAIR_RULE,
+): { chosen: number; rejected: number } | null {
   if (mixed.length < 2) return null;
   let chosen = 0;
   let rejected = 0;

@@ -24,7 +24,11 @@ test('RLGF loss = ListMLE over the mixed query scores + weight · query/augmenta
   g.output('list', out.listLoss);
   g.output('contrastive', out.contrastive);
   const session = await Session.create(exportModel(g), { threads: 1 });
-  const result = await session.run({ q: { data: Float64Array.from(Q), dims: [2, 2] }, a: { data: Float64Array.from(A), dims: [2, 2] }, p: { data: Float64Array.from(P), dims: [6, 2] } });
+  const result = await session.run({
+    q: { data: Float64Array.from(Q), dims: [2, 2] },
+    a: { data: Float64Array.from(A), dims: [2, 2] },
+    p: { data: Float64Array.from(P), dims: [6, 2] },
+  });
   await session.release();
   const lse = (xs: number[]): number => Math.log(xs.reduce((s, x) => s + Math.exp(x), 0));
   let list = 0;
@@ -42,10 +46,17 @@ test('RLGF loss = ListMLE over the mixed query scores + weight · query/augmenta
 });
 
 test('RLGF loss gradient passes the engine gradient check for queries, augmentations and passages', async () => {
-  const report = await checkGradients((g, [q, a, p]) => {
-    const { targets, bias } = constants(g, 'float64');
-    return rlgfLoss(q, a, p, targets, bias, OBJECTIVE).loss;
-  }, [{ name: 'q', shape: [2, 2] }, { name: 'a', shape: [2, 2] }, { name: 'p', shape: [6, 2] }]);
+  const report = await checkGradients(
+    (g, [q, a, p]) => {
+      const { targets, bias } = constants(g, 'float64');
+      return rlgfLoss(q, a, p, targets, bias, OBJECTIVE).loss;
+    },
+    [
+      { name: 'q', shape: [2, 2] },
+      { name: 'a', shape: [2, 2] },
+      { name: 'p', shape: [6, 2] },
+    ],
+  );
   assert.equal(report.checked, 20);
   assert.ok(report.maxGradient > 0.01);
 });

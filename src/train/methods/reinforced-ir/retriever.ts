@@ -7,7 +7,19 @@
  * The reference code also keeps the augmentation embedding's norm at 1; genir's encoder ends
  * in an L2 normalisation, so that term is identically 0 here and is left out.
  */
-import { Graph, Session, exportModel, gradients, add, mul, reduceSum, reshape, unsqueeze, type HostTensor, type Tensor } from '../../../engine/index.js';
+import {
+  Graph,
+  Session,
+  exportModel,
+  gradients,
+  add,
+  mul,
+  reduceSum,
+  reshape,
+  unsqueeze,
+  type HostTensor,
+  type Tensor,
+} from '../../../engine/index.js';
 import type { Gradients, Parameter } from '../../../engine/optim/types.js';
 import type { T5Config } from '../../../model/config.js';
 import { DenseBuilder, encoderParameterSpecs } from '../../../model/dense-graph.js';
@@ -33,7 +45,14 @@ export interface RlgfObjective {
  * ⟨share·q + (1 − share)·a, p⟩ / temperature, plus the weighted in-batch InfoNCE of each query
  * against the batch's augmentations (its own is the positive).
  */
-export function rlgfLoss(queries: Tensor, augmentations: Tensor, passages: Tensor, selfTargets: Tensor, selfBias: Tensor, objective: RlgfObjective): { loss: Tensor; listLoss: Tensor; contrastive: Tensor } {
+export function rlgfLoss(
+  queries: Tensor,
+  augmentations: Tensor,
+  passages: Tensor,
+  selfTargets: Tensor,
+  selfBias: Tensor,
+  objective: RlgfObjective,
+): { loss: Tensor; listLoss: Tensor; contrastive: Tensor } {
   const dim = queries.shape[1];
   const mixed = add(mul(queries, QUERY_SHARE), mul(augmentations, 1 - QUERY_SHARE));
   const lists = reshape(passages, [-1, objective.listSize, dim]);
@@ -126,20 +145,33 @@ export class RlgfModel implements TrainableModel<RlgfBatch> {
     const session = await this.session;
     const n = batch.examples.length;
     for (const example of batch.examples) {
-      if (example.passages.length !== this.objective.listSize) throw new RangeError(`RlgfModel: a list of ${example.passages.length} passages, expected ${this.objective.listSize}`);
+      if (example.passages.length !== this.objective.listSize)
+        throw new RangeError(`RlgfModel: a list of ${example.passages.length} passages, expected ${this.objective.listSize}`);
     }
     const feeds: Record<string, HostTensor> = {
       ...this.paramFeeds,
-      ...this.feedsOf('query', batch.examples.map((e) => e.query)),
-      ...this.feedsOf('aug', batch.examples.map((e) => e.augmentation)),
-      ...this.feedsOf('doc', batch.examples.flatMap((e) => e.passages)),
+      ...this.feedsOf(
+        'query',
+        batch.examples.map((e) => e.query),
+      ),
+      ...this.feedsOf(
+        'aug',
+        batch.examples.map((e) => e.augmentation),
+      ),
+      ...this.feedsOf(
+        'doc',
+        batch.examples.flatMap((e) => e.passages),
+      ),
       self_targets: { data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), dims: [n] },
       self_bias: { data: new Float32Array(n * n), dims: [n, n] },
     };
     if (this.dense.config.dropoutRate > 0) feeds.dropout_seed = { data: Uint32Array.of(dropoutSeed >>> 0), dims: [] };
     const result = await session.run(feeds);
     const grads: Gradients = new Map(this.parameters.map((p) => [p.name, result[`grad.${p.name}`].data as Float32Array]));
-    this.last = { listLoss: (result.list_loss.data as Float32Array)[0], contrastiveLoss: (result.contrastive_loss.data as Float32Array)[0] };
+    this.last = {
+      listLoss: (result.list_loss.data as Float32Array)[0],
+      contrastiveLoss: (result.contrastive_loss.data as Float32Array)[0],
+    };
     return { loss: (result.loss.data as Float32Array)[0], gradients: grads };
   }
 
