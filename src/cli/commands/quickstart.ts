@@ -112,7 +112,7 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
       seconds: Math.round((performance.now() - started) / 100) / 10,
       reused_model: reuse,
     };
-    const trained = trainedSeconds === undefined ? `trained earlier (${out})` : `${parameters} parameters, trained ${trainedSeconds.toFixed(0)} s`;
+    const trained = trainedSeconds === undefined ? `trained earlier (${out})` : `${((parameters ?? 0) / 1e6).toFixed(2)}M parameters, trained ${trainedSeconds.toFixed(0)} s`;
     const lines = [
       `XQuAD English, test split: ${genir.queries} queries, ${documents} documents`,
       `GenIR: ${recipe.model} model, ${recipe.docids} docids, ${trained}; beam ${QUICKSTART_BEAM}, ${(genir.seconds * 1000 / genir.queries).toFixed(1)} ms/query`,
