@@ -92,6 +92,11 @@ test('--recipe on train ddro, train ltrgr, train dense and the experiments: the 
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, /^genir: error: --docids pq,nonsense: unknown scheme 'nonsense'/, `${name}: --dataset came from the recipe`);
     }
+    for (const command of [['train', 'reinforced-ir'], ['experiment', 'reinforced-ir']]) {
+      const rir = await runGenir([...command, '--recipe', typo]);
+      assert.equal(rir.code, 2);
+      assert.match(rir.stderr, /^genir: error: .*dense\.json: unknown field 'dataset' for genir reinforced-ir \(fields: .*\brounds\b/, rir.stderr);
+    }
     const baseline = await runGenir(['experiment', 'linear-baseline', '--recipe', experiment]);
     assert.equal(baseline.code, 2);
     assert.match(baseline.stderr, /unknown field 'minutes' for genir linear-baseline/);

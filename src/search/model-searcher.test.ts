@@ -28,7 +28,17 @@ const docids = new DocidTable({
 });
 const searchTokenizer = tokenizer.withDocidTokens(DOCS);
 const model = T5Model.create(
-  t5Config('tiny', { vocabSize: text, docidVocabSize: DOCS, dModel: 16, dKv: 4, numHeads: 4, dFf: 24, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0 }),
+  t5Config('tiny', {
+    vocabSize: text,
+    docidVocabSize: DOCS,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 24,
+    numLayers: 1,
+    numDecoderLayers: 1,
+    dropoutRate: 0,
+  }),
   3,
   { threads: 1 },
 );

@@ -20,11 +20,18 @@ export function cacheKey(description: unknown): string {
   const canonical = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(canonical);
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+      );
     }
     return value;
   };
-  return createHash('sha256').update(JSON.stringify(canonical(description))).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(description)))
+    .digest('hex')
+    .slice(0, 24);
 }
 
 /** A digest of many strings, for cache keys that must change when the data does. */

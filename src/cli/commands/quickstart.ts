@@ -8,7 +8,7 @@ import { formatTable, formatValue } from '../../eval/report.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
 import { evaluateSearcher } from '../../train/methods/sft/evaluate.js';
 import { runSft, type SftOptions } from '../../train/methods/sft/pipeline.js';
-import { cacheKey, resolveCacheDir } from '../../train/sources/doc2query/doc2query.js';
+import { cacheKey, resolveCacheDir } from '../../util/cache.js';
 import { genirVersion, MANIFEST_FILE } from '../../retriever/directory.js';
 import { runBm25 } from './bm25.js';
 import { checkWritableFolder } from '../../util/atomic.js';

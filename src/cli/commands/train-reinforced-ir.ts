@@ -18,6 +18,7 @@ import {
 import { checkWritableFolder, writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { removeOnExit } from '../../util/temporaries.js';
+import { addRecipeOption } from '../recipe.js';
 import {
   dataDirOption,
   jsonOption,
@@ -87,7 +88,7 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
 
 export function registerReinforcedIrCommands(program: Command, write: Write): void {
   const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train retrieval models');
-  defineLoopOptions(trainCommand.command('reinforced-ir'))
+  defineLoopOptions(addRecipeOption(trainCommand.command('reinforced-ir')))
     .description(
       'Reinforced-IR: adapt a dense retriever and a query-augmentation generator to an unlabelled target corpus by alternating RLRF and RLGF',
     )
@@ -138,7 +139,7 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
   const experiment =
     program.commands.find((c) => c.name() === 'experiment') ??
     program.command('experiment').description('reproducible experiments, one command each');
-  defineLoopOptions(experiment.command('reinforced-ir'))
+  defineLoopOptions(addRecipeOption(experiment.command('reinforced-ir')))
     .description(
       'Reinforced-IR on an unlabelled target: BM25, dense trained on the source, + augmentation, then each self-boosting round, with paired t-tests',
     )

@@ -36,7 +36,14 @@ test('cachedStage computes once, reloads on the same inputs, recomputes on other
 
 test('cachedStage records no key when the stage fails, so the next run computes it again', async () => {
   await withFolder(async (root) => {
-    const failing = { name: 'docids', dir: root, inputs: 1, files: [], load: () => 'stale', compute: () => Promise.reject(new Error('killed')) };
+    const failing = {
+      name: 'docids',
+      dir: root,
+      inputs: 1,
+      files: [],
+      load: () => 'stale',
+      compute: () => Promise.reject(new Error('killed')),
+    };
     await assert.rejects(cachedStage(failing), /killed/);
     assert.equal(existsSync(join(root, 'docids.key')), false);
     assert.deepEqual(await cachedStage({ ...failing, compute: () => 'fresh' }), { value: 'fresh', hit: false });
@@ -62,16 +69,29 @@ test('claimOutput: a model directory needs --overwrite, a foreign folder is refu
     const policy = { out, work, resumable: true, label: 'sft', log: (line: string) => lines.push(line) };
     claimOutput(policy); // nothing there yet
     mkdirSync(out);
-    assert.throws(() => claimOutput(policy), (err: unknown) => err instanceof UserError && /model: exists and is not a genir model directory/.test(err.message));
+    assert.throws(
+      () => claimOutput(policy),
+      (err: unknown) => err instanceof UserError && /model: exists and is not a genir model directory/.test(err.message),
+    );
     writeFileSync(join(out, 'manifest.json'), '{}');
-    assert.throws(() => claimOutput(policy), (err: unknown) => err instanceof UserError && /already holds a trained model; pass --overwrite/.test(err.message));
+    assert.throws(
+      () => claimOutput(policy),
+      (err: unknown) => err instanceof UserError && /already holds a trained model; pass --overwrite/.test(err.message),
+    );
     mkdirSync(work);
     claimOutput({ ...policy, resume: true });
     assert.ok(existsSync(work), '--resume keeps the unfinished run');
     rmSync(join(out, 'manifest.json'));
     rmSync(out, { recursive: true });
-    assert.throws(() => claimOutput(policy), (err: unknown) => err instanceof UserError && /holds an unfinished training run; pass --resume to continue it, or --overwrite/.test(err.message));
-    assert.throws(() => claimOutput({ ...policy, resume: true, resumable: false }), (err: unknown) => err instanceof UserError && /unfinished training run; remove it, or pass --overwrite/.test(err.message));
+    assert.throws(
+      () => claimOutput(policy),
+      (err: unknown) =>
+        err instanceof UserError && /holds an unfinished training run; pass --resume to continue it, or --overwrite/.test(err.message),
+    );
+    assert.throws(
+      () => claimOutput({ ...policy, resume: true, resumable: false }),
+      (err: unknown) => err instanceof UserError && /unfinished training run; remove it, or pass --overwrite/.test(err.message),
+    );
     claimOutput({ ...policy, overwrite: true });
     assert.equal(existsSync(work), false);
     assert.deepEqual(lines, [`sft: discarding the unfinished run in ${work} (--overwrite)`]);

@@ -82,10 +82,13 @@ export function claimOutput(policy: OutputPolicy): void {
   if (existsSync(join(out, MANIFEST_FILE)) && !policy.overwrite && !(resume && existsSync(work))) {
     throw new UserError(`${out}: already holds a trained model; pass --overwrite to replace it, or choose another --out`);
   }
-  if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE))) throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
+  if (existsSync(out) && !existsSync(join(out, MANIFEST_FILE)))
+    throw new UserError(`${out}: exists and is not a genir model directory; choose another --out`);
   if (existsSync(work) && !resume) {
     if (!policy.overwrite) {
-      const remedy = policy.resumable ? 'pass --resume to continue it, or --overwrite to discard it' : 'remove it, or pass --overwrite to start again';
+      const remedy = policy.resumable
+        ? 'pass --resume to continue it, or --overwrite to discard it'
+        : 'remove it, or pass --overwrite to start again';
       throw new UserError(`${work}: holds an unfinished training run; ${remedy}`);
     }
     policy.log(`${policy.label}: discarding the unfinished run in ${work} (--overwrite)`);

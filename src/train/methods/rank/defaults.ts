@@ -8,7 +8,16 @@
 export const DDRO_DEFAULTS = { beta: 0.4, lr: 1e-5, epochs: 2, batchSize: 64, negativesPerGroup: 8, negatives: 'bm25' } as const;
 
 /** LTRGR, on log π(docid|q) in nats (ltrgr.ts). */
-export const LTRGR_DEFAULTS = { margin: 2, generationWeight: 8, temperature: 1, lr: 1e-4, epochs: 3, batchSize: 16, listSize: 8, negatives: 'model' } as const;
+export const LTRGR_DEFAULTS = {
+  margin: 2,
+  generationWeight: 8,
+  temperature: 1,
+  lr: 1e-4,
+  epochs: 3,
+  batchSize: 16,
+  listSize: 8,
+  negatives: 'model',
+} as const;
 
 /** The settings DDRO and LTRGR share. */
 export const RANK_DEFAULTS = {
