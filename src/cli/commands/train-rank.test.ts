@@ -25,12 +25,12 @@ test('train ddro / ltrgr option parsing: numbers checked, unset options left to 
   rejects({ devQueries: 'x' }, /--dev-queries x/);
 });
 
-test('the train command has sft, dense, ddro and ltrgr; experiment has its experiments', () => {
+test('the train command has sft, dense, ddro, ltrgr and reinforced-ir; experiment has its experiments', () => {
   const program = buildProgram();
   const train = program.commands.find((c) => c.name() === 'train')!;
-  assert.deepEqual(train.commands.map((c) => c.name()).sort(), ['ddro', 'dense', 'ltrgr', 'sft']);
+  assert.deepEqual(train.commands.map((c) => c.name()).sort(), ['ddro', 'dense', 'ltrgr', 'reinforced-ir', 'sft']);
   const experiment = program.commands.find((c) => c.name() === 'experiment')!;
-  assert.deepEqual(experiment.commands.map((c) => c.name()).sort(), ['budgeted-sft', 'ddro-ablation', 'docid-schemes', 'linear-baseline']);
+  assert.deepEqual(experiment.commands.map((c) => c.name()).sort(), ['budgeted-sft', 'ddro-ablation', 'docid-schemes', 'linear-baseline', 'reinforced-ir']);
   assert.deepEqual(parseSchemes('pq, title,pq'), ['pq', 'title']);
   assert.throws(() => parseSchemes('pq,url'), (err: Error) => err instanceof UserError && /unknown scheme 'url'/.test(err.message));
 });
