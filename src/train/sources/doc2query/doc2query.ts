@@ -134,6 +134,7 @@ function expandEncoded(encoded: EncoderOutput, rows: number[]): EncoderOutput {
     attentionMask: selectRows(encoded.attentionMask, rows),
     crossKeys: encoded.crossKeys.map((t) => selectRows(t, rows)),
     crossValues: encoded.crossValues.map((t) => selectRows(t, rows)),
+    ...(encoded.lexicalBias === undefined ? {} : { lexicalBias: selectRows(encoded.lexicalBias, rows) }),
   };
 }
 
