@@ -18,6 +18,10 @@
  * Rounds alternate PyTorch and genir (each with its own warm-up steps) so background load
  * hits both alike; the reported step time is the median over all timed steps. GFLOP/s
  * counts the matrix products only (3× the forward pass), the same count for both.
+ *
+ * Machines differ, so each round also times ORT's own MatMul (1024 × 1024, same threads, in
+ * the same process) right after genir's steps: `gemm_gflops` is the median over rounds and
+ * `fraction_of_gemm` the step's GFLOP/s divided by it (--gemm-size changes the 1024).
  * With --json the last line of stdout is one JSON object with every number.
  */
 import { spawnSync } from 'node:child_process';
@@ -29,6 +33,7 @@ import { isT5Preset, parameterCount, t5Config, totalVocabSize, type T5Config } f
 import { T5Model } from '../src/model/t5.js';
 import { makeSeq2SeqBatch } from '../src/train/loop/batching.js';
 import { Rng } from '../src/util/random.js';
+import { measureGemmGflops } from './gemm.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(name);
@@ -48,6 +53,7 @@ const threads = Number(option('--threads', '2'));
 const dropout = Number(option('--dropout', '0.1'));
 const optimizerKind = option('--optimizer', 'graph');
 const withTorch = !process.argv.includes('--no-torch');
+const gemmSize = Number(option('--gemm-size', '1024'));
 const PYTHON = '/usr/bin/python3';
 
 function log(message: string): void {
@@ -63,7 +69,8 @@ function forwardFlops(config: T5Config, batch: number, s: number, t: number): nu
   const attention = (q: number, k: number) => 2 * 2 * batch * config.numHeads * q * k * config.dKv;
   const ffn = (n: number) => 2 * n * 3 * d * config.dFf;
   const encoderLayer = 2 * ns * 4 * d * inner + attention(s, s) + ffn(ns);
-  const decoderLayer = 2 * nt * 4 * d * inner + attention(t, t) + 2 * nt * 2 * d * inner + 2 * ns * 2 * d * inner + attention(t, s) + ffn(nt);
+  const decoderLayer =
+    2 * nt * 4 * d * inner + attention(t, t) + 2 * nt * 2 * d * inner + 2 * ns * 2 * d * inner + attention(t, s) + ffn(nt);
   return config.numLayers * encoderLayer + config.numDecoderLayers * decoderLayer + 2 * nt * d * totalVocabSize(config);
 }
 
@@ -73,7 +80,11 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
@@ -84,7 +95,8 @@ function ensureTorch(): void {
   const openblasPresent = run('dpkg-query', ['-W', '-f=${Status}', 'libopenblas0-pthread']).stdout.includes('install ok installed');
   if (torchPresent && openblasPresent) return;
   const missing = [!torchPresent && 'python3-torch', !openblasPresent && 'libopenblas0-pthread'].filter(Boolean) as string[];
-  if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(', ')}; install with: sudo apt-get install -y ${missing.join(' ')}`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`missing ${missing.join(', ')}; install with: sudo apt-get install -y ${missing.join(' ')}`);
   log(`installing ${missing.join(', ')} with apt-get …`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...missing]]) {
@@ -106,8 +118,25 @@ interface TorchResult {
 
 function torchRound(): TorchResult {
   const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));
-  const args = [script, '--config', preset, '--batch', String(batchSize), '--src-len', String(srcLen), '--tgt-len', String(tgtLen),
-    '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--dropout', String(dropout)];
+  const args = [
+    script,
+    '--config',
+    preset,
+    '--batch',
+    String(batchSize),
+    '--src-len',
+    String(srcLen),
+    '--tgt-len',
+    String(tgtLen),
+    '--steps',
+    String(steps),
+    '--warmup',
+    String(warmup),
+    '--threads',
+    String(threads),
+    '--dropout',
+    String(dropout),
+  ];
   const result = run(PYTHON, args);
   if (result.status !== 0) throw new Error(`torch_train.py failed (${result.status}):\n${result.stderr.slice(-3000)}`);
   const lines = result.stdout.trim().split('\n');
@@ -121,8 +150,15 @@ async function main(): Promise<void> {
   const rng = new Rng(0);
   const token = () => 2 + rng.int(config.vocabSize - 2);
   // Lengths before the eos that the batch appends, so the model sees srcLen and tgtLen positions.
-  const examples = Array.from({ length: batchSize }, () => ({ source: Array.from({ length: srcLen - 1 }, token), target: Array.from({ length: tgtLen - 1 }, token) }));
-  const batch = makeSeq2SeqBatch(examples, examples.map((_, i) => i), { padId: config.padTokenId, eosId: config.eosTokenId, decoderStartId: config.decoderStartTokenId });
+  const examples = Array.from({ length: batchSize }, () => ({
+    source: Array.from({ length: srcLen - 1 }, token),
+    target: Array.from({ length: tgtLen - 1 }, token),
+  }));
+  const batch = makeSeq2SeqBatch(
+    examples,
+    examples.map((_, i) => i),
+    { padId: config.padTokenId, eosId: config.eosTokenId, decoderStartId: config.decoderStartTokenId },
+  );
   const model = T5Model.create(config, 0, { threads });
   const optimizer = new AdamW(model.parameters, { weightDecay: 0.01 });
   let seed = 0;
@@ -141,6 +177,7 @@ async function main(): Promise<void> {
   if (withTorch) ensureTorch();
   const genirTimes: number[] = [];
   const torchTimes: number[] = [];
+  const gemmRounds: number[] = [];
   let torch: TorchResult | undefined;
   for (let round = 0; round < rounds; round++) {
     if (withTorch) {
@@ -158,6 +195,8 @@ async function main(): Promise<void> {
     }
     genirTimes.push(...times);
     log(`round ${round + 1}: genir ${median(times).toFixed(3)} s/step (loss ${lastLoss.toFixed(4)})`);
+    gemmRounds.push(await measureGemmGflops(threads, gemmSize));
+    log(`round ${round + 1}: ORT MatMul ${gemmSize}² ${gemmRounds[gemmRounds.length - 1].toFixed(1)} GFLOP/s`);
   }
   await model.release();
 
@@ -182,6 +221,10 @@ async function main(): Promise<void> {
     genir_gflops: flops / genirStepS / 1e9,
     torch_gflops: flops / torchStepS / 1e9,
     gflop_per_step: flops / 1e9,
+    gemm_size: gemmSize,
+    gemm_gflops: median(gemmRounds),
+    fraction_of_gemm: flops / genirStepS / 1e9 / median(gemmRounds),
+    torch_fraction_of_gemm: flops / torchStepS / 1e9 / median(gemmRounds),
     genir_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     torch_peak_rss_mb: torch?.peak_rss_mb ?? null,
     torch_params: torch?.params ?? null,
@@ -189,10 +232,19 @@ async function main(): Promise<void> {
     torch_blas: torch?.blas ?? null,
   };
   if (torch && torch.params !== params) log(`warning: PyTorch model has ${torch.params} parameters, genir ${params}`);
-  console.log(`T5 ${preset} (${(params / 1e6).toFixed(2)}M params), batch ${batchSize}, ${srcLen} source + ${tgtLen} target tokens, ${threads} threads, dropout ${dropout}`);
-  console.log(`  genir  ${genirStepS.toFixed(3)} s/step  ${result.genir_examples_per_s.toFixed(1)} ex/s  ${result.genir_gflops.toFixed(1)} GFLOP/s  peak RSS ${result.genir_peak_rss_mb.toFixed(0)} MB  (optimizer: ${optimizerKind})`);
+  console.log(
+    `T5 ${preset} (${(params / 1e6).toFixed(2)}M params), batch ${batchSize}, ${srcLen} source + ${tgtLen} target tokens, ${threads} threads, dropout ${dropout}`,
+  );
+  console.log(
+    `  genir  ${genirStepS.toFixed(3)} s/step  ${result.genir_examples_per_s.toFixed(1)} ex/s  ${result.genir_gflops.toFixed(1)} GFLOP/s  peak RSS ${result.genir_peak_rss_mb.toFixed(0)} MB  (optimizer: ${optimizerKind})`,
+  );
+  console.log(
+    `  ORT MatMul ${gemmSize}² ${result.gemm_gflops.toFixed(1)} GFLOP/s (same threads, same run): genir's step at ${(100 * result.fraction_of_gemm).toFixed(1)} % of it`,
+  );
   if (withTorch) {
-    console.log(`  torch  ${torchStepS.toFixed(3)} s/step  ${result.torch_examples_per_s.toFixed(1)} ex/s  ${result.torch_gflops.toFixed(1)} GFLOP/s  peak RSS ${(torch?.peak_rss_mb ?? 0).toFixed(0)} MB  (torch ${torch?.torch_version}, ${torch?.blas.join(' ')})`);
+    console.log(
+      `  torch  ${torchStepS.toFixed(3)} s/step  ${result.torch_examples_per_s.toFixed(1)} ex/s  ${result.torch_gflops.toFixed(1)} GFLOP/s  peak RSS ${(torch?.peak_rss_mb ?? 0).toFixed(0)} MB  (torch ${torch?.torch_version}, ${torch?.blas.join(' ')})`,
+    );
     console.log(`  ratio  ${result.ratio.toFixed(2)}x PyTorch examples/s`);
   }
   if (json) console.log(JSON.stringify(result));

@@ -1,10 +1,11 @@
-// The public library API. Each pipeline stage re-exports its surface here.
+// The public library API (docs/api.md). Each pipeline stage re-exports what a library user
+// needs; numeric and encoding helpers stay in their modules (src/api.test.ts keeps them out).
 export { UserError } from './util/errors.js';
-export { Rng, fnv1a64, hashUnit, mix64 } from './util/random.js';
+export { Rng, fnv1a64 } from './util/random.js';
 export { writeFileAtomic, writeFileAtomicSync, AtomicWriteStream } from './util/atomic.js';
 export type { Document, Query, Qrels, Run, RunEntry, Dataset, DatasetSpec } from './data/types.js';
-export { openDataset, resolveDataDir, listDatasets, datasetInfo, datasetDescriptor, knownDatasetIds, collapseRun } from './data/registry.js';
-export type { DatasetDescriptor, DatasetInfo } from './data/registry.js';
+export { openDataset, parseDatasetId, resolveDataDir, listDatasets, datasetInfo, datasetDescriptor, knownDatasetIds, collapseRun } from './data/registry.js';
+export type { DatasetDescriptor, DatasetInfo, DatasetPath } from './data/registry.js';
 export { BeirDataset, readBeirCorpus, readBeirQueries, readBeirQrels } from './data/beir.js';
 export { SquadDataset, readSquadJson, questionSplit, QUESTION_SPLIT_SEED, QUESTION_SPLIT_FRACTIONS } from './data/squad.js';
 export { XquadDataset, XQUAD_LANGUAGES } from './data/xquad.js';
@@ -28,13 +29,13 @@ export { readQrels, writeQrels, readRun, writeRun } from './data/trec.js';
 export { parseMetric, parseMetrics, splitMetricList, evaluateRun, evaluateQuery } from './eval/metrics.js';
 export type { MetricSpec, MetricMeasure, EvalResult, EvaluateOptions } from './eval/metrics.js';
 export { compareTrecOrder, compareUtf8, sortRanking } from './data/ranking.js';
-export { pairedTTest, randomizationTest, studentTTwoSidedP, studentTCdf, regularizedIncompleteBeta } from './eval/significance.js';
+export { pairedTTest, randomizationTest } from './eval/significance.js';
 export type { RandomizationOptions } from './eval/significance.js';
 export { formatValue, formatTable } from './eval/report.js';
 // BM25: analyzers (Lucene's EnglishAnalyzer; ICU segmentation + Snowball) and a Lucene-exact BM25 index.
 export { getAnalyzer, analyzerFromSpec, isAnalyzerName, ANALYZER_NAMES, EnglishAnalyzer, MultilingualAnalyzer, LUCENE_ENGLISH_STOP_WORDS, standardTokenize, snowballAlgorithmFor } from './text/analyzers/index.js';
 export type { Analyzer, AnalyzerName, AnalyzerSpec, TokenizeOptions } from './text/analyzers/index.js';
-export { Bm25Index, Bm25IndexBuilder, Bm25Searcher, SearchPool, searchBatch, buildIndexFromDocuments, saveIndex, loadIndex, DEFAULT_BM25_PARAMS, FIELD_NAMES, intToByte4, byte4ToInt } from './bm25/index.js';
+export { Bm25Index, Bm25IndexBuilder, Bm25Searcher, SearchPool, searchBatch, buildIndexFromDocuments, saveIndex, loadIndex, DEFAULT_BM25_PARAMS, FIELD_NAMES } from './bm25/index.js';
 export type { Bm25Params, FieldMode, IndexData, FieldPostings, SearchHits, SearchQuery, SearchBatchOptions, BuildOptions, BuildFromStreamOptions, IndexableDocument } from './bm25/index.js';
 // Optimizer (AdamW, clipping, schedules, gradient accumulation), the T5 model with its
 // safetensors checkpoints, and the training loop (bucketed batches, loss curve, resume).
@@ -68,7 +69,7 @@ export type { SftCorpus, SftCorpusSpec, LabelledQuery } from './data/training-co
 export { evaluateGenir, evaluateSearcher } from './train/methods/sft/evaluate.js';
 export type { GenirEvaluation } from './train/methods/sft/evaluate.js';
 export type { SftRunReport, StageReport } from './train/methods/sft/report.js';
-export { trainDoc2Query, sampleQueries, sampleTopK, cachedPseudoQueries, resolveCacheDir, cacheKey } from './train/sources/doc2query/doc2query.js';
+export { trainDoc2Query, sampleQueries, cachedPseudoQueries, resolveCacheDir, cacheKey } from './train/sources/doc2query/doc2query.js';
 export type { Doc2QueryPair, Doc2QueryTrainOptions, SamplingOptions, SampledQuery, CachedQueries } from './train/sources/doc2query/doc2query.js';
 // Sequence-level relevance optimization on top of SFT: hard negatives and triples, DDRO's
 // DPO loss, LTRGR's margin and list-wise losses (graph builders), and their training runs.
@@ -80,7 +81,7 @@ export { mineModelNegatives } from './train/sources/negatives/model.js';
 export type { ModelNegativeOptions, ModelMined } from './train/sources/negatives/model.js';
 export { buildTriples, cachedTriples, readTriples, writeTriples, tripleSettings, countTriples, NEGATIVE_METHODS, TRIPLES_FORMAT, TRIPLES_FORMAT_VERSION } from './train/sources/negatives/triples.js';
 export type { Triples, TriplesHeader, TripleGroup, TripleNegative, TripleSources, TripleOptions, NegativeMethod, NegativeSource, CachedTriples } from './train/sources/negatives/triples.js';
-export { dpoLoss, generationLoss, negLogSigmoid } from './train/methods/rank/loss.js';
+export { dpoLoss, generationLoss } from './train/methods/rank/loss.js';
 export type { RowPairs } from './train/methods/rank/loss.js';
 export { marginRankLoss, listwiseLoss } from './train/methods/rank/ltrgr-loss.js';
 export { buildPreferenceTrainingGraph } from './train/methods/rank/graph.js';
@@ -101,9 +102,9 @@ export { runLtrgr, LTRGR_DEFAULTS } from './train/methods/rank/ltrgr.js';
 export type { LtrgrOptions, LtrgrLoss } from './train/methods/rank/ltrgr.js';
 // Dense retrieval: the dual encoder (T5 encoder, mean pooling, unit vectors) trained with InfoNCE
 // on in-batch and BM25 hard negatives, its model directory, and exact top-k search on ORT.
-export { DenseModel, DEFAULT_DENSE_SETTINGS, padSequences, passageText } from './model/dense.js';
+export { DenseModel, DEFAULT_DENSE_SETTINGS, passageText } from './model/dense.js';
 export type { DenseSettings, DenseBatch, DenseRuntimeOptions } from './model/dense.js';
-export { buildDenseEncoderGraph, meanPoolNormalize, encoderParameterSpecs } from './model/dense-graph.js';
+export { buildDenseEncoderGraph, encoderParameterSpecs } from './model/dense-graph.js';
 export { saveDenseModelDirectory, loadDenseModelDirectory, readDenseManifest, isDenseModelDirectory, DENSE_FORMAT_NAME } from './retriever/dense-directory.js';
 export type { DenseManifest, DenseDirectoryContents, LoadedDenseDirectory } from './retriever/dense-directory.js';
 export { DenseSearcher, ExactIndex, bruteForceTopK } from './search/dense.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { collapseRun, datasetInfo, listDatasets, openDataset, resolveDataDir } from './registry.js';
+import { collapseRun, datasetInfo, listDatasets, openDataset, parseDatasetId, resolveDataDir } from './registry.js';
 import { UserError } from '../util/errors.js';
 
 const DATA_DIR = process.env.GENIR_DATA_DIR;
@@ -104,4 +104,54 @@ test('openDataset: SciFact loads fast; the pooled XQuAD corpus carries relevance
   const relevanceIds = await pooled.relevanceIds!();
   const run = new Map([['q', [{ docId: 'es/3_1', score: 2 }, { docId: 'vi/3_1', score: 9 }, { docId: 'en/0_0', score: 1 }]]]);
   assert.deepEqual(collapseRun(run, relevanceIds).get('q'), [{ docId: '3_1', score: 9 }, { docId: '0_0', score: 1 }]);
+});
+
+const datasetIds: [string, ReturnType<typeof parseDatasetId>][] = [
+  ['xquad/de', { id: 'xquad', lang: 'de' }],
+  ['xquad/de/en', { id: 'xquad', lang: 'de', corpusLang: 'en' }],
+  ['xquad/es/all', { id: 'xquad', lang: 'es', corpusLang: 'all' }],
+  ['xquad/de/en/test', { id: 'xquad', lang: 'de', corpusLang: 'en', split: 'test' }],
+  ['squad-dev/test', { id: 'squad-dev', split: 'test' }],
+  ['scifact', { id: 'scifact' }],
+  // Not a registered id first: a path, opened as a folder or file.
+  ['./scifact/test', { id: './scifact/test' }],
+  ['/data/beir/nfcorpus', { id: '/data/beir/nfcorpus' }],
+];
+for (const [text, expected] of datasetIds) {
+  test(`parseDatasetId('${text}') reads the id path as ir_datasets writes it`, () => {
+    assert.deepEqual(parseDatasetId(text), expected);
+  });
+}
+
+const badDatasetIds: [string, RegExp][] = [
+  ['xquad/zz', /^dataset 'xquad\/zz': query language 'zz' is not one of ar, de, .*, zh$/],
+  ['xquad/de/zz', /^dataset 'xquad\/de\/zz': corpus language 'zz' is not one of .*, all$/],
+  ['xquad/de/en/fr', /^dataset 'xquad\/de\/en\/fr': expected xquad\[\/<query lang>\[\/<corpus lang>\]\]\[\/<split>\]$/],
+  ['squad-dev/de', /^dataset 'squad-dev\/de': expected squad-dev or squad-dev\/<split>/],
+];
+for (const [text, message] of badDatasetIds) {
+  test(`parseDatasetId('${text}') is one UserError naming the id`, () => {
+    assert.throws(
+      () => parseDatasetId(text),
+      (err: unknown) => err instanceof UserError && message.test(err.message),
+    );
+  });
+}
+
+test('openDataset takes id paths: languages and split from the id, the same dataset as the options give', { skip: needsData }, async () => {
+  const fromPath = await openDataset({ id: 'xquad/de/en' });
+  const fromOptions = await openDataset({ id: 'xquad', lang: 'de', corpusLang: 'en' });
+  assert.deepEqual([fromPath.lang, fromPath.corpusLang], ['de', 'en']);
+  assert.deepEqual(await fromPath.queries('test'), await fromOptions.queries('test'));
+  const cranfield = await openDataset({ id: 'cranfield/test' });
+  assert.equal(cranfield.defaultSplit, 'test');
+  assert.equal((await datasetInfo('xquad/de')).lang, 'de');
+  await assert.rejects(
+    openDataset({ id: 'xquad/de', lang: 'fr' }),
+    /^UserError: dataset 'xquad\/de' and --lang fr disagree; give the value once$/,
+  );
+  await assert.rejects(
+    openDataset({ id: 'cranfield/train' }),
+    /^UserError: dataset 'cranfield\/train': no split 'train' \(splits: test\)$/,
+  );
 });

@@ -128,29 +128,97 @@ async function registeredFolder(descriptor: DatasetDescriptor, dataDir: string):
   return folder;
 }
 
+/** A registered dataset id written as a path, as ir_datasets writes them. */
+export interface DatasetPath {
+  id: string;
+  /** xquad: the query language (`xquad/de`). */
+  lang?: string;
+  /** xquad: the corpus language, or `all` (`xquad/de/en`: German queries, English corpus). */
+  corpusLang?: string;
+  /** The split evaluation uses (`squad-dev/test`, `xquad/de/en/test`). */
+  split?: string;
+}
+
+const DATASET_SPLIT_NAMES: ReadonlySet<string> = new Set(['train', 'dev', 'test']);
+
 /**
- * Opens a dataset by registered id (`scifact`, `squad-dev`, `xquad`, `cranfield`) or by
- * path (a BEIR folder, or a SQuAD-format .json file). A registered id wins over a local
- * folder of the same name; write `./scifact` to mean the folder.
+ * Splits `xquad/de/en/test`-style ids: a registered id, then (xquad) the query and corpus
+ * languages, then optionally a split. Anything whose first segment is not a registered id
+ * (a BEIR folder, `./scifact`) is returned as it is, to be opened as a path.
+ */
+export function parseDatasetId(text: string): DatasetPath {
+  const id = text.trim();
+  const segments = id.split('/');
+  if (segments.length === 1 || !DESCRIPTORS.some((d) => d.id === segments[0])) return { id };
+  const [registered, ...rest] = segments;
+  const path: DatasetPath = { id: registered };
+  if (rest.length > 0 && DATASET_SPLIT_NAMES.has(rest[rest.length - 1])) path.split = rest.pop();
+  if (registered !== 'xquad') {
+    if (rest.length > 0)
+      throw new UserError(
+        `dataset '${id}': expected ${registered} or ${registered}/<split> (splits: ${[...DATASET_SPLIT_NAMES].join(', ')})`,
+      );
+    return path;
+  }
+  if (rest.length > 2) throw new UserError(`dataset '${id}': expected xquad[/<query lang>[/<corpus lang>]][/<split>]`);
+  const [lang, corpusLang] = rest;
+  for (const [code, what] of [
+    [lang, 'query language'],
+    [corpusLang, 'corpus language'],
+  ] as const) {
+    if (code === undefined) continue;
+    const allowed = what === 'corpus language' ? [...XQUAD_LANGUAGES, 'all'] : XQUAD_LANGUAGES;
+    if (!(allowed as readonly string[]).includes(code))
+      throw new UserError(`dataset '${id}': ${what} '${code}' is not one of ${allowed.join(', ')}`);
+  }
+  if (lang !== undefined) path.lang = lang;
+  if (corpusLang !== undefined) path.corpusLang = corpusLang;
+  return path;
+}
+
+/** The id part and the option part of one setting must not both be given. */
+function oneOf(fromId: string | undefined, fromOption: string | undefined, option: string, id: string): string | undefined {
+  if (fromId !== undefined && fromOption !== undefined && fromId !== fromOption) {
+    throw new UserError(`dataset '${id}' and ${option} ${fromOption} disagree; give the value once`);
+  }
+  return fromId ?? fromOption;
+}
+
+/**
+ * Opens a dataset by registered id (`scifact`, `squad-dev`, `xquad`, `cranfield`), by id path
+ * (`xquad/de`, `xquad/de/en`, `squad-dev/test`; see parseDatasetId) or by path (a BEIR folder,
+ * or a SQuAD-format .json file). A registered id wins over a local folder of the same name;
+ * write `./scifact` to mean the folder.
  */
 export async function openDataset(spec: DatasetSpec): Promise<Dataset> {
-  const id = spec.id.trim();
+  const parsed = parseDatasetId(spec.id);
+  const id = parsed.id;
+  const lang = oneOf(parsed.lang, spec.lang, '--lang', spec.id.trim());
+  const corpusLang = oneOf(parsed.corpusLang, spec.corpusLang, '--corpus-lang', spec.id.trim());
   const descriptor = DESCRIPTORS.find((d) => d.id === id);
-  if (id !== 'xquad' && (spec.lang !== undefined || spec.corpusLang !== undefined)) {
+  if (id !== 'xquad' && (lang !== undefined || corpusLang !== undefined)) {
     throw new UserError(`--lang and --corpus-lang apply to xquad only, not to '${id}'`);
   }
   if (descriptor) {
     const folder = await registeredFolder(descriptor, resolveDataDir(spec.dataDir));
+    let dataset: Dataset;
     switch (descriptor.id) {
       case 'scifact':
-        return BeirDataset.open(folder, 'scifact');
+        dataset = await BeirDataset.open(folder, 'scifact');
+        break;
       case 'squad-dev':
-        return new SquadDataset('squad-dev', join(folder, 'dev-v1.1.json'));
+        dataset = new SquadDataset('squad-dev', join(folder, 'dev-v1.1.json'));
+        break;
       case 'xquad':
-        return new XquadDataset(folder, spec.lang ?? 'en', spec.corpusLang ?? spec.lang ?? 'en');
+        dataset = new XquadDataset(folder, lang ?? 'en', corpusLang ?? lang ?? 'en');
+        break;
       case 'cranfield':
-        return new CranfieldDataset(folder);
+        dataset = new CranfieldDataset(folder);
+        break;
+      default:
+        throw new Error(`openDataset: no loader for registered dataset '${descriptor.id}'`);
     }
+    return parsed.split === undefined ? dataset : withDefaultSplit(dataset, parsed.split, spec.id.trim());
   }
   const path = resolve(id.startsWith('~/') ? join(homedir(), id.slice(2)) : id);
   const kind = await pathKind(path);
@@ -190,7 +258,7 @@ export interface DatasetInfo {
 export async function datasetInfo(id: string | DatasetSpec, dataDir?: string): Promise<DatasetInfo> {
   const spec: DatasetSpec = typeof id === 'string' ? { id, dataDir } : { ...id, dataDir: id.dataDir ?? dataDir };
   const dataset = await openDataset(spec);
-  const descriptor = DESCRIPTORS.find((d) => d.id === spec.id.trim());
+  const descriptor = DESCRIPTORS.find((d) => d.id === parseDatasetId(spec.id).id);
   let docs = 0;
   for await (const _doc of dataset.docs()) docs += 1;
   const queries: Record<string, number> = {};
@@ -227,6 +295,15 @@ export async function datasetInfo(id: string | DatasetSpec, dataDir?: string): P
   if (dataset.lang !== undefined) info.lang = dataset.lang;
   if (dataset.corpusLang !== undefined) info.corpusLang = dataset.corpusLang;
   return info;
+}
+
+/**
+ * The dataset with `split` as its evaluation split. The object inherits from the opened one, so
+ * its class and methods stay (datasetPath's instanceof checks, the loaders' own fields).
+ */
+function withDefaultSplit(dataset: Dataset, split: string, id: string): Dataset {
+  if (!dataset.splits.includes(split)) throw new UserError(`dataset '${id}': no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+  return Object.create(dataset, { defaultSplit: { value: split, enumerable: true } }) as Dataset;
 }
 
 function datasetPath(dataset: Dataset): string {

@@ -23,9 +23,11 @@ test('registering an op type twice throws instead of silently replacing its rule
   assert.throws(() => registerNonDifferentiable('Shape'), /'Shape' already has a gradient rule/);
 });
 
-test('every differentiable op has a gradient check in the test file beside it', () => {
+test('every differentiable op has a gradient check in the test file beside it (binary ops: in the table of binary.test.ts)', () => {
   const dir = opsSourceDir();
   const sources = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const binaryTable = readFileSync(join(dir, 'binary.test.ts'), 'utf8');
+  const inBinaryTable = (opType: string) => binaryTable.includes('checkGradients(') && binaryTable.includes(`opType: '${opType}'`);
   const types = differentiableOpTypes();
   assert.ok(types.length >= 30, `${types.length} differentiable op types`);
   const missing: string[] = [];
@@ -34,6 +36,7 @@ test('every differentiable op has a gradient check in the test file beside it', 
     const file = sources.find((f) => readFileSync(join(dir, f), 'utf8').includes(`registerGradient('${opType}'`));
     assert.ok(file !== undefined, `no op file registers the gradient of ${type}`);
     const testFile = join(dir, file.replace(/\.ts$/, '.test.ts'));
+    if (inBinaryTable(opType)) continue;
     if (!existsSync(testFile) || !readFileSync(testFile, 'utf8').includes('checkGradients(')) missing.push(`${type} (${file})`);
   }
   assert.deepEqual(missing, [], `differentiable ops without a gradient check: ${missing.join(', ')}`);

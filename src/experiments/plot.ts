@@ -2,7 +2,7 @@
  * A grouped bar chart as a standalone SVG (one group per category, one bar per series), for
  * per-language results. No dependencies; numbers are printed above the bars.
  */
-import { niceTicks } from '../train/loop/plot.js';
+import { escapeXml, niceTicks } from '../train/loop/plot.js';
 
 export interface BarSeries {
   name: string;
@@ -15,10 +15,6 @@ export interface BarChartOptions {
   yLabel?: string;
   width?: number;
   height?: number;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 export function barChartSvg(categories: readonly string[], series: readonly BarSeries[], options: BarChartOptions = {}): string {

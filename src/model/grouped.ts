@@ -23,7 +23,7 @@ import {
 import type { BatchTokens } from './batch.js';
 import { totalVocabSize, type T5Config } from './config.js';
 import { makePreferenceBatch, type PreferenceBatch, type PreferenceGroup } from './grouped-batch.js';
-import { causalBias, relativePositionBuckets, type T5Model } from './t5.js';
+import { PositionInputs, type T5Model } from './t5.js';
 import { T5Builder } from './t5-graph.js';
 
 /** A T5Builder whose encoder-side attention reshapes use the `queries` dim instead of `batch`. */
@@ -90,45 +90,16 @@ export function buildGroupedScoringGraph(config: T5Config): Graph {
   return g;
 }
 
-/** Position inputs that depend only on lengths, cached per length. */
-export class LengthInputs {
-  private readonly cache = new Map<string, HostTensor>();
-
-  constructor(private readonly config: T5Config) {}
-
-  private cached(key: string, make: () => HostTensor): HostTensor {
-    let value = this.cache.get(key);
-    if (value === undefined) {
-      value = make();
-      this.cache.set(key, value);
-    }
-    return value;
-  }
-
-  feeds(sourceLength: number, targetLength: number): Record<string, HostTensor> {
-    const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
-    return {
-      encoder_position_buckets: this.cached(`e${sourceLength}`, () => ({
-        data: relativePositionBuckets(sourceLength, sourceLength, true, n, d),
-        dims: [sourceLength, sourceLength],
-      })),
-      decoder_position_buckets: this.cached(`d${targetLength}`, () => ({
-        data: relativePositionBuckets(targetLength, targetLength, false, n, d),
-        dims: [targetLength, targetLength],
-      })),
-      decoder_causal_bias: this.cached(`c${targetLength}`, () => ({ data: causalBias(targetLength), dims: [targetLength, targetLength] })),
-    };
-  }
-}
-
-export function groupedFeeds(batch: PreferenceBatch, lengths: LengthInputs): Record<string, HostTensor> {
+export function groupedFeeds(batch: PreferenceBatch, positions: PositionInputs): Record<string, HostTensor> {
   return {
     input_ids: { data: batch.inputIds, dims: [batch.queries, batch.sourceLength] },
     attention_mask: { data: batch.attentionMask, dims: [batch.queries, batch.sourceLength] },
     row_query: { data: batch.rowQuery, dims: [batch.rows] },
     decoder_input_ids: { data: batch.decoderInputIds, dims: [batch.rows, batch.targetLength] },
     labels: { data: batch.labels, dims: [batch.rows, batch.targetLength] },
-    ...lengths.feeds(batch.sourceLength, batch.targetLength),
+    encoder_position_buckets: positions.encoder(batch.sourceLength),
+    decoder_position_buckets: positions.decoder(batch.targetLength),
+    decoder_causal_bias: positions.causal(batch.targetLength),
   };
 }
 
@@ -144,14 +115,14 @@ export interface GroupedScorerOptions {
  * model, e.g. the SFT reference).
  */
 export class GroupedScorer {
-  private readonly lengths: LengthInputs;
+  private readonly positions: PositionInputs;
 
   private constructor(
     readonly config: T5Config,
     private readonly session: Session,
     private readonly options: GroupedScorerOptions,
   ) {
-    this.lengths = new LengthInputs(config);
+    this.positions = new PositionInputs(config);
   }
 
   static async create(model: T5Model, options: GroupedScorerOptions = {}): Promise<GroupedScorer> {
@@ -186,7 +157,7 @@ export class GroupedScorer {
       }
       const chunk = order.slice(start, end).map((i) => ({ source: groups[i].source, targets: groups[i].targets, pairs: [] }));
       const batch = makePreferenceBatch(chunk, tokens);
-      const result = await this.session.run(groupedFeeds(batch, this.lengths));
+      const result = await this.session.run(groupedFeeds(batch, this.positions));
       const scores = result.sequence_log_prob.data as Float32Array;
       order.slice(start, end).forEach((groupIndex, q) => {
         results[groupIndex] = Array.from({ length: groups[groupIndex].targets.length }, (_, j) => scores[q * batch.groupSize + j]);

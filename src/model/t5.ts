@@ -90,8 +90,8 @@ export function initialParameters(config: T5Config, seed: number): Parameter[] {
   });
 }
 
-/** Inputs that depend only on lengths, cached per length. */
-class PositionInputs {
+/** Inputs that depend only on lengths, cached per length (also the grouped graphs', model/grouped.ts). */
+export class PositionInputs {
   private readonly cache = new Map<string, HostTensor>();
 
   constructor(private readonly config: T5Config) {}

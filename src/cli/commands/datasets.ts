@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { fetchDataset, parseDownloadSetting } from '../../data/fetch.js';
 import { datasetInfo, listDatasets, resolveDataDir, type DatasetInfo } from '../../data/registry.js';
+import { formatTable } from '../../eval/report.js';
 import { dataDirOption, jsonOption, type Write } from '../options.js';
 
 interface InfoOptions {
@@ -23,11 +24,6 @@ interface FetchCommandOptions {
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd()).join('\n');
-}
-
 function formatInfo(info: DatasetInfo): string {
   const lines = [`${info.id} — ${info.name}`];
   if (info.description !== '') lines.push(`  ${info.description}`);
@@ -40,7 +36,7 @@ function formatInfo(info: DatasetInfo): string {
     count(info.qrels[split]),
     count(info.relevant[split]),
   ]);
-  lines.push(table([['split', 'queries', 'judgments', 'relevant'], ...splitRows]));
+  lines.push(formatTable([['split', 'queries', 'judgments', 'relevant'], ...splitRows]));
   return lines.join('\n');
 }
 

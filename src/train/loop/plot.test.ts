@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linePlotSvg, niceTicks, smooth } from './plot.js';
+import { legendTextWidth, linePlotSvg, niceTicks, smooth } from './plot.js';
 
 test('niceTicks picks round steps covering the range', () => {
   assert.deepEqual(niceTicks(0, 10, 5), [0, 2, 4, 6, 8, 10]);
@@ -75,4 +75,15 @@ test('linePlotSvg draws degenerate series: one loss and its smoothed copy, a fla
   for (const [x, y] of points) assert.ok(x >= 0 && x <= 300 && y >= 0 && y <= 200, `point ${x},${y}`);
   coordinates(huge);
   coordinates(linePlotSvg([{ name: 'far', points: [[1e300, 1], [1e300, 1]] }]));
+});
+
+test('linePlotSvg keeps long legend names inside the image (they were cut off at the right edge)', () => {
+  const names = ['stage 1 chunks+terms+pseudo+queries', 'stage 1 chunks+terms+pseudo+queries (smoothed)', 'dev RR@10'];
+  const svg = linePlotSvg(names.map((name, i) => ({ name, points: [[0, 3 - i], [10, 2 - i]] })), { width: 720, height: 420 });
+  for (const name of names) {
+    const match = new RegExp(`<text x="([0-9.]+)"[^>]*>${name.replace(/[+()]/g, '\\$&')}</text>`).exec(svg);
+    assert.ok(match, name);
+    assert.ok(Number(match[1]) + legendTextWidth(name) <= 720, `'${name}' ends at ${Number(match[1]) + legendTextWidth(name)} px`);
+  }
+  assert.equal(svg.match(/<polyline/g)?.length, names.length);
 });

@@ -90,8 +90,18 @@ function formatTick(value: number): string {
   return String(Number(value.toPrecision(6)));
 }
 
-function escapeXml(text: string): string {
+/** Text as SVG/XML character data or an attribute value. */
+export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function seriesColor(s: PlotSeries, index: number): string {
+  return s.color ?? PALETTE[index % PALETTE.length];
+}
+
+/** Width of `text` at the plots' 12 px sans-serif, on the wide side (0.62 em per character). */
+export function legendTextWidth(text: string): number {
+  return Math.ceil([...text].length * 12 * 0.62);
 }
 
 export function linePlotSvg(series: readonly PlotSeries[], options: PlotOptions = {}): string {
@@ -144,14 +154,22 @@ export function linePlotSvg(series: readonly PlotSeries[], options: PlotOptions 
   usable.forEach((pts, index) => {
     if (pts.length === 0) return;
     const s = series[index];
-    const color = s.color ?? PALETTE[index % PALETTE.length];
     const path = pts.map(([x, y]) => `${px(x).toFixed(1)},${py(toY(y)).toFixed(1)}`).join(' ');
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="${s.width ?? 1.5}" stroke-linejoin="round" points="${path}"/>`);
-    const ly = margin.top + 14 + index * 16;
-    const lx = margin.left + plotW - 150;
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
-    out.push(`<text x="${lx + 26}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
+    out.push(`<polyline fill="none" stroke="${seriesColor(s, index)}" stroke-width="${s.width ?? 1.5}" stroke-linejoin="round" points="${path}"/>`);
   });
+  // The legend box is as wide as its longest name (a fixed offset cut long stage names off at
+  // the right edge), right-aligned inside the plot, on white so that the curves do not hide it.
+  const listed = series.map((s, index) => ({ s, index })).filter(({ index }) => usable[index].length > 0);
+  if (listed.length > 0) {
+    const legendWidth = Math.min(plotW - 8, 34 + Math.max(...listed.map(({ s }) => legendTextWidth(s.name))));
+    const lx = margin.left + plotW - legendWidth - 4;
+    out.push(`<rect x="${lx - 4}" y="${margin.top + 4}" width="${legendWidth + 4}" height="${listed.length * 16 + 6}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`);
+    listed.forEach(({ s, index }, row) => {
+      const ly = margin.top + 14 + row * 16;
+      out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${seriesColor(s, index)}" stroke-width="2"/>`);
+      out.push(`<text x="${lx + 26}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
+    });
+  }
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -8,7 +8,8 @@ import type { Gradients, Parameter } from '../../../engine/optim/types.js';
 import type { T5Model } from '../../../model/t5.js';
 import type { LossAndGradients, TrainableModel } from '../../../engine/optim/trainable.js';
 import type { PreferenceBatch } from '../../../model/grouped-batch.js';
-import { LengthInputs, groupedFeeds } from '../../../model/grouped.js';
+import { groupedFeeds } from '../../../model/grouped.js';
+import { PositionInputs } from '../../../model/t5.js';
 import { buildPreferenceTrainingGraph, type PreferenceObjective } from './graph.js';
 
 /**
@@ -61,7 +62,7 @@ export interface PreferenceModelOptions {
 export class PreferenceModel implements TrainableModel<PreferenceBatch> {
   readonly parameters: readonly Parameter[];
   private session: Promise<Session> | undefined;
-  private readonly lengths: LengthInputs;
+  private readonly positions: PositionInputs;
   private readonly paramFeeds: Record<string, HostTensor>;
   /** Loss parts of the last step, for logging. */
   last: PreferenceStepResult | undefined;
@@ -72,7 +73,7 @@ export class PreferenceModel implements TrainableModel<PreferenceBatch> {
     readonly options: PreferenceModelOptions = {},
   ) {
     this.parameters = model.parameters;
-    this.lengths = new LengthInputs(model.config);
+    this.positions = new PositionInputs(model.config);
     this.paramFeeds = Object.fromEntries(model.parameters.map((p) => [p.name, { data: p.data, dims: p.shape }]));
   }
 
@@ -84,7 +85,7 @@ export class PreferenceModel implements TrainableModel<PreferenceBatch> {
   /** Dropout is off in preference training, so the seed is unused. */
   async lossAndGradients(batch: PreferenceBatch, _dropoutSeed: number): Promise<PreferenceStepResult> {
     const session = await this.getSession();
-    const feeds: Record<string, HostTensor> = { ...this.paramFeeds, ...groupedFeeds(batch, this.lengths) };
+    const feeds: Record<string, HostTensor> = { ...this.paramFeeds, ...groupedFeeds(batch, this.positions) };
     const rank = this.objective.rank;
     if (rank.kind === 'dpo' || rank.kind === 'margin') {
       const pairs = batch.pairPositive.length;

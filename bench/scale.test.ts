@@ -1,0 +1,59 @@
+/**
+ * bench:scale in a short form (300 documents, BM25 and PQ docids, no Lucene): the JSON line the
+ * issue names, each figure from a child process of its own.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const script = fileURLToPath(import.meta.url).replace(/\.test\.(ts|js)$/, '.$1');
+const dataDir = process.env.GENIR_DATA_DIR;
+
+test(
+  'bench:scale --json --sizes 300,600: one row per size with BM25 time, QPS, RSS, known answers found, PQ trie and beam latency; SVG curves',
+  { skip: dataDir ? false : 'GENIR_DATA_DIR is not set', timeout: 600_000 },
+  async () => {
+    const plots = mkdtempSync(join(tmpdir(), 'genir-bench-scale-test-'));
+    try {
+      const args = [
+        ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+        script,
+        '--sizes',
+        '300,600',
+        '--queries',
+        '50',
+        '--docids',
+        'pq',
+        '--beam-queries',
+        '2',
+        '--no-lucene',
+        '--plots',
+        plots,
+        '--json',
+      ];
+      const stdout = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, args, { timeout: 580_000, maxBuffer: 1 << 24 }, (error, out) => (error ? reject(error) : resolve(out)));
+      });
+      const lines = stdout.trim().split('\n');
+      const result = JSON.parse(lines[lines.length - 1]) as { sizes: Record<string, number>[] };
+      assert.deepEqual(
+        result.sizes.map((row) => row.docs),
+        [300, 600],
+      );
+      for (const row of result.sizes) {
+        for (const key of ['bm25_index_s', 'bm25_qps', 'rss_mb', 'beam_p50_ms', 'pq_trie_nodes', 'pq_model_dir_mb'])
+          assert.ok(row[key] > 0, `${key} ${row[key]}`);
+        assert.ok(row.bm25_recall_at_10 >= 0.9, `recall@10 ${row.bm25_recall_at_10}`);
+        assert.equal(row.lucene_qps, undefined);
+      }
+      assert.ok(result.sizes[1].pq_trie_nodes > result.sizes[0].pq_trie_nodes);
+      assert.deepEqual(readdirSync(plots).sort(), ['scale-beam.svg', 'scale-index-time.svg', 'scale-memory.svg', 'scale-qps.svg']);
+    } finally {
+      rmSync(plots, { recursive: true, force: true });
+    }
+  },
+);

@@ -1,0 +1,379 @@
+/**
+ * How genir's costs grow with the corpus: BM25 (and Lucene beside it), docid construction,
+ * the docid trie and constrained beam search, at 10k, 100k and 1M documents.
+ *
+ *   npm run bench:scale -- [--json] [--sizes 10000,100000,1000000] [--queries 1000] [--top-k 1000]
+ *                          [--docids pq,semantic] [--docid-max 1000000] [--beam-queries 20]
+ *                          [--no-lucene] [--plots DIR] [--seed 0] [--data-dir DIR]
+ *
+ * Corpus: bench/scale-corpus.ts draws documents from SciFact's and squad-dev's word and length
+ * distributions (seeded), and makes known-answer queries from the rarest words of random
+ * documents; recall@10 of those answers checks that every size searches correctly.
+ *
+ * Each measurement runs in its own child process, so that its peak RSS is its own:
+ * - bm25: index build (documents generated as they are added; generation time excluded),
+ *   index file size, query throughput one query at a time on one thread and as one batch over
+ *   the 2-thread worker pool (top k, run entries materialised as bench:bm25 does), p50/p99;
+ * - lucene (when Lucene 8 can be installed): the same documents through bench/lucene/LuceneBench.java;
+ * - docids <scheme>: buildDocids (pq: TF-IDF → randomized SVD (LSA) → PQ k-means; semantic:
+ *   hierarchical k-means) time and peak RSS, trie node count, then constrained beam search
+ *   (beam 10, `small` preset, random weights: latency does not depend on their values) over
+ *   those docids, p50 over --beam-queries queries, and the model directory's size (weights
+ *   and docid table). Sizes above --docid-max skip this part.
+ * With --plots DIR the curves are written there as SVG; with --json the last stdout line is
+ * `{"sizes":[{"docs":…,"bm25_index_s":…,"bm25_qps":…,"rss_mb":…,"beam_p50_ms":…},…]}`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Bm25Index } from '../src/bm25/bm25-index.js';
+import { Bm25IndexBuilder } from '../src/bm25/builder.js';
+import { openDataset } from '../src/data/registry.js';
+import { buildDocids } from '../src/docids/build.js';
+import { saveDocids } from '../src/docids/io.js';
+import type { DocidScheme } from '../src/docids/table.js';
+import { t5Config } from '../src/model/config.js';
+import { T5Model } from '../src/model/t5.js';
+import { constrainedBeamSearch } from '../src/search/beam.js';
+import { T5InferenceModel } from '../src/search/decoder.js';
+import { getAnalyzer } from '../src/text/analyzers/index.js';
+import { linePlotSvg, type PlotSeries } from '../src/train/loop/plot.js';
+import { Rng } from '../src/util/random.js';
+import { corpusModel, generateCorpus, generatedDocument, knownAnswerQueries, type CorpusModel } from './scale-corpus.js';
+import { compileLuceneBench, ensureLucene, flat, runLuceneBench } from './lucene-java.js';
+
+function option(name: string, fallback: string): string {
+  const index = process.argv.indexOf(name);
+  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
+}
+
+const json = process.argv.includes('--json');
+const sizes = option('--sizes', '10000,100000,1000000').split(',').map(Number);
+const queryCount = Number(option('--queries', '1000'));
+const topK = Number(option('--top-k', '1000'));
+const schemes = option('--docids', 'pq,semantic')
+  .split(',')
+  .filter((s) => s !== '') as DocidScheme[];
+const docidMax = Number(option('--docid-max', '1000000'));
+const beamQueries = Number(option('--beam-queries', '20'));
+const withLucene = !process.argv.includes('--no-lucene');
+const plotsDir = option('--plots', '');
+const seed = Number(option('--seed', '0'));
+const dataDir = option('--data-dir', process.env.GENIR_DATA_DIR ?? '../shared/datasets');
+const child = option('--child', '');
+const BEAM = 10;
+const THREADS = 2;
+
+const log = (message: string): void => void process.stderr.write(`${message}\n`);
+const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+const mb = (bytes: number): number => round(bytes / 1048576);
+const peakRssMb = (): number => round(process.resourceUsage().maxRSS / 1024);
+
+function quantile(sorted: readonly number[], q: number): number {
+  const position = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[position];
+}
+
+/** The real corpora the generator imitates. */
+async function realModel(): Promise<CorpusModel> {
+  const texts: string[] = [];
+  for (const id of ['scifact', 'squad-dev']) {
+    const dataset = await openDataset({ id, dataDir });
+    for await (const doc of dataset.docs()) texts.push(doc.title === '' ? doc.text : `${doc.title} ${doc.text}`);
+  }
+  return corpusModel(texts);
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? folderBytes(path) : statSync(path).size;
+  }
+  return total;
+}
+
+async function bm25Child(docs: number): Promise<Record<string, number>> {
+  const model = await realModel();
+  const builder = new Bm25IndexBuilder({ analyzer: getAnalyzer('english') });
+  let generateMs = 0;
+  const start = performance.now();
+  for (let i = 0; i < docs; i++) {
+    const t0 = performance.now();
+    const doc = generatedDocument(model, seed, i);
+    generateMs += performance.now() - t0;
+    builder.add(doc);
+    if (i > 0 && i % 100000 === 0) log(`  bm25: ${i} documents indexed`);
+  }
+  const index = new Bm25Index(builder.finish());
+  const indexS = (performance.now() - start - generateMs) / 1000;
+  const work = mkdtempSync(join(tmpdir(), 'genir-bench-scale-'));
+  let indexBytes: number;
+  try {
+    await index.save(join(work, 'index.bin'));
+    indexBytes = statSync(join(work, 'index.bin')).size;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const queries = knownAnswerQueries(model, docs, seed, queryCount);
+  let found = 0;
+  for (const query of queries) if (index.search(query.text, 10).some((hit) => hit.docId === query.answer)) found++;
+  const latencies: number[] = [];
+  const oneStart = performance.now();
+  const run = new Map<string, unknown>();
+  for (const query of queries) {
+    const t0 = performance.now();
+    run.set(query.id, index.search(query.text, topK));
+    latencies.push(performance.now() - t0);
+  }
+  const oneS = (performance.now() - oneStart) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pool = await index.startPool({}, THREADS);
+  let poolS: number;
+  try {
+    const batch = queries.map((query) => ({ text: query.text }));
+    await pool.search(batch.slice(0, 50), topK);
+    const poolStart = performance.now();
+    index.toRun(queries, await pool.search(batch, topK));
+    poolS = (performance.now() - poolStart) / 1000;
+  } finally {
+    await pool.close();
+  }
+  return {
+    bm25_index_s: round(indexS, 2),
+    bm25_generate_s: round(generateMs / 1000, 2),
+    bm25_index_mb: mb(indexBytes),
+    bm25_terms: index.vocabularySize,
+    bm25_qps: Math.round(queries.length / oneS),
+    bm25_qps_2_threads: Math.round(queries.length / poolS),
+    bm25_p50_ms: round(quantile(latencies, 0.5), 3),
+    bm25_p99_ms: round(quantile(latencies, 0.99), 3),
+    bm25_recall_at_10: round(found / queries.length, 3),
+    rss_mb: peakRssMb(),
+  };
+}
+
+async function luceneChild(docs: number): Promise<Record<string, number>> {
+  const setup = ensureLucene();
+  if ('skip' in setup) {
+    log(`bench:scale: Lucene skipped: ${setup.skip}`);
+    return {};
+  }
+  const classPath = compileLuceneBench(setup.jars);
+  const model = await realModel();
+  const work = mkdtempSync(join(tmpdir(), 'genir-bench-scale-lucene-'));
+  try {
+    const docsPath = join(work, 'docs.tsv');
+    const out = createWriteStream(docsPath);
+    for (const doc of generateCorpus(model, docs, seed)) {
+      if (!out.write(`${doc.id}\t${flat(doc.text)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    const queriesPath = join(work, 'queries.tsv');
+    writeFileSync(
+      queriesPath,
+      knownAnswerQueries(model, docs, seed, queryCount)
+        .map((q) => `${q.id}\t${flat(q.text)}\n`)
+        .join(''),
+    );
+    const { result } = runLuceneBench(classPath, { docsPath, queriesPath, work, topK, rounds: 1 });
+    return {
+      lucene_index_s: round(result.index_s, 2),
+      lucene_index_mb: mb(result.index_bytes),
+      lucene_qps: Math.round(result.qps_1_thread),
+      lucene_qps_2_threads: Math.round(result.qps_2_threads),
+      lucene_p50_ms: round(result.p50_ms, 3),
+      lucene_p99_ms: round(result.p99_ms, 3),
+      lucene_rss_mb: round(result.peak_rss_mb),
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function docidsChild(docs: number, scheme: DocidScheme): Promise<Record<string, number>> {
+  const model = await realModel();
+  const textVocab = t5Config('small').vocabSize;
+  const start = performance.now();
+  const table = await buildDocids(generateCorpus(model, docs, seed), { scheme, textVocabSize: textVocab, eosId: 1, seed });
+  const buildS = (performance.now() - start) / 1000;
+  const buildRss = peakRssMb();
+  const config = t5Config('small', { docidVocabSize: table.layout.docidVocabSize, dropoutRate: 0 });
+  const t5 = T5Model.create(config, 0, { threads: THREADS });
+  const dir = mkdtempSync(join(tmpdir(), 'genir-bench-scale-model-'));
+  let modelBytes: number;
+  try {
+    await t5.save(join(dir, 'model'));
+    await saveDocids(table, join(dir, 'model', 'docids.bin'));
+    modelBytes = folderBytes(join(dir, 'model'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const frozen = await T5InferenceModel.fromModel(t5, { threads: THREADS });
+  await t5.release();
+  const rng = new Rng(2);
+  const sources = Array.from({ length: beamQueries + 3 }, () => Array.from({ length: 8 + rng.int(13) }, () => 3 + rng.int(textVocab - 3)));
+  const times: number[] = [];
+  try {
+    for (const [i, source] of sources.entries()) {
+      const t0 = performance.now();
+      await constrainedBeamSearch(frozen, table, [source], { beam: BEAM, k: BEAM });
+      if (i >= 3) times.push(performance.now() - t0); // the first three warm up
+    }
+  } finally {
+    await frozen.release();
+  }
+  times.sort((a, b) => a - b);
+  return {
+    [`${scheme}_build_s`]: round(buildS, 2),
+    [`${scheme}_build_rss_mb`]: buildRss,
+    [`${scheme}_trie_nodes`]: table.trie.nodeCount,
+    [`${scheme}_docid_tokens`]: table.layout.docidVocabSize,
+    [`${scheme}_beam_p50_ms`]: round(quantile(times, 0.5), 2),
+    [`${scheme}_model_dir_mb`]: mb(modelBytes),
+  };
+}
+
+/** Runs one measurement in a fresh process (so peak RSS is the measurement's own) and returns its JSON. */
+function inChild(args: string[]): Record<string, number> {
+  const script = fileURLToPath(import.meta.url);
+  const output = execFileSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      script,
+      ...args,
+      '--seed',
+      String(seed),
+      '--queries',
+      String(queryCount),
+      '--top-k',
+      String(topK),
+      '--beam-queries',
+      String(beamQueries),
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 24,
+    },
+  );
+  const lines = output.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Record<string, number>;
+}
+
+function plot(file: string, title: string, yLabel: string, series: PlotSeries[]): void {
+  const kept = series.filter((s) => s.points.length > 0);
+  if (kept.length === 0) return;
+  // Both axes in log10: a straight line of slope 1 is linear growth.
+  const logSeries = kept.map((s) => ({
+    ...s,
+    points: s.points.filter(([x, y]) => x > 0 && y > 0).map(([x, y]) => [Math.log10(x), Math.log10(y)] as [number, number]),
+  }));
+  writeFileSync(
+    join(plotsDir, file),
+    linePlotSvg(logSeries, { title, xLabel: 'log10 documents', yLabel: `log10 ${yLabel}`, width: 640, height: 360 }),
+  );
+}
+
+async function main(): Promise<void> {
+  if (child !== '') {
+    const docs = Number(option('--docs', '0'));
+    const result =
+      child === 'bm25'
+        ? await bm25Child(docs)
+        : child === 'lucene'
+          ? await luceneChild(docs)
+          : await docidsChild(docs, child as DocidScheme);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const rows: Record<string, number>[] = [];
+  for (const docs of sizes) {
+    const row: Record<string, number> = { docs };
+    log(`${docs} documents: BM25`);
+    Object.assign(row, inChild(['--child', 'bm25', '--docs', String(docs)]));
+    if (withLucene) {
+      log(`${docs} documents: Lucene`);
+      Object.assign(row, inChild(['--child', 'lucene', '--docs', String(docs)]));
+    }
+    if (docs <= docidMax) {
+      for (const scheme of schemes) {
+        log(`${docs} documents: ${scheme} docids and beam search`);
+        Object.assign(row, inChild(['--child', scheme, '--docs', String(docs)]));
+      }
+    }
+    // The issue's headline fields: the first scheme's beam latency.
+    if (schemes.length > 0 && row[`${schemes[0]}_beam_p50_ms`] !== undefined) row.beam_p50_ms = row[`${schemes[0]}_beam_p50_ms`];
+    rows.push(row);
+    log(`  ${JSON.stringify(row)}`);
+  }
+  const header = [
+    'docs',
+    'bm25 index s',
+    'index MB',
+    'QPS',
+    'QPS 2 thr',
+    'p50 ms',
+    'p99 ms',
+    'R@10',
+    'RSS MB',
+    'lucene index s',
+    'lucene QPS',
+    ...schemes.flatMap((s) => [`${s} build s`, `${s} RSS MB`, `${s} trie nodes`, `${s} beam p50 ms`, `${s} model MB`]),
+  ];
+  const keys = [
+    'docs',
+    'bm25_index_s',
+    'bm25_index_mb',
+    'bm25_qps',
+    'bm25_qps_2_threads',
+    'bm25_p50_ms',
+    'bm25_p99_ms',
+    'bm25_recall_at_10',
+    'rss_mb',
+    'lucene_index_s',
+    'lucene_qps',
+    ...schemes.flatMap((s) => [`${s}_build_s`, `${s}_build_rss_mb`, `${s}_trie_nodes`, `${s}_beam_p50_ms`, `${s}_model_dir_mb`]),
+  ];
+  process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);
+  for (const row of rows) process.stdout.write(`| ${keys.map((key) => (row[key] === undefined ? '–' : String(row[key]))).join(' | ')} |\n`);
+  if (plotsDir !== '') {
+    mkdirSync(plotsDir, { recursive: true });
+    const points = (key: string): [number, number][] => rows.filter((r) => r[key] !== undefined).map((r) => [r.docs, r[key]]);
+    plot('scale-index-time.svg', 'BM25 index time', 'seconds', [
+      { name: 'genir', points: points('bm25_index_s') },
+      { name: 'Lucene 8.8', points: points('lucene_index_s') },
+      ...schemes.map((s) => ({ name: `${s} docids`, points: points(`${s}_build_s`) })),
+    ]);
+    plot('scale-qps.svg', 'BM25 queries per second (1 thread)', 'queries/s', [
+      { name: 'genir', points: points('bm25_qps') },
+      { name: 'genir, 2 threads', points: points('bm25_qps_2_threads') },
+      { name: 'Lucene 8.8', points: points('lucene_qps') },
+      { name: 'Lucene 8.8, 2 threads', points: points('lucene_qps_2_threads') },
+    ]);
+    plot('scale-memory.svg', 'Peak RSS and sizes', 'MB', [
+      { name: 'BM25 peak RSS', points: points('rss_mb') },
+      { name: 'BM25 index file', points: points('bm25_index_mb') },
+      { name: 'Lucene index', points: points('lucene_index_mb') },
+      ...schemes.map((s) => ({ name: `${s} docids peak RSS`, points: points(`${s}_build_rss_mb`) })),
+      ...schemes.map((s) => ({ name: `${s} model dir`, points: points(`${s}_model_dir_mb`) })),
+    ]);
+    plot('scale-beam.svg', 'Beam search p50 (beam 10, small) and trie nodes', 'ms or nodes', [
+      ...schemes.map((s) => ({ name: `${s} beam p50 ms`, points: points(`${s}_beam_p50_ms`) })),
+      ...schemes.map((s) => ({ name: `${s} trie nodes`, points: points(`${s}_trie_nodes`) })),
+    ]);
+  }
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version }, seed, queries: queryCount, top_k: topK, sizes: rows })}\n`,
+    );
+  }
+}
+
+await main();
