@@ -10,6 +10,7 @@ import { makeSeq2SeqBatch, type Seq2SeqExample } from './batch.js';
 import { LEXICAL_HEAD_WEIGHT, fromHfConfig, t5Config, t5ParameterSpecs, toHfConfig, totalVocabSize, type T5Config } from './config.js';
 import { T5Model } from './t5.js';
 import { bagOfWordsBias } from './t5-graph.js';
+import { GroupedScorer } from './grouped.js';
 import { T5InferenceModel } from '../search/decoder.js';
 
 const TOKENS = { padId: 0, eosId: 1, decoderStartId: 0 };
@@ -140,6 +141,26 @@ test('lexical head: teacher-forced scores equal the cached decoder steps (traini
     await model.release();
     await frozen.release();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lexical head: grouped scoring (DDRO / LTRGR graphs) equals the model\'s own scores', async () => {
+  const model = withRandomLexicalHead(smallConfig(true), 9);
+  const scorer = await GroupedScorer.create(model, { threads: 1 });
+  try {
+    const groups = [
+      { source: [5, 6, 7, 8, 9], targets: [[38, 40], [41, 37], [39, 39]] },
+      { source: [9, 10, 3], targets: [[41, 37], [37, 38]] },
+    ];
+    const grouped = await scorer.score(groups, TOKENS);
+    for (const [g, group] of groups.entries()) {
+      const pairs = group.targets.map((target) => ({ source: group.source, target }));
+      const own = await model.score(makeSeq2SeqBatch(pairs, pairs.map((_, i) => i), TOKENS));
+      group.targets.forEach((_, j) => assert.ok(Math.abs(grouped[g][j] - own[j]) < 1e-4, `group ${g} target ${j}: ${grouped[g][j]} vs ${own[j]}`));
+    }
+  } finally {
+    await scorer.release();
+    await model.release();
   }
 });
 
