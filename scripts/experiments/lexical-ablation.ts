@@ -39,7 +39,13 @@ if (config.tieWordEmbeddings) throw new Error(`${values.model}: a tied head has 
 async function variant(dir: string, change: (weights: Map<string, Float32Array>) => void, model: LoadedModelDirectory): Promise<void> {
   const saved = new Map(model.model.parameters.map((p) => [p.name, Float32Array.from(p.data)]));
   change(new Map(model.model.parameters.map((p) => [p.name, p.data])));
-  await saveModelDirectory(dir, { model: model.model, tokenizer: model.tokenizer, docids: model.docids, titles: model.docs, dataset: model.manifest.dataset as Record<string, unknown> });
+  await saveModelDirectory(dir, {
+    model: model.model,
+    tokenizer: model.tokenizer,
+    docids: model.docids,
+    titles: model.docs,
+    dataset: model.manifest.dataset as Record<string, unknown>,
+  });
   for (const p of model.model.parameters) p.data.set(saved.get(p.name)!);
 }
 

@@ -17,8 +17,18 @@ const TOKENS = { padId: 0, eosId: 1, decoderStartId: 0 };
 
 function smallConfig(lexicalHead: boolean): T5Config {
   return t5Config('tiny', {
-    vocabSize: 37, docidVocabSize: 5, dModel: 16, dKv: 4, numHeads: 4, dFf: 24, numLayers: 1, numDecoderLayers: 2,
-    relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 12, dropoutRate: 0, lexicalHead,
+    vocabSize: 37,
+    docidVocabSize: 5,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 24,
+    numLayers: 1,
+    numDecoderLayers: 2,
+    relativeAttentionNumBuckets: 8,
+    relativeAttentionMaxDistance: 12,
+    dropoutRate: 0,
+    lexicalHead,
   });
 }
 
@@ -42,10 +52,20 @@ test('lexical head: the bag-of-words term and its gradient match finite differen
   const mask = [1, 1, 1, 0, 1, 1, 0, 0];
   const report = await checkGradients(
     (g, [table, logits]) => {
-      const bias = bagOfWordsBias(table, g.constant(BigInt64Array.from(ids, BigInt), [2, 4], 'int64'), g.constant(mask, [2, 4], 'float64'), 10, 3, 2);
+      const bias = bagOfWordsBias(
+        table,
+        g.constant(BigInt64Array.from(ids, BigInt), [2, 4], 'int64'),
+        g.constant(mask, [2, 4], 'float64'),
+        10,
+        3,
+        2,
+      );
       return logSoftmax(add(logits, bias) as Tensor, -1);
     },
-    [{ name: 'table', shape: [5, 4] }, { name: 'logits', shape: [2, 7] }],
+    [
+      { name: 'table', shape: [5, 4] },
+      { name: 'logits', shape: [2, 7] },
+    ],
   );
   assert.equal(report.checked, 5 * 4 + 2 * 7);
   assert.ok(report.maxGradient > 0.1, `gradients are all near zero (${report.maxGradient})`);
@@ -70,7 +90,10 @@ test('lexical head: the training gradient of lexical_head.weight matches finite 
       const down = (await model.lossAndGradients(batch, 0)).loss;
       head.data[entry] = original;
       const numeric = (up - down) / (2 * eps);
-      assert.ok(Math.abs(numeric - analytic[entry]) <= 2e-3 + 2e-2 * Math.abs(numeric), `entry ${entry}: analytic ${analytic[entry]}, numeric ${numeric}`);
+      assert.ok(
+        Math.abs(numeric - analytic[entry]) <= 2e-3 + 2e-2 * Math.abs(numeric),
+        `entry ${entry}: analytic ${analytic[entry]}, numeric ${numeric}`,
+      );
     }
     assert.ok(Math.abs(analytic[5 * docids + 1]) > 1e-3, 'a read entry has a gradient');
     assert.equal(analytic[30 * docids + 2], 0);
@@ -93,8 +116,14 @@ test('lexical head: config round trip, zero start, and a plain config without th
   // The head is the last parameter, so the others draw the same random values as without it.
   const without = T5Model.create(plain, 1, { threads: 1 });
   without.parameters.forEach((p, i) => assert.deepEqual(model.parameters[i].data, p.data, p.name));
-  assert.throws(() => fromHfConfig({ ...toHfConfig(lexical), genir_lexical_head: 'yes' }, 'config.json'), /config\.json: field 'genir_lexical_head' must be true or false/);
-  assert.throws(() => fromHfConfig({ ...toHfConfig(lexical), genir_lexical_head_scale: 0 }, 'config.json'), /config\.json: field 'genir_lexical_head_scale' must be > 0/);
+  assert.throws(
+    () => fromHfConfig({ ...toHfConfig(lexical), genir_lexical_head: 'yes' }, 'config.json'),
+    /config\.json: field 'genir_lexical_head' must be true or false/,
+  );
+  assert.throws(
+    () => fromHfConfig({ ...toHfConfig(lexical), genir_lexical_head_scale: 0 }, 'config.json'),
+    /config\.json: field 'genir_lexical_head_scale' must be > 0/,
+  );
 });
 
 test('lexical head: teacher-forced scores equal the cached decoder steps (training model and baked inference model, shared and per-row sources)', async () => {
@@ -122,7 +151,12 @@ test('lexical head: teacher-forced scores equal the cached decoder steps (traini
       }
       sums.forEach((sum, row) => assert.ok(Math.abs(sum - scores[row]) < 1e-4, `row ${row}: steps ${sum}, score ${scores[row]}`));
       // One source shared by three hypotheses (broadcast) gives the same first step as that source alone.
-      const single = await decoder.encode(batch.inputIds.slice(0, batch.sourceLength), batch.attentionMask.slice(0, batch.sourceLength), 1, batch.sourceLength);
+      const single = await decoder.encode(
+        batch.inputIds.slice(0, batch.sourceLength),
+        batch.attentionMask.slice(0, batch.sourceLength),
+        1,
+        batch.sourceLength,
+      );
       const shared = await decoder.decoderStep(single, decoder.emptyCache(3), new BigInt64Array(3));
       const alone = await decoder.decoderStep(single, decoder.emptyCache(1), new BigInt64Array(1));
       for (let row = 0; row < 3; row++) {
@@ -144,19 +178,40 @@ test('lexical head: teacher-forced scores equal the cached decoder steps (traini
   }
 });
 
-test('lexical head: grouped scoring (DDRO / LTRGR graphs) equals the model\'s own scores', async () => {
+test("lexical head: grouped scoring (DDRO / LTRGR graphs) equals the model's own scores", async () => {
   const model = withRandomLexicalHead(smallConfig(true), 9);
   const scorer = await GroupedScorer.create(model, { threads: 1 });
   try {
     const groups = [
-      { source: [5, 6, 7, 8, 9], targets: [[38, 40], [41, 37], [39, 39]] },
-      { source: [9, 10, 3], targets: [[41, 37], [37, 38]] },
+      {
+        source: [5, 6, 7, 8, 9],
+        targets: [
+          [38, 40],
+          [41, 37],
+          [39, 39],
+        ],
+      },
+      {
+        source: [9, 10, 3],
+        targets: [
+          [41, 37],
+          [37, 38],
+        ],
+      },
     ];
     const grouped = await scorer.score(groups, TOKENS);
     for (const [g, group] of groups.entries()) {
       const pairs = group.targets.map((target) => ({ source: group.source, target }));
-      const own = await model.score(makeSeq2SeqBatch(pairs, pairs.map((_, i) => i), TOKENS));
-      group.targets.forEach((_, j) => assert.ok(Math.abs(grouped[g][j] - own[j]) < 1e-4, `group ${g} target ${j}: ${grouped[g][j]} vs ${own[j]}`));
+      const own = await model.score(
+        makeSeq2SeqBatch(
+          pairs,
+          pairs.map((_, i) => i),
+          TOKENS,
+        ),
+      );
+      group.targets.forEach((_, j) =>
+        assert.ok(Math.abs(grouped[g][j] - own[j]) < 1e-4, `group ${g} target ${j}: ${grouped[g][j]} vs ${own[j]}`),
+      );
     }
   } finally {
     await scorer.release();
@@ -175,10 +230,22 @@ async function syntheticAccuracy(lexicalHead: boolean, updates: number): Promise
   const classes = 2000;
   const side = 45;
   const config = t5Config('tiny', {
-    vocabSize: 2 + 2 * side, docidVocabSize: classes, dModel: 16, dKv: 4, numHeads: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0, lexicalHead,
+    vocabSize: 2 + 2 * side,
+    docidVocabSize: classes,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+    dropoutRate: 0,
+    lexicalHead,
   });
   const rng = new Rng(11);
-  const example = (c: number): Seq2SeqExample => ({ source: rng.shuffle([2 + (c % side), 2 + side + Math.floor(c / side)]), target: [config.vocabSize + c] });
+  const example = (c: number): Seq2SeqExample => ({
+    source: rng.shuffle([2 + (c % side), 2 + side + Math.floor(c / side)]),
+    target: [config.vocabSize + c],
+  });
   const model = T5Model.create(config, 5, { threads: 1 });
   const optimizer = new AdamW(model.parameters, { weightDecay: 0 });
   try {
@@ -187,10 +254,23 @@ async function syntheticAccuracy(lexicalHead: boolean, updates: number): Promise
     for (let step = 0; step < updates; step++) {
       if (order.length < batchSize) order = order.concat(rng.shuffle(Array.from({ length: classes }, (_, c) => c)));
       const picked = order.splice(0, batchSize).map(example);
-      await model.adamWStep(makeSeq2SeqBatch(picked, picked.map((_, i) => i), TOKENS), step, optimizer, 3e-2);
+      await model.adamWStep(
+        makeSeq2SeqBatch(
+          picked,
+          picked.map((_, i) => i),
+          TOKENS,
+        ),
+        step,
+        optimizer,
+        3e-2,
+      );
     }
     const probes = Array.from({ length: classes }, (_, c) => example(c));
-    const batch = makeSeq2SeqBatch(probes, probes.map((_, i) => i), TOKENS);
+    const batch = makeSeq2SeqBatch(
+      probes,
+      probes.map((_, i) => i),
+      TOKENS,
+    );
     const encoded = await model.encode(batch.inputIds, batch.attentionMask, classes, batch.sourceLength);
     const { logProbs } = await model.decoderStep(encoded, model.emptyCache(classes), new BigInt64Array(classes));
     const vocab = totalVocabSize(config);
