@@ -9,7 +9,10 @@ import { Rng } from '../util/random.js';
 import { makeSeq2SeqBatch, type Seq2SeqExample } from './batch.js';
 import { LEXICAL_HEAD_WEIGHT, fromHfConfig, t5Config, t5ParameterSpecs, toHfConfig, totalVocabSize, type T5Config } from './config.js';
 import { T5Model } from './t5.js';
-import { bagOfWordsBias } from './t5-graph.js';
+import { bagOfWordsBias, buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from './t5-graph.js';
+import { checkInferenceGraph } from './inference-check.js';
+import { exportModel } from '../engine/index.js';
+import { UserError } from '../util/errors.js';
 import { GroupedScorer } from './grouped.js';
 import { T5InferenceModel } from '../search/decoder.js';
 
@@ -217,6 +220,29 @@ test("lexical head: grouped scoring (DDRO / LTRGR graphs) equals the model's own
     await scorer.release();
     await model.release();
   }
+});
+
+test('lexical head: an inference graph with the head is refused for a config without it, and the reverse', () => {
+  const lexical = smallConfig(true);
+  const plain = smallConfig(false);
+  const weights = T5Model.create(lexical, 1, { threads: 1 }).weights();
+  const exported = (config: T5Config, kind: 'encoder' | 'decoderStep'): Uint8Array => {
+    const graph =
+      kind === 'encoder'
+        ? buildEncoderGraph(config, { fuseForInference: true })
+        : buildDecoderStepGraph(config, { fuseForInference: true });
+    return exportModel(graph, { params: inferenceParams(graph, weights) }).bytes;
+  };
+  assert.throws(
+    () => checkInferenceGraph('encoder', exported(lexical, 'encoder'), plain, 'encoder.onnx'),
+    (err: unknown) => err instanceof UserError && /encoder\.onnx: .*unexpected output lexical_bias/.test(err.message),
+  );
+  assert.throws(
+    () => checkInferenceGraph('decoderStep', exported(plain, 'decoderStep'), lexical, 'decoder_step.onnx'),
+    (err: unknown) => err instanceof UserError && /decoder_step\.onnx: .*input lexical_bias is missing/.test(err.message),
+  );
+  checkInferenceGraph('encoder', exported(lexical, 'encoder'), lexical, 'encoder.onnx');
+  checkInferenceGraph('decoderStep', exported(lexical, 'decoderStep'), lexical, 'decoder_step.onnx');
 });
 
 /**
