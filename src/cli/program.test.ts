@@ -44,7 +44,7 @@ test('usage errors are one line "genir: error: …" plus where the help is, exit
     [[], 'missing command (one of datasets, eval, compare, bm25, search, train, experiment, quickstart, import, export, serve)', 'genir'],
     [['serch'], "unknown command 'serch' (did you mean search?)", 'genir'],
     [['help', 'nothing'], "unknown command 'nothing'", 'genir'],
-    [['train'], 'train: missing command (one of sft, dense, ddro, ltrgr)', 'genir train'],
+    [['train'], 'train: missing command (one of sft, dense, ddro, ltrgr, reinforced-ir)', 'genir train'],
     [['train', 'dpo'], "unknown command 'dpo' (did you mean ddro?)", 'genir train'],
     [['bm25', '--dataset', 'scifact', '--k2', '3'], "unknown option '--k2' (did you mean --k1?)", 'genir bm25'],
     [['bm25'], "required option '--dataset <id>' not specified", 'genir bm25'],

@@ -12,6 +12,7 @@ import { registerExperimentCommand } from './commands/experiment.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerHfCommands } from './commands/hf.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerReinforcedIrCommands } from './commands/train-reinforced-ir.js';
 import { writeStdout, type Write } from './options.js';
 
 // Compiled, this file is dist/src/cli/program.js; run from source (tsx), it is src/cli/program.ts.
@@ -33,6 +34,7 @@ export function buildProgram(write: Write = writeStdout): Command {
   registerTrainDenseCommand(program, write);
   registerRankTrainingCommands(program, write);
   registerExperimentCommand(program, write);
+  registerReinforcedIrCommands(program, write);
   registerQuickstartCommand(program, write);
   registerHfCommands(program, write);
   registerServeCommand(program, write);

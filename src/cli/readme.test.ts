@@ -2,7 +2,8 @@
 // checkout, so the installed bin (not a direct `node main.js`) is what gets exercised.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,10 @@ function findRepoRoot(): string {
 }
 
 const root = findRepoRoot();
+// A newcomer's empty cache: the first quickstart trains, a later one (--serve) reuses its model.
+const cacheDir = mkdtempSync(join(tmpdir(), 'genir-readme-cache-'));
+process.on('exit', () => rmSync(cacheDir, { recursive: true, force: true }));
+const env = { ...process.env, GENIR_CACHE_DIR: cacheDir };
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -42,7 +47,7 @@ function shellWords(command: string): string[] {
 
 function npx(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('npx', args, { cwd: root, env: process.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile('npx', args, { cwd: root, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
@@ -76,7 +81,7 @@ test('npx genir with an unknown command is one line on stderr and exit 2', async
  * puts between would not pass the signal on) must end the whole command with exit code 0.
  */
 async function npxServe(args: string[]): Promise<void> {
-  const child = spawn('npx', [...args, '--port', '0'], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npx', [...args, '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let pid: number | undefined;
   let stderr = '';

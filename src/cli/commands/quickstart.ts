@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -8,6 +8,8 @@ import { formatTable, formatValue } from '../../eval/report.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
 import { evaluateSearcher } from '../../train/methods/sft/evaluate.js';
 import { runSft, type SftOptions } from '../../train/methods/sft/pipeline.js';
+import { cacheKey, resolveCacheDir } from '../../train/sources/doc2query/doc2query.js';
+import { genirVersion, MANIFEST_FILE } from '../../retriever/directory.js';
 import { runBm25 } from './bm25.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -40,6 +42,7 @@ interface QuickstartCommandOptions {
   serve?: boolean;
   port?: string;
   host?: string;
+  retrain?: boolean;
 }
 
 export interface QuickstartResult {
@@ -48,6 +51,8 @@ export interface QuickstartResult {
   bm25: Record<(typeof QUICKSTART_METRICS)[number], number>;
   genir: Record<(typeof QUICKSTART_METRICS)[number], number>;
   seconds: number;
+  /** Whether the model came from an earlier quickstart's cache instead of being trained now. */
+  reused_model: boolean;
 }
 
 function pick(metrics: Record<string, number>): Record<(typeof QUICKSTART_METRICS)[number], number> {
@@ -65,17 +70,32 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
   if (options.serve) await checkPortAvailable(options);
   await fetchDataset('xquad', { dataDir: options.dataDir, log });
 
-  const temporary = options.out === undefined ? mkdtempSync(join(tmpdir(), 'genir-quickstart-')) : undefined;
-  const out = options.out ?? join(temporary!, 'model');
+  const recipe = quickstartRecipe();
+  // Without --out the trained model is kept in the cache, keyed by the recipe and the genir
+  // version, so that `quickstart --serve` after `quickstart` (or a second run) does not spend
+  // another four minutes training the same model; --retrain trains it again.
+  const cached = options.out === undefined ? join(resolveCacheDir(options.cacheDir), 'quickstart', cacheKey({ recipe, version: genirVersion() })) : undefined;
+  const reuse = cached !== undefined && options.retrain !== true && existsSync(join(cached, MANIFEST_FILE));
+  const temporary = options.out === undefined && !reuse ? mkdtempSync(join(tmpdir(), 'genir-quickstart-')) : undefined;
+  const trainedInto = options.out ?? join(temporary ?? '', 'model');
+  let out = reuse ? cached! : trainedInto;
   try {
     log('quickstart: 1/3 BM25 on XQuAD English (test split)');
     const bm25 = await runBm25(
       { dataset: 'xquad', lang: 'en', dataDir: options.dataDir, k1: '0.9', b: '0.4', fields: 'flat', topK: '100', threads: options.threads },
       () => {},
     );
-    log('quickstart: 2/3 training a tiny generative retriever (tokenizer, docids, pseudo-queries, SFT)');
-    const recipe = quickstartRecipe();
-    const sft = await runSft({ ...recipe, out, dataDir: options.dataDir, cacheDir: options.cacheDir, threads, overwrite: true, log });
+    let trainedSeconds: number | undefined;
+    let parameters: number | undefined;
+    if (reuse) {
+      log(`quickstart: 2/3 reusing the model an earlier quickstart trained with this recipe (${cached!}; --retrain trains it again)`);
+    } else {
+      log('quickstart: 2/3 training a tiny generative retriever (tokenizer, docids, pseudo-queries, SFT)');
+      const sft = await runSft({ ...recipe, out, dataDir: options.dataDir, cacheDir: options.cacheDir, threads, overwrite: true, log });
+      trainedSeconds = sft.report.wallSeconds;
+      parameters = sft.report.model.parameters as number;
+      if (cached !== undefined) out = keepInCache(out, cached, log);
+    }
     log('quickstart: 3/3 constrained beam search over the test queries');
     // The same path as `genir eval --model <dir>`: the saved directory and its ONNX graphs.
     const searcher = await GenerativeSearcher.open(out, { threads });
@@ -84,14 +104,22 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
     const documents = searcher.docids.size;
     await searcher.release();
 
-    const result: QuickstartResult = { dataset: 'xquad', lang: 'en', bm25: pick(bm25.metrics), genir: pick(genir.metrics), seconds: Math.round((performance.now() - started) / 100) / 10 };
+    const result: QuickstartResult = {
+      dataset: 'xquad',
+      lang: 'en',
+      bm25: pick(bm25.metrics),
+      genir: pick(genir.metrics),
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+      reused_model: reuse,
+    };
+    const trained = trainedSeconds === undefined ? `trained earlier (${out})` : `${((parameters ?? 0) / 1e6).toFixed(2)}M parameters, trained ${trainedSeconds.toFixed(0)} s`;
     const lines = [
       `XQuAD English, test split: ${genir.queries} queries, ${documents} documents`,
-      `GenIR: ${recipe.model} model (${sft.report.model.parameters as number} parameters), ${recipe.docids} docids, trained ${sft.report.wallSeconds.toFixed(0)} s; beam ${QUICKSTART_BEAM}, ${(genir.seconds * 1000 / genir.queries).toFixed(1)} ms/query`,
+      `GenIR: ${recipe.model} model, ${recipe.docids} docids, ${trained}; beam ${QUICKSTART_BEAM}, ${(genir.seconds * 1000 / genir.queries).toFixed(1)} ms/query`,
       '',
       formatTable([['metric', 'BM25', 'GenIR'], ...QUICKSTART_METRICS.map((m) => [m, formatValue(result.bm25[m]), formatValue(result.genir[m])])]),
       '',
-      `total ${result.seconds.toFixed(1)} s${options.out === undefined ? (options.serve ? '' : ' (pass --out <dir> to keep the model for `genir search`)') : `; model in ${out}`}`,
+      `total ${result.seconds.toFixed(1)} s; model in ${out}${options.out === undefined ? ' (the cache: `genir search --model` reads it; --out <dir> keeps a copy of your own)' : ''}`,
     ];
     if (options.json) lines.push(JSON.stringify(result));
     write(`${lines.join('\n')}\n`);
@@ -105,16 +133,34 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
   }
 }
 
+/**
+ * Moves a freshly trained model directory into the cache (a rename, so a reader never sees half
+ * a model); when the cache cannot take it, the model stays where it was trained and is used from
+ * there for this run.
+ */
+function keepInCache(trained: string, cached: string, log: (line: string) => void): string {
+  try {
+    mkdirSync(join(cached, '..'), { recursive: true });
+    rmSync(cached, { recursive: true, force: true });
+    renameSync(trained, cached);
+    return cached;
+  } catch (err) {
+    log(`quickstart: warning: could not keep the model in ${cached} (${err instanceof Error ? err.message : String(err)}); it is used from ${trained} and removed at the end`);
+    return trained;
+  }
+}
+
 export function registerQuickstartCommand(program: Command, write: Write): void {
   program
     .command('quickstart')
     .description('train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (about 4 minutes on 2 cores; docs/results.md has the measured time)')
     .addOption(dataDirOption('where datasets live; XQuAD is downloaded there when missing (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)'))
-    .option('--out <dir>', 'keep the trained model directory here (default: a temporary directory, removed at the end)')
+    .option('--out <dir>', 'train into this model directory (default: the cache, $GENIR_CACHE_DIR/quickstart/<key>, reused by the next quickstart)')
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .addOption(threadsOption())
     .addOption(jsonOption('print one JSON object as the last line of stdout (before the server\'s lines with --serve)'))
     .option('--serve', 'then serve the model over HTTP with its search page (genir serve) until Ctrl-C')
+    .option('--retrain', 'train the model again even if an earlier quickstart left one in the cache')
     .option('--port <n>', 'with --serve: port to listen on (default 8080; 0 picks a free one)')
     .option('--host <address>', 'with --serve: address to listen on (default 127.0.0.1)')
     .action(async (options: QuickstartCommandOptions) => {

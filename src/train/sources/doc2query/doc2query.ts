@@ -39,6 +39,8 @@ export interface Doc2QueryTrainOptions {
   /** Question tokens kept (default 48). */
   maxTargetTokens?: number;
   seed: number;
+  /** Training-time budget in minutes: training stops when it is spent (default: none). */
+  budgetMinutes?: number;
   threads?: number;
   /** Whether idle ORT threads busy-wait (default false). */
   spinning?: boolean;
@@ -80,6 +82,7 @@ export async function trainDoc2Query(pairs: readonly Doc2QueryPair[], tokenizer:
   const batchesPerEpoch = Math.ceil(examples.length / options.batchSize);
   const totalUpdates = Math.max(1, Math.ceil(options.epochs * batchesPerEpoch));
   const started = performance.now();
+  const budgetSeconds = options.budgetMinutes === undefined ? Infinity : options.budgetMinutes * 60;
   const result = await train({
     model,
     data: seq2seqTrainingData(examples, { batchSize: options.batchSize, seed: options.seed, padId: tokenizer.padId, eosId: tokenizer.eosId, decoderStartId: config.decoderStartTokenId }),
@@ -91,6 +94,7 @@ export async function trainDoc2Query(pairs: readonly Doc2QueryPair[], tokenizer:
     checkpointEvery: 200,
     progress: options.progress,
     label: 'doc2query',
+    onUpdate: (record) => (record.elapsedS >= budgetSeconds ? 'stop' : undefined),
   });
   const last = result.records[result.records.length - 1];
   return { model, updates: result.update, finalLoss: last?.loss ?? null, seconds: (performance.now() - started) / 1000 };
@@ -127,7 +131,8 @@ export function sampleTopK(logProbs: Float32Array, offset: number, vocab: number
   return ids[order[order.length - 1]];
 }
 
-function expandEncoded(encoded: EncoderOutput, rows: number[]): EncoderOutput {
+/** The encoder output repeated for decoder rows: row r reads the encoder row `rows[r]`. */
+export function expandEncoded(encoded: EncoderOutput, rows: number[]): EncoderOutput {
   return {
     batch: rows.length,
     srcLength: encoded.srcLength,

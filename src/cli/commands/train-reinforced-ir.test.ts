@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { runGenir } from '../testing.js';
+
+const dataDir = process.env.GENIR_DATA_DIR;
+const needsData = dataDir ? false : 'GENIR_DATA_DIR is not set';
+const root = mkdtempSync(join(tmpdir(), 'genir-reinforced-ir-cli-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+interface ExperimentLine {
+  target: string;
+  rows: { system: string; 'nDCG@10': number; 'R@100': number; p_vs_previous: number | null }[];
+  bm25: { 'nDCG@10': number; 'R@100': number };
+  rounds: { round: number; syntheticQueries: number; preferencePairs: number; rlgfLists: number }[];
+}
+
+test(
+  'genir experiment reinforced-ir --quick: every row from dense-source to the last round, BM25, paired p-values, JSON last line',
+  { skip: needsData },
+  async () => {
+    const result = await runGenir(
+      [
+        'experiment',
+        'reinforced-ir',
+        '--source',
+        'squad-dev',
+        '--target',
+        'cranfield',
+        '--rounds',
+        '2',
+        '--quick',
+        '--threads',
+        '1',
+        '--json',
+      ],
+      { env: { GENIR_DATA_DIR: dataDir } },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n');
+    const json = JSON.parse(lines[lines.length - 1]) as ExperimentLine;
+    assert.equal(json.target, 'cranfield');
+    assert.deepEqual(
+      json.rows.map((r) => r.system),
+      ['dense-source', 'dense-source+aug', 'round-1', 'round-2'],
+    );
+    for (const row of json.rows) {
+      for (const metric of ['nDCG@10', 'R@100'] as const)
+        assert.ok(row[metric] >= 0 && row[metric] <= 1, `${row.system} ${metric} ${row[metric]}`);
+    }
+    assert.equal(json.rows[0].p_vs_previous, null);
+    for (const row of json.rows.slice(1)) assert.ok(row.p_vs_previous !== null && row.p_vs_previous > 0 && row.p_vs_previous <= 1);
+    // BM25 on Cranfield's first 20 test queries: a real ranking, far from zero.
+    assert.ok(json.bm25['nDCG@10'] > 0.2, String(json.bm25['nDCG@10']));
+    assert.equal(json.rounds.length, 2);
+    for (const round of json.rounds) {
+      assert.equal(round.syntheticQueries, 8);
+      assert.ok(round.preferencePairs <= round.syntheticQueries && round.rlgfLists <= round.syntheticQueries);
+    }
+    assert.match(result.stdout, /round-2 /);
+    assert.match(result.stderr, /round 1 RLRF: \d+ of 8 queries kept as preference pairs/);
+  },
+);
+
+test(
+  'genir train reinforced-ir --quick: saves a dense retriever over the target that genir search --dense reads, a generator and a report',
+  { skip: needsData },
+  async () => {
+    const out = join(root, 'model');
+    const result = await runGenir(
+      [
+        'train',
+        'reinforced-ir',
+        '--source',
+        'squad-dev',
+        '--target',
+        'cranfield',
+        '--rounds',
+        '1',
+        '--quick',
+        '--threads',
+        '1',
+        '--out',
+        out,
+        '--json',
+      ],
+      { env: { GENIR_DATA_DIR: dataDir } },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['generator', 'report.json', 'retriever']);
+    assert.ok(existsSync(join(out, 'generator', 'tokenizer.json')) && existsSync(join(out, 'generator', 'model.safetensors')));
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { target: string; rounds: unknown[] };
+    assert.equal(report.target, 'cranfield');
+    assert.equal(report.rounds.length, 1);
+    assert.equal(readdirSync(root).filter((name) => name.includes('.staging-')).length, 0, 'no staging folder left behind');
+    const search = await runGenir([
+      'search',
+      '--dense',
+      join(out, 'retriever'),
+      'boundary layer flow over a flat plate',
+      '--k',
+      '3',
+      '--threads',
+      '1',
+    ]);
+    assert.equal(search.code, 0, search.stderr);
+    assert.ok(search.stdout.trim().length > 0);
+  },
+);
+
+test(
+  'genir train|experiment reinforced-ir: bad options, an unknown target and a non-empty --out are one-line user errors before any training',
+  { skip: needsData },
+  async () => {
+    const busy = join(root, 'busy');
+    mkdirSync(busy, { recursive: true });
+    writeFileSync(join(busy, 'keep.txt'), 'mine\n');
+    const cases: [string[], RegExp][] = [
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--rounds', '0', '--quick'],
+        /--rounds 0: expected a positive integer/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--queries-per-round', '2.5', '--quick'],
+        /--queries-per-round 2.5: expected a positive integer/,
+      ],
+      [['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'no-such-set', '--quick'], /no-such-set/],
+      [
+        ['train', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--out', busy],
+        /--out .*busy: exists and is not empty; pass --overwrite/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runGenir(args, { env: { GENIR_DATA_DIR: dataDir } });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(result.stdout, '');
+    }
+    assert.deepEqual(readdirSync(busy), ['keep.txt']);
+  },
+);

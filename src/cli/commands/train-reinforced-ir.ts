@@ -1,0 +1,161 @@
+/**
+ * `genir train reinforced-ir` (the self-boosting loop, saving the final retriever and
+ * generator) and `genir experiment reinforced-ir` (the same loop, every stage scored on the
+ * target's test queries).
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { saveDenseModelDirectory } from '../../retriever/dense-directory.js';
+import { runReinforcedIrExperiment } from '../../experiments/reinforced-ir.js';
+import {
+  FULL_SETTINGS,
+  QUICK_SETTINGS,
+  runReinforcedIr,
+  type ReinforcedIrOptions,
+  type ReinforcedIrSettings,
+} from '../../train/methods/reinforced-ir/loop.js';
+import { checkWritableFolder, writeFileAtomic } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+import { removeOnExit } from '../../util/temporaries.js';
+import {
+  dataDirOption,
+  jsonOption,
+  parseCount,
+  parsePositiveNumber,
+  parseSeed,
+  parseThreads,
+  threadsOption,
+  type Write,
+} from '../options.js';
+
+interface LoopCommandOptions {
+  source: string;
+  target: string;
+  rounds: string;
+  quick?: boolean;
+  dataDir?: string;
+  denseMinutes?: string;
+  doc2queryMinutes?: string;
+  generatorMinutes?: string;
+  queriesPerRound?: string;
+  seed: string;
+  threads?: string;
+  json?: boolean;
+}
+
+function defineLoopOptions(command: Command): Command {
+  return command
+    .requiredOption('--source <id>', 'labelled source domain (its training questions and paragraphs), e.g. squad-dev')
+    .requiredOption('--target <id>', 'unlabelled target corpus, e.g. scifact or cranfield (its test qrels only evaluate)')
+    .option('--rounds <n>', 'RLRF + RLGF rounds', '3')
+    .option('--quick', 'a micro configuration that runs every step in seconds (a smoke test, not a result)')
+    .addOption(dataDirOption())
+    .option('--dense-minutes <m>', `training minutes of the source dense retriever (default ${FULL_SETTINGS.denseMinutes})`)
+    .option('--doc2query-minutes <m>', `training minutes of the doc2query model (default ${FULL_SETTINGS.doc2queryMinutes})`)
+    .option('--generator-minutes <m>', `training minutes of the source generator G0 (default ${FULL_SETTINGS.generatorMinutes})`)
+    .option('--queries-per-round <n>', `synthetic target queries per round (default ${FULL_SETTINGS.queriesPerRound})`)
+    .option('--seed <n>', 'seed of every random choice', '0')
+    .addOption(threadsOption())
+    .addOption(jsonOption());
+}
+
+/** The loop's options from the command line (everything checked before any work starts). */
+function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'evaluate'> {
+  const base: ReinforcedIrSettings = options.quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  const settings: ReinforcedIrSettings = {
+    ...base,
+    denseMinutes: options.denseMinutes === undefined ? base.denseMinutes : parsePositiveNumber(options.denseMinutes, '--dense-minutes'),
+    doc2queryMinutes:
+      options.doc2queryMinutes === undefined ? base.doc2queryMinutes : parsePositiveNumber(options.doc2queryMinutes, '--doc2query-minutes'),
+    generatorMinutes:
+      options.generatorMinutes === undefined ? base.generatorMinutes : parsePositiveNumber(options.generatorMinutes, '--generator-minutes'),
+    queriesPerRound:
+      options.queriesPerRound === undefined ? base.queriesPerRound : parseCount(options.queriesPerRound, '--queries-per-round'),
+  };
+  return {
+    source: options.source,
+    target: options.target,
+    dataDir: options.dataDir,
+    rounds: parseCount(options.rounds, '--rounds'),
+    settings,
+    quick: options.quick,
+    seed: parseSeed(options.seed),
+    threads: parseThreads(options.threads),
+  };
+}
+
+export function registerReinforcedIrCommands(program: Command, write: Write): void {
+  const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train retrieval models');
+  defineLoopOptions(trainCommand.command('reinforced-ir'))
+    .description(
+      'Reinforced-IR: adapt a dense retriever and a query-augmentation generator to an unlabelled target corpus by alternating RLRF and RLGF',
+    )
+    .requiredOption('--out <dir>', 'output folder: retriever/ (a dense model directory over the target corpus), generator/, report.json')
+    .option('--overwrite', 'replace an existing --out folder')
+    .action(async (options: LoopCommandOptions & { out: string; overwrite?: boolean }) => {
+      const loop = loopOptions(options);
+      const out = resolve(options.out);
+      checkWritableFolder(out, { option: '--out', besideToo: true });
+      if (existsSync(out) && readdirSync(out).length > 0 && !options.overwrite)
+        throw new UserError(`--out ${options.out}: exists and is not empty; pass --overwrite to replace it`);
+      const result = await runReinforcedIr({ ...loop, evaluate: false });
+      // Everything goes into a staging folder first, so an interrupted save leaves no half-written --out.
+      const staging = `${out}.staging-${process.pid}`;
+      const forget = removeOnExit(staging);
+      rmSync(staging, { recursive: true, force: true });
+      mkdirSync(staging, { recursive: true });
+      await saveDenseModelDirectory(join(staging, 'retriever'), {
+        model: result.dense,
+        tokenizer: result.tokenizer,
+        ids: result.targetDocs.map((d) => d.id),
+        titles: result.targetDocs.map((d) => d.title ?? ''),
+        vectors: result.targetVectors,
+        dataset: {
+          id: result.target,
+          languages: null,
+          trainSplit: null,
+          documents: result.targetDocuments,
+          reinforcedIr: { source: result.source, rounds: loop.rounds },
+        },
+      });
+      await result.generator.save(join(staging, 'generator'));
+      result.tokenizer.save(join(staging, 'generator', 'tokenizer.json'));
+      const report = { source: result.source, target: result.target, rounds: result.rounds, seconds: Math.round(result.seconds * 10) / 10 };
+      await writeFileAtomic(join(staging, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+      await result.dense.release();
+      await result.generator.release();
+      rmSync(out, { recursive: true, force: true });
+      renameSync(staging, out);
+      forget();
+      const lines = [
+        `reinforced-ir: ${loop.rounds} rounds on ${result.target} from ${result.source}; retriever and generator saved to ${out} (${result.seconds.toFixed(1)} s)`,
+      ];
+      if (options.json) lines.push(JSON.stringify({ out, ...report }));
+      write(`${lines.join('\n')}\n`);
+    });
+
+  const experiment =
+    program.commands.find((c) => c.name() === 'experiment') ??
+    program.command('experiment').description('reproducible experiments, one command each');
+  defineLoopOptions(experiment.command('reinforced-ir'))
+    .description(
+      'Reinforced-IR on an unlabelled target: BM25, dense trained on the source, + augmentation, then each self-boosting round, with paired t-tests',
+    )
+    .action(async (options: LoopCommandOptions) => {
+      const { result, table } = await runReinforcedIrExperiment(loopOptions(options));
+      const lines = [
+        `${result.target} test (${result.test_queries} queries, ${result.target_documents} documents); source ${result.source}; p: paired t-test on nDCG@10`,
+        '',
+        table,
+        '',
+        ...result.rounds.map(
+          (r) =>
+            `round ${r.round}: ${r.preferencePairs} of ${r.syntheticQueries} synthetic queries gave a preference pair; ${r.rlgfLists} RLGF lists (source document ranked first by the generator in ${(r.positiveRankedFirst * 100).toFixed(0)} %); ${r.seconds.toFixed(0)} s`,
+        ),
+        `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peak_rss_mb} MB`,
+      ];
+      if (options.json) lines.push(JSON.stringify(result));
+      write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * `genir experiment reinforced-ir`: the self-boosting loop with every stage scored on the
+ * target's test queries, as a table of nDCG@10 and R@100 with paired t-tests against the
+ * previous row and against the source-only dense retriever, beside BM25.
+ */
+import { formatTable, formatValue } from '../eval/report.js';
+import { pairedTTest } from '../eval/significance.js';
+import { peakRssMb } from '../train/methods/sft/report.js';
+import {
+  REINFORCED_IR_METRICS,
+  runReinforcedIr,
+  type ReinforcedIrOptions,
+  type RoundReport,
+  type StageMetrics,
+} from '../train/methods/reinforced-ir/loop.js';
+
+export interface ReinforcedIrRow {
+  system: string;
+  'nDCG@10': number;
+  'R@100': number;
+  /** Paired t-test on nDCG@10 against the row before (null for the first row). */
+  p_vs_previous: number | null;
+  /** Paired t-test on nDCG@10 against dense-source (null for dense-source itself). */
+  p_vs_dense_source: number | null;
+}
+
+export interface ReinforcedIrExperiment {
+  target: string;
+  source: string;
+  rows: ReinforcedIrRow[];
+  bm25: { 'nDCG@10': number; 'R@100': number };
+  rounds: RoundReport[];
+  test_queries: number;
+  target_documents: number;
+  seconds: number;
+  peak_rss_mb: number;
+}
+
+/** p of the paired t-test on nDCG@10 between two stages over the same queries (1 when they never differ). */
+export function pairedP(a: StageMetrics, b: StageMetrics): number {
+  const ids = [...a.perQuery.keys()];
+  const p = pairedTTest(
+    ids.map((id) => a.perQuery.get(id)!['nDCG@10']),
+    ids.map((id) => b.perQuery.get(id)!['nDCG@10']),
+  ).p;
+  return Number.isFinite(p) ? p : 1;
+}
+
+export async function runReinforcedIrExperiment(
+  options: Omit<ReinforcedIrOptions, 'evaluate'>,
+): Promise<{ result: ReinforcedIrExperiment; table: string }> {
+  const run = await runReinforcedIr({ ...options, evaluate: true });
+  await run.dense.release();
+  await run.generator.release();
+  const first = run.stages[0];
+  const rows: ReinforcedIrRow[] = run.stages.map((stage, i) => ({
+    system: stage.system,
+    'nDCG@10': stage.metrics['nDCG@10'],
+    'R@100': stage.metrics['R@100'],
+    p_vs_previous: i === 0 ? null : pairedP(stage, run.stages[i - 1]),
+    p_vs_dense_source: i === 0 ? null : pairedP(stage, first),
+  }));
+  const bm25 = run.bm25!;
+  const table = formatTable([
+    ['system', ...REINFORCED_IR_METRICS, 'p vs previous', 'p vs dense-source'],
+    ['bm25', ...REINFORCED_IR_METRICS.map((m) => formatValue(bm25.metrics[m])), '', ''],
+    ...rows.map((r) => [
+      r.system,
+      formatValue(r['nDCG@10']),
+      formatValue(r['R@100']),
+      r.p_vs_previous === null ? '' : r.p_vs_previous.toPrecision(3),
+      r.p_vs_dense_source === null ? '' : r.p_vs_dense_source.toPrecision(3),
+    ]),
+  ]);
+  return {
+    table,
+    result: {
+      target: run.target,
+      source: run.source,
+      rows,
+      bm25: { 'nDCG@10': bm25.metrics['nDCG@10'], 'R@100': bm25.metrics['R@100'] },
+      rounds: run.rounds,
+      test_queries: run.testQueries,
+      target_documents: run.targetDocuments,
+      seconds: Math.round(run.seconds * 10) / 10,
+      peak_rss_mb: Math.round(peakRssMb()),
+    },
+  };
+}

@@ -1,0 +1,520 @@
+/**
+ * Reinforced-IR's self-boosting loop as a library call. From a labelled source domain and an
+ * unlabelled target corpus: a shared tokenizer, the dense retriever D₀ and the generator G₀
+ * trained on the source, synthetic target queries from the in-house doc2query model, then
+ * rounds of RLRF (G learns from D by DPO on preference pairs) and RLGF (D learns from G by
+ * ListMLE over G's ranking of mined passages). With `evaluate`, every stage is scored on the
+ * target's test queries (the only use of the target's labels).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Document, Qrels, Query, Run } from '../../../data/types.js';
+import { openDataset } from '../../../data/registry.js';
+import { cosineSchedule, linearSchedule } from '../../../engine/optim/schedule.js';
+import { evaluateRun } from '../../../eval/metrics.js';
+import { t5Config, type T5Preset } from '../../../model/config.js';
+import { DEFAULT_DENSE_SETTINGS, DENSE_MARKER_COUNT, DenseModel, passageText } from '../../../model/dense.js';
+import type { T5Model } from '../../../model/t5.js';
+import { bruteForceTopK } from '../../../search/dense.js';
+import { trainTokenizer, type SubwordTokenizer } from '../../../text/tokenizer/index.js';
+import { UserError } from '../../../util/errors.js';
+import { Rng, fnv1a64 } from '../../../util/random.js';
+import { removeOnExit } from '../../../util/temporaries.js';
+import { denseTrainingData, tokenizePairs } from '../dense/data.js';
+import { denseTrainingPairs, tokenizerTexts } from '../dense/pipeline.js';
+import { dpoTrainingData, type EncodedGroup } from '../rank/data.js';
+import { GroupedScorer } from '../../../model/grouped.js';
+import { PreferenceModel } from '../rank/model.js';
+import { sampleQueries, trainDoc2Query } from '../../sources/doc2query/doc2query.js';
+import { bm25KeyRankings } from '../../sources/negatives/bm25.js';
+import { loadSftCorpus } from '../../../data/training-corpus.js';
+import { withDocidTokens } from '../sft/pipeline.js';
+import { train } from '../../loop/trainer.js';
+import { generatorPassageScores, greedyAugmentations, sampleAugmentations } from './generator.js';
+import { mixQueryEmbedding, mixedScore, preferencePair, rowDot } from './mixing.js';
+import { RlgfModel, type RlgfExample } from './retriever.js';
+
+export const REINFORCED_IR_METRICS = ['nDCG@10', 'R@100'] as const;
+
+export interface ReinforcedIrSettings {
+  preset: T5Preset;
+  vocabSize: number;
+  /** Training minutes of the source dense retriever, the doc2query model and the generator G₀. */
+  denseMinutes: number;
+  doc2queryMinutes: number;
+  generatorMinutes: number;
+  /** Epochs over a round's data for RLRF (DPO) and RLGF (ListMLE). */
+  rlrfEpochs: number;
+  rlgfEpochs: number;
+  /** Synthetic target queries per round (one per sampled target document, a fresh sample each round). */
+  queriesPerRound: number;
+  /** RLRF: augmentations sampled per query (5), their temperature and top-p (0.9, 0.9), DPO β (0.1). */
+  samples: number;
+  temperature: number;
+  topP: number;
+  beta: number;
+  /** RLGF: candidates mined (2000), kept after the false-negative cut (50), sampled into the list (15). */
+  mineDepth: number;
+  mineNext: number;
+  negatives: number;
+  /** Tokens of an augmentation and of the passage prefix the generator writes and scores. */
+  augmentationTokens: number;
+  lr: { dense: number; generator: number; rlrf: number; rlgf: number };
+  batch: { dense: number; generator: number; rlrf: number; rlgf: number };
+}
+
+export const FULL_SETTINGS: ReinforcedIrSettings = {
+  preset: 'tiny',
+  vocabSize: 8000,
+  denseMinutes: 10,
+  doc2queryMinutes: 3,
+  generatorMinutes: 4,
+  rlrfEpochs: 2,
+  rlgfEpochs: 2,
+  queriesPerRound: 300,
+  samples: 5,
+  temperature: 0.9,
+  topP: 0.9,
+  beta: 0.1,
+  mineDepth: 2000,
+  mineNext: 50,
+  negatives: 15,
+  augmentationTokens: 48,
+  lr: { dense: 3e-3, generator: 3e-3, rlrf: 3e-4, rlgf: 5e-4 },
+  batch: { dense: 64, generator: 32, rlrf: 16, rlgf: 8 },
+};
+
+/** Small enough for a test: a narrow model, seconds per stage. */
+export const QUICK_SETTINGS: ReinforcedIrSettings = {
+  ...FULL_SETTINGS,
+  vocabSize: 600,
+  denseMinutes: 0.05,
+  doc2queryMinutes: 0.05,
+  generatorMinutes: 0.05,
+  rlrfEpochs: 1,
+  rlgfEpochs: 1,
+  queriesPerRound: 8,
+  samples: 3,
+  mineNext: 10,
+  negatives: 3,
+  augmentationTokens: 12,
+  batch: { dense: 16, generator: 16, rlrf: 4, rlgf: 4 },
+};
+
+export interface ReinforcedIrOptions {
+  source: string;
+  target: string;
+  dataDir?: string;
+  rounds: number;
+  settings: ReinforcedIrSettings;
+  /** Shrinks the model (dModel 32, one layer) and caps the target's test queries (for --quick). */
+  quick?: boolean;
+  /** Score every stage on the target's test split (the experiment); otherwise only train. */
+  evaluate: boolean;
+  testSplit?: string;
+  seed: number;
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+export interface StageMetrics {
+  system: string;
+  metrics: Record<string, number>;
+  perQuery: Map<string, Record<string, number>>;
+}
+
+export interface RoundReport {
+  round: number;
+  syntheticQueries: number;
+  preferencePairs: number;
+  dpoFinalLoss: number | null;
+  rlgfLists: number;
+  rlgfFinalLoss: number | null;
+  /** Share of lists where the generator ranked the query's source document first. */
+  positiveRankedFirst: number;
+  seconds: number;
+}
+
+export interface ReinforcedIrResult {
+  target: string;
+  source: string;
+  stages: StageMetrics[];
+  bm25: StageMetrics | null;
+  rounds: RoundReport[];
+  testQueries: number;
+  targetDocuments: number;
+  tokenizer: SubwordTokenizer;
+  dense: DenseModel;
+  generator: T5Model;
+  targetDocs: Document[];
+  /** The final retriever's vectors of the target corpus. */
+  targetVectors: Float32Array;
+  seconds: number;
+}
+
+const MAX_QUERY_SOURCE_TOKENS = 32;
+
+function keyedSeed(seed: number, key: string): number {
+  return Number(fnv1a64(`${seed}\u0000${key}`) & 0xffffffffn);
+}
+
+export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<ReinforcedIrResult> {
+  const started = performance.now();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const s = options.settings;
+  const { seed, threads } = options;
+  if (!Number.isInteger(options.rounds) || options.rounds < 1)
+    throw new UserError(`--rounds ${options.rounds}: expected a positive integer`);
+
+  const source = await loadSftCorpus({ dataset: options.source, dataDir: options.dataDir });
+  if (source.trainQueries.length === 0) throw new UserError(`--source ${options.source}: the dataset has no labelled training queries`);
+  const targetSet = await openDataset({ id: options.target, dataDir: options.dataDir });
+  const targetDocs: Document[] = [];
+  for await (const doc of targetSet.docs()) targetDocs.push(doc);
+  if (targetDocs.length < s.negatives + 1)
+    throw new UserError(`--target ${options.target}: ${targetDocs.length} documents, too few for lists of ${s.negatives + 1}`);
+  let testQueries: Query[] = [];
+  let qrels: Qrels = new Map();
+  if (options.evaluate) {
+    const split = options.testSplit ?? targetSet.defaultSplit;
+    if (!targetSet.splits.includes(split))
+      throw new UserError(`dataset ${targetSet.id} has no split '${split}' (splits: ${targetSet.splits.join(', ')})`);
+    [testQueries, qrels] = await Promise.all([targetSet.queries(split), targetSet.qrels(split)]);
+    testQueries = testQueries.filter((q) => qrels.has(q.id));
+    if (options.quick) {
+      testQueries = testQueries.slice(0, 20);
+      qrels = new Map(testQueries.map((q) => [q.id, qrels.get(q.id)!]));
+    }
+  }
+  log(
+    `reinforced-ir: source ${source.datasetId} (${source.docs.length} documents, ${source.trainQueries.length} labelled queries); target ${targetSet.id} (${targetDocs.length} documents${options.evaluate ? `, ${testQueries.length} test queries for evaluation only` : ''})`,
+  );
+
+  // One tokenizer for every model; the unlabelled target corpus is part of its text so target words are not shredded.
+  const targetTexts = targetDocs.map((d) => passageText(d));
+  const tokenizer = withDocidTokens(
+    trainTokenizer([...tokenizerTexts(source), ...targetTexts], { vocabSize: s.vocabSize }),
+    DENSE_MARKER_COUNT,
+  );
+  const overrides = options.quick ? { dModel: 32, dKv: 8, numHeads: 4, dFf: 64, numLayers: 1, numDecoderLayers: 1 } : {};
+  // The trainer's run directories (loss curves, checkpoints) are scratch here: removed at the end, or on exit.
+  const work = mkdtempSync(join(tmpdir(), 'genir-reinforced-ir-'));
+  const forgetWork = removeOnExit(work);
+  try {
+    return await selfBoost();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    forgetWork();
+  }
+
+  async function selfBoost(): Promise<ReinforcedIrResult> {
+    // D₀: the dense retriever on the source domain (labelled pairs with BM25 negatives, inverse cloze, crops).
+    const denseConfig = t5Config(s.preset, { ...overrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: DENSE_MARKER_COUNT });
+    const dense = DenseModel.create(denseConfig, DEFAULT_DENSE_SETTINGS, seed, { threads, spinning: false });
+    {
+      const { pairs, passages } = await denseTrainingPairs(source, { threads }, seed, log);
+      const tokenized = tokenizePairs(pairs, passages, tokenizer, {
+        query: (t, text) => dense.queryTokens(t, text),
+        passage: (t, text) => dense.passageTokens(t, text),
+      });
+      const data = denseTrainingData(tokenized, {
+        batchSize: Math.min(s.batch.dense, pairs.length),
+        hardNegatives: 1,
+        seed,
+        padId: tokenizer.padId,
+      });
+      const total = Math.max(1, data.batchesPerEpoch * 30);
+      const budget = s.denseMinutes * 60;
+      const base = linearSchedule({ peak: s.lr.dense, warmupSteps: Math.min(50, total), totalSteps: total });
+      let spent = 0;
+      const result = await train({
+        model: dense,
+        data,
+        totalUpdates: total,
+        seed,
+        runDir: `${work}/dense`,
+        progress: false,
+        label: 'dense',
+        // The rate decays with the time spent, reaching 0 when the budget runs out.
+        schedule: (update) => Math.min(base(update), update <= 50 ? Infinity : s.lr.dense * Math.max(0, 1 - spent / budget)),
+        onUpdate: (record) => {
+          spent = record.elapsedS;
+          return spent >= budget ? 'stop' : undefined;
+        },
+      });
+      log(
+        `reinforced-ir: source dense retriever D0: ${result.update} updates, final loss ${result.records.at(-1)?.loss.toFixed(3) ?? '-'}`,
+      );
+    }
+
+    // doc2query (paragraph → question) and G₀ (question → start of its paragraph), both on the source's labelled pairs.
+    const docText = new Map(source.docs.map((d) => [source.keyOf(d), passageText(d)]));
+    const labelled = source.trainQueries.flatMap((q) =>
+      q.keys.filter((k) => docText.has(k)).map((k) => ({ question: q.text, passage: docText.get(k)! })),
+    );
+    const doc2query = await trainDoc2Query(
+      labelled.map((p) => ({ document: p.passage, query: p.question })),
+      tokenizer,
+      {
+        preset: s.preset,
+        overrides,
+        epochs: 20,
+        lr: s.lr.generator,
+        batchSize: s.batch.generator,
+        maxSourceTokens: 128,
+        maxTargetTokens: MAX_QUERY_SOURCE_TOKENS,
+        seed,
+        budgetMinutes: s.doc2queryMinutes,
+        threads,
+        runDir: `${work}/doc2query`,
+        progress: false,
+      },
+    );
+    log(`reinforced-ir: doc2query: ${doc2query.updates} updates, final loss ${doc2query.finalLoss?.toFixed(3) ?? '-'}`);
+    const generatorRun = await trainDoc2Query(
+      labelled.map((p) => ({ document: p.question, query: p.passage })),
+      tokenizer,
+      {
+        preset: s.preset,
+        overrides,
+        epochs: 20,
+        lr: s.lr.generator,
+        batchSize: s.batch.generator,
+        maxSourceTokens: MAX_QUERY_SOURCE_TOKENS,
+        maxTargetTokens: s.augmentationTokens,
+        seed: seed + 1,
+        budgetMinutes: s.generatorMinutes,
+        threads,
+        runDir: `${work}/generator`,
+        progress: false,
+      },
+    );
+    const generator = generatorRun.model;
+    log(`reinforced-ir: generator G0: ${generatorRun.updates} updates, final loss ${generatorRun.finalLoss?.toFixed(3) ?? '-'}`);
+
+    // Synthetic target queries: one per target document, a fresh sample of documents each round.
+    const order = new Rng(keyedSeed(seed, 'target-docs')).shuffle(targetDocs.map((_, i) => i));
+    const perRound = Math.min(s.queriesPerRound, Math.floor(order.length / options.rounds));
+    const sampledDocs = order.slice(0, perRound * options.rounds);
+    const sampled = await sampleQueries(
+      doc2query.model,
+      tokenizer,
+      sampledDocs.map((i) => ({ id: targetDocs[i].id, text: targetTexts[i] })),
+      { perDoc: 1, topK: 10, maxTokens: MAX_QUERY_SOURCE_TOKENS, seed, maxSourceTokens: 128 },
+    );
+    await doc2query.model.release();
+    const rowOfDoc = new Map(targetDocs.map((d, i) => [d.id, i]));
+    const synthetic = sampled.map((q, i) => ({ id: `synthetic-${i}`, text: q.text, doc: rowOfDoc.get(q.docId)! }));
+    log(`reinforced-ir: ${synthetic.length} synthetic target queries from doc2query (${perRound} per round)`);
+
+    const dim = dense.config.dModel;
+    const encodeDocs = (): Promise<Float32Array> => dense.encode(targetTexts.map((t) => dense.passageTokens(tokenizer, t)));
+    const augmentGreedy = (texts: readonly string[]): Promise<string[]> =>
+      greedyAugmentations(generator, tokenizer, texts, { maxTokens: s.augmentationTokens, maxSourceTokens: MAX_QUERY_SOURCE_TOKENS });
+    const queryVectors = async (texts: readonly string[], withAugmentation: boolean): Promise<Float32Array> => {
+      const plain = await dense.encode(texts.map((t) => dense.queryTokens(tokenizer, t)));
+      if (!withAugmentation) return plain;
+      const augmentations = await augmentGreedy(texts);
+      return mixQueryEmbedding(plain, await dense.encode(augmentations.map((a) => dense.passageTokens(tokenizer, a))), dim);
+    };
+
+    const stages: StageMetrics[] = [];
+    let docVectors = await encodeDocs();
+    const score = async (system: string, withAugmentation: boolean): Promise<void> => {
+      if (!options.evaluate) return;
+      const vectors = await queryVectors(
+        testQueries.map((q) => q.text),
+        withAugmentation,
+      );
+      const top = bruteForceTopK(vectors, testQueries.length, docVectors, targetDocs.length, dim, 100);
+      const run: Run = new Map(
+        testQueries.map((q, i) => [
+          q.id,
+          Array.from({ length: top.k }, (_, j) => ({ docId: targetDocs[top.indices[i * top.k + j]].id, score: top.scores[i * top.k + j] })),
+        ]),
+      );
+      const evaluation = evaluateRun(run, qrels, [...REINFORCED_IR_METRICS]);
+      stages.push({ system, metrics: evaluation.mean, perQuery: evaluation.perQuery });
+      log(`reinforced-ir: ${system}: ${REINFORCED_IR_METRICS.map((m) => `${m} ${evaluation.mean[m].toFixed(4)}`).join(', ')}`);
+    };
+    await score('dense-source', false);
+    await score('dense-source+aug', true);
+
+    const rounds: RoundReport[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      const roundStart = performance.now();
+      const queries = synthetic.slice((round - 1) * perRound, round * perRound);
+      const queryTokens = queries.map((q) => tokenizer.encode(q.text).subarray(0, MAX_QUERY_SOURCE_TOKENS));
+
+      // RLRF: G samples augmentations, D scores them against the query's source document, DPO on the kept pairs.
+      const samples = await sampleAugmentations(generator, tokenizer, queries, {
+        samples: s.samples,
+        temperature: s.temperature,
+        topP: s.topP,
+        maxTokens: s.augmentationTokens,
+        maxSourceTokens: MAX_QUERY_SOURCE_TOKENS,
+        seed: keyedSeed(seed, `rlrf-${round}`),
+      });
+      const plain = await dense.encode(queries.map((q) => dense.queryTokens(tokenizer, q.text)));
+      const augmented = await dense.encode(samples.flat().map((a) => dense.passageTokens(tokenizer, a)));
+      const groups: EncodedGroup[] = [];
+      queries.forEach((q, i) => {
+        const raw = rowDot(plain, i, docVectors, q.doc, dim);
+        const mixed = samples[i].map((_, k) => mixedScore(plain, i, augmented, i * s.samples + k, docVectors, q.doc, dim));
+        const pair = preferencePair(mixed, raw);
+        if (pair === null) return;
+        groups.push({
+          query: q.id,
+          source: queryTokens[i],
+          positive: tokenizer.encode(samples[i][pair.chosen]).subarray(0, s.augmentationTokens),
+          reference: 0,
+          negatives: [{ target: tokenizer.encode(samples[i][pair.rejected]).subarray(0, s.augmentationTokens), reference: 0 }],
+        });
+      });
+      let dpoFinalLoss: number | null = null;
+      if (groups.length > 0) {
+        // The previous round's generator is the frozen reference.
+        const reference = await GroupedScorer.create(generator, { threads });
+        const tokens = { padId: tokenizer.padId, eosId: tokenizer.eosId, decoderStartId: generator.config.decoderStartTokenId };
+        const referenceScores = await reference.score(
+          groups.map((g) => ({ source: g.source, targets: [g.positive, g.negatives[0].target] })),
+          tokens,
+        );
+        await reference.release();
+        groups.forEach((g, i) => {
+          g.reference = referenceScores[i][0];
+          g.negatives[0].reference = referenceScores[i][1];
+        });
+        const data = dpoTrainingData(groups, 1, { ...tokens, seed: keyedSeed(seed, `dpo-${round}`), groupsPerBatch: s.batch.rlrf });
+        const policy = new PreferenceModel(generator, { rank: { kind: 'dpo', beta: s.beta }, generationWeight: 0 }, { threads });
+        const total = Math.max(1, Math.ceil(s.rlrfEpochs * data.batchesPerEpoch));
+        const result = await train({
+          model: policy,
+          data: data.data,
+          totalUpdates: total,
+          schedule: cosineSchedule({ peak: s.lr.rlrf, warmupSteps: Math.ceil(total / 10), totalSteps: total }),
+          seed,
+          runDir: `${work}/rlrf-${round}`,
+          progress: false,
+          label: `rlrf ${round}`,
+        });
+        await policy.release();
+        dpoFinalLoss = result.records.at(-1)?.loss ?? null;
+      }
+      log(
+        `reinforced-ir: round ${round} RLRF: ${groups.length} of ${queries.length} queries kept as preference pairs; DPO final loss ${dpoFinalLoss?.toFixed(4) ?? '-'}`,
+      );
+
+      // RLGF: the updated G writes one augmentation per query; D mines candidates; G ranks the list; ListMLE trains D.
+      const augmentations = await augmentGreedy(queries.map((q) => q.text));
+      const mixedQueries = mixQueryEmbedding(plain, await dense.encode(augmentations.map((a) => dense.passageTokens(tokenizer, a))), dim);
+      const depth = Math.min(s.mineDepth, targetDocs.length);
+      const mined = bruteForceTopK(mixedQueries, queries.length, docVectors, targetDocs.length, dim, depth);
+      const lists = queries
+        .map((q, i) => {
+          const positiveScore = rowDot(mixedQueries, i, docVectors, q.doc, dim);
+          const candidates: number[] = [];
+          for (let j = 0; j < mined.k && candidates.length < s.mineNext; j++) {
+            const row = mined.indices[i * mined.k + j];
+            // Likely false negatives: scored above 95 % of the positive.
+            if (row === q.doc || mined.scores[i * mined.k + j] > 0.95 * positiveScore) continue;
+            candidates.push(row);
+          }
+          const negatives = new Rng(keyedSeed(seed, `rlgf-${round}-${q.id}`)).shuffle(candidates).slice(0, s.negatives);
+          return { query: i, docs: [q.doc, ...negatives] };
+        })
+        .filter((l) => l.docs.length === s.negatives + 1);
+      const preference = await generatorPassageScores(
+        generator,
+        tokenizer,
+        lists.map((l) => ({ query: queries[l.query].text, passages: l.docs.map((d) => targetTexts[d]) })),
+        { maxSourceTokens: MAX_QUERY_SOURCE_TOKENS, passageTokens: s.augmentationTokens, threads },
+      );
+      let positiveFirst = 0;
+      const examples: RlgfExample[] = lists.map((l, i) => {
+        const ranked = l.docs.map((d, j) => ({ d, score: preference[i][j] })).sort((a, b) => b.score - a.score || a.d - b.d);
+        if (ranked[0].d === l.docs[0]) positiveFirst++;
+        return {
+          query: dense.queryTokens(tokenizer, queries[l.query].text),
+          augmentation: dense.passageTokens(tokenizer, augmentations[l.query]),
+          passages: ranked.map((r) => dense.passageTokens(tokenizer, targetTexts[r.d])),
+        };
+      });
+      let rlgfFinalLoss: number | null = null;
+      if (examples.length > 0) {
+        const rlgf = new RlgfModel(dense, { listSize: s.negatives + 1, temperature: 0.05, contrastiveWeight: 1 }, threads);
+        const batchSize = Math.min(s.batch.rlgf, examples.length);
+        const batchesPerEpoch = Math.ceil(examples.length / batchSize);
+        const total = Math.max(1, Math.ceil(s.rlgfEpochs * batchesPerEpoch));
+        const planSeed = keyedSeed(seed, `rlgf-order-${round}`);
+        const result = await train({
+          model: rlgf,
+          data: {
+            plan: (epoch) => {
+              const shuffled = new Rng(planSeed + epoch).shuffle(examples.map((_, i) => i));
+              return Array.from({ length: batchesPerEpoch }, (_, b) => shuffled.slice(b * batchSize, (b + 1) * batchSize));
+            },
+            materialize: (indices) => ({ examples: indices.map((i) => examples[i]) }),
+            examples: (batch) => batch.examples.length,
+          },
+          totalUpdates: total,
+          schedule: cosineSchedule({ peak: s.lr.rlgf, warmupSteps: Math.ceil(total / 10), totalSteps: total }),
+          seed,
+          runDir: `${work}/rlgf-${round}`,
+          progress: false,
+          label: `rlgf ${round}`,
+        });
+        await rlgf.release();
+        rlgfFinalLoss = result.records.at(-1)?.loss ?? null;
+        await dense.invalidateEncoder();
+        docVectors = await encodeDocs();
+      }
+      const report: RoundReport = {
+        round,
+        syntheticQueries: queries.length,
+        preferencePairs: groups.length,
+        dpoFinalLoss,
+        rlgfLists: examples.length,
+        rlgfFinalLoss,
+        positiveRankedFirst: examples.length === 0 ? 0 : positiveFirst / examples.length,
+        seconds: (performance.now() - roundStart) / 1000,
+      };
+      rounds.push(report);
+      log(
+        `reinforced-ir: round ${round} RLGF: ${examples.length} lists of ${s.negatives + 1} (the source document ranked first by G in ${(report.positiveRankedFirst * 100).toFixed(0)} %); ListMLE+contrastive final loss ${rlgfFinalLoss?.toFixed(4) ?? '-'}; round ${report.seconds.toFixed(0)} s`,
+      );
+      await score(`round-${round}`, true);
+    }
+
+    let bm25: StageMetrics | null = null;
+    if (options.evaluate) {
+      const rankings = await bm25KeyRankings(
+        targetDocs,
+        (d) => d.id,
+        testQueries.map((q) => ({ id: q.id, text: q.text, keys: [] })),
+        { depth: 100, seed, threads, fill: false },
+      );
+      const run: Run = new Map(
+        testQueries.map((q, i) => [q.id, rankings[i].map((docId, rank) => ({ docId, score: rankings[i].length - rank }))]),
+      );
+      const evaluation = evaluateRun(run, qrels, [...REINFORCED_IR_METRICS]);
+      bm25 = { system: 'bm25', metrics: evaluation.mean, perQuery: evaluation.perQuery };
+    }
+    return {
+      target: targetSet.id,
+      source: source.datasetId,
+      stages,
+      bm25,
+      rounds,
+      testQueries: testQueries.length,
+      targetDocuments: targetDocs.length,
+      tokenizer,
+      dense,
+      generator,
+      targetDocs,
+      targetVectors: docVectors,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+}
