@@ -66,7 +66,7 @@ export function loadModelCheckpoint(dir: string, expected?: T5Config): ModelChec
   const config = readModelConfig(dir);
   const configPath = join(dir, CONFIG_FILE);
   if (expected !== undefined) {
-    for (const key of ['vocabSize', 'docidVocabSize', 'dModel', 'dKv', 'dFf', 'numLayers', 'numDecoderLayers', 'numHeads', 'relativeAttentionNumBuckets', 'tieWordEmbeddings'] as const) {
+    for (const key of ['vocabSize', 'docidVocabSize', 'dModel', 'dKv', 'dFf', 'numLayers', 'numDecoderLayers', 'numHeads', 'relativeAttentionNumBuckets', 'tieWordEmbeddings', 'lexicalHead'] as const) {
       if (config[key] !== expected[key]) {
         throw new UserError(`${configPath}: ${key} is ${String(config[key])}, but the model expects ${String(expected[key])}`);
       }

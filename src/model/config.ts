@@ -29,6 +29,18 @@ export interface T5Config {
   layerNormEpsilon: number;
   /** Output head shares the embedding (logits scaled by dModel^-0.5, as T5 does) instead of its own lm_head. */
   tieWordEmbeddings: boolean;
+  /**
+   * A bag-of-words term inside the docid-token logits (`lexical_head.weight`, [vocabSize,
+   * docidVocabSize], zero at the start): every decoder position's docid logits get
+   * lexicalHeadScale × the mean of the source tokens' rows. The trunk alone learns a many-way
+   * docid choice slowly; this linear path learns one from a few examples. Not an HF T5 tensor.
+   */
+  lexicalHead: boolean;
+  /**
+   * Fixed multiplier of the lexical head's term. Adam moves each weight by about lr per step,
+   * and these weights need steps ~10× the trunk's (the linear baseline's lr 0.03 against 3e-3).
+   */
+  lexicalHeadScale: number;
   padTokenId: number;
   eosTokenId: number;
   decoderStartTokenId: number;
@@ -38,6 +50,12 @@ export type T5Preset = 'tiny' | 'small' | 'base';
 export type T5FeedForward = 'gated-gelu' | 'relu';
 export const T5_FEED_FORWARDS: readonly T5FeedForward[] = ['gated-gelu', 'relu'];
 
+/** The lexical head's scale when a config does not set it. */
+export const DEFAULT_LEXICAL_HEAD_SCALE = 10;
+
+/** The lexical head's parameter name (genir's own; HF T5 has no such tensor). */
+export const LEXICAL_HEAD_WEIGHT = 'lexical_head.weight';
+
 const COMMON = {
   docidVocabSize: 0,
   feedForward: 'gated-gelu' as T5FeedForward,
@@ -46,6 +64,8 @@ const COMMON = {
   dropoutRate: 0.1,
   layerNormEpsilon: 1e-6,
   tieWordEmbeddings: false,
+  lexicalHead: false,
+  lexicalHeadScale: DEFAULT_LEXICAL_HEAD_SCALE,
   padTokenId: 0,
   eosTokenId: 1,
   decoderStartTokenId: 0,
@@ -83,6 +103,9 @@ export function validateConfig(config: T5Config, where: string): void {
   if (!Number.isInteger(config.docidVocabSize) || config.docidVocabSize < 0) throw new UserError(`${where}: docidVocabSize must be an integer >= 0`);
   if (!(config.dropoutRate >= 0 && config.dropoutRate < 1)) throw new UserError(`${where}: dropoutRate must be in [0, 1), got ${config.dropoutRate}`);
   if (!(config.layerNormEpsilon > 0)) throw new UserError(`${where}: layerNormEpsilon must be > 0`);
+  if (typeof config.lexicalHead !== 'boolean') throw new UserError(`${where}: lexicalHead must be true or false`);
+  if (!(Number.isFinite(config.lexicalHeadScale) && config.lexicalHeadScale > 0)) throw new UserError(`${where}: lexicalHeadScale must be a number > 0, got ${config.lexicalHeadScale}`);
+  if (config.lexicalHead && config.docidVocabSize === 0) throw new UserError(`${where}: lexicalHead needs docid tokens (docidVocabSize is 0)`);
   if (!T5_FEED_FORWARDS.includes(config.feedForward)) throw new UserError(`${where}: feedForward must be one of ${T5_FEED_FORWARDS.join(', ')}, got ${String(config.feedForward)}`);
   for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) {
     const id = config[key];
@@ -94,7 +117,7 @@ export interface ParameterSpec {
   name: string;
   shape: number[];
   /** Initial values: normal with this standard deviation, or all ones (norm scales). HF T5's scheme. */
-  init: { kind: 'normal'; std: number } | { kind: 'ones' };
+  init: { kind: 'normal'; std: number } | { kind: 'ones' } | { kind: 'zeros' };
 }
 
 /**
@@ -149,6 +172,8 @@ export function t5ParameterSpecs(config: T5Config): ParameterSpec[] {
   }
   norm('decoder.final_layer_norm.weight');
   if (!config.tieWordEmbeddings) linear('lm_head.weight', totalVocabSize(config), d, d ** -0.5);
+  // Zero at the start, so a new lexical head leaves the trunk's logits as they are.
+  if (config.lexicalHead) specs.push({ name: LEXICAL_HEAD_WEIGHT, shape: [config.vocabSize, config.docidVocabSize], init: { kind: 'zeros' } });
   return specs;
 }
 
@@ -179,6 +204,8 @@ export function toHfConfig(config: T5Config): Record<string, unknown> {
     eos_token_id: config.eosTokenId,
     decoder_start_token_id: config.decoderStartTokenId,
     genir_docid_vocab_size: config.docidVocabSize,
+    // Written only when present, so a model without the head keeps today's config.json.
+    ...(config.lexicalHead ? { genir_lexical_head: true, genir_lexical_head_scale: config.lexicalHeadScale } : {}),
   };
 }
 
@@ -220,6 +247,10 @@ export function fromHfConfig(json: unknown, file: string): T5Config {
   }
   const tied = source.tie_word_embeddings ?? defaults.tieWordEmbeddings;
   if (typeof tied !== 'boolean') throw new UserError(`${file}: field 'tie_word_embeddings' must be true or false`);
+  const lexicalHead = source.genir_lexical_head ?? false;
+  if (typeof lexicalHead !== 'boolean') throw new UserError(`${file}: field 'genir_lexical_head' must be true or false`);
+  const lexicalHeadScale = num('genir_lexical_head_scale', DEFAULT_LEXICAL_HEAD_SCALE);
+  if (!(lexicalHeadScale > 0)) throw new UserError(`${file}: field 'genir_lexical_head_scale' must be > 0, got ${lexicalHeadScale}`);
   const numLayers = count('num_layers');
   const docidVocabSize = count('genir_docid_vocab_size', 0, 0);
   const numBuckets = count('relative_attention_num_buckets', 32);
@@ -254,6 +285,8 @@ export function fromHfConfig(json: unknown, file: string): T5Config {
     dropoutRate,
     layerNormEpsilon: epsilon,
     tieWordEmbeddings: tied,
+    lexicalHead,
+    lexicalHeadScale,
     padTokenId: tokenId('pad_token_id', 0),
     eosTokenId: tokenId('eos_token_id', 1),
     decoderStartTokenId: tokenId('decoder_start_token_id', 0),

@@ -73,7 +73,7 @@ function initialDenseParameters(config: T5Config, temperature: DenseTemperature,
   const parameters: Parameter[] = encoderParameterSpecs(config).map((spec) => {
     const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
     if (spec.init.kind === 'ones') data.fill(1);
-    else for (let i = 0; i < data.length; i++) data[i] = rng.normal() * spec.init.std;
+    else if (spec.init.kind === 'normal') for (let i = 0; i < data.length; i++) data[i] = rng.normal() * spec.init.std;
     return { name: spec.name, shape: spec.shape, data };
   });
   if (temperature.kind === 'learned') parameters.push({ name: LOGIT_SCALE_PARAM, shape: [1], data: Float32Array.of(Math.log(1 / temperature.initial)) });

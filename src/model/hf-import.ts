@@ -214,6 +214,8 @@ export function describeCheckpoint(checkpoint: HfCheckpoint): Record<string, unk
  */
 export async function writeHfDirectory(dir: string, config: T5Config, weights: ReadonlyMap<string, Float32Array>, tokenizer: SubwordTokenizer): Promise<void> {
   if (tokenizer.vocabSize !== totalVocabSize(config)) throw new Error(`writeHfDirectory: tokenizer has ${tokenizer.vocabSize} ids, the model ${totalVocabSize(config)}`);
+  // Refused before anything is written: HF's T5 would drop the tensor and rank differently.
+  if (config.lexicalHead) throw new UserError(`${dir}: the model has a lexical head (lexical_head.weight, a bag-of-words term in the docid logits), which Hugging Face T5 has no place for; it cannot be exported`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a directory`);
   mkdirSync(dir, { recursive: true });
   await writeFileAtomic(join(dir, HF_TOKENIZER_FILE), tokenizer.toJson());

@@ -16,15 +16,18 @@ import {
   crossEntropy,
   div,
   dropout,
+  expand,
   gather,
   gelu,
   gemm,
   gradients,
   logSoftmax,
   matmul,
+  maximum,
   mul,
   pow,
   reduceMean,
+  reduceSum,
   relu,
   reshape,
   rsqrt,
@@ -37,7 +40,7 @@ import {
   unsqueeze,
 } from '../engine/index.js';
 import { appendAdamWUpdate, type GraphAdamWOptions } from '../engine/optim/adamw-graph.js';
-import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
+import { LEXICAL_HEAD_WEIGHT, t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
 
 export type { GraphAdamWOptions } from '../engine/optim/adamw-graph.js';
 
@@ -265,11 +268,42 @@ export class T5Builder {
     return { hidden: this.drop(this.rmsNorm(y, 'decoder.final_layer_norm.weight')), present };
   }
 
+  /**
+   * The lexical head's term [rows, vocab], or undefined when the config has no lexical head:
+   * 0 for text tokens; for docid token k, lexicalHeadScale × the mean of lexical_head.weight[t, k]
+   * over the unmasked source tokens t. `rows` names the source rows' dim.
+   */
+  lexicalBias(inputIds: Tensor, attentionMask: Tensor, rows: Dim = 'batch'): Tensor | undefined {
+    if (!this.config.lexicalHead) return undefined;
+    return bagOfWordsBias(this.param(LEXICAL_HEAD_WEIGHT), inputIds, attentionMask, this.config.lexicalHeadScale, this.config.vocabSize, rows);
+  }
+
+  /** Logits [rows*len, vocab] with the lexical bias [rows, vocab] added at each of the len positions (unchanged without one). */
+  withLexicalBias(logits: Tensor, bias: Tensor | undefined, rows: Dim, len: Dim): Tensor {
+    if (bias === undefined) return logits;
+    const vocab = totalVocabSize(this.config);
+    return reshape(add(reshape(logits, [rows, len, vocab]), unsqueeze(bias, [1])), [-1, vocab]);
+  }
+
   /** Output logits [N, vocab] from decoder states [N, d]; a tied head scales by d^-1/2 as T5 does. */
   logits(hidden: Tensor): Tensor {
     if (this.config.tieWordEmbeddings) return gemm(mul(hidden, this.config.dModel ** -0.5), this.param('shared.weight'), { transB: true });
     return this.linear(hidden, 'lm_head.weight');
   }
+}
+
+/**
+ * The lexical head's term [rows, textVocab + docids] from its table [textVocab, docids], source
+ * ids [rows, src] and their 1/0 mask: `scale` × the mean of the table's rows over the unmasked
+ * tokens, in the docid columns; 0 in the text columns.
+ */
+export function bagOfWordsBias(table: Tensor, inputIds: Tensor, attentionMask: Tensor, scale: number, textVocab: number, rows: Dim): Tensor {
+  const summed = reduceSum(mul(gather(table, inputIds), unsqueeze(attentionMask, [2])), [1]);
+  // A row with no unmasked token (never made by genir's batches) gets 0, not NaN.
+  const tokens = maximum(reduceSum(attentionMask, [1], true), 1);
+  const docidPart = mul(div(summed, tokens), scale);
+  const textPart = expand(table.graph.zeros([1, textVocab], table.dtype), [rows, textVocab]);
+  return concat([textPart, docidPart], 1);
 }
 
 /** Graph inputs shared by the teacher-forced graphs. */
@@ -302,7 +336,7 @@ function teacherForced(b: T5Builder, inputs: TeacherForcedInputs): Tensor {
   const crossKV = Array.from({ length: b.config.numDecoderLayers }, (_, i) => b.crossKeyValues(memory, i));
   const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
   const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, keyBias);
-  return b.logits(hidden);
+  return b.withLexicalBias(b.logits(hidden), b.lexicalBias(inputs.inputIds, inputs.attentionMask), 'batch', 'tgt');
 }
 
 /**
@@ -354,7 +388,8 @@ export function buildTeacherForcedLogitsGraph(config: T5Config): Graph {
   const crossKV = Array.from({ length: config.numDecoderLayers }, (_, i) => b.crossKeyValues(memory, i));
   const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
   const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, keyBias);
-  g.output('logits', reshape(b.logits(hidden), ['batch', 'tgt', totalVocabSize(config)]));
+  const logits = b.withLexicalBias(b.logits(hidden), b.lexicalBias(inputs.inputIds, inputs.attentionMask), 'batch', 'tgt');
+  g.output('logits', reshape(logits, ['batch', 'tgt', totalVocabSize(config)]));
   g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
   return g;
 }
@@ -375,7 +410,8 @@ export function buildScoringGraph(config: T5Config): Graph {
 /**
  * The encoder for generation: `encoder_hidden` [batch, src, d] and, for each decoder block
  * i, the cross-attention keys and values `cross_k.i` / `cross_v.i` [batch, heads, src, d_kv]
- * that every decoder step reuses.
+ * that every decoder step reuses; with a lexical head also `lexical_bias` [batch, vocab],
+ * which every decoder step adds to its logits.
  */
 export function buildEncoderGraph(config: T5Config, options: InferenceGraphOptions = {}): Graph {
   const fuse = options.fuseForInference ?? false;
@@ -386,6 +422,8 @@ export function buildEncoderGraph(config: T5Config, options: InferenceGraphOptio
   const b = new T5Builder(g, config, undefined, fuse);
   const memory = b.encoder(inputIds, b.maskBias(attentionMask), buckets);
   g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
+  const lexicalBias = b.lexicalBias(inputIds, attentionMask);
+  if (lexicalBias !== undefined) g.output('lexical_bias', lexicalBias);
   const layers = Array.from({ length: config.numDecoderLayers }, (_, i) => i);
   if (fuse) {
     // Every decoder layer's cross keys and values in one Gemm over the encoder states.
@@ -418,9 +456,10 @@ export interface InferenceGraphOptions {
  * `past_k.i` / `past_v.i` [batch, heads, past, d_kv] (past may be 0), the encoder's
  * `cross_k.i` / `cross_v.i`, `attention_mask` [batch, src] and
  * `decoder_position_buckets` [1, past+1] (buckets of the new position against every key).
+ * With a lexical head, also the encoder's `lexical_bias` [batch, vocab], added to the logits.
  * With `sharedSource` every hypothesis decodes the same source (beam search over one query):
- * `cross_k.i` / `cross_v.i` and `attention_mask` then have batch 1 and are broadcast, instead
- * of being copied once per hypothesis.
+ * `cross_k.i` / `cross_v.i`, `attention_mask` (and `lexical_bias`) then have batch 1 and are
+ * broadcast, instead of being copied once per hypothesis.
  */
 export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphOptions & { sharedSource?: boolean } = {}): Graph {
   const g = new Graph(`t5-decoder-step${options.sharedSource ? '-shared' : ''}${options.fuseForInference ? '-fused' : ''}`);
@@ -438,7 +477,9 @@ export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphO
   const b = new T5Builder(g, config, undefined, options.fuseForInference ?? false);
   const selfBias = b.positionBias(buckets, 'decoder');
   const { hidden, present } = b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
-  g.output('log_probs', logSoftmax(b.logits(hidden), -1));
+  let logits = b.logits(hidden);
+  if (config.lexicalHead) logits = add(logits, g.input('lexical_bias', 'float32', [sourceBatch, totalVocabSize(config)]));
+  g.output('log_probs', logSoftmax(logits, -1));
   present.forEach(([k, v], i) => {
     g.output(`present_k.${i}`, k);
     g.output(`present_v.${i}`, v);

@@ -85,7 +85,7 @@ export function initialParameters(config: T5Config, seed: number): Parameter[] {
   return t5ParameterSpecs(config).map((spec) => {
     const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
     if (spec.init.kind === 'ones') data.fill(1);
-    else for (let i = 0; i < data.length; i++) data[i] = rng.normal() * spec.init.std;
+    else if (spec.init.kind === 'normal') for (let i = 0; i < data.length; i++) data[i] = rng.normal() * spec.init.std;
     return { name: spec.name, shape: spec.shape, data };
   });
 }
@@ -133,6 +133,8 @@ export interface EncoderOutput {
   attentionMask: HostTensor;
   crossKeys: HostTensor[];
   crossValues: HostTensor[];
+  /** The lexical head's term [batch, vocab], which every decoder step adds to its logits; only with a lexical head. */
+  lexicalBias?: HostTensor;
 }
 
 /** Self-attention cache of a batch of hypotheses after `length` decoded positions. */
@@ -275,7 +277,14 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
       encoder_position_buckets: this.positions.encoder(srcLength),
     });
     const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
-    return { batch, srcLength, attentionMask: mask, crossKeys: layers.map((i) => result[`cross_k.${i}`]), crossValues: layers.map((i) => result[`cross_v.${i}`]) };
+    return {
+      batch,
+      srcLength,
+      attentionMask: mask,
+      crossKeys: layers.map((i) => result[`cross_k.${i}`]),
+      crossValues: layers.map((i) => result[`cross_v.${i}`]),
+      ...(this.config.lexicalHead ? { lexicalBias: result.lexical_bias } : {}),
+    };
   }
 
   /** An empty self-attention cache for `batch` hypotheses. */
@@ -309,6 +318,7 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
       feeds[`cross_k.${i}`] = encoded.crossKeys[i];
       feeds[`cross_v.${i}`] = encoded.crossValues[i];
     }
+    if (this.config.lexicalHead) feeds.lexical_bias = lexicalBiasOf(encoded);
     const result = await session.run(feeds);
     const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
     return {
@@ -360,6 +370,12 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     this.sessions.clear();
     for (const session of sessions) await (await session).release();
   }
+}
+
+/** The encoder output's lexical bias, which a model with a lexical head needs at every decoder step. */
+export function lexicalBiasOf(encoded: EncoderOutput): HostTensor {
+  if (encoded.lexicalBias === undefined) throw new Error('decoderStep: the model has a lexical head, but the encoder output carries no lexical_bias');
+  return encoded.lexicalBias;
 }
 
 /** Rows `rows` of a [batch, …] tensor, in that order (beam search: reorder or expand hypotheses). */

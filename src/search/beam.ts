@@ -235,6 +235,7 @@ function expandEncoded(encoded: EncoderOutput, queries: Int32Array, count: numbe
     attentionMask: gatherRows(encoded.attentionMask, queries, count),
     crossKeys: encoded.crossKeys.map((t) => gatherRows(t, queries, count)),
     crossValues: encoded.crossValues.map((t) => gatherRows(t, queries, count)),
+    ...(encoded.lexicalBias === undefined ? {} : { lexicalBias: gatherRows(encoded.lexicalBias, queries, count) }),
   };
 }
 

@@ -10,7 +10,7 @@ import { Session, exportModel, type Device, type HostTensor } from '../engine/in
 import type { T5Config } from '../model/config.js';
 import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
 import { checkInferenceGraph } from '../model/inference-check.js';
-import { relativePositionBuckets, type DecoderCache, type EncoderOutput, type T5Model } from '../model/t5.js';
+import { lexicalBiasOf, relativePositionBuckets, type DecoderCache, type EncoderOutput, type T5Model } from '../model/t5.js';
 import { UserError } from '../util/errors.js';
 
 /** The model interface beam search decodes with (T5Model and T5InferenceModel both have it). */
@@ -54,6 +54,7 @@ export class T5InferenceModel implements DocidDecoder {
   ) {
     this.crossOutputs = [];
     for (let i = 0; i < config.numDecoderLayers; i++) this.crossOutputs.push(`cross_k.${i}`, `cross_v.${i}`);
+    if (config.lexicalHead) this.crossOutputs.push('lexical_bias');
   }
 
   /** Builds both sessions from a config and weights by HF name (as `T5Model.weights()` returns them). */
@@ -123,7 +124,14 @@ export class T5InferenceModel implements DocidDecoder {
       this.crossOutputs,
     );
     const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
-    return { batch, srcLength, attentionMask: mask, crossKeys: layers.map((i) => result[`cross_k.${i}`]), crossValues: layers.map((i) => result[`cross_v.${i}`]) };
+    return {
+      batch,
+      srcLength,
+      attentionMask: mask,
+      crossKeys: layers.map((i) => result[`cross_k.${i}`]),
+      crossValues: layers.map((i) => result[`cross_v.${i}`]),
+      ...(this.config.lexicalHead ? { lexicalBias: result.lexical_bias } : {}),
+    };
   }
 
   emptyCache(batch: number): DecoderCache {
@@ -156,6 +164,7 @@ export class T5InferenceModel implements DocidDecoder {
       feeds[`cross_k.${i}`] = encoded.crossKeys[i];
       feeds[`cross_v.${i}`] = encoded.crossValues[i];
     }
+    if (this.config.lexicalHead) feeds.lexical_bias = lexicalBiasOf(encoded);
     const result = await this.decoder.run(feeds);
     const keys: HostTensor[] = [];
     const values: HostTensor[] = [];

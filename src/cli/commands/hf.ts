@@ -78,6 +78,10 @@ export function registerHfCommands(program: Command, write: Write): void {
       const out = checkOutput(options.out, options.model, options.overwrite);
       const loaded = await loadModelDirectory(options.model, { threads: 1 });
       const { config } = loaded.model;
+      if (config.lexicalHead) {
+        await loaded.model.release();
+        throw new UserError(`--model ${options.model}: has a lexical head (lexical_head.weight, a bag-of-words term inside the docid logits); Hugging Face T5 has no such tensor, so it cannot be exported`);
+      }
       await writeHfDirectory(out, config, loaded.model.weights(), loaded.tokenizer);
       await loaded.model.release();
       const lines = [`exported ${loaded.dir} to ${out}: ${totalVocabSize(config)} rows (${config.vocabSize} text, ${config.docidVocabSize} docid tokens)`];

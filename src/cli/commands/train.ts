@@ -74,6 +74,8 @@ export interface ShapeFlags {
   heads?: string;
   /** seq2seq only: the output head shares the embedding matrix. */
   tieEmbeddings?: boolean;
+  /** seq2seq only: a bag-of-words term in the docid logits (T5Config.lexicalHead). */
+  lexicalHead?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export function shapeOverrides(options: ShapeFlags, preset: T5Preset, { decoder 
   }
   if (options.heads !== undefined) overrides.numHeads = parseCount(options.heads, '--heads');
   if (options.tieEmbeddings === true && decoder) overrides.tieWordEmbeddings = true;
+  if (options.lexicalHead === true && decoder) overrides.lexicalHead = true;
   if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
     const shape = T5_PRESETS[preset];
     overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? shape.dModel) / (overrides.numHeads ?? shape.numHeads)));
@@ -228,6 +231,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--layers <n>', 'encoder and decoder layers')
     .option('--heads <n>', 'attention heads')
     .option('--tie-embeddings', 'output head shares the embedding matrix (logits scaled by d_model^-0.5, as T5 does): a docid word is scored by the same vector that reads it')
+    .option('--lexical-head', 'add a lexical head: a bag-of-words term (mean of a learned [text token, docid token] matrix over the query\'s tokens, times 10) inside the docid-token logits at every decoder position')
     .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', String(SFT_DEFAULTS.chunkTokens))
     .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')
     .option('--pseudo-per-doc <n>', 'pseudo-queries per document', String(SFT_DEFAULTS.pseudoPerDoc))

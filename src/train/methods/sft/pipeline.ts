@@ -322,7 +322,7 @@ function checkOptions(options: SftOptions): void {
   const limits = vocabSizeLimits();
   if (!Number.isInteger(vocab) || vocab < limits.min || vocab > limits.max) throw new UserError(`--vocab ${vocab}: expected an integer from ${limits.min} to ${limits.max}`);
   // The model's shape (the vocabulary sizes are only known later; these stand in).
-  if (options.init === undefined) t5Config(options.model, { ...options.modelOverrides, vocabSize: vocab, docidVocabSize: 0 });
+  if (options.init === undefined) t5Config(options.model, { ...options.modelOverrides, vocabSize: vocab, docidVocabSize: 1 });
   if (options.warmupSteps !== undefined && !(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0)) {
     throw new UserError(`--warmup ${options.warmupSteps}: expected a non-negative integer`);
   }

@@ -138,6 +138,7 @@ export function expandEncoded(encoded: EncoderOutput, rows: number[]): EncoderOu
     attentionMask: selectRows(encoded.attentionMask, rows),
     crossKeys: encoded.crossKeys.map((t) => selectRows(t, rows)),
     crossValues: encoded.crossValues.map((t) => selectRows(t, rows)),
+    ...(encoded.lexicalBias === undefined ? {} : { lexicalBias: selectRows(encoded.lexicalBias, rows) }),
   };
 }
 
