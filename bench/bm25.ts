@@ -292,7 +292,8 @@ for (const id of datasets) {
   const header = ['system', 'index docs/s', 'QPS', 'p50 ms', 'p99 ms', 'nDCG@10', 'QPS / best peer'];
   const widths = header.map((_, c) => Math.max(...[header, ...rows].map((row) => row[c].length)));
   lines.push(`${id} (top ${topK}, ${rounds} timed rounds; best peer by QPS: ${bestPeer})`);
-  for (const row of [header, ...rows]) lines.push(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  for (const row of [header, ...rows])
+    lines.push(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
   if (threadScaling !== undefined) {
     lines.push(
       `genir search alone (hits as typed arrays, no run entries): ${threadScaling.hits_only_qps_1_thread} QPS on 1 thread, ` +
@@ -303,10 +304,17 @@ for (const id of datasets) {
   lines.push('');
   (report.datasets as Record<string, unknown>)[id] = {
     systems: Object.fromEntries(
-      Object.entries(results).map(([name, r]) => [name, { ...r, p50_ms: Number.isNaN(r.p50_ms) ? null : r.p50_ms, p99_ms: Number.isNaN(r.p99_ms) ? null : r.p99_ms }]),
+      Object.entries(results).map(([name, r]) => [
+        name,
+        { ...r, p50_ms: Number.isNaN(r.p50_ms) ? null : r.p50_ms, p99_ms: Number.isNaN(r.p99_ms) ? null : r.p99_ms },
+      ]),
     ),
     best_peer: bestPeer,
-    qps_ratio_to_best_peer: Object.fromEntries(Object.keys(results).filter((name) => !PEERS.includes(name)).map((name) => [name, ratio(name)])),
+    qps_ratio_to_best_peer: Object.fromEntries(
+      Object.keys(results)
+        .filter((name) => !PEERS.includes(name))
+        .map((name) => [name, ratio(name)]),
+    ),
     ndcg10_minus_best_peer: Number((results.genir['nDCG@10'] - results[bestPeer]['nDCG@10']).toFixed(4)),
     thread_scaling: threadScaling ?? null,
   };

@@ -23,7 +23,14 @@ import { PreferenceModel } from '../src/train/methods/rank/model.js';
 import { resolveCacheDir, cacheKey } from '../src/util/cache.js';
 import { buildTriples, cachedTriples, tripleSettings } from '../src/train/sources/negatives/triples.js';
 import { loadSftCorpus } from '../src/data/training-corpus.js';
-import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from '../src/train/methods/sft/examples.js';
+import {
+  passageChunks,
+  tokenizePairs,
+  topTfidfTerms,
+  type SftSource,
+  type SourceExamples,
+  type TextPair,
+} from '../src/train/methods/sft/examples.js';
 import { mixedTrainingData, parseStages } from '../src/train/methods/sft/schedule.js';
 import { train, type TrainableModel, type TrainingData } from '../src/train/loop/trainer.js';
 
@@ -40,10 +47,25 @@ const json = process.argv.includes('--json');
 const order = (option('--order', 'sft,ddro') ?? 'sft,ddro').split(',');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function timeEpoch<Plan, Batch>(label: string, model: TrainableModel<Batch>, data: TrainingData<Plan, Batch>, updates: number): Promise<{ seconds: number; updates: number; perUpdate: number }> {
+async function timeEpoch<Plan, Batch>(
+  label: string,
+  model: TrainableModel<Batch>,
+  data: TrainingData<Plan, Batch>,
+  updates: number,
+): Promise<{ seconds: number; updates: number; perUpdate: number }> {
   const runDir = mkdtempSync(join(tmpdir(), `genir-bench-${label}-`));
   try {
-    const result = await train({ model, data, totalUpdates: updates, schedule: constantSchedule(1e-5, 0), seed: 0, runDir, progress: false, clipNorm: label === 'ddro' ? 0.5 : 1, label });
+    const result = await train({
+      model,
+      data,
+      totalUpdates: updates,
+      schedule: constantSchedule(1e-5, 0),
+      seed: 0,
+      runDir,
+      progress: false,
+      clipNorm: label === 'ddro' ? 0.5 : 1,
+      label,
+    });
     const seconds = result.records.at(-1)!.elapsedS;
     return { seconds, updates: result.update, perUpdate: seconds / result.update };
   } finally {
@@ -77,27 +99,50 @@ const pairs: Record<SftSource, TextPair[]> = {
   queries: corpus.trainQueries.flatMap((q) => q.keys.map((key) => ({ text: q.text, key }))),
 };
 const sets = new Map<SftSource, SourceExamples>();
-for (const source of Object.keys(pairs) as SftSource[]) sets.set(source, tokenizePairs(source, pairs[source], docids, (t) => tokenizer.encode(t), 128));
+for (const source of Object.keys(pairs) as SftSource[])
+  sets.set(
+    source,
+    tokenizePairs(source, pairs[source], docids, (t) => tokenizer.encode(t), 128),
+  );
 const tokens = { padId: tokenizer.padId, eosId: tokenizer.eosId, decoderStartId: model.config.decoderStartTokenId, maxSourceLength: 128 };
 const sft = mixedTrainingData(sets, parseStages('chunks+terms+pseudo+queries:1')[0], { ...tokens, batchSize: 64, seed: 0 });
 
 // DDRO data: the BM25 triples (from the cache when they exist).
 const tripleOptions = { negatives: 'bm25' as const, seed: 0, maxSourceTokens: 128, threads };
-const description = { kind: 'genir-bench-triples', dataset: corpus.datasetId, model: manifest.files.find((f) => f.path === 'model.safetensors')?.sha256, settings: tripleSettings(tripleOptions) };
+const description = {
+  kind: 'genir-bench-triples',
+  dataset: corpus.datasetId,
+  model: manifest.files.find((f) => f.path === 'model.safetensors')?.sha256,
+  settings: tripleSettings(tripleOptions),
+};
 const minedAt = performance.now();
 const triples = await cachedTriples(resolveCacheDir(option('--cache-dir')), description, () =>
-  buildTriples({ docs: corpus.docs, keyOf: corpus.keyOf, queries: corpus.trainQueries, model, tokenizer, docids }, { ...tripleOptions, log }));
+  buildTriples(
+    { docs: corpus.docs, keyOf: corpus.keyOf, queries: corpus.trainQueries, model, tokenizer, docids },
+    { ...tripleOptions, log },
+  ),
+);
 const mineSeconds = (performance.now() - minedAt) / 1000;
 const ddro = dpoTrainingData(encodeGroups(triples.groups, tokenizer, docids, 128), 8, { ...tokens, seed: 0, groupsPerBatch: 8 });
-log(`bench: ${corpus.datasetId}, ${docids.size} docids; SFT epoch ${sft.examplesPerEpoch} examples / ${sft.batchesPerEpoch} updates; DDRO epoch ${ddro.pairsPerEpoch} triples / ${ddro.batchesPerEpoch} updates (triples ${triples.hit ? 'cached' : 'mined'} in ${mineSeconds.toFixed(1)} s, key ${cacheKey(description)})`);
+log(
+  `bench: ${corpus.datasetId}, ${docids.size} docids; SFT epoch ${sft.examplesPerEpoch} examples / ${sft.batchesPerEpoch} updates; DDRO epoch ${ddro.pairsPerEpoch} triples / ${ddro.batchesPerEpoch} updates (triples ${triples.hit ? 'cached' : 'mined'} in ${mineSeconds.toFixed(1)} s, key ${cacheKey(description)})`,
+);
 
 const results: Record<string, { seconds: number; updates: number; perUpdate: number }> = {};
 for (const which of order) {
   const loaded = which === order[0] ? first : await load();
   if (which === 'sft') results.sft = await timeEpoch('sft', loaded.model, sft.data, sft.batchesPerEpoch);
-  else if (which === 'ddro') results.ddro = await timeEpoch('ddro', new PreferenceModel(loaded.model, { rank: { kind: 'dpo', beta: 0.4 }, generationWeight: 0 }, { threads }), ddro.data, ddro.batchesPerEpoch);
+  else if (which === 'ddro')
+    results.ddro = await timeEpoch(
+      'ddro',
+      new PreferenceModel(loaded.model, { rank: { kind: 'dpo', beta: 0.4 }, generationWeight: 0 }, { threads }),
+      ddro.data,
+      ddro.batchesPerEpoch,
+    );
   else throw new Error(`--order: unknown '${which}'`);
-  log(`bench: ${which} epoch ${results[which].seconds.toFixed(1)} s (${results[which].updates} updates, ${(results[which].perUpdate * 1000).toFixed(0)} ms each)`);
+  log(
+    `bench: ${which} epoch ${results[which].seconds.toFixed(1)} s (${results[which].updates} updates, ${(results[which].perUpdate * 1000).toFixed(0)} ms each)`,
+  );
   await loaded.model.release();
 }
 const summary = {
@@ -105,7 +150,12 @@ const summary = {
   model: { dModel: model.config.dModel, layers: model.config.numLayers, parameters: manifest.model.parameters },
   threads,
   sft: { examples: sft.examplesPerEpoch, ...results.sft },
-  ddro: { triples: ddro.pairsPerEpoch, groups: ddro.groupsPerEpoch, ...results.ddro, tripleMiningSeconds: triples.hit ? null : mineSeconds },
+  ddro: {
+    triples: ddro.pairsPerEpoch,
+    groups: ddro.groupsPerEpoch,
+    ...results.ddro,
+    tripleMiningSeconds: triples.hit ? null : mineSeconds,
+  },
   ratio: results.sft && results.ddro ? results.ddro.seconds / results.sft.seconds : null,
 };
 process.stdout.write(`DDRO epoch / SFT epoch: ${summary.ratio?.toFixed(2) ?? '-'}\n`);

@@ -43,7 +43,10 @@ interface Latency {
 
 function latency(times: number[]): Latency {
   const sorted = [...times].sort((a, b) => a - b);
-  return { median_ms: sorted[Math.floor((sorted.length - 1) / 2)], p90_ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))] };
+  return {
+    median_ms: sorted[Math.floor((sorted.length - 1) / 2)],
+    p90_ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))],
+  };
 }
 
 async function time(fn: () => Promise<unknown>): Promise<Latency> {
@@ -76,7 +79,11 @@ async function benchConfig(name: string): Promise<ConfigResult> {
     // Beam search over one query: every hypothesis shares the single encoder row (broadcast in
     // the graph); the self-attention cache is per hypothesis.
     const rows = new Array<number>(hyps).fill(0);
-    const hypCache: DecoderCache = { length: cache.length, keys: cache.keys.map((t) => selectRows(t, rows)), values: cache.values.map((t) => selectRows(t, rows)) };
+    const hypCache: DecoderCache = {
+      length: cache.length,
+      keys: cache.keys.map((t) => selectRows(t, rows)),
+      values: cache.values.map((t) => selectRows(t, rows)),
+    };
     const tokens = BigInt64Array.from({ length: hyps }, (_, i) => BigInt(2 + (i % 100)));
     result[`decoder_step_${hyps}`] = await time(() => model.decoderStep(encoded, hypCache, tokens));
   }
@@ -92,7 +99,25 @@ function torchConfig(name: string): ConfigResult | undefined {
     process.stderr.write('PyTorch not available (run npm run bench:train once to install it); skipping the peer\n');
     return undefined;
   }
-  const out = spawnSync(PYTHON, [script, '--config', name, '--src-len', String(srcLen), '--past', String(past), '--hyps', hypsList.join(','), '--runs', String(runs), '--threads', String(threads)], { encoding: 'utf8' });
+  const out = spawnSync(
+    PYTHON,
+    [
+      script,
+      '--config',
+      name,
+      '--src-len',
+      String(srcLen),
+      '--past',
+      String(past),
+      '--hyps',
+      hypsList.join(','),
+      '--runs',
+      String(runs),
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8' },
+  );
   if (out.status !== 0) throw new Error(`torch_decode.py failed:\n${out.stderr.slice(-3000)}`);
   const lines = out.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as ConfigResult;
@@ -103,8 +128,11 @@ for (const name of configs) {
   const genir = await benchConfig(name);
   const torch = torchConfig(name);
   report[name] = { genir, torch: torch ?? null };
-  const fmt = (value: Latency | number | undefined) => (typeof value === 'object' ? `${value.median_ms.toFixed(2)} ms (p90 ${value.p90_ms.toFixed(2)})` : '-');
-  console.log(`T5 ${name} (${((genir.params as number) / 1e6).toFixed(2)}M params), ${threads} threads, source ${srcLen} tokens, ${past} cached positions`);
+  const fmt = (value: Latency | number | undefined) =>
+    typeof value === 'object' ? `${value.median_ms.toFixed(2)} ms (p90 ${value.p90_ms.toFixed(2)})` : '-';
+  console.log(
+    `T5 ${name} (${((genir.params as number) / 1e6).toFixed(2)}M params), ${threads} threads, source ${srcLen} tokens, ${past} cached positions`,
+  );
   for (const key of ['encoder', ...hypsList.map((h) => `decoder_step_${h}`)]) {
     console.log(`  ${key.padEnd(18)} genir ${fmt(genir[key])}${torch ? `   torch ${fmt(torch[key])}` : ''}`);
   }

@@ -96,14 +96,30 @@ const exactRecall = recall(ortIndices, truth, loopQueries);
 
 // usearch HNSW: build once, then the smallest expansion reaching the target recall.
 const buildStart = performance.now();
-const hnswConfig = (expansion: number) => ({ dimensions: dim, metric: MetricKind.IP, quantization: ScalarKind.F32, connectivity: 16, expansion_add: 128, expansion_search: expansion, multi: false });
+const hnswConfig = (expansion: number) => ({
+  dimensions: dim,
+  metric: MetricKind.IP,
+  quantization: ScalarKind.F32,
+  connectivity: 16,
+  expansion_add: 128,
+  expansion_search: expansion,
+  multi: false,
+});
 const hnsw = new Index(hnswConfig(16));
-hnsw.add(BigUint64Array.from({ length: docs }, (_, i) => BigInt(i)), docVectors, threads);
+hnsw.add(
+  BigUint64Array.from({ length: docs }, (_, i) => BigInt(i)),
+  docVectors,
+  threads,
+);
 const hnswBuildSeconds = (performance.now() - buildStart) / 1000;
 let chosen = { expansion: 0, recall: 0, qps: 0 };
 for (const expansion of [16, 32, 64, 128, 256, 512]) {
   const probe = new Index(hnswConfig(expansion));
-  probe.add(BigUint64Array.from({ length: docs }, (_, i) => BigInt(i)), docVectors, threads);
+  probe.add(
+    BigUint64Array.from({ length: docs }, (_, i) => BigInt(i)),
+    docVectors,
+    threads,
+  );
   const found = probe.search(queryVectors.subarray(0, loopQueries * dim), k, threads);
   const r = recall(found.keys, truth, loopQueries);
   if (r >= targetRecall || expansion === 512) {
@@ -125,7 +141,13 @@ const report = {
   batch,
   ort_exact: { qps: Math.round(ortQps), recall: exactRecall },
   js_loop: { qps: Math.round(loopQps), recall: 1, queries: loopQueries },
-  usearch_hnsw: { qps: Math.round(chosen.qps), recall: chosen.recall, expansion_search: chosen.expansion, build_seconds: Number(hnswBuildSeconds.toFixed(2)), target_recall: targetRecall },
+  usearch_hnsw: {
+    qps: Math.round(chosen.qps),
+    recall: chosen.recall,
+    expansion_search: chosen.expansion,
+    build_seconds: Number(hnswBuildSeconds.toFixed(2)),
+    target_recall: targetRecall,
+  },
 };
 const lines = [
   `${docs} documents × ${dim} dims, ${queries} queries, top ${k}, ${threads} threads`,

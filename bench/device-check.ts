@@ -38,7 +38,13 @@ const examples: Seq2SeqExample[] = Array.from({ length: 64 }, () => ({
   source: Array.from({ length: 8 + rng.int(40) }, () => 3 + rng.int(config.vocabSize - 3)),
   target: Array.from({ length: 4 }, () => config.vocabSize + rng.int(config.docidVocabSize)),
 }));
-const batches = Array.from({ length: steps }, (_, step) => makeSeq2SeqBatch(examples, Array.from({ length: 16 }, (_, i) => (step * 16 + i) % examples.length), { padId: 0, eosId: 1, decoderStartId: 0 }));
+const batches = Array.from({ length: steps }, (_, step) =>
+  makeSeq2SeqBatch(
+    examples,
+    Array.from({ length: 16 }, (_, i) => (step * 16 + i) % examples.length),
+    { padId: 0, eosId: 1, decoderStartId: 0 },
+  ),
+);
 
 async function trainOn(device: Device): Promise<{ losses: number[]; scores: number[]; greedy: number[][] }> {
   const model = T5Model.create(config, 5, { threads, device });
@@ -51,7 +57,10 @@ async function trainOn(device: Device): Promise<{ losses: number[]; scores: numb
       optimizer.update(gradients, 1e-3, clipFactor(globalGradNorm(gradients), 1));
     }
     const scores = Array.from(await model.score(batches[0]));
-    const greedy = await model.greedyDecode(examples.slice(0, 4).map((e) => e.source), 6);
+    const greedy = await model.greedyDecode(
+      examples.slice(0, 4).map((e) => e.source),
+      6,
+    );
     return { losses, scores, greedy };
   } finally {
     await model.release();
@@ -76,7 +85,9 @@ async function main(): Promise<number> {
   const sameGreedy = JSON.stringify(cpu.greedy) === JSON.stringify(cuda.greedy);
   cpu.losses.forEach((loss, i) => process.stderr.write(`step ${i}: cpu ${loss.toFixed(6)}  cuda ${cuda.losses[i].toFixed(6)}\n`));
   const ok = lossDiff <= tolerance && scoreDiff <= tolerance;
-  process.stdout.write(`${JSON.stringify({ preset, steps, cpu_losses: cpu.losses, cuda_losses: cuda.losses, max_relative_loss_diff: lossDiff, max_relative_score_diff: scoreDiff, same_greedy_outputs: sameGreedy, ok })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ preset, steps, cpu_losses: cpu.losses, cuda_losses: cuda.losses, max_relative_loss_diff: lossDiff, max_relative_score_diff: scoreDiff, same_greedy_outputs: sameGreedy, ok })}\n`,
+  );
   return ok ? 0 : 1;
 }
 

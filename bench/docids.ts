@@ -63,6 +63,9 @@ for (const scheme of DOCID_SCHEMES) {
     collided: Number(table.params.collided),
     nsPerStep: Number(trieWalkNs(table, 200_000).toFixed(1)),
   };
-  if (!json) console.log(`${datasetId} ${scheme.padEnd(8)} build ${String(results[scheme].buildMs).padStart(6)} ms  max length ${maxLength}  docid vocab ${table.layout.docidVocabSize}  collided ${results[scheme].collided}  trie ${results[scheme].nsPerStep} ns/step`);
+  if (!json)
+    console.log(
+      `${datasetId} ${scheme.padEnd(8)} build ${String(results[scheme].buildMs).padStart(6)} ms  max length ${maxLength}  docid vocab ${table.layout.docidVocabSize}  collided ${results[scheme].collided}  trie ${results[scheme].nsPerStep} ns/step`,
+    );
 }
 if (json) console.log(JSON.stringify({ dataset: datasetId, documents: docs.length, schemes: results }));

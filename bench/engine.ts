@@ -8,7 +8,20 @@
  */
 import { availableParallelism } from 'node:os';
 import {
-  Graph, Session, exportModel, gather, gelu, matmul, mul, reshape, transposeLast2, gemm, dropout, zerosLike, type Tensor, type HostTensor,
+  Graph,
+  Session,
+  exportModel,
+  gather,
+  gelu,
+  matmul,
+  mul,
+  reshape,
+  transposeLast2,
+  gemm,
+  dropout,
+  zerosLike,
+  type Tensor,
+  type HostTensor,
 } from '../src/engine/index.js';
 
 interface Result {
@@ -51,7 +64,13 @@ async function time(run: () => Promise<unknown>, repeats = 10, warmup = 2): Prom
   return samples[Math.floor(samples.length / 2)];
 }
 
-async function bench(name: string, build: (g: Graph) => Tensor | Tensor[], feeds: Record<string, HostTensor>, flops?: number, note?: string): Promise<void> {
+async function bench(
+  name: string,
+  build: (g: Graph) => Tensor | Tensor[],
+  feeds: Record<string, HostTensor>,
+  flops?: number,
+  note?: string,
+): Promise<void> {
   if (only && !only.some((o) => name.startsWith(o))) return;
   const g = new Graph(name);
   const outs = build(g);
@@ -63,35 +82,74 @@ async function bench(name: string, build: (g: Graph) => Tensor | Tensor[], feeds
   if (flops) result.gflops = Number((flops / (ms * 1e6)).toFixed(1));
   if (note) result.note = note;
   results.push(result);
-  if (!json) console.log(`${name.padEnd(44)} ${ms.toFixed(2).padStart(9)} ms${result.gflops ? `  ${String(result.gflops).padStart(6)} GFLOP/s` : ''}${note ? `  (${note})` : ''}`);
+  if (!json)
+    console.log(
+      `${name.padEnd(44)} ${ms.toFixed(2).padStart(9)} ms${result.gflops ? `  ${String(result.gflops).padStart(6)} GFLOP/s` : ''}${note ? `  (${note})` : ''}`,
+    );
 }
 
-const tensor = (dims: number[], seed = 1): HostTensor => ({ data: randomArray(dims.reduce((a, b) => a * b, 1), seed), dims });
+const tensor = (dims: number[], seed = 1): HostTensor => ({
+  data: randomArray(
+    dims.reduce((a, b) => a * b, 1),
+    seed,
+  ),
+  dims,
+});
 
 // Square MatMul.
 for (const n of [512, 1024]) {
-  await bench(`matmul ${n}x${n}`, (g) => matmul(g.input('a', 'float32', [n, n]), g.input('b', 'float32', [n, n])), { a: tensor([n, n]), b: tensor([n, n], 2) }, 2 * n ** 3);
+  await bench(
+    `matmul ${n}x${n}`,
+    (g) => matmul(g.input('a', 'float32', [n, n]), g.input('b', 'float32', [n, n])),
+    { a: tensor([n, n]), b: tensor([n, n], 2) },
+    2 * n ** 3,
+  );
 }
 
 // Attention backward shapes of the `small` config: batch 32 × 4 heads, seq 64, head dim 64.
 {
   const [bh, s, d] = [128, 64, 64];
   const feeds = { p: tensor([bh, s, s]), dO: tensor([bh, s, d], 2), v: tensor([bh, s, d], 3) };
-  await bench('attn dScores = dO·Vᵀ [128,64,64]', (g) => matmul(g.input('dO', 'float32', [bh, s, d]), transposeLast2(g.input('v', 'float32', [bh, s, d]))), feeds, 2 * bh * s * s * d);
-  await bench('attn dV = Pᵀ·dO [128,64,64]', (g) => matmul(transposeLast2(g.input('p', 'float32', [bh, s, s])), g.input('dO', 'float32', [bh, s, d])), feeds, 2 * bh * s * s * d);
-  await bench('attn 4-D [32,4,64,64]·[32,4,64,64]ᵀ', (g) => {
-    const a = reshape(g.input('dO', 'float32', [bh, s, d]), [32, 4, s, d]);
-    const b = reshape(g.input('v', 'float32', [bh, s, d]), [32, 4, s, d]);
-    return matmul(a, transposeLast2(b));
-  }, feeds, 2 * bh * s * s * d);
+  await bench(
+    'attn dScores = dO·Vᵀ [128,64,64]',
+    (g) => matmul(g.input('dO', 'float32', [bh, s, d]), transposeLast2(g.input('v', 'float32', [bh, s, d]))),
+    feeds,
+    2 * bh * s * s * d,
+  );
+  await bench(
+    'attn dV = Pᵀ·dO [128,64,64]',
+    (g) => matmul(transposeLast2(g.input('p', 'float32', [bh, s, s])), g.input('dO', 'float32', [bh, s, d])),
+    feeds,
+    2 * bh * s * s * d,
+  );
+  await bench(
+    'attn 4-D [32,4,64,64]·[32,4,64,64]ᵀ',
+    (g) => {
+      const a = reshape(g.input('dO', 'float32', [bh, s, d]), [32, 4, s, d]);
+      const b = reshape(g.input('v', 'float32', [bh, s, d]), [32, 4, s, d]);
+      return matmul(a, transposeLast2(b));
+    },
+    feeds,
+    2 * bh * s * s * d,
+  );
 }
 
 // Weight gradient of a 256→1024 projection over 32×64 tokens: one Gemm with transA.
 {
   const [rows, k, n] = [2048, 256, 1024];
   const feeds = { x: tensor([rows, k]), dy: tensor([rows, n], 2) };
-  await bench('dW = Xᵀ·dY Gemm(transA) [2048,256]x[2048,1024]', (g) => gemm(g.input('x', 'float32', [rows, k]), g.input('dy', 'float32', [rows, n]), { transA: true }), feeds, 2 * rows * k * n);
-  await bench('dX = dY·Wᵀ [32,64,1024]·[1024,256]', (g) => matmul(g.input('dy3', 'float32', [32, 64, n]), transposeLast2(g.input('w', 'float32', [k, n]))), { dy3: tensor([32, 64, n]), w: tensor([k, n], 2) }, 2 * rows * k * n);
+  await bench(
+    'dW = Xᵀ·dY Gemm(transA) [2048,256]x[2048,1024]',
+    (g) => gemm(g.input('x', 'float32', [rows, k]), g.input('dy', 'float32', [rows, n]), { transA: true }),
+    feeds,
+    2 * rows * k * n,
+  );
+  await bench(
+    'dX = dY·Wᵀ [32,64,1024]·[1024,256]',
+    (g) => matmul(g.input('dy3', 'float32', [32, 64, n]), transposeLast2(g.input('w', 'float32', [k, n]))),
+    { dy3: tensor([32, 64, n]), w: tensor([k, n], 2) },
+    2 * rows * k * n,
+  );
 }
 
 // ~12M params fed as inputs each run: the graph reads one row of each, so time ≈ feed overhead.
@@ -116,7 +174,13 @@ for (const n of [512, 1024]) {
     if (!json) console.log(`${'same graph, params as initializers'.padEnd(44)} ${ms.toFixed(2).padStart(9)} ms`);
     await session.release();
   }
-  await bench(`return ${(total / 1e6).toFixed(1)}M floats as outputs`, (g) => shapes.map((s, i) => mul(g.param(`p${i}`, s), 2)), feeds, undefined, '46 outputs of 512x512 (x·2)');
+  await bench(
+    `return ${(total / 1e6).toFixed(1)}M floats as outputs`,
+    (g) => shapes.map((s, i) => mul(g.param(`p${i}`, s), 2)),
+    feeds,
+    undefined,
+    '46 outputs of 512x512 (x·2)',
+  );
 }
 
 // Embedding gradient for an 8000×256 table and 32×64 ids: ScatterND vs ScatterElements.
@@ -124,15 +188,32 @@ for (const n of [512, 1024]) {
   const [vocab, dim, tokens] = [8000, 256, 2048];
   const ids = BigInt64Array.from({ length: tokens }, (_, i) => BigInt((i * 7919) % vocab));
   const feeds = { table: tensor([vocab, dim]), ids: { data: ids, dims: [tokens, 1] }, dy: tensor([tokens, dim], 2) };
-  await bench('embedding grad ScatterND add', (g) => {
-    const table = g.param('table', [vocab, dim]);
-    return g.emit('ScatterND', [zerosLike(table), g.input('ids', 'int64', [tokens, 1]), g.input('dy', 'float32', [tokens, dim])], { reduction: 'add' }, [{ dtype: 'float32', shape: [vocab, dim] }])[0];
-  }, feeds);
-  await bench('embedding grad ScatterElements add', (g) => {
-    const table = g.param('table', [vocab, dim]);
-    const idx = g.emit('Expand', [g.input('ids', 'int64', [tokens, 1]), g.constant([tokens, dim], [2], 'int64')], {}, [{ dtype: 'int64', shape: [tokens, dim] }])[0];
-    return g.emit('ScatterElements', [zerosLike(table), idx, g.input('dy', 'float32', [tokens, dim])], { axis: 0, reduction: 'add' }, [{ dtype: 'float32', shape: [vocab, dim] }])[0];
-  }, feeds);
+  await bench(
+    'embedding grad ScatterND add',
+    (g) => {
+      const table = g.param('table', [vocab, dim]);
+      return g.emit(
+        'ScatterND',
+        [zerosLike(table), g.input('ids', 'int64', [tokens, 1]), g.input('dy', 'float32', [tokens, dim])],
+        { reduction: 'add' },
+        [{ dtype: 'float32', shape: [vocab, dim] }],
+      )[0];
+    },
+    feeds,
+  );
+  await bench(
+    'embedding grad ScatterElements add',
+    (g) => {
+      const table = g.param('table', [vocab, dim]);
+      const idx = g.emit('Expand', [g.input('ids', 'int64', [tokens, 1]), g.constant([tokens, dim], [2], 'int64')], {}, [
+        { dtype: 'int64', shape: [tokens, dim] },
+      ])[0];
+      return g.emit('ScatterElements', [zerosLike(table), idx, g.input('dy', 'float32', [tokens, dim])], { axis: 0, reduction: 'add' }, [
+        { dtype: 'float32', shape: [vocab, dim] },
+      ])[0];
+    },
+    feeds,
+  );
 }
 
 // In-graph dropout mask on one [32, 64, 256] activation.

@@ -101,8 +101,25 @@ interface TorchResult {
 function torchRound(dir: string): TorchResult {
   const script = fileURLToPath(new URL('./torch_search.py', import.meta.url));
   const out = join(dir, 'torch-result.json');
-  const args = [script, '--model', join(dir, 'model'), '--docids', join(dir, 'docids.json'), '--queries', join(dir, 'queries.json'),
-    '--beam', String(beam), '--k', String(k), '--threads', String(threads), '--warmup', String(warmup), '--out', out];
+  const args = [
+    script,
+    '--model',
+    join(dir, 'model'),
+    '--docids',
+    join(dir, 'docids.json'),
+    '--queries',
+    join(dir, 'queries.json'),
+    '--beam',
+    String(beam),
+    '--k',
+    String(k),
+    '--threads',
+    String(threads),
+    '--warmup',
+    String(warmup),
+    '--out',
+    out,
+  ];
   const env = { ...process.env, OMP_WAIT_POLICY: spinning ? 'ACTIVE' : 'PASSIVE' };
   const result = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env });
   if (result.status !== 0) throw new Error(`torch_search.py failed (${result.status}):\n${(result.stderr ?? '').slice(-3000)}`);
@@ -113,7 +130,9 @@ async function main(): Promise<void> {
   const textVocab = t5Config(preset as 'small').vocabSize;
   const buildStart = performance.now();
   const table = await docids(textVocab);
-  log(`docids: ${docidSource} PQ, ${table.size} documents, ${table.trie.nodeCount} trie nodes, params ${JSON.stringify(table.params)} (${((performance.now() - buildStart) / 1000).toFixed(1)} s)`);
+  log(
+    `docids: ${docidSource} PQ, ${table.size} documents, ${table.trie.nodeCount} trie nodes, params ${JSON.stringify(table.params)} (${((performance.now() - buildStart) / 1000).toFixed(1)} s)`,
+  );
   const config = t5Config(preset as 'small', { docidVocabSize: table.layout.docidVocabSize, dropoutRate: 0 });
   const model = T5Model.create(config, 0, { threads });
   const rng = new Rng(2);
@@ -123,10 +142,21 @@ async function main(): Promise<void> {
   try {
     await model.save(join(dir, 'model'));
     const checkDocs = [0, 1, 2, Math.floor(table.size / 2), table.size - 1];
-    writeFileSync(join(dir, 'docids.json'), JSON.stringify({ offsets: Array.from(table.offsets), tokens: Array.from(table.tokens), eos: table.layout.eosId }));
+    writeFileSync(
+      join(dir, 'docids.json'),
+      JSON.stringify({ offsets: Array.from(table.offsets), tokens: Array.from(table.tokens), eos: table.layout.eosId }),
+    );
     writeFileSync(join(dir, 'queries.json'), JSON.stringify({ queries, check: { query: queries[0], docs: checkDocs } }));
     const examples = checkDocs.map((d) => ({ source: queries[0], target: Array.from(table.sequence(d).subarray(0, -1)) }));
-    const genirCheck = Array.from(await model.score(makeSeq2SeqBatch(examples, examples.map((_, i) => i), { padId: 0, eosId: 1, decoderStartId: 0 })));
+    const genirCheck = Array.from(
+      await model.score(
+        makeSeq2SeqBatch(
+          examples,
+          examples.map((_, i) => i),
+          { padId: 0, eosId: 1, decoderStartId: 0 },
+        ),
+      ),
+    );
 
     const frozen = await T5InferenceModel.fromModel(model, { threads, spinning });
     await model.release();
@@ -162,7 +192,8 @@ async function main(): Promise<void> {
     }
     // Throughput with queries batched (rows of several queries share each decoder call).
     const batchStart = performance.now();
-    for (let i = 0; i < queries.length; i += batchSize) await constrainedBeamSearch(frozen, table, queries.slice(i, i + batchSize), { beam, k });
+    for (let i = 0; i < queries.length; i += batchSize)
+      await constrainedBeamSearch(frozen, table, queries.slice(i, i + batchSize), { beam, k });
     const batchedMsPerQuery = (performance.now() - batchStart) / queries.length;
     await frozen.release();
 
@@ -213,11 +244,19 @@ async function main(): Promise<void> {
       genir_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
       torch_peak_rss_mb: torch?.peak_rss_mb ?? null,
     };
-    console.log(`constrained beam search, T5 ${preset} (${(result.params / 1e6).toFixed(2)}M params), ${table.size} docs (${docidSource} PQ, docids ≤ ${result.docid_length} tokens), beam ${beam}, k ${k}, ${threads} threads${spinning ? ' (spinning)' : ''}`);
-    console.log(`  genir  p50 ${result.genir_p50_ms.toFixed(2)} ms  p99 ${result.genir_p99_ms.toFixed(2)} ms  mean ${result.genir_mean_ms.toFixed(2)} ms (CPU ${result.genir_cpu_ms_per_query.toFixed(2)} ms) per query; batched ×${batchSize}: ${batchedMsPerQuery.toFixed(2)} ms per query`);
+    console.log(
+      `constrained beam search, T5 ${preset} (${(result.params / 1e6).toFixed(2)}M params), ${table.size} docs (${docidSource} PQ, docids ≤ ${result.docid_length} tokens), beam ${beam}, k ${k}, ${threads} threads${spinning ? ' (spinning)' : ''}`,
+    );
+    console.log(
+      `  genir  p50 ${result.genir_p50_ms.toFixed(2)} ms  p99 ${result.genir_p99_ms.toFixed(2)} ms  mean ${result.genir_mean_ms.toFixed(2)} ms (CPU ${result.genir_cpu_ms_per_query.toFixed(2)} ms) per query; batched ×${batchSize}: ${batchedMsPerQuery.toFixed(2)} ms per query`,
+    );
     if (torch) {
-      console.log(`  torch  p50 ${result.torch_p50_ms!.toFixed(2)} ms  p99 ${result.torch_p99_ms!.toFixed(2)} ms  mean ${result.torch_mean_ms!.toFixed(2)} ms (CPU ${result.torch_cpu_ms_per_query!.toFixed(2)} ms) per query  (torch ${torch.torch_version}, ${torch.blas.join(' ')})`);
-      console.log(`  same model: teacher-forced scores of ${checkDocs.length} docids differ by ≤ ${checkDiff.toExponential(2)}; same top-${k} ranking on ${sameRanking}/${queries.length} queries, same documents on ${sameDocSet}/${queries.length}, scores within ${maxScoreDiff.toExponential(2)}`);
+      console.log(
+        `  torch  p50 ${result.torch_p50_ms!.toFixed(2)} ms  p99 ${result.torch_p99_ms!.toFixed(2)} ms  mean ${result.torch_mean_ms!.toFixed(2)} ms (CPU ${result.torch_cpu_ms_per_query!.toFixed(2)} ms) per query  (torch ${torch.torch_version}, ${torch.blas.join(' ')})`,
+      );
+      console.log(
+        `  same model: teacher-forced scores of ${checkDocs.length} docids differ by ≤ ${checkDiff.toExponential(2)}; same top-${k} ranking on ${sameRanking}/${queries.length} queries, same documents on ${sameDocSet}/${queries.length}, scores within ${maxScoreDiff.toExponential(2)}`,
+      );
     }
     if (json) console.log(JSON.stringify(result));
   } finally {

@@ -18,9 +18,31 @@ test('bench:serve --json (short): zero errors under load, 503s with Retry-After 
   const root = mkdtempSync(join(tmpdir(), 'genir-bench-serve-test-'));
   try {
     const model = await writeTinyModel(join(root, 'model'), { id: writeTinyDataset(join(root, 'data')) });
-    const args = [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, '--model', model, '--json', '--duration', '1.5', '--concurrency', '2,8', '--warmup', '0.5', '--burst-seconds', '1.5', '--soak-seconds', '1.5', '--max-queue', '4', '--threads', '1'];
+    const args = [
+      ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      script,
+      '--model',
+      model,
+      '--json',
+      '--duration',
+      '1.5',
+      '--concurrency',
+      '2,8',
+      '--warmup',
+      '0.5',
+      '--burst-seconds',
+      '1.5',
+      '--soak-seconds',
+      '1.5',
+      '--max-queue',
+      '4',
+      '--threads',
+      '1',
+    ];
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)));
+      execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (error, out, err) =>
+        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+      );
     });
     const summary = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown> & { phases: Record<string, number | string>[] };
     assert.deepEqual(Object.keys(summary).slice(0, 7), ['qps', 'p50_ms', 'p99_ms', 'errors', 'rss_start_mb', 'rss_end_mb', 'rejected_503']);
@@ -33,7 +55,10 @@ test('bench:serve --json (short): zero errors under load, 503s with Retry-After 
     assert.deepEqual([burst.timeouts, burst.errors, burst.retry_after_missing], [0, 0, 0]);
     const [soak] = byPhase('soak');
     assert.ok((soak.malformed as number) > 0 && (soak.good as number) > 0);
-    assert.deepEqual([soak.malformed_not_4xx, soak.malformed_unexpected_status, soak.good_not_200, soak.errors, soak.health_failures], [0, 0, 0, 0, 0]);
+    assert.deepEqual(
+      [soak.malformed_not_4xx, soak.malformed_unexpected_status, soak.good_not_200, soak.errors, soak.health_failures],
+      [0, 0, 0, 0, 0],
+    );
     assert.ok((soak.malformed as number) >= 12, 'every kind of malformed request was sent');
   } finally {
     rmSync(root, { recursive: true, force: true });

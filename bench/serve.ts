@@ -58,7 +58,8 @@ const givenModel = process.argv.includes('--model') ? option('--model', '') : un
 for (const [name, value] of Object.entries({ duration, beam, k, maxQueue, burstSeconds, soakSeconds })) {
   if (!(value > 0)) throw new Error(`--${name}: expected a positive number, got ${value}`);
 }
-if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--concurrency: expected positive integers, got ${option('--concurrency', '')}`);
+if (concurrencies.some((c) => !Number.isInteger(c) || c < 1))
+  throw new Error(`--concurrency: expected positive integers, got ${option('--concurrency', '')}`);
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -72,17 +73,28 @@ async function buildSquadModel(dir: string): Promise<{ model: string; queries: s
   const docs: Document[] = [];
   for await (const doc of dataset.docs()) docs.push(doc);
   const started = performance.now();
-  const base = trainTokenizer(docs.map((d) => `${d.title}\n${d.text}`), { vocabSize: 8000 });
+  const base = trainTokenizer(
+    docs.map((d) => `${d.title}\n${d.text}`),
+    { vocabSize: 8000 },
+  );
   const docids = await buildDocids(docs, { scheme: 'pq', textVocabSize: base.subwordVocabSize, eosId: base.eosId, seed: 0 });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'bench-serve'), docidCount: docids.layout.docidVocabSize });
   const config = t5Config('small', { vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dropoutRate: 0 });
   const model = T5Model.create(config, 0, { threads: 1 });
   try {
-    await saveModelDirectory(join(dir, 'model'), { model, tokenizer, docids, titles: new Map(docs.map((d) => [d.id, d.title])), dataset: { id: 'squad-dev' } });
+    await saveModelDirectory(join(dir, 'model'), {
+      model,
+      tokenizer,
+      docids,
+      titles: new Map(docs.map((d) => [d.id, d.title])),
+      dataset: { id: 'squad-dev' },
+    });
   } finally {
     await model.release();
   }
-  log(`model: small preset (random, seed 0), ${docids.size} PQ docids ${JSON.stringify(docids.params)}, built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `model: small preset (random, seed 0), ${docids.size} PQ docids ${JSON.stringify(docids.params)}, built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   const split = dataset.splits.includes('dev') ? 'dev' : dataset.defaultSplit;
   return { model: join(dir, 'model'), queries: (await dataset.queries(split)).map((q) => q.text) };
 }
@@ -97,7 +109,14 @@ async function modelQueries(dir: string): Promise<string[]> {
   } catch {
     // A model of an unregistered corpus (the tests' tiny one): the fixed queries below.
   }
-  return ['where does glacier melt water go', 'why do tides rise', 'desert plants store water', 'birds that drum on trees', 'ocean', 'alpine rivers and lowlands'];
+  return [
+    'where does glacier melt water go',
+    'why do tides rise',
+    'desert plants store water',
+    'birds that drum on trees',
+    'ocean',
+    'alpine rivers and lowlands',
+  ];
 }
 
 async function rssMb(url: string): Promise<number> {
@@ -107,7 +126,12 @@ async function rssMb(url: string): Promise<number> {
 }
 
 function searchRequests(queries: readonly string[]): autocannon.Request[] {
-  return queries.map((query) => ({ method: 'POST', path: '/search', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, k, beam }) }));
+  return queries.map((query) => ({
+    method: 'POST',
+    path: '/search',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, k, beam }),
+  }));
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -145,7 +169,10 @@ async function main(): Promise<void> {
   } else {
     ({ model, queries } = await buildSquadModel(work));
   }
-  const server = await serveGenir(['--model', model, '--port', '0', '--threads', threads, '--max-queue', String(maxQueue), '--max-batch', maxBatch], { timeoutMs: 600_000 });
+  const server = await serveGenir(
+    ['--model', model, '--port', '0', '--threads', threads, '--max-queue', String(maxQueue), '--max-batch', maxBatch],
+    { timeoutMs: 600_000 },
+  );
   const url = server.url;
   log(`server: ${url} (max queue ${maxQueue}, batch ≤ ${maxBatch}); ${queries.length} queries; beam ${beam}, k ${k}`);
   const requests = searchRequests(queries);
@@ -171,7 +198,9 @@ async function main(): Promise<void> {
         rss_end_mb: await rssMb(url),
       };
       phases.push(phase);
-      log(`${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB`);
+      log(
+        `${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB`,
+      );
     }
 
     // Burst: far more clients than the queue holds.
@@ -199,7 +228,9 @@ async function main(): Promise<void> {
       rss_start_mb: rssBurst,
       rss_end_mb: await rssMb(url),
     };
-    log(`burst, ${burstClients} clients, ${burstPhase.seconds.toFixed(0)} s: ${burstPhase.answered_200} × 200, ${burstPhase.rejected_503} × 503 (${retryAfterMissing} without Retry-After), ${burstPhase.timeouts} timeouts, ${burstPhase.errors} other errors`);
+    log(
+      `burst, ${burstClients} clients, ${burstPhase.seconds.toFixed(0)} s: ${burstPhase.answered_200} × 200, ${burstPhase.rejected_503} × 503 (${retryAfterMissing} without Retry-After), ${burstPhase.timeouts} timeouts, ${burstPhase.errors} other errors`,
+    );
 
     // Soak: malformed requests beside good ones; /health polled all along. The malformed ones go
     // through fetch, one status per request: autocannon restarts its request list from the top
@@ -212,7 +243,13 @@ async function main(): Promise<void> {
       { method: 'POST', path: '/search', type: 'application/json', body: '{"query": "x", "unknown": true}', expect: 400 },
       { method: 'POST', path: '/search', type: 'application/json', body: JSON.stringify({ query: 'q'.repeat(5000) }), expect: 400 },
       { method: 'POST', path: '/search', type: 'application/json', body: JSON.stringify({ query: 'x', k: 1e9 }), expect: 400 },
-      { method: 'POST', path: '/search', type: 'application/json', body: JSON.stringify({ query: 'x', pad: 'y'.repeat(20_000) }), expect: 413 },
+      {
+        method: 'POST',
+        path: '/search',
+        type: 'application/json',
+        body: JSON.stringify({ query: 'x', pad: 'y'.repeat(20_000) }),
+        expect: 413,
+      },
       { method: 'POST', path: '/search', type: 'application/xml', body: '<query/>', expect: 415 },
       { method: 'POST', path: '/search', type: 'application/json', body: '[]', expect: 400 },
       { method: 'POST', path: '/search', type: 'application/json', body: '', expect: 400 },
@@ -241,7 +278,11 @@ async function main(): Promise<void> {
       while (soaking) {
         const request = malformed[sent++ % malformed.length];
         try {
-          const response = await fetch(`${url}${request.path}`, { method: request.method, headers: request.type === undefined ? {} : { 'content-type': request.type }, body: request.body });
+          const response = await fetch(`${url}${request.path}`, {
+            method: request.method,
+            headers: request.type === undefined ? {} : { 'content-type': request.type },
+            body: request.body,
+          });
           await response.arrayBuffer();
           if (response.status < 400 || response.status >= 500) not4xx++;
           if (response.status !== request.expect) unexpected++;
@@ -273,7 +314,8 @@ async function main(): Promise<void> {
         `${soakPhase.errors} connection errors; /health ${healthChecks - healthFailures}/${healthChecks} OK`,
     );
 
-    const target = phases.find((p) => p.concurrency === 32) ?? [...phases].reverse().find((p) => p.concurrency < 32) ?? phases[phases.length - 1];
+    const target =
+      phases.find((p) => p.concurrency === 32) ?? [...phases].reverse().find((p) => p.concurrency < 32) ?? phases[phases.length - 1];
     const summary = {
       qps: target.qps,
       p50_ms: target.p50_ms,

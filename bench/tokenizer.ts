@@ -95,7 +95,11 @@ for (const vocabSize of vocabSizes) {
         `encode cold ${row.encode_cold_mb_per_s} MB/s (${row.encode_cold_mb_per_cpu_s} per CPU s), ` +
         `warm ${row.encode_warm_mb_per_s} MB/s (${row.encode_warm_mb_per_cpu_s} per CPU s), ${row.tokens} tokens`,
     );
-    console.log(`  cold MB per CPU s by language: ${Object.entries(perLang).map(([l, v]) => `${l} ${v}`).join(', ')}`);
+    console.log(
+      `  cold MB per CPU s by language: ${Object.entries(perLang)
+        .map(([l, v]) => `${l} ${v}`)
+        .join(', ')}`,
+    );
   }
 }
 if (asJson) console.log(JSON.stringify({ tokenizer: results }));

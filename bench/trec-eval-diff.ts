@@ -74,7 +74,12 @@ function trecEval(args: string[], runFile: string): Map<string, string> {
   return values;
 }
 
-interface Case { ours: string; trec: string; args: string[]; judgedOnly?: boolean }
+interface Case {
+  ours: string;
+  trec: string;
+  args: string[];
+  judgedOnly?: boolean;
+}
 const cases: Case[] = [];
 for (const k of [1, 5, 10, 20, 100, 1000]) {
   cases.push({ ours: `nDCG@${k}`, trec: `ndcg_cut_${k}`, args: [`-m`, `ndcg_cut.${k}`] });
@@ -109,9 +114,14 @@ for (const runFile of [`${dir}/run`, `${dir}/run.sorted`]) {
     for (const q of qids) {
       const mine = q === 'all' ? ours.mean[c.ours] : (ours.perQuery.get(q)?.[c.ours] ?? Number.NaN);
       const ref = theirs.get(`${c.trec}|${q}`);
-      if (ref === undefined) { console.log('missing in trec_eval', c, q); mismatches++; continue; }
+      if (ref === undefined) {
+        console.log('missing in trec_eval', c, q);
+        mismatches++;
+        continue;
+      }
       compared++;
-      if (formatValue(mine) === ref) exactStrings++; else console.log("printed differently", c.ours, c.args.join(" "), q, mine, ref);
+      if (formatValue(mine) === ref) exactStrings++;
+      else console.log('printed differently', c.ours, c.args.join(' '), q, mine, ref);
       if (Math.abs(mine - Number(ref)) > 0.00005 + 1e-12) {
         mismatches++;
         if (mismatches < 20) console.log('MISMATCH', runFile, c.ours, c.args.join(' '), q, mine, ref);

@@ -9,7 +9,8 @@ function copyTestdata(dir) {
     const path = join(dir, name);
     if (!statSync(path).isDirectory()) continue;
     if (name === 'assets') cpSync(path, join('dist', path), { recursive: true });
-    else if (name === 'testdata') cpSync(path, join('dist', path), { recursive: true, filter: (src) => !src.endsWith('.ts') || statSync(src).isDirectory() });
+    else if (name === 'testdata')
+      cpSync(path, join('dist', path), { recursive: true, filter: (src) => !src.endsWith('.ts') || statSync(src).isDirectory() });
     else copyTestdata(path);
   }
 }

@@ -18,7 +18,9 @@ function findTests(dir) {
 }
 
 const filter = process.env.GENIR_TEST_FILTER ?? '';
-const files = findTests('dist').filter((f) => f.includes(filter)).sort();
+const files = findTests('dist')
+  .filter((f) => f.includes(filter))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files found under dist/ matching '${filter}'`);
   process.exit(1);

@@ -43,7 +43,9 @@ const randomToken = (r: Rng) => 2 + Math.floor(r.next() * (textVocab - 2));
 const keywords = Array.from({ length: classes }, () => Array.from({ length: keywordsPerClass }, () => randomToken(rng)));
 const examples = Array.from({ length: updates * 64 }, () => {
   const c = Math.floor(rng.next() * classes);
-  const source = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? keywords[c][Math.floor(rng.next() * keywordsPerClass)] : randomToken(rng)));
+  const source = Array.from({ length: 10 }, (_, i) =>
+    i % 2 === 0 ? keywords[c][Math.floor(rng.next() * keywordsPerClass)] : randomToken(rng),
+  );
   return { source, target: [textVocab + c] };
 });
 const config = t5Config('tiny', { vocabSize: textVocab, docidVocabSize: classes, dropoutRate: 0, ...overrides });
@@ -61,12 +63,17 @@ try {
   });
   const losses = result.records.map((r) => r.loss);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log(JSON.stringify({
-    classes, updates, lr, overrides,
-    loss_first50: Number(mean(losses.slice(0, 50)).toFixed(3)),
-    loss_last50: Number(mean(losses.slice(-50)).toFixed(3)),
-    no_class_information_loss: Number((Math.log(classes) / 2).toFixed(3)),
-  }));
+  console.log(
+    JSON.stringify({
+      classes,
+      updates,
+      lr,
+      overrides,
+      loss_first50: Number(mean(losses.slice(0, 50)).toFixed(3)),
+      loss_last50: Number(mean(losses.slice(-50)).toFixed(3)),
+      no_class_information_loss: Number((Math.log(classes) / 2).toFixed(3)),
+    }),
+  );
 } finally {
   await model.release();
   rmSync(runDir, { recursive: true, force: true });

@@ -5,7 +5,6 @@ import { searchBatch, SearchPool, type SearchBatchOptions } from './pool.js';
 import { Bm25Searcher } from './searcher.js';
 import type { Bm25Params, IndexData, SearchHits, SearchQuery } from './types.js';
 
-
 /**
  * A BM25 index with Lucene's scoring: build it from documents, save and load it, search
  * one query or a batch (over worker threads).

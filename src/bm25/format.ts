@@ -198,7 +198,8 @@ export function decodeIndex(file: Uint8Array, path: string): IndexData {
     parsed = undefined;
   }
   const declaredBytes = typeof parsed?.fileBytes === 'number' ? parsed.fileBytes : undefined;
-  if (declaredBytes !== undefined && bytes.length < declaredBytes) fail(path, `truncated BM25 index (${bytes.length} of ${declaredBytes} bytes)`);
+  if (declaredBytes !== undefined && bytes.length < declaredBytes)
+    fail(path, `truncated BM25 index (${bytes.length} of ${declaredBytes} bytes)`);
   if (declaredBytes !== undefined && bytes.length > declaredBytes) {
     fail(path, `corrupt BM25 index (${bytes.length - declaredBytes} unexpected bytes at the end)`);
   }
@@ -208,7 +209,8 @@ export function decodeIndex(file: Uint8Array, path: string): IndexData {
   if (parsed === undefined || declaredBytes === undefined) fail(path, 'corrupt BM25 index (unreadable header)');
   const header = parsed;
   if (!isAnalyzerName(header.analyzer.name)) fail(path, `unknown analyzer '${header.analyzer.name}' in the index`);
-  if (header.fieldMode !== 'flat' && header.fieldMode !== 'multi') fail(path, `unknown field mode '${String(header.fieldMode)}' in the index`);
+  if (header.fieldMode !== 'flat' && header.fieldMode !== 'multi')
+    fail(path, `unknown field mode '${String(header.fieldMode)}' in the index`);
 
   const sections = new Map(header.sections.map((section) => [section.name, section]));
   const section = (name: string): SectionEntry => {
@@ -221,7 +223,8 @@ export function decodeIndex(file: Uint8Array, path: string): IndexData {
   };
   const sharedCopy = (name: string, expectedLength: number) => {
     const entry = section(name);
-    if (entry.length !== expectedLength) fail(path, `corrupt BM25 index (section ${name} has ${entry.length} entries, expected ${expectedLength})`);
+    if (entry.length !== expectedLength)
+      fail(path, `corrupt BM25 index (section ${name} has ${entry.length} entries, expected ${expectedLength})`);
     const byteLength = entry.length * BYTES_PER[entry.type];
     const shared = new SharedArrayBuffer(Math.max(1, byteLength));
     new Uint8Array(shared).set(bytes.subarray(entry.offset, entry.offset + byteLength));

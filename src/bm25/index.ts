@@ -1,6 +1,12 @@
 // Public surface of the BM25 stage.
 export { Bm25Index } from './bm25-index.js';
-export { Bm25IndexBuilder, buildIndexFromDocuments, type BuildOptions, type BuildFromStreamOptions, type IndexableDocument } from './builder.js';
+export {
+  Bm25IndexBuilder,
+  buildIndexFromDocuments,
+  type BuildOptions,
+  type BuildFromStreamOptions,
+  type IndexableDocument,
+} from './builder.js';
 export { Bm25Searcher, bm25Idf, normInverseCache } from './searcher.js';
 export { SearchPool, searchBatch, type SearchBatchOptions } from './pool.js';
 export { saveIndex, loadIndex, decodeIndex, FORMAT_VERSION } from './format.js';

@@ -10,9 +10,12 @@ test('worker threads return exactly the single-thread results', async () => {
   const rng = new Rng(9);
   const words = Array.from({ length: 60 }, (_, i) => `term${i}`);
   const builder = new Bm25IndexBuilder({ analyzer: new EnglishAnalyzer() });
-  for (let i = 0; i < 500; i++) builder.add({ id: `d${i}`, title: '', text: Array.from({ length: 5 + rng.int(40) }, () => words[rng.int(words.length)]).join(' ') });
+  for (let i = 0; i < 500; i++)
+    builder.add({ id: `d${i}`, title: '', text: Array.from({ length: 5 + rng.int(40) }, () => words[rng.int(words.length)]).join(' ') });
   const data = builder.finish();
-  const queries = Array.from({ length: 200 }, () => ({ text: Array.from({ length: 1 + rng.int(5) }, () => words[rng.int(words.length)]).join(' ') }));
+  const queries = Array.from({ length: 200 }, () => ({
+    text: Array.from({ length: 1 + rng.int(5) }, () => words[rng.int(words.length)]).join(' '),
+  }));
   const params = { k1: 1.2, b: 0.75 };
   const searcher = new Bm25Searcher(data, params);
   const expected = queries.map((query) => searcher.search(query, 50));
@@ -21,13 +24,22 @@ test('worker threads return exactly the single-thread results', async () => {
   try {
     assert.equal(pool.threads, 2);
     const hits = await pool.search(queries, 50);
-    assert.deepEqual(hits.map((h) => [Array.from(h.docs), Array.from(h.scores)]), expected.map((h) => [Array.from(h.docs), Array.from(h.scores)]));
+    assert.deepEqual(
+      hits.map((h) => [Array.from(h.docs), Array.from(h.scores)]),
+      expected.map((h) => [Array.from(h.docs), Array.from(h.scores)]),
+    );
   } finally {
     await pool.close();
   }
   // parallelAfterMs 0 hands the batch to workers after the first slice; the results do not change.
   const batched = await searchBatch(data, queries, 50, { params, threads: 2, parallelAfterMs: 0 });
-  assert.deepEqual(batched.map((h) => Array.from(h.docs)), expected.map((h) => Array.from(h.docs)));
+  assert.deepEqual(
+    batched.map((h) => Array.from(h.docs)),
+    expected.map((h) => Array.from(h.docs)),
+  );
   const single = await searchBatch(data, queries, 50, { params, threads: 1 });
-  assert.deepEqual(single.map((h) => Array.from(h.scores)), expected.map((h) => Array.from(h.scores)));
+  assert.deepEqual(
+    single.map((h) => Array.from(h.scores)),
+    expected.map((h) => Array.from(h.scores)),
+  );
 });

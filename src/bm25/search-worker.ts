@@ -27,6 +27,12 @@ port.on('message', (request: BatchRequest) => {
     const buffers = [reply.offsets.buffer, reply.docs.buffer, reply.scores.buffer] as ArrayBuffer[];
     port.postMessage(reply, buffers);
   } catch (err) {
-    port.postMessage({ batch: request.batch, offsets: new Uint32Array(0), docs: new Uint32Array(0), scores: new Float32Array(0), error: String(err) });
+    port.postMessage({
+      batch: request.batch,
+      offsets: new Uint32Array(0),
+      docs: new Uint32Array(0),
+      scores: new Float32Array(0),
+      error: String(err),
+    });
   }
 });

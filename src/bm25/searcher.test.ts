@@ -22,7 +22,10 @@ test('BM25 scores match a hand computation (Lucene form, k1 0.9, b 0.4)', () => 
   // d1: 0.4700036 · 1 / (1 + 0.9 · (0.6 + 0.4 · 2 / (8/3))) = 0.4700036 / 1.81 = 0.2596705
   // d2: 0.4700036 · 2 / (2 + 0.9 · (0.6 + 0.4 · 3 / (8/3))) = 0.9400073 / 2.945 = 0.3191875
   const hits = new Bm25Searcher(data).search('apple', 10);
-  assert.deepEqual(Array.from(hits.docs, (d) => data.docIds[d]), ['d2', 'd1']);
+  assert.deepEqual(
+    Array.from(hits.docs, (d) => data.docIds[d]),
+    ['d2', 'd1'],
+  );
   assert.ok(Math.abs(hits.scores[0] - 0.3191875) < 1e-6, String(hits.scores[0]));
   assert.ok(Math.abs(hits.scores[1] - 0.2596705) < 1e-6, String(hits.scores[1]));
   assert.equal(bm25Idf(2, 3), Math.fround(Math.log(1.6)));
@@ -52,7 +55,10 @@ test('ties are ordered by document id descending, as trec_eval orders them', () 
   const data = build(['b', 'c', 'a', 'aa'].map((id) => ({ id, text: 'same words' })));
   for (const packedKeys of [true, false]) {
     const hits = new Bm25Searcher(data, {}, undefined, { packedKeys }).search('same', 3);
-    assert.deepEqual(Array.from(hits.docs, (d) => data.docIds[d]), ['c', 'b', 'aa']);
+    assert.deepEqual(
+      Array.from(hits.docs, (d) => data.docIds[d]),
+      ['c', 'b', 'aa'],
+    );
   }
 });
 
@@ -90,9 +96,15 @@ test('multi-field scores are the sum of per-field BM25 with field weights', () =
     { id: 'c', title: 'oxide', text: 'metal' },
   ];
   const multi = build(docs, 'multi');
-  assert.deepEqual(multi.fields.map((f) => f.name), ['title', 'text']);
+  assert.deepEqual(
+    multi.fields.map((f) => f.name),
+    ['title', 'text'],
+  );
   const titleOnly = new Bm25Searcher(multi, { fieldWeights: { title: 1, text: 0 } }).search('graphene', 10);
-  assert.deepEqual(Array.from(titleOnly.docs, (d) => multi.docIds[d]), ['a']);
+  assert.deepEqual(
+    Array.from(titleOnly.docs, (d) => multi.docIds[d]),
+    ['a'],
+  );
   const both = new Bm25Searcher(multi).search('graphene', 10);
   const title = new Bm25Searcher(multi, { fieldWeights: { text: 0 } }).search('graphene', 10);
   const text = new Bm25Searcher(multi, { fieldWeights: { title: 0 } }).search('graphene', 10);

@@ -16,8 +16,12 @@ import { registerReinforcedIrCommands } from './commands/train-reinforced-ir.js'
 import { writeStdout, type Write } from './options.js';
 
 // Compiled, this file is dist/src/cli/program.js; run from source (tsx), it is src/cli/program.ts.
-const packageJsonUrl = [new URL('../../../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((url) => existsSync(url));
-const packageJson = JSON.parse(readFileSync(packageJsonUrl ?? new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+const packageJsonUrl = [new URL('../../../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((url) =>
+  existsSync(url),
+);
+const packageJson = JSON.parse(readFileSync(packageJsonUrl ?? new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export function buildProgram(write: Write = writeStdout): Command {
   const program = new Command('genir')
@@ -42,7 +46,6 @@ export function buildProgram(write: Write = writeStdout): Command {
   return program;
 }
 
-
 function commandPath(command: Command): string {
   const names: string[] = [];
   for (let current: Command | null = command; current !== null; current = current.parent) names.unshift(current.name());
@@ -51,7 +54,11 @@ function commandPath(command: Command): string {
 
 /** Commander's message on one line: without its `error: ` prefix, the suggestion in brackets on the same line. */
 function oneLine(message: string): string {
-  return message.replace(/^error: /, '').replace(/\n\(Did you mean/g, ' (did you mean').replace(/\s*\n\s*/g, ' ').trim();
+  return message
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean/g, ' (did you mean')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /**

@@ -58,7 +58,10 @@ const commands = readmeCommands(readme);
 
 test('the README shows the main job and a BM25 command through npx', () => {
   assert.ok(commands.includes('npx genir quickstart --json'), commands.join('\n'));
-  assert.ok(commands.some((c) => c.startsWith('npx genir bm25 ')), commands.join('\n'));
+  assert.ok(
+    commands.some((c) => c.startsWith('npx genir bm25 ')),
+    commands.join('\n'),
+  );
 });
 
 test('npx genir --version prints the package version', async () => {
@@ -118,7 +121,9 @@ for (const command of commands) {
   // Placeholders such as <dir> or … are for the reader to fill in, not runnable as written.
   if (/[<>…]/.test(command)) continue;
   if (command.includes(' --serve') || command.startsWith('npx genir serve ')) {
-    test(`README: ${command}`, { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false, timeout: 20 * 60_000 }, () => npxServe(shellWords(command)));
+    test(`README: ${command}`, { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false, timeout: 20 * 60_000 }, () =>
+      npxServe(shellWords(command)),
+    );
     continue;
   }
   test(`README: ${command}`, { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false, timeout: 20 * 60_000 }, async () => {

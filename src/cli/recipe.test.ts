@@ -26,27 +26,66 @@ function withFile(text: string, body: (file: string) => void | Promise<void>): P
 }
 
 test('a recipe sets options; flags typed on the command line override it; defaults fill the rest', () =>
-  withFile(JSON.stringify({ description: 'x', dataset: 'xquad', lang: 'en', docids: 'title', model: 'tiny', lr: 0.003, pseudoPerDoc: 20, onnx: false }), (file) => {
-    const command = defineSftOptions(new Command('sft')).exitOverride();
-    command.parse(['--recipe', file, '--lr', '0.01', '--out', 'm'], { from: 'user' });
-    const options = withRecipe(command, command.opts<TrainSftCommandOptions>());
-    const sft = sftOptionsFrom(options);
-    assert.equal(sft.lr, 0.01, 'the flag wins over the recipe');
-    assert.equal(sft.pseudoPerDoc, 20, 'the recipe wins over the default');
-    assert.equal(sft.vocabSize, 8000, 'the default fills what neither sets');
-    assert.equal(sft.onnx, false);
-    assert.equal(sft.dataset, 'xquad');
-  }));
+  withFile(
+    JSON.stringify({
+      description: 'x',
+      dataset: 'xquad',
+      lang: 'en',
+      docids: 'title',
+      model: 'tiny',
+      lr: 0.003,
+      pseudoPerDoc: 20,
+      onnx: false,
+    }),
+    (file) => {
+      const command = defineSftOptions(new Command('sft')).exitOverride();
+      command.parse(['--recipe', file, '--lr', '0.01', '--out', 'm'], { from: 'user' });
+      const options = withRecipe(command, command.opts<TrainSftCommandOptions>());
+      const sft = sftOptionsFrom(options);
+      assert.equal(sft.lr, 0.01, 'the flag wins over the recipe');
+      assert.equal(sft.pseudoPerDoc, 20, 'the recipe wins over the default');
+      assert.equal(sft.vocabSize, 8000, 'the default fills what neither sets');
+      assert.equal(sft.onnx, false);
+      assert.equal(sft.dataset, 'xquad');
+    },
+  ));
 
 test('recipe mistakes are one line naming the file and the field', () => {
   const command = defineSftOptions(new Command('sft'));
   withFile('{"dataset": "xquad", "pseudoPerDok": 20}', (file) =>
-    assert.throws(() => readRecipe(file, command), (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: unknown field 'pseudoPerDok'`)));
-  withFile('{"lr": [1]}', (file) => assert.throws(() => readRecipe(file, command), (e: unknown) => e instanceof UserError && /field 'lr' must be a string, a number or true\/false/.test(e.message)));
-  withFile('{"lr": true}', (file) => assert.throws(() => readRecipe(file, command), (e: unknown) => e instanceof UserError && /field 'lr' takes a value/.test(e.message)));
-  withFile('{"lr": 0.1,', (file) => assert.throws(() => readRecipe(file, command), (e: unknown) => e instanceof UserError && /not valid JSON/.test(e.message)));
-  withFile('[1]', (file) => assert.throws(() => readRecipe(file, command), (e: unknown) => e instanceof UserError && /a JSON object/.test(e.message)));
-  assert.throws(() => readRecipe('no-such-recipe', command), (e: unknown) => e instanceof UserError && /--recipe no-such-recipe: not found/.test(e.message));
+    assert.throws(
+      () => readRecipe(file, command),
+      (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: unknown field 'pseudoPerDok'`),
+    ),
+  );
+  withFile('{"lr": [1]}', (file) =>
+    assert.throws(
+      () => readRecipe(file, command),
+      (e: unknown) => e instanceof UserError && /field 'lr' must be a string, a number or true\/false/.test(e.message),
+    ),
+  );
+  withFile('{"lr": true}', (file) =>
+    assert.throws(
+      () => readRecipe(file, command),
+      (e: unknown) => e instanceof UserError && /field 'lr' takes a value/.test(e.message),
+    ),
+  );
+  withFile('{"lr": 0.1,', (file) =>
+    assert.throws(
+      () => readRecipe(file, command),
+      (e: unknown) => e instanceof UserError && /not valid JSON/.test(e.message),
+    ),
+  );
+  withFile('[1]', (file) =>
+    assert.throws(
+      () => readRecipe(file, command),
+      (e: unknown) => e instanceof UserError && /a JSON object/.test(e.message),
+    ),
+  );
+  assert.throws(
+    () => readRecipe('no-such-recipe', command),
+    (e: unknown) => e instanceof UserError && /--recipe no-such-recipe: not found/.test(e.message),
+  );
 });
 
 test('the bundled quickstart recipe is what genir quickstart trains', () => {
@@ -71,7 +110,11 @@ test('--recipe on train ddro, train ltrgr, train dense and the experiments: the 
     for (const method of ['ddro', 'ltrgr']) {
       const fromRecipe = await runGenir(['train', method, '--recipe', recipe]);
       assert.equal(fromRecipe.code, 2, fromRecipe.stderr);
-      assert.match(fromRecipe.stderr, /^genir: error: --epochs abc: expected/, `${method}: --from and --out came from the recipe, its epochs were read`);
+      assert.match(
+        fromRecipe.stderr,
+        /^genir: error: --epochs abc: expected/,
+        `${method}: --from and --out came from the recipe, its epochs were read`,
+      );
       const overridden = await runGenir(['train', method, '--epochs', '1', '--recipe', recipe]);
       assert.equal(overridden.code, 2);
       assert.doesNotMatch(overridden.stderr, /--epochs/, `${method}: the typed --epochs wins over the recipe's`);
@@ -87,15 +130,25 @@ test('--recipe on train ddro, train ltrgr, train dense and the experiments: the 
     writeFileSync(experiment, JSON.stringify({ dataset: 'squad-dev', minutes: 1, docids: 'pq,nonsense' }));
     const ablation = join(dir, 'ablation.json');
     writeFileSync(ablation, JSON.stringify({ dataset: 'squad-dev', docids: 'pq,nonsense' }));
-    for (const [name, file] of [['docid-schemes', experiment], ['ddro-ablation', ablation]]) {
+    for (const [name, file] of [
+      ['docid-schemes', experiment],
+      ['ddro-ablation', ablation],
+    ]) {
       const run = await runGenir(['experiment', name, '--recipe', file]);
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, /^genir: error: --docids pq,nonsense: unknown scheme 'nonsense'/, `${name}: --dataset came from the recipe`);
     }
-    for (const command of [['train', 'reinforced-ir'], ['experiment', 'reinforced-ir']]) {
+    for (const command of [
+      ['train', 'reinforced-ir'],
+      ['experiment', 'reinforced-ir'],
+    ]) {
       const rir = await runGenir([...command, '--recipe', typo]);
       assert.equal(rir.code, 2);
-      assert.match(rir.stderr, /^genir: error: .*dense\.json: unknown field 'dataset' for genir reinforced-ir \(fields: .*\brounds\b/, rir.stderr);
+      assert.match(
+        rir.stderr,
+        /^genir: error: .*dense\.json: unknown field 'dataset' for genir reinforced-ir \(fields: .*\brounds\b/,
+        rir.stderr,
+      );
     }
     const baseline = await runGenir(['experiment', 'linear-baseline', '--recipe', experiment]);
     assert.equal(baseline.code, 2);

@@ -56,7 +56,8 @@ export function readRecipe(nameOrPath: string, command: Command): Recipe {
   } catch (err) {
     throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file}: a recipe is a JSON object of option names and values`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UserError(`${file}: a recipe is a JSON object of option names and values`);
   const known = new Map(command.options.map((option) => [option.attributeName(), option]));
   const values: Record<string, string | boolean> = {};
   let description: string | undefined;
@@ -72,7 +73,8 @@ export function readRecipe(nameOrPath: string, command: Command): Recipe {
       throw new UserError(`${file}: unknown field '${field}' for genir ${command.name()} (fields: ${names.join(', ')})`);
     }
     if (typeof value === 'boolean') {
-      if (option.required || option.optional) throw new UserError(`${file}: field '${field}' takes a value (${option.flags}), not ${value}`);
+      if (option.required || option.optional)
+        throw new UserError(`${file}: field '${field}' takes a value (${option.flags}), not ${value}`);
       values[field] = value;
     } else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) {
       if (!option.required && !option.optional) throw new UserError(`${file}: field '${field}' is a switch: true or false`);
@@ -103,7 +105,10 @@ export function applyRecipe<T extends object>(command: Command, options: T, reci
  * command line (before or after --recipe) wins over the recipe, which wins over the defaults.
  */
 export function addRecipeOption(command: Command): Command {
-  command.option('--recipe <name|file>', "settings from a recipe file (JSON, the command's option names as fields; a bare name is a bundled recipe in recipes/); flags given here override it");
+  command.option(
+    '--recipe <name|file>',
+    "settings from a recipe file (JSON, the command's option names as fields; a bare name is a bundled recipe in recipes/); flags given here override it",
+  );
   command.on('option:recipe', (nameOrPath: string) => {
     const recipe = readRecipe(nameOrPath, command);
     for (const [field, value] of Object.entries(recipe.values)) {

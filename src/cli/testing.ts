@@ -20,14 +20,23 @@ const cliEntry = fromSource ? join(dirname(here), 'main.ts') : join(dirname(here
  * `env` entries are added to (or, when undefined, kept from) the current environment; `input`
  * is written to its stdin. A crash reports 128 + the signal number as a shell does (139: SIGSEGV).
  */
-export function runGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function runGenir(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {},
+): Promise<CliResult> {
   const argv = [...(fromSource ? ['--import', 'tsx'] : []), cliEntry, ...args];
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      // A process killed by a signal (a crash) has no exit code; 128 + signal number is what a shell reports.
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : error.signal ? 128 + osConstants.signals[error.signal] : -1;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      argv,
+      { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        // A process killed by a signal (a crash) has no exit code; 128 + signal number is what a shell reports.
+        const code =
+          error === null ? 0 : typeof error.code === 'number' ? error.code : error.signal ? 128 + osConstants.signals[error.signal] : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
@@ -41,7 +50,11 @@ export interface SpawnedCli {
 /** Starts the `genir` command line in a child process without waiting for it, for tests that signal it while it runs. */
 export function spawnGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): SpawnedCli {
   const argv = [...(fromSource ? ['--import', 'tsx'] : []), cliEntry, ...args];
-  const child = spawn(process.execPath, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -66,14 +79,19 @@ export interface ServedGenir {
  * Starts `genir serve <args>` (pass `--port 0`) in a child process and resolves once it prints
  * its "ready" line; rejects with its output if it exits or stays silent for `timeoutMs`.
  */
-export function serveGenir(args: readonly string[], options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<ServedGenir> {
+export function serveGenir(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<ServedGenir> {
   const argv = [...(fromSource ? ['--import', 'tsx'] : []), cliEntry, 'serve', ...args];
   const child = spawn(process.execPath, argv, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + osConstants.signals[signal] : -1))));
+  const exited = new Promise<number>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + osConstants.signals[signal] : -1))),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -47,7 +47,9 @@ const corpus = [
   '{"_id": "d2", "title": "Beta", "text": "second text"}',
   '{"_id": 3, "text": "numeric id, no title"}',
 ].join('\n');
-const queries = ['{"_id": "q1", "text": "what is alpha"}', '{"_id": "q2", "text": "beta?"}', '{"_id": "q3", "text": "unjudged"}'].join('\n');
+const queries = ['{"_id": "q1", "text": "what is alpha"}', '{"_id": "q2", "text": "beta?"}', '{"_id": "q3", "text": "unjudged"}'].join(
+  '\n',
+);
 
 test('BEIR folder: corpus, queries filtered to the judged ones, qrels with header', async () => {
   const dir = beirFolder({
@@ -69,7 +71,13 @@ test('BEIR folder: corpus, queries filtered to the judged ones, qrels with heade
     { id: 'q2', text: 'beta?' },
   ]);
   const qrels = await dataset.qrels('test');
-  assert.deepEqual([...qrels.get('q2')!], [['d2', 2], ['d1', 0]]);
+  assert.deepEqual(
+    [...qrels.get('q2')!],
+    [
+      ['d2', 2],
+      ['d1', 0],
+    ],
+  );
   await assert.rejects(dataset.qrels('train'), /unknown split 'train' \(available: test\)/);
 });
 
@@ -78,7 +86,10 @@ test('malformed JSONL line → UserError naming file and line', async () => {
   const path = join(dir, 'corpus.jsonl');
   await assert.rejects(collect(readBeirCorpus(path)), (err: Error) => {
     assert.ok(err instanceof UserError);
-    assert.match(err.message, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: malformed JSON line \\(unexpected "o" at column 23\\)$`));
+    assert.match(
+      err.message,
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: malformed JSON line \\(unexpected "o" at column 23\\)$`),
+    );
     assert.ok(!err.message.includes('\n'));
     return true;
   });
@@ -95,7 +106,10 @@ test('duplicate document id and empty corpus are UserErrors', async () => {
   const dir = beirFolder({ 'corpus.jsonl': '{"_id": "d1", "text": "a"}\n{"_id": "d2", "text": "b"}\n{"_id": "d1", "text": "c"}\n' });
   await assert.rejects(collect(readBeirCorpus(join(dir, 'corpus.jsonl'))), /corpus\.jsonl:3: duplicate document id 'd1'/);
   writeFileSync(join(dir, 'corpus.jsonl'), '\n\n');
-  await assert.rejects(collect(readBeirCorpus(join(dir, 'corpus.jsonl'))), (err: Error) => err instanceof UserError && /empty corpus/.test(err.message));
+  await assert.rejects(
+    collect(readBeirCorpus(join(dir, 'corpus.jsonl'))),
+    (err: Error) => err instanceof UserError && /empty corpus/.test(err.message),
+  );
   await assert.rejects(collect(readBeirCorpus(join(dir, 'missing.jsonl'))), /missing\.jsonl: BEIR corpus not found/);
 });
 
@@ -112,13 +126,22 @@ test('qrels naming unknown documents → one warning with the count; judgments k
     'qrels/test.tsv': 'q1\td1\t1\nq1\tghost1\t1\nq2\tghost2\t1\nq9\td2\t1\n',
   });
   const dataset = await BeirDataset.open(dir);
-  const { result, stderr } = await captureStderr(async () => ({ qrels: await dataset.qrels('test'), queries: await dataset.queries('test') }));
+  const { result, stderr } = await captureStderr(async () => ({
+    qrels: await dataset.qrels('test'),
+    queries: await dataset.queries('test'),
+  }));
   const lines = stderr.trim().split('\n');
   assert.equal(lines.length, 2, stderr);
-  assert.match(lines[0], /^genir: warning: .*qrels\/test\.tsv: 2 judgments name documents that are not in the corpus \(first: q1 → ghost1\)/);
+  assert.match(
+    lines[0],
+    /^genir: warning: .*qrels\/test\.tsv: 2 judgments name documents that are not in the corpus \(first: q1 → ghost1\)/,
+  );
   assert.match(lines[1], /^genir: warning: .*qrels\/test\.tsv: 1 judged query is not in .*queries\.jsonl; skipped$/);
   assert.equal(result.qrels.get('q1')?.get('ghost1'), 1);
-  assert.deepEqual(result.queries.map((q) => q.id), ['q1', 'q2']);
+  assert.deepEqual(
+    result.queries.map((q) => q.id),
+    ['q1', 'q2'],
+  );
 });
 
 test('a folder that is not BEIR is a clear UserError', async () => {

@@ -101,7 +101,10 @@ async function beirSplits(folder: string): Promise<string[]> {
   } catch {
     throw new UserError(`${join(folder, 'qrels')}: BEIR folder has no qrels/ directory`);
   }
-  const splits = names.filter((name) => name.endsWith('.tsv')).map((name) => name.slice(0, -4)).sort();
+  const splits = names
+    .filter((name) => name.endsWith('.tsv'))
+    .map((name) => name.slice(0, -4))
+    .sort();
   if (splits.length === 0) throw new UserError(`${join(folder, 'qrels')}: no qrels/<split>.tsv files`);
   return splits;
 }
@@ -169,7 +172,10 @@ export class BeirDataset implements Dataset {
       const all = await this.queryFile.get('all', () => readBeirQueries(path));
       const judged = judgedQueries(all, qrels);
       const missing = qrels.size - judged.length;
-      if (missing > 0) warn(`${join(this.folder, 'qrels', `${split}.tsv`)}: ${missing} judged quer${missing === 1 ? 'y is' : 'ies are'} not in ${path}; skipped`);
+      if (missing > 0)
+        warn(
+          `${join(this.folder, 'qrels', `${split}.tsv`)}: ${missing} judged quer${missing === 1 ? 'y is' : 'ies are'} not in ${path}; skipped`,
+        );
       return judged;
     });
   }

@@ -52,7 +52,9 @@ export function warnUnknownJudgedDocs(qrels: Qrels, docIds: ReadonlySet<string>,
     }
   }
   if (unknown > 0) {
-    warn(`${source}: ${unknown} judgment${unknown === 1 ? '' : 's'} name documents that are not in the corpus (first: ${example}); kept as judged`);
+    warn(
+      `${source}: ${unknown} judgment${unknown === 1 ? '' : 's'} name documents that are not in the corpus (first: ${example}); kept as judged`,
+    );
   }
   return unknown;
 }

@@ -7,7 +7,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,7 +57,8 @@ let silentConnections = 0;
 /** HTTP: `handler` answers; `requests` counts per path. */
 let httpUrl = '';
 const requests = new Map<string, number>();
-let handler: (path: string, attempt: number, response: ServerResponse) => void = (_path, _attempt, response) => response.writeHead(404).end();
+let handler: (path: string, attempt: number, response: ServerResponse) => void = (_path, _attempt, response) =>
+  response.writeHead(404).end();
 
 before(async () => {
   silentUrl = await listen(createTcpServer(() => silentConnections++));
@@ -68,28 +81,51 @@ function stallMidBody(response: ServerResponse): void {
   response.write(BODY.subarray(0, 100));
 }
 
-test('a server that accepts the connection and never answers: timeout, bounded retries, one clear error, fast', { timeout: 10_000 }, async () => {
-  const dest = join(tmp, 'silent.bin');
-  const lines: string[] = [];
-  const started = performance.now();
-  await assert.rejects(downloadVerified(`${silentUrl}/file`, dest, { algorithm: 'sha256', hex: sha256(BODY) }, { timeout: 0.2, retries: 2, retryDelay: 0.05, log: (l) => lines.push(l) }), (err: unknown) => {
-    assert.ok(err instanceof UserError);
-    assert.match(err.message, /^could not download http:\/\/127\.0\.0\.1:\d+\/file: no response within 0\.2 s \(gave up after 3 attempts\); allow longer with --timeout\/--idle-timeout \(GENIR_FETCH_TIMEOUT, GENIR_FETCH_IDLE_TIMEOUT\) or try another --mirror$/);
-    return true;
-  });
-  const seconds = (performance.now() - started) / 1000;
-  assert.ok(seconds < 3, `took ${seconds} s`);
-  assert.equal(silentConnections, 3);
-  assert.deepEqual(lines.map((l) => l.replace(/^.*\/file: /, '')), ['no response within 0.2 s; retrying in 0.05 s (attempt 2 of 3)', 'no response within 0.2 s; retrying in 0.1 s (attempt 3 of 3)']);
-  assert.ok(!existsSync(dest));
-});
+test(
+  'a server that accepts the connection and never answers: timeout, bounded retries, one clear error, fast',
+  { timeout: 10_000 },
+  async () => {
+    const dest = join(tmp, 'silent.bin');
+    const lines: string[] = [];
+    const started = performance.now();
+    await assert.rejects(
+      downloadVerified(
+        `${silentUrl}/file`,
+        dest,
+        { algorithm: 'sha256', hex: sha256(BODY) },
+        { timeout: 0.2, retries: 2, retryDelay: 0.05, log: (l) => lines.push(l) },
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof UserError);
+        assert.match(
+          err.message,
+          /^could not download http:\/\/127\.0\.0\.1:\d+\/file: no response within 0\.2 s \(gave up after 3 attempts\); allow longer with --timeout\/--idle-timeout \(GENIR_FETCH_TIMEOUT, GENIR_FETCH_IDLE_TIMEOUT\) or try another --mirror$/,
+        );
+        return true;
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(seconds < 3, `took ${seconds} s`);
+    assert.equal(silentConnections, 3);
+    assert.deepEqual(
+      lines.map((l) => l.replace(/^.*\/file: /, '')),
+      ['no response within 0.2 s; retrying in 0.05 s (attempt 2 of 3)', 'no response within 0.2 s; retrying in 0.1 s (attempt 3 of 3)'],
+    );
+    assert.ok(!existsSync(dest));
+  },
+);
 
 test('a server that stalls mid-body: idle timeout, the partial file is removed', { timeout: 10_000 }, async () => {
   handler = (_path, _attempt, response) => stallMidBody(response);
   const dest = join(tmp, 'stalled.bin');
   const started = performance.now();
   await assert.rejects(
-    downloadVerified(`${httpUrl}/stall`, dest, { algorithm: 'sha256', hex: sha256(BODY) }, { timeout: 5, idleTimeout: 0.2, retries: 1, retryDelay: 0.05 }),
+    downloadVerified(
+      `${httpUrl}/stall`,
+      dest,
+      { algorithm: 'sha256', hex: sha256(BODY) },
+      { timeout: 5, idleTimeout: 0.2, retries: 1, retryDelay: 0.05 },
+    ),
     /^UserError: could not download http:\/\/127\.0\.0\.1:\d+\/stall: no data for 0\.2 s \(gave up after 2 attempts\); allow longer/,
   );
   assert.ok(performance.now() - started < 3000);
@@ -97,36 +133,57 @@ test('a server that stalls mid-body: idle timeout, the partial file is removed',
   assert.ok(!existsSync(dest));
 });
 
-test('a transient failure (stall, HTTP 503) is retried and the install succeeds; HTTP 404 is not retried', { timeout: 10_000 }, async () => {
-  handler = (path, attempt, response) => {
-    if (path === '/flaky-stall' && attempt === 1) return stallMidBody(response);
-    if (path === '/flaky-503' && attempt === 1) return void response.writeHead(503, 'Service Unavailable').end();
-    if (path.startsWith('/flaky-')) return void response.writeHead(200, { 'content-length': BODY.length }).end(BODY);
-    response.writeHead(404, 'Not Found').end();
-  };
-  const folder = join(tmp, 'flaky', 'ds');
-  const lines: string[] = [];
-  const sources: DownloadSource[] = ['stall', '503'].map((name) => ({ url: `${httpUrl}/flaky-${name}`, checksum: { algorithm: 'sha256', hex: sha256(BODY) }, kind: 'file', target: `${name}.txt` }));
-  const written = await installSources(sources, folder, { idleTimeout: 0.2, retryDelay: 0.05, log: (l) => lines.push(l) });
-  assert.deepEqual(written, ['stall.txt', '503.txt']);
-  assert.deepEqual(readFileSync(join(folder, 'stall.txt')), BODY);
-  assert.equal(lines.filter((l) => /retrying in 0\.05 s \(attempt 2 of 4\)$/.test(l)).length, 2, lines.join('\n'));
-  assert.ok(lines.some((l) => l.includes('flaky-503: HTTP 503 Service Unavailable; retrying')));
+test(
+  'a transient failure (stall, HTTP 503) is retried and the install succeeds; HTTP 404 is not retried',
+  { timeout: 10_000 },
+  async () => {
+    handler = (path, attempt, response) => {
+      if (path === '/flaky-stall' && attempt === 1) return stallMidBody(response);
+      if (path === '/flaky-503' && attempt === 1) return void response.writeHead(503, 'Service Unavailable').end();
+      if (path.startsWith('/flaky-')) return void response.writeHead(200, { 'content-length': BODY.length }).end(BODY);
+      response.writeHead(404, 'Not Found').end();
+    };
+    const folder = join(tmp, 'flaky', 'ds');
+    const lines: string[] = [];
+    const sources: DownloadSource[] = ['stall', '503'].map((name) => ({
+      url: `${httpUrl}/flaky-${name}`,
+      checksum: { algorithm: 'sha256', hex: sha256(BODY) },
+      kind: 'file',
+      target: `${name}.txt`,
+    }));
+    const written = await installSources(sources, folder, { idleTimeout: 0.2, retryDelay: 0.05, log: (l) => lines.push(l) });
+    assert.deepEqual(written, ['stall.txt', '503.txt']);
+    assert.deepEqual(readFileSync(join(folder, 'stall.txt')), BODY);
+    assert.equal(lines.filter((l) => /retrying in 0\.05 s \(attempt 2 of 4\)$/.test(l)).length, 2, lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes('flaky-503: HTTP 503 Service Unavailable; retrying')));
 
-  await assert.rejects(downloadVerified(`${httpUrl}/missing`, join(tmp, 'missing.bin'), { algorithm: 'sha256', hex: sha256(BODY) }, { retryDelay: 0.05 }), /could not download .*\/missing: HTTP 404 Not Found$/);
-  assert.equal(requests.get('/missing'), 1);
-});
+    await assert.rejects(
+      downloadVerified(`${httpUrl}/missing`, join(tmp, 'missing.bin'), { algorithm: 'sha256', hex: sha256(BODY) }, { retryDelay: 0.05 }),
+      /could not download .*\/missing: HTTP 404 Not Found$/,
+    );
+    assert.equal(requests.get('/missing'), 1);
+  },
+);
 
 test('timeouts and retries come from GENIR_FETCH_* when not given; a bad value is a UserError naming it', { timeout: 10_000 }, async () => {
   const saved = { ...process.env };
   try {
     Object.assign(process.env, { GENIR_FETCH_TIMEOUT: '0.2', GENIR_FETCH_RETRIES: '0' });
     // No "(gave up after …)": GENIR_FETCH_RETRIES=0 allows one attempt.
-    await assert.rejects(downloadVerified(`${silentUrl}/env`, join(tmp, 'env.bin'), { algorithm: 'sha256', hex: sha256(BODY) }), /: no response within 0\.2 s; allow longer/);
+    await assert.rejects(
+      downloadVerified(`${silentUrl}/env`, join(tmp, 'env.bin'), { algorithm: 'sha256', hex: sha256(BODY) }),
+      /: no response within 0\.2 s; allow longer/,
+    );
     process.env.GENIR_FETCH_TIMEOUT = 'soon';
-    await assert.rejects(downloadVerified(`${silentUrl}/env`, join(tmp, 'env.bin'), { algorithm: 'sha256', hex: sha256(BODY) }), /^UserError: GENIR_FETCH_TIMEOUT "soon": expected a number of seconds > 0$/);
+    await assert.rejects(
+      downloadVerified(`${silentUrl}/env`, join(tmp, 'env.bin'), { algorithm: 'sha256', hex: sha256(BODY) }),
+      /^UserError: GENIR_FETCH_TIMEOUT "soon": expected a number of seconds > 0$/,
+    );
     delete process.env.GENIR_FETCH_TIMEOUT;
-    await assert.rejects(downloadVerified(`${silentUrl}/env`, join(tmp, 'env.bin'), { algorithm: 'sha256', hex: sha256(BODY) }, { retries: -1 }), /^UserError: --retries -1: expected a whole number ≥ 0$/);
+    await assert.rejects(
+      downloadVerified(`${silentUrl}/env`, join(tmp, 'env.bin'), { algorithm: 'sha256', hex: sha256(BODY) }, { retries: -1 }),
+      /^UserError: --retries -1: expected a whole number ≥ 0$/,
+    );
   } finally {
     for (const key of ['GENIR_FETCH_TIMEOUT', 'GENIR_FETCH_RETRIES']) {
       if (saved[key] === undefined) delete process.env[key];
@@ -145,16 +202,22 @@ function serveDataDir(): void {
   };
 }
 
-const downloads = (prefix: string): number => [...requests].filter(([path]) => path.startsWith(prefix)).reduce((n, [, count]) => n + count, 0);
+const downloads = (prefix: string): number =>
+  [...requests].filter(([path]) => path.startsWith(prefix)).reduce((n, [, count]) => n + count, 0);
 
 test('"already present" means verified: a truncated file is downloaded again, a good copy is not', { skip: needsData }, async () => {
   serveDataDir();
   const cache = join(tmp, 'verify');
   const first = await fetchDataset('cranfield', { dataDir: cache, mirror: httpUrl });
   assert.equal(first.downloaded, true);
-  const record = JSON.parse(readFileSync(join(cache, 'cranfield', INSTALL_RECORD), 'utf8')) as { files: { path: string; bytes: number; sha256: string }[] };
+  const record = JSON.parse(readFileSync(join(cache, 'cranfield', INSTALL_RECORD), 'utf8')) as {
+    files: { path: string; bytes: number; sha256: string }[];
+  };
   const reference = readFileSync(join(DATA_DIR as string, 'cranfield', 'cran.all.1400'));
-  assert.deepEqual(record.files.find((f) => f.path === 'cran.all.1400'), { path: 'cran.all.1400', bytes: reference.length, sha256: sha256(reference) });
+  assert.deepEqual(
+    record.files.find((f) => f.path === 'cran.all.1400'),
+    { path: 'cran.all.1400', bytes: reference.length, sha256: sha256(reference) },
+  );
 
   const before = downloads('/cranfield/');
   const present = await fetchDataset('cranfield', { dataDir: cache, mirror: httpUrl });
@@ -165,7 +228,12 @@ test('"already present" means verified: a truncated file is downloaded again, a 
   const lines: string[] = [];
   const again = await fetchDataset('cranfield', { dataDir: cache, mirror: httpUrl, log: (l) => lines.push(l) });
   assert.equal(again.downloaded, true);
-  assert.match(lines[0], new RegExp(`^cranfield: .*cran\\.all\\.1400 has 1000 bytes, ${reference.length} as installed \\(\\.genir-install\\.json\\): it is truncated or was changed; downloading it again$`));
+  assert.match(
+    lines[0],
+    new RegExp(
+      `^cranfield: .*cran\\.all\\.1400 has 1000 bytes, ${reference.length} as installed \\(\\.genir-install\\.json\\): it is truncated or was changed; downloading it again$`,
+    ),
+  );
   assert.deepEqual(readFileSync(join(cache, 'cranfield', 'cran.all.1400')), reference);
 
   // Same length, one byte changed: only the checksum can tell.
@@ -174,7 +242,10 @@ test('"already present" means verified: a truncated file is downloaded again, a 
   writeFileSync(join(cache, 'cranfield', 'cran.all.1400'), changed);
   lines.length = 0;
   assert.equal((await fetchDataset('cranfield', { dataDir: cache, mirror: httpUrl, log: (l) => lines.push(l) })).downloaded, true);
-  assert.match(lines[0], /cran\.all\.1400 does not match as installed \(\.genir-install\.json\): it is damaged or was changed; downloading it again$/);
+  assert.match(
+    lines[0],
+    /cran\.all\.1400 does not match as installed \(\.genir-install\.json\): it is damaged or was changed; downloading it again$/,
+  );
   assert.deepEqual(readFileSync(join(cache, 'cranfield', 'cran.all.1400')), reference);
 });
 
@@ -211,34 +282,41 @@ test('installed folders and files are readable by other users (0755 / 0644 under
   }
 });
 
-test('temporaries of dead fetches on this host are swept at the next start; live, foreign and recent ones stay', { skip: needsData }, async () => {
-  serveDataDir();
-  const cache = join(tmp, 'sweep');
-  mkdirSync(cache, { recursive: true });
-  // The id of a process that has exited.
-  const deadPid = spawnSync(process.execPath, ['-e', '']).pid as number;
-  const host = hostTag();
-  const otherHost = host === 'ffffffff' ? 'eeeeeeee' : 'ffffffff';
-  const entries = {
-    dead: `.genir-fetch-${host}-${deadPid}-0123abcd`,
-    live: `.genir-fetch-${host}-${process.pid}-0123abcd`,
-    foreign: `.genir-fetch-${otherHost}-${deadPid}-0123abcd`,
-    legacyOld: '.genir-fetch-Ab12Cd',
-    legacyRecent: '.genir-fetch-Zz99Yy',
-    deadOldCopy: `.genir-fetch-${host}-${deadPid}-4567cdef.old-squad-v1.1-dev`,
-  };
-  for (const name of Object.values(entries)) {
-    mkdirSync(join(cache, name));
-    writeFileSync(join(cache, name, '.download'), 'partial');
-  }
-  const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
-  utimesSync(join(cache, entries.legacyOld), twoDaysAgo, twoDaysAgo);
+test(
+  'temporaries of dead fetches on this host are swept at the next start; live, foreign and recent ones stay',
+  { skip: needsData },
+  async () => {
+    serveDataDir();
+    const cache = join(tmp, 'sweep');
+    mkdirSync(cache, { recursive: true });
+    // The id of a process that has exited.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const host = hostTag();
+    const otherHost = host === 'ffffffff' ? 'eeeeeeee' : 'ffffffff';
+    const entries = {
+      dead: `.genir-fetch-${host}-${deadPid}-0123abcd`,
+      live: `.genir-fetch-${host}-${process.pid}-0123abcd`,
+      foreign: `.genir-fetch-${otherHost}-${deadPid}-0123abcd`,
+      legacyOld: '.genir-fetch-Ab12Cd',
+      legacyRecent: '.genir-fetch-Zz99Yy',
+      deadOldCopy: `.genir-fetch-${host}-${deadPid}-4567cdef.old-squad-v1.1-dev`,
+    };
+    for (const name of Object.values(entries)) {
+      mkdirSync(join(cache, name));
+      writeFileSync(join(cache, name, '.download'), 'partial');
+    }
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    utimesSync(join(cache, entries.legacyOld), twoDaysAgo, twoDaysAgo);
 
-  const lines: string[] = [];
-  await fetchDataset('cranfield', { dataDir: cache, mirror: httpUrl, log: (l) => lines.push(l) });
-  assert.deepEqual(readdirSync(cache).sort(), ['cranfield', entries.foreign, entries.legacyRecent, entries.live, 'squad-v1.1-dev'].sort());
-  // The dead process's moved-aside copy was the only copy of squad-v1.1-dev: it is back in place.
-  assert.equal(readFileSync(join(cache, 'squad-v1.1-dev', '.download'), 'utf8'), 'partial');
-  assert.ok(lines.some((l) => l.startsWith(`removed ${join(cache, entries.dead)}, left by an interrupted fetch (process ${deadPid})`)));
-  assert.ok(lines.some((l) => l.startsWith(`restored ${join(cache, 'squad-v1.1-dev')} from an interrupted fetch`)));
-});
+    const lines: string[] = [];
+    await fetchDataset('cranfield', { dataDir: cache, mirror: httpUrl, log: (l) => lines.push(l) });
+    assert.deepEqual(
+      readdirSync(cache).sort(),
+      ['cranfield', entries.foreign, entries.legacyRecent, entries.live, 'squad-v1.1-dev'].sort(),
+    );
+    // The dead process's moved-aside copy was the only copy of squad-v1.1-dev: it is back in place.
+    assert.equal(readFileSync(join(cache, 'squad-v1.1-dev', '.download'), 'utf8'), 'partial');
+    assert.ok(lines.some((l) => l.startsWith(`removed ${join(cache, entries.dead)}, left by an interrupted fetch (process ${deadPid})`)));
+    assert.ok(lines.some((l) => l.startsWith(`restored ${join(cache, 'squad-v1.1-dev')} from an interrupted fetch`)));
+  },
+);

@@ -28,7 +28,11 @@ before(async () => {
   server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const path = decodeURIComponent(url.pathname);
-    const [root, rest] = path.startsWith('/data/') ? [DATA_DIR ?? '/nonexistent', path.slice(6)] : path.startsWith('/files/') ? [served, path.slice(7)] : ['', ''];
+    const [root, rest] = path.startsWith('/data/')
+      ? [DATA_DIR ?? '/nonexistent', path.slice(6)]
+      : path.startsWith('/files/')
+        ? [served, path.slice(7)]
+        : ['', ''];
     const file = normalize(join(root, rest));
     if (root === '' || !file.startsWith(normalize(root))) {
       response.writeHead(404).end();
@@ -57,12 +61,21 @@ const cacheDir = (name: string): string => join(tmp, 'caches', name);
 
 test('the official sources are pinned with checksums', () => {
   const squad = officialSources('squad-dev');
-  assert.deepEqual(squad, [{ url: 'https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v1.1.json', checksum: { algorithm: 'md5', hex: '3e85deb501d4e538b6bc56f786231552' }, kind: 'file', target: 'dev-v1.1.json' }]);
+  assert.deepEqual(squad, [
+    {
+      url: 'https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v1.1.json',
+      checksum: { algorithm: 'md5', hex: '3e85deb501d4e538b6bc56f786231552' },
+      kind: 'file',
+      target: 'dev-v1.1.json',
+    },
+  ]);
   assert.equal(officialSources('scifact')[0].checksum.hex, '5f7d1de60b170fc8027bb7898e2efca1');
   assert.equal(officialSources('cranfield')[0].checksum.hex, '1730f7be572d95a5a4b56c59a7b900a5');
   const xquad = officialSources('xquad');
   assert.equal(xquad.length, 13);
-  assert.ok(xquad.every((s) => s.url.startsWith('https://raw.githubusercontent.com/google-deepmind/xquad/') && s.checksum.hex.length === 64));
+  assert.ok(
+    xquad.every((s) => s.url.startsWith('https://raw.githubusercontent.com/google-deepmind/xquad/') && s.checksum.hex.length === 64),
+  );
   assert.throws(() => officialSources('nope'), /unknown dataset 'nope'/);
   assert.equal(mirrorSources('cranfield', 'http://m.example/base')[0].url, 'http://m.example/base/cranfield/cran.all.1400');
   assert.throws(() => mirrorSources('cranfield', 'not a url'), /is not a URL/);
@@ -114,7 +127,10 @@ test('a corrupted download → checksum UserError, and nothing is left in the ca
   try {
     await assert.rejects(fetchDataset('xquad', { dataDir: cache, mirror: `${baseUrl}/data/` }), (err: Error) => {
       assert.ok(err instanceof UserError);
-      assert.match(err.message, /^checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/data\/xquad\/xquad\.hi\.json: expected sha256 df2cce35\w+, got [0-9a-f]{64}; the download was discarded and nothing was installed$/);
+      assert.match(
+        err.message,
+        /^checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/data\/xquad\/xquad\.hi\.json: expected sha256 df2cce35\w+, got [0-9a-f]{64}; the download was discarded and nothing was installed$/,
+      );
       return true;
     });
   } finally {
@@ -125,9 +141,15 @@ test('a corrupted download → checksum UserError, and nothing is left in the ca
 
 test('an HTTP error or an unreachable server is a UserError, and nothing is left behind', async () => {
   const cache = cacheDir('missing');
-  await assert.rejects(fetchDataset('cranfield', { dataDir: cache, mirror: `${baseUrl}/nothing-here/` }), /could not download http:\/\/127\.0\.0\.1:\d+\/nothing-here\/cranfield\/cran\.all\.1400: HTTP 404/);
+  await assert.rejects(
+    fetchDataset('cranfield', { dataDir: cache, mirror: `${baseUrl}/nothing-here/` }),
+    /could not download http:\/\/127\.0\.0\.1:\d+\/nothing-here\/cranfield\/cran\.all\.1400: HTTP 404/,
+  );
   assert.deepEqual(readdirSync(cache), []);
-  await assert.rejects(fetchDataset('cranfield', { dataDir: cache, mirror: 'http://127.0.0.1:9/' }), /could not download http:\/\/127\.0\.0\.1:9\/cranfield\/cran\.all\.1400: /);
+  await assert.rejects(
+    fetchDataset('cranfield', { dataDir: cache, mirror: 'http://127.0.0.1:9/' }),
+    /could not download http:\/\/127\.0\.0\.1:9\/cranfield\/cran\.all\.1400: /,
+  );
   assert.deepEqual(readdirSync(cache), []);
 });
 
@@ -156,27 +178,64 @@ function tarOf(files: Record<string, string>): Uint8Array {
 }
 
 test('archives: a verified zip and tar.gz are extracted into place; a wrong md5 installs nothing', async () => {
-  const zip = zipSync({ 'scifact/corpus.jsonl': Buffer.from('{"_id":"1","text":"a"}\n'), 'scifact/qrels/test.tsv': Buffer.from('q\t1\t1\n'), '__MACOSX/scifact/._corpus.jsonl': Buffer.from('junk') });
-  const tgz = gzipSync(tarOf({ './cran.qry': '.I 001\n.W\nq\n', 'cranqrel': '1 1 1\n' }));
+  const zip = zipSync({
+    'scifact/corpus.jsonl': Buffer.from('{"_id":"1","text":"a"}\n'),
+    'scifact/qrels/test.tsv': Buffer.from('q\t1\t1\n'),
+    '__MACOSX/scifact/._corpus.jsonl': Buffer.from('junk'),
+  });
+  const tgz = gzipSync(tarOf({ './cran.qry': '.I 001\n.W\nq\n', cranqrel: '1 1 1\n' }));
   assert.deepEqual([...readTarGz(tgz, 'test').keys()], ['cran.qry', 'cranqrel']);
   await fsp.writeFile(join(served, 'a.zip'), zip);
   await fsp.writeFile(join(served, 'a.tar.gz'), tgz);
   const folder = join(cacheDir('archives'), 'ds');
-  const written = await installSources([
-    { url: `${baseUrl}/files/a.zip`, checksum: { algorithm: 'md5', hex: md5(zip) }, kind: 'zip', members: { 'scifact/corpus.jsonl': 'corpus.jsonl', 'scifact/qrels/test.tsv': 'qrels/test.tsv' } },
-    { url: `${baseUrl}/files/a.tar.gz`, checksum: { algorithm: 'md5', hex: md5(tgz) }, kind: 'tar.gz', members: { 'cran.qry': 'cran.qry', cranqrel: 'cranqrel' } },
-  ], folder);
+  const written = await installSources(
+    [
+      {
+        url: `${baseUrl}/files/a.zip`,
+        checksum: { algorithm: 'md5', hex: md5(zip) },
+        kind: 'zip',
+        members: { 'scifact/corpus.jsonl': 'corpus.jsonl', 'scifact/qrels/test.tsv': 'qrels/test.tsv' },
+      },
+      {
+        url: `${baseUrl}/files/a.tar.gz`,
+        checksum: { algorithm: 'md5', hex: md5(tgz) },
+        kind: 'tar.gz',
+        members: { 'cran.qry': 'cran.qry', cranqrel: 'cranqrel' },
+      },
+    ],
+    folder,
+  );
   assert.deepEqual(written, ['corpus.jsonl', 'qrels/test.tsv', 'cran.qry', 'cranqrel']);
   assert.equal(readFileSync(join(folder, 'qrels', 'test.tsv'), 'utf8'), 'q\t1\t1\n');
   assert.equal(readFileSync(join(folder, 'cran.qry'), 'utf8'), '.I 001\n.W\nq\n');
 
   const other = join(cacheDir('archives-bad'), 'ds');
   await assert.rejects(
-    installSources([{ url: `${baseUrl}/files/a.zip`, checksum: { algorithm: 'md5', hex: '0'.repeat(32) }, kind: 'zip', members: { 'corpus.jsonl': 'corpus.jsonl' } }], other),
+    installSources(
+      [
+        {
+          url: `${baseUrl}/files/a.zip`,
+          checksum: { algorithm: 'md5', hex: '0'.repeat(32) },
+          kind: 'zip',
+          members: { 'corpus.jsonl': 'corpus.jsonl' },
+        },
+      ],
+      other,
+    ),
     /checksum mismatch .*a\.zip: expected md5 0{32}/,
   );
   await assert.rejects(
-    installSources([{ url: `${baseUrl}/files/a.zip`, checksum: { algorithm: 'md5', hex: md5(zip) }, kind: 'zip', members: { 'queries.jsonl': 'queries.jsonl' } }], other),
+    installSources(
+      [
+        {
+          url: `${baseUrl}/files/a.zip`,
+          checksum: { algorithm: 'md5', hex: md5(zip) },
+          kind: 'zip',
+          members: { 'queries.jsonl': 'queries.jsonl' },
+        },
+      ],
+      other,
+    ),
     /a\.zip: the archive has no 'queries\.jsonl'/,
   );
   assert.deepEqual(readdirSync(cacheDir('archives-bad')), []);

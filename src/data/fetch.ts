@@ -217,8 +217,12 @@ export const INSTALL_RECORD = '.genir-install.json';
  */
 export function parseDownloadSetting(text: string, name: string, kind: 'seconds' | 'count'): number {
   const value = Number(text);
-  const valid = kind === 'count' ? /^\s*\d+\s*$/.test(text) && Number.isSafeInteger(value) : /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) && value > 0 && Number.isFinite(value);
-  if (!valid) throw new UserError(`${name} ${JSON.stringify(text)}: expected ${kind === 'count' ? 'a whole number ≥ 0' : 'a number of seconds > 0'}`);
+  const valid =
+    kind === 'count'
+      ? /^\s*\d+\s*$/.test(text) && Number.isSafeInteger(value)
+      : /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) && value > 0 && Number.isFinite(value);
+  if (!valid)
+    throw new UserError(`${name} ${JSON.stringify(text)}: expected ${kind === 'count' ? 'a whole number ≥ 0' : 'a number of seconds > 0'}`);
   return value;
 }
 
@@ -239,7 +243,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function downloadSettings(options: DownloadOptions = {}): DownloadSettings {
   return {
     timeoutMs: Math.min(setting(options.timeout, '--timeout', 'GENIR_FETCH_TIMEOUT', DEFAULT_TIMEOUT_S, 'seconds') * 1000, MAX_TIMER_MS),
-    idleTimeoutMs: Math.min(setting(options.idleTimeout, '--idle-timeout', 'GENIR_FETCH_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT_S, 'seconds') * 1000, MAX_TIMER_MS),
+    idleTimeoutMs: Math.min(
+      setting(options.idleTimeout, '--idle-timeout', 'GENIR_FETCH_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT_S, 'seconds') * 1000,
+      MAX_TIMER_MS,
+    ),
     retries: setting(options.retries, '--retries', 'GENIR_FETCH_RETRIES', DEFAULT_RETRIES, 'count'),
     retryDelayMs: setting(options.retryDelay, '--retry-delay', 'GENIR_FETCH_RETRY_DELAY', DEFAULT_RETRY_DELAY_S, 'seconds') * 1000,
   };
@@ -301,7 +308,11 @@ async function readInstallRecord(folder: string): Promise<InstallRecord | undefi
   }
   try {
     const record = JSON.parse(text) as Partial<InstallRecord> | null;
-    if (record?.format === 'genir-install' && Array.isArray(record.files) && record.files.every((f) => typeof f?.path === 'string' && typeof f.bytes === 'number' && typeof f.sha256 === 'string')) {
+    if (
+      record?.format === 'genir-install' &&
+      Array.isArray(record.files) &&
+      record.files.every((f) => typeof f?.path === 'string' && typeof f.bytes === 'number' && typeof f.sha256 === 'string')
+    ) {
       return record as InstallRecord;
     }
   } catch {
@@ -316,7 +327,11 @@ async function readInstallRecord(folder: string): Promise<InstallRecord | undefi
  * checked against the record written at install, else against the pinned checksums of the
  * reference layout (a folder copied in by hand).
  */
-async function presentProblem(folder: string, required: readonly string[], pinned: Readonly<Record<string, string>>): Promise<string | undefined> {
+async function presentProblem(
+  folder: string,
+  required: readonly string[],
+  pinned: Readonly<Record<string, string>>,
+): Promise<string | undefined> {
   for (const file of required) if ((await fileSize(join(folder, file))) === undefined) return 'absent';
   const record = await readInstallRecord(folder);
   const expected = record?.files ?? required.map((path) => ({ path, bytes: undefined, sha256: pinned[path] }));
@@ -325,8 +340,10 @@ async function presentProblem(folder: string, required: readonly string[], pinne
     const path = join(folder, file.path);
     const size = await fileSize(path);
     if (size === undefined) return `${path} is missing`;
-    if (file.bytes !== undefined && size !== file.bytes) return `${path} has ${size} bytes, ${file.bytes} ${against}: it is truncated or was changed`;
-    if (file.sha256 !== undefined && (await sha256OfFile(path)) !== file.sha256) return `${path} does not match ${against}: it is damaged or was changed`;
+    if (file.bytes !== undefined && size !== file.bytes)
+      return `${path} has ${size} bytes, ${file.bytes} ${against}: it is truncated or was changed`;
+    if (file.sha256 !== undefined && (await sha256OfFile(path)) !== file.sha256)
+      return `${path} does not match ${against}: it is damaged or was changed`;
   }
   return undefined;
 }
@@ -398,7 +415,12 @@ export async function installSources(sources: readonly DownloadSource[], folder:
       written.push(...(await unpack(source, download, stage)));
       await fsp.rm(download, { force: true });
     }
-    const record: InstallRecord = { format: 'genir-install', installedAt: new Date().toISOString(), sources: sources.map((s) => s.url), files: [] };
+    const record: InstallRecord = {
+      format: 'genir-install',
+      installedAt: new Date().toISOString(),
+      sources: sources.map((s) => s.url),
+      files: [],
+    };
     for (const path of written) {
       const full = join(stage, path);
       record.files.push({ path, bytes: (await fsp.stat(full)).size, sha256: await sha256OfFile(full) });
@@ -448,15 +470,30 @@ class DownloadFailure extends Error {
 
 /** Failures that may pass by waiting: dropped or reset connections, unreachable networks, DNS hiccups, undici's own timeouts. */
 const TRANSIENT_CODES = new Set([
-  'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 function describeNetworkError(err: unknown): { message: string; transient: boolean } {
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
   const message = cause instanceof Error ? cause.message : String(cause);
   const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? (err as NodeJS.ErrnoException | undefined)?.code;
-  return { message: code !== undefined && !message.includes(code) ? `${message} (${code})` : message, transient: code !== undefined && TRANSIENT_CODES.has(code) };
+  return {
+    message: code !== undefined && !message.includes(code) ? `${message} (${code})` : message,
+    transient: code !== undefined && TRANSIENT_CODES.has(code),
+  };
 }
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
@@ -508,7 +545,9 @@ async function downloadOnce(url: string, dest: string, checksum: Checksum, setti
     const actual = hash.digest('hex');
     if (actual !== checksum.hex.toLowerCase()) {
       await fsp.rm(dest, { force: true });
-      throw new UserError(`checksum mismatch for ${url}: expected ${checksum.algorithm} ${checksum.hex}, got ${actual}; the download was discarded and nothing was installed`);
+      throw new UserError(
+        `checksum mismatch for ${url}: expected ${checksum.algorithm} ${checksum.hex}, got ${actual}; the download was discarded and nothing was installed`,
+      );
     }
   } finally {
     clearTimeout(timer);
@@ -524,7 +563,13 @@ export async function downloadVerified(url: string, dest: string, checksum: Chec
   return await downloadWithRetries(url, dest, checksum, downloadSettings(options), options.log);
 }
 
-async function downloadWithRetries(url: string, dest: string, checksum: Checksum, settings: DownloadSettings, log: ((line: string) => void) | undefined): Promise<void> {
+async function downloadWithRetries(
+  url: string,
+  dest: string,
+  checksum: Checksum,
+  settings: DownloadSettings,
+  log: ((line: string) => void) | undefined,
+): Promise<void> {
   const attempts = settings.retries + 1;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -534,7 +579,9 @@ async function downloadWithRetries(url: string, dest: string, checksum: Checksum
       if (!(err instanceof DownloadFailure)) throw err;
       if (!err.transient || attempt >= attempts) {
         const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
-        const hint = err.message.startsWith('no ') ? '; allow longer with --timeout/--idle-timeout (GENIR_FETCH_TIMEOUT, GENIR_FETCH_IDLE_TIMEOUT) or try another --mirror' : '';
+        const hint = err.message.startsWith('no ')
+          ? '; allow longer with --timeout/--idle-timeout (GENIR_FETCH_TIMEOUT, GENIR_FETCH_IDLE_TIMEOUT) or try another --mirror'
+          : '';
         throw new UserError(`could not download ${url}: ${err.message}${tries}${hint}`);
       }
       const delay = Math.min(settings.retryDelayMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);

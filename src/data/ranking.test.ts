@@ -27,7 +27,10 @@ test('sortRanking: score descending, ties by document id descending; input untou
     { docId: 'd', score: 1 },
   ];
   const copy = entries.map((e) => ({ ...e }));
-  assert.deepEqual(sortRanking(entries).map((e) => e.docId), ['c', 'd', 'b', 'a', 'z']);
+  assert.deepEqual(
+    sortRanking(entries).map((e) => e.docId),
+    ['c', 'd', 'b', 'a', 'z'],
+  );
   assert.deepEqual(entries, copy);
   const sorted = sortRanking(entries);
   assert.equal(sortRanking(sorted), sorted); // already in order: returned as is
@@ -46,5 +49,12 @@ test('formatValue prints as printf("%.4f") does, ties to even included', () => {
 });
 
 test('formatTable aligns columns', () => {
-  assert.equal(formatTable([['metric', 'mean'], ['nDCG@10', '0.5000'], ['R@1000', '1.0000']]), 'metric     mean\nnDCG@10  0.5000\nR@1000   1.0000');
+  assert.equal(
+    formatTable([
+      ['metric', 'mean'],
+      ['nDCG@10', '0.5000'],
+      ['R@1000', '1.0000'],
+    ]),
+    'metric     mean\nnDCG@10  0.5000\nR@1000   1.0000',
+  );
 });

@@ -30,7 +30,10 @@ test('resolveDataDir: --data-dir > GENIR_DATA_DIR > ~/.cache/genir/datasets', ()
 
 test('listDatasets names the four registered ids with licence and source', () => {
   const all = listDatasets();
-  assert.deepEqual(all.map((d) => d.id), ['scifact', 'squad-dev', 'xquad', 'cranfield']);
+  assert.deepEqual(
+    all.map((d) => d.id),
+    ['scifact', 'squad-dev', 'xquad', 'cranfield'],
+  );
   for (const d of all) {
     assert.ok(d.licence.length > 0 && d.sourceUrl.startsWith('http'), d.id);
     assert.ok(d.splits.includes(d.defaultSplit));
@@ -40,7 +43,10 @@ test('listDatasets names the four registered ids with licence and source', () =>
 test('unknown id → UserError listing the known ids; options that do not apply are refused', async () => {
   await assert.rejects(openDataset({ id: 'msmarco' }), (err: Error) => {
     assert.ok(err instanceof UserError);
-    assert.equal(err.message, "unknown dataset 'msmarco' (known: scifact, squad-dev, xquad, cranfield; or give the path of a BEIR folder or a SQuAD .json file)");
+    assert.equal(
+      err.message,
+      "unknown dataset 'msmarco' (known: scifact, squad-dev, xquad, cranfield; or give the path of a BEIR folder or a SQuAD .json file)",
+    );
     return true;
   });
   await assert.rejects(openDataset({ id: 'scifact', lang: 'de' }), /--lang and --corpus-lang apply to xquad only/);
@@ -50,7 +56,10 @@ test('unknown id → UserError listing the known ids; options that do not apply 
 test('a registered dataset missing from the data dir says how to get it', async () => {
   const empty = join(tmp, 'empty');
   mkdirSync(empty);
-  await assert.rejects(openDataset({ id: 'scifact', dataDir: empty }), /scifact\/corpus\.jsonl: not found; dataset 'scifact' is not in .*empty \(run `genir datasets fetch scifact`/);
+  await assert.rejects(
+    openDataset({ id: 'scifact', dataDir: empty }),
+    /scifact\/corpus\.jsonl: not found; dataset 'scifact' is not in .*empty \(run `genir datasets fetch scifact`/,
+  );
 });
 
 test('any local BEIR folder or SQuAD file opens by path', async () => {
@@ -63,26 +72,44 @@ test('any local BEIR folder or SQuAD file opens by path', async () => {
   assert.equal(beir.id, folder);
   assert.equal(beir.defaultSplit, 'dev');
   const info = await datasetInfo(folder);
-  assert.deepEqual({ docs: info.docs, queries: info.queries, qrels: info.qrels, licence: info.licence }, { docs: 1, queries: { dev: 1 }, qrels: { dev: 1 }, licence: 'unknown (local files)' });
+  assert.deepEqual(
+    { docs: info.docs, queries: info.queries, qrels: info.qrels, licence: info.licence },
+    { docs: 1, queries: { dev: 1 }, qrels: { dev: 1 }, licence: 'unknown (local files)' },
+  );
   const squad = join(tmp, 'squad.json');
   writeFileSync(squad, JSON.stringify({ data: [{ title: 'T', paragraphs: [{ context: 'c', qas: [{ id: 'x', question: 'q?' }] }] }] }));
   const squadInfo = await datasetInfo({ id: squad });
   assert.equal(squadInfo.docs, 1);
-  assert.equal(Object.values(squadInfo.queries).reduce((a, b) => a + b, 0), 1);
+  assert.equal(
+    Object.values(squadInfo.queries).reduce((a, b) => a + b, 0),
+    1,
+  );
 });
 
 test('datasetInfo on the shared data: the published counts', { skip: needsData }, async () => {
   const scifact = await datasetInfo('scifact');
   assert.deepEqual(
     { docs: scifact.docs, queries: scifact.queries, qrels: scifact.qrels, splits: scifact.splits, licence: scifact.licence },
-    { docs: 5183, queries: { test: 300, train: 809 }, qrels: { test: 339, train: 919 }, splits: ['test', 'train'], licence: 'CC BY-NC 2.0' },
+    {
+      docs: 5183,
+      queries: { test: 300, train: 809 },
+      qrels: { test: 339, train: 919 },
+      splits: ['test', 'train'],
+      licence: 'CC BY-NC 2.0',
+    },
   );
   const squad = await datasetInfo('squad-dev');
   assert.equal(squad.docs, 2067);
-  assert.equal(Object.values(squad.queries).reduce((a, b) => a + b, 0), 10570);
+  assert.equal(
+    Object.values(squad.queries).reduce((a, b) => a + b, 0),
+    10570,
+  );
   const xquad = await datasetInfo({ id: 'xquad', lang: 'de' });
   assert.deepEqual([xquad.docs, xquad.lang, xquad.corpusLang], [240, 'de', 'de']);
-  assert.equal(Object.values(xquad.queries).reduce((a, b) => a + b, 0), 1190);
+  assert.equal(
+    Object.values(xquad.queries).reduce((a, b) => a + b, 0),
+    1190,
+  );
   const pooled = await datasetInfo({ id: 'xquad', corpusLang: 'all' });
   assert.deepEqual([pooled.docs, pooled.lang, pooled.corpusLang], [2880, 'en', 'all']);
   const cranfield = await datasetInfo('cranfield');
@@ -102,8 +129,20 @@ test('openDataset: SciFact loads fast; the pooled XQuAD corpus carries relevance
 
   const pooled = await openDataset({ id: 'xquad', lang: 'es', corpusLang: 'all' });
   const relevanceIds = await pooled.relevanceIds!();
-  const run = new Map([['q', [{ docId: 'es/3_1', score: 2 }, { docId: 'vi/3_1', score: 9 }, { docId: 'en/0_0', score: 1 }]]]);
-  assert.deepEqual(collapseRun(run, relevanceIds).get('q'), [{ docId: '3_1', score: 9 }, { docId: '0_0', score: 1 }]);
+  const run = new Map([
+    [
+      'q',
+      [
+        { docId: 'es/3_1', score: 2 },
+        { docId: 'vi/3_1', score: 9 },
+        { docId: 'en/0_0', score: 1 },
+      ],
+    ],
+  ]);
+  assert.deepEqual(collapseRun(run, relevanceIds).get('q'), [
+    { docId: '3_1', score: 9 },
+    { docId: '0_0', score: 1 },
+  ]);
 });
 
 const datasetIds: [string, ReturnType<typeof parseDatasetId>][] = [

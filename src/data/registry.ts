@@ -48,7 +48,8 @@ const DESCRIPTORS: readonly DatasetDescriptor[] = [
   {
     id: 'squad-dev',
     name: 'SQuAD v1.1 dev as passage retrieval',
-    description: 'paragraph = document, question = query with its paragraph as the one relevant document; questions split train/dev/test 70/10/20 by a seeded hash of the question id',
+    description:
+      'paragraph = document, question = query with its paragraph as the one relevant document; questions split train/dev/test 70/10/20 by a seeded hash of the question id',
     folder: 'squad-v1.1-dev',
     files: ['dev-v1.1.json'],
     splits: QUESTION_SPLITS,
@@ -59,7 +60,8 @@ const DESCRIPTORS: readonly DatasetDescriptor[] = [
   {
     id: 'xquad',
     name: 'XQuAD (cross-lingual SQuAD subset)',
-    description: '240 paragraphs and 1,190 questions in 12 languages; queries in --lang, corpus in --corpus-lang or all 12 pooled; split shared by all languages',
+    description:
+      '240 paragraphs and 1,190 questions in 12 languages; queries in --lang, corpus in --corpus-lang or all 12 pooled; split shared by all languages',
     folder: 'xquad',
     files: XQUAD_LANGUAGES.map(xquadFileName),
     splits: QUESTION_SPLITS,
@@ -99,7 +101,9 @@ export function datasetDescriptor(id: string): DatasetDescriptor {
 }
 
 function unknownDataset(id: string): UserError {
-  return new UserError(`unknown dataset '${id}' (known: ${knownDatasetIds().join(', ')}; or give the path of a BEIR folder or a SQuAD .json file)`);
+  return new UserError(
+    `unknown dataset '${id}' (known: ${knownDatasetIds().join(', ')}; or give the path of a BEIR folder or a SQuAD .json file)`,
+  );
 }
 
 /** Where datasets live: `--data-dir` > `GENIR_DATA_DIR` > `~/.cache/genir/datasets`. */
@@ -128,7 +132,9 @@ async function registeredFolder(descriptor: DatasetDescriptor, dataDir: string):
   const folder = join(dataDir, descriptor.folder);
   for (const file of descriptor.files) {
     if ((await pathKind(join(folder, file))) !== 'file') {
-      throw new UserError(`${join(folder, file)}: not found; dataset '${descriptor.id}' is not in ${dataDir} (run \`genir datasets fetch ${descriptor.id}\`, or point --data-dir / GENIR_DATA_DIR at a folder that has ${descriptor.folder}/)`);
+      throw new UserError(
+        `${join(folder, file)}: not found; dataset '${descriptor.id}' is not in ${dataDir} (run \`genir datasets fetch ${descriptor.id}\`, or point --data-dir / GENIR_DATA_DIR at a folder that has ${descriptor.folder}/)`,
+      );
     }
   }
   return folder;

@@ -55,7 +55,10 @@ async function* readSmartRecords(path: string, what: string): AsyncGenerator<Sma
 }
 
 function fieldText(record: SmartRecord, name: string): string {
-  return (record.fields.get(name) ?? []).map((line) => line.trim()).join(' ').trim();
+  return (record.fields.get(name) ?? [])
+    .map((line) => line.trim())
+    .join(' ')
+    .trim();
 }
 
 /** Streams the documents of a SMART collection: id = `.I` number, title = `.T`, text = `.W`. */
@@ -104,7 +107,8 @@ export async function readCranfieldQrels(path: string): Promise<Qrels> {
     const [queryId, docId, gradeText] = fields;
     if (!/^\d+$/.test(queryId) || !/^\d+$/.test(docId)) throw new UserError(`${where(path, lineNo)}query and document ids must be numbers`);
     if (gradeText === '-1') continue;
-    if (!/^[1-4]$/.test(gradeText)) throw new UserError(`${where(path, lineNo)}relevance grade '${gradeText}' is not one of 1, 2, 3, 4 (or -1)`);
+    if (!/^[1-4]$/.test(gradeText))
+      throw new UserError(`${where(path, lineNo)}relevance grade '${gradeText}' is not one of 1, 2, 3, 4 (or -1)`);
     const query = String(Number(queryId));
     let judged = qrels.get(query);
     if (judged === undefined) {
@@ -159,7 +163,10 @@ export class CranfieldDataset implements Dataset {
     return this.qrelsFile.get('all', async () => {
       const path = join(this.folder, CRANFIELD_FILES.qrels);
       const qrels = await readCranfieldQrels(path);
-      if (this.docIds === undefined) for await (const _doc of this.docs()) { /* fills docIds */ }
+      if (this.docIds === undefined)
+        for await (const _doc of this.docs()) {
+          /* fills docIds */
+        }
       warnUnknownJudgedDocs(qrels, this.docIds as Set<string>, path);
       return qrels;
     });

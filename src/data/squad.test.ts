@@ -22,7 +22,19 @@ async function collect(docs: AsyncIterable<Document>): Promise<Document[]> {
 const tiny = {
   version: '1.1',
   data: [
-    { title: 'Super_Bowl_50', paragraphs: [{ context: 'P one.', qas: [{ id: 'a1', question: 'Q a1?' }, { id: 'a2', question: 'Q a2?' }] }, { context: 'P two.', qas: [{ id: 'a3', question: 'Q a3?' }] }] },
+    {
+      title: 'Super_Bowl_50',
+      paragraphs: [
+        {
+          context: 'P one.',
+          qas: [
+            { id: 'a1', question: 'Q a1?' },
+            { id: 'a2', question: 'Q a2?' },
+          ],
+        },
+        { context: 'P two.', qas: [{ id: 'a3', question: 'Q a3?' }] },
+      ],
+    },
     { title: 'Warsaw', paragraphs: [{ context: 'P three.', qas: [] }] },
   ],
 };
@@ -73,7 +85,25 @@ test('malformed SQuAD JSON → file:line; bad structure → file and place', asy
   });
   writeFileSync(path, JSON.stringify({ data: [{ title: 't', paragraphs: [{ context: 'c', qas: [{ id: 'q', question: 7 }] }] }] }));
   await assert.rejects(readSquadJson(path), /bad\.json: data\[0\]\.paragraphs\[0\]\.qas\[0\]: "question" must be a string/);
-  writeFileSync(path, JSON.stringify({ data: [{ title: 't', paragraphs: [{ context: 'c', qas: [{ id: 'q', question: 'a' }, { id: 'q', question: 'b' }] }] }] }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      data: [
+        {
+          title: 't',
+          paragraphs: [
+            {
+              context: 'c',
+              qas: [
+                { id: 'q', question: 'a' },
+                { id: 'q', question: 'b' },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  );
   await assert.rejects(readSquadJson(path), /qas\[1\]: duplicate question id 'q'/);
   writeFileSync(path, JSON.stringify({ data: [] }));
   await assert.rejects(readSquadJson(path), /empty corpus/);

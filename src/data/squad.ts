@@ -65,7 +65,8 @@ export async function readSquadJson(path: string): Promise<SquadParagraph[]> {
   const questionIds = new Set<string>();
   root.data.forEach((article: unknown, articleIndex: number) => {
     const place = `data[${articleIndex}]`;
-    if (!isRecord(article) || !Array.isArray(article.paragraphs)) throw new UserError(`${path}: ${place}: expected an object with a "paragraphs" array`);
+    if (!isRecord(article) || !Array.isArray(article.paragraphs))
+      throw new UserError(`${path}: ${place}: expected an object with a "paragraphs" array`);
     const title = typeof article.title === 'string' ? article.title.replace(/_/g, ' ') : '';
     article.paragraphs.forEach((paragraph: unknown, paragraphIndex: number) => {
       const at = `${place}.paragraphs[${paragraphIndex}]`;
@@ -73,13 +74,21 @@ export async function readSquadJson(path: string): Promise<SquadParagraph[]> {
       if (!Array.isArray(paragraph.qas)) throw new UserError(`${path}: ${at}: "qas" must be an array`);
       const questions = paragraph.qas.map((qa: unknown, qaIndex: number): SquadQuestion => {
         const qaAt = `${at}.qas[${qaIndex}]`;
-        if (!isRecord(qa) || typeof qa.id !== 'string' || qa.id === '') throw new UserError(`${path}: ${qaAt}: "id" must be a non-empty string`);
+        if (!isRecord(qa) || typeof qa.id !== 'string' || qa.id === '')
+          throw new UserError(`${path}: ${qaAt}: "id" must be a non-empty string`);
         if (typeof qa.question !== 'string') throw new UserError(`${path}: ${qaAt}: "question" must be a string`);
         if (questionIds.has(qa.id)) throw new UserError(`${path}: ${qaAt}: duplicate question id '${qa.id}'`);
         questionIds.add(qa.id);
         return { id: qa.id, question: qa.question };
       });
-      paragraphs.push({ id: `${articleIndex}_${paragraphIndex}`, articleIndex, paragraphIndex, title, context: paragraph.context, questions });
+      paragraphs.push({
+        id: `${articleIndex}_${paragraphIndex}`,
+        articleIndex,
+        paragraphIndex,
+        title,
+        context: paragraph.context,
+        questions,
+      });
     });
   });
   if (paragraphs.length === 0) throw new UserError(`${path}: empty corpus (no paragraphs)`);
@@ -100,7 +109,9 @@ export function splitQuestions(paragraphs: readonly SquadParagraph[], lang?: str
   for (const paragraph of paragraphs) {
     for (const question of paragraph.questions) {
       const set = sets.get(questionSplit(question.id)) as QuestionSplitSet;
-      set.queries.push(lang === undefined ? { id: question.id, text: question.question } : { id: question.id, text: question.question, lang });
+      set.queries.push(
+        lang === undefined ? { id: question.id, text: question.question } : { id: question.id, text: question.question, lang },
+      );
       set.qrels.set(question.id, new Map([[paragraph.id, 1]]));
     }
   }

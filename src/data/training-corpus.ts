@@ -48,9 +48,13 @@ export function xquadLanguages(lang: string | undefined): string[] {
 
 function parseLanguages(lang: string | undefined, available: readonly string[], name: string): string[] {
   if (lang === undefined || lang === 'all') return [...available];
-  const languages = lang.split(',').map((l) => l.trim()).filter((l) => l !== '');
+  const languages = lang
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   for (const l of languages) {
-    if (!available.includes(l)) throw new UserError(`--lang ${lang}: unknown ${name} language '${l}' (one of ${available.join(' ')}, or all)`);
+    if (!available.includes(l))
+      throw new UserError(`--lang ${lang}: unknown ${name} language '${l}' (one of ${available.join(' ')}, or all)`);
   }
   if (languages.length === 0) throw new UserError('--lang: no language given');
   return [...new Set(languages)];
@@ -64,14 +68,17 @@ function parseLanguages(lang: string | undefined, available: readonly string[], 
 export function datasetLanguages(datasetId: string, lang: string | undefined): string[] | null {
   const descriptor = listDatasets().find((d) => d.id === datasetId);
   if (descriptor?.languages === undefined) {
-    if (lang !== undefined) throw new UserError(`--lang applies to multilingual datasets only (${multilingualIds().join(', ')}), not to '${datasetId}'`);
+    if (lang !== undefined)
+      throw new UserError(`--lang applies to multilingual datasets only (${multilingualIds().join(', ')}), not to '${datasetId}'`);
     return null;
   }
   return parseLanguages(lang, descriptor.languages, descriptor.name.split(' ')[0]);
 }
 
 function multilingualIds(): string[] {
-  return listDatasets().filter((d) => d.languages !== undefined).map((d) => d.id);
+  return listDatasets()
+    .filter((d) => d.languages !== undefined)
+    .map((d) => d.id);
 }
 
 /**
@@ -79,7 +86,11 @@ function multilingualIds(): string[] {
  * German), or `xquad/de/en` with `corpusLang` 'en'; a monolingual dataset (`languages` null) is
  * read as itself.
  */
-export function languageViews(datasetId: string, languages: readonly string[] | null, corpusLang?: string): { id: string; lang: string | null }[] {
+export function languageViews(
+  datasetId: string,
+  languages: readonly string[] | null,
+  corpusLang?: string,
+): { id: string; lang: string | null }[] {
   if (languages === null) return [{ id: datasetId, lang: null }];
   return languages.map((lang) => ({ id: `${datasetId}/${lang}/${corpusLang ?? lang}`, lang }));
 }
@@ -108,8 +119,10 @@ export async function loadSftCorpus(spec: SftCorpusSpec): Promise<SftCorpus> {
     const trainQueries: LabelledQuery[] = [];
     for (const view of languageViews(spec.dataset, languages)) {
       const dataset = await openDataset({ id: view.id, dataDir: spec.dataDir });
-      if (!dataset.splits.includes(split)) throw new UserError(`dataset ${spec.dataset} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
-      for (const query of await labelledQueries(dataset, split)) trainQueries.push({ ...query, id: `${view.lang}/${query.id}`, lang: view.lang! });
+      if (!dataset.splits.includes(split))
+        throw new UserError(`dataset ${spec.dataset} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+      for (const query of await labelledQueries(dataset, split))
+        trainQueries.push({ ...query, id: `${view.lang}/${query.id}`, lang: view.lang! });
     }
     return {
       datasetId: spec.dataset,
@@ -125,7 +138,8 @@ export async function loadSftCorpus(spec: SftCorpusSpec): Promise<SftCorpus> {
   const docs: Document[] = [];
   for await (const doc of dataset.docs()) docs.push(doc);
   let split = spec.trainSplit;
-  if (split !== undefined && !dataset.splits.includes(split)) throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+  if (split !== undefined && !dataset.splits.includes(split))
+    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
   if (split === undefined && dataset.splits.includes('train')) split = 'train';
   const trainQueries = split === undefined ? [] : await labelledQueries(dataset, split);
   return { datasetId: dataset.id, docs, keyOf: (doc) => doc.id, grouped: false, trainQueries, trainSplit: split };

@@ -25,12 +25,15 @@ test('writeRun writes trec_eval order with ranks 1..n, and readRun reads it back
   const dir = tempDir();
   try {
     const run: Run = new Map([
-      ['q2', [
-        { docId: 'a', score: 0.1 + 0.2 },
-        { docId: 'c', score: 1e-20 },
-        { docId: 'b', score: 0.1 + 0.2 },
-        { docId: 'd', score: -3 },
-      ]],
+      [
+        'q2',
+        [
+          { docId: 'a', score: 0.1 + 0.2 },
+          { docId: 'c', score: 1e-20 },
+          { docId: 'b', score: 0.1 + 0.2 },
+          { docId: 'd', score: -3 },
+        ],
+      ],
       ['q1', [{ docId: 'x', score: 5 }]],
     ]);
     const path = join(dir, 'run.trec');
@@ -61,7 +64,14 @@ test('writeQrels and readQrels round-trip; BEIR TSV with its header is read too'
   const dir = tempDir();
   try {
     const qrels: Qrels = new Map([
-      ['1', new Map([['d1', 2], ['d2', 0], ['d3', -1]])],
+      [
+        '1',
+        new Map([
+          ['d1', 2],
+          ['d2', 0],
+          ['d3', -1],
+        ]),
+      ],
       ['7', new Map([['d9', 1]])],
     ]);
     const path = join(dir, 'qrels.txt');
@@ -82,10 +92,32 @@ test('comments, blank lines and extra run columns are skipped as trec_eval skips
   try {
     const qrelsPath = join(dir, 'qrels');
     writeFileSync(qrelsPath, '# judged by hand\n\nq1\t0\td1\t1\n  q1 0   d2 0  \n');
-    assert.deepEqual(await readQrels(qrelsPath), new Map([['q1', new Map([['d1', 1], ['d2', 0]])]]));
+    assert.deepEqual(
+      await readQrels(qrelsPath),
+      new Map([
+        [
+          'q1',
+          new Map([
+            ['d1', 1],
+            ['d2', 0],
+          ]),
+        ],
+      ]),
+    );
     const runPath = join(dir, 'run');
     writeFileSync(runPath, '# a comment\nq1 Q0 d1 1 2.5 tag extra columns\n\nq1 Q0 d2 7 2.5e0 tag\n');
-    assert.deepEqual(await readRun(runPath), new Map([['q1', [{ docId: 'd1', score: 2.5 }, { docId: 'd2', score: 2.5 }]]]));
+    assert.deepEqual(
+      await readRun(runPath),
+      new Map([
+        [
+          'q1',
+          [
+            { docId: 'd1', score: 2.5 },
+            { docId: 'd2', score: 2.5 },
+          ],
+        ],
+      ]),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

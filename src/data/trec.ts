@@ -90,7 +90,8 @@ export async function writeQrels(path: string, qrels: Qrels): Promise<void> {
       checkToken(queryId, 'query id', path);
       for (const [docId, grade] of judgments) {
         checkToken(docId, 'document id', path);
-        if (!Number.isInteger(grade)) throw new UserError(`${where(path)}grade ${grade} of query '${queryId}', document '${docId}' is not an integer`);
+        if (!Number.isInteger(grade))
+          throw new UserError(`${where(path)}grade ${grade} of query '${queryId}', document '${docId}' is not an integer`);
         chunk += `${queryId} 0 ${docId} ${grade}\n`;
         if (chunk.length >= 1 << 16) {
           await out.write(chunk);

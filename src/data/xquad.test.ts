@@ -17,7 +17,10 @@ async function collect(docs: AsyncIterable<Document>): Promise<Document[]> {
 }
 
 test('unknown languages are UserErrors listing the 12 codes', () => {
-  assert.throws(() => new XquadDataset('/nowhere', 'fr'), /unknown query language \(--lang\) 'fr' \(one of ar de el en es hi ro ru th tr vi zh\)/);
+  assert.throws(
+    () => new XquadDataset('/nowhere', 'fr'),
+    /unknown query language \(--lang\) 'fr' \(one of ar de el en es hi ro ru th tr vi zh\)/,
+  );
   assert.throws(() => new XquadDataset('/nowhere', 'en', 'xx'), /unknown corpus language \(--corpus-lang\) 'xx' .*or all/);
   assert.equal(new XquadDataset('/nowhere', 'de').corpusLang, 'de');
   assert.equal(new XquadDataset('/nowhere').relevanceIds, undefined);
@@ -76,12 +79,17 @@ test('pooled corpus: 2,880 docs sharing 240 relevance ids; collapsing a run keep
   assert.equal(relevanceIds.size, 2880);
   assert.equal(new Set(relevanceIds.values()).size, 240);
   assert.equal(relevanceIds.get('zh/47_4'), '47_4');
-  const run: Run = new Map([['q', [
-    { docId: 'de/0_0', score: 3 },
-    { docId: 'en/0_1', score: 5 },
-    { docId: 'th/0_0', score: 4 },
-    { docId: 'zh/0_1', score: 1 },
-  ]]]);
+  const run: Run = new Map([
+    [
+      'q',
+      [
+        { docId: 'de/0_0', score: 3 },
+        { docId: 'en/0_1', score: 5 },
+        { docId: 'th/0_0', score: 4 },
+        { docId: 'zh/0_1', score: 1 },
+      ],
+    ],
+  ]);
   assert.deepEqual(collapseRun(run, relevanceIds).get('q'), [
     { docId: '0_1', score: 5 },
     { docId: '0_0', score: 4 },

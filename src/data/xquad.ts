@@ -1,7 +1,15 @@
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { Memo, fromArray } from './corpus.js';
-import { QUESTION_SPLITS, pickSplit, readSquadJson, splitQuestions, type QuestionSplit, type QuestionSplitSet, type SquadParagraph } from './squad.js';
+import {
+  QUESTION_SPLITS,
+  pickSplit,
+  readSquadJson,
+  splitQuestions,
+  type QuestionSplit,
+  type QuestionSplitSet,
+  type SquadParagraph,
+} from './squad.js';
 import type { Dataset, Document, Qrels, Query } from './types.js';
 
 /** The 12 XQuAD languages, in the order of the official release. */
@@ -63,14 +71,20 @@ export class XquadDataset implements Dataset {
     const english = await this.paragraphs('en');
     const path = join(this.folder, xquadFileName(lang));
     if (english.length !== paragraphs.length) {
-      throw new UserError(`${path}: ${paragraphs.length} paragraphs, but ${xquadFileName('en')} has ${english.length}; the translations must be aligned`);
+      throw new UserError(
+        `${path}: ${paragraphs.length} paragraphs, but ${xquadFileName('en')} has ${english.length}; the translations must be aligned`,
+      );
     }
     paragraphs.forEach((paragraph, index) => {
       const reference = english[index];
-      const sameQuestions = paragraph.id === reference.id
-        && paragraph.questions.length === reference.questions.length
-        && paragraph.questions.every((q, i) => q.id === reference.questions[i].id);
-      if (!sameQuestions) throw new UserError(`${path}: paragraph ${paragraph.id} does not match ${xquadFileName('en')} (different question ids); the translations must be aligned`);
+      const sameQuestions =
+        paragraph.id === reference.id &&
+        paragraph.questions.length === reference.questions.length &&
+        paragraph.questions.every((q, i) => q.id === reference.questions[i].id);
+      if (!sameQuestions)
+        throw new UserError(
+          `${path}: paragraph ${paragraph.id} does not match ${xquadFileName('en')} (different question ids); the translations must be aligned`,
+        );
     });
   }
 
@@ -79,9 +93,11 @@ export class XquadDataset implements Dataset {
     for (const lang of this.corpusLanguages) {
       const paragraphs = await this.paragraphs(lang);
       yield* fromArray(
-        paragraphs.map((p): Document => (pooled
-          ? { id: `${lang}/${p.id}`, title: p.title, text: p.context, lang, relevanceId: p.id }
-          : { id: p.id, title: p.title, text: p.context, lang })),
+        paragraphs.map((p): Document =>
+          pooled
+            ? { id: `${lang}/${p.id}`, title: p.title, text: p.context, lang, relevanceId: p.id }
+            : { id: p.id, title: p.title, text: p.context, lang },
+        ),
       );
     }
   }

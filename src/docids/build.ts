@@ -177,7 +177,13 @@ function rqCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidPar
   for (let i = 0; i < n * dim; i++) energy += vectors[i] ** 2;
   const error = rqDistortion(codebook, vectors, codes, n);
   // Reported beside the docids: how many documents the codes alone tell apart, and how much of the vectors they keep.
-  Object.assign(params, { levels, k, distinctFraction: distinctFraction(codes, n, levels), reconstructionError: error, relativeError: energy === 0 ? 0 : error / (energy / n) });
+  Object.assign(params, {
+    levels,
+    k,
+    distinctFraction: distinctFraction(codes, n, levels),
+    reconstructionError: error,
+    relativeError: energy === 0 ? 0 : error / (energy / n),
+  });
   const sequences = entries.map((_, i) => Array.from({ length: levels }, (_, l) => l * k + codes[i * levels + l]));
   options.onRqCodebook?.(codebook.centroids, dim);
   return { sequences, codeVocabSize: levels * k };
@@ -208,7 +214,14 @@ function titleCodes(entries: Entry[], options: BuildDocidsOptions, params: Docid
 function keywordCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): Codes {
   const count = positiveInteger(options.keywords ?? 3, 'keywords per docid');
   params.keywords = count;
-  return textCodes(keywordTexts(entries.map((e) => e.doc), count), options, params);
+  return textCodes(
+    keywordTexts(
+      entries.map((e) => e.doc),
+      count,
+    ),
+    options,
+    params,
+  );
 }
 
 /** Docid texts as text-tokenizer ids (title and keywords schemes). */
@@ -234,10 +247,7 @@ function textCodes(labels: string[], options: BuildDocidsOptions, params: DocidP
  * Builds docids for a corpus. Documents whose codes coincide (or are empty) each get
  * a disambiguating final token, their rank within the collision in corpus order.
  */
-export async function buildDocids(
-  corpus: Iterable<Document> | AsyncIterable<Document>,
-  options: BuildDocidsOptions,
-): Promise<DocidTable> {
+export async function buildDocids(corpus: Iterable<Document> | AsyncIterable<Document>, options: BuildDocidsOptions): Promise<DocidTable> {
   const { scheme, textVocabSize, eosId, seed = 0 } = options;
   if (!DOCID_SCHEMES.includes(scheme)) throw new UserError(`docids: unknown scheme '${scheme}' (expected ${DOCID_SCHEMES.join(', ')})`);
   if (!Number.isInteger(textVocabSize) || textVocabSize < 1) throw new Error(`docids: bad textVocabSize ${textVocabSize}`);

@@ -88,7 +88,10 @@ test('every scheme gives unique docids, a valid trie and a lossless save/load', 
   await withTempDir(async (dir) => {
     for (const scheme of DOCID_SCHEMES) {
       const table = await buildDocids(corpus, { ...base, scheme, seed: 3 });
-      assert.deepEqual(table.keys, corpus.map((d) => d.id));
+      assert.deepEqual(
+        table.keys,
+        corpus.map((d) => d.id),
+      );
       assertValid(table);
       const path = join(dir, `${scheme}.bin`);
       await saveDocids(table, path);
@@ -139,7 +142,12 @@ test('token spaces: atomic, PQ and semantic codes sit after the text vocabulary;
 
 test('RQ docids: level l code c is token l·K + c after the text vocabulary; the table reports distinct codes and reconstruction error; the codebook reaches the caller', async () => {
   let received: readonly Float32Array[] = [];
-  const rq = await buildDocids(corpus, { ...base, scheme: 'rq', rq: { levels: 3, k: 4 }, onRqCodebook: (centroids) => (received = centroids) });
+  const rq = await buildDocids(corpus, {
+    ...base,
+    scheme: 'rq',
+    rq: { levels: 3, k: 4 },
+    onRqCodebook: (centroids) => (received = centroids),
+  });
   assert.equal(rq.layout.codeVocabSize, 12);
   for (let i = 0; i < rq.size; i++) {
     const codes = [...rq.sequence(i)].slice(0, 3).map((t) => t - TEXT_VOCAB);
@@ -162,7 +170,12 @@ test('colliding codes get a disambiguating final token', async () => {
     { id: 'y', title: 'Other', text: 'something else entirely' },
     { id: 'z', title: 'Same', text: 'identical words here' },
   ];
-  const pq = await buildDocids(twins, { ...base, scheme: 'pq', embeddings: { kind: 'vectors', ids: ['x', 'y', 'z'], dim: 2, vectors: Float32Array.from([1, 0, 0, 1, 1, 0]) }, pq: { m: 2, k: 2 } });
+  const pq = await buildDocids(twins, {
+    ...base,
+    scheme: 'pq',
+    embeddings: { kind: 'vectors', ids: ['x', 'y', 'z'], dim: 2, vectors: Float32Array.from([1, 0, 0, 1, 1, 0]) },
+    pq: { m: 2, k: 2 },
+  });
   assertValid(pq);
   const [x, , z] = [0, 1, 2].map((i) => [...pq.sequence(i)]);
   assert.deepEqual(x.slice(0, 2), z.slice(0, 2), 'x and z have the same PQ code');
@@ -204,7 +217,7 @@ test('default PQ sizes follow the documented rule', () => {
   assert.equal(defaultPqM(240, 32, 4), 4, 'never more sub-spaces than dimensions');
 });
 
-test('title text: shared titles get positions; URLs follow DDRO\'s rule', () => {
+test("title text: shared titles get positions; URLs follow DDRO's rule", () => {
   const docs: Document[] = [
     { id: '1', title: 'Super_Bowl_50', text: 'x' },
     { id: '2', title: 'Warsaw', text: 'x' },
@@ -212,7 +225,10 @@ test('title text: shared titles get positions; URLs follow DDRO\'s rule', () => 
     { id: '4', title: '', text: 'no title so the opening words stand in for it' },
   ];
   assert.deepEqual(titleTexts(docs), ['Super Bowl 50 1', 'Warsaw', 'Super Bowl 50 2', 'no title so the opening words stand in for it']);
-  assert.equal(titleUrlText('Heart', 'https://www.example.com/health/heart-disease/symptoms.html'), 'symptoms heart disease health www.example.com');
+  assert.equal(
+    titleUrlText('Heart', 'https://www.example.com/health/heart-disease/symptoms.html'),
+    'symptoms heart disease health www.example.com',
+  );
   assert.equal(titleUrlText('Cheap Flights', 'http://foo.com/index.php?id=3'), 'cheap flights foo.com');
   assert.equal(titleUrlText('Big News', 'http://news.site.org/2019/05/12/story'), 'big news news.site.org');
   assert.equal(titleUrlText('Home', 'https://example.org/'), 'home example.org');
@@ -230,7 +246,10 @@ test('groupBy relevanceId gives parallel translations one docid', async () => {
   const table = await buildDocids(pooled, { ...base, scheme: 'title', groupBy: 'relevanceId' });
   assert.deepEqual(table.keys, ['p1', 'p2']);
   assert.deepEqual(table.labels, ['Cats', 'Volcano'], 'the English member names the group');
-  await assert.rejects(buildDocids(pooled.concat(pooled[0]), { ...base, scheme: 'atomic' }), (e: unknown) => e instanceof UserError && /duplicate document id 'de\/p1'/.test(e.message));
+  await assert.rejects(
+    buildDocids(pooled.concat(pooled[0]), { ...base, scheme: 'atomic' }),
+    (e: unknown) => e instanceof UserError && /duplicate document id 'de\/p1'/.test(e.message),
+  );
 });
 
 test('missing, foreign, corrupt, truncated and newer docid files fail with a UserError naming the file', async () => {
@@ -240,9 +259,16 @@ test('missing, foreign, corrupt, truncated and newer docid files fail with a Use
     const expectError = (bytes: Uint8Array, message: RegExp): void => {
       const path = join(dir, 'docids.bin');
       writeFileSync(path, bytes);
-      assert.throws(() => loadDocidsSync(path), (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: `) && message.test(e.message), message.source);
+      assert.throws(
+        () => loadDocidsSync(path),
+        (e: unknown) => e instanceof UserError && e.message.startsWith(`${path}: `) && message.test(e.message),
+        message.source,
+      );
     };
-    assert.throws(() => loadDocidsSync(join(dir, 'absent.bin')), (e: unknown) => e instanceof UserError && /absent\.bin: no such docid file/.test(e.message));
+    assert.throws(
+      () => loadDocidsSync(join(dir, 'absent.bin')),
+      (e: unknown) => e instanceof UserError && /absent\.bin: no such docid file/.test(e.message),
+    );
     expectError(new TextEncoder().encode('{"scheme":"atomic"}'), /not a genir docid file/);
     const flipped = Uint8Array.from(good);
     flipped[flipped.length - 10] ^= 0xff;
@@ -263,40 +289,51 @@ test('missing, foreign, corrupt, truncated and newer docid files fail with a Use
   });
 });
 
-test('the real XQuAD English corpus: every scheme gives 240 unique docids', { skip: process.env.GENIR_DATA_DIR ? false : 'GENIR_DATA_DIR is not set' }, async () => {
-  const dataset = await openDataset({ id: 'xquad', lang: 'en', dataDir: process.env.GENIR_DATA_DIR });
-  const docs: Document[] = [];
-  for await (const doc of dataset.docs()) docs.push(doc);
-  assert.equal(docs.length, 240);
-  for (const scheme of DOCID_SCHEMES) {
-    const table = await buildDocids(docs, { ...base, scheme });
-    assertValid(table);
-    assert.equal(table.size, 240);
-    if (scheme === 'pq') assert.deepEqual([table.params.m, table.params.k, table.params.dim], [7, 32, 128]);
-    if (scheme === 'title') assert.equal(table.labels![0], 'Super Bowl 50 1');
-  }
-});
-
-test('the real pooled 12-language XQuAD corpus: one docid per paragraph; a Chinese corpus uses the multilingual analyzer', { skip: process.env.GENIR_DATA_DIR ? false : 'GENIR_DATA_DIR is not set' }, async () => {
-  const collect = async (spec: { id: string; lang: string; corpusLang?: string }): Promise<Document[]> => {
+test(
+  'the real XQuAD English corpus: every scheme gives 240 unique docids',
+  { skip: process.env.GENIR_DATA_DIR ? false : 'GENIR_DATA_DIR is not set' },
+  async () => {
+    const dataset = await openDataset({ id: 'xquad', lang: 'en', dataDir: process.env.GENIR_DATA_DIR });
     const docs: Document[] = [];
-    for await (const doc of (await openDataset({ ...spec, dataDir: process.env.GENIR_DATA_DIR })).docs()) docs.push(doc);
-    return docs;
-  };
-  const english = await collect({ id: 'xquad', lang: 'en' });
-  const pooled = await collect({ id: 'xquad', lang: 'en', corpusLang: 'all' });
-  assert.equal(pooled.length, 12 * 240);
-  const table = await buildDocids(pooled, { ...base, scheme: 'title', groupBy: 'relevanceId' });
-  assertValid(table);
-  assert.deepEqual(table.keys, english.map((d) => d.id));
-  const englishTitles = await buildDocids(english, { ...base, scheme: 'title' });
-  assert.deepEqual(table.labels, englishTitles.labels);
+    for await (const doc of dataset.docs()) docs.push(doc);
+    assert.equal(docs.length, 240);
+    for (const scheme of DOCID_SCHEMES) {
+      const table = await buildDocids(docs, { ...base, scheme });
+      assertValid(table);
+      assert.equal(table.size, 240);
+      if (scheme === 'pq') assert.deepEqual([table.params.m, table.params.k, table.params.dim], [7, 32, 128]);
+      if (scheme === 'title') assert.equal(table.labels![0], 'Super Bowl 50 1');
+    }
+  },
+);
 
-  const chinese = await collect({ id: 'xquad', lang: 'zh' });
-  const pq = await buildDocids(chinese, { ...base, scheme: 'pq' });
-  assertValid(pq);
-  assert.equal(pq.params.analyzer, 'multilingual');
-});
+test(
+  'the real pooled 12-language XQuAD corpus: one docid per paragraph; a Chinese corpus uses the multilingual analyzer',
+  { skip: process.env.GENIR_DATA_DIR ? false : 'GENIR_DATA_DIR is not set' },
+  async () => {
+    const collect = async (spec: { id: string; lang: string; corpusLang?: string }): Promise<Document[]> => {
+      const docs: Document[] = [];
+      for await (const doc of (await openDataset({ ...spec, dataDir: process.env.GENIR_DATA_DIR })).docs()) docs.push(doc);
+      return docs;
+    };
+    const english = await collect({ id: 'xquad', lang: 'en' });
+    const pooled = await collect({ id: 'xquad', lang: 'en', corpusLang: 'all' });
+    assert.equal(pooled.length, 12 * 240);
+    const table = await buildDocids(pooled, { ...base, scheme: 'title', groupBy: 'relevanceId' });
+    assertValid(table);
+    assert.deepEqual(
+      table.keys,
+      english.map((d) => d.id),
+    );
+    const englishTitles = await buildDocids(english, { ...base, scheme: 'title' });
+    assert.deepEqual(table.labels, englishTitles.labels);
+
+    const chinese = await collect({ id: 'xquad', lang: 'zh' });
+    const pq = await buildDocids(chinese, { ...base, scheme: 'pq' });
+    assertValid(pq);
+    assert.equal(pq.params.analyzer, 'multilingual');
+  },
+);
 
 test('title docids with the project tokenizer decode back to their text', async () => {
   const tokenizer = SubwordTokenizer.train(

@@ -65,7 +65,10 @@ test('a .npy file pairs with its ids file; mismatches are UserErrors', () => {
   withTempDir((dir) => {
     const npy = join(dir, 'vectors.npy');
     writeFileSync(npy, npyBytes('<f4', [3, 2], [1, 0, 0, 1, 1, 1]));
-    assert.throws(() => readVectorFile(npy), (e: unknown) => e instanceof UserError && /needs an ids file/.test(e.message));
+    assert.throws(
+      () => readVectorFile(npy),
+      (e: unknown) => e instanceof UserError && /needs an ids file/.test(e.message),
+    );
     writeFileSync(join(dir, 'vectors.ids.txt'), 'd1\nd2\nd3\n');
     const file = readVectorFile(npy);
     assert.deepEqual(file.ids, ['d1', 'd2', 'd3']);
@@ -78,10 +81,16 @@ test('a .npy file pairs with its ids file; mismatches are UserErrors', () => {
     );
     const shortIds = join(dir, 'short.txt');
     writeFileSync(shortIds, 'd1\nd2\n');
-    assert.throws(() => readVectorFile(npy, shortIds), (e: unknown) => e instanceof UserError && /short\.txt: 2 ids, but vectors\.npy has 3 rows/.test(e.message));
+    assert.throws(
+      () => readVectorFile(npy, shortIds),
+      (e: unknown) => e instanceof UserError && /short\.txt: 2 ids, but vectors\.npy has 3 rows/.test(e.message),
+    );
     const dupIds = join(dir, 'dup.txt');
     writeFileSync(dupIds, 'd1\nd2\nd1\n');
-    assert.throws(() => readVectorFile(npy, dupIds), (e: unknown) => e instanceof UserError && /dup\.txt:3: duplicate/.test(e.message));
+    assert.throws(
+      () => readVectorFile(npy, dupIds),
+      (e: unknown) => e instanceof UserError && /dup\.txt:3: duplicate/.test(e.message),
+    );
   });
 });
 
@@ -102,7 +111,11 @@ test('JSONL vectors: read in order; bad lines name file and line', () => {
     const bad = join(dir, 'bad.jsonl');
     for (const [content, message] of cases) {
       writeFileSync(bad, content);
-      assert.throws(() => readVectorFile(bad), (e: unknown) => e instanceof UserError && message.test(e.message), message.source);
+      assert.throws(
+        () => readVectorFile(bad),
+        (e: unknown) => e instanceof UserError && message.test(e.message),
+        message.source,
+      );
     }
   });
 });
@@ -153,7 +166,10 @@ test('encodeNpy writes what parseNpy (and NumPy) read back: float32 rows, 64-byt
   const bytes = encodeNpy(values, 3, 2);
   const headerLength = new DataView(bytes.buffer).getUint16(8, true);
   assert.equal((10 + headerLength) % 64, 0);
-  assert.match(new TextDecoder().decode(bytes.subarray(10, 10 + headerLength)), /'descr': '<f4', 'fortran_order': False, 'shape': \(3, 2\)/);
+  assert.match(
+    new TextDecoder().decode(bytes.subarray(10, 10 + headerLength)),
+    /'descr': '<f4', 'fortran_order': False, 'shape': \(3, 2\)/,
+  );
   const parsed = parseNpy(bytes, 'x.npy');
   assert.deepEqual(parsed.shape, [3, 2]);
   assert.deepEqual([...parsed.data], [...values]);

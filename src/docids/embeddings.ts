@@ -244,7 +244,10 @@ export function alignVectors(file: VectorFile, keys: readonly string[]): DocVect
     else out.set(file.vectors.subarray(r * file.dim, (r + 1) * file.dim), i * file.dim);
   });
   if (missing.length > 0) {
-    const shown = missing.slice(0, 3).map((m) => `'${m}'`).join(', ');
+    const shown = missing
+      .slice(0, 3)
+      .map((m) => `'${m}'`)
+      .join(', ');
     throw new UserError(`${where(file.file)}no vector for ${missing.length} of ${keys.length} corpus documents (e.g. ${shown})`);
   }
   const extra = file.ids.length - keys.length;

@@ -75,7 +75,9 @@ export function decodeDocids(bytes: Uint8Array, file: string): DocidTable {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== DOCID_FORMAT_VERSION) {
-    fail(`docid file format version ${version}; this genir reads version ${DOCID_FORMAT_VERSION} (rebuild the docids or use a matching genir)`);
+    fail(
+      `docid file format version ${version}; this genir reads version ${DOCID_FORMAT_VERSION} (rebuild the docids or use a matching genir)`,
+    );
   }
   const storedCrc = view.getUint32(bytes.length - 4, true);
   if (crc32(bytes.subarray(0, bytes.length - 4)) !== storedCrc) fail('corrupt docid file (checksum mismatch)');

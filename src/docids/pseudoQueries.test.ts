@@ -12,7 +12,7 @@ const doc: Document = {
   text:
     'Super Bowl 50 was an American football game to determine the champion of the National Football League for the 2015 season. ' +
     'The American Football Conference champion Denver Broncos defeated the National Football Conference champion Carolina Panthers 24–10. ' +
-    'The game was played on February 7, 2016, at Levi\'s Stadium in Santa Clara, California.',
+    "The game was played on February 7, 2016, at Levi's Stadium in Santa Clara, California.",
 };
 
 test('span sampling: distinct spans of the text, within the length bounds, deterministic per seed', () => {

@@ -56,7 +56,8 @@ function sentenceRanges(text: string, words: Word[]): [number, number][] {
 /** Samples up to `perDoc` distinct pseudo-queries from one document's text. */
 export function sampleSpans(doc: Document, options: SpanSamplingOptions = {}): string[] {
   const { perDoc = 10, seed = 0, minWords = 4, maxWords = 16, sentenceProbability = 0.5 } = options;
-  if (minWords < 1 || maxWords < minWords) throw new RangeError(`span sampling: need 1 ≤ minWords ≤ maxWords, got ${minWords}, ${maxWords}`);
+  if (minWords < 1 || maxWords < minWords)
+    throw new RangeError(`span sampling: need 1 ≤ minWords ≤ maxWords, got ${minWords}, ${maxWords}`);
   const text = doc.text;
   const words = wordsOf(text);
   if (words.length === 0) return [];

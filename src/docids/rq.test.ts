@@ -26,14 +26,24 @@ test('residual k-means recovers hand-made codes: every combination of 3 levels Ã
   const truthCentroids = scales.map((scale) => Float32Array.from({ length: k * dim }, () => rng.normal() * scale));
   // All 64 code combinations, each point twice: the sum of its three centroids.
   const truthCodes: number[][] = [];
-  for (let repeat = 0; repeat < 2; repeat++) for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) for (let c = 0; c < k; c++) truthCodes.push([a, b, c]);
+  for (let repeat = 0; repeat < 2; repeat++)
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) for (let c = 0; c < k; c++) truthCodes.push([a, b, c]);
   const n = truthCodes.length;
   const vectors = new Float32Array(n * dim);
-  truthCodes.forEach((code, p) => code.forEach((c, level) => {
-    for (let d = 0; d < dim; d++) vectors[p * dim + d] += truthCentroids[level][c * dim + d];
-  }));
+  truthCodes.forEach((code, p) =>
+    code.forEach((c, level) => {
+      for (let d = 0; d < dim; d++) vectors[p * dim + d] += truthCentroids[level][c * dim + d];
+    }),
+  );
   const { codebook, codes } = trainRq(vectors, n, dim, { levels, k, seed: 5 });
-  for (let level = 0; level < levels; level++) assertSamePartition(codes, truthCodes.map((code) => code[level]), n, levels, level);
+  for (let level = 0; level < levels; level++)
+    assertSamePartition(
+      codes,
+      truthCodes.map((code) => code[level]),
+      n,
+      levels,
+      level,
+    );
   // The sum of the learned centroids reproduces every point.
   assert.ok(rqDistortion(codebook, vectors, codes, n) < 1e-8, `distortion ${rqDistortion(codebook, vectors, codes, n)}`);
   // Each of the 64 combinations is distinct; its two copies share a code.

@@ -15,7 +15,8 @@ function knownMatrix(rows: number, cols: number, s: number[]): number[] {
   const hu = hadamard(rows);
   const hv = hadamard(cols);
   const a = new Array<number>(rows * cols).fill(0);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) for (let t = 0; t < s.length; t++) a[r * cols + c] += hu[r][t] * s[t] * hv[c][t];
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) for (let t = 0; t < s.length; t++) a[r * cols + c] += hu[r][t] * s[t] * hv[c][t];
   return a;
 }
 

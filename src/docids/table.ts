@@ -78,8 +78,10 @@ export class DocidTable {
       if (end <= start) throw new Error(`docid table: empty docid for '${key}'`);
       for (let p = start; p < end; p++) {
         const token = tokens[p];
-        if (token < 0 || token >= outputVocab) throw new Error(`docid table: token ${token} of '${key}' is outside the output vocabulary (${outputVocab})`);
-        if ((token === eosId) !== (p === end - 1)) throw new Error(`docid table: docid of '${key}' must end with EOS (${eosId}) and contain it only there`);
+        if (token < 0 || token >= outputVocab)
+          throw new Error(`docid table: token ${token} of '${key}' is outside the output vocabulary (${outputVocab})`);
+        if ((token === eosId) !== (p === end - 1))
+          throw new Error(`docid table: docid of '${key}' must end with EOS (${eosId}) and contain it only there`);
       }
     });
     this.scheme = scheme;

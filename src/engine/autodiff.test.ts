@@ -24,7 +24,10 @@ test('gradients: only the backward nodes the requested params need are built', (
   g.output('dw2', dw2);
   const backward = liveNodes(g, [dw2]).filter((n) => g.nodes.indexOf(n) >= before);
   // dW2 = hᵀ·dY needs neither tanh' nor anything for w1 or x.
-  assert.ok(!backward.some((n) => n.opType === 'Tanh' || n.opType === 'Mul' || n.opType === 'Sub'), backward.map((n) => n.opType).join(','));
+  assert.ok(
+    !backward.some((n) => n.opType === 'Tanh' || n.opType === 'Mul' || n.opType === 'Sub'),
+    backward.map((n) => n.opType).join(','),
+  );
   assert.equal(backward.filter((n) => n.opType === 'Gemm' || n.opType === 'MatMul').length, 1);
 });
 
@@ -63,7 +66,10 @@ test('gradients: a seed gradient for a non-scalar output (vector-Jacobian produc
   const seed = g.input('seed', 'float64', [2]);
   g.output('vjp', gradients(y, [w], seed)[0]);
   const session = await Session.create(exportModel(g), { threads: 1 });
-  const out = await session.run({ w: { data: Float64Array.from([3, 5]), dims: [2] }, seed: { data: Float64Array.from([1, 10]), dims: [2] } });
+  const out = await session.run({
+    w: { data: Float64Array.from([3, 5]), dims: [2] },
+    seed: { data: Float64Array.from([1, 10]), dims: [2] },
+  });
   assertClose(numbers(out.vjp), [6, 100]);
   await session.release();
 });

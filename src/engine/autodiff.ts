@@ -68,7 +68,9 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): 
     const needs = node.inputs.map((t) => t !== null && dependent.has(t));
     const rule = gradientRule(node.opType, node.domain);
     if (rule === undefined || rule === 'none') {
-      throw new GraphError(`gradients: no gradient rule for ${node.opType} (node ${node.scope ? `${node.scope}/` : ''}${node.opType}_${node.id})`);
+      throw new GraphError(
+        `gradients: no gradient rule for ${node.opType} (node ${node.scope ? `${node.scope}/` : ''}${node.opType}_${node.id})`,
+      );
     }
     const inputGrads = g.scope(node.scope ? `${node.scope}/grad` : 'grad', () => rule({ node, outputGrads, needs }));
     node.inputs.forEach((input, k) => {

@@ -16,7 +16,10 @@ const hasCuda = existsSync(join(ortRoot, 'bin', 'napi-v6', process.platform, pro
 test('devices: cpu is the default and needs nothing; unknown names are user errors', async () => {
   assert.equal(parseDevice('cpu'), 'cpu');
   assert.equal(parseDevice('cuda'), 'cuda');
-  assert.throws(() => parseDevice('gpu'), (err: unknown) => err instanceof UserError && err.message === '--device gpu: expected cpu or cuda');
+  assert.throws(
+    () => parseDevice('gpu'),
+    (err: unknown) => err instanceof UserError && err.message === '--device gpu: expected cpu or cuda',
+  );
   checkDevice('cpu');
   assert.deepEqual(executionProviders('cpu'), ['cpu']);
   assert.deepEqual(executionProviders('cuda'), ['cuda', 'cpu']);
@@ -27,10 +30,18 @@ test('devices: cpu is the default and needs nothing; unknown names are user erro
   await session.release();
 });
 
-test('--device cuda without onnxruntime-node\'s CUDA binaries: one user error saying how to install them', { skip: hasCuda ? 'this install has the CUDA provider (run npm run check:cuda on a GPU machine)' : false }, async () => {
-  const isInstallHint = (err: unknown) => err instanceof UserError && /^--device cuda: onnxruntime-node has no CUDA provider \(libonnxruntime_providers_cuda\.so is not in .*\); .*ONNXRUNTIME_NODE_INSTALL=cuda12/.test(err.message);
-  assert.throws(() => checkDevice('cuda'), isInstallHint);
-  const g = new Graph('add');
-  g.output('y', add(g.input('x', 'float32', [2]), 1));
-  await assert.rejects(Session.create(exportModel(g), { device: 'cuda' }), isInstallHint);
-});
+test(
+  "--device cuda without onnxruntime-node's CUDA binaries: one user error saying how to install them",
+  { skip: hasCuda ? 'this install has the CUDA provider (run npm run check:cuda on a GPU machine)' : false },
+  async () => {
+    const isInstallHint = (err: unknown) =>
+      err instanceof UserError &&
+      /^--device cuda: onnxruntime-node has no CUDA provider \(libonnxruntime_providers_cuda\.so is not in .*\); .*ONNXRUNTIME_NODE_INSTALL=cuda12/.test(
+        err.message,
+      );
+    assert.throws(() => checkDevice('cuda'), isInstallHint);
+    const g = new Graph('add');
+    g.output('y', add(g.input('x', 'float32', [2]), 1));
+    await assert.rejects(Session.create(exportModel(g), { device: 'cuda' }), isInstallHint);
+  },
+);

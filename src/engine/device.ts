@@ -52,7 +52,9 @@ export function checkDevice(device: Device): void {
   if (device === 'cpu') return;
   const dir = nativeBinaryDir();
   if (dir === undefined || !existsSync(join(dir, cudaProviderFile()))) {
-    throw new UserError(`--device cuda: onnxruntime-node has no CUDA provider (${cudaProviderFile()} is not in ${dir ?? 'its bin folder'}); ${CUDA_INSTALL_HINT}`);
+    throw new UserError(
+      `--device cuda: onnxruntime-node has no CUDA provider (${cudaProviderFile()} is not in ${dir ?? 'its bin folder'}); ${CUDA_INSTALL_HINT}`,
+    );
   }
 }
 

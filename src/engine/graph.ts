@@ -23,10 +23,7 @@ export type AttrValue =
 export type Attrs = Record<string, AttrValue>;
 
 export type TensorSource =
-  | { kind: 'input' }
-  | { kind: 'param' }
-  | { kind: 'constant'; data: HostArray }
-  | { kind: 'node'; node: Node; index: number };
+  { kind: 'input' } | { kind: 'param' } | { kind: 'constant'; data: HostArray } | { kind: 'node'; node: Node; index: number };
 
 export interface Node {
   readonly id: number;
@@ -134,7 +131,14 @@ export class Graph {
 
   /** A zero-filled constant. */
   zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-    return this.constant(allocate(dtype, shape.reduce((a, b) => a * b, 1)), shape, dtype);
+    return this.constant(
+      allocate(
+        dtype,
+        shape.reduce((a, b) => a * b, 1),
+      ),
+      shape,
+      dtype,
+    );
   }
 
   /**

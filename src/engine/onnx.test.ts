@@ -29,9 +29,15 @@ test('exportModel: standard ModelProto with opset, pruned nodes and inputs', () 
   const decoded = decodeModel(model.bytes) as { ir_version: number; opset_import: { version: number }[]; graph: DecodedGraph };
   assert.equal(decoded.ir_version, IR_VERSION);
   assert.equal(decoded.opset_import[0].version, OPSET);
-  assert.deepEqual(decoded.graph.node.map((n) => n.op_type), ['MatMul', 'Mul']);
+  assert.deepEqual(
+    decoded.graph.node.map((n) => n.op_type),
+    ['MatMul', 'Mul'],
+  );
   assert.deepEqual(model.inputNames, ['x', 'w']);
-  assert.deepEqual(decoded.graph.output.map((o) => o.name), ['y']);
+  assert.deepEqual(
+    decoded.graph.output.map((o) => o.name),
+    ['y'],
+  );
 });
 
 test('exportModel: params become initializers when values are given, and ORT runs both forms alike', async () => {

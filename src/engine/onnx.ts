@@ -55,7 +55,8 @@ function encodeAttr(name: string, value: AttrValue): Record<string, unknown> {
   if (Array.isArray(value)) return { name, type: ATTR_TYPE.INTS, ints: value };
   if ('float' in value) return { name, type: ATTR_TYPE.FLOAT, f: value.float };
   if ('floats' in value) return { name, type: ATTR_TYPE.FLOATS, floats: value.floats };
-  if ('tensor' in value) return { name, type: ATTR_TYPE.TENSOR, t: tensorProto('', value.tensor.dtype, value.tensor.dims, value.tensor.data) };
+  if ('tensor' in value)
+    return { name, type: ATTR_TYPE.TENSOR, t: tensorProto('', value.tensor.dtype, value.tensor.dims, value.tensor.data) };
   throw new GraphError(`attribute ${name}: unsupported value`);
 }
 
@@ -78,7 +79,12 @@ function dimProto(dim: Dim, exact: boolean): Record<string, unknown> {
 function valueInfo(name: string, t: Tensor, exact: boolean): Record<string, unknown> {
   return {
     name,
-    type: { tensor_type: { elem_type: ONNX_DATA_TYPE[t.dtype], shape: { dim: t.shape.map((d) => dimProto(d, exact && !String(d).includes('?'))) } } },
+    type: {
+      tensor_type: {
+        elem_type: ONNX_DATA_TYPE[t.dtype],
+        shape: { dim: t.shape.map((d) => dimProto(d, exact && !String(d).includes('?'))) },
+      },
+    },
   };
 }
 
@@ -106,7 +112,10 @@ export function exportModel(graph: Graph, options: ExportOptions = {}): Exported
     return found;
   });
   if (outputs.length === 0) throw new GraphError(`export ${graph.name}: the graph has no outputs`);
-  const nodes = liveNodes(graph, outputs.map((o) => o.tensor));
+  const nodes = liveNodes(
+    graph,
+    outputs.map((o) => o.tensor),
+  );
   const used = new Set<Tensor>();
   for (const node of nodes) for (const t of node.inputs) if (t) used.add(t);
   for (const o of outputs) used.add(o.tensor);
@@ -130,7 +139,9 @@ export function exportModel(graph: Graph, options: ExportOptions = {}): Exported
       if (!data) throw new GraphError(`export ${graph.name}: no value given for param ${p.name}`);
       const size = numel(p.shape) as number;
       if (data.length !== size) {
-        throw new GraphError(`export ${graph.name}: param ${p.name} has ${data.length} values, shape ${formatShape(p.shape)} needs ${size}`);
+        throw new GraphError(
+          `export ${graph.name}: param ${p.name} has ${data.length} values, shape ${formatShape(p.shape)} needs ${size}`,
+        );
       }
       initializers.push(tensorProto(p.name, p.dtype, p.shape as number[], data));
     }
@@ -220,13 +231,19 @@ export function describeModel(bytes: Uint8Array): ModelInterface {
   const graph = model.graph ?? {};
   const valueInfo = (value: DecodedValueInfo): ModelValueInfo => {
     const tensorType = value.type?.tensor_type;
-    const dims = (tensorType?.shape?.dim ?? []).map((dim) => (has(dim, 'dim_value') ? int64(dim.dim_value ?? 0) : has(dim, 'dim_param') ? (dim.dim_param ?? '') : ''));
+    const dims = (tensorType?.shape?.dim ?? []).map((dim) =>
+      has(dim, 'dim_value') ? int64(dim.dim_value ?? 0) : has(dim, 'dim_param') ? (dim.dim_param ?? '') : '',
+    );
     return { name: value.name ?? '', elemType: tensorType?.elem_type ?? 0, dims };
   };
   return {
     inputs: (graph.input ?? []).map(valueInfo),
     outputs: (graph.output ?? []).map(valueInfo),
-    initializers: (graph.initializer ?? []).map((t) => ({ name: t.name ?? '', elemType: t.data_type ?? 0, dims: (t.dims ?? []).map(int64) })),
+    initializers: (graph.initializer ?? []).map((t) => ({
+      name: t.name ?? '',
+      elemType: t.data_type ?? 0,
+      dims: (t.dims ?? []).map(int64),
+    })),
   };
 }
 

@@ -48,5 +48,8 @@ export function registeredOpTypes(): string[] {
 
 /** Op types with a gradient function (not the non-differentiable ones). */
 export function differentiableOpTypes(): string[] {
-  return [...rules].filter(([, rule]) => rule !== 'none').map(([name]) => name).sort();
+  return [...rules]
+    .filter(([, rule]) => rule !== 'none')
+    .map(([name]) => name)
+    .sort();
 }

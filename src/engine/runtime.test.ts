@@ -17,7 +17,11 @@ test('Session: one session serves many runs with different batch and sequence si
   g.output('y', add(matmul(x, w), 1));
   const session = await Session.create(exportModel(g), { threads: 2 });
   const w0 = { data: Float32Array.from([1, 0, 1, 0, 1, 1]), dims: [2, 3] };
-  for (const [batch, seq] of [[1, 1], [3, 5], [2, 7]]) {
+  for (const [batch, seq] of [
+    [1, 1],
+    [3, 5],
+    [2, 7],
+  ]) {
     const data = new Float32Array(batch * seq * 2).fill(1);
     const out = await session.run({ x: { data, dims: [batch, seq, 2] }, w: w0, ignored: { data: new Float32Array(1), dims: [1] } });
     assert.deepEqual(out.y.dims, [batch, seq, 3]);
@@ -44,33 +48,42 @@ test('Session: outputs can be requested by name', async () => {
   await session.release();
 });
 
-test('Session: creating a session survives a command line of 100 KB (ORT telemetry parses /proc/self/cmdline recursively)', { skip: process.platform === 'linux' ? false : 'the crash is in ORT’s Linux telemetry' }, async () => {
-  // Before the fix ORT overflowed the main thread's stack (SIGSEGV, exit 139) once the command
-  // line of a script passed about 29 KB. The opt-out is removed from the child's environment so
-  // that genir's own default is what is tested.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const moduleUrl = (name: string) => JSON.stringify(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, import.meta.url).href);
-  const dir = mkdtempSync(join(tmpdir(), 'genir-runtime-'));
-  try {
-    const script = join(dir, 'create-session.mjs');
-    writeFileSync(script, [
-      `import { Session } from ${moduleUrl('runtime')};`,
-      `import { Graph } from ${moduleUrl('graph')};`,
-      `import { exportModel } from ${moduleUrl('onnx')};`,
-      `const g = new Graph();`,
-      `g.output('y', g.input('x', 'float32', [2]));`,
-      `const session = await Session.create(exportModel(g), { threads: 1 });`,
-      `await session.release();`,
-      `console.log('session created');`,
-    ].join('\n'));
-    const { ORT_DISABLE_TELEMETRY: _optOut, ...env } = process.env;
-    const args = [...(fromSource ? ['--import', 'tsx'] : []), script, 'x'.repeat(100_000)];
-    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => {
-      execFile(process.execPath, args, { env }, (error, stdout) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, signal: error?.signal ?? null, stdout }));
-    });
-    assert.deepEqual({ code: result.code, signal: result.signal }, { code: 0, signal: null });
-    assert.equal(result.stdout, 'session created\n');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'Session: creating a session survives a command line of 100 KB (ORT telemetry parses /proc/self/cmdline recursively)',
+  { skip: process.platform === 'linux' ? false : 'the crash is in ORT’s Linux telemetry' },
+  async () => {
+    // Before the fix ORT overflowed the main thread's stack (SIGSEGV, exit 139) once the command
+    // line of a script passed about 29 KB. The opt-out is removed from the child's environment so
+    // that genir's own default is what is tested.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const moduleUrl = (name: string) => JSON.stringify(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, import.meta.url).href);
+    const dir = mkdtempSync(join(tmpdir(), 'genir-runtime-'));
+    try {
+      const script = join(dir, 'create-session.mjs');
+      writeFileSync(
+        script,
+        [
+          `import { Session } from ${moduleUrl('runtime')};`,
+          `import { Graph } from ${moduleUrl('graph')};`,
+          `import { exportModel } from ${moduleUrl('onnx')};`,
+          `const g = new Graph();`,
+          `g.output('y', g.input('x', 'float32', [2]));`,
+          `const session = await Session.create(exportModel(g), { threads: 1 });`,
+          `await session.release();`,
+          `console.log('session created');`,
+        ].join('\n'),
+      );
+      const { ORT_DISABLE_TELEMETRY: _optOut, ...env } = process.env;
+      const args = [...(fromSource ? ['--import', 'tsx'] : []), script, 'x'.repeat(100_000)];
+      const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => {
+        execFile(process.execPath, args, { env }, (error, stdout) =>
+          resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, signal: error?.signal ?? null, stdout }),
+        );
+      });
+      assert.deepEqual({ code: result.code, signal: result.signal }, { code: 0, signal: null });
+      assert.equal(result.stdout, 'session created\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -96,7 +96,9 @@ export class Session {
     } catch (err) {
       // A missing CUDA runtime (libcudart, cuDNN) shows up only here.
       if (device === 'cpu') throw err;
-      throw new UserError(`--device ${device}: ONNX Runtime could not start the ${device} provider: ${String((err as Error).message).split('\n')[0]}`);
+      throw new UserError(
+        `--device ${device}: ONNX Runtime could not start the ${device} provider: ${String((err as Error).message).split('\n')[0]}`,
+      );
     }
     return new Session(session, session.inputNames, session.outputNames);
   }
@@ -127,7 +129,11 @@ export class Session {
       fetches = {};
       for (const name of outputs ?? this.outputNames) fetches[name] = into[name] ? toOrtTensor(into[name]) : null;
     }
-    const result = fetches ? await this.session.run(ortFeeds, fetches) : outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
+    const result = fetches
+      ? await this.session.run(ortFeeds, fetches)
+      : outputs
+        ? await this.session.run(ortFeeds, outputs)
+        : await this.session.run(ortFeeds);
     const out: Record<string, HostTensor> = {};
     for (const [name, value] of Object.entries(result)) out[name] = fromOrtTensor(value, name);
     return out;

@@ -17,10 +17,28 @@ test('dims: products are canonical, division undoes multiplication', () => {
 });
 
 test('broadcast: numpy rules; different names are an error, unknown dims defer to the other side', () => {
-  assert.deepEqual(broadcastShapes([['batch', 1, 'seq'], [4, 1]]), ['batch', 4, 'seq']);
+  assert.deepEqual(
+    broadcastShapes([
+      ['batch', 1, 'seq'],
+      [4, 1],
+    ]),
+    ['batch', 4, 'seq'],
+  );
   assert.deepEqual(broadcastShapes([[2, 3], [3]]), [2, 3]);
   assert.deepEqual(broadcastShapes([['n'], [5]]), [5]);
-  assert.deepEqual(broadcastShapes([['?1', 3], [2, 3]]), [2, 3]);
+  assert.deepEqual(
+    broadcastShapes([
+      ['?1', 3],
+      [2, 3],
+    ]),
+    [2, 3],
+  );
   assert.match(broadcastShapes([['src'], ['tgt']]) as string, /dims src and tgt at axis -1 cannot broadcast/);
-  assert.match(broadcastShapes([[2, 3], [4, 3]]) as string, /dims 2 and 4/);
+  assert.match(
+    broadcastShapes([
+      [2, 3],
+      [4, 3],
+    ]) as string,
+    /dims 2 and 4/,
+  );
 });

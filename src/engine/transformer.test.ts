@@ -3,7 +3,19 @@ import assert from 'node:assert/strict';
 import { checkGradients } from './gradcheck.js';
 import type { Graph, Tensor } from './graph.js';
 import {
-  add, crossEntropy, gather, gelu, matmul, mul, reduceMean, reshape, rsqrt, softmax, transpose, transposeLast2, where,
+  add,
+  crossEntropy,
+  gather,
+  gelu,
+  matmul,
+  mul,
+  reduceMean,
+  reshape,
+  rsqrt,
+  softmax,
+  transpose,
+  transposeLast2,
+  where,
 } from './ops/index.js';
 
 // A whole pre-norm transformer block with T5's parts, built only for this check: tied embedding
@@ -39,20 +51,24 @@ function block(g: Graph, [emb, ln1, wq, wk, wv, wo, bias, ln2, wi0, wi1, wff, ln
 }
 
 test('a tiny transformer block: every parameter gradient matches central differences (float64)', async () => {
-  const report = await checkGradients(block, [
-    { name: 'emb', shape: [V, D] },
-    { name: 'ln1', shape: [D], range: [0.5, 1.5] },
-    { name: 'wq', shape: [D, D] },
-    { name: 'wk', shape: [D, D] },
-    { name: 'wv', shape: [D, D] },
-    { name: 'wo', shape: [D, D] },
-    { name: 'bias', shape: [1, H, S, S] },
-    { name: 'ln2', shape: [D], range: [0.5, 1.5] },
-    { name: 'wi0', shape: [D, F] },
-    { name: 'wi1', shape: [D, F] },
-    { name: 'wff', shape: [F, D] },
-    { name: 'ln3', shape: [D], range: [0.5, 1.5] },
-  ], { maxElementsPerInput: 40 });
+  const report = await checkGradients(
+    block,
+    [
+      { name: 'emb', shape: [V, D] },
+      { name: 'ln1', shape: [D], range: [0.5, 1.5] },
+      { name: 'wq', shape: [D, D] },
+      { name: 'wk', shape: [D, D] },
+      { name: 'wv', shape: [D, D] },
+      { name: 'wo', shape: [D, D] },
+      { name: 'bias', shape: [1, H, S, S] },
+      { name: 'ln2', shape: [D], range: [0.5, 1.5] },
+      { name: 'wi0', shape: [D, F] },
+      { name: 'wi1', shape: [D, F] },
+      { name: 'wff', shape: [F, D] },
+      { name: 'ln3', shape: [D], range: [0.5, 1.5] },
+    ],
+    { maxElementsPerInput: 40 },
+  );
   assert.ok(report.checked > 300, `checked ${report.checked}`);
   assert.ok(report.maxGradient > 1e-3);
 });

@@ -18,21 +18,39 @@ import { evaluateQuery, evaluateRun, parseMetric, parseMetrics, splitMetricList 
  */
 function fixture(): { qrels: Qrels; run: Run } {
   const qrels: Qrels = new Map([
-    ['q1', new Map([['d1', 2], ['d2', 1], ['d3', 0], ['d4', 1], ['d9', -1]])],
+    [
+      'q1',
+      new Map([
+        ['d1', 2],
+        ['d2', 1],
+        ['d3', 0],
+        ['d4', 1],
+        ['d9', -1],
+      ]),
+    ],
     ['q2', new Map([['d5', 1]])],
     ['q3', new Map([['d6', 0]])],
   ]);
   const run: Run = new Map([
-    ['q1', [
-      { docId: 'd2', score: 0.8 },
-      { docId: 'd1', score: 0.5 },
-      { docId: 'd9', score: 0.05 },
-      { docId: 'dA', score: 0.9 },
-      { docId: 'd4', score: 0.1 },
-      { docId: 'd3', score: 0.8 },
-      { docId: 'dB', score: 0.4 },
-    ]],
-    ['q3', [{ docId: 'd6', score: 0.5 }, { docId: 'd7', score: 0.3 }]],
+    [
+      'q1',
+      [
+        { docId: 'd2', score: 0.8 },
+        { docId: 'd1', score: 0.5 },
+        { docId: 'd9', score: 0.05 },
+        { docId: 'dA', score: 0.9 },
+        { docId: 'd4', score: 0.1 },
+        { docId: 'd3', score: 0.8 },
+        { docId: 'dB', score: 0.4 },
+      ],
+    ],
+    [
+      'q3',
+      [
+        { docId: 'd6', score: 0.5 },
+        { docId: 'd7', score: 0.3 },
+      ],
+    ],
     ['q4', [{ docId: 'd1', score: 1 }]],
   ]);
   return { qrels, run };
@@ -48,7 +66,7 @@ test('hand-computed values for every metric on a graded ranking with ties and un
   const { qrels, run } = fixture();
   const idealAt5 = 2 / log2(2) + 1 / log2(3) + 1 / log2(4);
   const expected: Record<string, number> = {
-    'RR': 1 / 3, // first relevant is d2 at rank 3 (after the tie-break)
+    RR: 1 / 3, // first relevant is d2 at rank 3 (after the tie-break)
     'RR@2': 0,
     'RR@3': 1 / 3,
     'MRR@10': 1 / 3,
@@ -61,12 +79,12 @@ test('hand-computed values for every metric on a graded ranking with ties and un
     'R@1000': 1,
     'Success@1': 0,
     'Success@3': 1,
-    'AP': (1 / 3 + 2 / 4 + 3 / 6) / 3,
-    'MAP': (1 / 3 + 2 / 4 + 3 / 6) / 3,
+    AP: (1 / 3 + 2 / 4 + 3 / 6) / 3,
+    MAP: (1 / 3 + 2 / 4 + 3 / 6) / 3,
     'AP@4': (1 / 3 + 2 / 4) / 3, // relevant beyond the cutoff still count in the denominator
     'nDCG@1': 0,
     'nDCG@5': (1 / log2(4) + 2 / log2(5)) / idealAt5,
-    'nDCG': (1 / log2(4) + 2 / log2(5) + 1 / log2(7)) / idealAt5,
+    nDCG: (1 / log2(4) + 2 / log2(5) + 1 / log2(7)) / idealAt5,
     'nDCG@100': (1 / log2(4) + 2 / log2(5) + 1 / log2(7)) / idealAt5,
   };
   const result = evaluateRun(run, qrels, Object.keys(expected));
@@ -135,9 +153,9 @@ const TREC_EVAL_MEANS: Record<string, string> = {
   'nDCG(judged_only=True)@3': '0.1736',
 };
 const TREC_EVAL_Q1: Record<string, string> = {
-  'nDCG': '0.5486',
+  nDCG: '0.5486',
   'nDCG@5': '0.4348',
-  'AP': '0.4444',
+  AP: '0.4444',
   'AP@4': '0.2778',
   'nDCG(judged_only=True)@3': '0.5209',
   'AP(judged_only=True)': '0.6389',
@@ -159,10 +177,26 @@ test('matches the numbers the real trec_eval -c printed for the fixture', () => 
 test('ties are broken by document id descending in byte order, not numerically', () => {
   const qrels: Qrels = new Map([['q', new Map([['10', 1]])]]);
   // "9" > "10" as strings, so "9" ranks first and the relevant "10" second.
-  const run: Run = new Map([['q', [{ docId: '10', score: 1 }, { docId: '9', score: 1 }]]]);
+  const run: Run = new Map([
+    [
+      'q',
+      [
+        { docId: '10', score: 1 },
+        { docId: '9', score: 1 },
+      ],
+    ],
+  ]);
   assert.equal(evaluateRun(run, qrels, ['RR']).mean.RR, 1 / 2);
   // A higher score always wins over the id.
-  const run2: Run = new Map([['q', [{ docId: '9', score: 1 }, { docId: '10', score: 1.5 }]]]);
+  const run2: Run = new Map([
+    [
+      'q',
+      [
+        { docId: '9', score: 1 },
+        { docId: '10', score: 1.5 },
+      ],
+    ],
+  ]);
   assert.equal(evaluateRun(run2, qrels, ['RR']).mean.RR, 1);
 });
 
@@ -199,8 +233,27 @@ test('averageOver "run" scores only the judged queries the run has (pytrec_eval 
 });
 
 test('nDCG gains are the raw grades and the ideal ranking comes from all judged documents', () => {
-  const qrels: Qrels = new Map([['q', new Map([['a', 3], ['b', 1], ['c', 2], ['z', 3]])]]);
-  const run: Run = new Map([['q', [{ docId: 'b', score: 3 }, { docId: 'c', score: 2 }, { docId: 'a', score: 1 }]]]);
+  const qrels: Qrels = new Map([
+    [
+      'q',
+      new Map([
+        ['a', 3],
+        ['b', 1],
+        ['c', 2],
+        ['z', 3],
+      ]),
+    ],
+  ]);
+  const run: Run = new Map([
+    [
+      'q',
+      [
+        { docId: 'b', score: 3 },
+        { docId: 'c', score: 2 },
+        { docId: 'a', score: 1 },
+      ],
+    ],
+  ]);
   const ideal2 = 3 / log2(2) + 3 / log2(3);
   const dcg2 = 1 / log2(2) + 2 / log2(3);
   const result = evaluateRun(run, qrels, ['nDCG@2', 'nDCG']);
@@ -210,8 +263,20 @@ test('nDCG gains are the raw grades and the ideal ranking comes from all judged 
 
 test('a document listed twice, or a NaN score, is refused', () => {
   const qrels: Qrels = new Map([['q', new Map([['a', 1]])]]);
-  const twice: Run = new Map([['q', [{ docId: 'x', score: 1 }, { docId: 'y', score: 0.5 }, { docId: 'x', score: 0.2 }]]]);
-  assert.throws(() => evaluateRun(twice, qrels, ['AP']), (err: Error) => err instanceof UserError && /'x' twice/.test(err.message));
+  const twice: Run = new Map([
+    [
+      'q',
+      [
+        { docId: 'x', score: 1 },
+        { docId: 'y', score: 0.5 },
+        { docId: 'x', score: 0.2 },
+      ],
+    ],
+  ]);
+  assert.throws(
+    () => evaluateRun(twice, qrels, ['AP']),
+    (err: Error) => err instanceof UserError && /'x' twice/.test(err.message),
+  );
   const nan: Run = new Map([['q', [{ docId: 'a', score: Number.NaN }]]]);
   assert.throws(() => evaluateRun(nan, qrels, ['AP']), UserError);
 });
@@ -237,7 +302,10 @@ test('parseMetric reads ir-measures names, aliases, parameters and trec_eval nam
 });
 
 test('parseMetric refuses unknown names, missing cutoffs and bad parameters with the valid forms', () => {
-  assert.throws(() => parseMetric('BLEU'), (err: Error) => err instanceof UserError && /valid forms: nDCG@k/.test(err.message));
+  assert.throws(
+    () => parseMetric('BLEU'),
+    (err: Error) => err instanceof UserError && /valid forms: nDCG@k/.test(err.message),
+  );
   assert.throws(() => parseMetric('R'), /needs a cutoff/);
   assert.throws(() => parseMetric('P'), /needs a cutoff/);
   assert.throws(() => parseMetric('Success'), /needs a cutoff/);
@@ -259,8 +327,17 @@ test('evaluateRun is fast enough to call inside training loops', () => {
   const qrels: Qrels = new Map();
   const run: Run = new Map();
   for (let q = 0; q < 2000; q++) {
-    qrels.set(`q${q}`, new Map([[`d${q % 97}`, 1], [`d${(q * 7) % 101}`, 2]]));
-    run.set(`q${q}`, Array.from({ length: 100 }, (_, i) => ({ docId: `d${(i * 13 + q) % 1000}`, score: (i * 37) % 17 })));
+    qrels.set(
+      `q${q}`,
+      new Map([
+        [`d${q % 97}`, 1],
+        [`d${(q * 7) % 101}`, 2],
+      ]),
+    );
+    run.set(
+      `q${q}`,
+      Array.from({ length: 100 }, (_, i) => ({ docId: `d${(i * 13 + q) % 1000}`, score: (i * 37) % 17 })),
+    );
   }
   const start = performance.now();
   const result = evaluateRun(run, qrels, ['nDCG@10', 'RR@10', 'R@100', 'P@10', 'AP', 'Success@10', 'nDCG']);

@@ -1,13 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  logGamma,
-  pairedTTest,
-  randomizationTest,
-  regularizedIncompleteBeta,
-  studentTCdf,
-  studentTTwoSidedP,
-} from './significance.js';
+import { logGamma, pairedTTest, randomizationTest, regularizedIncompleteBeta, studentTCdf, studentTTwoSidedP } from './significance.js';
 
 function near(actual: number, expected: number, tolerance: number, message?: string): void {
   assert.ok(Math.abs(actual - expected) <= tolerance, `${message ?? ''} expected ${expected} ± ${tolerance}, got ${actual}`);

@@ -65,7 +65,16 @@ export async function runBudgetedSft(options: BudgetedSftOptions): Promise<Budge
   const beam = options.beam ?? 20;
   const out = join(options.work, 'model');
   log(`budgeted-sft: training on ${options.dataset} for at most ${options.minutes} minutes`);
-  const sft = await runSft({ ...options.recipe, dataset: options.dataset, dataDir: options.dataDir, budgetMinutes: options.minutes, threads: options.threads, out, overwrite: true, log });
+  const sft = await runSft({
+    ...options.recipe,
+    dataset: options.dataset,
+    dataDir: options.dataDir,
+    budgetMinutes: options.minutes,
+    threads: options.threads,
+    out,
+    overwrite: true,
+    log,
+  });
   const stage = sft.report.stages.at(-1);
   const chosen = sft.report.dev?.chosenUpdate ?? null;
   const chosenPoint = sft.report.dev?.points.find((p) => p.update === chosen);
@@ -80,7 +89,9 @@ export async function runBudgetedSft(options: BudgetedSftOptions): Promise<Budge
     const rrf: FusionSpec = { method: 'rrf' };
     const rrfDev = evaluateRun(fuseRuns([devRuns.genir, devRuns.bm25], rrf, 100), dev.qrels, ['RR@10']).mean['RR@10'];
     const fusion = tuned.value > rrfDev ? interpolation(tuned.alpha, tuned.normalization) : rrf;
-    log(`budgeted-sft: dev RR@10 interpolation ${tuned.value.toFixed(4)} (alpha ${tuned.alpha}), RRF ${rrfDev.toFixed(4)}: using ${fusion.method}`);
+    log(
+      `budgeted-sft: dev RR@10 interpolation ${tuned.value.toFixed(4)} (alpha ${tuned.alpha}), RRF ${rrfDev.toFixed(4)}: using ${fusion.method}`,
+    );
     const runs = await searcher.searchRuns(test.queries, { beam, k: 100, fusion, progress: false });
     const metrics = [...BUDGETED_METRICS];
     const genir = evaluateRun(runs.genir, test.qrels, metrics).mean;
@@ -97,7 +108,12 @@ export async function runBudgetedSft(options: BudgetedSftOptions): Promise<Budge
       p_hybrid_vs_bm25: pairedTTest(hybridRr, bm25Rr).p,
       p_hybrid_vs_bm25_randomization: randomizationTest(hybridRr, bm25Rr, { seed: 0 }).p,
       fusion,
-      trained: { minutes: (stage?.trainingSeconds ?? 0) / 60, updates: sft.report.stages.reduce((n, s) => n + s.updates, 0), chosen_update: chosen, dev_rr10: chosenPoint?.metrics['RR@10'] ?? null },
+      trained: {
+        minutes: (stage?.trainingSeconds ?? 0) / 60,
+        updates: sft.report.stages.reduce((n, s) => n + s.updates, 0),
+        chosen_update: chosen,
+        dev_rr10: chosenPoint?.metrics['RR@10'] ?? null,
+      },
       queries: test.queries.length,
     };
   } finally {

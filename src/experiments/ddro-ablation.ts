@@ -140,7 +140,13 @@ export function keyed<T extends object>(prefix: string, settings: T): string {
 }
 
 /** The evaluation sets: one per query language (xquad, against the English corpus) or one (squad-dev), test split. */
-export async function testSets(dataset: AblationDataset, dataDir: string | undefined, languages: readonly string[] | null, limit: number, seed: number): Promise<{ lang: string | null; queries: Query[]; qrels: Qrels; docs: Document[] }[]> {
+export async function testSets(
+  dataset: AblationDataset,
+  dataDir: string | undefined,
+  languages: readonly string[] | null,
+  limit: number,
+  seed: number,
+): Promise<{ lang: string | null; queries: Query[]; qrels: Qrels; docs: Document[] }[]> {
   const pick = (queries: Query[], qrels: Qrels): Query[] => {
     const judged = queries.filter((q) => qrels.has(q.id));
     return limit > 0 && judged.length > limit ? new Rng(seed ^ 0x7e57).shuffle([...judged]).slice(0, limit) : judged;
@@ -151,7 +157,12 @@ export async function testSets(dataset: AblationDataset, dataDir: string | undef
     const docs: Document[] = [];
     for await (const doc of ds.docs()) docs.push(doc);
     const chosen = pick(queries, qrels);
-    return { lang, queries: chosen.map((q) => ({ ...q, lang: lang ?? q.lang })), qrels: new Map(chosen.map((q) => [q.id, qrels.get(q.id)!])), docs };
+    return {
+      lang,
+      queries: chosen.map((q) => ({ ...q, lang: lang ?? q.lang })),
+      qrels: new Map(chosen.map((q) => [q.id, qrels.get(q.id)!])),
+      docs,
+    };
   };
   const out = [];
   // Cross-lingual: queries of each language against the English corpus.
@@ -171,7 +182,10 @@ export async function bm25Runs(sets: Awaited<ReturnType<typeof testSets>>): Prom
       index = await Bm25Index.build(docs, { analyzer: getAnalyzer(name, 'en') });
       indexes.set(name, index);
     }
-    const hits = await index.searchBatch(set.queries.map((q) => ({ text: q.text, lang: q.lang })), 100);
+    const hits = await index.searchBatch(
+      set.queries.map((q) => ({ text: q.text, lang: q.lang })),
+      100,
+    );
     runs.push(index.toRun(set.queries, hits));
   }
   return runs;
@@ -225,13 +239,24 @@ export async function runDdroAblation(options: AblationOptions): Promise<Ablatio
         continue;
       }
       log(`ablation: ${method} ${scheme} → ${dir}`);
-      const run = method === 'ddro' ? runDdro({ ...settings, ...common, from: sftDir, out: dir, overwrite: true }) : runLtrgr({ ...settings, ...common, from: sftDir, out: dir, overwrite: true });
+      const run =
+        method === 'ddro'
+          ? runDdro({ ...settings, ...common, from: sftDir, out: dir, overwrite: true })
+          : runLtrgr({ ...settings, ...common, from: sftDir, out: dir, overwrite: true });
       reports[method] = (await run).report;
     }
     training[scheme] = { sftSeconds, ...reports };
 
-    const byMethod: Record<'sft' | 'ltrgr' | 'ddro', { mean: Record<string, number>; values: number[] }[]> = { sft: [], ltrgr: [], ddro: [] };
-    for (const [method, dir] of [['sft', sftDir], ['ltrgr', trained.ltrgr], ['ddro', trained.ddro]] as const) {
+    const byMethod: Record<'sft' | 'ltrgr' | 'ddro', { mean: Record<string, number>; values: number[] }[]> = {
+      sft: [],
+      ltrgr: [],
+      ddro: [],
+    };
+    for (const [method, dir] of [
+      ['sft', sftDir],
+      ['ltrgr', trained.ltrgr],
+      ['ddro', trained.ddro],
+    ] as const) {
       const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: 'size' });
       const searcher = await GenerativeSearcher.fromModel(loaded.model, loaded, { threads: options.threads });
       try {
@@ -244,7 +269,10 @@ export async function runDdroAblation(options: AblationOptions): Promise<Ablatio
         await loaded.model.release();
       }
     }
-    sftPerQuery.set(scheme, byMethod.sft.map((r) => r.values));
+    sftPerQuery.set(
+      scheme,
+      byMethod.sft.map((r) => r.values),
+    );
     sets.forEach((set, i) => {
       const sft = byMethod.sft[i].values;
       for (const method of ['sft', 'ltrgr', 'ddro'] as const) {
@@ -278,13 +306,25 @@ export async function runDdroAblation(options: AblationOptions): Promise<Ablatio
   });
   // Languages first, then BM25, then each scheme's SFT, LTRGR, DDRO.
   const order: Record<AblationMethod, number> = { bm25: 0, sft: 1, ltrgr: 2, ddro: 3 };
-  rows.sort((a, b) => (a.lang ?? '').localeCompare(b.lang ?? '') || order[a.method] - order[b.method] || schemes.indexOf((a.docids ?? '') as DocidScheme) - schemes.indexOf((b.docids ?? '') as DocidScheme));
+  rows.sort(
+    (a, b) =>
+      (a.lang ?? '').localeCompare(b.lang ?? '') ||
+      order[a.method] - order[b.method] ||
+      schemes.indexOf((a.docids ?? '') as DocidScheme) - schemes.indexOf((b.docids ?? '') as DocidScheme),
+  );
 
   const p = (v: number | null) => (v === null ? '–' : v < 0.001 ? '<0.001' : v.toFixed(3));
   const header = [...(languages ? ['lang'] : []), 'method', 'docids', ...ABLATION_METRICS, 'p (t)', 'p (rand)'];
   const table = formatTable([
     header,
-    ...rows.map((r) => [...(languages ? [r.lang ?? ''] : []), r.method, r.docids ?? '–', ...ABLATION_METRICS.map((m) => formatValue(r.metrics[m])), p(r.p_t_vs_sft), p(r.p_rand_vs_sft)]),
+    ...rows.map((r) => [
+      ...(languages ? [r.lang ?? ''] : []),
+      r.method,
+      r.docids ?? '–',
+      ...ABLATION_METRICS.map((m) => formatValue(r.metrics[m])),
+      p(r.p_t_vs_sft),
+      p(r.p_rand_vs_sft),
+    ]),
   ]);
   const resultsDir = join(work, `results-${options.dataset}${quick ? '-quick' : ''}`);
   mkdirSync(resultsDir, { recursive: true });
@@ -296,12 +336,17 @@ export async function runDdroAblation(options: AblationOptions): Promise<Ablatio
   files.push(join(resultsDir, 'results.json'), join(resultsDir, 'results.md'));
   if (languages) {
     for (const scheme of schemes) {
-      const values = (method: AblationMethod) => languages.map((lang) => rows.find((r) => r.method === method && r.docids === scheme && r.lang === lang)!.metrics['RR@10']);
-      const svg = barChartSvg(languages, [
-        { name: 'SFT', values: values('sft'), color: '#7f7f7f' },
-        { name: 'LTRGR', values: values('ltrgr'), color: '#2ca02c' },
-        { name: 'DDRO', values: values('ddro'), color: '#1f77b4' },
-      ], { title: `XQuAD cross-lingual RR@10 by query language (${scheme} docids)`, yLabel: 'RR@10' });
+      const values = (method: AblationMethod) =>
+        languages.map((lang) => rows.find((r) => r.method === method && r.docids === scheme && r.lang === lang)!.metrics['RR@10']);
+      const svg = barChartSvg(
+        languages,
+        [
+          { name: 'SFT', values: values('sft'), color: '#7f7f7f' },
+          { name: 'LTRGR', values: values('ltrgr'), color: '#2ca02c' },
+          { name: 'DDRO', values: values('ddro'), color: '#1f77b4' },
+        ],
+        { title: `XQuAD cross-lingual RR@10 by query language (${scheme} docids)`, yLabel: 'RR@10' },
+      );
       const path = join(resultsDir, `rr10-by-language-${scheme}.svg`);
       writeFileAtomicSync(path, svg);
       files.push(path);

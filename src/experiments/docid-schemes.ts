@@ -82,7 +82,11 @@ function mean(results: readonly Record<string, number>[]): Record<string, number
 }
 
 /** The dense recipe: the seq2seq recipe's model and tokenizer (so rq's RIPOR initialisation can copy the encoder), trained for the budget. */
-function denseRecipe(options: DocidSchemesOptions, lang: string | undefined, seed: number): Omit<DenseTrainingOptions, 'out' | 'dataDir' | 'threads' | 'log'> {
+function denseRecipe(
+  options: DocidSchemesOptions,
+  lang: string | undefined,
+  seed: number,
+): Omit<DenseTrainingOptions, 'out' | 'dataDir' | 'threads' | 'log'> {
   const quick = options.quick ?? false;
   return {
     dataset: options.dataset,
@@ -181,7 +185,10 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
         await loaded.model.release();
       }
       const p = loaded.docids.params;
-      const docidStats: Record<string, number> = { tokensPerDocid: loaded.docids.tokens.length / loaded.docids.size - 1, collided: Number(p.collided ?? 0) };
+      const docidStats: Record<string, number> = {
+        tokensPerDocid: loaded.docids.tokens.length / loaded.docids.size - 1,
+        collided: Number(p.collided ?? 0),
+      };
       if (typeof p.distinctFraction === 'number') docidStats.distinctFraction = p.distinctFraction;
       if (typeof p.relativeError === 'number') docidStats.relativeError = p.relativeError;
       rows.push({ docids: scheme, method, metrics: mean(results), ...(languages ? { byLang } : {}), docidStats });
@@ -199,9 +206,22 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
   const resultsDir = join(work, `results-${options.dataset}${quick ? '-quick' : ''}`);
   mkdirSync(resultsDir, { recursive: true });
   const seconds = (performance.now() - started) / 1000;
-  const summary = { dataset: options.dataset, minutes: options.minutes, quick, seed, rows, dense: { ...denseMean, ...(languages ? { byLang: denseByLang } : {}) }, bm25: bm25Mean, seconds, peakRssMb: peakRssMb() };
+  const summary = {
+    dataset: options.dataset,
+    minutes: options.minutes,
+    quick,
+    seed,
+    rows,
+    dense: { ...denseMean, ...(languages ? { byLang: denseByLang } : {}) },
+    bm25: bm25Mean,
+    seconds,
+    peakRssMb: peakRssMb(),
+  };
   const files = [join(resultsDir, 'results.json'), join(resultsDir, 'results.md')];
   writeFileAtomicSync(files[0], `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileAtomicSync(files[1], `# Docid schemes at ${options.minutes} training minutes each: ${options.dataset}${quick ? ' (quick)' : ''}\n\n${table}\n`);
+  writeFileAtomicSync(
+    files[1],
+    `# Docid schemes at ${options.minutes} training minutes each: ${options.dataset}${quick ? ' (quick)' : ''}\n\n${table}\n`,
+  );
   return { dataset: options.dataset, rows, dense: denseMean, bm25: bm25Mean, table, files, seconds, peakRssMb: peakRssMb() };
 }

@@ -4,7 +4,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGenir } from '../cli/testing.js';
-import { featureVector, inverseDocumentFrequencies, runLinearBaseline, sparseExamples, SparseSoftmaxRegression, trainingScratch } from './linear-baseline.js';
+import {
+  featureVector,
+  inverseDocumentFrequencies,
+  runLinearBaseline,
+  sparseExamples,
+  SparseSoftmaxRegression,
+  trainingScratch,
+} from './linear-baseline.js';
 
 test('features: (1 + ln tf) · idf per subword id, ids ascending, unit length; idf smoothed over the training texts', () => {
   const texts = [[5, 3, 5], [3, 7], [3]];
@@ -22,7 +29,14 @@ test('features: (1 + ln tf) · idf per subword id, ids ascending, unit length; i
 
 test('softmax regression: the first Adam step moves every touched weight by lr against its gradient; untouched rows stay 0', () => {
   const idf = new Float32Array(6).fill(1);
-  const data = sparseExamples([[1, 2], [2, 4]], [0, 2], idf);
+  const data = sparseExamples(
+    [
+      [1, 2],
+      [2, 4],
+    ],
+    [0, 2],
+    idf,
+  );
   const model = new SparseSoftmaxRegression(6, 3);
   // All-zero weights: softmax is uniform (1/3), so dL/dW[f, c] = mean over examples of x_f · (1/3 − [c = label]).
   const loss = model.update(data, [0, 1], 0.1, trainingScratch(6, 3));
@@ -30,7 +44,10 @@ test('softmax regression: the first Adam step moves every touched weight by lr a
   const x = 1 / Math.SQRT2;
   const gradient = (f: number, c: number) => {
     let g = 0;
-    [[[1, 2], 0], [[2, 4], 2]].forEach(([features, label]) => {
+    [
+      [[1, 2], 0],
+      [[2, 4], 2],
+    ].forEach(([features, label]) => {
       if ((features as number[]).includes(f)) g += (x * (1 / 3 - (c === label ? 1 : 0))) / 2;
     });
     return g;
@@ -46,7 +63,14 @@ test('softmax regression: the first Adam step moves every touched weight by lr a
 });
 
 test('softmax regression learns a separable toy problem and ranks the right class first', () => {
-  const texts = [[0, 1], [0, 2], [3, 4], [3, 5], [6, 7], [6, 8]];
+  const texts = [
+    [0, 1],
+    [0, 2],
+    [3, 4],
+    [3, 5],
+    [6, 7],
+    [6, 8],
+  ];
   const labels = [0, 0, 1, 1, 2, 2];
   const idf = inverseDocumentFrequencies(texts, 9);
   const data = sparseExamples(texts, labels, idf);
@@ -56,7 +80,11 @@ test('softmax regression learns a separable toy problem and ranks the right clas
   for (let step = 0; step < 50; step++) losses.push(model.update(data, [0, 1, 2, 3, 4, 5], 0.1, scratch));
   assert.ok(losses[49] < losses[0] / 10, `loss ${losses[0]} → ${losses[49]}`);
   const logits = new Float64Array(3);
-  for (const [query, label] of [[[0], 0], [[4], 1], [[8, 6], 2]] as const) {
+  for (const [query, label] of [
+    [[0], 0],
+    [[4], 1],
+    [[8, 6], 2],
+  ] as const) {
     const { features, values } = featureVector(query, idf);
     model.logits(features, values, logits);
     assert.equal(logits.indexOf(Math.max(...logits)), label);
@@ -73,21 +101,48 @@ before(() => {
     ['d4', 'Volcano types', 'Shield volcanoes erupt runny lava while stratovolcanoes explode.'],
   ];
   const queries = [
-    ['t1', 'glacier melt water'], ['t2', 'cacti in droughts'], ['t3', 'moon and tides'], ['t4', 'lava of volcanoes'],
-    ['v1', 'alps rivers'], ['v2', 'thick stems'],
-    ['q1', 'where does melt water go'], ['q2', 'why do tides rise'], ['q3', 'how do volcanoes explode'],
+    ['t1', 'glacier melt water'],
+    ['t2', 'cacti in droughts'],
+    ['t3', 'moon and tides'],
+    ['t4', 'lava of volcanoes'],
+    ['v1', 'alps rivers'],
+    ['v2', 'thick stems'],
+    ['q1', 'where does melt water go'],
+    ['q2', 'why do tides rise'],
+    ['q3', 'how do volcanoes explode'],
   ];
   mkdirSync(join(root, 'qrels'), { recursive: true });
   writeFileSync(join(root, 'corpus.jsonl'), corpus.map(([id, title, text]) => JSON.stringify({ _id: id, title, text })).join('\n') + '\n');
   writeFileSync(join(root, 'queries.jsonl'), queries.map(([id, text]) => JSON.stringify({ _id: id, text })).join('\n') + '\n');
   const qrels = (pairs: string[][]) => 'query-id\tcorpus-id\tscore\n' + pairs.map(([q, d]) => `${q}\t${d}\t1\n`).join('');
-  writeFileSync(join(root, 'qrels', 'train.tsv'), qrels([['t1', 'd1'], ['t2', 'd2'], ['t3', 'd3'], ['t4', 'd4']]));
-  writeFileSync(join(root, 'qrels', 'dev.tsv'), qrels([['v1', 'd1'], ['v2', 'd2']]));
-  writeFileSync(join(root, 'qrels', 'test.tsv'), qrels([['q1', 'd1'], ['q2', 'd3'], ['q3', 'd4']]));
+  writeFileSync(
+    join(root, 'qrels', 'train.tsv'),
+    qrels([
+      ['t1', 'd1'],
+      ['t2', 'd2'],
+      ['t3', 'd3'],
+      ['t4', 'd4'],
+    ]),
+  );
+  writeFileSync(
+    join(root, 'qrels', 'dev.tsv'),
+    qrels([
+      ['v1', 'd1'],
+      ['v2', 'd2'],
+    ]),
+  );
+  writeFileSync(
+    join(root, 'qrels', 'test.tsv'),
+    qrels([
+      ['q1', 'd1'],
+      ['q2', 'd3'],
+      ['q3', 'd4'],
+    ]),
+  );
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test('runLinearBaseline: SFT\'s examples of every source, the best dev epoch, seeded (two runs are identical)', async () => {
+test("runLinearBaseline: SFT's examples of every source, the best dev epoch, seeded (two runs are identical)", async () => {
   const options = { dataset: root, vocabSize: 300, chunkTokens: 127, pseudoPerDoc: 3, epochs: 4, lr: 0.1, batchSize: 4, log: () => {} };
   const [first, second] = [await runLinearBaseline(options), await runLinearBaseline(options)];
   assert.deepEqual(first.metrics, second.metrics);
@@ -104,7 +159,23 @@ test('runLinearBaseline: SFT\'s examples of every source, the best dev epoch, se
 
 test('genir experiment linear-baseline: metrics as JSON on the last stdout line; bad options are one-line errors', async () => {
   const [ok, badSource, badSplit] = await Promise.all([
-    runGenir(['experiment', 'linear-baseline', '--dataset', root, '--vocab', '300', '--pseudo-per-doc', '3', '--epochs', '2', '--lr', '0.1', '--batch-size', '4', '--json']),
+    runGenir([
+      'experiment',
+      'linear-baseline',
+      '--dataset',
+      root,
+      '--vocab',
+      '300',
+      '--pseudo-per-doc',
+      '3',
+      '--epochs',
+      '2',
+      '--lr',
+      '0.1',
+      '--batch-size',
+      '4',
+      '--json',
+    ]),
     runGenir(['experiment', 'linear-baseline', '--dataset', root, '--sources', 'chunks,titles']),
     runGenir(['experiment', 'linear-baseline', '--dataset', root, '--vocab', '300', '--split', 'final']),
   ]);
@@ -112,7 +183,10 @@ test('genir experiment linear-baseline: metrics as JSON on the last stdout line;
   const json = JSON.parse(ok.stdout.trimEnd().split('\n').pop()!) as { metrics: Record<string, number>; best_epoch: number; docs: number };
   for (const metric of ['RR@10', 'R@1', 'R@10']) assert.ok(json.metrics[metric] >= 0 && json.metrics[metric] <= 1, metric);
   assert.equal(json.docs, 4);
-  for (const [result, pattern] of [[badSource, /--sources chunks,titles: unknown source 'titles'/], [badSplit, /has no split 'final'/]] as const) {
+  for (const [result, pattern] of [
+    [badSource, /--sources chunks,titles: unknown source 'titles'/],
+    [badSplit, /has no split 'final'/],
+  ] as const) {
     assert.equal(result.code, 2);
     assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
     assert.match(result.stderr, pattern);
@@ -120,10 +194,14 @@ test('genir experiment linear-baseline: metrics as JSON on the last stdout line;
 });
 
 const dataDir = process.env.GENIR_DATA_DIR;
-test('linear baseline on XQuAD English (real data): far above chance after 3 epochs', { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false }, async () => {
-  const result = await runLinearBaseline({ dataset: 'xquad', lang: 'en', dataDir, epochs: 3, log: () => {} });
-  assert.equal(result.docs, 240);
-  assert.equal(result.queries, 212);
-  // Chance RR@10 over 240 documents is about 0.012; BM25 reaches 0.957 and the quickstart GenIR 0.70.
-  assert.ok(result.metrics['RR@10'] > 0.7, `RR@10 ${result.metrics['RR@10']}`);
-});
+test(
+  'linear baseline on XQuAD English (real data): far above chance after 3 epochs',
+  { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false },
+  async () => {
+    const result = await runLinearBaseline({ dataset: 'xquad', lang: 'en', dataDir, epochs: 3, log: () => {} });
+    assert.equal(result.docs, 240);
+    assert.equal(result.queries, 212);
+    // Chance RR@10 over 240 documents is about 0.012; BM25 reaches 0.957 and the quickstart GenIR 0.70.
+    assert.ok(result.metrics['RR@10'] > 0.7, `RR@10 ${result.metrics['RR@10']}`);
+  },
+);

@@ -68,7 +68,10 @@ export interface LinearBaselineResult {
   /** The epoch kept (1-based) and each epoch's mean training loss and dev RR@10 (null without a dev split). */
   bestEpoch: number;
   epochs: { epoch: number; loss: number; devRR10: number | null }[];
-  settings: Required<Omit<LinearBaselineOptions, 'dataDir' | 'lang' | 'log' | 'devSplit'>> & { lang: string | null; devSplit: string | null };
+  settings: Required<Omit<LinearBaselineOptions, 'dataDir' | 'lang' | 'log' | 'devSplit'>> & {
+    lang: string | null;
+    devSplit: string | null;
+  };
   seconds: number;
   peakRssMb: number;
 }
@@ -181,7 +184,7 @@ export class SparseSoftmaxRegression {
       for (let c = 0; c < classes; c++) if (logits[c] > max) max = logits[c];
       const labelLogit = logits[label] - max;
       let sum = 0;
-      for (let c = 0; c < classes; c++) sum += (probabilities[c] = Math.exp(logits[c] - max));
+      for (let c = 0; c < classes; c++) sum += probabilities[c] = Math.exp(logits[c] - max);
       loss += Math.log(sum) - labelLogit;
       // d loss / d logits = softmax − one-hot, scaled for the batch mean.
       for (let c = 0; c < classes; c++) probabilities[c] = (probabilities[c] / sum) * scale;
@@ -193,7 +196,7 @@ export class SparseSoftmaxRegression {
         if (slot < 0) {
           slot = slotOf[feature] = touchedCount;
           touched[touchedCount++] = feature;
-          if ((touchedCount) * classes > grad.length) {
+          if (touchedCount * classes > grad.length) {
             const grown = new Float64Array(Math.min(this.featureCount, touchedCount * 2) * classes);
             grown.set(grad);
             grad = scratch.rowGradients = grown;
@@ -261,7 +264,14 @@ export function trainingScratch(featureCount: number, classCount: number): Train
 }
 
 /** The top `depth` classes of each query as a run over `keys` (trec_eval order). */
-export function rankQueries(model: SparseSoftmaxRegression, queries: readonly Query[], encode: (text: string) => ArrayLike<number>, idf: Float32Array, keys: readonly string[], depth = 100): Run {
+export function rankQueries(
+  model: SparseSoftmaxRegression,
+  queries: readonly Query[],
+  encode: (text: string) => ArrayLike<number>,
+  idf: Float32Array,
+  keys: readonly string[],
+  depth = 100,
+): Run {
   const run: Run = new Map();
   const logits = new Float64Array(model.classCount);
   for (const query of queries) {
@@ -275,7 +285,8 @@ export function rankQueries(model: SparseSoftmaxRegression, queries: readonly Qu
 }
 
 function positive(value: number, name: string, integer: boolean): number {
-  if (!(Number.isFinite(value) && value > 0) || (integer && !Number.isInteger(value))) throw new UserError(`${name} ${value}: expected a positive ${integer ? 'integer' : 'number'}`);
+  if (!(Number.isFinite(value) && value > 0) || (integer && !Number.isInteger(value)))
+    throw new UserError(`${name} ${value}: expected a positive ${integer ? 'integer' : 'number'}`);
   return value;
 }
 
@@ -302,8 +313,13 @@ export async function runLinearBaseline(options: LinearBaselineOptions): Promise
   if (settings.sources.length === 0) throw new UserError('--sources: no source given');
 
   const corpus = await loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang });
-  const evalDataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, ...(corpus.languages?.length === 1 ? { lang: corpus.languages[0] } : {}) });
-  if (!evalDataset.splits.includes(settings.split)) throw new UserError(`dataset ${evalDataset.id} has no split '${settings.split}' (splits: ${evalDataset.splits.join(', ')})`);
+  const evalDataset = await openDataset({
+    id: options.dataset,
+    dataDir: options.dataDir,
+    ...(corpus.languages?.length === 1 ? { lang: corpus.languages[0] } : {}),
+  });
+  if (!evalDataset.splits.includes(settings.split))
+    throw new UserError(`dataset ${evalDataset.id} has no split '${settings.split}' (splits: ${evalDataset.splits.join(', ')})`);
   const devSplit = evalDataset.splits.includes(settings.devSplit) && settings.devSplit !== settings.split ? settings.devSplit : null;
   if (devSplit === null) log(`linear-baseline: no '${settings.devSplit}' split to choose the epoch on; keeping the last epoch`);
 
@@ -313,7 +329,9 @@ export async function runLinearBaseline(options: LinearBaselineOptions): Promise
     return ids.length > settings.maxSourceTokens ? ids.subarray(0, settings.maxSourceTokens) : ids;
   };
   const count = (text: string) => tokenizer.encode(text).length;
-  const pseudo = settings.sources.includes('pseudo') ? await samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }) : [];
+  const pseudo = settings.sources.includes('pseudo')
+    ? await samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed })
+    : [];
 
   const keys: string[] = [];
   const classOf = new Map<string, number>();
@@ -342,7 +360,11 @@ export async function runLinearBaseline(options: LinearBaselineOptions): Promise
   const vocab = tokenizer.vocabSize;
   const idf = inverseDocumentFrequencies(texts, vocab);
   const data = sparseExamples(texts, labels, idf);
-  log(`linear-baseline: ${corpus.datasetId}: ${keys.length} classes, ${labels.length} examples (${Object.entries(exampleCounts).map(([s, n]) => `${s} ${n}`).join(', ')}), ${vocab} features`);
+  log(
+    `linear-baseline: ${corpus.datasetId}: ${keys.length} classes, ${labels.length} examples (${Object.entries(exampleCounts)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ')}), ${vocab} features`,
+  );
 
   const load = async (split: string): Promise<{ queries: Query[]; qrels: Qrels }> => {
     const [queries, qrels] = await Promise.all([evalDataset.queries(split), evalDataset.qrels(split)]);
@@ -363,9 +385,12 @@ export async function runLinearBaseline(options: LinearBaselineOptions): Promise
       lossSum += model.update(data, order.slice(first, first + settings.batchSize), settings.lr, scratch);
       batches++;
     }
-    const devRR10 = dev === undefined ? null : evaluateRun(rankQueries(model, dev.queries, encode, idf, keys, 10), dev.qrels, ['RR@10']).mean['RR@10'];
+    const devRR10 =
+      dev === undefined ? null : evaluateRun(rankQueries(model, dev.queries, encode, idf, keys, 10), dev.qrels, ['RR@10']).mean['RR@10'];
     epochs.push({ epoch, loss: lossSum / batches, devRR10 });
-    log(`linear-baseline: epoch ${epoch}/${settings.epochs}: loss ${(lossSum / batches).toFixed(4)}${devRR10 === null ? '' : `, ${devSplit} RR@10 ${devRR10.toFixed(4)}`} (${((performance.now() - epochStart) / 1000).toFixed(1)} s)`);
+    log(
+      `linear-baseline: epoch ${epoch}/${settings.epochs}: loss ${(lossSum / batches).toFixed(4)}${devRR10 === null ? '' : `, ${devSplit} RR@10 ${devRR10.toFixed(4)}`} (${((performance.now() - epochStart) / 1000).toFixed(1)} s)`,
+    );
     // The first best dev value wins; without a dev split the last epoch does.
     if (best === undefined || devRR10 === null || devRR10 > best.value) best = { epoch, value: devRR10 ?? 0, snapshot: model.snapshot() };
   }

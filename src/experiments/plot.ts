@@ -18,7 +18,9 @@ export interface BarChartOptions {
 }
 
 export function barChartSvg(categories: readonly string[], series: readonly BarSeries[], options: BarChartOptions = {}): string {
-  for (const s of series) if (s.values.length !== categories.length) throw new RangeError(`barChartSvg: series '${s.name}' has ${s.values.length} values for ${categories.length} categories`);
+  for (const s of series)
+    if (s.values.length !== categories.length)
+      throw new RangeError(`barChartSvg: series '${s.name}' has ${s.values.length} values for ${categories.length} categories`);
   const width = options.width ?? Math.max(480, 90 + categories.length * (series.length * 14 + 16));
   const height = options.height ?? 360;
   const left = 60;
@@ -43,21 +45,30 @@ export function barChartSvg(categories: readonly string[], series: readonly BarS
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#e0e0e0"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end">${tick}</text>`);
   }
-  if (options.yLabel) parts.push(`<text transform="translate(16 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
+  if (options.yLabel)
+    parts.push(
+      `<text transform="translate(16 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
+    );
   categories.forEach((category, c) => {
     const x0 = left + c * group + (group - barWidth * series.length) / 2;
     series.forEach((s, k) => {
       const value = s.values[c];
       if (!Number.isFinite(value)) return;
       const x = x0 + k * barWidth;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(value).toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${(y(0) - y(value)).toFixed(1)}" fill="${s.color}"><title>${escapeXml(`${s.name} ${category}: ${value.toFixed(4)}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(value).toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${(y(0) - y(value)).toFixed(1)}" fill="${s.color}"><title>${escapeXml(`${s.name} ${category}: ${value.toFixed(4)}`)}</title></rect>`,
+      );
     });
-    parts.push(`<text x="${(left + c * group + group / 2).toFixed(1)}" y="${top + plotHeight + 16}" text-anchor="middle">${escapeXml(category)}</text>`);
+    parts.push(
+      `<text x="${(left + c * group + group / 2).toFixed(1)}" y="${top + plotHeight + 16}" text-anchor="middle">${escapeXml(category)}</text>`,
+    );
   });
   parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/>`);
   series.forEach((s, k) => {
     const x = left + k * 90;
-    parts.push(`<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${s.color}"/><text x="${x + 16}" y="${height - 12}">${escapeXml(s.name)}</text>`);
+    parts.push(
+      `<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${s.color}"/><text x="${x + 16}" y="${height - 12}">${escapeXml(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -15,7 +15,7 @@ function randomWeights(): Map<string, Float32Array> {
   let x = 1;
   for (const spec of t5ParameterSpecs(tiny)) {
     const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = ((x = (x * 48271) % 2147483647) / 2147483647) - 0.5;
+    for (let i = 0; i < data.length; i++) data[i] = (x = (x * 48271) % 2147483647) / 2147483647 - 0.5;
     weights.set(spec.name, data);
   }
   return weights;
@@ -23,7 +23,11 @@ function randomWeights(): Map<string, Float32Array> {
 
 test('parameter specs use HF T5 names and shapes; small has the expected size', () => {
   const names = t5ParameterSpecs(tiny).map((s) => s.name);
-  assert.deepEqual(names.slice(0, 3), ['shared.weight', 'encoder.block.0.layer.0.SelfAttention.q.weight', 'encoder.block.0.layer.0.SelfAttention.k.weight']);
+  assert.deepEqual(names.slice(0, 3), [
+    'shared.weight',
+    'encoder.block.0.layer.0.SelfAttention.q.weight',
+    'encoder.block.0.layer.0.SelfAttention.k.weight',
+  ]);
   assert.ok(names.includes('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'));
   assert.ok(names.includes('decoder.block.0.layer.1.EncDecAttention.o.weight'));
   assert.ok(names.includes('decoder.block.0.layer.2.DenseReluDense.wi_1.weight'));
@@ -64,21 +68,31 @@ test('checkpoint: wrong shape, dtype, missing or extra tensors fail naming file 
     await saveModelCheckpoint(dir, tiny, randomWeights());
     const rewrite = async (edit: (tensors: Map<string, TensorInput>) => void) => {
       const tensors = new Map<string, TensorInput>();
-      for (const spec of t5ParameterSpecs(tiny)) tensors.set(spec.name, { shape: spec.shape, data: new Float32Array(spec.shape.reduce((a, b) => a * b, 1)) });
+      for (const spec of t5ParameterSpecs(tiny))
+        tensors.set(spec.name, { shape: spec.shape, data: new Float32Array(spec.shape.reduce((a, b) => a * b, 1)) });
       edit(tensors);
       await writeSafetensors(file, tensors);
     };
     await rewrite((t) => t.set('encoder.final_layer_norm.weight', { shape: [32], data: new Float32Array(32) }));
-    assert.throws(() => loadModelCheckpoint(dir), isUserError(/model\.safetensors: tensor 'encoder\.final_layer_norm\.weight' has shape \[32\], expected \[64\]/));
+    assert.throws(
+      () => loadModelCheckpoint(dir),
+      isUserError(/model\.safetensors: tensor 'encoder\.final_layer_norm\.weight' has shape \[32\], expected \[64\]/),
+    );
     await rewrite((t) => t.set('lm_head.weight', { shape: [56, 64], data: new Float64Array(56 * 64) }));
     assert.throws(() => loadModelCheckpoint(dir), isUserError(/tensor 'lm_head\.weight' has dtype F64, expected F32/));
     await rewrite((t) => t.delete('decoder.block.0.layer.1.EncDecAttention.k.weight'));
-    assert.throws(() => loadModelCheckpoint(dir), isUserError(/tensor 'decoder\.block\.0\.layer\.1\.EncDecAttention\.k\.weight' is missing/));
+    assert.throws(
+      () => loadModelCheckpoint(dir),
+      isUserError(/tensor 'decoder\.block\.0\.layer\.1\.EncDecAttention\.k\.weight' is missing/),
+    );
     await rewrite((t) => t.set('encoder.block.7.extra', { shape: [1], data: new Float32Array(1) }));
     assert.throws(() => loadModelCheckpoint(dir), isUserError(/unexpected tensor 'encoder\.block\.7\.extra'/));
     await rewrite((t) => t.set('encoder.embed_tokens.weight', { shape: [56, 64], data: new Float32Array(56 * 64) }));
     assert.equal(loadModelCheckpoint(dir).weights.has('encoder.embed_tokens.weight'), false);
-    assert.throws(() => loadModelCheckpoint(dir, { ...tiny, dModel: 32 }), isUserError(/config\.json: dModel is 64, but the model expects 32/));
+    assert.throws(
+      () => loadModelCheckpoint(dir, { ...tiny, dModel: 32 }),
+      isUserError(/config\.json: dModel is 64, but the model expects 32/),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

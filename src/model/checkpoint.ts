@@ -66,7 +66,19 @@ export function loadModelCheckpoint(dir: string, expected?: T5Config): ModelChec
   const config = readModelConfig(dir);
   const configPath = join(dir, CONFIG_FILE);
   if (expected !== undefined) {
-    for (const key of ['vocabSize', 'docidVocabSize', 'dModel', 'dKv', 'dFf', 'numLayers', 'numDecoderLayers', 'numHeads', 'relativeAttentionNumBuckets', 'tieWordEmbeddings', 'lexicalHead'] as const) {
+    for (const key of [
+      'vocabSize',
+      'docidVocabSize',
+      'dModel',
+      'dKv',
+      'dFf',
+      'numLayers',
+      'numDecoderLayers',
+      'numHeads',
+      'relativeAttentionNumBuckets',
+      'tieWordEmbeddings',
+      'lexicalHead',
+    ] as const) {
       if (config[key] !== expected[key]) {
         throw new UserError(`${configPath}: ${key} is ${String(config[key])}, but the model expects ${String(expected[key])}`);
       }
@@ -95,8 +107,13 @@ export function checkWeights(file: string, config: T5Config, tensors: Map<string
     if (weights.has(name)) continue;
     const tensor = tensors.get(name)!;
     // HF keeps copies of the tied embedding under these names (and the head, when tied).
-    const tiedNames = ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight', ...(config.tieWordEmbeddings ? ['lm_head.weight'] : [])];
-    const tiedCopy = tiedNames.includes(name) && tensor.shape.length === 2 && tensor.shape[0] === shared[0] && tensor.shape[1] === shared[1];
+    const tiedNames = [
+      'encoder.embed_tokens.weight',
+      'decoder.embed_tokens.weight',
+      ...(config.tieWordEmbeddings ? ['lm_head.weight'] : []),
+    ];
+    const tiedCopy =
+      tiedNames.includes(name) && tensor.shape.length === 2 && tensor.shape[0] === shared[0] && tensor.shape[1] === shared[1];
     if (!tiedCopy) throw new UserError(`${file}: unexpected tensor '${name}' (not a parameter of this config)`);
   }
   return weights;

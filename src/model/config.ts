@@ -95,21 +95,38 @@ export function totalVocabSize(config: T5Config): number {
 }
 
 export function validateConfig(config: T5Config, where: string): void {
-  const positive: (keyof T5Config)[] = ['vocabSize', 'dModel', 'dKv', 'dFf', 'numLayers', 'numDecoderLayers', 'numHeads', 'relativeAttentionNumBuckets', 'relativeAttentionMaxDistance'];
+  const positive: (keyof T5Config)[] = [
+    'vocabSize',
+    'dModel',
+    'dKv',
+    'dFf',
+    'numLayers',
+    'numDecoderLayers',
+    'numHeads',
+    'relativeAttentionNumBuckets',
+    'relativeAttentionMaxDistance',
+  ];
   for (const key of positive) {
     const value = config[key];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UserError(`${where}: ${key} must be a positive integer, got ${String(value)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+      throw new UserError(`${where}: ${key} must be a positive integer, got ${String(value)}`);
   }
-  if (!Number.isInteger(config.docidVocabSize) || config.docidVocabSize < 0) throw new UserError(`${where}: docidVocabSize must be an integer >= 0`);
-  if (!(config.dropoutRate >= 0 && config.dropoutRate < 1)) throw new UserError(`${where}: dropoutRate must be in [0, 1), got ${config.dropoutRate}`);
+  if (!Number.isInteger(config.docidVocabSize) || config.docidVocabSize < 0)
+    throw new UserError(`${where}: docidVocabSize must be an integer >= 0`);
+  if (!(config.dropoutRate >= 0 && config.dropoutRate < 1))
+    throw new UserError(`${where}: dropoutRate must be in [0, 1), got ${config.dropoutRate}`);
   if (!(config.layerNormEpsilon > 0)) throw new UserError(`${where}: layerNormEpsilon must be > 0`);
   if (typeof config.lexicalHead !== 'boolean') throw new UserError(`${where}: lexicalHead must be true or false`);
-  if (!(Number.isFinite(config.lexicalHeadScale) && config.lexicalHeadScale > 0)) throw new UserError(`${where}: lexicalHeadScale must be a number > 0, got ${config.lexicalHeadScale}`);
-  if (config.lexicalHead && config.docidVocabSize === 0) throw new UserError(`${where}: lexicalHead needs docid tokens (docidVocabSize is 0)`);
-  if (!T5_FEED_FORWARDS.includes(config.feedForward)) throw new UserError(`${where}: feedForward must be one of ${T5_FEED_FORWARDS.join(', ')}, got ${String(config.feedForward)}`);
+  if (!(Number.isFinite(config.lexicalHeadScale) && config.lexicalHeadScale > 0))
+    throw new UserError(`${where}: lexicalHeadScale must be a number > 0, got ${config.lexicalHeadScale}`);
+  if (config.lexicalHead && config.docidVocabSize === 0)
+    throw new UserError(`${where}: lexicalHead needs docid tokens (docidVocabSize is 0)`);
+  if (!T5_FEED_FORWARDS.includes(config.feedForward))
+    throw new UserError(`${where}: feedForward must be one of ${T5_FEED_FORWARDS.join(', ')}, got ${String(config.feedForward)}`);
   for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) {
     const id = config[key];
-    if (!Number.isInteger(id) || id < 0 || id >= totalVocabSize(config)) throw new UserError(`${where}: ${key} ${id} is outside the vocabulary`);
+    if (!Number.isInteger(id) || id < 0 || id >= totalVocabSize(config))
+      throw new UserError(`${where}: ${key} ${id} is outside the vocabulary`);
   }
 }
 
@@ -131,7 +148,8 @@ export function t5ParameterSpecs(config: T5Config): ParameterSpec[] {
   const specs: ParameterSpec[] = [];
   // Standard deviations as in HF's T5PreTrainedModel._init_weights: the query's includes
   // d_kv^-1/2 because T5 attention does not scale its logits.
-  const linear = (name: string, out: number, inp: number, std: number) => specs.push({ name, shape: [out, inp], init: { kind: 'normal', std } });
+  const linear = (name: string, out: number, inp: number, std: number) =>
+    specs.push({ name, shape: [out, inp], init: { kind: 'normal', std } });
   const norm = (name: string) => specs.push({ name, shape: [d], init: { kind: 'ones' } });
   const attention = (prefix: string) => {
     linear(`${prefix}.q.weight`, inner, d, (d * config.dKv) ** -0.5);
@@ -173,7 +191,8 @@ export function t5ParameterSpecs(config: T5Config): ParameterSpec[] {
   norm('decoder.final_layer_norm.weight');
   if (!config.tieWordEmbeddings) linear('lm_head.weight', totalVocabSize(config), d, d ** -0.5);
   // Zero at the start, so a new lexical head leaves the trunk's logits as they are.
-  if (config.lexicalHead) specs.push({ name: LEXICAL_HEAD_WEIGHT, shape: [config.vocabSize, config.docidVocabSize], init: { kind: 'zeros' } });
+  if (config.lexicalHead)
+    specs.push({ name: LEXICAL_HEAD_WEIGHT, shape: [config.vocabSize, config.docidVocabSize], init: { kind: 'zeros' } });
   return specs;
 }
 
@@ -232,18 +251,23 @@ export function fromHfConfig(json: unknown, file: string): T5Config {
   const defaults = HF_DEFAULTS[modelType];
   const num = (key: string, fallback?: number): number => {
     const value = source[key] ?? fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new UserError(`${file}: field '${key}' must be a number, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new UserError(`${file}: field '${key}' must be a number, got ${JSON.stringify(value)}`);
     return value;
   };
   const count = (key: string, fallback?: number, minimum = 1): number => {
     const value = num(key, fallback);
-    if (!Number.isInteger(value) || value < minimum) throw new UserError(`${file}: field '${key}' must be an integer >= ${minimum}, got ${value}`);
+    if (!Number.isInteger(value) || value < minimum)
+      throw new UserError(`${file}: field '${key}' must be an integer >= ${minimum}, got ${value}`);
     return value;
   };
-  if (source.is_encoder_decoder === false) throw new UserError(`${file}: is_encoder_decoder is false; genir needs the encoder–decoder (T5ForConditionalGeneration)`);
+  if (source.is_encoder_decoder === false)
+    throw new UserError(`${file}: is_encoder_decoder is false; genir needs the encoder–decoder (T5ForConditionalGeneration)`);
   const projection = source.feed_forward_proj ?? defaults.feedForward;
   if (!(T5_FEED_FORWARDS as readonly unknown[]).includes(projection)) {
-    throw new UserError(`${file}: feed_forward_proj ${JSON.stringify(projection)} is not supported (genir implements ${T5_FEED_FORWARDS.map((f) => `"${f}"`).join(' and ')})`);
+    throw new UserError(
+      `${file}: feed_forward_proj ${JSON.stringify(projection)} is not supported (genir implements ${T5_FEED_FORWARDS.map((f) => `"${f}"`).join(' and ')})`,
+    );
   }
   const tied = source.tie_word_embeddings ?? defaults.tieWordEmbeddings;
   if (typeof tied !== 'boolean') throw new UserError(`${file}: field 'tie_word_embeddings' must be true or false`);
@@ -258,7 +282,9 @@ export function fromHfConfig(json: unknown, file: string): T5Config {
   if (numBuckets < 4) throw new UserError(`${file}: field 'relative_attention_num_buckets' must be at least 4, got ${numBuckets}`);
   const maxDistance = count('relative_attention_max_distance', 128);
   if (maxDistance <= numBuckets / 4) {
-    throw new UserError(`${file}: field 'relative_attention_max_distance' (${maxDistance}) must exceed relative_attention_num_buckets / 4 (${numBuckets / 4})`);
+    throw new UserError(
+      `${file}: field 'relative_attention_max_distance' (${maxDistance}) must exceed relative_attention_num_buckets / 4 (${numBuckets / 4})`,
+    );
   }
   const dropoutRate = num('dropout_rate', 0.1);
   if (!(dropoutRate >= 0 && dropoutRate < 1)) throw new UserError(`${file}: field 'dropout_rate' must be in [0, 1), got ${dropoutRate}`);
@@ -267,7 +293,8 @@ export function fromHfConfig(json: unknown, file: string): T5Config {
   const vocabSize = count('vocab_size') - docidVocabSize;
   const tokenId = (key: string, fallback: number): number => {
     const id = count(key, fallback, 0);
-    if (id >= vocabSize + docidVocabSize) throw new UserError(`${file}: field '${key}' (${id}) is outside the vocabulary of ${vocabSize + docidVocabSize}`);
+    if (id >= vocabSize + docidVocabSize)
+      throw new UserError(`${file}: field '${key}' (${id}) is outside the vocabulary of ${vocabSize + docidVocabSize}`);
     return id;
   };
   const config: T5Config = {

@@ -8,20 +8,7 @@
  * lengths in one run, so it names the rows and lengths of each pass separately
  * (`queries`/`qlen`, `docs`/`dlen`); the inference graph uses `batch`/`src`.
  */
-import {
-  type Dim,
-  Graph,
-  type Tensor,
-  add,
-  div,
-  maximum,
-  mul,
-  reduceSum,
-  reshape,
-  rsqrt,
-  transpose,
-  unsqueeze,
-} from '../engine/index.js';
+import { type Dim, Graph, type Tensor, add, div, maximum, mul, reduceSum, reshape, rsqrt, transpose, unsqueeze } from '../engine/index.js';
 import { t5ParameterSpecs, type ParameterSpec, type T5Config } from './config.js';
 import { T5Builder } from './t5-graph.js';
 

@@ -60,8 +60,12 @@ test('InfoNCE loss, accuracy and gradients equal the hand computation (fixed tem
   assert.ok(Math.abs(Number(out.loss.data[0]) - expected.loss) < 1e-12, `${Number(out.loss.data[0])} vs ${expected.loss}`);
   // Query 0: its positive (0.8) beats 0 and 0.6; query 1: its positive (1.0) beats 0.8; passage 1 is masked.
   assert.equal(Number(out.accuracy.data[0]), 1);
-  [...(out.dq.data as Float64Array)].forEach((v, i) => assert.ok(Math.abs(v - expected.dQ[i]) < 1e-12, `dq[${i}] ${v} vs ${expected.dQ[i]}`));
-  [...(out.dp.data as Float64Array)].forEach((v, i) => assert.ok(Math.abs(v - expected.dP[i]) < 1e-12, `dp[${i}] ${v} vs ${expected.dP[i]}`));
+  [...(out.dq.data as Float64Array)].forEach((v, i) =>
+    assert.ok(Math.abs(v - expected.dQ[i]) < 1e-12, `dq[${i}] ${v} vs ${expected.dQ[i]}`),
+  );
+  [...(out.dp.data as Float64Array)].forEach((v, i) =>
+    assert.ok(Math.abs(v - expected.dP[i]) < 1e-12, `dp[${i}] ${v} vs ${expected.dP[i]}`),
+  );
   // The masked passage gets no gradient from query 1 (only from query 0).
   assert.ok(Math.abs(expected.dP[2]) > 0);
 });

@@ -3,7 +3,23 @@
  * cross-entropy of each query over a set of candidate passages, its positive the target),
  * as DPR and Tevatron train with in-batch and hard negatives.
  */
-import { type Tensor, add, cast, crossEntropy, exp, gatherElements, gemm, less, minimum, mul, not, reduceMax, reduceMean, squeeze, unsqueeze } from '../engine/index.js';
+import {
+  type Tensor,
+  add,
+  cast,
+  crossEntropy,
+  exp,
+  gatherElements,
+  gemm,
+  less,
+  minimum,
+  mul,
+  not,
+  reduceMax,
+  reduceMean,
+  squeeze,
+  unsqueeze,
+} from '../engine/index.js';
 
 /** The largest logit scale a learned temperature may reach (CLIP's clamp: temperature ≥ 0.01). */
 export const MAX_LOGIT_SCALE = 100;
@@ -23,7 +39,13 @@ export function logitScale(option: LogitScale): Tensor | number {
  * (a passage that must not count as a negative for that query). `accuracy` is the share of
  * queries whose positive has the highest logit (no gradient).
  */
-export function infoNceLoss(queries: Tensor, passages: Tensor, targets: Tensor, bias: Tensor, scale: LogitScale): { loss: Tensor; accuracy: Tensor } {
+export function infoNceLoss(
+  queries: Tensor,
+  passages: Tensor,
+  targets: Tensor,
+  bias: Tensor,
+  scale: LogitScale,
+): { loss: Tensor; accuracy: Tensor } {
   const logits = add(mul(gemm(queries, passages, { transB: true }), logitScale(scale)), bias);
   const loss = crossEntropy(logits, targets);
   const targetLogit = squeeze(gatherElements(logits, unsqueeze(targets, [1]), 1), [1]);

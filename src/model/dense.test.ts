@@ -8,7 +8,17 @@ import { t5Config } from './config.js';
 import { DenseModel, padSequences, type DenseBatch, type DenseSettings } from './dense.js';
 import { MASKED } from './t5-graph.js';
 
-const CONFIG = t5Config('tiny', { vocabSize: 40, docidVocabSize: 2, dModel: 16, dKv: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, numHeads: 4, dropoutRate: 0 });
+const CONFIG = t5Config('tiny', {
+  vocabSize: 40,
+  docidVocabSize: 2,
+  dModel: 16,
+  dKv: 4,
+  dFf: 32,
+  numLayers: 1,
+  numDecoderLayers: 1,
+  numHeads: 4,
+  dropoutRate: 0,
+});
 const SETTINGS: DenseSettings = { temperature: { kind: 'learned', initial: 0.1 }, maxQueryTokens: 8, maxPassageTokens: 16 };
 
 const rows = (sequences: number[][]) => sequences.map((s) => Int32Array.from(s));
@@ -37,9 +47,16 @@ function batchOf(queries: number[][], docs: number[][], targets: number[], maske
   const bias = new Float32Array(queries.length * docs.length);
   for (const [row, col] of masked) bias[row * docs.length + col] = MASKED;
   return {
-    queries: queries.length, queryLength: q.length, queryIds: q.ids, queryMask: q.mask,
-    docs: docs.length, docLength: d.length, docIds: d.ids, docMask: d.mask,
-    targets: BigInt64Array.from(targets.map(BigInt)), bias,
+    queries: queries.length,
+    queryLength: q.length,
+    queryIds: q.ids,
+    queryMask: q.mask,
+    docs: docs.length,
+    docLength: d.length,
+    docIds: d.ids,
+    docMask: d.mask,
+    targets: BigInt64Array.from(targets.map(BigInt)),
+    bias,
   };
 }
 
@@ -47,8 +64,19 @@ test('dense training step: loss falls and in-batch accuracy reaches 1 on a tiny 
   const model = DenseModel.create(CONFIG, SETTINGS, 3);
   // Each query shares its content tokens with its passage only.
   const batch = batchOf(
-    [[40, 5, 6, 1], [40, 7, 8, 1], [40, 9, 10, 1], [40, 11, 12, 1]],
-    [[41, 11, 12, 20, 1], [41, 5, 6, 21, 1], [41, 9, 10, 22, 1], [41, 7, 8, 23, 1], [41, 30, 31, 1]],
+    [
+      [40, 5, 6, 1],
+      [40, 7, 8, 1],
+      [40, 9, 10, 1],
+      [40, 11, 12, 1],
+    ],
+    [
+      [41, 11, 12, 20, 1],
+      [41, 5, 6, 21, 1],
+      [41, 9, 10, 22, 1],
+      [41, 7, 8, 23, 1],
+      [41, 30, 31, 1],
+    ],
     [1, 3, 2, 0],
   );
   const optimizer = new AdamW(model.parameters, { weightDecay: 0 });
@@ -69,7 +97,10 @@ test('dense training step: loss falls and in-batch accuracy reaches 1 on a tiny 
     await model.save(dir);
     const loaded = DenseModel.load(dir);
     assert.deepEqual(loaded.settings, SETTINGS);
-    const sequences = rows([[40, 5, 6, 1], [41, 30, 31, 1]]);
+    const sequences = rows([
+      [40, 5, 6, 1],
+      [41, 30, 31, 1],
+    ]);
     assert.deepEqual(await loaded.encode(sequences), await model.encode(sequences));
     await loaded.release();
   } finally {
@@ -80,11 +111,51 @@ test('dense training step: loss falls and in-batch accuracy reaches 1 on a tiny 
 
 test('a masked false negative does not count: the loss equals the batch without that passage', async () => {
   const model = DenseModel.create(CONFIG, { ...SETTINGS, temperature: { kind: 'fixed', value: 0.05 } }, 5);
-  const queries = [[40, 5, 6, 1], [40, 7, 8, 1]];
-  const withExtra = await model.lossAndGradients(batchOf(queries, [[41, 5, 6, 1], [41, 7, 8, 1], [41, 5, 9, 1]], [0, 1], [[0, 2]]), 0);
+  const queries = [
+    [40, 5, 6, 1],
+    [40, 7, 8, 1],
+  ];
+  const withExtra = await model.lossAndGradients(
+    batchOf(
+      queries,
+      [
+        [41, 5, 6, 1],
+        [41, 7, 8, 1],
+        [41, 5, 9, 1],
+      ],
+      [0, 1],
+      [[0, 2]],
+    ),
+    0,
+  );
   // Query 1 still sees passage 2 as a negative, so drop it for query 1 too to compare with the two-passage batch.
-  const masked = await model.lossAndGradients(batchOf(queries, [[41, 5, 6, 1], [41, 7, 8, 1], [41, 5, 9, 1]], [0, 1], [[0, 2], [1, 2]]), 0);
-  const without = await model.lossAndGradients(batchOf(queries, [[41, 5, 6, 1], [41, 7, 8, 1]], [0, 1]), 0);
+  const masked = await model.lossAndGradients(
+    batchOf(
+      queries,
+      [
+        [41, 5, 6, 1],
+        [41, 7, 8, 1],
+        [41, 5, 9, 1],
+      ],
+      [0, 1],
+      [
+        [0, 2],
+        [1, 2],
+      ],
+    ),
+    0,
+  );
+  const without = await model.lossAndGradients(
+    batchOf(
+      queries,
+      [
+        [41, 5, 6, 1],
+        [41, 7, 8, 1],
+      ],
+      [0, 1],
+    ),
+    0,
+  );
   assert.ok(Math.abs(masked.loss - without.loss) < 1e-5, `${masked.loss} vs ${without.loss}`);
   assert.ok(withExtra.loss > masked.loss);
   await model.release();

@@ -37,7 +37,11 @@ export interface DenseSettings {
 
 // 128 passage tokens and (in the pipeline) lr 3e-3: on squad-dev this doubled RR@10 over 192 tokens
 // and lr 1e-3 at the same 12-minute budget (docs/results.md), mostly by fitting twice the updates.
-export const DEFAULT_DENSE_SETTINGS: DenseSettings = { temperature: { kind: 'fixed', value: 0.05 }, maxQueryTokens: 32, maxPassageTokens: 128 };
+export const DEFAULT_DENSE_SETTINGS: DenseSettings = {
+  temperature: { kind: 'fixed', value: 0.05 },
+  maxQueryTokens: 32,
+  maxPassageTokens: 128,
+};
 
 /** One training batch: tokenised queries and passages (row-major, padded), targets and masks. */
 export interface DenseBatch {
@@ -56,7 +60,10 @@ export interface DenseBatch {
 }
 
 /** Token sequences padded into a [rows, length] id matrix and 1/0 mask. */
-export function padSequences(sequences: readonly ArrayLike<number>[], padId: number): { ids: BigInt64Array; mask: Float32Array; length: number } {
+export function padSequences(
+  sequences: readonly ArrayLike<number>[],
+  padId: number,
+): { ids: BigInt64Array; mask: Float32Array; length: number } {
   const length = Math.max(1, ...sequences.map((s) => s.length));
   const ids = new BigInt64Array(sequences.length * length).fill(BigInt(padId));
   const mask = new Float32Array(sequences.length * length);
@@ -76,7 +83,8 @@ function initialDenseParameters(config: T5Config, temperature: DenseTemperature,
     else if (spec.init.kind === 'normal') for (let i = 0; i < data.length; i++) data[i] = rng.normal() * spec.init.std;
     return { name: spec.name, shape: spec.shape, data };
   });
-  if (temperature.kind === 'learned') parameters.push({ name: LOGIT_SCALE_PARAM, shape: [1], data: Float32Array.of(Math.log(1 / temperature.initial)) });
+  if (temperature.kind === 'learned')
+    parameters.push({ name: LOGIT_SCALE_PARAM, shape: [1], data: Float32Array.of(Math.log(1 / temperature.initial)) });
   return parameters;
 }
 
@@ -123,7 +131,8 @@ export class DenseModel implements TrainableModel<DenseBatch> {
     if (parameters.length !== shapes.length || shapes.some((s, i) => parameters[i].name !== s.name)) {
       throw new Error('DenseModel: parameters must follow encoderParameterSpecs(config) (then the logit scale) in order');
     }
-    if (config.docidVocabSize < DENSE_MARKER_COUNT) throw new Error(`DenseModel: the vocabulary needs ${DENSE_MARKER_COUNT} added marker tokens`);
+    if (config.docidVocabSize < DENSE_MARKER_COUNT)
+      throw new Error(`DenseModel: the vocabulary needs ${DENSE_MARKER_COUNT} added marker tokens`);
     this.parameters = parameters;
   }
 
@@ -146,7 +155,8 @@ export class DenseModel implements TrainableModel<DenseBatch> {
     const stored = json.genir_dense as Partial<StoredDenseSettings> | undefined;
     const temperature = stored?.temperature;
     const validTemperature =
-      typeof temperature === 'object' && temperature !== null &&
+      typeof temperature === 'object' &&
+      temperature !== null &&
       ((temperature.kind === 'fixed' && temperature.value > 0) || (temperature.kind === 'learned' && temperature.initial > 0));
     if (!validTemperature || typeof stored?.max_query_tokens !== 'number' || typeof stored.max_passage_tokens !== 'number') {
       throw new UserError(`${configPath}: not a genir dense encoder config (no valid genir_dense block)`);
@@ -158,11 +168,14 @@ export class DenseModel implements TrainableModel<DenseBatch> {
       const tensor = tensors.get(name);
       if (tensor === undefined) throw new UserError(`${weightsPath}: tensor '${name}' is missing`);
       if (tensor.dtype !== 'F32' || tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
-        throw new UserError(`${weightsPath}: tensor '${name}' is ${tensor.dtype}[${tensor.shape.join(', ')}], expected F32[${shape.join(', ')}]`);
+        throw new UserError(
+          `${weightsPath}: tensor '${name}' is ${tensor.dtype}[${tensor.shape.join(', ')}], expected F32[${shape.join(', ')}]`,
+        );
       }
       return { name, shape, data: tensor.data as Float32Array };
     });
-    if (tensors.size !== parameters.length) throw new UserError(`${weightsPath}: ${tensors.size - parameters.length} tensors that are not parameters of this dense encoder`);
+    if (tensors.size !== parameters.length)
+      throw new UserError(`${weightsPath}: ${tensors.size - parameters.length} tensors that are not parameters of this dense encoder`);
     return new DenseModel(config, settings, parameters, options);
   }
 
@@ -234,7 +247,10 @@ export class DenseModel implements TrainableModel<DenseBatch> {
     let session = this.sessions.get(kind);
     if (session === undefined) {
       const graph = build();
-      session = Session.create(exportModel(graph, bake ? { params: inferenceParams(graph, this.weights()) } : {}), { threads: this.options.threads, spinning: this.options.spinning });
+      session = Session.create(exportModel(graph, bake ? { params: inferenceParams(graph, this.weights()) } : {}), {
+        threads: this.options.threads,
+        spinning: this.options.spinning,
+      });
       this.sessions.set(kind, session);
     }
     return session;
@@ -273,7 +289,10 @@ export class DenseModel implements TrainableModel<DenseBatch> {
     const order = sequences.map((_, i) => i).sort((a, b) => sequences[a].length - sequences[b].length || a - b);
     for (let start = 0; start < order.length; start += batchSize) {
       const rows = order.slice(start, start + batchSize);
-      const { ids, mask, length } = padSequences(rows.map((i) => sequences[i]), this.config.padTokenId);
+      const { ids, mask, length } = padSequences(
+        rows.map((i) => sequences[i]),
+        this.config.padTokenId,
+      );
       const result = await session.run({
         ...(bake ? {} : this.params()),
         input_ids: { data: ids, dims: [rows.length, length] },

@@ -75,7 +75,12 @@ export function groupedLogits(b: GroupedT5Builder, inputs: GroupedInputs): Tenso
   const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
   const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, crossBias);
   const queryBias = b.lexicalBias(inputs.inputIds, inputs.attentionMask, 'queries');
-  const logits = b.withLexicalBias(b.logits(hidden), queryBias === undefined ? undefined : gather(queryBias, inputs.rowQuery), 'batch', 'tgt');
+  const logits = b.withLexicalBias(
+    b.logits(hidden),
+    queryBias === undefined ? undefined : gather(queryBias, inputs.rowQuery),
+    'batch',
+    'tgt',
+  );
   return reshape(logits, ['batch', 'tgt', totalVocabSize(b.config)]);
 }
 

@@ -27,7 +27,13 @@ const VARIANTS = ['t5-v1_0', 'flan-t5', 'mt5'] as const;
 interface Reference {
   batch: Seq2SeqBatch;
   tensors: Map<string, Float32Array>;
-  json: { sources: string[]; targets: string[]; source_ids: number[][]; target_ids: number[][]; training: { lr: number; weight_decay: number; clip_norm: number; steps: number } };
+  json: {
+    sources: string[];
+    targets: string[];
+    source_ids: number[][];
+    target_ids: number[][];
+    training: { lr: number; weight_decay: number; clip_norm: number; steps: number };
+  };
 }
 
 function reference(name: string): Reference {
@@ -36,9 +42,13 @@ function reference(name: string): Reference {
   const [size, sourceLength] = tensors.get('input_ids')!.shape;
   const targetLength = tensors.get('labels')!.shape[1];
   const batch: Seq2SeqBatch = {
-    size, sourceLength, targetLength,
-    inputIds: ids('input_ids'), attentionMask: tensors.get('attention_mask')!.data as Float32Array,
-    decoderInputIds: ids('decoder_input_ids'), labels: ids('labels'),
+    size,
+    sourceLength,
+    targetLength,
+    inputIds: ids('input_ids'),
+    attentionMask: tensors.get('attention_mask')!.data as Float32Array,
+    decoderInputIds: ids('decoder_input_ids'),
+    labels: ids('labels'),
   } as Seq2SeqBatch;
   const floats = new Map([...tensors].filter(([, t]) => t.dtype === 'F32').map(([k, t]) => [k, t.data as Float32Array]));
   return { batch, tensors: floats, json: JSON.parse(readFileSync(join(fixtures, `${name}.reference.json`), 'utf8')) as Reference['json'] };
@@ -90,11 +100,21 @@ function importModel(dir: string): { model: T5Model; tokenizer: ReturnType<typeo
 }
 
 test('relative position buckets equal the reference for many (buckets, max distance) settings, both directions', () => {
-  const cases = JSON.parse(readFileSync(join(fixtures, 'buckets.json'), 'utf8')) as { num_buckets: number; max_distance: number; bidirectional: boolean; from: number; buckets: number[] }[];
+  const cases = JSON.parse(readFileSync(join(fixtures, 'buckets.json'), 'utf8')) as {
+    num_buckets: number;
+    max_distance: number;
+    bidirectional: boolean;
+    from: number;
+    buckets: number[];
+  }[];
   for (const c of cases) {
     // relative = key - query: one query row at -from covers from … from + length - 1.
     const row = relativePositionBuckets(1, c.buckets.length, c.bidirectional, c.num_buckets, c.max_distance, -c.from);
-    assert.deepEqual(Array.from(row, Number), c.buckets, `${c.num_buckets} buckets, max distance ${c.max_distance}, ${c.bidirectional ? 'bidirectional' : 'causal'}`);
+    assert.deepEqual(
+      Array.from(row, Number),
+      c.buckets,
+      `${c.num_buckets} buckets, max distance ${c.max_distance}, ${c.bidirectional ? 'bidirectional' : 'causal'}`,
+    );
   }
 });
 
@@ -113,7 +133,10 @@ for (const name of VARIANTS) {
       ref.json.targets.forEach((text, i) => assert.deepEqual([...tokenizer.encode(text, { addEos: true })], ref.json.target_ids[i], text));
 
       const { logits, hidden } = await forward(model, ref.batch);
-      assert.ok(maxAbsDiff(hidden, ref.tensors.get('encoder_hidden')!) <= 1e-5, `encoder states: ${maxAbsDiff(hidden, ref.tensors.get('encoder_hidden')!)}`);
+      assert.ok(
+        maxAbsDiff(hidden, ref.tensors.get('encoder_hidden')!) <= 1e-5,
+        `encoder states: ${maxAbsDiff(hidden, ref.tensors.get('encoder_hidden')!)}`,
+      );
       assert.ok(maxRelDiff(logits, ref.tensors.get('logits')!) <= 1e-5, `logits: ${maxRelDiff(logits, ref.tensors.get('logits')!)}`);
       // Per-token log-probabilities through the cached decoder steps (the generation path).
       const { batch } = ref;
@@ -122,14 +145,21 @@ for (const name of VARIANTS) {
       let cache = model.emptyCache(batch.size);
       const labelLogProbs = new Float32Array(batch.size * batch.targetLength);
       for (let t = 0; t < batch.targetLength; t++) {
-        const step = await model.decoderStep(encoded, cache, BigInt64Array.from({ length: batch.size }, (_, row) => batch.decoderInputIds[row * batch.targetLength + t]));
+        const step = await model.decoderStep(
+          encoded,
+          cache,
+          BigInt64Array.from({ length: batch.size }, (_, row) => batch.decoderInputIds[row * batch.targetLength + t]),
+        );
         cache = step.cache;
         for (let row = 0; row < batch.size; row++) {
           const label = Number(batch.labels[row * batch.targetLength + t]);
           if (label >= 0) labelLogProbs[row * batch.targetLength + t] = step.logProbs[row * vocab + label];
         }
       }
-      assert.ok(maxAbsDiff(labelLogProbs, ref.tensors.get('label_log_probs')!) <= 1e-5, `label log-probs: ${maxAbsDiff(labelLogProbs, ref.tensors.get('label_log_probs')!)}`);
+      assert.ok(
+        maxAbsDiff(labelLogProbs, ref.tensors.get('label_log_probs')!) <= 1e-5,
+        `label log-probs: ${maxAbsDiff(labelLogProbs, ref.tensors.get('label_log_probs')!)}`,
+      );
     } finally {
       await model.release();
     }
@@ -180,11 +210,16 @@ test('export → import round-trips a model with docid rows: same tokenizer ids 
 
 test('what the engine does not support, and broken checkpoints, are UserErrors naming the file and field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'genir-hf-bad-'));
-  const rejects = (pattern: RegExp) => assert.throws(() => readHfCheckpoint(dir), (err: unknown) => err instanceof UserError && pattern.test(err.message));
+  const rejects = (pattern: RegExp) =>
+    assert.throws(
+      () => readHfCheckpoint(dir),
+      (err: unknown) => err instanceof UserError && pattern.test(err.message),
+    );
   try {
     cpSync(join(fixtures, 'mt5'), dir, { recursive: true });
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    const withConfig = (changes: Record<string, unknown>) => writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, ...changes }));
+    const withConfig = (changes: Record<string, unknown>) =>
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, ...changes }));
     withConfig({ feed_forward_proj: 'gated-silu' });
     rejects(/config\.json: feed_forward_proj "gated-silu" is not supported/);
     withConfig({ model_type: 'umt5' });
@@ -199,7 +234,9 @@ test('what the engine does not support, and broken checkpoints, are UserErrors n
     rejects(/tensor 'decoder\.block\.1\.layer\.0\.SelfAttention\.q\.weight' is missing/);
     withConfig({});
     const index = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map: Record<string, string> };
-    index.weight_map['shared.weight'] = index.weight_map['shared.weight'].includes('00001') ? 'model-00002-of-00002.safetensors' : 'model-00001-of-00002.safetensors';
+    index.weight_map['shared.weight'] = index.weight_map['shared.weight'].includes('00001')
+      ? 'model-00002-of-00002.safetensors'
+      : 'model-00001-of-00002.safetensors';
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
     rejects(/tensor 'shared\.weight' is missing \(model\.safetensors\.index\.json puts it there\)/);
     rmSync(join(dir, 'model.safetensors.index.json'));

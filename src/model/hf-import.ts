@@ -60,10 +60,12 @@ function readStoredTensors(dir: string): { tensors: Map<string, StoredTensor>; f
   }
   const index = readJson(indexPath) as { weight_map?: unknown } | null;
   const weightMap = index?.weight_map;
-  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) throw new UserError(`${indexPath}: weight_map must map tensor names to shard files`);
+  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap))
+    throw new UserError(`${indexPath}: weight_map must map tensor names to shard files`);
   const byFile = new Map<string, string[]>();
   for (const [name, file] of Object.entries(weightMap as Record<string, unknown>)) {
-    if (typeof file !== 'string' || file.includes('/') || file.includes('\\') || file === '..') throw new UserError(`${indexPath}: weight_map['${name}'] must be a file name in ${dir}`);
+    if (typeof file !== 'string' || file.includes('/') || file.includes('\\') || file === '..')
+      throw new UserError(`${indexPath}: weight_map['${name}'] must be a file name in ${dir}`);
     byFile.set(file, [...(byFile.get(file) ?? []), name]);
   }
   const tensors = new Map<string, StoredTensor>();
@@ -71,7 +73,8 @@ function readStoredTensors(dir: string): { tensors: Map<string, StoredTensor>; f
     const shard = readSafetensors(join(dir, file)).tensors;
     for (const name of names) {
       const tensor = shard.get(name);
-      if (tensor === undefined) throw new UserError(`${join(dir, file)}: tensor '${name}' is missing (${WEIGHTS_INDEX_FILE} puts it there)`);
+      if (tensor === undefined)
+        throw new UserError(`${join(dir, file)}: tensor '${name}' is missing (${WEIGHTS_INDEX_FILE} puts it there)`);
       tensors.set(name, tensor);
     }
   }
@@ -93,7 +96,8 @@ function readTokenizer(dir: string, config: T5Config): { tokenizer: SubwordToken
     if (existsSync(tokenizerConfigPath)) {
       const extraIds = (readJson(tokenizerConfigPath) as { extra_ids?: unknown } | null)?.extra_ids;
       if (extraIds !== undefined) {
-        if (typeof extraIds !== 'number' || !Number.isInteger(extraIds) || extraIds < 0) throw new UserError(`${tokenizerConfigPath}: extra_ids must be an integer >= 0`);
+        if (typeof extraIds !== 'number' || !Number.isInteger(extraIds) || extraIds < 0)
+          throw new UserError(`${tokenizerConfigPath}: extra_ids must be an integer >= 0`);
         sentinels = extraIds;
       }
     }
@@ -104,14 +108,20 @@ function readTokenizer(dir: string, config: T5Config): { tokenizer: SubwordToken
   }
   const path = join(dir, file);
   if (tokenizer.subwordVocabSize > config.vocabSize) {
-    throw new UserError(`${path}: ${tokenizer.subwordVocabSize} text tokens, but ${CONFIG_FILE} has only ${config.vocabSize} embedding rows (vocab_size)`);
+    throw new UserError(
+      `${path}: ${tokenizer.subwordVocabSize} text tokens, but ${CONFIG_FILE} has only ${config.vocabSize} embedding rows (vocab_size)`,
+    );
   }
   if (tokenizer.subwordVocabSize < config.vocabSize) {
-    if (tokenizer.kind !== 'unigram') throw new UserError(`${path}: ${tokenizer.subwordVocabSize} text tokens, but ${CONFIG_FILE} has ${config.vocabSize} embedding rows`);
+    if (tokenizer.kind !== 'unigram')
+      throw new UserError(`${path}: ${tokenizer.subwordVocabSize} text tokens, but ${CONFIG_FILE} has ${config.vocabSize} embedding rows`);
     tokenizer = tokenizer.withTextVocabSize(config.vocabSize);
   }
   if (tokenizer.docidCount !== config.docidVocabSize) {
-    if (tokenizer.docidCount > 0) throw new UserError(`${path}: ${tokenizer.docidCount} docid tokens, but ${CONFIG_FILE} has genir_docid_vocab_size ${config.docidVocabSize}`);
+    if (tokenizer.docidCount > 0)
+      throw new UserError(
+        `${path}: ${tokenizer.docidCount} docid tokens, but ${CONFIG_FILE} has genir_docid_vocab_size ${config.docidVocabSize}`,
+      );
     tokenizer = tokenizer.withDocidTokens(config.docidVocabSize);
   }
   return { tokenizer, file };
@@ -127,7 +137,8 @@ export function readHfCheckpoint(dir: string): HfCheckpoint {
   const converted = new Map<string, StoredTensor>();
   for (const [name, tensor] of tensors) {
     storedDtypes.add(tensor.dtype);
-    if (!['F32', 'F16', 'BF16', 'F64'].includes(tensor.dtype)) throw new UserError(`${where}: tensor '${name}' has dtype ${tensor.dtype}; genir reads float weights`);
+    if (!['F32', 'F16', 'BF16', 'F64'].includes(tensor.dtype))
+      throw new UserError(`${where}: tensor '${name}' has dtype ${tensor.dtype}; genir reads float weights`);
     converted.set(name, { dtype: 'F32', shape: tensor.shape, data: toFloat32(tensor) });
   }
   // Some checkpoints store the embedding only under the encoder's or decoder's tied name.
@@ -168,7 +179,12 @@ function newRows(existing: Float32Array, rows: number, width: number, count: num
  * deviation of the text rows: the scale the pre-trained layers expect, no bias towards any
  * word. An existing docid block is replaced.
  */
-export function withDocidRows(config: T5Config, weights: ReadonlyMap<string, Float32Array>, docidVocabSize: number, seed: number): { config: T5Config; weights: Map<string, Float32Array> } {
+export function withDocidRows(
+  config: T5Config,
+  weights: ReadonlyMap<string, Float32Array>,
+  docidVocabSize: number,
+  seed: number,
+): { config: T5Config; weights: Map<string, Float32Array> } {
   const next: T5Config = { ...config, docidVocabSize };
   const out = new Map(weights);
   const rng = new Rng(seed);
@@ -179,7 +195,10 @@ export function withDocidRows(config: T5Config, weights: ReadonlyMap<string, Flo
 }
 
 /** Parameters in genir's order, for T5Model's constructor. */
-export function parametersOf(config: T5Config, weights: ReadonlyMap<string, Float32Array>): { name: string; shape: number[]; data: Float32Array }[] {
+export function parametersOf(
+  config: T5Config,
+  weights: ReadonlyMap<string, Float32Array>,
+): { name: string; shape: number[]; data: Float32Array }[] {
   return t5ParameterSpecs(config).map((spec) => {
     const data = weights.get(spec.name);
     if (data === undefined) throw new Error(`no weights for '${spec.name}'`);
@@ -212,15 +231,30 @@ export function describeCheckpoint(checkpoint: HfCheckpoint): Record<string, unk
  * config.json (model_type t5, genir_docid_vocab_size), model.safetensors (float32),
  * tokenizer.json (docid tokens as special added tokens) and tokenizer_config.json.
  */
-export async function writeHfDirectory(dir: string, config: T5Config, weights: ReadonlyMap<string, Float32Array>, tokenizer: SubwordTokenizer): Promise<void> {
-  if (tokenizer.vocabSize !== totalVocabSize(config)) throw new Error(`writeHfDirectory: tokenizer has ${tokenizer.vocabSize} ids, the model ${totalVocabSize(config)}`);
+export async function writeHfDirectory(
+  dir: string,
+  config: T5Config,
+  weights: ReadonlyMap<string, Float32Array>,
+  tokenizer: SubwordTokenizer,
+): Promise<void> {
+  if (tokenizer.vocabSize !== totalVocabSize(config))
+    throw new Error(`writeHfDirectory: tokenizer has ${tokenizer.vocabSize} ids, the model ${totalVocabSize(config)}`);
   // Refused before anything is written: HF's T5 would drop the tensor and rank differently.
-  if (config.lexicalHead) throw new UserError(`${dir}: the model has a lexical head (lexical_head.weight, a bag-of-words term in the docid logits), which Hugging Face T5 has no place for; it cannot be exported`);
+  if (config.lexicalHead)
+    throw new UserError(
+      `${dir}: the model has a lexical head (lexical_head.weight, a bag-of-words term in the docid logits), which Hugging Face T5 has no place for; it cannot be exported`,
+    );
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a directory`);
   mkdirSync(dir, { recursive: true });
   await writeFileAtomic(join(dir, HF_TOKENIZER_FILE), tokenizer.toJson());
   // A plain fast tokenizer: T5TokenizerFast would add its own 100 sentinels after genir's ids.
-  const tokenizerConfig = { tokenizer_class: 'PreTrainedTokenizerFast', pad_token: '<pad>', eos_token: '</s>', unk_token: '<unk>', model_max_length: 512 };
+  const tokenizerConfig = {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    pad_token: '<pad>',
+    eos_token: '</s>',
+    unk_token: '<unk>',
+    model_max_length: 512,
+  };
   await writeFileAtomic(join(dir, TOKENIZER_CONFIG_FILE), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
   // Weights and config last (saveModelCheckpoint writes the config after the weights).
   await saveModelCheckpoint(dir, config, weights);

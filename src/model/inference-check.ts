@@ -21,9 +21,17 @@ interface ExpectedValue {
 }
 
 /** What an exported graph of `graph` holds: the inputs and params its outputs read, and the outputs. */
-function expectedInterface(graph: Graph): { inputs: Map<string, ExpectedValue>; outputs: Map<string, ExpectedValue>; params: Map<string, ExpectedValue> } {
+function expectedInterface(graph: Graph): {
+  inputs: Map<string, ExpectedValue>;
+  outputs: Map<string, ExpectedValue>;
+  params: Map<string, ExpectedValue>;
+} {
   const used = new Set<Tensor>();
-  for (const node of liveNodes(graph, graph.outputs.map((o) => o.tensor))) for (const t of node.inputs) if (t) used.add(t);
+  for (const node of liveNodes(
+    graph,
+    graph.outputs.map((o) => o.tensor),
+  ))
+    for (const t of node.inputs) if (t) used.add(t);
   const describe = (t: Tensor): ExpectedValue => ({ elemType: ONNX_DATA_TYPE[t.dtype], dims: t.shape });
   return {
     inputs: new Map(graph.inputs.filter((t) => used.has(t)).map((t) => [t.name, describe(t)])),
@@ -46,11 +54,16 @@ function valueDifference(what: string, actual: ModelValueInfo, expected: Expecte
     actual.dims.length !== expected.dims.length ||
     expected.dims.some((dim, i) => (typeof dim === 'number' ? actual.dims[i] !== dim : typeof actual.dims[i] === 'number'));
   if (dimsDiffer) return `${what} is ${formatDims(actual.dims)}, the config needs ${formatDims(expected.dims.map(String))}`;
-  if (actual.elemType !== 0 && actual.elemType !== expected.elemType) return `${what} has element type ${actual.elemType}, the config needs ${expected.elemType}`;
+  if (actual.elemType !== 0 && actual.elemType !== expected.elemType)
+    return `${what} has element type ${actual.elemType}, the config needs ${expected.elemType}`;
   return undefined;
 }
 
-function setDifference(kind: string, actual: ReadonlyMap<string, ModelValueInfo>, expected: ReadonlyMap<string, ExpectedValue>): string | undefined {
+function setDifference(
+  kind: string,
+  actual: ReadonlyMap<string, ModelValueInfo>,
+  expected: ReadonlyMap<string, ExpectedValue>,
+): string | undefined {
   for (const [name, value] of expected) {
     const found = actual.get(name);
     if (found === undefined) return `${kind} ${name} is missing`;
@@ -65,14 +78,21 @@ function setDifference(kind: string, actual: ReadonlyMap<string, ModelValueInfo>
  * Throws a UserError naming `file` when `bytes` is not a readable ONNX model or was not
  * exported for `config` by genir's inference graph builders.
  */
-export function checkInferenceGraph(kind: InferenceGraphKind, bytes: Uint8Array, config: T5Config, file: string, configFile: string = CONFIG_FILE): void {
+export function checkInferenceGraph(
+  kind: InferenceGraphKind,
+  bytes: Uint8Array,
+  config: T5Config,
+  file: string,
+  configFile: string = CONFIG_FILE,
+): void {
   let actual;
   try {
     actual = describeModel(bytes);
   } catch (err) {
     throw new UserError(`${file}: not a readable ONNX model (truncated or corrupt: ${err instanceof Error ? err.message : String(err)})`);
   }
-  const graph = kind === 'encoder' ? buildEncoderGraph(config, { fuseForInference: true }) : buildDecoderStepGraph(config, { fuseForInference: true });
+  const graph =
+    kind === 'encoder' ? buildEncoderGraph(config, { fuseForInference: true }) : buildDecoderStepGraph(config, { fuseForInference: true });
   const expected = expectedInterface(graph);
   const byName = (values: ModelValueInfo[]) => new Map(values.map((v) => [v.name, v]));
   const difference =

@@ -42,8 +42,12 @@ test('safetensors: encodes the same tensors to the reference bytes, and the file
 
 test('safetensors: corrupt files fail with a UserError naming the file', () => {
   const bytes = Buffer.from(REFERENCE_HEX, 'hex');
-  assert.throws(() => decodeSafetensors(bytes.subarray(0, bytes.length - 4), 'cut.safetensors'),
-    (err: unknown) => err instanceof UserError && /cut\.safetensors: .*'b\.weight' data_offsets \[16, 32\] fall outside the 28 data bytes/.test(err.message));
+  assert.throws(
+    () => decodeSafetensors(bytes.subarray(0, bytes.length - 4), 'cut.safetensors'),
+    (err: unknown) =>
+      err instanceof UserError &&
+      /cut\.safetensors: .*'b\.weight' data_offsets \[16, 32\] fall outside the 28 data bytes/.test(err.message),
+  );
   const huge = Buffer.from(bytes);
   huge.writeBigUInt64LE(10_000n, 0);
   assert.throws(() => decodeSafetensors(huge, 'h.safetensors'), /h\.safetensors: .*header length 10000 exceeds/);

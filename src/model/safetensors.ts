@@ -30,7 +30,8 @@ function dtypeOf(data: TensorArray): SafetensorsDtype {
   if (data instanceof Int32Array) return 'I32';
   if (data instanceof Int16Array) return 'I16';
   if (data instanceof Int8Array) return 'I8';
-  if (data instanceof Uint16Array) throw new Error('safetensors: a Uint16Array is ambiguous (F16 or BF16); pass a StoredTensor with its dtype');
+  if (data instanceof Uint16Array)
+    throw new Error('safetensors: a Uint16Array is ambiguous (F16 or BF16); pass a StoredTensor with its dtype');
   return 'U8';
 }
 
@@ -92,7 +93,11 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, TensorInput>, met
 }
 
 /** Writes a safetensors file atomically, streaming tensor by tensor (no second copy of the weights). */
-export async function writeSafetensors(path: string, tensors: ReadonlyMap<string, TensorInput>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: ReadonlyMap<string, TensorInput>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   checkLittleEndian();
   const header = encodeHeader(tensors, metadata);
   const out = new AtomicWriteStream(path);
@@ -149,11 +154,13 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     const shape = info.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`tensor '${name}' has a bad shape`);
     const offsets = info.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isInteger(o) || o < 0)) fail(`tensor '${name}' has bad data_offsets`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isInteger(o) || o < 0))
+      fail(`tensor '${name}' has bad data_offsets`);
     const [begin, end] = offsets as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > dataLength) fail(`tensor '${name}' data_offsets [${begin}, ${end}] fall outside the ${dataLength} data bytes`);
-    if (end - begin !== count * BYTES[dtype]) fail(`tensor '${name}' holds ${end - begin} bytes, but ${dtype}[${(shape as number[]).join(', ')}] needs ${count * BYTES[dtype]}`);
+    if (end - begin !== count * BYTES[dtype])
+      fail(`tensor '${name}' holds ${end - begin} bytes, but ${dtype}[${(shape as number[]).join(', ')}] needs ${count * BYTES[dtype]}`);
     // Copy into a fresh, aligned buffer: offsets in foreign files need not be aligned, and
     // Buffer.slice would return a view into Node's shared pool.
     const raw = new Uint8Array(end - begin);

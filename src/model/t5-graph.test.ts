@@ -7,7 +7,17 @@ import { t5Config } from './config.js';
 import { T5Model, relativePositionBuckets } from './t5.js';
 import { buildDecoderStepGraph, buildEncoderGraph, fusedParamName, inferenceParams } from './t5-graph.js';
 
-const config = t5Config('tiny', { vocabSize: 41, docidVocabSize: 5, dModel: 16, dKv: 4, numHeads: 4, dFf: 24, numLayers: 2, numDecoderLayers: 2, dropoutRate: 0 });
+const config = t5Config('tiny', {
+  vocabSize: 41,
+  docidVocabSize: 5,
+  dModel: 16,
+  dKv: 4,
+  numHeads: 4,
+  dFf: 24,
+  numLayers: 2,
+  numDecoderLayers: 2,
+  dropoutRate: 0,
+});
 
 function maxAbsDiff(a: HostTensor, b: HostTensor): number {
   assert.deepEqual(a.dims, b.dims);
@@ -19,7 +29,10 @@ function maxAbsDiff(a: HostTensor, b: HostTensor): number {
 test('fused inference graphs (stacked projections, ORT-fusable RMSNorm) compute what the plain graphs compute', async () => {
   const weights = T5Model.create(config, 3).weights();
   const run = async (fuse: boolean, feeds: Record<string, HostTensor>, which: 'encoder' | 'decoder') => {
-    const graph = which === 'encoder' ? buildEncoderGraph(config, { fuseForInference: fuse }) : buildDecoderStepGraph(config, { fuseForInference: fuse });
+    const graph =
+      which === 'encoder'
+        ? buildEncoderGraph(config, { fuseForInference: fuse })
+        : buildDecoderStepGraph(config, { fuseForInference: fuse });
     const session = await Session.create(exportModel(graph, { params: inferenceParams(graph, weights) }), { threads: 1 });
     try {
       return await session.run(feeds);
@@ -32,17 +45,27 @@ test('fused inference graphs (stacked projections, ORT-fusable RMSNorm) compute 
   const encoderFeeds = {
     input_ids: { data: BigInt64Array.from([7, 8, 9, 10, 1, 11, 12, 1, 0, 0].map(BigInt)), dims: [batch, src] },
     attention_mask: { data: Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0, 0]), dims: [batch, src] },
-    encoder_position_buckets: { data: relativePositionBuckets(src, src, true, config.relativeAttentionNumBuckets, config.relativeAttentionMaxDistance), dims: [src, src] },
+    encoder_position_buckets: {
+      data: relativePositionBuckets(src, src, true, config.relativeAttentionNumBuckets, config.relativeAttentionMaxDistance),
+      dims: [src, src],
+    },
   };
   const [plainEncoded, fusedEncoded] = await Promise.all([run(false, encoderFeeds, 'encoder'), run(true, encoderFeeds, 'encoder')]);
-  for (const name of ['cross_k.0', 'cross_v.0', 'cross_k.1', 'cross_v.1']) assert.ok(maxAbsDiff(plainEncoded[name], fusedEncoded[name]) < 1e-5, name);
+  for (const name of ['cross_k.0', 'cross_v.0', 'cross_k.1', 'cross_v.1'])
+    assert.ok(maxAbsDiff(plainEncoded[name], fusedEncoded[name]) < 1e-5, name);
 
   const past = 2;
-  const pastTensor = (seed: number): HostTensor => ({ data: Float32Array.from({ length: batch * config.numHeads * past * config.dKv }, (_, i) => Math.sin(seed + i)), dims: [batch, config.numHeads, past, config.dKv] });
+  const pastTensor = (seed: number): HostTensor => ({
+    data: Float32Array.from({ length: batch * config.numHeads * past * config.dKv }, (_, i) => Math.sin(seed + i)),
+    dims: [batch, config.numHeads, past, config.dKv],
+  });
   const decoderFeeds: Record<string, HostTensor> = {
     decoder_input_ids: { data: BigInt64Array.from([42n, 44n]), dims: [batch, 1] },
     attention_mask: encoderFeeds.attention_mask,
-    decoder_position_buckets: { data: relativePositionBuckets(1, past + 1, false, config.relativeAttentionNumBuckets, config.relativeAttentionMaxDistance, past), dims: [1, past + 1] },
+    decoder_position_buckets: {
+      data: relativePositionBuckets(1, past + 1, false, config.relativeAttentionNumBuckets, config.relativeAttentionMaxDistance, past),
+      dims: [1, past + 1],
+    },
   };
   for (let i = 0; i < config.numDecoderLayers; i++) {
     decoderFeeds[`past_k.${i}`] = pastTensor(i);

@@ -217,7 +217,10 @@ export class T5Builder {
       const block = `encoder.block.${i}`;
       const attn = `${block}.layer.0.SelfAttention`;
       const h = this.rmsNorm(x, `${block}.layer.0.layer_norm.weight`);
-      const [q, k, v] = this.linears(h, ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`)).map((t) => this.splitHeads(t, 'src'));
+      const [q, k, v] = this.linears(
+        h,
+        ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`),
+      ).map((t) => this.splitHeads(t, 'src'));
       x = add(x, this.drop(this.attend(q, k, v, bias, attn)));
       x = add(x, this.drop(this.feedForward(this.rmsNorm(x, `${block}.layer.1.layer_norm.weight`), `${block}.layer.1`)));
     }
@@ -227,7 +230,10 @@ export class T5Builder {
   /** Cross-attention keys and values of decoder block i from encoder states [batch*src, d]. */
   crossKeyValues(memory: Tensor, i: number): [Tensor, Tensor] {
     const attn = `decoder.block.${i}.layer.1.EncDecAttention`;
-    return [this.splitHeads(this.linear(memory, `${attn}.k.weight`), 'src'), this.splitHeads(this.linear(memory, `${attn}.v.weight`), 'src')];
+    return [
+      this.splitHeads(this.linear(memory, `${attn}.k.weight`), 'src'),
+      this.splitHeads(this.linear(memory, `${attn}.v.weight`), 'src'),
+    ];
   }
 
   /**
@@ -250,7 +256,10 @@ export class T5Builder {
       const block = `decoder.block.${i}`;
       const attn = `${block}.layer.0.SelfAttention`;
       const h = this.rmsNorm(y, `${block}.layer.0.layer_norm.weight`);
-      const [q, newK, newV] = this.linears(h, ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`)).map((t) => this.splitHeads(t, len));
+      const [q, newK, newV] = this.linears(
+        h,
+        ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`),
+      ).map((t) => this.splitHeads(t, len));
       let k = newK;
       let v = newV;
       if (past) {
@@ -275,7 +284,14 @@ export class T5Builder {
    */
   lexicalBias(inputIds: Tensor, attentionMask: Tensor, rows: Dim = 'batch'): Tensor | undefined {
     if (!this.config.lexicalHead) return undefined;
-    return bagOfWordsBias(this.param(LEXICAL_HEAD_WEIGHT), inputIds, attentionMask, this.config.lexicalHeadScale, this.config.vocabSize, rows);
+    return bagOfWordsBias(
+      this.param(LEXICAL_HEAD_WEIGHT),
+      inputIds,
+      attentionMask,
+      this.config.lexicalHeadScale,
+      this.config.vocabSize,
+      rows,
+    );
   }
 
   /** Logits [rows*len, vocab] with the lexical bias [rows, vocab] added at each of the len positions (unchanged without one). */
@@ -297,7 +313,14 @@ export class T5Builder {
  * ids [rows, src] and their 1/0 mask: `scale` × the mean of the table's rows over the unmasked
  * tokens, in the docid columns; 0 in the text columns.
  */
-export function bagOfWordsBias(table: Tensor, inputIds: Tensor, attentionMask: Tensor, scale: number, textVocab: number, rows: Dim): Tensor {
+export function bagOfWordsBias(
+  table: Tensor,
+  inputIds: Tensor,
+  attentionMask: Tensor,
+  scale: number,
+  textVocab: number,
+  rows: Dim,
+): Tensor {
   const summed = reduceSum(mul(gather(table, inputIds), unsqueeze(attentionMask, [2])), [1]);
   // A row with no unmasked token (never made by genir's batches) gets 0, not NaN.
   const tokens = maximum(reduceSum(attentionMask, [1], true), 1);
@@ -471,8 +494,14 @@ export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphO
   const past: [Tensor, Tensor][] = [];
   const crossKV: [Tensor, Tensor][] = [];
   for (let i = 0; i < config.numDecoderLayers; i++) {
-    past.push([g.input(`past_k.${i}`, 'float32', headShape('batch', 'past')), g.input(`past_v.${i}`, 'float32', headShape('batch', 'past'))]);
-    crossKV.push([g.input(`cross_k.${i}`, 'float32', headShape(sourceBatch, 'src')), g.input(`cross_v.${i}`, 'float32', headShape(sourceBatch, 'src'))]);
+    past.push([
+      g.input(`past_k.${i}`, 'float32', headShape('batch', 'past')),
+      g.input(`past_v.${i}`, 'float32', headShape('batch', 'past')),
+    ]);
+    crossKV.push([
+      g.input(`cross_k.${i}`, 'float32', headShape(sourceBatch, 'src')),
+      g.input(`cross_v.${i}`, 'float32', headShape(sourceBatch, 'src')),
+    ]);
   }
   const b = new T5Builder(g, config, undefined, options.fuseForInference ?? false);
   const selfBias = b.positionBias(buckets, 'decoder');

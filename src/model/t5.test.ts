@@ -20,8 +20,18 @@ const reference: Record<'tied' | 'untied', TorchReference> = T5_TORCH_REFERENCE;
 /** Small enough to run in milliseconds, with short position buckets so the logarithmic buckets are used. */
 function goldenConfig(tied: boolean): T5Config {
   return t5Config('tiny', {
-    vocabSize: 37, docidVocabSize: 3, dModel: 16, dKv: 4, numHeads: 4, dFf: 24, numLayers: 2, numDecoderLayers: 2,
-    relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 12, dropoutRate: 0, tieWordEmbeddings: tied,
+    vocabSize: 37,
+    docidVocabSize: 3,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 24,
+    numLayers: 2,
+    numDecoderLayers: 2,
+    relativeAttentionNumBuckets: 8,
+    relativeAttentionMaxDistance: 12,
+    dropoutRate: 0,
+    tieWordEmbeddings: tied,
   });
 }
 
@@ -37,11 +47,17 @@ test('relative position buckets equal T5 bucketing (values from the PyTorch refe
   const bidirectional = [15, 14, 10, 10, 8, 8, 7, 0, 17, 23, 24, 24, 25, 26, 26, 27, 28, 29, 30, 31, 31, 31, 31];
   // relative = key - query; a 1 x 401 row with the query at 200 covers every offset above.
   const row = relativePositionBuckets(1, 401, true, 32, 128, 200);
-  assert.deepEqual(relative.map((r) => Number(row[200 + r])), bidirectional);
+  assert.deepEqual(
+    relative.map((r) => Number(row[200 + r])),
+    bidirectional,
+  );
   const causalRelative = [5, 0, -1, -15, -16, -17, -31, -32, -63, -64, -127, -128, -300];
   const unidirectional = [0, 0, 1, 15, 16, 16, 21, 21, 26, 26, 31, 31, 31];
   const causalRow = relativePositionBuckets(1, 306, false, 32, 128, 300);
-  assert.deepEqual(causalRelative.map((r) => Number(causalRow[300 + r])), unidirectional);
+  assert.deepEqual(
+    causalRelative.map((r) => Number(causalRow[300 + r])),
+    unidirectional,
+  );
   assert.deepEqual(Array.from(causalBias(3)), [0, -1e9, -1e9, 0, 0, -1e9, 0, 0, 0].map(Math.fround));
 });
 
@@ -54,7 +70,9 @@ for (const tied of [false, true]) {
       const { loss, gradients } = await model.lossAndGradients(batch, 0);
       assert.ok(Math.abs(loss - expected.loss) < 1e-5, `loss ${loss} vs ${expected.loss}`);
       const scores = await model.score(batch);
-      expected.sequence_log_prob.forEach((value, i) => assert.ok(Math.abs(scores[i] - value) < 1e-4 * Math.abs(value), `score ${i}: ${scores[i]} vs ${value}`));
+      expected.sequence_log_prob.forEach((value, i) =>
+        assert.ok(Math.abs(scores[i] - value) < 1e-4 * Math.abs(value), `score ${i}: ${scores[i]} vs ${value}`),
+      );
       assert.equal(gradients.size, Object.keys(expected.grad_norm).length);
       for (const [name, norm] of Object.entries(expected.grad_norm)) {
         const ours = globalGradNorm(new Map([[name, gradients.get(name)!]]));
@@ -88,13 +106,25 @@ test('T5: cached decoder steps give the same log-probs as teacher-forced scoring
     }
     assert.equal(cache.length, batch.targetLength);
     assert.deepEqual(cache.keys[0].dims, [2, config.numHeads, batch.targetLength, config.dKv]);
-    for (let row = 0; row < 2; row++) assert.ok(Math.abs(sums[row] - scores[row]) < 1e-4 * Math.abs(scores[row]), `row ${row}: ${sums[row]} vs ${scores[row]}`);
+    for (let row = 0; row < 2; row++)
+      assert.ok(Math.abs(sums[row] - scores[row]) < 1e-4 * Math.abs(scores[row]), `row ${row}: ${sums[row]} vs ${scores[row]}`);
 
     await model.save(dir);
     // Beam search over one source: a shared encoder row gives what copying it per hypothesis gives.
-    const single = await model.encode(batch.inputIds.slice(0, batch.sourceLength), batch.attentionMask.slice(0, batch.sourceLength), 1, batch.sourceLength);
+    const single = await model.encode(
+      batch.inputIds.slice(0, batch.sourceLength),
+      batch.attentionMask.slice(0, batch.sourceLength),
+      1,
+      batch.sourceLength,
+    );
     const hyps = [0, 0, 0];
-    const copied = { ...single, batch: 3, attentionMask: selectRows(single.attentionMask, hyps), crossKeys: single.crossKeys.map((t) => selectRows(t, hyps)), crossValues: single.crossValues.map((t) => selectRows(t, hyps)) };
+    const copied = {
+      ...single,
+      batch: 3,
+      attentionMask: selectRows(single.attentionMask, hyps),
+      crossKeys: single.crossKeys.map((t) => selectRows(t, hyps)),
+      crossValues: single.crossValues.map((t) => selectRows(t, hyps)),
+    };
     const beamTokens = BigInt64Array.of(0n, 5n, 9n);
     const viaShared = await model.decoderStep(single, model.emptyCache(3), beamTokens);
     const viaCopies = await model.decoderStep(copied, model.emptyCache(3), beamTokens);

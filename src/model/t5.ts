@@ -13,7 +13,14 @@ import type { Seq2SeqBatch } from './batch.js';
 import type { LossAndGradients, TrainableModel } from '../engine/optim/trainable.js';
 import { loadModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
-import { MASKED, buildDecoderStepGraph, buildEncoderGraph, buildFusedAdamWTrainingGraph, buildScoringGraph, buildTrainingGraph } from './t5-graph.js';
+import {
+  MASKED,
+  buildDecoderStepGraph,
+  buildEncoderGraph,
+  buildFusedAdamWTrainingGraph,
+  buildScoringGraph,
+  buildTrainingGraph,
+} from './t5-graph.js';
 
 /**
  * T5's relative position buckets for queries at positions queryOffset … queryOffset+q-1 and
@@ -46,7 +53,8 @@ export function relativePositionBuckets(
         relative = -Math.min(relative, 0);
       }
       if (relative < maxExact) bucket += relative;
-      else bucket += Math.min(maxExact + Math.trunc(f(f(f(Math.log(f(relative / maxExact))) / logRange) * (buckets - maxExact))), buckets - 1);
+      else
+        bucket += Math.min(maxExact + Math.trunc(f(f(f(Math.log(f(relative / maxExact))) / logRange) * (buckets - maxExact))), buckets - 1);
       out[q * keyLength + k] = BigInt(bucket);
     }
   }
@@ -107,18 +115,27 @@ export class PositionInputs {
 
   encoder(srcLength: number): HostTensor {
     const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
-    return this.cached(`e${srcLength}`, () => ({ data: relativePositionBuckets(srcLength, srcLength, true, n, d), dims: [srcLength, srcLength] }));
+    return this.cached(`e${srcLength}`, () => ({
+      data: relativePositionBuckets(srcLength, srcLength, true, n, d),
+      dims: [srcLength, srcLength],
+    }));
   }
 
   decoder(tgtLength: number): HostTensor {
     const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
-    return this.cached(`d${tgtLength}`, () => ({ data: relativePositionBuckets(tgtLength, tgtLength, false, n, d), dims: [tgtLength, tgtLength] }));
+    return this.cached(`d${tgtLength}`, () => ({
+      data: relativePositionBuckets(tgtLength, tgtLength, false, n, d),
+      dims: [tgtLength, tgtLength],
+    }));
   }
 
   /** Buckets of the query at `position` against keys 0 … position. */
   decoderStep(position: number): HostTensor {
     const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
-    return this.cached(`s${position}`, () => ({ data: relativePositionBuckets(1, position + 1, false, n, d, position), dims: [1, position + 1] }));
+    return this.cached(`s${position}`, () => ({
+      data: relativePositionBuckets(1, position + 1, false, n, d, position),
+      dims: [1, position + 1],
+    }));
   }
 
   causal(tgtLength: number): HostTensor {
@@ -185,11 +202,18 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
   }
 
   /** Every graph, built and exported with the parameters as inputs (so they always read the current values). */
-  private session(kind: 'train' | 'train-adamw' | 'score' | 'encoder' | 'decoder' | 'decoder-shared', build: () => Graph): Promise<Session> {
+  private session(
+    kind: 'train' | 'train-adamw' | 'score' | 'encoder' | 'decoder' | 'decoder-shared',
+    build: () => Graph,
+  ): Promise<Session> {
     let session = this.sessions.get(kind);
     if (session === undefined) {
       const bake = this.options.bakeInferenceWeights === true && !kind.startsWith('train');
-      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), { threads: this.options.threads, spinning: this.options.spinning, device: this.options.device });
+      session = Session.create(exportModel(build(), bake ? { params: this.weights() } : {}), {
+        threads: this.options.threads,
+        spinning: this.options.spinning,
+        device: this.options.device,
+      });
       this.sessions.set(kind, session);
     }
     return session;
@@ -239,14 +263,26 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
    * lossAndGradients + AdamW.update; same arithmetic). `optimizer` holds the moments and
    * counts the update; a non-finite gradient norm skips the update.
    */
-  async adamWStep(batch: Seq2SeqBatch, dropoutSeed: number, optimizer: AdamW, lr: number, clipNorm = 1): Promise<{ loss: number; gradNorm: number }> {
+  async adamWStep(
+    batch: Seq2SeqBatch,
+    dropoutSeed: number,
+    optimizer: AdamW,
+    lr: number,
+    clipNorm = 1,
+  ): Promise<{ loss: number; gradNorm: number }> {
     const update = optimizer.externalUpdate(lr);
     const key = `${optimizer.beta1}/${optimizer.beta2}/${optimizer.eps}/${update.decays.join()}`;
-    if (this.adamGraphKey !== undefined && this.adamGraphKey !== key) throw new Error('adamWStep: one model trains with one optimizer configuration');
+    if (this.adamGraphKey !== undefined && this.adamGraphKey !== key)
+      throw new Error('adamWStep: one model trains with one optimizer configuration');
     this.adamGraphKey = key;
     const decays = new Set(this.parameters.filter((_, i) => update.decays[i]).map((p) => p.name));
     const session = await this.session('train-adamw', () =>
-      buildFusedAdamWTrainingGraph(this.config, { beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.eps, decays: (name) => decays.has(name) }),
+      buildFusedAdamWTrainingGraph(this.config, {
+        beta1: optimizer.beta1,
+        beta2: optimizer.beta2,
+        eps: optimizer.eps,
+        decays: (name) => decays.has(name),
+      }),
     );
     const feeds = this.teacherForcedFeeds(batch);
     if (this.config.dropoutRate > 0) feeds.dropout_seed = { data: Uint32Array.of(dropoutSeed >>> 0), dims: [] };
@@ -300,9 +336,14 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
    * row per hypothesis, or a single row that every hypothesis shares (beam search over one
    * source: nothing is copied per hypothesis). Reorder or expand rows with `selectRows`.
    */
-  async decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
+  async decoderStep(
+    encoded: EncoderOutput,
+    cache: DecoderCache,
+    tokens: BigInt64Array,
+  ): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
     const shared = encoded.batch === 1 && tokens.length > 1;
-    if (!shared && encoded.batch !== tokens.length) throw new Error(`decoderStep: ${tokens.length} tokens for an encoder batch of ${encoded.batch}`);
+    if (!shared && encoded.batch !== tokens.length)
+      throw new Error(`decoderStep: ${tokens.length} tokens for an encoder batch of ${encoded.batch}`);
     const session = shared
       ? await this.session('decoder-shared', () => buildDecoderStepGraph(this.config, { sharedSource: true }))
       : await this.session('decoder', () => buildDecoderStepGraph(this.config));
@@ -323,7 +364,11 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
     return {
       logProbs: result.log_probs.data as Float32Array,
-      cache: { length: cache.length + 1, keys: layers.map((i) => result[`present_k.${i}`]), values: layers.map((i) => result[`present_v.${i}`]) },
+      cache: {
+        length: cache.length + 1,
+        keys: layers.map((i) => result[`present_k.${i}`]),
+        values: layers.map((i) => result[`present_v.${i}`]),
+      },
     };
   }
 
@@ -374,7 +419,8 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
 
 /** The encoder output's lexical bias, which a model with a lexical head needs at every decoder step. */
 export function lexicalBiasOf(encoded: EncoderOutput): HostTensor {
-  if (encoded.lexicalBias === undefined) throw new Error('decoderStep: the model has a lexical head, but the encoder output carries no lexical_bias');
+  if (encoded.lexicalBias === undefined)
+    throw new Error('decoderStep: the model has a lexical head, but the encoder output carries no lexical_bias');
   return encoded.lexicalBias;
 }
 

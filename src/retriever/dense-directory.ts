@@ -53,7 +53,13 @@ export interface DenseManifest {
   createdAt: string;
   dataset: Record<string, unknown>;
   model: { parameters: number; vocabSize: number; dModel: number; numLayers: number };
-  dense: { documents: number; dim: number; temperature: { kind: 'fixed' | 'learned'; value: number }; maxQueryTokens: number; maxPassageTokens: number };
+  dense: {
+    documents: number;
+    dim: number;
+    temperature: { kind: 'fixed' | 'learned'; value: number };
+    maxQueryTokens: number;
+    maxPassageTokens: number;
+  };
   corpus: { keys: number; sha256: string };
   onnx: { encoder: string } | null;
   files: ManifestFile[];
@@ -105,9 +111,12 @@ export function isDenseModelDirectory(dir: string): boolean {
 export async function saveDenseModelDirectory(dir: string, contents: DenseDirectoryContents): Promise<DenseManifest> {
   const { model, tokenizer, ids, titles, vectors } = contents;
   const d = model.config.dModel;
-  if (tokenizer.vocabSize !== totalVocabSize(model.config)) throw new Error(`saveDenseModelDirectory: tokenizer has ${tokenizer.vocabSize} ids, the model ${totalVocabSize(model.config)}`);
-  if (vectors.length !== ids.length * d || titles.length !== ids.length) throw new Error('saveDenseModelDirectory: vectors, ids and titles do not match');
-  if (ids.some((id) => /[\r\n]/.test(id))) throw new UserError('dense model: a document id contains a line break; ids are stored one per line');
+  if (tokenizer.vocabSize !== totalVocabSize(model.config))
+    throw new Error(`saveDenseModelDirectory: tokenizer has ${tokenizer.vocabSize} ids, the model ${totalVocabSize(model.config)}`);
+  if (vectors.length !== ids.length * d || titles.length !== ids.length)
+    throw new Error('saveDenseModelDirectory: vectors, ids and titles do not match');
+  if (ids.some((id) => /[\r\n]/.test(id)))
+    throw new UserError('dense model: a document id contains a line break; ids are stored one per line');
   return writeModelDirectory(dir, async (staging, files, write) => {
     await model.save(staging);
     for (const path of [CONFIG_FILE, WEIGHTS_FILE]) {
@@ -152,20 +161,31 @@ export async function saveDenseModelDirectory(dir: string, contents: DenseDirect
 export function readDenseManifest(dir: string): DenseManifest {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(dir)) throw new UserError(`${dir}: model directory not found`);
-  if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: is a file, not a model directory (genir train dense --out writes dense model directories)`);
-  if (!existsSync(path)) throw new UserError(`${path}: missing; ${dir} is not a genir model directory (genir train dense --out writes one)`);
+  if (!statSync(dir).isDirectory())
+    throw new UserError(`${dir}: is a file, not a model directory (genir train dense --out writes dense model directories)`);
+  if (!existsSync(path))
+    throw new UserError(`${path}: missing; ${dir} is not a genir model directory (genir train dense --out writes one)`);
   const json = parseJson(path, readFileSync(path, 'utf8')) as Partial<DenseManifest> | null;
   if (typeof json !== 'object' || json === null || json.format !== DENSE_FORMAT_NAME) {
-    throw new UserError(`${path}: not a dense retriever's manifest (format '${String(json?.format)}'; genir train dense writes '${DENSE_FORMAT_NAME}')`);
+    throw new UserError(
+      `${path}: not a dense retriever's manifest (format '${String(json?.format)}'; genir train dense writes '${DENSE_FORMAT_NAME}')`,
+    );
   }
   if (json.formatVersion !== DENSE_FORMAT_VERSION) {
-    throw new UserError(`${path}: dense model format version ${String(json.formatVersion)}; this genir (${genirVersion()}) reads version ${DENSE_FORMAT_VERSION}`);
+    throw new UserError(
+      `${path}: dense model format version ${String(json.formatVersion)}; this genir (${genirVersion()}) reads version ${DENSE_FORMAT_VERSION}`,
+    );
   }
-  if (!Array.isArray(json.files) || json.files.some((f) => typeof f?.path !== 'string' || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string')) {
+  if (
+    !Array.isArray(json.files) ||
+    json.files.some((f) => typeof f?.path !== 'string' || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string')
+  ) {
     throw new UserError(`${path}: malformed file list`);
   }
-  for (const required of REQUIRED_FILES) if (!json.files.some((f) => f.path === required)) throw new UserError(`${path}: does not list ${required}`);
-  if (typeof json.dense?.documents !== 'number' || typeof json.dense.dim !== 'number') throw new UserError(`${path}: malformed dense sizes`);
+  for (const required of REQUIRED_FILES)
+    if (!json.files.some((f) => f.path === required)) throw new UserError(`${path}: does not list ${required}`);
+  if (typeof json.dense?.documents !== 'number' || typeof json.dense.dim !== 'number')
+    throw new UserError(`${path}: malformed dense sizes`);
   return json as DenseManifest;
 }
 
@@ -179,7 +199,10 @@ function parsing<T>(file: string, what: string, parse: () => T): T {
 }
 
 /** Loads and cross-checks a dense model directory; `bake` fuses the weights into the encoder (search). */
-export async function loadDenseModelDirectory(dir: string, options: DenseRuntimeOptions & { verify?: 'sha256' | 'size' } = {}): Promise<LoadedDenseDirectory> {
+export async function loadDenseModelDirectory(
+  dir: string,
+  options: DenseRuntimeOptions & { verify?: 'sha256' | 'size' } = {},
+): Promise<LoadedDenseDirectory> {
   const root = resolve(dir);
   const manifest = readDenseManifest(root);
   verifyModelDirectory(root, { files: manifest.files }, options.verify);
@@ -187,25 +210,34 @@ export async function loadDenseModelDirectory(dir: string, options: DenseRuntime
   const tokenizerPath = join(root, TOKENIZER_FILE);
   const tokenizer = parsing(tokenizerPath, 'a tokenizer', () => SubwordTokenizer.fromFile(tokenizerPath));
   if (tokenizer.vocabSize !== totalVocabSize(model.config) || tokenizer.docidCount < DENSE_MARKER_COUNT) {
-    throw new UserError(`${tokenizerPath}: ${tokenizer.vocabSize} token ids (${tokenizer.docidCount} added), but ${CONFIG_FILE} describes ${totalVocabSize(model.config)} with ${DENSE_MARKER_COUNT} markers`);
+    throw new UserError(
+      `${tokenizerPath}: ${tokenizer.vocabSize} token ids (${tokenizer.docidCount} added), but ${CONFIG_FILE} describes ${totalVocabSize(model.config)} with ${DENSE_MARKER_COUNT} markers`,
+    );
   }
   const vectorsPath = join(root, VECTORS_FILE);
   const { shape, data } = parsing(vectorsPath, 'document vectors', () => parseNpy(readFileSync(vectorsPath), vectorsPath));
   const [rows, dim] = shape;
-  if (dim !== model.config.dModel) throw new UserError(`${vectorsPath}: vectors of dimension ${dim}, but the encoder outputs ${model.config.dModel}`);
+  if (dim !== model.config.dModel)
+    throw new UserError(`${vectorsPath}: vectors of dimension ${dim}, but the encoder outputs ${model.config.dModel}`);
   const idsPath = join(root, VECTOR_IDS_FILE);
   const ids = readFileSync(idsPath, 'utf8').split('\n');
   if (ids[ids.length - 1] === '') ids.pop();
   if (ids.length !== rows) throw new UserError(`${idsPath}: ${ids.length} ids, but ${VECTORS_FILE} has ${rows} rows`);
   const docsPath = join(root, DENSE_DOCS_FILE);
-  const titles = readFileSync(docsPath, 'utf8').split('\n').filter((line) => line !== '').map((line, i) => {
-    const row = parseJson(`${docsPath}:${i + 1}`, line) as { id?: unknown; title?: unknown } | null;
-    if (typeof row?.id !== 'string' || typeof row.title !== 'string' || row.id !== ids[i]) throw new UserError(`${docsPath}:${i + 1}: expected {"id": "${ids[i] ?? ''}", "title": string}`);
-    return row.title;
-  });
+  const titles = readFileSync(docsPath, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line, i) => {
+      const row = parseJson(`${docsPath}:${i + 1}`, line) as { id?: unknown; title?: unknown } | null;
+      if (typeof row?.id !== 'string' || typeof row.title !== 'string' || row.id !== ids[i])
+        throw new UserError(`${docsPath}:${i + 1}: expected {"id": "${ids[i] ?? ''}", "title": string}`);
+      return row.title;
+    });
   if (titles.length !== rows) throw new UserError(`${docsPath}: ${titles.length} documents, but ${VECTORS_FILE} has ${rows} rows`);
   if (manifest.dense.documents !== rows || manifest.dense.dim !== dim) {
-    throw new UserError(`${join(root, MANIFEST_FILE)}: records ${manifest.dense.documents} × ${manifest.dense.dim} vectors, but ${VECTORS_FILE} is ${rows} × ${dim}`);
+    throw new UserError(
+      `${join(root, MANIFEST_FILE)}: records ${manifest.dense.documents} × ${manifest.dense.dim} vectors, but ${VECTORS_FILE} is ${rows} × ${dim}`,
+    );
   }
   return { dir: root, manifest, model, tokenizer, ids, titles, vectors: data, dim };
 }

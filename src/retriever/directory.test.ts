@@ -9,7 +9,14 @@ import { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { specFromJson } from '../text/tokenizer/spec.js';
 import { UserError } from '../util/errors.js';
 import { t5Config } from '../model/config.js';
-import { MANIFEST_FILE, MODEL_DIRECTORY_FORMAT_VERSION, genirVersion, loadModelDirectory, saveModelDirectory, type ModelDirectoryContents } from './directory.js';
+import {
+  MANIFEST_FILE,
+  MODEL_DIRECTORY_FORMAT_VERSION,
+  genirVersion,
+  loadModelDirectory,
+  saveModelDirectory,
+  type ModelDirectoryContents,
+} from './directory.js';
 import { T5Model } from '../model/t5.js';
 
 const corpus = [
@@ -19,15 +26,34 @@ const corpus = [
 ];
 
 async function contents(): Promise<ModelDirectoryContents> {
-  const base = SubwordTokenizer.train(corpus.map((d) => `${d.title} ${d.text}`), { vocabSize: 320 });
+  const base = SubwordTokenizer.train(
+    corpus.map((d) => `${d.title} ${d.text}`),
+    { vocabSize: 320 },
+  );
   const docids = await buildDocids(corpus, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
   const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dModel: 16, dKv: 4, numHeads: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0,
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: docids.layout.docidVocabSize,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+    dropoutRate: 0,
   });
   const model = T5Model.create(config, 7, { threads: 1 });
   const titles = new Map(corpus.map((d) => [d.id, d.title]));
-  return { model, tokenizer, docids, titles, dataset: { id: 'toy' }, extraFiles: [{ path: 'report/report.json', data: '{"ok":true}\n' }], extra: { note: 'test' } };
+  return {
+    model,
+    tokenizer,
+    docids,
+    titles,
+    dataset: { id: 'toy' },
+    extraFiles: [{ path: 'report/report.json', data: '{"ok":true}\n' }],
+    extra: { note: 'test' },
+  };
 }
 
 function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
@@ -53,7 +79,14 @@ test('a model directory round-trips weights, tokenizer, docids, titles and manif
     assert.equal(manifest.genirVersion, genirVersion());
     assert.match(manifest.genirVersion, /^\d+\.\d+\.\d+/);
     assert.deepEqual(manifest.files.map((f) => f.path).sort(), [
-      'config.json', 'docids.bin', 'docs.jsonl', 'model.safetensors', 'onnx/decoder_step.onnx', 'onnx/encoder.onnx', 'report/report.json', 'tokenizer.json',
+      'config.json',
+      'docids.bin',
+      'docs.jsonl',
+      'model.safetensors',
+      'onnx/decoder_step.onnx',
+      'onnx/encoder.onnx',
+      'report/report.json',
+      'tokenizer.json',
     ]);
     for (const file of manifest.files) assert.equal(readFileSync(join(dir, file.path)).length, file.bytes, file.path);
 
@@ -61,12 +94,20 @@ test('a model directory round-trips weights, tokenizer, docids, titles and manif
     assert.equal(loaded.manifest.docids.scheme, 'atomic');
     assert.deepEqual(loaded.manifest.extra, { note: 'test' });
     assert.deepEqual(loaded.model.config, saved.model.config);
-    for (let i = 0; i < saved.model.parameters.length; i++) assert.deepEqual(loaded.model.parameters[i].data, saved.model.parameters[i].data);
+    for (let i = 0; i < saved.model.parameters.length; i++)
+      assert.deepEqual(loaded.model.parameters[i].data, saved.model.parameters[i].data);
     assert.deepEqual([...loaded.tokenizer.encode('Rivers shine <docid_2>')], [...saved.tokenizer.encode('Rivers shine <docid_2>')]);
     assert.equal(loaded.tokenizer.vocabSize, saved.tokenizer.vocabSize);
     assert.deepEqual(loaded.docids.keys, ['a', 'b', 'c']);
     assert.deepEqual([...loaded.docids.tokens], [...saved.docids.tokens]);
-    assert.deepEqual([...loaded.docs], [['a', 'Apples'], ['b', 'Rivers'], ['c', 'Stars']]);
+    assert.deepEqual(
+      [...loaded.docs],
+      [
+        ['a', 'Apples'],
+        ['b', 'Rivers'],
+        ['c', 'Stars'],
+      ],
+    );
 
     // The exported encoder (weights as initializers) computes what the model's own session does.
     const ids = BigInt64Array.from([5n, 9n, 1n]);
@@ -78,7 +119,10 @@ test('a model directory round-trips weights, tokenizer, docids, titles and manif
     const result = await session.run({
       input_ids: { data: ids, dims: [1, 3] },
       attention_mask: { data: mask, dims: [1, 3] },
-      encoder_position_buckets: { data: relativePositionBuckets(3, 3, true, config.relativeAttentionNumBuckets, config.relativeAttentionMaxDistance), dims: [3, 3] },
+      encoder_position_buckets: {
+        data: relativePositionBuckets(3, 3, true, config.relativeAttentionNumBuckets, config.relativeAttentionMaxDistance),
+        dims: [3, 3],
+      },
     });
     const got = result['cross_k.0'].data as Float32Array;
     const want = expected.crossKeys[0].data as Float32Array;
@@ -113,7 +157,9 @@ test('a missing, truncated or corrupt file, or another format version, fails wit
     await saveModelDirectory(dir, await contents());
     const listed = (JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as { files: { path: string }[] }).files.map((f) => f.path);
     const pristine = new Map(listed.map((p) => [p, readFileSync(join(dir, p))]));
-    const restore = () => { for (const [p, bytes] of pristine) writeFileSync(join(dir, p), bytes); };
+    const restore = () => {
+      for (const [p, bytes] of pristine) writeFileSync(join(dir, p), bytes);
+    };
 
     rmSync(join(dir, 'docids.bin'));
     await rejectsUserError(loadModelDirectory(dir), /docids\.bin: missing from the model directory/);

@@ -41,7 +41,12 @@ export const ONNX_DECODER_STEP_FILE = 'onnx/decoder_step.onnx';
 const FORMAT_NAME = 'genir-model';
 const REQUIRED_FILES = [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, DOCIDS_FILE, DOCS_FILE] as const;
 /** Manifest size fields and the names the messages give them, as config.json spells them. */
-const MODEL_SIZES = [['vocabSize', 'vocab_size'], ['dModel', 'd_model'], ['numLayers', 'num_layers'], ['numDecoderLayers', 'num_decoder_layers']] as const;
+const MODEL_SIZES = [
+  ['vocabSize', 'vocab_size'],
+  ['dModel', 'd_model'],
+  ['numLayers', 'num_layers'],
+  ['numDecoderLayers', 'num_decoder_layers'],
+] as const;
 
 export interface ManifestFile {
   path: string;
@@ -140,7 +145,12 @@ export function corpusFingerprint(ids: Iterable<string>): string {
 }
 
 function checkRelativePath(path: string): void {
-  if (path === '' || path.startsWith('/') || path.split('/').some((part) => part === '..' || part === '' || part === '.') || path === MANIFEST_FILE) {
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    path.split('/').some((part) => part === '..' || part === '' || part === '.') ||
+    path === MANIFEST_FILE
+  ) {
     throw new Error(`model directory: bad extra file path '${path}'`);
   }
 }
@@ -163,7 +173,9 @@ function docsJsonl(docids: DocidTable, titles: ReadonlyMap<string, string>): str
 export async function saveModelDirectory(dir: string, contents: ModelDirectoryContents): Promise<ModelManifest> {
   const { model, tokenizer, docids } = contents;
   if (tokenizer.vocabSize !== totalVocabSize(model.config)) {
-    throw new Error(`saveModelDirectory: tokenizer has ${tokenizer.vocabSize} ids but the model's vocabulary is ${totalVocabSize(model.config)}`);
+    throw new Error(
+      `saveModelDirectory: tokenizer has ${tokenizer.vocabSize} ids but the model's vocabulary is ${totalVocabSize(model.config)}`,
+    );
   }
   if (docids.layout.textVocabSize !== tokenizer.subwordVocabSize || docids.layout.docidVocabSize > tokenizer.docidCount) {
     throw new Error('saveModelDirectory: docid layout does not match the tokenizer');
@@ -193,8 +205,19 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
       genirVersion: genirVersion(),
       createdAt: new Date().toISOString(),
       dataset: contents.dataset,
-      docids: { scheme: docids.scheme, count: docids.size, docidVocabSize: docids.layout.docidVocabSize, textVocabSize: docids.layout.textVocabSize },
-      model: { parameters: parameterCount(config), vocabSize: totalVocabSize(config), dModel: config.dModel, numLayers: config.numLayers, numDecoderLayers: config.numDecoderLayers },
+      docids: {
+        scheme: docids.scheme,
+        count: docids.size,
+        docidVocabSize: docids.layout.docidVocabSize,
+        textVocabSize: docids.layout.textVocabSize,
+      },
+      model: {
+        parameters: parameterCount(config),
+        vocabSize: totalVocabSize(config),
+        dModel: config.dModel,
+        numLayers: config.numLayers,
+        numDecoderLayers: config.numDecoderLayers,
+      },
       onnx: withOnnx ? { encoder: ONNX_ENCODER_FILE, decoderStep: ONNX_DECODER_STEP_FILE } : null,
       corpus: { keys: docids.size, sha256: corpusFingerprint(docids.keys) },
       files,
@@ -205,10 +228,15 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
 }
 
 /** Adds the caller's extra files (copied or written) to a directory being written. */
-export function writeExtraFiles(extraFiles: readonly ExtraFile[] | undefined, files: readonly ManifestFile[], write: (path: string, data: string | Uint8Array) => void): void {
+export function writeExtraFiles(
+  extraFiles: readonly ExtraFile[] | undefined,
+  files: readonly ManifestFile[],
+  write: (path: string, data: string | Uint8Array) => void,
+): void {
   for (const extra of extraFiles ?? []) {
     checkRelativePath(extra.path);
-    if (files.some((f) => f.path === extra.path)) throw new Error(`saveModelDirectory: extra file '${extra.path}' clashes with a model file`);
+    if (files.some((f) => f.path === extra.path))
+      throw new Error(`saveModelDirectory: extra file '${extra.path}' clashes with a model file`);
     if (extra.source !== undefined) write(extra.path, readFileSync(extra.source));
     else if (extra.data !== undefined) write(extra.path, extra.data);
     else throw new Error(`saveModelDirectory: extra file '${extra.path}' has neither source nor data`);
@@ -295,9 +323,12 @@ export function parseJson(path: string, text: string): unknown {
 export function readModelManifest(dir: string): ModelManifest {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(dir)) throw new UserError(`${dir}: model directory not found`);
-  if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: is a file, not a model directory (genir train sft --out writes model directories)`);
+  if (!statSync(dir).isDirectory())
+    throw new UserError(`${dir}: is a file, not a model directory (genir train sft --out writes model directories)`);
   if (!existsSync(path)) {
-    throw new UserError(`${path}: missing; ${dir} is not a genir model directory (one holds ${MANIFEST_FILE}, ${REQUIRED_FILES.join(', ')}; genir train sft --out writes it)`);
+    throw new UserError(
+      `${path}: missing; ${dir} is not a genir model directory (one holds ${MANIFEST_FILE}, ${REQUIRED_FILES.join(', ')}; genir train sft --out writes it)`,
+    );
   }
   const text = readFileSync(path, 'utf8');
   const json = parseJson(path, text) as Partial<ModelManifest> | null;
@@ -308,14 +339,18 @@ export function readModelManifest(dir: string): ModelManifest {
         `this genir (${genirVersion()}) reads version ${MODEL_DIRECTORY_FORMAT_VERSION} — retrain the model or use a matching genir`,
     );
   }
-  if (!Array.isArray(json.files) || json.files.some((f) => typeof f?.path !== 'string' || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string')) {
+  if (
+    !Array.isArray(json.files) ||
+    json.files.some((f) => typeof f?.path !== 'string' || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string')
+  ) {
     throw new UserError(`${path}: malformed file list`);
   }
   for (const required of REQUIRED_FILES) {
     if (!json.files.some((f) => f.path === required)) throw new UserError(`${path}: does not list ${required}`);
   }
   const model = json.model as Partial<ModelManifest['model']> | undefined;
-  if (typeof model !== 'object' || model === null || MODEL_SIZES.some(([key]) => typeof model[key] !== 'number')) throw new UserError(`${path}: malformed model sizes`);
+  if (typeof model !== 'object' || model === null || MODEL_SIZES.some(([key]) => typeof model[key] !== 'number'))
+    throw new UserError(`${path}: malformed model sizes`);
   if (json.onnx !== null) {
     const onnx = json.onnx as Partial<Record<'encoder' | 'decoderStep', unknown>> | undefined;
     for (const key of ['encoder', 'decoderStep'] as const) {
@@ -349,7 +384,8 @@ function containedPath(root: string, realRoot: string, label: string, path: stri
   } catch {
     return full; // missing: reported as such by the caller
   }
-  if (isOutside(realRoot, real)) throw new UserError(`${full}: a symbolic link to ${real}, outside the model directory; refusing to read it`);
+  if (isOutside(realRoot, real))
+    throw new UserError(`${full}: a symbolic link to ${real}, outside the model directory; refusing to read it`);
   return full;
 }
 
@@ -358,7 +394,11 @@ function containedPath(root: string, realRoot: string, label: string, path: stri
  * and is present with its recorded size (and checksum). Every path is checked before any
  * file is read.
  */
-export function verifyModelDirectory(dir: string, manifest: Pick<ModelManifest, 'files'> & { onnx?: ModelManifest['onnx'] }, verify: 'sha256' | 'size' = 'sha256'): void {
+export function verifyModelDirectory(
+  dir: string,
+  manifest: Pick<ModelManifest, 'files'> & { onnx?: ModelManifest['onnx'] },
+  verify: 'sha256' | 'size' = 'sha256',
+): void {
   const root = resolve(dir);
   const realRoot = realpathSync(root);
   if (manifest.onnx) {
@@ -370,7 +410,8 @@ export function verifyModelDirectory(dir: string, manifest: Pick<ModelManifest, 
     const path = paths[i];
     if (!existsSync(path)) throw new UserError(`${path}: missing from the model directory (listed in ${MANIFEST_FILE})`);
     const size = statSync(path).size;
-    if (size !== file.bytes) throw new UserError(`${path}: ${size} bytes, but ${MANIFEST_FILE} records ${file.bytes}; the file is truncated or was changed`);
+    if (size !== file.bytes)
+      throw new UserError(`${path}: ${size} bytes, but ${MANIFEST_FILE} records ${file.bytes}; the file is truncated or was changed`);
     if (verify === 'sha256' && sha256(readFileSync(path)) !== file.sha256) {
       throw new UserError(`${path}: checksum does not match ${MANIFEST_FILE}; the file is corrupt or was changed after saving`);
     }
@@ -396,7 +437,8 @@ function readDocs(path: string, docids: DocidTable): Map<string, string> {
   lines.forEach((line, index) => {
     if (line === '') return;
     const row = parseJson(`${path}:${index + 1}`, line) as { id?: unknown; title?: unknown } | null;
-    if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.title !== 'string') throw new UserError(`${path}:${index + 1}: expected {"id": string, "title": string}`);
+    if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.title !== 'string')
+      throw new UserError(`${path}:${index + 1}: expected {"id": string, "title": string}`);
     docs.set(row.id, row.title);
   });
   if (docs.size !== docids.size || docids.keys.some((key) => !docs.has(key))) {
@@ -410,12 +452,21 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   const root = resolve(dir);
   const manifest = readModelManifest(root);
   verifyModelDirectory(root, manifest, options.verify);
-  const model = parsing(join(root, WEIGHTS_FILE), 'model weights', () => T5Model.load(root, { threads: options.threads, device: options.device }));
+  const model = parsing(join(root, WEIGHTS_FILE), 'model weights', () =>
+    T5Model.load(root, { threads: options.threads, device: options.device }),
+  );
   const manifestPath = join(root, MANIFEST_FILE);
-  const actualSizes = { vocabSize: totalVocabSize(model.config), dModel: model.config.dModel, numLayers: model.config.numLayers, numDecoderLayers: model.config.numDecoderLayers };
+  const actualSizes = {
+    vocabSize: totalVocabSize(model.config),
+    dModel: model.config.dModel,
+    numLayers: model.config.numLayers,
+    numDecoderLayers: model.config.numDecoderLayers,
+  };
   for (const [key, name] of MODEL_SIZES) {
     if (manifest.model[key] !== actualSizes[key]) {
-      throw new UserError(`${manifestPath}: records ${name} ${manifest.model[key]}, but ${CONFIG_FILE} has ${actualSizes[key]}; the manifest and the model files do not belong together`);
+      throw new UserError(
+        `${manifestPath}: records ${name} ${manifest.model[key]}, but ${CONFIG_FILE} has ${actualSizes[key]}; the manifest and the model files do not belong together`,
+      );
     }
   }
   const tokenizerPath = join(root, TOKENIZER_FILE);
@@ -423,17 +474,26 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   const docidsPath = join(root, DOCIDS_FILE);
   const docids = parsing(docidsPath, 'a docid table', () => decodeDocids(readFileSync(docidsPath), docidsPath));
   if (docids.size !== manifest.docids?.count) {
-    throw new UserError(`${manifestPath}: records ${String(manifest.docids?.count)} docids, but ${DOCIDS_FILE} has ${docids.size}; the manifest and the model files do not belong together`);
+    throw new UserError(
+      `${manifestPath}: records ${String(manifest.docids?.count)} docids, but ${DOCIDS_FILE} has ${docids.size}; the manifest and the model files do not belong together`,
+    );
   }
   if (tokenizer.vocabSize !== totalVocabSize(model.config)) {
-    throw new UserError(`${tokenizerPath}: ${tokenizer.vocabSize} token ids, but ${CONFIG_FILE} describes a vocabulary of ${totalVocabSize(model.config)}`);
+    throw new UserError(
+      `${tokenizerPath}: ${tokenizer.vocabSize} token ids, but ${CONFIG_FILE} describes a vocabulary of ${totalVocabSize(model.config)}`,
+    );
   }
   if (docids.layout.textVocabSize !== tokenizer.subwordVocabSize || docids.layout.docidVocabSize !== model.config.docidVocabSize) {
-    throw new UserError(`${docidsPath}: docid layout (text ${docids.layout.textVocabSize}, docid ${docids.layout.docidVocabSize}) does not match the model (text ${tokenizer.subwordVocabSize}, docid ${model.config.docidVocabSize})`);
+    throw new UserError(
+      `${docidsPath}: docid layout (text ${docids.layout.textVocabSize}, docid ${docids.layout.docidVocabSize}) does not match the model (text ${tokenizer.subwordVocabSize}, docid ${model.config.docidVocabSize})`,
+    );
   }
-  if (docids.layout.eosId !== model.config.eosTokenId) throw new UserError(`${docidsPath}: docids end with token ${docids.layout.eosId}, the model's EOS is ${model.config.eosTokenId}`);
+  if (docids.layout.eosId !== model.config.eosTokenId)
+    throw new UserError(`${docidsPath}: docids end with token ${docids.layout.eosId}, the model's EOS is ${model.config.eosTokenId}`);
   const docsPath = join(root, DOCS_FILE);
   const docs = parsing(docsPath, 'document titles', () => readDocs(docsPath, docids));
-  const onnx = manifest.onnx ? { encoder: join(root, manifest.onnx.encoder), decoderStep: join(root, manifest.onnx.decoderStep) } : undefined;
+  const onnx = manifest.onnx
+    ? { encoder: join(root, manifest.onnx.encoder), decoderStep: join(root, manifest.onnx.decoderStep) }
+    : undefined;
   return { dir: root, manifest, model, tokenizer, docids, docs, onnx };
 }

@@ -47,8 +47,17 @@ function pqTable(count: number, seed: number): DocidTable {
 
 function modelConfig(table: DocidTable): T5Config {
   return t5Config('tiny', {
-    vocabSize: TEXT_VOCAB, docidVocabSize: table.layout.docidVocabSize, dModel: 16, dKv: 4, numHeads: 4, dFf: 24,
-    numLayers: 2, numDecoderLayers: 2, relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 12, dropoutRate: 0,
+    vocabSize: TEXT_VOCAB,
+    docidVocabSize: table.layout.docidVocabSize,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 24,
+    numLayers: 2,
+    numDecoderLayers: 2,
+    relativeAttentionNumBuckets: 8,
+    relativeAttentionMaxDistance: 12,
+    dropoutRate: 0,
   });
 }
 
@@ -63,19 +72,34 @@ let exhaustive: Float32Array[];
 /** Scores every docid for one query with the teacher-forced scoring graph. */
 async function scoreAll(source: readonly number[]): Promise<Float32Array> {
   const examples = Array.from({ length: table.size }, (_, d) => ({ source, target: Array.from(table.sequence(d).subarray(0, -1)) }));
-  const batch = makeSeq2SeqBatch(examples, examples.map((_, i) => i), { padId: 0, eosId: EOS, decoderStartId: 0 });
+  const batch = makeSeq2SeqBatch(
+    examples,
+    examples.map((_, i) => i),
+    { padId: 0, eosId: EOS, decoderStartId: 0 },
+  );
   return model.score(batch);
 }
 
 /** Documents ranked by exhaustive score, best first (ties to the lower index). */
 function exhaustiveTop(scores: Float32Array, k: number): number[] {
-  return Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);
+  return Array.from(scores.keys())
+    .sort((a, b) => scores[b] - scores[a] || a - b)
+    .slice(0, k);
 }
 
 function assertMatchesExhaustive(found: RankedDocid[], scores: Float32Array, k: number, label: string): void {
   const expected = exhaustiveTop(scores, k);
-  assert.deepEqual(found.map((h) => h.doc), expected, `${label}: document order`);
-  found.forEach((hit) => assert.ok(Math.abs(hit.logProb - scores[hit.doc]) < 1e-4, `${label}: doc ${hit.doc} scored ${hit.logProb}, exhaustively ${scores[hit.doc]}`));
+  assert.deepEqual(
+    found.map((h) => h.doc),
+    expected,
+    `${label}: document order`,
+  );
+  found.forEach((hit) =>
+    assert.ok(
+      Math.abs(hit.logProb - scores[hit.doc]) < 1e-4,
+      `${label}: doc ${hit.doc} scored ${hit.logProb}, exhaustively ${scores[hit.doc]}`,
+    ),
+  );
 }
 
 before(async () => {
@@ -99,7 +123,10 @@ test('fixture: docids share prefixes, differ in length and need the whole beam',
   assert.ok(table.trie.leafCount(table.trie.step(0, TEXT_VOCAB)) > 10);
 });
 
-for (const [name, decoder] of [['T5Model', () => model], ['T5InferenceModel', () => frozen]] as const) {
+for (const [name, decoder] of [
+  ['T5Model', () => model],
+  ['T5InferenceModel', () => frozen],
+] as const) {
   test(`${name}: beam = corpus size returns every document in exhaustive order with teacher-forced scores`, async () => {
     const results = await constrainedBeamSearch(decoder(), table, queries, { beam: table.size, k: table.size });
     assert.equal(results.length, queries.length);
@@ -108,7 +135,11 @@ for (const [name, decoder] of [['T5Model', () => model], ['T5InferenceModel', ()
 }
 
 test('beam ≥ corpus, k < beam: exactly the exhaustive top-k', async () => {
-  for (const [beam, k] of [[30, 1], [30, 5], [40, 10]]) {
+  for (const [beam, k] of [
+    [30, 1],
+    [30, 5],
+    [40, 10],
+  ]) {
     const results = await constrainedBeamSearch(frozen, table, queries, { beam, k });
     results.forEach((found, q) => assertMatchesExhaustive(found, exhaustive[q], k, `beam ${beam} k ${k} query ${q}`));
   }
@@ -118,7 +149,11 @@ test('a batch of queries gives the same results as each query alone', async () =
   const batched = await constrainedBeamSearch(frozen, table, queries, { beam: 6, k: 4 });
   for (let q = 0; q < queries.length; q++) {
     const [alone] = await constrainedBeamSearch(frozen, table, [queries[q]], { beam: 6, k: 4 });
-    assert.deepEqual(batched[q].map((h) => h.doc), alone.map((h) => h.doc), `query ${q}`);
+    assert.deepEqual(
+      batched[q].map((h) => h.doc),
+      alone.map((h) => h.doc),
+      `query ${q}`,
+    );
     batched[q].forEach((hit, i) => assert.ok(Math.abs(hit.logProb - alone[i].logProb) < 1e-5));
   }
 });
@@ -129,7 +164,10 @@ test('narrow beam: k < beam returns the first k of k = beam, and scores are stil
   let differsFromExhaustive = false;
   full.forEach((found, q) => {
     assert.equal(found.length, 5);
-    assert.deepEqual(top2[q].map((h) => h.doc), found.slice(0, 2).map((h) => h.doc));
+    assert.deepEqual(
+      top2[q].map((h) => h.doc),
+      found.slice(0, 2).map((h) => h.doc),
+    );
     for (const hit of found) assert.ok(Math.abs(hit.logProb - exhaustive[q][hit.doc]) < 1e-4);
     if (found.map((h) => h.doc).join() !== exhaustiveTop(exhaustive[q], 5).join()) differsFromExhaustive = true;
   });
@@ -156,10 +194,14 @@ test('trace: the traced query ranks as untraced; kept prefixes extend kept ones;
     }
     // Every candidate extends a prefix kept at the step before.
     for (const prefix of [...step.kept, ...step.pruned]) {
-      assert.ok(previous.some((p) => p.join() === prefix.tokens.slice(0, -1).join()), `step ${s}: ${prefix.tokens} extends no kept prefix`);
+      assert.ok(
+        previous.some((p) => p.join() === prefix.tokens.slice(0, -1).join()),
+        `step ${s}: ${prefix.tokens} extends no kept prefix`,
+      );
     }
     // A kept prefix is never worse than the best pruned one (pruning by the finished list aside, it only drops worse ones).
-    if (step.kept.length > 0 && step.pruned.length > 0 && step.kept.length === beam) assert.ok(step.kept[step.kept.length - 1].score >= step.pruned[0].score);
+    if (step.kept.length > 0 && step.pruned.length > 0 && step.kept.length === beam)
+      assert.ok(step.kept[step.kept.length - 1].score >= step.pruned[0].score);
     previous = step.kept.map((p) => p.tokens);
   }
   assert.ok(prunedSomewhere, 'a beam of 5 over 30 documents prunes something');
@@ -189,7 +231,10 @@ test('documents behind one long shared prefix are all found when the beam is exa
     tokens: Int32Array.from(sequences.flat()),
   });
   const [found] = await constrainedBeamSearch(frozen, small, [queries[0]], { beam: 11, k: 11 });
-  assert.deepEqual(found.map((h) => h.doc).sort((a, b) => a - b), Array.from({ length: 11 }, (_, i) => i));
+  assert.deepEqual(
+    found.map((h) => h.doc).sort((a, b) => a - b),
+    Array.from({ length: 11 }, (_, i) => i),
+  );
   for (let i = 1; i < found.length; i++) assert.ok(found[i - 1].logProb >= found[i].logProb);
 });
 
@@ -207,9 +252,20 @@ test('work: the search stops once no live hypothesis can enter the top k', async
 async function renormalizedScores(source: readonly number[]): Promise<number[]> {
   const n = table.size;
   const vocab = totalVocabSize(config);
-  const encoded1 = await model.encode(BigInt64Array.from([...source, EOS].map(BigInt)), new Float32Array(source.length + 1).fill(1), 1, source.length + 1);
+  const encoded1 = await model.encode(
+    BigInt64Array.from([...source, EOS].map(BigInt)),
+    new Float32Array(source.length + 1).fill(1),
+    1,
+    source.length + 1,
+  );
   const rows = Array.from({ length: n }, () => 0);
-  const encoded = { ...encoded1, batch: n, attentionMask: selectRows(encoded1.attentionMask, rows), crossKeys: encoded1.crossKeys.map((t) => selectRows(t, rows)), crossValues: encoded1.crossValues.map((t) => selectRows(t, rows)) };
+  const encoded = {
+    ...encoded1,
+    batch: n,
+    attentionMask: selectRows(encoded1.attentionMask, rows),
+    crossKeys: encoded1.crossKeys.map((t) => selectRows(t, rows)),
+    crossValues: encoded1.crossValues.map((t) => selectRows(t, rows)),
+  };
   let cache = model.emptyCache(n);
   const scores = new Array<number>(n).fill(0);
   const nodes = new Array<number>(n).fill(0);
@@ -240,7 +296,10 @@ test('renormalize: scores are log-probs under the trie-restricted distribution a
     const total = found.reduce((s, hit) => s + Math.exp(hit.logProb), 0);
     assert.ok(Math.abs(total - 1) < 1e-4, `probabilities sum to ${total}`);
     const order = Array.from(expected.keys()).sort((a, b) => expected[b] - expected[a] || a - b);
-    assert.deepEqual(found.map((h) => h.doc), order);
+    assert.deepEqual(
+      found.map((h) => h.doc),
+      order,
+    );
     for (const hit of found) assert.ok(Math.abs(hit.logProb - expected[hit.doc]) < 1e-4);
   }
 });
@@ -257,7 +316,13 @@ test('renormalize skips decoding an EOS that is the only allowed token', async (
 test('invalid settings and mismatched models are rejected', async () => {
   await assert.rejects(constrainedBeamSearch(frozen, table, queries, { beam: 4, k: 5 }), /k must be an integer in \[1, beam = 4\]/);
   await assert.rejects(constrainedBeamSearch(frozen, table, queries, { beam: 0 }), /beam must be a positive integer/);
-  const narrow: DocidDecoder = { ...frozen, config: { ...config, docidVocabSize: 3 }, encode: frozen.encode.bind(frozen), emptyCache: frozen.emptyCache.bind(frozen), decoderStep: frozen.decoderStep.bind(frozen) };
+  const narrow: DocidDecoder = {
+    ...frozen,
+    config: { ...config, docidVocabSize: 3 },
+    encode: frozen.encode.bind(frozen),
+    emptyCache: frozen.emptyCache.bind(frozen),
+    decoderStep: frozen.decoderStep.bind(frozen),
+  };
   await assert.rejects(constrainedBeamSearch(narrow, table, queries), /output vocabulary \(43\) is smaller than the docids' \(5\d\)/);
   assert.deepEqual(await constrainedBeamSearch(frozen, table, []), []);
 });

@@ -149,11 +149,21 @@ class CandidateHeap {
 
   private swap(a: number, b: number): void {
     const { score, order, row, token, child } = this;
-    let t = score[a]; score[a] = score[b]; score[b] = t;
-    t = order[a]; order[a] = order[b]; order[b] = t;
-    t = row[a]; row[a] = row[b]; row[b] = t;
-    t = token[a]; token[a] = token[b]; token[b] = t;
-    t = child[a]; child[a] = child[b]; child[b] = t;
+    let t = score[a];
+    score[a] = score[b];
+    score[b] = t;
+    t = order[a];
+    order[a] = order[b];
+    order[b] = t;
+    t = row[a];
+    row[a] = row[b];
+    row[b] = t;
+    t = token[a];
+    token[a] = token[b];
+    token[b] = t;
+    t = child[a];
+    child[a] = child[b];
+    child[b] = t;
   }
 
   /** Whether a candidate with this score would be kept (ties lose: they come later in order). */
@@ -256,7 +266,11 @@ function onlyEosAfter(trie: DocidTrie, node: number, eos: number): boolean {
 }
 
 /** Padded encoder inputs: each source followed by EOS, then padding. */
-function encoderInputs(sources: readonly ArrayLike<number>[], pad: number, eos: number): { inputIds: BigInt64Array; mask: Float32Array; srcLength: number } {
+function encoderInputs(
+  sources: readonly ArrayLike<number>[],
+  pad: number,
+  eos: number,
+): { inputIds: BigInt64Array; mask: Float32Array; srcLength: number } {
   let srcLength = 1;
   for (const source of sources) srcLength = Math.max(srcLength, source.length + 1);
   const inputIds = new BigInt64Array(sources.length * srcLength).fill(BigInt(pad));
@@ -279,7 +293,16 @@ interface TraceCandidate {
 }
 
 /** One query's step for the trace: kept rows are `next … next + kept` of the next-step arrays. */
-function traceStep(candidates: readonly TraceCandidate[], rowPrefix: readonly number[][], parents: Int32Array, tokens: Int32Array, next: number, kept: number, beam: number, eos: number): BeamTraceStep {
+function traceStep(
+  candidates: readonly TraceCandidate[],
+  rowPrefix: readonly number[][],
+  parents: Int32Array,
+  tokens: Int32Array,
+  next: number,
+  kept: number,
+  beam: number,
+  eos: number,
+): BeamTraceStep {
   const keptKeys = new Set<string>();
   const keptPrefixes: TracedPrefix[] = [];
   for (let i = next; i < next + kept; i++) keptKeys.add(`${parents[i]}:${tokens[i]}`);
@@ -295,7 +318,12 @@ function traceStep(candidates: readonly TraceCandidate[], rowPrefix: readonly nu
   }
   const best = (a: TracedPrefix, b: TracedPrefix) => b.score - a.score;
   pruned.sort(best);
-  return { kept: keptPrefixes.sort(best), finished: finishedPrefixes.sort(best), pruned: pruned.slice(0, beam), prunedCount: pruned.length };
+  return {
+    kept: keptPrefixes.sort(best),
+    finished: finishedPrefixes.sort(best),
+    pruned: pruned.slice(0, beam),
+    prunedCount: pruned.length,
+  };
 }
 
 /**
@@ -354,7 +382,7 @@ export async function constrainedBeamSearch(
     }
     const logProbs = step.logProbs;
     let next = 0;
-    for (let first = 0; first < rows; ) {
+    for (let first = 0; first < rows;) {
       const q = rowQuery[first];
       let end = first + 1;
       while (end < rows && rowQuery[end] === q) end++;
@@ -412,7 +440,8 @@ export async function constrainedBeamSearch(
     if (next === 0) break;
     if (traced) {
       const prefixes: number[][] = new Array(next);
-      for (let i = 0; i < next; i++) prefixes[i] = options.trace?.[nextQuery[i]] === undefined ? [] : [...rowPrefix[nextParent[i]], nextToken[i]];
+      for (let i = 0; i < next; i++)
+        prefixes[i] = options.trace?.[nextQuery[i]] === undefined ? [] : [...rowPrefix[nextParent[i]], nextToken[i]];
       rowPrefix = prefixes;
     }
 

@@ -25,7 +25,12 @@ export interface CorpusComparison {
  * records settles the common case at once; without it (older model directories) or when it
  * differs, the ids are compared one by one.
  */
-export async function compareCorpus(modelKeys: readonly string[], recorded: ModelManifest['corpus'], dataset: Dataset, qrels: Qrels): Promise<CorpusComparison> {
+export async function compareCorpus(
+  modelKeys: readonly string[],
+  recorded: ModelManifest['corpus'],
+  dataset: Dataset,
+  qrels: Qrels,
+): Promise<CorpusComparison> {
   // A docid key is a document id, or a relevance id when translations share a docid.
   const datasetKeys = new Set<string>();
   const datasetIds = new Set<string>();
@@ -37,7 +42,8 @@ export async function compareCorpus(modelKeys: readonly string[], recorded: Mode
   const judged = [...qrels.values()].filter((judgments) => [...judgments.values()].some((gain) => gain > 0));
   const base = { modelKeys: keys.size, datasetDocs: datasetKeys.size, judgedQueries: judged.length };
   const fingerprint = corpusFingerprint(datasetKeys);
-  if (recorded !== undefined && recorded.sha256 === fingerprint) return { ...base, identical: true, shared: keys.size, unreachableQueries: 0 };
+  if (recorded !== undefined && recorded.sha256 === fingerprint)
+    return { ...base, identical: true, shared: keys.size, unreachableQueries: 0 };
   let shared = 0;
   for (const key of keys) if (datasetKeys.has(key) || datasetIds.has(key)) shared++;
   const unreachableQueries = judged.filter((judgments) => ![...judgments].some(([doc, gain]) => gain > 0 && keys.has(doc))).length;
@@ -57,11 +63,18 @@ function trainedOn(manifest: ModelManifest): string {
  * Refuses (UserError) a dataset that shares no document with the model; returns a warning
  * line when they only partly overlap, and undefined when they match.
  */
-export function corpusMismatch(comparison: CorpusComparison, manifest: ModelManifest, modelDir: string, datasetId: string): string | undefined {
+export function corpusMismatch(
+  comparison: CorpusComparison,
+  manifest: ModelManifest,
+  modelDir: string,
+  datasetId: string,
+): string | undefined {
   if (comparison.identical) return undefined;
   const model = `--model ${modelDir} was trained on ${trainedOn(manifest)} (${count(comparison.modelKeys)} docids)`;
   if (comparison.shared === 0) {
-    throw new UserError(`${model}, and none of them is a document of ${datasetId} (${count(comparison.datasetDocs)} documents): every query would score 0; evaluate it on the dataset it was trained on`);
+    throw new UserError(
+      `${model}, and none of them is a document of ${datasetId} (${count(comparison.datasetDocs)} documents): every query would score 0; evaluate it on the dataset it was trained on`,
+    );
   }
   const missing = comparison.datasetDocs - comparison.shared;
   const extra = comparison.modelKeys - comparison.shared;

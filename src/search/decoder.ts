@@ -58,7 +58,11 @@ export class T5InferenceModel implements DocidDecoder {
   }
 
   /** Builds both sessions from a config and weights by HF name (as `T5Model.weights()` returns them). */
-  static async create(config: T5Config, weights: ReadonlyMap<string, Float32Array>, options: InferenceOptions = {}): Promise<T5InferenceModel> {
+  static async create(
+    config: T5Config,
+    weights: ReadonlyMap<string, Float32Array>,
+    options: InferenceOptions = {},
+  ): Promise<T5InferenceModel> {
     const params = new Map(weights);
     const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
     const encoderGraph = buildEncoderGraph(config, { fuseForInference: true });
@@ -151,7 +155,11 @@ export class T5InferenceModel implements DocidDecoder {
     return buckets;
   }
 
-  async decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
+  async decoderStep(
+    encoded: EncoderOutput,
+    cache: DecoderCache,
+    tokens: BigInt64Array,
+  ): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
     const feeds: Record<string, HostTensor> = {
       decoder_input_ids: { data: tokens, dims: [tokens.length, 1] },
       attention_mask: encoded.attentionMask,

@@ -34,7 +34,10 @@ test('exact top-k breaks ties by the lower document row, as the reference does, 
   assert.deepEqual([...ort.scores], [...reference.scores]);
   const all = await index.search(queries.subarray(0, dim), 1, 100);
   assert.equal(all.k, 60);
-  assert.deepEqual([...all.indices].sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i));
+  assert.deepEqual(
+    [...all.indices].sort((a, b) => a - b),
+    Array.from({ length: 60 }, (_, i) => i),
+  );
   await index.release();
 });
 
@@ -45,14 +48,32 @@ test('the library API: a DenseSearcher over documents in memory ranks them by th
     { id: 'b', title: 'Tides', text: 'Tides follow the moon.' },
     { id: 'c', title: 'Chess', text: 'Chess has sixteen pieces per player.' },
   ];
-  const tokenizer = trainTokenizer(docs.map((d) => `${d.title}\n${d.text}`), { vocabSize: 300 }).withDocidTokens(2);
-  const config = t5Config('tiny', { vocabSize: tokenizer.subwordVocabSize, docidVocabSize: 2, dModel: 16, dKv: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0 });
+  const tokenizer = trainTokenizer(
+    docs.map((d) => `${d.title}\n${d.text}`),
+    { vocabSize: 300 },
+  ).withDocidTokens(2);
+  const config = t5Config('tiny', {
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: 2,
+    dModel: 16,
+    dKv: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+    dropoutRate: 0,
+  });
   const model = DenseModel.create(config, { temperature: { kind: 'fixed', value: 0.05 }, maxQueryTokens: 16, maxPassageTokens: 32 }, 9);
   const searcher = await DenseSearcher.fromDocuments(model, tokenizer, docs, { threads: 1 });
   const [hits] = await searcher.search(['moon and tides'], { k: 3 });
   const queryVector = await searcher.encodeQueries(['moon and tides']);
   const expected = reference(queryVector, 1, searcher.index.vectors, 3, 16, 3);
-  assert.deepEqual(hits.map((h) => h.docId), [...expected.indices].map((i) => docs[i].id));
-  assert.deepEqual(hits.map((h) => h.rank), [1, 2, 3]);
+  assert.deepEqual(
+    hits.map((h) => h.docId),
+    [...expected.indices].map((i) => docs[i].id),
+  );
+  assert.deepEqual(
+    hits.map((h) => h.rank),
+    [1, 2, 3],
+  );
   await searcher.release();
 });

@@ -20,7 +20,14 @@ export interface TopKResult {
 }
 
 /** The reference: top-k by inner product with a plain loop over every document (ties: lower row first). */
-export function bruteForceTopK(queries: Float32Array, queryCount: number, docs: Float32Array, docCount: number, dim: number, k: number): TopKResult {
+export function bruteForceTopK(
+  queries: Float32Array,
+  queryCount: number,
+  docs: Float32Array,
+  docCount: number,
+  dim: number,
+  k: number,
+): TopKResult {
   const kept = Math.min(k, docCount);
   const indices = new Int32Array(queryCount * kept);
   const scores = new Float32Array(queryCount * kept);
@@ -81,7 +88,10 @@ export class ExactIndex {
       const { values, indices } = topK(gemm(queries, docs, { transB: true }), k);
       g.output('scores', values);
       g.output('indices', indices);
-      session = Session.create(exportModel(g, { params: { docs: this.vectors } }), { threads: this.options.threads, spinning: this.options.spinning });
+      session = Session.create(exportModel(g, { params: { docs: this.vectors } }), {
+        threads: this.options.threads,
+        spinning: this.options.spinning,
+      });
       this.sessions.set(k, session);
     }
     return session;
@@ -89,7 +99,8 @@ export class ExactIndex {
 
   /** The k (at most count) best documents of each query [queryCount, dim]. */
   async search(queries: Float32Array, queryCount: number, k: number): Promise<TopKResult> {
-    if (queries.length !== queryCount * this.dim) throw new RangeError(`ExactIndex.search: ${queries.length} values for ${queryCount} × ${this.dim}`);
+    if (queries.length !== queryCount * this.dim)
+      throw new RangeError(`ExactIndex.search: ${queries.length} values for ${queryCount} × ${this.dim}`);
     const kept = Math.min(k, this.count);
     if (queryCount === 0) return { indices: new Int32Array(0), scores: new Float32Array(0), k: kept };
     const session = await this.session(kept);
@@ -138,11 +149,22 @@ export class DenseSearcher {
   }
 
   /** A searcher over given documents with a model in memory (they are encoded here). */
-  static async fromDocuments(model: DenseModel, tokenizer: SubwordTokenizer, docs: readonly { id: string; title?: string; text: string }[], options: ExactIndexOptions = {}): Promise<DenseSearcher> {
+  static async fromDocuments(
+    model: DenseModel,
+    tokenizer: SubwordTokenizer,
+    docs: readonly { id: string; title?: string; text: string }[],
+    options: ExactIndexOptions = {},
+  ): Promise<DenseSearcher> {
     if (docs.length === 0) throw new UserError('dense search: no documents to index');
     const vectors = await model.encode(docs.map((doc) => model.passageTokens(tokenizer, passageText(doc))));
     const index = new ExactIndex(vectors, docs.length, model.config.dModel, options);
-    return new DenseSearcher(model, tokenizer, docs.map((d) => d.id), docs.map((d) => d.title ?? ''), index);
+    return new DenseSearcher(
+      model,
+      tokenizer,
+      docs.map((d) => d.id),
+      docs.map((d) => d.title ?? ''),
+      index,
+    );
   }
 
   /** The same model over other documents (encoded now): dense retrieval works on any corpus. */
@@ -169,10 +191,12 @@ export class DenseSearcher {
       const vectors = await this.encodeQueries(chunk);
       const { indices, scores, k: kept } = await this.index.search(vectors, chunk.length, k);
       chunk.forEach((_, q) => {
-        out.push(Array.from({ length: kept }, (_, r) => {
-          const row = indices[q * kept + r];
-          return { rank: r + 1, docId: this.ids[row], title: this.titles[row] || undefined, score: scores[q * kept + r] };
-        }));
+        out.push(
+          Array.from({ length: kept }, (_, r) => {
+            const row = indices[q * kept + r];
+            return { rank: r + 1, docId: this.ids[row], title: this.titles[row] || undefined, score: scores[q * kept + r] };
+          }),
+        );
       });
       options.onProgress?.(out.length);
     }
@@ -181,7 +205,10 @@ export class DenseSearcher {
 
   /** A TREC run of `queries`. */
   async searchRun(queries: readonly Query[], options: DenseSearchOptions = {}): Promise<Run> {
-    const hits = await this.search(queries.map((q) => q.text), options);
+    const hits = await this.search(
+      queries.map((q) => q.text),
+      options,
+    );
     return new Map(queries.map((query, i) => [query.id, hits[i].map((hit) => ({ docId: hit.docId, score: hit.score }))]));
   }
 

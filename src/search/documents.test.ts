@@ -28,7 +28,10 @@ test('guessLanguage: the script, or a letter only one language uses, among the m
 });
 
 test('docidText: PQ codes joined by dashes, atomic ids with #, title docids as words', async () => {
-  const tokenizer = SubwordTokenizer.train(TINY_CORPUS.map((d) => `${d.title} ${d.text}`), { vocabSize: 300 });
+  const tokenizer = SubwordTokenizer.train(
+    TINY_CORPUS.map((d) => `${d.title} ${d.text}`),
+    { vocabSize: 300 },
+  );
   const common = { textVocabSize: tokenizer.subwordVocabSize, eosId: tokenizer.eosId, seed: 0 };
   const atomic = await buildDocids(TINY_CORPUS, { ...common, scheme: 'atomic' });
   assert.equal(docidText(atomic, tokenizer, atomic.sequenceOf('d3')!), '#2');

@@ -51,7 +51,11 @@ export class DocumentStore {
 export async function loadModelDocuments(dir: string, dataDir?: string): Promise<DocumentStore> {
   const dataset = readModelManifest(dir).dataset;
   const languages = Array.isArray(dataset.languages) ? dataset.languages.filter((l): l is string => typeof l === 'string') : [];
-  const corpus = await loadSftCorpus({ dataset: String(dataset.id), dataDir, lang: languages.length > 0 ? languages.join(',') : undefined });
+  const corpus = await loadSftCorpus({
+    dataset: String(dataset.id),
+    dataDir,
+    lang: languages.length > 0 ? languages.join(',') : undefined,
+  });
   return new DocumentStore(corpus.docs, (doc) => corpus.keyOf(doc));
 }
 

@@ -16,13 +16,25 @@ import {
 const entries = (pairs: [string, number][]): RunEntry[] => pairs.map(([docId, score]) => ({ docId, score }));
 
 function assertFused(actual: RunEntry[], expected: [string, number][]): void {
-  assert.deepEqual(actual.map((e) => e.docId), expected.map(([docId]) => docId));
-  actual.forEach((entry, i) => assert.ok(Math.abs(entry.score - expected[i][1]) < 1e-12, `${entry.docId}: ${entry.score} vs ${expected[i][1]}`));
+  assert.deepEqual(
+    actual.map((e) => e.docId),
+    expected.map(([docId]) => docId),
+  );
+  actual.forEach((entry, i) =>
+    assert.ok(Math.abs(entry.score - expected[i][1]) < 1e-12, `${entry.docId}: ${entry.score} vs ${expected[i][1]}`),
+  );
 }
 
 // GenIR: log-probabilities of its beam; BM25: scores of its top documents.
-const genirList = entries([['a', -0.1], ['b', -0.5], ['c', -2]]);
-const bm25List = entries([['c', 12], ['d', 9]]);
+const genirList = entries([
+  ['a', -0.1],
+  ['b', -0.5],
+  ['c', -2],
+]);
+const bm25List = entries([
+  ['c', 12],
+  ['d', 9],
+]);
 
 test('RRF: Σ 1/(k + rank); a document missing from a list gets rank n + 1 of that list; ties in trec_eval order', () => {
   const fused = reciprocalRankFusion([genirList, bm25List]);
@@ -42,21 +54,41 @@ test('RRF: Σ 1/(k + rank); a document missing from a list gets rank n + 1 of th
   ]);
 });
 
-test('RRF floor: a document BM25 ranks first but outside GenIR\'s short beam beats one both systems rank last', () => {
-  const genir = entries([['x', -0.1], ['y', -0.2]]);
-  const bm25 = entries([['z', 30], ['p', 20], ['q', 10], ['r', 5], ['y', 1]]);
+test("RRF floor: a document BM25 ranks first but outside GenIR's short beam beats one both systems rank last", () => {
+  const genir = entries([
+    ['x', -0.1],
+    ['y', -0.2],
+  ]);
+  const bm25 = entries([
+    ['z', 30],
+    ['p', 20],
+    ['q', 10],
+    ['r', 5],
+    ['y', 1],
+  ]);
   const fused = reciprocalRankFusion([genir, bm25]);
   const score = (id: string) => fused.find((e) => e.docId === id)!.score;
   // z: GenIR floor 1/(60 + 3) + 1/61 = 0.0323 > y: 1/62 + 1/65 = 0.0315. With a zero floor (plain RRF) z would score 1/61 = 0.0164 < y.
   assert.ok(Math.abs(score('z') - (1 / 63 + 1 / 61)) < 1e-15);
   assert.ok(score('z') > score('y'));
   // x (GenIR first, BM25 floor 1/66) lands between BM25's q and y.
-  assert.deepEqual(fused.map((e) => e.docId), ['z', 'p', 'q', 'x', 'y', 'r']);
+  assert.deepEqual(
+    fused.map((e) => e.docId),
+    ['z', 'p', 'q', 'x', 'y', 'r'],
+  );
 });
 
 test('min-max interpolation: α·GenIR + (1 − α)·BM25, each scaled to [0, 1] per query; a missing document gets one mean step below the last', () => {
-  const genir = entries([['a', -1], ['b', -2], ['c', -5]]);
-  const bm25 = entries([['b', 10], ['d', 6], ['e', 2]]);
+  const genir = entries([
+    ['a', -1],
+    ['b', -2],
+    ['c', -5],
+  ]);
+  const bm25 = entries([
+    ['b', 10],
+    ['d', 6],
+    ['e', 2],
+  ]);
   // GenIR a 1, b 0.75, c 0; BM25 b 1, d 0.5, e 0; both floors 0 − (1 − 0) / 2 = −0.5; α = 0.6.
   assert.equal(normalizeScores(genir, 'minmax').floor, -0.5);
   assertFused(interpolationFusion([genir, bm25], { weights: [0.6, 0.4] }), [
@@ -70,8 +102,16 @@ test('min-max interpolation: α·GenIR + (1 − α)·BM25, each scaled to [0, 1]
 });
 
 test('z-score interpolation: (s − mean) / std per list; a missing document gets one mean step below the lowest z', () => {
-  const genir = entries([['a', -1], ['b', -2], ['c', -5]]);
-  const bm25 = entries([['b', 10], ['d', 6], ['e', 2]]);
+  const genir = entries([
+    ['a', -1],
+    ['b', -2],
+    ['c', -5],
+  ]);
+  const bm25 = entries([
+    ['b', 10],
+    ['d', 6],
+    ['e', 2],
+  ]);
   // Mean −8/3: deviations 5/3, 2/3, −7/3.
   const genirStd = Math.sqrt(((5 / 3) ** 2 + (2 / 3) ** 2 + (7 / 3) ** 2) / 3);
   const z = { a: (-1 + 8 / 3) / genirStd, b: (-2 + 8 / 3) / genirStd, c: (-5 + 8 / 3) / genirStd };
@@ -90,42 +130,104 @@ test('z-score interpolation: (s − mean) / std per list; a missing document get
   ]);
 });
 
-test('the α grid\'s ends are the systems themselves: α = 0 is exactly the short BM25 list, α = 1 exactly the beam', () => {
+test("the α grid's ends are the systems themselves: α = 0 is exactly the short BM25 list, α = 1 exactly the beam", () => {
   // A cross-script query: BM25 matches two documents; GenIR's beam has four.
-  const genir = entries([['g1', -0.2], ['g2', -0.9], ['b2', -1.5], ['g3', -3]]);
-  const bm25 = entries([['b1', 8], ['b2', 2]]);
+  const genir = entries([
+    ['g1', -0.2],
+    ['g2', -0.9],
+    ['b2', -1.5],
+    ['g3', -3],
+  ]);
+  const bm25 = entries([
+    ['b1', 8],
+    ['b2', 2],
+  ]);
   for (const normalization of ['minmax', 'zscore'] as const) {
     // Neither the other system's documents (in id order, they would add chance hits) nor a reshuffled last entry.
-    assert.deepEqual(fuseLists([genir, bm25], interpolation(0, normalization)).map((e) => e.docId), ['b1', 'b2'], normalization);
-    assert.deepEqual(fuseLists([genir, bm25], interpolation(1, normalization)).map((e) => e.docId), ['g1', 'g2', 'b2', 'g3'], normalization);
+    assert.deepEqual(
+      fuseLists([genir, bm25], interpolation(0, normalization)).map((e) => e.docId),
+      ['b1', 'b2'],
+      normalization,
+    );
+    assert.deepEqual(
+      fuseLists([genir, bm25], interpolation(1, normalization)).map((e) => e.docId),
+      ['g1', 'g2', 'b2', 'g3'],
+      normalization,
+    );
   }
-  assert.deepEqual(reciprocalRankFusion([genir, bm25], { weights: [0, 1] }).map((e) => e.docId), ['b1', 'b2']);
+  assert.deepEqual(
+    reciprocalRankFusion([genir, bm25], { weights: [0, 1] }).map((e) => e.docId),
+    ['b1', 'b2'],
+  );
 });
 
-test('α = 0 is BM25\'s ranking, α = 1 GenIR\'s (the documents of the other list come after)', () => {
-  const genir = entries([['g1', -0.2], ['g2', -0.9], ['shared', -1.5], ['g3', -3]]);
-  const bm25 = entries([['shared', 8], ['b1', 7], ['b2', 2], ['b3', 1]]);
+test("α = 0 is BM25's ranking, α = 1 GenIR's (the documents of the other list come after)", () => {
+  const genir = entries([
+    ['g1', -0.2],
+    ['g2', -0.9],
+    ['shared', -1.5],
+    ['g3', -3],
+  ]);
+  const bm25 = entries([
+    ['shared', 8],
+    ['b1', 7],
+    ['b2', 2],
+    ['b3', 1],
+  ]);
   const onlyBm25 = fuseLists([genir, bm25], interpolation(0));
-  assert.deepEqual(onlyBm25.slice(0, 3).map((e) => e.docId), ['shared', 'b1', 'b2']);
+  assert.deepEqual(
+    onlyBm25.slice(0, 3).map((e) => e.docId),
+    ['shared', 'b1', 'b2'],
+  );
   const onlyGenir = fuseLists([genir, bm25], interpolation(1, 'zscore'));
-  assert.deepEqual(onlyGenir.slice(0, 3).map((e) => e.docId), ['g1', 'g2', 'shared']);
+  assert.deepEqual(
+    onlyGenir.slice(0, 3).map((e) => e.docId),
+    ['g1', 'g2', 'shared'],
+  );
 });
 
 test('degenerate lists: one document (or equal scores) gets 1, the others 0; an empty list adds nothing', () => {
   const single = normalizeScores(entries([['only', -3]]), 'zscore');
   assert.deepEqual([...single.scores, single.floor], [1, 0]);
-  const genir = entries([['a', -0.5], ['b', -1], ['c', -4]]);
-  assertFused(fuseLists([genir, []], interpolation(0.5)), [['a', 0.5], ['b', 0.5 * (3 / 3.5)], ['c', 0]]);
-  assertFused(reciprocalRankFusion([genir, []]), [['a', 1 / 61], ['b', 1 / 62], ['c', 1 / 63]]);
+  const genir = entries([
+    ['a', -0.5],
+    ['b', -1],
+    ['c', -4],
+  ]);
+  assertFused(fuseLists([genir, []], interpolation(0.5)), [
+    ['a', 0.5],
+    ['b', 0.5 * (3 / 3.5)],
+    ['c', 0],
+  ]);
+  assertFused(reciprocalRankFusion([genir, []]), [
+    ['a', 1 / 61],
+    ['b', 1 / 62],
+    ['c', 1 / 63],
+  ]);
   assert.deepEqual(fuseLists([[], []], { method: 'rrf' }), []);
 });
 
 test('lists in any order, with a repeated document, fuse as their trec_eval order with the best entry kept', () => {
-  const sorted = entries([['a', 3], ['b', 2], ['c', 1]]);
-  const shuffled = entries([['c', 1], ['a', 3], ['b', 0.5], ['b', 2]]);
-  const other = entries([['c', 5], ['d', 4]]);
+  const sorted = entries([
+    ['a', 3],
+    ['b', 2],
+    ['c', 1],
+  ]);
+  const shuffled = entries([
+    ['c', 1],
+    ['a', 3],
+    ['b', 0.5],
+    ['b', 2],
+  ]);
+  const other = entries([
+    ['c', 5],
+    ['d', 4],
+  ]);
   assert.deepEqual(reciprocalRankFusion([shuffled, other]), reciprocalRankFusion([sorted, other]));
-  assert.deepEqual(interpolationFusion([shuffled, other], { weights: [0.3, 0.7], normalization: 'zscore' }), interpolationFusion([sorted, other], { weights: [0.3, 0.7], normalization: 'zscore' }));
+  assert.deepEqual(
+    interpolationFusion([shuffled, other], { weights: [0.3, 0.7], normalization: 'zscore' }),
+    interpolationFusion([sorted, other], { weights: [0.3, 0.7], normalization: 'zscore' }),
+  );
   assert.equal(fuseLists([sorted, other], { method: 'rrf' }, 2).length, 2);
 });
 
@@ -137,20 +239,69 @@ test('bad fusion settings are RangeErrors', () => {
   assert.throws(() => reciprocalRankFusion([entries([['a', Number.NaN]])]), /finite/);
 });
 
-test('fuseRuns fuses query by query; a query missing from one run keeps the other run\'s list', () => {
+test("fuseRuns fuses query by query; a query missing from one run keeps the other run's list", () => {
   const genir: Run = new Map([['q1', genirList]]);
-  const bm25: Run = new Map([['q1', bm25List], ['q2', entries([['z', 1], ['y', 0.5]])]]);
+  const bm25: Run = new Map([
+    ['q1', bm25List],
+    [
+      'q2',
+      entries([
+        ['z', 1],
+        ['y', 0.5],
+      ]),
+    ],
+  ]);
   const fused = fuseRuns([genir, bm25], { method: 'rrf' }, 3);
   assert.deepEqual([...fused.keys()], ['q1', 'q2']);
   assert.deepEqual(fused.get('q1'), reciprocalRankFusion([genirList, bm25List]).slice(0, 3));
-  assert.deepEqual(fused.get('q2')!.map((e) => e.docId), ['z', 'y']);
+  assert.deepEqual(
+    fused.get('q2')!.map((e) => e.docId),
+    ['z', 'y'],
+  );
 });
 
-test('tuneAlpha: the grid\'s best mean metric; ties go to the smaller α', () => {
+test("tuneAlpha: the grid's best mean metric; ties go to the smaller α", () => {
   // q1: GenIR finds r1 first, BM25 second; q2: BM25 finds r2 first, GenIR third.
-  const genir: Run = new Map([['q1', entries([['r1', -0.1], ['x', -3], ['y', -4]])], ['q2', entries([['z', -0.1], ['w', -0.2], ['r2', -5]])]]);
-  const bm25: Run = new Map([['q1', entries([['x', 10], ['r1', 9.9], ['y', 1]])], ['q2', entries([['r2', 10], ['z', 2], ['w', 1]])]]);
-  const qrels: Qrels = new Map([['q1', new Map([['r1', 1]])], ['q2', new Map([['r2', 1]])]]);
+  const genir: Run = new Map([
+    [
+      'q1',
+      entries([
+        ['r1', -0.1],
+        ['x', -3],
+        ['y', -4],
+      ]),
+    ],
+    [
+      'q2',
+      entries([
+        ['z', -0.1],
+        ['w', -0.2],
+        ['r2', -5],
+      ]),
+    ],
+  ]);
+  const bm25: Run = new Map([
+    [
+      'q1',
+      entries([
+        ['x', 10],
+        ['r1', 9.9],
+        ['y', 1],
+      ]),
+    ],
+    [
+      'q2',
+      entries([
+        ['r2', 10],
+        ['z', 2],
+        ['w', 1],
+      ]),
+    ],
+  ]);
+  const qrels: Qrels = new Map([
+    ['q1', new Map([['r1', 1]])],
+    ['q2', new Map([['r2', 1]])],
+  ]);
   const tuned = tuneAlpha(genir, bm25, qrels);
   assert.equal(tuned.grid.length, DEFAULT_ALPHA_GRID.length);
   // α = 0: q1 RR 0.5, q2 1; r1 overtakes x once α > 0.0146 and r2 stays first while α < 0.4706.
@@ -167,24 +318,61 @@ test('tuneAlpha: the grid\'s best mean metric; ties go to the smaller α', () =>
 });
 
 test('HybridSearcher (package API): pooled translations collapse to their docid key; hits fuse the beam with BM25', async () => {
-  const { HybridSearcher: PublicHybridSearcher, Bm25Index, buildDocids, SubwordTokenizer, T5Model, t5Config, GenerativeSearcher, getAnalyzer } = await import('../index.js');
+  const {
+    HybridSearcher: PublicHybridSearcher,
+    Bm25Index,
+    buildDocids,
+    SubwordTokenizer,
+    T5Model,
+    t5Config,
+    GenerativeSearcher,
+    getAnalyzer,
+  } = await import('../index.js');
   const { specFromJson } = await import('../text/tokenizer/spec.js');
   const paragraphs = [
     { key: 'p1', en: 'Glaciers feed alpine rivers with melt water.', de: 'Gletscher speisen Alpenflüsse mit Schmelzwasser.' },
     { key: 'p2', en: 'The moon pulls the tides of the ocean.', de: 'Der Mond zieht die Gezeiten des Ozeans.' },
     { key: 'p3', en: 'Woodpeckers drum on the bark of trees.', de: 'Spechte trommeln auf die Rinde der Bäume.' },
   ];
-  const docs = paragraphs.flatMap((p) => (['en', 'de'] as const).map((lang) => ({ id: `${lang}/${p.key}`, title: p.key, text: p[lang], lang, relevanceId: p.key })));
-  const base = SubwordTokenizer.train(docs.map((d) => d.text), { vocabSize: 300 });
-  const docids = await buildDocids(docs, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId, groupBy: 'relevanceId' });
+  const docs = paragraphs.flatMap((p) =>
+    (['en', 'de'] as const).map((lang) => ({ id: `${lang}/${p.key}`, title: p.key, text: p[lang], lang, relevanceId: p.key })),
+  );
+  const base = SubwordTokenizer.train(
+    docs.map((d) => d.text),
+    { vocabSize: 300 },
+  );
+  const docids = await buildDocids(docs, {
+    scheme: 'atomic',
+    textVocabSize: base.subwordVocabSize,
+    eosId: base.eosId,
+    groupBy: 'relevanceId',
+  });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
-  const config = t5Config('tiny', { vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dModel: 16, dKv: 4, numHeads: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0 });
+  const config = t5Config('tiny', {
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: docids.layout.docidVocabSize,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+    dropoutRate: 0,
+  });
   const model = T5Model.create(config, 2, { threads: 1 });
-  const generative = new GenerativeSearcher({ decoder: model, tokenizer, docids, titles: new Map(paragraphs.map((p) => [p.key, `title ${p.key}`])) });
+  const generative = new GenerativeSearcher({
+    decoder: model,
+    tokenizer,
+    docids,
+    titles: new Map(paragraphs.map((p) => [p.key, `title ${p.key}`])),
+  });
   const index = await Bm25Index.build(docs, { analyzer: getAnalyzer('multilingual', 'en') });
   const searcher = new PublicHybridSearcher({ generative, bm25: index, keyOf: new Map(docs.map((d) => [d.id, d.relevanceId])) });
   try {
-    const queries = [{ id: 'q1', text: 'Mond Gezeiten', lang: 'de' }, { id: 'q2', text: 'melt water of glaciers', lang: 'en' }];
+    const queries = [
+      { id: 'q1', text: 'Mond Gezeiten', lang: 'de' },
+      { id: 'q2', text: 'melt water of glaciers', lang: 'en' },
+    ];
     const runs = await searcher.searchRuns(queries, { beam: 3, k: 3, fusion: interpolation(0.4), bm25Threads: 1 });
     // BM25 indexes both translations of each paragraph; collapsed, every entry is a docid key, each once.
     for (const entries of runs.bm25.values()) {
@@ -197,8 +385,16 @@ test('HybridSearcher (package API): pooled translations collapse to their docid 
     for (const query of queries) {
       assert.deepEqual(runs.hybrid.get(query.id), fuseLists([runs.genir.get(query.id)!, runs.bm25.get(query.id)!], interpolation(0.4), 3));
     }
-    const [hits] = await searcher.search([{ text: 'Mond Gezeiten', lang: 'de' }], { beam: 3, k: 3, fusion: interpolation(0.4), bm25Threads: 1 });
-    assert.deepEqual(hits.map((h) => h.docId), runs.hybrid.get('q1')!.map((e) => e.docId));
+    const [hits] = await searcher.search([{ text: 'Mond Gezeiten', lang: 'de' }], {
+      beam: 3,
+      k: 3,
+      fusion: interpolation(0.4),
+      bm25Threads: 1,
+    });
+    assert.deepEqual(
+      hits.map((h) => h.docId),
+      runs.hybrid.get('q1')!.map((e) => e.docId),
+    );
     assert.equal(hits[0].title, `title ${hits[0].docId}`);
     assert.equal(hits.find((h) => h.docId === 'p2')!.bm25Rank, 1);
     for (const hit of hits) assert.ok(hit.genirRank === null || (hit.genirRank >= 1 && hit.genirRank <= 3));

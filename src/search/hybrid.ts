@@ -74,7 +74,8 @@ function rankedUnique(entries: readonly RunEntry[]): RunEntry[] {
   const seen = new Set<string>();
   const out: RunEntry[] = [];
   for (const entry of sortRanking(entries)) {
-    if (!Number.isFinite(entry.score)) throw new RangeError(`fusion: document '${entry.docId}' has score ${entry.score}; scores must be finite`);
+    if (!Number.isFinite(entry.score))
+      throw new RangeError(`fusion: document '${entry.docId}' has score ${entry.score}; scores must be finite`);
     if (seen.has(entry.docId)) continue;
     seen.add(entry.docId);
     out.push(entry);
@@ -111,7 +112,8 @@ export function normalizeScores(entries: readonly RunEntry[], normalization: Sco
 function checkWeights(weights: readonly number[] | undefined, lists: number, method: FusionMethod): readonly number[] {
   const resolved = weights ?? new Array<number>(lists).fill(1);
   if (resolved.length !== lists) throw new RangeError(`${method} fusion: ${resolved.length} weights for ${lists} lists`);
-  for (const w of resolved) if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`${method} fusion: weights must be finite and non-negative, got ${w}`);
+  for (const w of resolved)
+    if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`${method} fusion: weights must be finite and non-negative, got ${w}`);
   return resolved;
 }
 
@@ -121,7 +123,12 @@ function checkWeights(weights: readonly number[] | undefined, lists: number, met
  * trec_eval order: a list weighted 0 adds neither score nor documents, so α = 0 is BM25's run
  * itself rather than BM25's run padded with GenIR's documents in id order.
  */
-function combine(ranked: readonly (readonly RunEntry[])[], weights: readonly number[], contribution: (list: number, position: number) => number, floor: (list: number) => number): RunEntry[] {
+function combine(
+  ranked: readonly (readonly RunEntry[])[],
+  weights: readonly number[],
+  contribution: (list: number, position: number) => number,
+  floor: (list: number) => number,
+): RunEntry[] {
   const fused = new Map<string, number>();
   let floors = 0;
   for (let l = 0; l < ranked.length; l++) if (weights[l] > 0) floors += floor(l);
@@ -189,7 +196,15 @@ export function fuseRuns(runs: readonly Run[], spec: FusionSpec, depth?: number)
   const queryIds = new Set<string>();
   for (const run of runs) for (const id of run.keys()) queryIds.add(id);
   const fused: Run = new Map();
-  for (const id of queryIds) fused.set(id, fuseLists(runs.map((run) => run.get(id) ?? []), spec, depth));
+  for (const id of queryIds)
+    fused.set(
+      id,
+      fuseLists(
+        runs.map((run) => run.get(id) ?? []),
+        spec,
+        depth,
+      ),
+    );
   return fused;
 }
 
@@ -307,7 +322,10 @@ export class HybridSearcher {
     const manifest = readModelManifest(dir);
     const generative = await GenerativeSearcher.open(dir, options);
     try {
-      const { index, keyOf } = options.index !== undefined ? { index: await Bm25Index.load(options.index), keyOf: undefined } : await modelCorpusIndex(dir, manifest.dataset, options.dataDir);
+      const { index, keyOf } =
+        options.index !== undefined
+          ? { index: await Bm25Index.load(options.index), keyOf: undefined }
+          : await modelCorpusIndex(dir, manifest.dataset, options.dataDir);
       checkCoverage(index, keyOf, generative, options.index ?? `the BM25 index of ${dir}'s corpus`);
       return new HybridSearcher({ generative, bm25: index, keyOf, bm25Params: options.bm25Params });
     } catch (err) {
@@ -341,7 +359,9 @@ export class HybridSearcher {
 
   /** Fused documents for each query, best first, with each system's rank. */
   async search(queries: readonly (string | SearchQuery)[], options: HybridSearchOptions = {}): Promise<HybridHit[][]> {
-    const asQueries: Query[] = queries.map((q, i) => (typeof q === 'string' ? { id: String(i), text: q } : { id: String(i), text: q.text, lang: q.lang }));
+    const asQueries: Query[] = queries.map((q, i) =>
+      typeof q === 'string' ? { id: String(i), text: q } : { id: String(i), text: q.text, lang: q.lang },
+    );
     const runs = await this.searchRuns(asQueries, options);
     return asQueries.map((query) => {
       const rankOf = (run: Run) => new Map(sortRanking(run.get(query.id) ?? []).map((entry, i) => [entry.docId, i + 1]));
@@ -372,9 +392,14 @@ export interface OpenHybridOptions extends OpenSearcherOptions {
  * languages), with the analyzer `genir bm25` picks: english for English-only data, else
  * multilingual, each document analysed in its own language.
  */
-export async function modelCorpusIndex(dir: string, dataset: Record<string, unknown>, dataDir: string | undefined): Promise<{ index: Bm25Index; keyOf: Map<string, string>; docs: Document[] }> {
+export async function modelCorpusIndex(
+  dir: string,
+  dataset: Record<string, unknown>,
+  dataDir: string | undefined,
+): Promise<{ index: Bm25Index; keyOf: Map<string, string>; docs: Document[] }> {
   const id = dataset.id;
-  if (typeof id !== 'string') throw new UserError(`${dir}/${MANIFEST_FILE}: names no dataset to build a BM25 index from; give --index <file>`);
+  if (typeof id !== 'string')
+    throw new UserError(`${dir}/${MANIFEST_FILE}: names no dataset to build a BM25 index from; give --index <file>`);
   const languages = Array.isArray(dataset.languages) ? dataset.languages.filter((l): l is string => typeof l === 'string') : [];
   const corpus = await loadSftCorpus({ dataset: id, dataDir, lang: languages.length > 0 ? languages.join(',') : undefined });
   const english = languages.length === 0 || (languages.length === 1 && languages[0] === 'en');
@@ -387,7 +412,12 @@ export async function modelCorpusIndex(dir: string, dataset: Record<string, unkn
  * BM25 over another corpus than the model's would fuse documents the model cannot know: none
  * shared is a user error naming `label`, some missing a warning.
  */
-export function checkCoverage(index: Bm25Index, keyOf: ReadonlyMap<string, string> | undefined, generative: GenerativeSearcher, label: string): void {
+export function checkCoverage(
+  index: Bm25Index,
+  keyOf: ReadonlyMap<string, string> | undefined,
+  generative: GenerativeSearcher,
+  label: string,
+): void {
   let known = 0;
   for (const docId of index.data.docIds) if (generative.docids.indexOf(keyOf?.get(docId) ?? docId) >= 0) known++;
   const total = index.documentCount;

@@ -32,15 +32,31 @@ interface Shape {
 }
 
 async function writeModel(dir: string, shape: Shape): Promise<void> {
-  const base = SubwordTokenizer.train(corpus.map((d) => `${d.title} ${d.text}`), { vocabSize: shape.vocabSize });
+  const base = SubwordTokenizer.train(
+    corpus.map((d) => `${d.title} ${d.text}`),
+    { vocabSize: shape.vocabSize },
+  );
   const docids = await buildDocids(corpus, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
   const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dModel: shape.dModel, dKv: 4, numHeads: 4, dFf: 32,
-    numLayers: shape.numLayers, numDecoderLayers: shape.numDecoderLayers, dropoutRate: 0,
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: docids.layout.docidVocabSize,
+    dModel: shape.dModel,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 32,
+    numLayers: shape.numLayers,
+    numDecoderLayers: shape.numDecoderLayers,
+    dropoutRate: 0,
   });
   const model = T5Model.create(config, 5, { threads: 1 });
-  await saveModelDirectory(dir, { model, tokenizer, docids, titles: new Map(corpus.map((d) => [d.id, d.title])), dataset: { id: 'fixture' } });
+  await saveModelDirectory(dir, {
+    model,
+    tokenizer,
+    docids,
+    titles: new Map(corpus.map((d) => [d.id, d.title])),
+    dataset: { id: 'fixture' },
+  });
 }
 
 let root: string;
@@ -132,7 +148,10 @@ test('a manifest path that leaves the model directory (../../../etc/passwd) is r
     manifest.files.push({ ...foreign, path: '../other-vocab/onnx/encoder.onnx' });
     writeManifest(dir, manifest);
   });
-  assertOneLineError(await search(onnxOutside), /manifest\.json: onnx\.encoder path '\.\.\/other-vocab\/onnx\/encoder\.onnx' lies outside the model directory/);
+  assertOneLineError(
+    await search(onnxOutside),
+    /manifest\.json: onnx\.encoder path '\.\.\/other-vocab\/onnx\/encoder\.onnx' lies outside the model directory/,
+  );
 });
 
 test('a listed file that is a symbolic link out of the model directory is refused; a link inside it is fine', async () => {
@@ -143,7 +162,10 @@ test('a listed file that is a symbolic link out of the model directory is refuse
     rmSync(join(dir, 'tokenizer.json'));
     symlinkSync(join(outside, 'tokenizer.json'), join(dir, 'tokenizer.json'));
   });
-  assertOneLineError(await search(linkedOut), /tokenizer\.json: a symbolic link to .*outside\/tokenizer\.json, outside the model directory/);
+  assertOneLineError(
+    await search(linkedOut),
+    /tokenizer\.json: a symbolic link to .*outside\/tokenizer\.json, outside the model directory/,
+  );
 
   const linkedIn = variant((dir) => {
     cpSync(join(dir, 'docs.jsonl'), join(dir, 'docs-copy.jsonl'));
@@ -164,14 +186,19 @@ test("another model's ONNX graph (vocabulary, d_model, layer count) is refused, 
   assert.notEqual(pristineVocab, foreignVocab);
   assertOneLineError(
     await search(vocab),
-    new RegExp(`onnx/decoder_step\\.onnx: does not match config\\.json: .*\\[batch, ${foreignVocab}\\], .*\\[batch, ${pristineVocab}\\]; the graph was exported for another model`),
+    new RegExp(
+      `onnx/decoder_step\\.onnx: does not match config\\.json: .*\\[batch, ${foreignVocab}\\], .*\\[batch, ${pristineVocab}\\]; the graph was exported for another model`,
+    ),
   );
 
   const layers = variant((dir) => {
     cpSync(join(otherLayers, 'onnx', 'encoder.onnx'), join(dir, 'onnx', 'encoder.onnx'));
     relist(dir, 'onnx/encoder.onnx');
   });
-  assertOneLineError(await search(layers), /onnx\/encoder\.onnx: does not match config\.json: .*; the graph was exported for another model/);
+  assertOneLineError(
+    await search(layers),
+    /onnx\/encoder\.onnx: does not match config\.json: .*; the graph was exported for another model/,
+  );
 });
 
 test('a truncated ONNX graph is one line naming it, whether or not the manifest was updated', async () => {
@@ -186,7 +213,10 @@ test('a truncated ONNX graph is one line naming it, whether or not the manifest 
     const path = join(dir, 'onnx', 'decoder_step.onnx');
     writeFileSync(path, readFileSync(path).subarray(0, 5000));
   });
-  assertOneLineError(await search(stale), /onnx\/decoder_step\.onnx: 5000 bytes, but manifest\.json records \d+; the file is truncated or was changed/);
+  assertOneLineError(
+    await search(stale),
+    /onnx\/decoder_step\.onnx: 5000 bytes, but manifest\.json records \d+; the file is truncated or was changed/,
+  );
 
   const unlisted = variant((dir) => {
     const manifest = readManifest(dir);

@@ -33,7 +33,11 @@ const queries = [
   { _id: 'q2', text: 'why do tides rise' },
   { _id: 'q3', text: 'how do woodpeckers find food' },
 ];
-const qrels = [['q1', 'd1'], ['q2', 'd3'], ['q3', 'd5']];
+const qrels = [
+  ['q1', 'd1'],
+  ['q2', 'd3'],
+  ['q3', 'd5'],
+];
 
 let root: string;
 let modelDir: string;
@@ -44,7 +48,10 @@ before(async () => {
   modelDir = join(root, 'model');
   datasetDir = join(root, 'data');
   mkdirSync(join(datasetDir, 'qrels'), { recursive: true });
-  writeFileSync(join(datasetDir, 'corpus.jsonl'), corpus.map((d) => JSON.stringify({ _id: d.id, title: d.title, text: d.text })).join('\n') + '\n');
+  writeFileSync(
+    join(datasetDir, 'corpus.jsonl'),
+    corpus.map((d) => JSON.stringify({ _id: d.id, title: d.title, text: d.text })).join('\n') + '\n',
+  );
   writeFileSync(join(datasetDir, 'queries.jsonl'), queries.map((q) => JSON.stringify(q)).join('\n') + '\n');
   writeFileSync(join(datasetDir, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\n' + qrels.map(([q, d]) => `${q}\t${d}\t1\n`).join(''));
 
@@ -53,15 +60,32 @@ before(async () => {
   // PQ with 2 codes per position over random vectors: docids share prefixes and some collide.
   const vectors = Float32Array.from({ length: corpus.length * 4 }, (_, i) => Math.sin(i * 1.7) + Math.cos(i * 0.3));
   const docids = await buildDocids(corpus, {
-    scheme: 'pq', textVocabSize: base.subwordVocabSize, eosId: base.eosId, pq: { m: 3, k: 2 },
+    scheme: 'pq',
+    textVocabSize: base.subwordVocabSize,
+    eosId: base.eosId,
+    pq: { m: 3, k: 2 },
     embeddings: { kind: 'vectors', ids: corpus.map((d) => d.id), dim: 4, vectors },
   });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
   const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dModel: 16, dKv: 4, numHeads: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0,
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: docids.layout.docidVocabSize,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+    dropoutRate: 0,
   });
   const model = T5Model.create(config, 3, { threads: 1 });
-  await saveModelDirectory(modelDir, { model, tokenizer, docids, titles: new Map(corpus.map((d) => [d.id, d.title])), dataset: { id: 'fixture' } });
+  await saveModelDirectory(modelDir, {
+    model,
+    tokenizer,
+    docids,
+    titles: new Map(corpus.map((d) => [d.id, d.title])),
+    dataset: { id: 'fixture' },
+  });
 });
 
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -76,18 +100,32 @@ test('GenerativeSearcher (ONNX graphs of a model directory) ranks as beam search
   try {
     const texts = queries.map((q) => q.text);
     const hits = await searcher.search(texts, { beam: 7, k: 7, batchQueries: 2 });
-    const direct = await constrainedBeamSearch(loaded.model, loaded.docids, texts.map((t) => loaded.tokenizer.encode(t)), { beam: 7, k: 7 });
+    const direct = await constrainedBeamSearch(
+      loaded.model,
+      loaded.docids,
+      texts.map((t) => loaded.tokenizer.encode(t)),
+      { beam: 7, k: 7 },
+    );
     hits.forEach((ranked, q) => {
-      assert.deepEqual(ranked.map((h) => h.docId), direct[q].map((h) => loaded.docids.keys[h.doc]));
-      assert.deepEqual(ranked.map((h) => h.rank), [1, 2, 3, 4, 5, 6, 7]);
+      assert.deepEqual(
+        ranked.map((h) => h.docId),
+        direct[q].map((h) => loaded.docids.keys[h.doc]),
+      );
+      assert.deepEqual(
+        ranked.map((h) => h.rank),
+        [1, 2, 3, 4, 5, 6, 7],
+      );
       ranked.forEach((hit, i) => {
         assert.ok(Math.abs(hit.score - direct[q][i].logProb) < 1e-4);
         assert.equal(hit.title, corpus.find((d) => d.id === hit.docId)!.title);
       });
     });
     // Beam as wide as the corpus: every document, once.
-    assert.deepEqual(hits[0].map((h) => h.docId).sort(), corpus.map((d) => d.id));
-    assert.ok(loaded.docids.params.collided as number > 0, 'the fixture should have colliding PQ codes (disambiguated docids)');
+    assert.deepEqual(
+      hits[0].map((h) => h.docId).sort(),
+      corpus.map((d) => d.id),
+    );
+    assert.ok((loaded.docids.params.collided as number) > 0, 'the fixture should have colliding PQ codes (disambiguated docids)');
   } finally {
     await searcher.release();
     await loaded.model.release();
@@ -96,12 +134,19 @@ test('GenerativeSearcher (ONNX graphs of a model directory) ranks as beam search
 
 test('genir search: ranked documents with titles; --json ends with one object', async () => {
   let out = '';
-  const report = await runSearch('glacier melt water', { model: modelDir, k: '3', beam: '5', json: true, threads: '1' }, (text) => (out += text));
+  const report = await runSearch(
+    'glacier melt water',
+    { model: modelDir, k: '3', beam: '5', json: true, threads: '1' },
+    (text) => (out += text),
+  );
   const lines = out.trimEnd().split('\n');
   const json = JSON.parse(lines[lines.length - 1]) as typeof report;
   assert.deepEqual(json, report);
   assert.equal(json.results.length, 3);
-  assert.deepEqual(json.results.map((r) => r.rank), [1, 2, 3]);
+  assert.deepEqual(
+    json.results.map((r) => r.rank),
+    [1, 2, 3],
+  );
   for (let i = 1; i < 3; i++) assert.ok(json.results[i - 1].score >= json.results[i].score);
   for (const r of json.results) assert.equal(r.title, corpus.find((d) => d.id === r.docId)!.title);
   assert.match(out, /rank\s+log p\s+document\s+title/);
@@ -110,13 +155,19 @@ test('genir search: ranked documents with titles; --json ends with one object', 
   const searcher = await GenerativeSearcher.open(modelDir, { threads: 1 });
   const [hits] = await searcher.search(['glacier melt water'], { beam: 5, k: 3 });
   await searcher.release();
-  assert.deepEqual(json.results.map((r) => r.docId), hits.map((h) => h.docId));
+  assert.deepEqual(
+    json.results.map((r) => r.docId),
+    hits.map((h) => h.docId),
+  );
 });
 
 test('genir eval --model: bm25-shaped report; the written run file evaluates to the same metrics', async () => {
   const runPath = join(root, 'run.trec');
   let out = '';
-  const report = await runModelEval({ model: modelDir, dataset: datasetDir, beam: '7', k: '7', runOut: runPath, json: true, threads: '1' }, (text) => (out += text));
+  const report = await runModelEval(
+    { model: modelDir, dataset: datasetDir, beam: '7', k: '7', runOut: runPath, json: true, threads: '1' },
+    (text) => (out += text),
+  );
   const last = JSON.parse(out.trimEnd().split('\n').pop()!) as Record<string, unknown>;
   assert.deepEqual(Object.keys(last).slice(0, 5), ['dataset', 'split', 'docs', 'queries', 'metrics']);
   assert.equal(last.split, 'test');
@@ -134,7 +185,7 @@ test('genir eval --model: bm25-shaped report; the written run file evaluates to 
   assert.deepEqual(again.mean, report.metrics);
 });
 
-test('genir eval --model through the command line: default metrics are the results tables\' unless --metrics is given', async () => {
+test("genir eval --model through the command line: default metrics are the results tables' unless --metrics is given", async () => {
   const [first, second] = await Promise.all([
     genir(['eval', '--model', modelDir, '--dataset', datasetDir, '--beam', '4', '--threads', '1', '--json']),
     genir(['eval', '--model', modelDir, '--dataset', datasetDir, '--metrics', 'AP,R@3', '--threads', '1', '--json']),
@@ -171,7 +222,20 @@ test('CLI: bad settings are one-line user errors with exit code 2', async () => 
 });
 
 test('the genir binary runs search end to end', async () => {
-  const { code, stdout } = await genir(['search', '--model', modelDir, 'tides', 'and', 'the', 'moon', '--k', '2', '--json', '--threads', '1']);
+  const { code, stdout } = await genir([
+    'search',
+    '--model',
+    modelDir,
+    'tides',
+    'and',
+    'the',
+    'moon',
+    '--k',
+    '2',
+    '--json',
+    '--threads',
+    '1',
+  ]);
   assert.equal(code, 0);
   const json = JSON.parse(stdout.trimEnd().split('\n').pop()!) as { query: string; results: unknown[] };
   assert.equal(json.query, 'tides and the moon');

@@ -91,9 +91,21 @@ export class GenerativeSearcher {
     const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: options.verify, device: options.device });
     const inference = { threads: options.threads, spinning: options.spinning, device: options.device };
     const decoder = loaded.onnx
-      ? await T5InferenceModel.fromOnnxFiles(loaded.model.config, readFileSync(loaded.onnx.encoder), readFileSync(loaded.onnx.decoderStep), inference, loaded.onnx)
+      ? await T5InferenceModel.fromOnnxFiles(
+          loaded.model.config,
+          readFileSync(loaded.onnx.encoder),
+          readFileSync(loaded.onnx.decoderStep),
+          inference,
+          loaded.onnx,
+        )
       : await T5InferenceModel.fromModel(loaded.model, inference);
-    return new GenerativeSearcher({ decoder, tokenizer: loaded.tokenizer, docids: loaded.docids, titles: loaded.docs, manifest: loaded.manifest });
+    return new GenerativeSearcher({
+      decoder,
+      tokenizer: loaded.tokenizer,
+      docids: loaded.docids,
+      titles: loaded.docs,
+      manifest: loaded.manifest,
+    });
   }
 
   /**
@@ -101,7 +113,11 @@ export class GenerativeSearcher {
    * experiments): it decodes with graphs exported from the model's current weights. Release it
    * after use; `withModelSearcher` does.
    */
-  static async fromModel(model: T5Model, parts: { tokenizer: SubwordTokenizer; docids: DocidTable }, options: InferenceOptions = {}): Promise<GenerativeSearcher> {
+  static async fromModel(
+    model: T5Model,
+    parts: { tokenizer: SubwordTokenizer; docids: DocidTable },
+    options: InferenceOptions = {},
+  ): Promise<GenerativeSearcher> {
     const decoder = await T5InferenceModel.fromModel(model, options);
     return new GenerativeSearcher({ decoder, tokenizer: parts.tokenizer, docids: parts.docids });
   }
@@ -122,12 +138,23 @@ export class GenerativeSearcher {
     const batch = options.batchQueries ?? 16;
     if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`search: batchQueries must be a positive integer, got ${batch}`);
     const results: SearchHit[][] = [];
-    const bar = progressBar({ label: 'search', total: texts.length, unit: 'q', ...(options.progress === false || texts.length <= batch ? { enabled: false } : {}) });
+    const bar = progressBar({
+      label: 'search',
+      total: texts.length,
+      unit: 'q',
+      ...(options.progress === false || texts.length <= batch ? { enabled: false } : {}),
+    });
     try {
       for (let first = 0; first < texts.length; first += batch) {
         const group = texts.slice(first, first + batch);
         const sources = group.map((text) => this.encodeQuery(text, options.maxQueryTokens));
-        const ranked = await constrainedBeamSearch(this.decoder, this.docids, sources, { beam, k, renormalize: options.renormalize, stats: options.stats, trace: options.trace?.slice(first, first + batch) });
+        const ranked = await constrainedBeamSearch(this.decoder, this.docids, sources, {
+          beam,
+          k,
+          renormalize: options.renormalize,
+          stats: options.stats,
+          trace: options.trace?.slice(first, first + batch),
+        });
         for (const hits of ranked) {
           results.push(
             hits.map((hit, i) => {
@@ -146,9 +173,17 @@ export class GenerativeSearcher {
 
   /** A TREC run over queries: entries name docid keys and carry docid log-probabilities. */
   async searchRun(queries: readonly Query[], options: SearchOptions = {}): Promise<Run> {
-    const hits = await this.search(queries.map((q) => q.text), options);
+    const hits = await this.search(
+      queries.map((q) => q.text),
+      options,
+    );
     const run: Run = new Map();
-    queries.forEach((query, i) => run.set(query.id, hits[i].map((hit) => ({ docId: hit.docId, score: hit.score }))));
+    queries.forEach((query, i) =>
+      run.set(
+        query.id,
+        hits[i].map((hit) => ({ docId: hit.docId, score: hit.score })),
+      ),
+    );
     return run;
   }
 

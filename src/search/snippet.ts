@@ -26,7 +26,8 @@ function words(text: string): { word: string; at: number }[] {
 }
 
 /** Scripts written without spaces between words, which need dictionary-based segmentation. */
-const UNSPACED_SCRIPT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const UNSPACED_SCRIPT =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 
 /**
  * The excerpt of `text` best matching `query`: the window of about `chars` characters, starting

@@ -32,7 +32,12 @@ test('a full batch starts at once; jobs of another kind wait for their own batch
   const { batches, run } = recorder(5);
   const batcher = new MicroBatcher(run, (j: Job) => j.kind, { maxQueue: 100, windowMs: 10_000, maxBatch: 3 });
   const jobs = [
-    { value: 1, kind: 'a' }, { value: 2, kind: 'b' }, { value: 3, kind: 'a' }, { value: 4, kind: 'a' }, { value: 5, kind: 'b' }, { value: 6, kind: 'a' },
+    { value: 1, kind: 'a' },
+    { value: 2, kind: 'b' },
+    { value: 3, kind: 'a' },
+    { value: 4, kind: 'a' },
+    { value: 5, kind: 'b' },
+    { value: 6, kind: 'a' },
   ];
   const started = Date.now();
   const results = await Promise.all(jobs.map((job) => batcher.submit(job)));

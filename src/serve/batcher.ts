@@ -53,7 +53,8 @@ export class MicroBatcher<Job, Result> {
     private readonly options: MicroBatcherOptions,
   ) {
     for (const name of ['maxQueue', 'maxBatch'] as const) {
-      if (!Number.isInteger(options[name]) || options[name] < 1) throw new RangeError(`MicroBatcher: ${name} must be a positive integer, got ${options[name]}`);
+      if (!Number.isInteger(options[name]) || options[name] < 1)
+        throw new RangeError(`MicroBatcher: ${name} must be a positive integer, got ${options[name]}`);
     }
     if (!(options.windowMs >= 0)) throw new RangeError(`MicroBatcher: windowMs must be ≥ 0, got ${options.windowMs}`);
   }
@@ -134,7 +135,7 @@ export class MicroBatcher<Job, Result> {
     // The oldest job's kind goes first; later jobs of that kind join it, the others keep their places.
     const key = this.waiting[0].key;
     const batch: Waiting<Job, Result>[] = [];
-    for (let i = 0; i < this.waiting.length && batch.length < this.options.maxBatch; ) {
+    for (let i = 0; i < this.waiting.length && batch.length < this.options.maxBatch;) {
       if (this.waiting[i].key === key) batch.push(...this.waiting.splice(i, 1));
       else i++;
     }

@@ -12,7 +12,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { serveGenir, type ServedGenir } from '../cli/testing.js';
 import { writeTinyDataset, writeTinyModel } from '../cli/testdata/tiny-model.js';
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => path !== undefined && path !== '' && existsSync(path));
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (path) => path !== undefined && path !== '' && existsSync(path),
+);
 const skip = CHROMIUM === undefined ? 'no Chromium (apt-get install chromium, or set CHROMIUM_PATH)' : false;
 
 let root: string;
@@ -93,7 +95,10 @@ test('keyboard and phone width: / focuses the box, Enter searches; one column, n
   await page.keyboard.press('Enter');
   await page.waitForSelector('#col-hybrid .hits li');
   const boxes = await Promise.all(['genir', 'bm25', 'hybrid'].map((c) => page.locator(`#col-${c}`).boundingBox()));
-  assert.ok(boxes.every((box) => box !== null && Math.abs(box.x - boxes[0]!.x) < 1 && box.width <= 390), 'columns stack');
+  assert.ok(
+    boxes.every((box) => box !== null && Math.abs(box.x - boxes[0]!.x) < 1 && box.width <= 390),
+    'columns stack',
+  );
   assert.ok(boxes[0]!.y < boxes[1]!.y && boxes[1]!.y < boxes[2]!.y);
   assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal scrolling');
   await page.close();

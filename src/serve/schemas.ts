@@ -57,7 +57,10 @@ export const searchResponseSchema = {
           docid: { type: 'string', description: 'The docid the model generates, written out.' },
           title: nullableString,
           snippet: { ...nullableString, description: 'The passage of the text sharing the most words with the query.' },
-          score: { type: 'number', description: 'genir: log-probability of the docid; bm25: BM25 score; hybrid: reciprocal-rank-fusion score.' },
+          score: {
+            type: 'number',
+            description: 'genir: log-probability of the docid; bm25: BM25 score; hybrid: reciprocal-rank-fusion score.',
+          },
           genir_rank: { type: ['integer', 'null'] },
           bm25_rank: { type: ['integer', 'null'] },
         },
@@ -66,7 +69,8 @@ export const searchResponseSchema = {
     },
     beam_trace: {
       type: 'array',
-      description: 'With trace: true (genir, hybrid): per decoder step, the docid prefixes kept, the docids finished and the best pruned prefixes.',
+      description:
+        'With trace: true (genir, hybrid): per decoder step, the docid prefixes kept, the docids finished and the best pruned prefixes.',
       items: {
         type: 'object',
         properties: {
@@ -90,9 +94,18 @@ export function searchBodySchema(limits: ServeLimits) {
     properties: {
       query: { type: 'string', minLength: 1, maxLength: limits.maxQueryChars, description: 'The query text.' },
       k: { type: 'integer', minimum: 1, maximum: limits.maxK, description: 'Documents returned (default 10; genir: at most beam).' },
-      beam: { type: 'integer', minimum: 1, maximum: limits.maxBeam, description: 'Beam width of the constrained beam search (default 10).' },
+      beam: {
+        type: 'integer',
+        minimum: 1,
+        maximum: limits.maxBeam,
+        description: 'Beam width of the constrained beam search (default 10).',
+      },
       mode: { type: 'string', enum: SEARCH_MODES, description: 'genir (default), bm25, or hybrid (reciprocal-rank fusion of both).' },
-      lang: { type: 'string', pattern: '^[a-z]{2,3}$', description: "The query's language, for cross-lingual models (else guessed from its script)." },
+      lang: {
+        type: 'string',
+        pattern: '^[a-z]{2,3}$',
+        description: "The query's language, for cross-lingual models (else guessed from its script).",
+      },
       trace: { type: 'boolean', description: 'Return the beam search step by step (genir and hybrid).' },
     },
     required: ['query'],
@@ -125,7 +138,11 @@ export const documentResponseSchema = {
     lang: nullableString,
     versions: {
       type: 'array',
-      items: { type: 'object', properties: { id: { type: 'string' }, lang: nullableString, title: { type: 'string' } }, required: ['id', 'lang', 'title'] },
+      items: {
+        type: 'object',
+        properties: { id: { type: 'string' }, lang: nullableString, title: { type: 'string' } },
+        required: ['id', 'lang', 'title'],
+      },
     },
   },
   required: ['doc_id', 'docid', 'title', 'text', 'lang', 'versions'],

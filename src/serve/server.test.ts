@@ -19,15 +19,22 @@ let modelDir: string;
 let server: ServedGenir;
 
 const ajv = new Ajv({ strict: false });
-const validators = Object.fromEntries([errorSchema, searchResponseSchema, documentResponseSchema, healthResponseSchema].map((schema) => [schema.$id, ajv.compile(schema)]));
+const validators = Object.fromEntries(
+  [errorSchema, searchResponseSchema, documentResponseSchema, healthResponseSchema].map((schema) => [schema.$id, ajv.compile(schema)]),
+);
 
 /** Fetches and checks the body against the route's response schema: the API's contract, not only the fields a test looks at. */
-async function call(path: string, init: RequestInit = {}, schema?: keyof typeof validators): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+async function call(
+  path: string,
+  init: RequestInit = {},
+  schema?: keyof typeof validators,
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const response = await fetch(`${server.url}${path}`, init);
   const text = await response.text();
   const body = JSON.parse(text) as Record<string, unknown>;
   const which = schema ?? (response.ok ? undefined : 'Error');
-  if (which !== undefined) assert.ok(validators[which](body), `${path}: ${JSON.stringify(validators[which].errors)} in ${text.slice(0, 300)}`);
+  if (which !== undefined)
+    assert.ok(validators[which](body), `${path}: ${JSON.stringify(validators[which].errors)} in ${text.slice(0, 300)}`);
   return { status: response.status, headers: response.headers, body };
 }
 
@@ -76,7 +83,10 @@ test('POST /search genir: the ranking genir search --json gives, with titles, sn
   const cli = await runGenir(['search', '--model', modelDir, '--k', '3', '--beam', '4', '--threads', '1', '--json', query]);
   assert.equal(cli.code, 0, cli.stderr);
   const expected = (JSON.parse(cli.stdout.trim().split('\n').pop()!) as { results: { docId: string; score: number }[] }).results;
-  assert.deepEqual(hits.map((h) => h.doc_id), expected.map((r) => r.docId));
+  assert.deepEqual(
+    hits.map((h) => h.doc_id),
+    expected.map((r) => r.docId),
+  );
   hits.forEach((hit, i) => {
     assert.ok(Math.abs(hit.score - expected[i].score) < 1e-4);
     const doc = TINY_CORPUS.find((d) => d.id === hit.doc_id)!;
@@ -98,17 +108,26 @@ test('POST /search bm25 and hybrid; GET /search?q= answers as POST does', async 
   assert.equal(fused.find((h) => h.doc_id === 'd1')?.bm25_rank, 1);
   for (const hit of fused) assert.ok(hit.genir_rank !== undefined && hit.bm25_rank !== undefined);
   const quick = await call('/search?q=glacier%20melt%20water&mode=bm25&k=4', {}, 'SearchResponse');
-  assert.deepEqual((quick.body.hits as Hit[]).map((h) => [h.doc_id, h.score]), bm25Hits.map((h) => [h.doc_id, h.score]));
+  assert.deepEqual(
+    (quick.body.hits as Hit[]).map((h) => [h.doc_id, h.score]),
+    bm25Hits.map((h) => [h.doc_id, h.score]),
+  );
 });
 
 test('trace: true returns the beam step by step; the results are among the finished docids with their scores', async () => {
   const { body } = await call('/search', post({ query: 'why do tides rise', k: 2, beam: 2, trace: true }), 'SearchResponse');
-  const steps = body.beam_trace as { kept: { docid: string }[]; finished: { docid: string; doc_id: string; score: number }[]; pruned: unknown[]; pruned_count: number }[];
+  const steps = body.beam_trace as {
+    kept: { docid: string }[];
+    finished: { docid: string; doc_id: string; score: number }[];
+    pruned: unknown[];
+    pruned_count: number;
+  }[];
   assert.ok(steps.length >= 2);
   assert.equal(steps[0].kept.length, 2);
   assert.equal(steps[0].pruned_count, 2, 'four first tokens, two kept');
   const finished = steps.flatMap((s) => s.finished);
-  for (const hit of body.hits as Hit[]) assert.ok(finished.some((f) => f.doc_id === hit.doc_id && f.docid === hit.docid && Math.abs(f.score - hit.score) < 1e-9));
+  for (const hit of body.hits as Hit[])
+    assert.ok(finished.some((f) => f.doc_id === hit.doc_id && f.docid === hit.docid && Math.abs(f.score - hit.score) < 1e-9));
 });
 
 test('GET /documents/:id: title, text and docid; an unknown id is a 404 naming it', async () => {
@@ -136,7 +155,12 @@ test('bad requests get a 4xx with a one-line reason; the server keeps answering'
     ['unknown mode', post({ query: 'x', mode: 'dense' }), 400, /body\.mode must be equal to one of the allowed values/],
     ['body over the size limit', post({ query: 'x'.repeat(4000), pad: 'y'.repeat(20_000) }), 413, /too large/i],
     ['text instead of JSON', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'query' }, 400, /body must be object/],
-    ['an unsupported content type', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<query/>' }, 415, /content-type/i],
+    [
+      'an unsupported content type',
+      { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<query/>' },
+      415,
+      /content-type/i,
+    ],
     ['GET without q', '/search', 400, /missing field 'q'/],
     ['GET with a bad k', '/search?q=x&k=ten', 400, /querystring\.k must match pattern/],
     ['unknown route', '/nowhere', 404, /no route GET \/nowhere/],
@@ -153,10 +177,14 @@ test('bad requests get a 4xx with a one-line reason; the server keeps answering'
 test('concurrent queries are micro-batched into one beam search, each ranked as it is alone', async () => {
   const queries = TINY_CORPUS.flatMap((d) => [d.title, d.text]);
   const alone = [];
-  for (const query of queries) alone.push(((await call('/search', post({ query, k: 3, beam: 4 }))).body.hits as Hit[]).map((h) => h.doc_id));
+  for (const query of queries)
+    alone.push(((await call('/search', post({ query, k: 3, beam: 4 }))).body.hits as Hit[]).map((h) => h.doc_id));
   const before = await batchCounts();
   const together = await Promise.all(queries.map((query) => call('/search', post({ query, k: 3, beam: 4 }))));
-  assert.deepEqual(together.map((r) => (r.body.hits as Hit[]).map((h) => h.doc_id)), alone);
+  assert.deepEqual(
+    together.map((r) => (r.body.hits as Hit[]).map((h) => h.doc_id)),
+    alone,
+  );
   const afterwards = await batchCounts();
   const batches = afterwards.count - before.count;
   assert.equal(afterwards.sum - before.sum, queries.length, 'every query went through a batch');
@@ -173,34 +201,73 @@ test('GET /metrics: Prometheus text with requests, latency histogram, queue dept
   const response = await fetch(`${server.url}/metrics`);
   assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
   const text = await response.text();
-  for (const name of ['genir_http_requests_total{method="POST",route="/search",status="200"}', 'genir_http_request_duration_seconds_bucket', 'genir_search_queue_depth', 'genir_search_batch_size_bucket', 'genir_process_resident_memory_bytes']) {
+  for (const name of [
+    'genir_http_requests_total{method="POST",route="/search",status="200"}',
+    'genir_http_request_duration_seconds_bucket',
+    'genir_search_queue_depth',
+    'genir_search_batch_size_bucket',
+    'genir_process_resident_memory_bytes',
+  ]) {
     assert.ok(text.includes(name), `metrics lack ${name}`);
   }
 });
 
 test('GET /openapi.json: OpenAPI 3 with every route and its schemas', async () => {
-  const spec = (await call('/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+  const spec = (await call('/openapi.json')).body as {
+    openapi: string;
+    paths: Record<string, Record<string, unknown>>;
+    components: { schemas: Record<string, unknown> };
+  };
   assert.match(spec.openapi, /^3\./);
-  assert.ok(spec.paths['/search'].post && spec.paths['/search'].get && spec.paths['/documents/{id}'].get && spec.paths['/health'].get && spec.paths['/metrics'].get);
+  assert.ok(
+    spec.paths['/search'].post &&
+      spec.paths['/search'].get &&
+      spec.paths['/documents/{id}'].get &&
+      spec.paths['/health'].get &&
+      spec.paths['/metrics'].get,
+  );
   assert.deepEqual(Object.keys(spec.components.schemas).sort(), ['Document', 'Error', 'Health', 'SearchResponse']);
 });
 
 test('over the queue limit: 503 with Retry-After, never a timeout or a crash; in-flight requests finish on SIGTERM', async () => {
-  const small = await serveGenir(['--model', modelDir, '--port', '0', '--threads', '1', '--max-queue', '1', '--max-batch', '1', '--batch-window', '0']);
+  const small = await serveGenir([
+    '--model',
+    modelDir,
+    '--port',
+    '0',
+    '--threads',
+    '1',
+    '--max-queue',
+    '1',
+    '--max-batch',
+    '1',
+    '--batch-window',
+    '0',
+  ]);
   try {
-    const burst = await Promise.all(Array.from({ length: 60 }, (_, i) => fetch(`${small.url}/search`, post({ query: `query number ${i}`, k: 4, beam: 4 }))));
+    const burst = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => fetch(`${small.url}/search`, post({ query: `query number ${i}`, k: 4, beam: 4 }))),
+    );
     const statuses = burst.map((r) => r.status);
-    assert.ok(statuses.every((s) => s === 200 || s === 503), `only 200 and 503: ${statuses}`);
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 503),
+      `only 200 and 503: ${statuses}`,
+    );
     const rejected = burst.filter((r) => r.status === 503);
     assert.ok(rejected.length > 0, 'a queue of one overflows under 60 simultaneous queries');
     for (const r of rejected) assert.equal(r.headers.get('retry-after'), '1');
     assert.match(((await rejected[0].json()) as { error: string }).error, /queue is full/);
     // SIGTERM with searches in flight: they are answered, then the process exits 0.
-    const inFlight = Promise.all(Array.from({ length: 3 }, () => fetch(`${small.url}/search`, post({ query: 'ocean tides', k: 4, beam: 4 }))));
+    const inFlight = Promise.all(
+      Array.from({ length: 3 }, () => fetch(`${small.url}/search`, post({ query: 'ocean tides', k: 4, beam: 4 }))),
+    );
     await new Promise((resolve) => setTimeout(resolve, 5));
     small.child.kill('SIGTERM');
     const answered = await inFlight;
-    assert.ok(answered.every((r) => r.status === 200 || r.status === 503), `in-flight answers: ${answered.map((r) => r.status)}`);
+    assert.ok(
+      answered.every((r) => r.status === 200 || r.status === 503),
+      `in-flight answers: ${answered.map((r) => r.status)}`,
+    );
     assert.equal(await small.exited, 0);
     assert.match(small.stderr(), /SIGTERM: finishing in-flight requests/);
     await assert.rejects(fetch(`${small.url}/health`));
@@ -210,12 +277,30 @@ test('over the queue limit: 503 with Retry-After, never a timeout or a crash; in
 });
 
 test('a client that goes away takes its query out of the queue: abandoned searches are not run', async () => {
-  const served = await serveGenir(['--model', modelDir, '--port', '0', '--threads', '1', '--max-batch', '1', '--batch-window', '0', '--max-queue', '100']);
+  const served = await serveGenir([
+    '--model',
+    modelDir,
+    '--port',
+    '0',
+    '--threads',
+    '1',
+    '--max-batch',
+    '1',
+    '--batch-window',
+    '0',
+    '--max-queue',
+    '100',
+  ]);
   try {
-    const batches = async () => Number(/^genir_search_batch_size_count (\S+)$/m.exec(await (await fetch(`${served.url}/metrics`)).text())?.[1]);
+    const batches = async () =>
+      Number(/^genir_search_batch_size_count (\S+)$/m.exec(await (await fetch(`${served.url}/metrics`)).text())?.[1]);
     const before = await batches();
     const controller = new AbortController();
-    const sent = Array.from({ length: 40 }, (_, i) => fetch(`${served.url}/search`, { ...post({ query: `abandoned query ${i}`, k: 4, beam: 4 }), signal: controller.signal }).catch(() => undefined));
+    const sent = Array.from({ length: 40 }, (_, i) =>
+      fetch(`${served.url}/search`, { ...post({ query: `abandoned query ${i}`, k: 4, beam: 4 }), signal: controller.signal }).catch(
+        () => undefined,
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 30));
     controller.abort();
     await Promise.all(sent);
@@ -237,7 +322,10 @@ test('a client that goes away takes its query out of the queue: abandoned search
 
 test('--index without the dataset: titles only after one warning; --timeout: a search past it is a 503 with Retry-After', async () => {
   const indexPath = join(root, 'tiny.bm25');
-  const index = await Bm25Index.build(TINY_CORPUS.map((d) => ({ id: d.id, title: d.title, text: d.text })), { analyzer: getAnalyzer('english', 'en') });
+  const index = await Bm25Index.build(
+    TINY_CORPUS.map((d) => ({ id: d.id, title: d.title, text: d.text })),
+    { analyzer: getAnalyzer('english', 'en') },
+  );
   await index.save(indexPath);
   const orphan = await writeTinyModel(join(root, 'orphan'), { id: join(root, 'gone') });
   const served = await serveGenir(['--model', orphan, '--index', indexPath, '--port', '0', '--threads', '1', '--timeout', '1']);
@@ -270,7 +358,14 @@ test('genir serve and quickstart --serve: a missing model, a used port and a bad
     runGenir(['quickstart', '--serve', '--port', busyPort, '--data-dir', join(root, 'no-data')]),
     runGenir(['quickstart', '--port', '8080']),
   ]);
-  const patterns = [/missing/, new RegExp(`${busyPort}.*already in use`), /--port 70000/, /--max-queue 0: expected a positive integer/, new RegExp(`${busyPort}.*already in use`), /--port and --host apply to --serve/];
+  const patterns = [
+    /missing/,
+    new RegExp(`${busyPort}.*already in use`),
+    /--port 70000/,
+    /--max-queue 0: expected a positive integer/,
+    new RegExp(`${busyPort}.*already in use`),
+    /--port and --host apply to --serve/,
+  ];
   results.forEach((result, i) => {
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);

@@ -34,8 +34,18 @@ import {
 } from './schemas.js';
 import { SearchService, type SearchMode, type SearchRequest, type SearchServiceOptions } from './service.js';
 
-export const DEFAULT_LIMITS: ServeLimits = { maxQueryChars: MAX_QUERY_CHARS, maxK: 100, maxBeam: 100, bodyBytes: 16 * 1024, timeoutMs: 10_000 };
-export const DEFAULT_BATCHING: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs' | 'maxBatch'> = { maxQueue: 64, windowMs: 3, maxBatch: 16 };
+export const DEFAULT_LIMITS: ServeLimits = {
+  maxQueryChars: MAX_QUERY_CHARS,
+  maxK: 100,
+  maxBeam: 100,
+  bodyBytes: 16 * 1024,
+  timeoutMs: 10_000,
+};
+export const DEFAULT_BATCHING: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs' | 'maxBatch'> = {
+  maxQueue: 64,
+  windowMs: 3,
+  maxBatch: 16,
+};
 
 export interface ServeOptions extends Omit<SearchServiceOptions, 'batching' | 'onBatch' | 'onQueueDepth'> {
   host?: string;
@@ -91,7 +101,12 @@ function metrics() {
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({ name: 'genir_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], registers }),
+    requests: new Counter({
+      name: 'genir_http_requests_total',
+      help: 'HTTP requests answered, by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
     latency: new Histogram({
       name: 'genir_http_request_duration_seconds',
       help: 'Time to answer a request, by route',
@@ -100,8 +115,18 @@ function metrics() {
       registers,
     }),
     queueDepth: new Gauge({ name: 'genir_search_queue_depth', help: 'Searches waiting for a beam-search batch', registers }),
-    batchSize: new Histogram({ name: 'genir_search_batch_size', help: 'Queries per batched beam search', buckets: [1, 2, 4, 8, 16, 32, 64], registers }),
-    rejected: new Counter({ name: 'genir_search_rejected_total', help: 'Searches answered 503, by reason', labelNames: ['reason'], registers }),
+    batchSize: new Histogram({
+      name: 'genir_search_batch_size',
+      help: 'Queries per batched beam search',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'genir_search_rejected_total',
+      help: 'Searches answered 503, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
   };
 }
 
@@ -144,7 +169,11 @@ export async function buildApp(
   app.addSchema(healthResponseSchema);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'genir serve', version: genirVersion(), description: 'Generative retrieval (trie-constrained beam search over docids), BM25 and their fusion over one corpus.' },
+      info: {
+        title: 'genir serve',
+        version: genirVersion(),
+        description: 'Generative retrieval (trie-constrained beam search over docids), BM25 and their fusion over one corpus.',
+      },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -179,10 +208,15 @@ export async function buildApp(
     const service = state.service;
     if (service === undefined) {
       metricSet.rejected.inc({ reason: 'loading' });
-      return reply.code(503).header('Retry-After', '5').send({ error: state.status === 'failed' ? `the model failed to load: ${state.error}` : 'the model is still loading' });
+      return reply
+        .code(503)
+        .header('Retry-After', '5')
+        .send({ error: state.status === 'failed' ? `the model failed to load: ${state.error}` : 'the model is still loading' });
     }
     if (request.mode === 'genir' && request.k > request.beam) {
-      return reply.code(400).send({ error: `k (${request.k}) is larger than beam (${request.beam}): beam search keeps only beam hypotheses` });
+      return reply
+        .code(400)
+        .send({ error: `k (${request.k}) is larger than beam (${request.beam}): beam search keeps only beam hypotheses` });
     }
     const controller = new AbortController();
     // A client that went away no longer needs its search: it leaves the queue (a burst of
@@ -203,11 +237,17 @@ export async function buildApp(
     } catch (err) {
       if (err instanceof QueueFullError) {
         metricSet.rejected.inc({ reason: 'queue_full' });
-        return reply.code(503).header('Retry-After', '1').send({ error: `overloaded: ${err.message}; retry shortly` });
+        return reply
+          .code(503)
+          .header('Retry-After', '1')
+          .send({ error: `overloaded: ${err.message}; retry shortly` });
       }
       if (err instanceof SearchTimeoutError || err instanceof JobAbortedError) {
         metricSet.rejected.inc({ reason: 'timeout' });
-        return reply.code(503).header('Retry-After', '1').send({ error: err instanceof SearchTimeoutError ? err.message : `the search took longer than ${limits.timeoutMs} ms` });
+        return reply
+          .code(503)
+          .header('Retry-After', '1')
+          .send({ error: err instanceof SearchTimeoutError ? err.message : `the search took longer than ${limits.timeoutMs} ms` });
       }
       throw err;
     } finally {
@@ -218,17 +258,39 @@ export async function buildApp(
 
   app.post<{ Body: SearchBody }>(
     '/search',
-    { schema: { summary: 'Rank documents for a query', body: searchBodySchema(limits), response: { 200: { $ref: 'SearchResponse#' }, ...errors } } },
+    {
+      schema: {
+        summary: 'Rank documents for a query',
+        body: searchBodySchema(limits),
+        response: { 200: { $ref: 'SearchResponse#' }, ...errors },
+      },
+    },
     async (request, reply) => {
       const body = request.body;
       const beam = body.beam ?? DEFAULT_BEAM;
-      return answer({ query: body.query, beam, k: body.k ?? Math.min(10, beam), mode: body.mode ?? 'genir', lang: body.lang, trace: body.trace ?? false }, reply);
+      return answer(
+        {
+          query: body.query,
+          beam,
+          k: body.k ?? Math.min(10, beam),
+          mode: body.mode ?? 'genir',
+          lang: body.lang,
+          trace: body.trace ?? false,
+        },
+        reply,
+      );
     },
   );
 
   app.get<{ Querystring: SearchQuerystring }>(
     '/search',
-    { schema: { summary: 'Rank documents for a query (quick form)', querystring: searchQuerystringSchema(limits), response: { 200: { $ref: 'SearchResponse#' }, ...errors } } },
+    {
+      schema: {
+        summary: 'Rank documents for a query (quick form)',
+        querystring: searchQuerystringSchema(limits),
+        response: { 200: { $ref: 'SearchResponse#' }, ...errors },
+      },
+    },
     async (request, reply) => {
       const query = request.query;
       const count = (value: string | undefined, name: string, max: number): number | undefined => {
@@ -238,7 +300,10 @@ export async function buildApp(
         return n;
       };
       const beam = count(query.beam, 'beam', limits.maxBeam) ?? DEFAULT_BEAM;
-      return answer({ query: query.q, beam, k: count(query.k, 'k', limits.maxK) ?? Math.min(10, beam), mode: query.mode ?? 'genir', lang: query.lang }, reply);
+      return answer(
+        { query: query.q, beam, k: count(query.k, 'k', limits.maxK) ?? Math.min(10, beam), mode: query.mode ?? 'genir', lang: query.lang },
+        reply,
+      );
     },
   );
 
@@ -260,21 +325,31 @@ export async function buildApp(
     },
   );
 
-  app.get('/health', { schema: { summary: 'Ready (200) once the model is loaded; 503 while loading', response: { 200: { $ref: 'Health#' }, 503: { $ref: 'Health#' } } } }, async (_request, reply) => {
-    const service = state.service;
-    if (service === undefined || state.status !== 'ok') return reply.code(503).send({ status: state.status, ...(state.error === undefined ? {} : { error: state.error }) });
-    const info = service.info();
-    return {
-      status: 'ok',
-      model: info.model,
-      docids: info.docids,
-      documents: info.documents,
-      languages: info.languages,
-      text: info.text,
-      queue_depth: service.queueDepth,
-      limits: { max_query_chars: limits.maxQueryChars, max_k: limits.maxK, max_beam: limits.maxBeam },
-    };
-  });
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Ready (200) once the model is loaded; 503 while loading',
+        response: { 200: { $ref: 'Health#' }, 503: { $ref: 'Health#' } },
+      },
+    },
+    async (_request, reply) => {
+      const service = state.service;
+      if (service === undefined || state.status !== 'ok')
+        return reply.code(503).send({ status: state.status, ...(state.error === undefined ? {} : { error: state.error }) });
+      const info = service.info();
+      return {
+        status: 'ok',
+        model: info.model,
+        docids: info.docids,
+        documents: info.documents,
+        languages: info.languages,
+        text: info.text,
+        queue_depth: service.queueDepth,
+        limits: { max_query_chars: limits.maxQueryChars, max_k: limits.maxK, max_beam: limits.maxBeam },
+      };
+    },
+  );
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
     metricSet.queueDepth.set(state.service?.queueDepth ?? 0);

@@ -123,7 +123,11 @@ export class SearchService {
   ) {
     const dataset = readModelManifest(options.model).dataset;
     this.languages = Array.isArray(dataset.languages) ? dataset.languages.filter((l): l is string => typeof l === 'string') : [];
-    this.batcher = new MicroBatcher((jobs) => this.runGenir(jobs), (job) => String(job.beam), { ...options.batching, onBatch: options.onBatch, onQueueDepth: options.onQueueDepth });
+    this.batcher = new MicroBatcher(
+      (jobs) => this.runGenir(jobs),
+      (job) => String(job.beam),
+      { ...options.batching, onBatch: options.onBatch, onQueueDepth: options.onQueueDepth },
+    );
   }
 
   static async open(options: SearchServiceOptions): Promise<SearchService> {
@@ -166,7 +170,13 @@ export class SearchService {
 
   info(): ServiceInfo {
     const docids = this.generative.docids;
-    return { model: this.options.model, docids: docids.scheme, documents: docids.size, languages: this.languages, text: this.documents !== undefined };
+    return {
+      model: this.options.model,
+      docids: docids.scheme,
+      documents: docids.size,
+      languages: this.languages,
+      text: this.documents !== undefined,
+    };
   }
 
   private async runGenir(jobs: GenirJob[]): Promise<SearchHit[][]> {
@@ -203,7 +213,9 @@ export class SearchService {
     const trace: BeamTraceStep[] | undefined = request.trace && request.mode !== 'bm25' ? [] : undefined;
     let hits: HitView[];
     if (request.mode === 'bm25') {
-      hits = (await this.bm25(request.query, lang, request.k)).map((entry, i) => this.view(i + 1, entry.docId, entry.score, request.query, lang));
+      hits = (await this.bm25(request.query, lang, request.k)).map((entry, i) =>
+        this.view(i + 1, entry.docId, entry.score, request.query, lang),
+      );
     } else {
       // Hybrid fuses GenIR's whole beam, as HybridSearcher does.
       const genirK = request.mode === 'hybrid' ? request.beam : request.k;

@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, promises as fsp, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  openSync,
+  promises as fsp,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+  type WriteStream,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { UserError, fileSystemReason, isFileSystemError, type FileSystemError } from './errors.js';
 import { removeOnExit } from './temporaries.js';
@@ -64,7 +76,10 @@ export function checkWritableFile(target: string, option?: string): void {
   const problem = pathProblem(target);
   if (problem !== undefined) throw new UserError(`${label(target, option)}: ${problem}`);
   const failure = probeCreate(dirname(target));
-  if (failure !== undefined) throw new UserError(`${label(target, option)}: cannot create files in ${dirname(target)} (${fileSystemReason(failure)})`, { cause: failure });
+  if (failure !== undefined)
+    throw new UserError(`${label(target, option)}: cannot create files in ${dirname(target)} (${fileSystemReason(failure)})`, {
+      cause: failure,
+    });
 }
 
 /**
@@ -76,12 +91,14 @@ export function checkWritableFile(target: string, option?: string): void {
 export function checkWritableFolder(dir: string, options: { option?: string; besideToo?: boolean } = {}): void {
   const name = label(dir, options.option);
   const existing = nearestExisting(dir);
-  if (!existing.stats.isDirectory()) throw new UserError(`${name}: ${existing.path === dir ? 'is a file, not a folder' : `${existing.path} is a file, not a folder`}`);
+  if (!existing.stats.isDirectory())
+    throw new UserError(`${name}: ${existing.path === dir ? 'is a file, not a folder' : `${existing.path} is a file, not a folder`}`);
   const folders = [existing.path];
   if (options.besideToo && existing.path === dir) folders.push(nearestExisting(dirname(dir)).path);
   for (const folder of folders) {
     const failure = probeCreate(folder);
-    if (failure !== undefined) throw new UserError(`${name}: cannot create files in ${folder} (${fileSystemReason(failure)})`, { cause: failure });
+    if (failure !== undefined)
+      throw new UserError(`${name}: cannot create files in ${folder} (${fileSystemReason(failure)})`, { cause: failure });
   }
 }
 
@@ -184,7 +201,9 @@ export class AtomicWriteStream {
 
   async commit(): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(this.failure ?? writeFailure(err, this.target)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.stream.end((err?: Error | null) => (err ? reject(this.failure ?? writeFailure(err, this.target)) : resolve())),
+    );
     try {
       await fsp.rename(this.tmp, this.target);
     } catch (err) {

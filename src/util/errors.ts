@@ -55,7 +55,11 @@ const FILE_SYSTEM_REASONS: Readonly<Record<string, string>> = {
 export type FileSystemError = NodeJS.ErrnoException & { code: string };
 
 export function isFileSystemError(err: unknown): err is FileSystemError {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).code! in FILE_SYSTEM_REASONS;
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    (err as NodeJS.ErrnoException).code! in FILE_SYSTEM_REASONS
+  );
 }
 
 /** The reason of a filesystem error in words (`permission denied`), for one-line messages. */

@@ -14,7 +14,10 @@ test('Rng is deterministic per seed and hashUnit stays in [0, 1)', () => {
   const seqA = Array.from({ length: 5 }, () => a.next());
   const seqB = Array.from({ length: 5 }, () => b.next());
   assert.deepEqual(seqA, seqB);
-  assert.notDeepEqual(seqA, Array.from({ length: 5 }, () => new Rng(43).next()));
+  assert.notDeepEqual(
+    seqA,
+    Array.from({ length: 5 }, () => new Rng(43).next()),
+  );
   for (let i = 0; i < 100; i++) {
     const u = hashUnit(7, `q${i}`);
     assert.ok(u >= 0 && u < 1);

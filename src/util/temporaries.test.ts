@@ -11,7 +11,11 @@ const testFile = fileURLToPath(import.meta.url);
 const holder = join(testFile, '..', 'testdata', testFile.endsWith('.ts') ? 'hold-temporaries.ts' : 'hold-temporaries.js');
 
 /** Runs the holder child in `dir`; `signal` is sent once it has printed "ready". */
-function runHolder(dir: string, mode: string, signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runHolder(
+  dir: string,
+  mode: string,
+  signal?: NodeJS.Signals,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, [...process.execArgv, holder, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -35,7 +39,8 @@ test('TEMPORARY_NAME reads the writer pid of every temporary genir writes', () =
   assert.equal(pidOf('.model.7.4242.01234567.tmp'), '4242', 'a name ending in digits');
   assert.equal(pidOf('.model.4242.0a1b2c3d.tmp.old'), '4242');
   assert.equal(pidOf('.loss.svg.4242.0a1b2c3d.tmp'), '4242');
-  for (const name of ['model', 'step-00000012', '.hidden', 'x.4242.tmp', '.model.tmp', '.model.abc.tmp']) assert.equal(pidOf(name), undefined, name);
+  for (const name of ['model', 'step-00000012', '.hidden', 'x.4242.tmp', '.model.tmp', '.model.abc.tmp'])
+    assert.equal(pidOf(name), undefined, name);
 });
 
 test('sweepStaleTemporaries removes the temporaries of dead processes and keeps the rest', () => {
@@ -64,12 +69,27 @@ test('sweepStaleTemporaries removes the temporaries of dead processes and keeps 
     make(join('run', 'checkpoints', `.step-00000003.${dead}.tmp`), true);
     make(join('run', 'checkpoints', 'step-00000002'), true);
 
-    const removed = sweepStaleTemporaries(dir).map((p) => p.slice(dir.length + 1)).sort();
-    assert.deepEqual(removed, [`.loss.svg.${dead}.0a1b2c3d.tmp`, `.model.${dead}.0a1b2c3d.tmp`, `.model.${dead}.0a1b2c3d.tmp.old`, `.model.${process.pid}.0a1b2c3d.tmp`].sort(),
-      'dead writers, and an unregistered one with this process\'s pid (left by an earlier process with the same pid)');
-    assert.deepEqual(readdirSync(dir).sort(), [`.model.${live}.0a1b2c3d.tmp`, `.model.${process.pid}.ffffffff.tmp`, 'model', 'notes.tmp', 'run'].sort());
+    const removed = sweepStaleTemporaries(dir)
+      .map((p) => p.slice(dir.length + 1))
+      .sort();
+    assert.deepEqual(
+      removed,
+      [
+        `.loss.svg.${dead}.0a1b2c3d.tmp`,
+        `.model.${dead}.0a1b2c3d.tmp`,
+        `.model.${dead}.0a1b2c3d.tmp.old`,
+        `.model.${process.pid}.0a1b2c3d.tmp`,
+      ].sort(),
+      "dead writers, and an unregistered one with this process's pid (left by an earlier process with the same pid)",
+    );
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      [`.model.${live}.0a1b2c3d.tmp`, `.model.${process.pid}.ffffffff.tmp`, 'model', 'notes.tmp', 'run'].sort(),
+    );
     assert.ok(existsSync(join(dir, 'run', 'checkpoints', `.step-00000003.${dead}.tmp`)), 'not recursive by default');
-    assert.deepEqual(sweepStaleTemporaries(dir, TEMPORARY_NAME, { recursive: true }), [join(dir, 'run', 'checkpoints', `.step-00000003.${dead}.tmp`)]);
+    assert.deepEqual(sweepStaleTemporaries(dir, TEMPORARY_NAME, { recursive: true }), [
+      join(dir, 'run', 'checkpoints', `.step-00000003.${dead}.tmp`),
+    ]);
     assert.ok(existsSync(join(dir, 'run', 'checkpoints', 'step-00000002')));
     release();
     assert.ok(existsSync(mine), 'release does not remove the path');
@@ -84,13 +104,20 @@ test('sweepStaleTemporaries removes the temporaries of dead processes and keeps 
 });
 
 test('SIGINT and SIGTERM remove the registered temporaries, keep released ones, and exit with 130 and 143', async () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'genir-signal-'));
     try {
       const result = await runHolder(dir, 'wait', signal);
       assert.equal(result.code, code, `${signal}: ${result.stderr}`);
       assert.equal(result.stderr, `genir: interrupted by ${signal}\n`);
-      assert.deepEqual(readdirSync(dir).filter((name) => !name.startsWith('.kept.')), [], `${signal} leaves no temporaries`);
+      assert.deepEqual(
+        readdirSync(dir).filter((name) => !name.startsWith('.kept.')),
+        [],
+        `${signal} leaves no temporaries`,
+      );
       assert.equal(readdirSync(dir).length, 1, 'the released path stays');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -104,7 +131,11 @@ test('temporaries are removed when the process exits or crashes; with nothing re
     try {
       const result = await runHolder(dir, mode);
       assert.equal(result.code, mode === 'throw' ? 1 : 0, result.stderr);
-      assert.deepEqual(readdirSync(dir).filter((name) => !name.startsWith('.kept.')), [], mode);
+      assert.deepEqual(
+        readdirSync(dir).filter((name) => !name.startsWith('.kept.')),
+        [],
+        mode,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

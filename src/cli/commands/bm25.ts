@@ -10,7 +10,16 @@ import { formatTable, formatValue } from '../../eval/report.js';
 import { getAnalyzer, isAnalyzerName } from '../../text/analyzers/index.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
-import { parseCount, parseNonNegativeNumber, parseThreads, parseUnitInterval, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import {
+  parseCount,
+  parseNonNegativeNumber,
+  parseThreads,
+  parseUnitInterval,
+  type Write,
+  dataDirOption,
+  threadsOption,
+  jsonOption,
+} from '../options.js';
 
 /** The metrics `genir bm25` reports, in this order. */
 export const BM25_METRICS = ['nDCG@10', 'RR@10', 'R@1', 'R@5', 'R@10', 'R@100', 'R@1000'] as const;
@@ -78,8 +87,7 @@ export async function runBm25(options: Bm25CommandOptions, write: Write): Promis
   const k1 = parseNonNegativeNumber(options.k1, '--k1');
   const b = parseUnitInterval(options.b, '--b');
   const topK = parseCount(options.topK, '--top-k');
-  const threads =
-    parseThreads(options.threads) ?? availableParallelism();
+  const threads = parseThreads(options.threads) ?? availableParallelism();
   if (options.fields !== 'flat' && options.fields !== 'multi') throw new UserError(`--fields ${options.fields}: expected flat or multi`);
   const fieldMode: FieldMode = options.fields;
   if (options.analyzer !== undefined && !isAnalyzerName(options.analyzer)) {
@@ -91,7 +99,8 @@ export async function runBm25(options: Bm25CommandOptions, write: Write): Promis
 
   const dataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
   const split = options.split ?? dataset.defaultSplit;
-  if (!dataset.splits.includes(split)) throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+  if (!dataset.splits.includes(split))
+    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
   const analyzerName = options.analyzer ?? defaultAnalyzerFor(dataset);
   const corpusLang = dataset.corpusLang ?? dataset.lang ?? 'en';
   // For the pooled corpus each document carries its own language; the default is the query language.

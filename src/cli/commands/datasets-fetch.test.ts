@@ -57,7 +57,17 @@ async function until(condition: () => boolean, what: string, ms = 20_000): Promi
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} in the middle of a download removes the temporary folder`, { timeout: 30_000 }, async () => {
     const cache = join(tmp, `interrupted-${signal}`);
-    const { child, done } = spawnGenir(['datasets', 'fetch', 'cranfield', '--data-dir', cache, '--mirror', stallingUrl, '--idle-timeout', '60']);
+    const { child, done } = spawnGenir([
+      'datasets',
+      'fetch',
+      'cranfield',
+      '--data-dir',
+      cache,
+      '--mirror',
+      stallingUrl,
+      '--idle-timeout',
+      '60',
+    ]);
     let stderr = '';
     const exited = done.then((end) => {
       stderr = end.stderr;
@@ -66,7 +76,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const before = stalled.length;
     // The server has sent the first bytes and the partial download is on disk.
     await until(() => stalled.length > before, 'the download to start');
-    await until(() => readdirSync(cache).some((name) => name.startsWith('.genir-fetch-') && readdirSync(join(cache, name)).includes('.download')), 'the partial download');
+    await until(
+      () => readdirSync(cache).some((name) => name.startsWith('.genir-fetch-') && readdirSync(join(cache, name)).includes('.download')),
+      'the partial download',
+    );
     child.kill(signal);
     const end = await exited;
     assert.deepEqual(end, { code: null, signal }, `ended by the signal, as without a handler; stderr: ${stderr}`);
@@ -77,18 +90,40 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 test('a mirror that never answers: one error line after the timeout and the retries, exit 2, fast', { timeout: 30_000 }, async () => {
   const cache = join(tmp, 'silent');
   const started = performance.now();
-  const result = await runGenir(['datasets', 'fetch', 'cranfield', '--data-dir', cache, '--mirror', silentUrl, '--timeout', '0.3', '--retries', '1', '--retry-delay', '0.1']);
+  const result = await runGenir([
+    'datasets',
+    'fetch',
+    'cranfield',
+    '--data-dir',
+    cache,
+    '--mirror',
+    silentUrl,
+    '--timeout',
+    '0.3',
+    '--retries',
+    '1',
+    '--retry-delay',
+    '0.1',
+  ]);
   const seconds = (performance.now() - started) / 1000;
   assert.equal(result.code, 2, result.stderr);
   const lines = result.stderr.trimEnd().split('\n');
   assert.match(lines[0], /^genir: downloading http:\/\/127\.0\.0\.1:\d+\/cranfield\/cran\.all\.1400$/);
-  assert.match(lines[1], /^genir: http:\/\/127\.0\.0\.1:\d+\/cranfield\/cran\.all\.1400: no response within 0\.3 s; retrying in 0\.1 s \(attempt 2 of 2\)$/);
-  assert.match(lines[2], /^genir: error: could not download http:\/\/127\.0\.0\.1:\d+\/cranfield\/cran\.all\.1400: no response within 0\.3 s \(gave up after 2 attempts\); allow longer with --timeout/);
+  assert.match(
+    lines[1],
+    /^genir: http:\/\/127\.0\.0\.1:\d+\/cranfield\/cran\.all\.1400: no response within 0\.3 s; retrying in 0\.1 s \(attempt 2 of 2\)$/,
+  );
+  assert.match(
+    lines[2],
+    /^genir: error: could not download http:\/\/127\.0\.0\.1:\d+\/cranfield\/cran\.all\.1400: no response within 0\.3 s \(gave up after 2 attempts\); allow longer with --timeout/,
+  );
   assert.equal(lines.length, 3, result.stderr);
   assert.ok(seconds < 10, `took ${seconds} s`);
   assert.deepEqual(readdirSync(cache), []);
 
-  const fromEnv = await runGenir(['datasets', 'fetch', 'cranfield', '--data-dir', cache, '--mirror', silentUrl], { env: { GENIR_FETCH_TIMEOUT: '0.3', GENIR_FETCH_RETRIES: '0' } });
+  const fromEnv = await runGenir(['datasets', 'fetch', 'cranfield', '--data-dir', cache, '--mirror', silentUrl], {
+    env: { GENIR_FETCH_TIMEOUT: '0.3', GENIR_FETCH_RETRIES: '0' },
+  });
   assert.equal(fromEnv.code, 2);
   assert.match(fromEnv.stderr, /error: could not download .*: no response within 0\.3 s; allow longer/);
 });

@@ -20,13 +20,19 @@ test('genir datasets info <unknown id> → exit 2 and one line naming the known 
   const result = await genir(['datasets', 'info', 'no-such-dataset']);
   assert.equal(result.code, 2);
   assert.equal(result.stdout, '');
-  assert.equal(result.stderr, "genir: error: unknown dataset 'no-such-dataset' (known: scifact, squad-dev, xquad, cranfield; or give the path of a BEIR folder or a SQuAD .json file)\n");
+  assert.equal(
+    result.stderr,
+    "genir: error: unknown dataset 'no-such-dataset' (known: scifact, squad-dev, xquad, cranfield; or give the path of a BEIR folder or a SQuAD .json file)\n",
+  );
 });
 
 test('genir datasets list --json lists the registered ids', async () => {
   const result = await genir(['datasets', 'list', '--json']);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual((JSON.parse(result.stdout) as { id: string }[]).map((d) => d.id), ['scifact', 'squad-dev', 'xquad', 'cranfield']);
+  assert.deepEqual(
+    (JSON.parse(result.stdout) as { id: string }[]).map((d) => d.id),
+    ['scifact', 'squad-dev', 'xquad', 'cranfield'],
+  );
 });
 
 test('genir datasets info scifact prints the counts; --json gives one object', { skip: needsData }, async () => {
@@ -73,7 +79,10 @@ test('genir datasets fetch from a local mirror; a corrupted file → exit 2 and 
     const badCache = join(tmp, 'bad-cache');
     const bad = await genir(['datasets', 'fetch', 'cranfield', '--data-dir', badCache], { GENIR_DATASETS_MIRROR: mirror });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /^genir: error: checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/cranfield\/cran\.all\.1400: expected sha256 /m);
+    assert.match(
+      bad.stderr,
+      /^genir: error: checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/cranfield\/cran\.all\.1400: expected sha256 /m,
+    );
     assert.deepEqual(await fsp.readdir(badCache), []);
   } finally {
     server.closeAllConnections();

@@ -27,7 +27,11 @@ const count = (n: number): string => n.toLocaleString('en-US');
 function formatInfo(info: DatasetInfo): string {
   const lines = [`${info.id} — ${info.name}`];
   if (info.description !== '') lines.push(`  ${info.description}`);
-  lines.push(`  path       ${info.path}`, `  licence    ${info.licence}`, `  source     ${info.sourceUrl === '' ? '(local files)' : info.sourceUrl}`);
+  lines.push(
+    `  path       ${info.path}`,
+    `  licence    ${info.licence}`,
+    `  source     ${info.sourceUrl === '' ? '(local files)' : info.sourceUrl}`,
+  );
   if (info.lang !== undefined) lines.push(`  languages  queries ${info.lang}, corpus ${info.corpusLang ?? info.lang}`);
   lines.push(`  documents  ${count(info.docs)}`, '');
   const splitRows = info.splits.map((split) => [
@@ -55,7 +59,12 @@ export function registerDatasetsCommand(program: Command, write: Write): void {
       }
       const rows = [['id', 'splits', 'licence', 'what'], ...all.map((d) => [d.id, d.splits.join(','), d.licence, d.name])];
       const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-      const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+      const lines = rows.map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column]))
+          .join('  ')
+          .trimEnd(),
+      );
       const notes = all.filter((d) => d.options).map((d) => `${d.id} options: ${d.options}`);
       write(`${[...lines, '', ...notes, `data directory: ${resolveDataDir()}`].join('\n')}\n`);
     });
@@ -81,10 +90,14 @@ export function registerDatasetsCommand(program: Command, write: Write): void {
     .option('--timeout <seconds>', 'longest wait for a server to answer (default: $GENIR_FETCH_TIMEOUT, else 30)')
     .option('--idle-timeout <seconds>', 'longest silence while receiving a file (default: $GENIR_FETCH_IDLE_TIMEOUT, else 60)')
     .option('--retries <n>', 'further attempts after a timeout, dropped connection or HTTP 5xx (default: $GENIR_FETCH_RETRIES, else 3)')
-    .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each further one (default: $GENIR_FETCH_RETRY_DELAY, else 1)')
+    .option(
+      '--retry-delay <seconds>',
+      'wait before the first retry, doubled for each further one (default: $GENIR_FETCH_RETRY_DELAY, else 1)',
+    )
     .addOption(jsonOption('print one JSON object with what was installed'))
     .action(async (id: string, options: FetchCommandOptions) => {
-      const seconds = (text: string | undefined, option: string) => (text === undefined ? undefined : parseDownloadSetting(text, option, 'seconds'));
+      const seconds = (text: string | undefined, option: string) =>
+        text === undefined ? undefined : parseDownloadSetting(text, option, 'seconds');
       const result = await fetchDataset(id, {
         dataDir: options.dataDir,
         mirror: options.mirror,

@@ -10,8 +10,23 @@ import { runGenir } from '../testing.js';
 import { denseOptionsFrom, parseTemperature, type TrainDenseCommandOptions } from './train-dense.js';
 
 const defaults: TrainDenseCommandOptions = {
-  dataset: 'squad-dev', model: 'tiny', out: 'out', epochs: '10', lr: '3e-3', batchSize: '64', temperature: '0.05', hardNegatives: '1', negativeDepth: '30',
-  bm25Depth: '200', ict: '1', crops: '1', maxQueryTokens: '32', maxPassageTokens: '128', vocab: '8000', seed: '0', onnx: true,
+  dataset: 'squad-dev',
+  model: 'tiny',
+  out: 'out',
+  epochs: '10',
+  lr: '3e-3',
+  batchSize: '64',
+  temperature: '0.05',
+  hardNegatives: '1',
+  negativeDepth: '30',
+  bm25Depth: '200',
+  ict: '1',
+  crops: '1',
+  maxQueryTokens: '32',
+  maxPassageTokens: '128',
+  vocab: '8000',
+  seed: '0',
+  onnx: true,
 };
 
 test('train dense options: temperature fixed or learned, model changes; bad values are user errors', () => {
@@ -21,7 +36,17 @@ test('train dense options: temperature fixed or learned, model changes; bad valu
   const parsed = denseOptionsFrom({ ...defaults, dModel: '32', heads: '2', layers: '1', hardNegatives: '0' });
   assert.deepEqual(parsed.modelOverrides, { dModel: 32, numHeads: 2, numLayers: 1, dKv: 16 });
   assert.equal(parsed.hardNegatives, 0);
-  for (const bad of [{ temperature: '0' }, { temperature: 'hot' }, { temperature: 'learned:-1' }, { model: 'base' }, { hardNegatives: '-1' }, { ict: 'x' }, { epochs: '0' }, { seed: '1.5' }, { dropout: '1' }]) {
+  for (const bad of [
+    { temperature: '0' },
+    { temperature: 'hot' },
+    { temperature: 'learned:-1' },
+    { model: 'base' },
+    { hardNegatives: '-1' },
+    { ict: 'x' },
+    { epochs: '0' },
+    { seed: '1.5' },
+    { dropout: '1' },
+  ]) {
     assert.throws(() => denseOptionsFrom({ ...defaults, ...bad }), UserError, JSON.stringify(bad));
   }
 });
@@ -34,8 +59,39 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'genir-dense-cli-'));
   dataset = writeToySquad(root);
   model = join(root, 'dense');
-  const result = await runGenir(['train', 'dense', '--dataset', dataset, '--model', 'tiny', '--out', model, '--epochs', '25', '--batch-size', '8', '--vocab', '300',
-    '--d-model', '32', '--heads', '2', '--d-ff', '64', '--layers', '1', '--dropout', '0', '--lr', '3e-3', '--temperature', 'learned', '--threads', '1', '--json']);
+  const result = await runGenir([
+    'train',
+    'dense',
+    '--dataset',
+    dataset,
+    '--model',
+    'tiny',
+    '--out',
+    model,
+    '--epochs',
+    '25',
+    '--batch-size',
+    '8',
+    '--vocab',
+    '300',
+    '--d-model',
+    '32',
+    '--heads',
+    '2',
+    '--d-ff',
+    '64',
+    '--layers',
+    '1',
+    '--dropout',
+    '0',
+    '--lr',
+    '3e-3',
+    '--temperature',
+    'learned',
+    '--threads',
+    '1',
+    '--json',
+  ]);
   assert.equal(result.code, 0, result.stderr);
   writeFileSync(join(root, 'train.json'), result.stdout.trimEnd().split('\n').pop()!);
 });
@@ -43,9 +99,17 @@ before(async () => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('genir train dense writes a dense model directory: vectors.npy (one unit row per document) with its ids, and a JSON report', () => {
-  const report = JSON.parse(readFileSync(join(root, 'train.json'), 'utf8')) as { documents: number; pairs: { labelled: number; ict: number; crop: number }; temperature: { kind: string; final: number }; finalAccuracy: number };
+  const report = JSON.parse(readFileSync(join(root, 'train.json'), 'utf8')) as {
+    documents: number;
+    pairs: { labelled: number; ict: number; crop: number };
+    temperature: { kind: string; final: number };
+    finalAccuracy: number;
+  };
   assert.equal(report.documents, TOPICS.length);
-  assert.ok(report.pairs.labelled > 0 && report.pairs.ict === TOPICS.length && report.pairs.crop === TOPICS.length, JSON.stringify(report.pairs));
+  assert.ok(
+    report.pairs.labelled > 0 && report.pairs.ict === TOPICS.length && report.pairs.crop === TOPICS.length,
+    JSON.stringify(report.pairs),
+  );
   assert.equal(report.temperature.kind, 'learned');
   assert.notEqual(report.temperature.final, 0.05);
   const { shape, data } = parseNpy(readFileSync(join(model, 'vectors.npy')), 'vectors.npy');
@@ -60,7 +124,10 @@ test('genir train dense writes a dense model directory: vectors.npy (one unit ro
 test('genir search --dense ranks the toy paragraph of the query first; --model finds the same dense model by its manifest', async () => {
   const dense = await runGenir(['search', '--dense', model, 'what causes tides', '--k', '3', '--json']);
   assert.equal(dense.code, 0, dense.stderr);
-  const report = JSON.parse(dense.stdout.trimEnd().split('\n').pop()!) as { kind: string; results: { docId: string; title: string; score: number }[] };
+  const report = JSON.parse(dense.stdout.trimEnd().split('\n').pop()!) as {
+    kind: string;
+    results: { docId: string; title: string; score: number }[];
+  };
   assert.equal(report.kind, 'dense');
   assert.equal(report.results.length, 3);
   assert.equal(report.results[0].title, 'Tides');
@@ -73,14 +140,20 @@ test('genir search --dense ranks the toy paragraph of the query first; --model f
 test('genir eval --dense: stored vectors for the same corpus, the documents encoded afresh for another corpus', async () => {
   const same = await runGenir(['eval', '--dense', model, '--dataset', dataset, '--split', 'train', '--json']);
   assert.equal(same.code, 0, same.stderr);
-  const report = JSON.parse(same.stdout.trimEnd().split('\n').pop()!) as { reindexed: boolean; docs: number; metrics: Record<string, number> };
+  const report = JSON.parse(same.stdout.trimEnd().split('\n').pop()!) as {
+    reindexed: boolean;
+    docs: number;
+    metrics: Record<string, number>;
+  };
   assert.equal(report.reindexed, false);
   assert.equal(report.docs, TOPICS.length);
   assert.ok(report.metrics['RR@10'] > 0.9, `train-split RR@10 ${report.metrics['RR@10']}`);
   // Another corpus: the same paragraphs with one more document; the model encodes it before searching.
   const other = join(root, 'other');
   cpSync(dataset, `${other}.json`);
-  const json = JSON.parse(readFileSync(`${other}.json`, 'utf8')) as { data: { title: string; paragraphs: { context: string; qas: unknown[] }[] }[] };
+  const json = JSON.parse(readFileSync(`${other}.json`, 'utf8')) as {
+    data: { title: string; paragraphs: { context: string; qas: unknown[] }[] }[];
+  };
   json.data.push({ title: 'Comets', paragraphs: [{ context: 'A comet is an icy body that releases gas near the sun.', qas: [] }] });
   writeFileSync(`${other}.json`, JSON.stringify(json));
   const moved = await runGenir(['eval', '--dense', model, '--dataset', `${other}.json`, '--split', 'train', '--json']);
@@ -117,20 +190,72 @@ test('a truncated vectors.npy is one line naming the file, before any search', a
 
 test('genir train sft --docids rq --embeddings <dense dir> --ripor-init: rq codes of the dense vectors, docid tokens from the centroids, the dense encoder copied', async () => {
   const out = join(root, 'rq-sft');
-  const args = ['train', 'sft', '--dataset', dataset, '--docids', 'rq', '--embeddings', model, '--ripor-init', '--model', 'tiny', '--out', out,
-    '--stages', 'chunks+pseudo:1', '--pseudo', 'spans', '--vocab', '300', '--d-model', '32', '--heads', '2', '--d-ff', '64', '--layers', '1',
-    '--dropout', '0', '--batch-size', '8', '--threads', '1', '--no-onnx', '--cache-dir', join(root, 'cache'), '--json'];
+  const args = [
+    'train',
+    'sft',
+    '--dataset',
+    dataset,
+    '--docids',
+    'rq',
+    '--embeddings',
+    model,
+    '--ripor-init',
+    '--model',
+    'tiny',
+    '--out',
+    out,
+    '--stages',
+    'chunks+pseudo:1',
+    '--pseudo',
+    'spans',
+    '--vocab',
+    '300',
+    '--d-model',
+    '32',
+    '--heads',
+    '2',
+    '--d-ff',
+    '64',
+    '--layers',
+    '1',
+    '--dropout',
+    '0',
+    '--batch-size',
+    '8',
+    '--threads',
+    '1',
+    '--no-onnx',
+    '--cache-dir',
+    join(root, 'cache'),
+    '--json',
+  ];
   const result = await runGenir(args);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /rq codes \d+ levels × \d+: [\d.]+ % of documents distinct before disambiguation, reconstruction error/);
-  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { docids: { scheme: string; params: Record<string, number>; riporInit: { docidTokens: number; encoderCopied: boolean } } };
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+    docids: { scheme: string; params: Record<string, number>; riporInit: { docidTokens: number; encoderCopied: boolean } };
+  };
   assert.equal(report.docids.scheme, 'rq');
   assert.equal(report.docids.params.dim, 32);
   assert.ok(report.docids.params.distinctFraction > 0);
   assert.equal(report.docids.riporInit.docidTokens, report.docids.params.levels * report.docids.params.k);
   assert.equal(report.docids.riporInit.encoderCopied, true);
   // --ripor-init without rq docids is refused before any work.
-  const refused = await runGenir(['train', 'sft', '--dataset', dataset, '--docids', 'pq', '--embeddings', model, '--ripor-init', '--model', 'tiny', '--out', join(root, 'pq-sft')]);
+  const refused = await runGenir([
+    'train',
+    'sft',
+    '--dataset',
+    dataset,
+    '--docids',
+    'pq',
+    '--embeddings',
+    model,
+    '--ripor-init',
+    '--model',
+    'tiny',
+    '--out',
+    join(root, 'pq-sft'),
+  ]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /--ripor-init needs --docids rq/);
 });

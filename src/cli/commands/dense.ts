@@ -40,7 +40,8 @@ const GENERATIVE_ONLY = ['beam', 'renormalize'] as const;
 /** A UserError when the command line sets an option that only generative models take. */
 export function refuseGenerativeOptions(command: Command): void {
   for (const name of GENERATIVE_ONLY) {
-    if (command.getOptionValueSource(name) === 'cli') throw new UserError(`--${name} applies to generative models (beam search); a dense retriever ranks every document exactly`);
+    if (command.getOptionValueSource(name) === 'cli')
+      throw new UserError(`--${name} applies to generative models (beam search); a dense retriever ranks every document exactly`);
   }
 }
 
@@ -57,7 +58,10 @@ function resultsTable(hits: readonly DenseHit[]): string {
 }
 
 function options(o: { k?: string; threads?: string }): { k: number; threads?: number } {
-  return { k: o.k === undefined ? 10 : parseCount(o.k, '--k'), threads: o.threads === undefined ? undefined : parseCount(o.threads, '--threads') };
+  return {
+    k: o.k === undefined ? 10 : parseCount(o.k, '--k'),
+    threads: o.threads === undefined ? undefined : parseCount(o.threads, '--threads'),
+  };
 }
 
 /** `genir search --dense <dir> "query"`. */
@@ -96,7 +100,10 @@ export async function runDenseSearch(query: string, o: DenseSearchCommandOptions
 }
 
 /** `genir search --dense <dir> --queries <file>`. */
-export async function runDenseSearchMany(o: DenseSearchCommandOptions & { queries: string; runOut?: string; batch?: string }, write: Write): Promise<void> {
+export async function runDenseSearchMany(
+  o: DenseSearchCommandOptions & { queries: string; runOut?: string; batch?: string },
+  write: Write,
+): Promise<void> {
   const { k, threads } = options(o);
   const batch = o.batch === undefined ? 256 : parseCount(o.batch, '--batch');
   if (o.runOut !== undefined) checkWritableFile(o.runOut, '--run-out');
@@ -107,18 +114,39 @@ export async function runDenseSearchMany(o: DenseSearchCommandOptions & { querie
   const searchStart = performance.now();
   let hits: DenseHit[][];
   try {
-    hits = await searcher.search(queries.map((q) => q.text), { k, batchQueries: batch });
+    hits = await searcher.search(
+      queries.map((q) => q.text),
+      { k, batchQueries: batch },
+    );
   } finally {
     await searcher.release();
   }
   const searchMs = performance.now() - searchStart;
-  if (o.runOut !== undefined) await writeRun(o.runOut, new Map(queries.map((q, i) => [q.id, hits[i].map((h) => ({ docId: h.docId, score: h.score }))])), 'genir-dense');
+  if (o.runOut !== undefined)
+    await writeRun(
+      o.runOut,
+      new Map(queries.map((q, i) => [q.id, hits[i].map((h) => ({ docId: h.docId, score: h.score }))])),
+      'genir-dense',
+    );
   const source = o.queries === '-' ? 'stdin' : o.queries;
-  const lines = [`dense model ${o.dense}: ${searcher.size} documents; exact top ${k}; ${queries.length} queries from ${source} searched in ${searchMs.toFixed(1)} ms (${(searchMs / queries.length).toFixed(2)} ms per query; model loaded in ${Math.round(loadMs)} ms)`];
+  const lines = [
+    `dense model ${o.dense}: ${searcher.size} documents; exact top ${k}; ${queries.length} queries from ${source} searched in ${searchMs.toFixed(1)} ms (${(searchMs / queries.length).toFixed(2)} ms per query; model loaded in ${Math.round(loadMs)} ms)`,
+  ];
   if (o.runOut !== undefined) lines.push(`run written to ${o.runOut}`);
   else queries.forEach((q, i) => lines.push('', `query ${q.id}: ${q.text}`, resultsTable(hits[i])));
   if (o.json) {
-    lines.push(JSON.stringify({ model: o.dense, kind: 'dense', queries: queries.length, k, load_ms: Math.round(loadMs), search_ms: Math.round(searchMs * 10) / 10, run_out: o.runOut ?? null, results: queries.map((q, i) => ({ id: q.id, query: q.text, results: resultsOf(hits[i]) })) }));
+    lines.push(
+      JSON.stringify({
+        model: o.dense,
+        kind: 'dense',
+        queries: queries.length,
+        k,
+        load_ms: Math.round(loadMs),
+        search_ms: Math.round(searchMs * 10) / 10,
+        run_out: o.runOut ?? null,
+        results: queries.map((q, i) => ({ id: q.id, query: q.text, results: resultsOf(hits[i]) })),
+      }),
+    );
   }
   write(`${lines.join('\n')}\n`);
 }
@@ -172,7 +200,8 @@ export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<D
   if (o.runOut !== undefined) checkWritableFile(o.runOut, '--run-out');
   const dataset = await openDataset({ id: o.dataset, dataDir: o.dataDir, lang: o.lang, corpusLang: o.corpusLang });
   const split = o.split ?? dataset.defaultSplit;
-  if (!dataset.splits.includes(split)) throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+  if (!dataset.splits.includes(split))
+    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
   const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
   if (queries.length === 0) throw new UserError(`dataset ${dataset.id} has no queries in split '${split}'`);
   const docs: Document[] = [];
@@ -182,7 +211,9 @@ export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<D
   let searcher = await DenseSearcher.open(o.dense, { threads, spinning: false });
   const reindexed = searcher.manifest?.corpus.sha256 !== corpusFingerprint(docs.map((d) => d.id));
   if (reindexed) {
-    process.stderr.write(`dense: ${dataset.id} is not the corpus the model encoded (${searcher.size} documents); encoding its ${docs.length} documents\n`);
+    process.stderr.write(
+      `dense: ${dataset.id} is not the corpus the model encoded (${searcher.size} documents); encoding its ${docs.length} documents\n`,
+    );
     const own = searcher;
     try {
       searcher = await own.reindex(docs, { threads, spinning: false });

@@ -34,15 +34,30 @@ before(async () => {
   oldModelDir = join(root, 'old-model');
   const cranfield = await openDataset({ id: 'cranfield', dataDir: DATA_DIR });
   for await (const doc of cranfield.docs()) cranfieldDocs.push(doc);
-  const base = SubwordTokenizer.train(cranfieldDocs.slice(0, 200).map((d) => `${d.title} ${d.text}`), { vocabSize: 330 });
+  const base = SubwordTokenizer.train(
+    cranfieldDocs.slice(0, 200).map((d) => `${d.title} ${d.text}`),
+    { vocabSize: 330 },
+  );
   const docids = await buildDocids(cranfieldDocs, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
   const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dModel: 16, dKv: 4, numHeads: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0,
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: docids.layout.docidVocabSize,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+    dropoutRate: 0,
   });
   const model = T5Model.create(config, 11, { threads: 1 });
   const manifest = await saveModelDirectory(modelDir, {
-    model, tokenizer, docids, titles: new Map(cranfieldDocs.map((d) => [d.id, d.title])), dataset: { id: 'cranfield', documents: cranfieldDocs.length },
+    model,
+    tokenizer,
+    docids,
+    titles: new Map(cranfieldDocs.map((d) => [d.id, d.title])),
+    dataset: { id: 'cranfield', documents: cranfieldDocs.length },
   });
   cpSync(modelDir, oldModelDir, { recursive: true });
   const { corpus: _dropped, ...older } = manifest;
@@ -88,33 +103,51 @@ test('eval --model on a dataset with none of its documents: one-line error, exit
   }
 });
 
-test('eval --model on a partly overlapping corpus: one loud warning with the counts, then the evaluation', { skip: needsData }, async () => {
-  // A BEIR folder with Cranfield documents 1–700, 100 documents the model has never seen, a
-  // Cranfield query whose judged documents are all among the 700, and one judged on a new document.
-  const cranfield = await openDataset({ id: 'cranfield', dataDir: DATA_DIR });
-  const qrels = await cranfield.qrels('test');
-  const queries = await cranfield.queries('test');
-  const isKept = (doc: string) => Number(doc) <= 700;
-  const inside = queries.find((q) => [...qrels.get(q.id)!.keys()].every(isKept))!;
-  assert.ok(inside !== undefined);
-  const folder = join(root, 'partial');
-  mkdirSync(join(folder, 'qrels'), { recursive: true });
-  const docs = [...cranfieldDocs.filter((d) => isKept(d.id)), ...Array.from({ length: 100 }, (_, i) => ({ id: `new${i}`, title: '', text: `unseen document ${i}` }))];
-  writeFileSync(join(folder, 'corpus.jsonl'), docs.map((d) => JSON.stringify({ _id: d.id, title: d.title, text: d.text })).join('\n') + '\n');
-  writeFileSync(join(folder, 'queries.jsonl'), [{ _id: inside.id, text: inside.text }, { _id: 'unseen', text: 'unseen document' }].map((q) => JSON.stringify(q)).join('\n') + '\n');
-  const rows = [...[...qrels.get(inside.id)!].map(([doc, gain]) => `${inside.id}\t${doc}\t${gain}`), 'unseen\tnew0\t1'];
-  writeFileSync(join(folder, 'qrels', 'test.tsv'), `query-id\tcorpus-id\tscore\n${rows.join('\n')}\n`);
-
-  for (const dir of [modelDir, oldModelDir]) {
-    const result = await evalModel(dir, ['--dataset', folder]);
-    assert.equal(result.code, 0, result.stderr);
-    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('genir: warning: '));
-    assert.equal(warnings.length, 1, result.stderr);
-    assert.match(
-      warnings[0],
-      /model was trained on 'cranfield' \(1,400 docids\), not on this corpus: 700 of its 800 documents have a docid, 100 cannot be retrieved, and 700 docids name documents it does not have; 1 of 2 judged queries has no retrievable relevant document and scores 0$/,
+test(
+  'eval --model on a partly overlapping corpus: one loud warning with the counts, then the evaluation',
+  { skip: needsData },
+  async () => {
+    // A BEIR folder with Cranfield documents 1–700, 100 documents the model has never seen, a
+    // Cranfield query whose judged documents are all among the 700, and one judged on a new document.
+    const cranfield = await openDataset({ id: 'cranfield', dataDir: DATA_DIR });
+    const qrels = await cranfield.qrels('test');
+    const queries = await cranfield.queries('test');
+    const isKept = (doc: string) => Number(doc) <= 700;
+    const inside = queries.find((q) => [...qrels.get(q.id)!.keys()].every(isKept))!;
+    assert.ok(inside !== undefined);
+    const folder = join(root, 'partial');
+    mkdirSync(join(folder, 'qrels'), { recursive: true });
+    const docs = [
+      ...cranfieldDocs.filter((d) => isKept(d.id)),
+      ...Array.from({ length: 100 }, (_, i) => ({ id: `new${i}`, title: '', text: `unseen document ${i}` })),
+    ];
+    writeFileSync(
+      join(folder, 'corpus.jsonl'),
+      docs.map((d) => JSON.stringify({ _id: d.id, title: d.title, text: d.text })).join('\n') + '\n',
     );
-    const report = JSON.parse(result.stdout.trimEnd().split('\n').pop()!) as { queries: number };
-    assert.equal(report.queries, 2);
-  }
-});
+    writeFileSync(
+      join(folder, 'queries.jsonl'),
+      [
+        { _id: inside.id, text: inside.text },
+        { _id: 'unseen', text: 'unseen document' },
+      ]
+        .map((q) => JSON.stringify(q))
+        .join('\n') + '\n',
+    );
+    const rows = [...[...qrels.get(inside.id)!].map(([doc, gain]) => `${inside.id}\t${doc}\t${gain}`), 'unseen\tnew0\t1'];
+    writeFileSync(join(folder, 'qrels', 'test.tsv'), `query-id\tcorpus-id\tscore\n${rows.join('\n')}\n`);
+
+    for (const dir of [modelDir, oldModelDir]) {
+      const result = await evalModel(dir, ['--dataset', folder]);
+      assert.equal(result.code, 0, result.stderr);
+      const warnings = result.stderr.split('\n').filter((line) => line.startsWith('genir: warning: '));
+      assert.equal(warnings.length, 1, result.stderr);
+      assert.match(
+        warnings[0],
+        /model was trained on 'cranfield' \(1,400 docids\), not on this corpus: 700 of its 800 documents have a docid, 100 cannot be retrieved, and 700 docids name documents it does not have; 1 of 2 judged queries has no retrievable relevant document and scores 0$/,
+      );
+      const report = JSON.parse(result.stdout.trimEnd().split('\n').pop()!) as { queries: number };
+      assert.equal(report.queries, 2);
+    }
+  },
+);

@@ -81,7 +81,11 @@ export interface ModelEvalReport {
 
 export async function runModelEval(options: ModelEvalOptions, write: Write): Promise<ModelEvalReport> {
   if (options.dataset === undefined) {
-    throw new UserError(options.qrels !== undefined ? '--model needs --dataset <id> (the queries come from the dataset, not from a qrels file)' : '--model needs --dataset <id>');
+    throw new UserError(
+      options.qrels !== undefined
+        ? '--model needs --dataset <id> (the queries come from the dataset, not from a qrels file)'
+        : '--model needs --dataset <id>',
+    );
   }
   const settings = parseHybridOptions(options);
   if (options.tuneSplit !== undefined && !(settings.mode === 'hybrid' && settings.fusion === 'interp' && settings.alpha === undefined)) {
@@ -99,7 +103,8 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
 
   const dataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
   const split = options.split ?? dataset.defaultSplit;
-  if (!dataset.splits.includes(split)) throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+  if (!dataset.splits.includes(split))
+    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
   const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
   if (queries.length === 0) throw new UserError(`dataset ${dataset.id} has no queries in split '${split}'`);
 
@@ -159,7 +164,8 @@ interface EvalSplit {
 }
 
 async function loadSplit(dataset: Dataset, split: string): Promise<EvalSplit> {
-  if (!dataset.splits.includes(split)) throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
+  if (!dataset.splits.includes(split))
+    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
   const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
   if (queries.length === 0) throw new UserError(`dataset ${dataset.id} has no queries in split '${split}'`);
   // A query without its own language is in the dataset's query language (the BM25 analyzer needs it).
@@ -174,7 +180,12 @@ function compare(run: EvalResult, other: EvalResult, metrics: readonly string[])
     const a = ids.map((id) => run.perQuery.get(id)![name]);
     const b = ids.map((id) => other.perQuery.get(id)?.[name] ?? 0);
     const tTest = pairedTTest(a, b);
-    out[name] = { delta: run.mean[name] - other.mean[name], t: tTest.t, p_t: tTest.p, p_rand: randomizationTest(a, b, { trials: 10_000, seed: 0 }).p };
+    out[name] = {
+      delta: run.mean[name] - other.mean[name],
+      t: tTest.t,
+      p_t: tTest.p,
+      p_rand: randomizationTest(a, b, { trials: 10_000, seed: 0 }).p,
+    };
   }
   return out;
 }
@@ -199,9 +210,12 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
   const dataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
   const test = await loadSplit(dataset, options.split ?? dataset.defaultSplit);
   const tuning = settings.mode === 'hybrid' && fusion === undefined;
-  if (tuning && tuneSplitName === test.split) throw new UserError(`--split ${test.split} is the split alpha would be tuned on; give --alpha <a> or --tune-split <another split>`);
+  if (tuning && tuneSplitName === test.split)
+    throw new UserError(`--split ${test.split} is the split alpha would be tuned on; give --alpha <a> or --tune-split <another split>`);
   if (tuning && !dataset.splits.includes(tuneSplitName)) {
-    throw new UserError(`dataset ${dataset.id} has no split '${tuneSplitName}' to tune alpha on (splits: ${dataset.splits.join(', ')}); give --alpha <a> or --tune-split <split>`);
+    throw new UserError(
+      `dataset ${dataset.id} has no split '${tuneSplitName}' to tune alpha on (splits: ${dataset.splits.join(', ')}); give --alpha <a> or --tune-split <split>`,
+    );
   }
   const tuneSet = tuning ? await loadSplit(dataset, tuneSplitName) : undefined;
 
@@ -229,14 +243,22 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
   const searchStart = performance.now();
   try {
     if (generative === undefined) {
-      const hits = await index.searchBatch(test.queries.map((q) => ({ text: q.text, lang: q.lang })), k, { threads });
+      const hits = await index.searchBatch(
+        test.queries.map((q) => ({ text: q.text, lang: q.lang })),
+        k,
+        { threads },
+      );
       run = index.toRun(test.queries, hits);
     } else {
       const searcher = new HybridSearcher({ generative, bm25: index, keyOf: relevanceIds });
       const common = { beam, k, bm25Depth: settings.bm25Depth, batchQueries: batch, bm25Threads: threads };
       if (tuneSet !== undefined) {
         const dev = await searcher.searchRuns(tuneSet.queries, common);
-        const result = tuneAlpha(toJudged(dev.genir), toJudged(dev.bm25), tuneSet.qrels, { normalization: settings.normalization, depth: k, judgedOnly: options.judgedOnly });
+        const result = tuneAlpha(toJudged(dev.genir), toJudged(dev.bm25), tuneSet.qrels, {
+          normalization: settings.normalization,
+          depth: k,
+          judgedOnly: options.judgedOnly,
+        });
         tuned = { ...result, split: tuneSet.split, queries: tuneSet.queries.length };
         fusion = fusionSpec(settings, result.alpha);
       }
@@ -283,20 +305,40 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
       ...metrics.map((name) => {
         const vsBm25 = report.significance!.bm25[name];
         const vsGenir = report.significance!.genir[name];
-        return [name, formatValue(evaluation.mean[name]), formatValue(genirEval.mean[name]), formatValue(bm25Eval.mean[name]), signed(vsBm25.delta), p(vsBm25.p_t), p(vsBm25.p_rand), signed(vsGenir.delta), p(vsGenir.p_t), p(vsGenir.p_rand)];
+        return [
+          name,
+          formatValue(evaluation.mean[name]),
+          formatValue(genirEval.mean[name]),
+          formatValue(bm25Eval.mean[name]),
+          signed(vsBm25.delta),
+          p(vsBm25.p_t),
+          p(vsBm25.p_rand),
+          signed(vsGenir.delta),
+          p(vsGenir.p_t),
+          p(vsGenir.p_rand),
+        ];
       }),
     ];
   }
   const languages = dataset.lang === undefined ? '' : ` (queries ${dataset.lang}, corpus ${corpusLang})`;
-  const lines = [`dataset ${dataset.id}${languages}, split ${test.split}: ${test.queries.length} queries; ${index.documentCount} documents indexed for BM25 (${index.data.analyzer.name} analyzer)`];
+  const lines = [
+    `dataset ${dataset.id}${languages}, split ${test.split}: ${test.queries.length} queries; ${index.documentCount} documents indexed for BM25 (${index.data.analyzer.name} analyzer)`,
+  ];
   if (fusion !== undefined) {
-    const how = fusion.method === 'rrf' ? `reciprocal-rank fusion, k ${fusion.k ?? 60}` : `interpolation, alpha ${fusion.weights[0]} on GenIR, ${fusion.normalization ?? 'minmax'} normalisation`;
-    lines.push(`hybrid: model ${options.model}, beam ${beam}, fused with BM25's top ${settings.bm25Depth} by ${how}; top ${k}; ${report.ms_per_query} ms per query`);
+    const how =
+      fusion.method === 'rrf'
+        ? `reciprocal-rank fusion, k ${fusion.k ?? 60}`
+        : `interpolation, alpha ${fusion.weights[0]} on GenIR, ${fusion.normalization ?? 'minmax'} normalisation`;
+    lines.push(
+      `hybrid: model ${options.model}, beam ${beam}, fused with BM25's top ${settings.bm25Depth} by ${how}; top ${k}; ${report.ms_per_query} ms per query`,
+    );
   } else {
     lines.push(`BM25 top ${k}; ${report.ms_per_query} ms per query`);
   }
   if (tuned !== undefined) {
-    lines.push(`alpha ${tuned.alpha} tuned on split ${tuned.split} (${tuned.queries} queries): ${tuned.metric} ${formatValue(tuned.value)}; grid ${tuned.grid.map((g) => `${g.alpha}:${formatValue(g.value)}`).join(' ')}`);
+    lines.push(
+      `alpha ${tuned.alpha} tuned on split ${tuned.split} (${tuned.queries} queries): ${tuned.metric} ${formatValue(tuned.value)}; grid ${tuned.grid.map((g) => `${g.alpha}:${formatValue(g.value)}`).join(' ')}`,
+    );
   }
   if (options.runOut !== undefined) lines.push(`run written to ${options.runOut}`);
   lines.push('', formatTable(comparisons ?? [['metric', 'value'], ...metrics.map((name) => [name, formatValue(evaluation.mean[name])])]));

@@ -61,7 +61,20 @@ test('genir compare reports both means, the difference and two p-values per metr
   const dir = mkdtempSync(join(tmpdir(), 'genir-eval-cli-'));
   try {
     const files = writeFixture(dir);
-    const args = ['compare', '--qrels', files.qrels, files.run, files.run2, '--metrics', 'RR,Success@1', '--trials', '500', '--seed', '9', '--json'];
+    const args = [
+      'compare',
+      '--qrels',
+      files.qrels,
+      files.run,
+      files.run2,
+      '--metrics',
+      'RR,Success@1',
+      '--trials',
+      '500',
+      '--seed',
+      '9',
+      '--json',
+    ];
     const result = await genir(args);
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
@@ -122,7 +135,12 @@ test('--qrels takes a dataset id when no such file exists', { skip: dataDir ? fa
     writeFileSync(run, `${queryId} Q0 ${docId} 1 1 t\n`);
     const result = await genir(['eval', '--qrels', 'scifact', '--run', run, '--metrics', 'RR@10', '--json']);
     assert.equal(result.code, 0, result.stderr);
-    const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as { qrels: string; split: string; queries: number; metrics: Record<string, number> };
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+      qrels: string;
+      split: string;
+      queries: number;
+      metrics: Record<string, number>;
+    };
     assert.equal(report.qrels, 'scifact');
     assert.equal(report.split, 'test');
     assert.equal(report.queries, 300);

@@ -72,7 +72,10 @@ export function registerEvalCommands(program: Command, write: Write): void {
     )
       .option('--run <file>', 'TREC run file (qid Q0 docid rank score tag)')
       .option('--per-query', 'also report every query')
-      .option('--model <dir>', "instead of --run: search the dataset's queries with this retriever (model directory, generative or dense) and evaluate")
+      .option(
+        '--model <dir>',
+        "instead of --run: search the dataset's queries with this retriever (model directory, generative or dense) and evaluate",
+      )
       .option('--beam <n>', 'with --model: beam width (default 10)')
       .option('--k <n>', 'with --model: documents per query (default: 10, at most --beam; with --mode bm25 or hybrid 100)')
       .option('--batch <n>', 'with --model: queries per beam-search batch (default 16)')
@@ -86,20 +89,31 @@ export function registerEvalCommands(program: Command, write: Write): void {
       const dense = denseModelOf(options);
       if (dense !== undefined) {
         if (options.run !== undefined) throw new UserError('give either --run or --dense, not both');
-        if (options.perQuery) throw new UserError('--per-query applies to --run; with --dense, write the run with --run-out and evaluate it with --run');
-        if (command.getOptionValueSource('beam') === 'cli') throw new UserError('--beam applies to generative models (beam search); a dense retriever ranks every document exactly');
+        if (options.perQuery)
+          throw new UserError('--per-query applies to --run; with --dense, write the run with --run-out and evaluate it with --run');
+        if (command.getOptionValueSource('beam') === 'cli')
+          throw new UserError('--beam applies to generative models (beam search); a dense retriever ranks every document exactly');
         const metrics = command.getOptionValueSource('metrics') === 'default' ? undefined : options.metrics;
         await runDenseEval({ ...options, dense, metrics }, write);
         return;
       }
       if (options.model === undefined) {
-        const modelOnly: [unknown, string][] = [[options.fusion, '--fusion'], [options.rrfK, '--rrf-k'], [options.alpha, '--alpha'], [options.normalization, '--normalization'], [options.bm25Depth, '--bm25-depth'], [options.tuneSplit, '--tune-split']];
+        const modelOnly: [unknown, string][] = [
+          [options.fusion, '--fusion'],
+          [options.rrfK, '--rrf-k'],
+          [options.alpha, '--alpha'],
+          [options.normalization, '--normalization'],
+          [options.bm25Depth, '--bm25-depth'],
+          [options.tuneSplit, '--tune-split'],
+        ];
         if (command.getOptionValueSource('mode') !== 'default') modelOnly.unshift([options.mode, '--mode']);
-        for (const [value, flag] of modelOnly) if (value !== undefined) throw new UserError(`${flag} applies to --model, not to a --run file`);
+        for (const [value, flag] of modelOnly)
+          if (value !== undefined) throw new UserError(`${flag} applies to --model, not to a --run file`);
       }
       if (options.model !== undefined) {
         if (options.run !== undefined) throw new UserError('give either --run or --model, not both');
-        if (options.perQuery) throw new UserError('--per-query applies to --run; with --model, write the run with --run-out and evaluate it with --run');
+        if (options.perQuery)
+          throw new UserError('--per-query applies to --run; with --model, write the run with --run-out and evaluate it with --run');
         // With --model the default metrics are the results tables' (R@1 … nDCG@10), not the run default.
         const metrics = command.getOptionValueSource('metrics') === 'default' ? undefined : options.metrics;
         await runModelEval({ ...options, model: options.model, metrics }, write);
@@ -140,11 +154,14 @@ async function loadQrels(options: QrelsOptions): Promise<LoadedQrels> {
     if (options.split !== undefined) throw new UserError(`--split applies to a dataset, but --qrels ${options.qrels} is a file`);
     loaded = { qrels: await readQrels(options.qrels), label: options.qrels };
   } else {
-    const dataset = await openDataset({ id: source, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang }).catch((err: unknown) => {
-      // `--qrels` may have been meant as a file: say that no file was found either.
-      if (err instanceof UserError && options.qrels !== undefined) throw new UserError(`--qrels ${options.qrels}: no such file; as a dataset: ${err.message}`);
-      throw err;
-    });
+    const dataset = await openDataset({ id: source, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang }).catch(
+      (err: unknown) => {
+        // `--qrels` may have been meant as a file: say that no file was found either.
+        if (err instanceof UserError && options.qrels !== undefined)
+          throw new UserError(`--qrels ${options.qrels}: no such file; as a dataset: ${err.message}`);
+        throw err;
+      },
+    );
     const split = options.split ?? dataset.defaultSplit;
     if (!dataset.splits.includes(split)) {
       throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
@@ -176,8 +193,12 @@ function warnCoverage(qrels: Qrels, run: Run, runPath: string): void {
     warn(`${runPath}: none of its ${run.size} queries is in the qrels (wrong dataset or split?); every query scores 0`);
     return;
   }
-  if (unjudged > 0) warn(`${runPath}: ${unjudged} quer${unjudged === 1 ? 'y has' : 'ies have'} no judgments and ${unjudged === 1 ? 'is' : 'are'} ignored`);
-  if (missing > 0) warn(`${runPath}: ${missing} judged quer${missing === 1 ? 'y is missing from the run and scores' : 'ies are missing from the run and score'} 0`);
+  if (unjudged > 0)
+    warn(`${runPath}: ${unjudged} quer${unjudged === 1 ? 'y has' : 'ies have'} no judgments and ${unjudged === 1 ? 'is' : 'are'} ignored`);
+  if (missing > 0)
+    warn(
+      `${runPath}: ${missing} judged quer${missing === 1 ? 'y is missing from the run and scores' : 'ies are missing from the run and score'} 0`,
+    );
 }
 
 function qrelsDescription(loaded: LoadedQrels): string {

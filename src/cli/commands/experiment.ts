@@ -9,7 +9,16 @@ import { SFT_SOURCES, type SftSource } from '../../train/methods/sft/examples.js
 import { runBudgetedSft } from '../../experiments/budgeted-sft.js';
 import { UserError } from '../../util/errors.js';
 import { sftRecipe } from './train.js';
-import { parseCount, parsePositiveNumber, parseSeed, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import {
+  parseCount,
+  parsePositiveNumber,
+  parseSeed,
+  parseThreads,
+  type Write,
+  dataDirOption,
+  threadsOption,
+  jsonOption,
+} from '../options.js';
 import { addRecipeOption } from '../recipe.js';
 
 interface LinearBaselineCommandOptions {
@@ -31,9 +40,14 @@ interface LinearBaselineCommandOptions {
 
 /** Parses `--sources chunks,queries`. */
 function parseSources(list: string): SftSource[] {
-  const sources = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const sources = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (sources.length === 0) throw new UserError('--sources: no source given');
-  for (const s of sources) if (!(SFT_SOURCES as readonly string[]).includes(s)) throw new UserError(`--sources ${list}: unknown source '${s}' (${SFT_SOURCES.join(', ')})`);
+  for (const s of sources)
+    if (!(SFT_SOURCES as readonly string[]).includes(s))
+      throw new UserError(`--sources ${list}: unknown source '${s}' (${SFT_SOURCES.join(', ')})`);
   return [...new Set(sources)] as SftSource[];
 }
 
@@ -51,9 +65,14 @@ interface DdroAblationCommandOptions {
 
 /** Parses `--docids pq,title`. */
 export function parseSchemes(list: string): DocidScheme[] {
-  const schemes = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const schemes = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (schemes.length === 0) throw new UserError('--docids: no scheme given');
-  for (const s of schemes) if (!(DOCID_SCHEMES as readonly string[]).includes(s)) throw new UserError(`--docids ${list}: unknown scheme '${s}' (${DOCID_SCHEMES.join(', ')})`);
+  for (const s of schemes)
+    if (!(DOCID_SCHEMES as readonly string[]).includes(s))
+      throw new UserError(`--docids ${list}: unknown scheme '${s}' (${DOCID_SCHEMES.join(', ')})`);
   return [...new Set(schemes)] as DocidScheme[];
 }
 
@@ -74,7 +93,8 @@ export function registerExperimentCommand(program: Command, write: Write): void 
     .addOption(threadsOption())
     .addOption(jsonOption())
     .action(async (options: DdroAblationCommandOptions) => {
-      if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad') throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
+      if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad')
+        throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
       const seed = parseSeed(options.seed);
       const threads = parseThreads(options.threads);
       checkWritableFolder(options.work, { option: '--work' });
@@ -88,21 +108,37 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         seed,
         threads,
       });
-      const lines = [result.table, '', `results: ${result.files.join(', ')}`, `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`];
+      const lines = [
+        result.table,
+        '',
+        `results: ${result.files.join(', ')}`,
+        `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`,
+      ];
       if (options.json) {
-        lines.push(JSON.stringify({
-          dataset: result.dataset,
-          rows: result.rows.map((r) => ({ method: r.method, docids: r.docids, lang: r.lang, metrics: r.metrics, p_t_vs_sft: r.p_t_vs_sft, p_rand_vs_sft: r.p_rand_vs_sft })),
-          seconds: result.seconds,
-          peak_rss_mb: result.peakRssMb,
-        }));
+        lines.push(
+          JSON.stringify({
+            dataset: result.dataset,
+            rows: result.rows.map((r) => ({
+              method: r.method,
+              docids: r.docids,
+              lang: r.lang,
+              metrics: r.metrics,
+              p_t_vs_sft: r.p_t_vs_sft,
+              p_rand_vs_sft: r.p_rand_vs_sft,
+            })),
+            seconds: result.seconds,
+            peak_rss_mb: result.peakRssMb,
+          }),
+        );
       }
       write(`${lines.join('\n')}\n`);
     });
 
   experiment
     .command('budgeted-sft')
-    .description('a generative retriever trained within a time budget, evaluated beside BM25 and their hybrid (fusion chosen on dev) with paired tests')
+    .description(
+      'a generative retriever trained within a time budget, evaluated beside BM25 and their hybrid (fusion chosen on dev) with paired tests',
+    )
     .requiredOption('--dataset <id>', 'dataset with train, dev and test splits (squad-dev, or a SQuAD .json file)')
     .requiredOption('--minutes <m>', 'training-time budget in minutes (evaluation excluded)')
     .option('--recipe <name|file>', 'SFT settings (a bundled recipe name or a JSON file)', 'budgeted-sft')
@@ -111,28 +147,55 @@ export function registerExperimentCommand(program: Command, write: Write): void 
     .option('--beam <n>', 'beam width of the searches', '20')
     .addOption(threadsOption())
     .addOption(jsonOption())
-    .action(async (options: { dataset: string; minutes: string; recipe: string; work: string; dataDir?: string; beam: string; threads?: string; json?: boolean }) => {
-      const minutes = parsePositiveNumber(options.minutes, '--minutes');
-      const beam = parseCount(options.beam, '--beam');
-      const threads = parseThreads(options.threads);
-      checkWritableFolder(options.work, { option: '--work' });
-      const result = await runBudgetedSft({ recipe: sftRecipe(options.recipe, ['--dataset', options.dataset]), dataset: options.dataset, minutes, work: options.work, dataDir: options.dataDir, beam, threads });
-      const rows = [['system', 'RR@10', 'R@1', 'R@10'], ...(['genir', 'bm25', 'hybrid'] as const).map((system) => [system, ...(['RR@10', 'R@1', 'R@10'] as const).map((m) => formatValue(result[system][m]))])];
-      const lines = [
-        `${result.dataset} test (${result.queries} queries); GenIR trained ${result.trained.minutes.toFixed(1)} of ${result.minutes} minutes, ${result.trained.updates} updates, weights of update ${String(result.trained.chosen_update)}`,
-        '',
-        formatTable(rows),
-        '',
-        `hybrid (${result.fusion.method}) vs BM25 on RR@10: paired t-test p = ${result.p_hybrid_vs_bm25.toPrecision(3)}, randomization p = ${result.p_hybrid_vs_bm25_randomization.toPrecision(3)}`,
-      ];
-      if (options.json) lines.push(JSON.stringify(result));
-      write(`${lines.join('\n')}\n`);
-    });
+    .action(
+      async (options: {
+        dataset: string;
+        minutes: string;
+        recipe: string;
+        work: string;
+        dataDir?: string;
+        beam: string;
+        threads?: string;
+        json?: boolean;
+      }) => {
+        const minutes = parsePositiveNumber(options.minutes, '--minutes');
+        const beam = parseCount(options.beam, '--beam');
+        const threads = parseThreads(options.threads);
+        checkWritableFolder(options.work, { option: '--work' });
+        const result = await runBudgetedSft({
+          recipe: sftRecipe(options.recipe, ['--dataset', options.dataset]),
+          dataset: options.dataset,
+          minutes,
+          work: options.work,
+          dataDir: options.dataDir,
+          beam,
+          threads,
+        });
+        const rows = [
+          ['system', 'RR@10', 'R@1', 'R@10'],
+          ...(['genir', 'bm25', 'hybrid'] as const).map((system) => [
+            system,
+            ...(['RR@10', 'R@1', 'R@10'] as const).map((m) => formatValue(result[system][m])),
+          ]),
+        ];
+        const lines = [
+          `${result.dataset} test (${result.queries} queries); GenIR trained ${result.trained.minutes.toFixed(1)} of ${result.minutes} minutes, ${result.trained.updates} updates, weights of update ${String(result.trained.chosen_update)}`,
+          '',
+          formatTable(rows),
+          '',
+          `hybrid (${result.fusion.method}) vs BM25 on RR@10: paired t-test p = ${result.p_hybrid_vs_bm25.toPrecision(3)}, randomization p = ${result.p_hybrid_vs_bm25_randomization.toPrecision(3)}`,
+        ];
+        if (options.json) lines.push(JSON.stringify(result));
+        write(`${lines.join('\n')}\n`);
+      },
+    );
 
   addRecipeOption(
     experiment
       .command('linear-baseline')
-      .description("multinomial logistic regression from bag-of-subwords to documents, on atomic-docid SFT's training examples: the floor an atomic-docid model should clear"),
+      .description(
+        "multinomial logistic regression from bag-of-subwords to documents, on atomic-docid SFT's training examples: the floor an atomic-docid model should clear",
+      ),
   )
     .requiredOption('--dataset <id>', 'dataset id (squad-dev, xquad, …) or the path of a BEIR folder')
     .option('--lang <codes>', 'xquad: languages, as for genir train sft')
@@ -167,24 +230,30 @@ export function registerExperimentCommand(program: Command, write: Write): void 
       });
       const lines = [
         `linear baseline on ${result.dataset}, split ${result.split}: ${result.queries} queries, ${result.docs} documents (classes), ${result.features} features`,
-        `trained on ${Object.entries(result.examples).map(([s, n]) => `${s} ${n}`).join(', ')}; epoch ${result.bestEpoch} of ${result.epochs.length} kept${result.settings.devSplit === null ? '' : ` (best ${result.settings.devSplit} RR@10)`}; ${result.seconds.toFixed(1)} s, peak ${result.peakRssMb.toFixed(0)} MB`,
+        `trained on ${Object.entries(result.examples)
+          .map(([s, n]) => `${s} ${n}`)
+          .join(
+            ', ',
+          )}; epoch ${result.bestEpoch} of ${result.epochs.length} kept${result.settings.devSplit === null ? '' : ` (best ${result.settings.devSplit} RR@10)`}; ${result.seconds.toFixed(1)} s, peak ${result.peakRssMb.toFixed(0)} MB`,
         '',
         formatTable([['metric', 'value'], ...LINEAR_BASELINE_METRICS.map((m) => [m, formatValue(result.metrics[m])])]),
       ];
       if (options.json) {
-        lines.push(JSON.stringify({
-          dataset: result.dataset,
-          split: result.split,
-          docs: result.docs,
-          queries: result.queries,
-          metrics: result.metrics,
-          best_epoch: result.bestEpoch,
-          epochs: result.epochs,
-          examples: result.examples,
-          settings: result.settings,
-          seconds: Math.round(result.seconds * 10) / 10,
-          peak_rss_mb: Math.round(result.peakRssMb),
-        }));
+        lines.push(
+          JSON.stringify({
+            dataset: result.dataset,
+            split: result.split,
+            docs: result.docs,
+            queries: result.queries,
+            metrics: result.metrics,
+            best_epoch: result.bestEpoch,
+            epochs: result.epochs,
+            examples: result.examples,
+            settings: result.settings,
+            seconds: Math.round(result.seconds * 10) / 10,
+            peak_rss_mb: Math.round(result.peakRssMb),
+          }),
+        );
       }
       write(`${lines.join('\n')}\n`);
     });
@@ -192,7 +261,9 @@ export function registerExperimentCommand(program: Command, write: Write): void 
   addRecipeOption(
     experiment
       .command('docid-schemes')
-      .description('docid schemes at an equal training budget: a dense encoder (baseline, and the vectors rq quantizes), one SFT model per scheme (optionally +DDRO), BM25, on the test split'),
+      .description(
+        'docid schemes at an equal training budget: a dense encoder (baseline, and the vectors rq quantizes), one SFT model per scheme (optionally +DDRO), BM25, on the test split',
+      ),
   )
     .requiredOption('--dataset <id>', 'squad-dev | xquad (cross-lingual: queries per language against the English paragraphs)')
     .requiredOption('--minutes <m>', 'training-time budget of each model (the dense encoder and every SFT model)')
@@ -205,26 +276,67 @@ export function registerExperimentCommand(program: Command, write: Write): void 
     .option('--seed <n>', 'seed of every random choice', '0')
     .addOption(threadsOption())
     .addOption(jsonOption())
-    .action(async (options: { dataset: string; minutes: string; docids: string; ddro?: boolean; lang?: string; quick?: boolean; dataDir?: string; work: string; seed: string; threads?: string; json?: boolean }) => {
-      if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad') throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
-      const minutes = parsePositiveNumber(options.minutes, '--minutes');
-      const seed = parseSeed(options.seed);
-      const threads = parseThreads(options.threads);
-      const docids = parseSchemes(options.docids);
-      const unsupported = docids.filter((s) => s === 'keywords');
-      if (unsupported.length > 0) throw new UserError(`--docids: ${unsupported.join(', ')} is not part of this comparison (${SCHEME_ORDER.join(', ')})`);
-      checkWritableFolder(options.work, { option: '--work' });
-      const result = await runDocidSchemes({ dataset: options.dataset as AblationDataset, minutes, docids, ddro: options.ddro, lang: options.lang, quick: options.quick, dataDir: options.dataDir, workDir: options.work, seed, threads });
-      const lines = [result.table, '', `results: ${result.files.join(', ')}`, `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`];
-      if (options.json) {
-        lines.push(JSON.stringify({
-          rows: result.rows.map((r) => ({ docids: r.docids, method: r.method, 'RR@10': r.metrics['RR@10'], metrics: r.metrics, ...(r.byLang ? { by_lang: r.byLang } : {}), ...(r.docidStats ? { docid_stats: r.docidStats } : {}) })),
-          dense: { 'RR@10': result.dense['RR@10'], metrics: result.dense },
-          bm25: { 'RR@10': result.bm25['RR@10'], metrics: result.bm25 },
-          dataset: result.dataset,
-          seconds: result.seconds,
-        }));
-      }
-      write(`${lines.join('\n')}\n`);
-    });
+    .action(
+      async (options: {
+        dataset: string;
+        minutes: string;
+        docids: string;
+        ddro?: boolean;
+        lang?: string;
+        quick?: boolean;
+        dataDir?: string;
+        work: string;
+        seed: string;
+        threads?: string;
+        json?: boolean;
+      }) => {
+        if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad')
+          throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
+        const minutes = parsePositiveNumber(options.minutes, '--minutes');
+        const seed = parseSeed(options.seed);
+        const threads = parseThreads(options.threads);
+        const docids = parseSchemes(options.docids);
+        const unsupported = docids.filter((s) => s === 'keywords');
+        if (unsupported.length > 0)
+          throw new UserError(`--docids: ${unsupported.join(', ')} is not part of this comparison (${SCHEME_ORDER.join(', ')})`);
+        checkWritableFolder(options.work, { option: '--work' });
+        const result = await runDocidSchemes({
+          dataset: options.dataset as AblationDataset,
+          minutes,
+          docids,
+          ddro: options.ddro,
+          lang: options.lang,
+          quick: options.quick,
+          dataDir: options.dataDir,
+          workDir: options.work,
+          seed,
+          threads,
+        });
+        const lines = [
+          result.table,
+          '',
+          `results: ${result.files.join(', ')}`,
+          `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`,
+        ];
+        if (options.json) {
+          lines.push(
+            JSON.stringify({
+              rows: result.rows.map((r) => ({
+                docids: r.docids,
+                method: r.method,
+                'RR@10': r.metrics['RR@10'],
+                metrics: r.metrics,
+                ...(r.byLang ? { by_lang: r.byLang } : {}),
+                ...(r.docidStats ? { docid_stats: r.docidStats } : {}),
+              })),
+              dense: { 'RR@10': result.dense['RR@10'], metrics: result.dense },
+              bm25: { 'RR@10': result.bm25['RR@10'], metrics: result.bm25 },
+              dataset: result.dataset,
+              seconds: result.seconds,
+            }),
+          );
+        }
+        write(`${lines.join('\n')}\n`);
+      },
+    );
 }

@@ -46,7 +46,8 @@ test('genir import hf: prints parameters, vocabulary and docid rows, writes a di
     assert.match(first.stdout, /docid rows: 0 \(genir train sft --init .* adds one embedding and lm_head row per docid token\)/);
     const summary = lastJson<ImportSummary>(first.stdout);
     assert.deepEqual([summary.feed_forward, summary.tied_head, summary.text_vocab, summary.docid_rows], ['gated-gelu', false, 412, 0]);
-    for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) assert.ok(existsSync(join(out, file)), file);
+    for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'])
+      assert.ok(existsSync(join(out, file)), file);
 
     const again = await runGenir(['import', 'hf', out, '--out', join(root, 'again'), '--json']);
     assert.equal(again.code, 0, again.stderr);
@@ -55,13 +56,22 @@ test('genir import hf: prints parameters, vocabulary and docid rows, writes a di
     assert.equal(second.tokenizer, 'tokenizer.json (unigram)');
     assert.deepEqual(second.stored_dtypes, ['F32']);
 
-    assertOneLineError(await runGenir(['import', 'hf', join(root, 'nowhere'), '--out', join(root, 'x')]), /nowhere: model directory not found/);
-    assertOneLineError(await runGenir(['import', 'hf', join(fixtures, 'mt5'), '--out', out]), /--out .*mt5: exists and is not empty; pass --overwrite/);
+    assertOneLineError(
+      await runGenir(['import', 'hf', join(root, 'nowhere'), '--out', join(root, 'x')]),
+      /nowhere: model directory not found/,
+    );
+    assertOneLineError(
+      await runGenir(['import', 'hf', join(fixtures, 'mt5'), '--out', out]),
+      /--out .*mt5: exists and is not empty; pass --overwrite/,
+    );
     const bad = join(root, 'bad');
     cpSync(join(fixtures, 't5-v1_0'), bad, { recursive: true });
     const config = JSON.parse(readFileSync(join(bad, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(bad, 'config.json'), JSON.stringify({ ...config, feed_forward_proj: 'gelu' }));
-    assertOneLineError(await runGenir(['import', 'hf', bad, '--out', join(root, 'y')]), /config\.json: feed_forward_proj "gelu" is not supported/);
+    assertOneLineError(
+      await runGenir(['import', 'hf', bad, '--out', join(root, 'y')]),
+      /config\.json: feed_forward_proj "gelu" is not supported/,
+    );
     assert.ok(!existsSync(join(root, 'y')), 'nothing is written for a checkpoint that cannot be imported');
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -75,15 +85,38 @@ test('genir train sft --init trains from an imported checkpoint on the toy corpu
     const imported = join(root, 'flan');
     assert.equal((await runGenir(['import', 'hf', join(fixtures, 'flan-t5'), '--out', imported])).code, 0);
     const model = join(root, 'model');
-    const common = ['train', 'sft', '--dataset', dataset, '--docids', 'atomic', '--stages', 'chunks+pseudo:2,queries:3', '--pseudo', 'spans',
-      '--dropout', '0', '--batch-size', '8', '--lr', '1e-2', '--threads', '1', '--no-onnx', '--cache-dir', join(root, 'cache')];
+    const common = [
+      'train',
+      'sft',
+      '--dataset',
+      dataset,
+      '--docids',
+      'atomic',
+      '--stages',
+      'chunks+pseudo:2,queries:3',
+      '--pseudo',
+      'spans',
+      '--dropout',
+      '0',
+      '--batch-size',
+      '8',
+      '--lr',
+      '1e-2',
+      '--threads',
+      '1',
+      '--no-onnx',
+      '--cache-dir',
+      join(root, 'cache'),
+    ];
     const trained = await runGenir([...common, '--init', imported, '--out', model, '--json']);
     assert.equal(trained.code, 0, trained.stderr);
     assert.match(trained.stderr, /sft: initialised from .*flan \(gated-gelu, untied head\); docid rows added: 6/);
     const summary = lastJson<{ model: string; parameters: number; stages: { name: string; final_loss: number }[] }>(trained.stdout);
     assert.equal(summary.model, 'hf:flan');
     assert.ok(summary.stages.every((s) => Number.isFinite(s.final_loss)));
-    const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as { docids: { textVocabSize: number; docidVocabSize: number } };
+    const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as {
+      docids: { textVocabSize: number; docidVocabSize: number };
+    };
     assert.deepEqual(manifest.docids, { ...manifest.docids, textVocabSize: 408, docidVocabSize: 6 });
 
     const search = await runGenir(['search', '--model', model, '--threads', '1', '--json', 'what is a glacier']);
@@ -99,8 +132,14 @@ test('genir train sft --init trains from an imported checkpoint on the toy corpu
     assert.equal(lastJson<ImportSummary>(back.stdout).docid_rows, 6);
 
     mkdirSync(join(root, 'other'));
-    assertOneLineError(await runGenir([...common, '--init', imported, '--model', 'tiny', '--out', join(root, 'other', 'm')]), /--init .*: the checkpoint sets the model; drop --model tiny/);
-    assertOneLineError(await runGenir([...common, '--init', imported, '--d-model', '32', '--out', join(root, 'other', 'm')]), /--init .*: a pre-trained model keeps its shape; drop dModel, dKv/);
+    assertOneLineError(
+      await runGenir([...common, '--init', imported, '--model', 'tiny', '--out', join(root, 'other', 'm')]),
+      /--init .*: the checkpoint sets the model; drop --model tiny/,
+    );
+    assertOneLineError(
+      await runGenir([...common, '--init', imported, '--d-model', '32', '--out', join(root, 'other', 'm')]),
+      /--init .*: a pre-trained model keeps its shape; drop dModel, dKv/,
+    );
     assertOneLineError(await runGenir([...common, '--out', join(root, 'other', 'm')]), /--model <size> or --init <hf dir> is required/);
   } finally {
     rmSync(root, { recursive: true, force: true });

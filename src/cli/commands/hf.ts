@@ -20,7 +20,8 @@ function checkOutput(out: string, input: string, overwrite: boolean | undefined)
   if (target === resolve(input)) throw new UserError(`--out ${out}: is the input directory; choose another`);
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new UserError(`--out ${out}: exists and is not a directory`);
-    if (readdirSync(target).length > 0 && !overwrite) throw new UserError(`--out ${out}: exists and is not empty; pass --overwrite to write into it`);
+    if (readdirSync(target).length > 0 && !overwrite)
+      throw new UserError(`--out ${out}: exists and is not empty; pass --overwrite to write into it`);
   }
   return target;
 }
@@ -42,7 +43,9 @@ export function registerHfCommands(program: Command, write: Write): void {
     .command('import')
     .description('bring in pre-trained models')
     .command('hf')
-    .description('import a Hugging Face T5 / Flan-T5 / mT5 directory (config.json, safetensors, tokenizer.json or spiece.model) as a float32 HF directory that genir train sft --init and transformers load')
+    .description(
+      'import a Hugging Face T5 / Flan-T5 / mT5 directory (config.json, safetensors, tokenizer.json or spiece.model) as a float32 HF directory that genir train sft --init and transformers load',
+    )
     .argument('<dir>', 'the Hugging Face model directory')
     .requiredOption('--out <dir>', 'directory to write')
     .option('--overwrite', 'write into a non-empty --out')
@@ -69,7 +72,9 @@ export function registerHfCommands(program: Command, write: Write): void {
     .command('export')
     .description('write models for other libraries')
     .command('hf')
-    .description('write a genir model directory as a Hugging Face T5 directory (config.json, model.safetensors, tokenizer.json with the docid tokens)')
+    .description(
+      'write a genir model directory as a Hugging Face T5 directory (config.json, model.safetensors, tokenizer.json with the docid tokens)',
+    )
     .requiredOption('--model <dir>', 'genir model directory (from genir train)')
     .requiredOption('--out <dir>', 'directory to write')
     .option('--overwrite', 'write into a non-empty --out')
@@ -80,12 +85,25 @@ export function registerHfCommands(program: Command, write: Write): void {
       const { config } = loaded.model;
       if (config.lexicalHead) {
         await loaded.model.release();
-        throw new UserError(`--model ${options.model}: has a lexical head (lexical_head.weight, a bag-of-words term inside the docid logits); Hugging Face T5 has no such tensor, so it cannot be exported`);
+        throw new UserError(
+          `--model ${options.model}: has a lexical head (lexical_head.weight, a bag-of-words term inside the docid logits); Hugging Face T5 has no such tensor, so it cannot be exported`,
+        );
       }
       await writeHfDirectory(out, config, loaded.model.weights(), loaded.tokenizer);
       await loaded.model.release();
-      const lines = [`exported ${loaded.dir} to ${out}: ${totalVocabSize(config)} rows (${config.vocabSize} text, ${config.docidVocabSize} docid tokens)`];
-      if (options.json) lines.push(JSON.stringify({ model: loaded.dir, out, vocab: totalVocabSize(config), text_vocab: config.vocabSize, docid_rows: config.docidVocabSize }));
+      const lines = [
+        `exported ${loaded.dir} to ${out}: ${totalVocabSize(config)} rows (${config.vocabSize} text, ${config.docidVocabSize} docid tokens)`,
+      ];
+      if (options.json)
+        lines.push(
+          JSON.stringify({
+            model: loaded.dir,
+            out,
+            vocab: totalVocabSize(config),
+            text_vocab: config.vocabSize,
+            docid_rows: config.docidVocabSize,
+          }),
+        );
       write(`${lines.join('\n')}\n`);
     });
 }

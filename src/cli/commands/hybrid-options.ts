@@ -1,6 +1,13 @@
 /** `--mode genir|bm25|hybrid` and the fusion options shared by `genir search` and `genir eval --model`. */
 import type { Command } from 'commander';
-import { DEFAULT_BM25_DEPTH, DEFAULT_RRF_K, FUSION_METHODS, SCORE_NORMALIZATIONS, type FusionMethod, type ScoreNormalization } from '../../search/hybrid.js';
+import {
+  DEFAULT_BM25_DEPTH,
+  DEFAULT_RRF_K,
+  FUSION_METHODS,
+  SCORE_NORMALIZATIONS,
+  type FusionMethod,
+  type ScoreNormalization,
+} from '../../search/hybrid.js';
 import { UserError } from '../../util/errors.js';
 import { parseCount, parseNonNegativeNumber, parseUnitInterval } from '../options.js';
 
@@ -29,7 +36,10 @@ export interface HybridSettings {
 export function addHybridOptions(command: Command): Command {
   return command
     .option('--mode <mode>', 'genir (constrained beam search), bm25 (over the same corpus) or hybrid (both, fused)', 'genir')
-    .option('--fusion <method>', `with --mode hybrid: rrf (reciprocal-rank fusion) or interp (normalised score interpolation) (default: rrf)`)
+    .option(
+      '--fusion <method>',
+      `with --mode hybrid: rrf (reciprocal-rank fusion) or interp (normalised score interpolation) (default: rrf)`,
+    )
     .option('--rrf-k <n>', `with --fusion rrf: rank offset k in 1 / (k + rank) (default: ${DEFAULT_RRF_K})`)
     .option('--alpha <a>', "with --fusion interp: GenIR's weight in [0, 1], BM25 gets 1 − a")
     .option('--normalization <name>', 'with --fusion interp: per-query score normalisation, minmax or zscore (default: minmax)')
@@ -37,20 +47,31 @@ export function addHybridOptions(command: Command): Command {
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], option: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UserError(`${option} ${value}: expected ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UserError(`${option} ${value}: expected ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`);
   return value as T;
 }
 
 /** Validates the options together: each applies only to the mode and fusion it belongs to. */
 export function parseHybridOptions(options: HybridCommandOptions): HybridSettings {
   const mode = oneOf(options.mode ?? 'genir', RETRIEVAL_MODES, '--mode');
-  const needsHybrid: [keyof HybridCommandOptions, string][] = [['fusion', '--fusion'], ['rrfK', '--rrf-k'], ['alpha', '--alpha'], ['normalization', '--normalization'], ['bm25Depth', '--bm25-depth']];
+  const needsHybrid: [keyof HybridCommandOptions, string][] = [
+    ['fusion', '--fusion'],
+    ['rrfK', '--rrf-k'],
+    ['alpha', '--alpha'],
+    ['normalization', '--normalization'],
+    ['bm25Depth', '--bm25-depth'],
+  ];
   if (mode !== 'hybrid') {
-    for (const [key, flag] of needsHybrid) if (options[key] !== undefined) throw new UserError(`${flag} applies to --mode hybrid, not --mode ${mode}`);
+    for (const [key, flag] of needsHybrid)
+      if (options[key] !== undefined) throw new UserError(`${flag} applies to --mode hybrid, not --mode ${mode}`);
   }
   const fusion = oneOf(options.fusion ?? 'rrf', FUSION_METHODS, '--fusion');
   if (fusion === 'rrf') {
-    for (const [key, flag] of [['alpha', '--alpha'], ['normalization', '--normalization']] as const) {
+    for (const [key, flag] of [
+      ['alpha', '--alpha'],
+      ['normalization', '--normalization'],
+    ] as const) {
       if (options[key] !== undefined) throw new UserError(`${flag} applies to --fusion interp, not rrf`);
     }
   } else if (options.rrfK !== undefined) {

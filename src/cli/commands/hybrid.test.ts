@@ -36,8 +36,16 @@ const queries = [
   { _id: 'q5', text: 'how do cacti survive droughts' },
   { _id: 'q6', text: 'where do rivers drop sand' },
 ];
-const testQrels = [['q1', 'd1'], ['q2', 'd3'], ['q3', 'd5']];
-const devQrels = [['q4', 'd6'], ['q5', 'd2'], ['q6', 'd7']];
+const testQrels = [
+  ['q1', 'd1'],
+  ['q2', 'd3'],
+  ['q3', 'd5'],
+];
+const devQrels = [
+  ['q4', 'd6'],
+  ['q5', 'd2'],
+  ['q6', 'd7'],
+];
 
 let root: string;
 let modelDir: string;
@@ -48,7 +56,10 @@ let otherCorpusDir: string;
 
 function writeBeir(dir: string, splits: Record<string, string[][]>): void {
   mkdirSync(join(dir, 'qrels'), { recursive: true });
-  writeFileSync(join(dir, 'corpus.jsonl'), corpus.map((d) => JSON.stringify({ _id: d.id, title: d.title, text: d.text })).join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'corpus.jsonl'),
+    corpus.map((d) => JSON.stringify({ _id: d.id, title: d.title, text: d.text })).join('\n') + '\n',
+  );
   writeFileSync(join(dir, 'queries.jsonl'), queries.map((q) => JSON.stringify(q)).join('\n') + '\n');
   for (const [split, pairs] of Object.entries(splits)) {
     writeFileSync(join(dir, 'qrels', `${split}.tsv`), 'query-id\tcorpus-id\tscore\n' + pairs.map(([q, d]) => `${q}\t${d}\t1\n`).join(''));
@@ -63,7 +74,10 @@ before(async () => {
   writeBeir(noDevDir, { test: testQrels });
   otherCorpusDir = join(root, 'data-other');
   mkdirSync(join(otherCorpusDir, 'qrels'), { recursive: true });
-  writeFileSync(join(otherCorpusDir, 'corpus.jsonl'), `${JSON.stringify({ _id: 'x1', title: 'Other', text: 'rivers of another corpus' })}\n`);
+  writeFileSync(
+    join(otherCorpusDir, 'corpus.jsonl'),
+    `${JSON.stringify({ _id: 'x1', title: 'Other', text: 'rivers of another corpus' })}\n`,
+  );
   writeFileSync(join(otherCorpusDir, 'queries.jsonl'), `${JSON.stringify({ _id: 'o1', text: 'rivers' })}\n`);
   writeFileSync(join(otherCorpusDir, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\no1\tx1\t1\n');
 
@@ -72,7 +86,15 @@ before(async () => {
   const docids = await buildDocids(corpus, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
   const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dModel: 16, dKv: 4, numHeads: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0,
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: docids.layout.docidVocabSize,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+    dropoutRate: 0,
   });
   const titles = new Map(corpus.map((d) => [d.id, d.title]));
   // The manifest names the dataset the model was trained on: hybrid search indexes its corpus.
@@ -110,9 +132,11 @@ interface SearchJson {
   results: { rank: number; docId: string; title: string | null; score: number; genir_rank?: number | null; bm25_rank?: number | null }[];
 }
 
-test('genir search --mode hybrid: RRF of the model\'s beam and BM25 over its corpus, with each system\'s rank', async () => {
+test("genir search --mode hybrid: RRF of the model's beam and BM25 over its corpus, with each system's rank", async () => {
   const query = 'glacier melt water';
-  const json = lastJson<SearchJson>(await runGenir(['search', '--model', modelDir, '--mode', 'hybrid', '--beam', '5', '--k', '8', '--threads', '1', '--json', query]));
+  const json = lastJson<SearchJson>(
+    await runGenir(['search', '--model', modelDir, '--mode', 'hybrid', '--beam', '5', '--k', '8', '--threads', '1', '--json', query]),
+  );
   assert.equal(json.mode, 'hybrid');
   assert.deepEqual(json.fusion, { method: 'rrf', k: 60 });
   const searcher = await GenerativeSearcher.open(modelDir, { threads: 1 });
@@ -121,7 +145,10 @@ test('genir search --mode hybrid: RRF of the model\'s beam and BM25 over its cor
   const genirList = beam.map((h) => ({ docId: h.docId, score: h.score }));
   const bm25List = (await bm25Index()).search(query, 1000);
   const expected = fuseLists([genirList, bm25List], { method: 'rrf' }, 8);
-  assert.deepEqual(json.results.map((r) => r.docId), expected.map((e) => e.docId));
+  assert.deepEqual(
+    json.results.map((r) => r.docId),
+    expected.map((e) => e.docId),
+  );
   json.results.forEach((r, i) => {
     assert.ok(Math.abs(r.score - expected[i].score) < 1e-12);
     assert.equal(r.title, corpus.find((d) => d.id === r.docId)!.title);
@@ -137,14 +164,37 @@ test('genir search --mode hybrid: RRF of the model\'s beam and BM25 over its cor
 
 test('genir search --mode bm25 and --mode hybrid --fusion interp; a saved index (--index) gives the same ranking as one built from the dataset', async () => {
   const query = 'rivers drop sand at the sea';
-  const bm25 = lastJson<SearchJson>(await runGenir(['search', '--model', modelDir, '--mode', 'bm25', '--k', '3', '--threads', '1', '--json', query]));
+  const bm25 = lastJson<SearchJson>(
+    await runGenir(['search', '--model', modelDir, '--mode', 'bm25', '--k', '3', '--threads', '1', '--json', query]),
+  );
   const expected = (await bm25Index()).search(query, 3);
-  assert.deepEqual(bm25.results.map((r) => [r.docId, r.score]), expected.map((e) => [e.docId, e.score]));
+  assert.deepEqual(
+    bm25.results.map((r) => [r.docId, r.score]),
+    expected.map((e) => [e.docId, e.score]),
+  );
   assert.equal(bm25.results[0].title, 'River deltas');
 
   const indexPath = join(root, 'corpus.bm25');
   await (await bm25Index()).save(indexPath);
-  const args = ['search', '--model', modelDir, '--mode', 'hybrid', '--fusion', 'interp', '--alpha', '0.3', '--normalization', 'zscore', '--beam', '4', '--threads', '1', '--json', query];
+  const args = [
+    'search',
+    '--model',
+    modelDir,
+    '--mode',
+    'hybrid',
+    '--fusion',
+    'interp',
+    '--alpha',
+    '0.3',
+    '--normalization',
+    'zscore',
+    '--beam',
+    '4',
+    '--threads',
+    '1',
+    '--json',
+    query,
+  ];
   const [built, loaded] = await Promise.all([runGenir(args), runGenir([...args, '--index', indexPath])]);
   const builtJson = lastJson<SearchJson>(built);
   assert.deepEqual(builtJson.fusion, interpolation(0.3, 'zscore'));
@@ -153,7 +203,9 @@ test('genir search --mode bm25 and --mode hybrid --fusion interp; a saved index 
 
 test('genir search: bad hybrid settings and indexes are one-line user errors (exit 2)', async () => {
   const otherIndex = join(root, 'other.bm25');
-  await (await Bm25Index.build([{ id: 'x1', title: 'Other', text: 'another corpus entirely' }], { analyzer: getAnalyzer('english', 'en') })).save(otherIndex);
+  await (
+    await Bm25Index.build([{ id: 'x1', title: 'Other', text: 'another corpus entirely' }], { analyzer: getAnalyzer('english', 'en') })
+  ).save(otherIndex);
   const search = (...args: string[]) => runGenir(['search', '--model', modelDir, '--threads', '1', ...args, 'rivers']);
   const results = await Promise.all([
     search('--mode', 'dense'),
@@ -183,12 +235,32 @@ interface EvalJson {
   fusion: { method: string; weights?: number[] };
   tuning?: { alpha: number; value: number; split: string; queries: number; grid: { alpha: number; value: number }[] };
   components: { genir: Record<string, number>; bm25: Record<string, number> };
-  significance: { bm25: Record<string, { delta: number; p_t: number; p_rand: number }>; genir: Record<string, { delta: number; p_t: number; p_rand: number }> };
+  significance: {
+    bm25: Record<string, { delta: number; p_t: number; p_rand: number }>;
+    genir: Record<string, { delta: number; p_t: number; p_rand: number }>;
+  };
 }
 
 test('genir eval --model --mode hybrid: fused metrics, each system alone, paired tests; the written run scores the same', async () => {
   const runPath = join(root, 'hybrid.trec');
-  const json = lastJson<EvalJson>(await runGenir(['eval', '--model', modelDir, '--dataset', datasetDir, '--mode', 'hybrid', '--beam', '4', '--run-out', runPath, '--threads', '1', '--json']));
+  const json = lastJson<EvalJson>(
+    await runGenir([
+      'eval',
+      '--model',
+      modelDir,
+      '--dataset',
+      datasetDir,
+      '--mode',
+      'hybrid',
+      '--beam',
+      '4',
+      '--run-out',
+      runPath,
+      '--threads',
+      '1',
+      '--json',
+    ]),
+  );
   assert.equal(json.mode, 'hybrid');
   assert.equal(json.k, 100);
   const dataset = await BeirDataset.open(datasetDir);
@@ -201,10 +273,25 @@ test('genir eval --model --mode hybrid: fused metrics, each system alone, paired
   const genirRun = await searcher.searchRun(testQueries, { beam: 4, k: 4 });
   await searcher.release();
   const index = await bm25Index();
-  const bm25Run = index.toRun(testQueries, await index.searchBatch(testQueries.map((q) => ({ text: q.text })), 1000, { threads: 1 }));
+  const bm25Run = index.toRun(
+    testQueries,
+    await index.searchBatch(
+      testQueries.map((q) => ({ text: q.text })),
+      1000,
+      { threads: 1 },
+    ),
+  );
   assert.deepEqual(json.components.genir, evaluateRun(genirRun, qrels, Object.keys(json.metrics)).mean);
   assert.deepEqual(json.components.bm25, evaluateRun(bm25Run, qrels, Object.keys(json.metrics)).mean);
-  assert.deepEqual(run, new Map([...fuseRuns([genirRun, bm25Run], { method: 'rrf' }, 100)].map(([id, entries]) => [id, entries.map((e) => ({ docId: e.docId, score: Number(String(e.score)) }))])));
+  assert.deepEqual(
+    run,
+    new Map(
+      [...fuseRuns([genirRun, bm25Run], { method: 'rrf' }, 100)].map(([id, entries]) => [
+        id,
+        entries.map((e) => ({ docId: e.docId, score: Number(String(e.score)) })),
+      ]),
+    ),
+  );
   for (const metric of Object.keys(json.metrics)) {
     const vsBm25 = json.significance.bm25[metric];
     assert.ok(Math.abs(vsBm25.delta - (json.metrics[metric] - json.components.bm25[metric])) < 1e-12);
@@ -213,7 +300,26 @@ test('genir eval --model --mode hybrid: fused metrics, each system alone, paired
 });
 
 test('genir eval --mode hybrid --fusion interp without --alpha tunes alpha on the dev split and applies it to the test split', async () => {
-  const json = lastJson<EvalJson>(await runGenir(['eval', '--model', modelDir, '--dataset', datasetDir, '--mode', 'hybrid', '--fusion', 'interp', '--beam', '4', '--k', '10', '--threads', '1', '--json']));
+  const json = lastJson<EvalJson>(
+    await runGenir([
+      'eval',
+      '--model',
+      modelDir,
+      '--dataset',
+      datasetDir,
+      '--mode',
+      'hybrid',
+      '--fusion',
+      'interp',
+      '--beam',
+      '4',
+      '--k',
+      '10',
+      '--threads',
+      '1',
+      '--json',
+    ]),
+  );
   const tuning = json.tuning!;
   assert.equal(tuning.split, 'dev');
   assert.equal(tuning.queries, 3);
@@ -230,20 +336,70 @@ test('genir eval --mode hybrid --fusion interp without --alpha tunes alpha on th
   const genirDev = await searcher.searchRun(devQueries, { beam: 4, k: 4 });
   await searcher.release();
   const index = await bm25Index();
-  const bm25Dev = index.toRun(devQueries, await index.searchBatch(devQueries.map((q) => ({ text: q.text })), 1000, { threads: 1 }));
+  const bm25Dev = index.toRun(
+    devQueries,
+    await index.searchBatch(
+      devQueries.map((q) => ({ text: q.text })),
+      1000,
+      { threads: 1 },
+    ),
+  );
   for (const point of tuning.grid) {
-    assert.equal(point.value, evaluateRun(fuseRuns([genirDev, bm25Dev], interpolation(point.alpha), 10), devJudgments, ['RR@10']).mean['RR@10']);
+    assert.equal(
+      point.value,
+      evaluateRun(fuseRuns([genirDev, bm25Dev], interpolation(point.alpha), 10), devJudgments, ['RR@10']).mean['RR@10'],
+    );
   }
 });
 
 test('genir eval: hybrid settings that cannot apply are one-line user errors (exit 2)', async () => {
   const results = await Promise.all([
     runGenir(['eval', '--model', modelDir, '--dataset', noDevDir, '--mode', 'hybrid', '--fusion', 'interp', '--threads', '1']),
-    runGenir(['eval', '--model', modelDir, '--dataset', datasetDir, '--split', 'dev', '--mode', 'hybrid', '--fusion', 'interp', '--threads', '1']),
+    runGenir([
+      'eval',
+      '--model',
+      modelDir,
+      '--dataset',
+      datasetDir,
+      '--split',
+      'dev',
+      '--mode',
+      'hybrid',
+      '--fusion',
+      'interp',
+      '--threads',
+      '1',
+    ]),
     runGenir(['eval', '--run', join(root, 'hybrid.trec'), '--dataset', datasetDir, '--mode', 'hybrid']),
     runGenir(['eval', '--model', modelDir, '--dataset', datasetDir, '--mode', 'hybrid', '--rrf-k', '-3']),
-    runGenir(['eval', '--model', modelDir, '--dataset', datasetDir, '--mode', 'hybrid', '--fusion', 'interp', '--alpha', '0.2', '--tune-split', 'dev']),
-    runGenir(['eval', '--model', modelDir, '--dataset', otherCorpusDir, '--mode', 'hybrid', '--threads', '1', '--run-out', join(root, 'other.trec')]),
+    runGenir([
+      'eval',
+      '--model',
+      modelDir,
+      '--dataset',
+      datasetDir,
+      '--mode',
+      'hybrid',
+      '--fusion',
+      'interp',
+      '--alpha',
+      '0.2',
+      '--tune-split',
+      'dev',
+    ]),
+    runGenir([
+      'eval',
+      '--model',
+      modelDir,
+      '--dataset',
+      otherCorpusDir,
+      '--mode',
+      'hybrid',
+      '--threads',
+      '1',
+      '--run-out',
+      join(root, 'other.trec'),
+    ]),
   ]);
   assertUserError(results[0], /has no split 'dev' to tune alpha on.*--alpha/);
   assertUserError(results[1], /--split dev is the split alpha would be tuned on/);
@@ -252,5 +408,10 @@ test('genir eval: hybrid settings that cannot apply are one-line user errors (ex
   assertUserError(results[4], /--tune-split applies to --mode hybrid --fusion interp without --alpha/);
   assertUserError(results[5], /data-other \(corpus en\) against the docids of .*model: none of its 1 documents is a docid of the model/);
   // Nothing half-written: no run files appeared for the failed commands.
-  assert.deepEqual(readdirSync(root).filter((f) => f.endsWith('.trec')).sort(), ['hybrid.trec']);
+  assert.deepEqual(
+    readdirSync(root)
+      .filter((f) => f.endsWith('.trec'))
+      .sort(),
+    ['hybrid.trec'],
+  );
 });

@@ -65,7 +65,8 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
   const threads = parseThreads(options.threads);
   if (options.out !== undefined) checkTrainingOutputs({ out: options.out, cacheDir: options.cacheDir });
   else if (options.cacheDir !== undefined) checkWritableFolder(options.cacheDir, { option: '--cache-dir' });
-  if (!options.serve && (options.port !== undefined || options.host !== undefined)) throw new UserError('--port and --host apply to --serve');
+  if (!options.serve && (options.port !== undefined || options.host !== undefined))
+    throw new UserError('--port and --host apply to --serve');
   // Minutes of training must not end in "port in use".
   if (options.serve) await checkPortAvailable(options);
   await fetchDataset('xquad', { dataDir: options.dataDir, log });
@@ -74,7 +75,10 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
   // Without --out the trained model is kept in the cache, keyed by the recipe and the genir
   // version, so that `quickstart --serve` after `quickstart` (or a second run) does not spend
   // another four minutes training the same model; --retrain trains it again.
-  const cached = options.out === undefined ? join(resolveCacheDir(options.cacheDir), 'quickstart', cacheKey({ recipe, version: genirVersion() })) : undefined;
+  const cached =
+    options.out === undefined
+      ? join(resolveCacheDir(options.cacheDir), 'quickstart', cacheKey({ recipe, version: genirVersion() }))
+      : undefined;
   const reuse = cached !== undefined && options.retrain !== true && existsSync(join(cached, MANIFEST_FILE));
   const temporary = options.out === undefined && !reuse ? mkdtempSync(join(tmpdir(), 'genir-quickstart-')) : undefined;
   const trainedInto = options.out ?? join(temporary ?? '', 'model');
@@ -82,7 +86,16 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
   try {
     log('quickstart: 1/3 BM25 on XQuAD English (test split)');
     const bm25 = await runBm25(
-      { dataset: 'xquad', lang: 'en', dataDir: options.dataDir, k1: '0.9', b: '0.4', fields: 'flat', topK: '100', threads: options.threads },
+      {
+        dataset: 'xquad',
+        lang: 'en',
+        dataDir: options.dataDir,
+        k1: '0.9',
+        b: '0.4',
+        fields: 'flat',
+        topK: '100',
+        threads: options.threads,
+      },
       () => {},
     );
     let trainedSeconds: number | undefined;
@@ -112,12 +125,18 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
       seconds: Math.round((performance.now() - started) / 100) / 10,
       reused_model: reuse,
     };
-    const trained = trainedSeconds === undefined ? `trained earlier (${out})` : `${((parameters ?? 0) / 1e6).toFixed(2)}M parameters, trained ${trainedSeconds.toFixed(0)} s`;
+    const trained =
+      trainedSeconds === undefined
+        ? `trained earlier (${out})`
+        : `${((parameters ?? 0) / 1e6).toFixed(2)}M parameters, trained ${trainedSeconds.toFixed(0)} s`;
     const lines = [
       `XQuAD English, test split: ${genir.queries} queries, ${documents} documents`,
-      `GenIR: ${recipe.model} model, ${recipe.docids} docids, ${trained}; beam ${QUICKSTART_BEAM}, ${(genir.seconds * 1000 / genir.queries).toFixed(1)} ms/query`,
+      `GenIR: ${recipe.model} model, ${recipe.docids} docids, ${trained}; beam ${QUICKSTART_BEAM}, ${((genir.seconds * 1000) / genir.queries).toFixed(1)} ms/query`,
       '',
-      formatTable([['metric', 'BM25', 'GenIR'], ...QUICKSTART_METRICS.map((m) => [m, formatValue(result.bm25[m]), formatValue(result.genir[m])])]),
+      formatTable([
+        ['metric', 'BM25', 'GenIR'],
+        ...QUICKSTART_METRICS.map((m) => [m, formatValue(result.bm25[m]), formatValue(result.genir[m])]),
+      ]),
       '',
       `total ${result.seconds.toFixed(1)} s; model in ${out}${options.out === undefined ? ' (the cache: `genir search --model` reads it; --out <dir> keeps a copy of your own)' : ''}`,
     ];
@@ -125,7 +144,9 @@ export async function runQuickstart(options: QuickstartCommandOptions, write: Wr
     write(`${lines.join('\n')}\n`);
     if (options.serve) {
       log('quickstart: serving the model (genir serve); SIGTERM or Ctrl-C stops it');
-      await serveUntilSignal(await runServe({ model: out, dataDir: options.dataDir, port: options.port, host: options.host, threads: options.threads }, write));
+      await serveUntilSignal(
+        await runServe({ model: out, dataDir: options.dataDir, port: options.port, host: options.host, threads: options.threads }, write),
+      );
     }
     return result;
   } finally {
@@ -145,7 +166,9 @@ function keepInCache(trained: string, cached: string, log: (line: string) => voi
     renameSync(trained, cached);
     return cached;
   } catch (err) {
-    log(`quickstart: warning: could not keep the model in ${cached} (${err instanceof Error ? err.message : String(err)}); it is used from ${trained} and removed at the end`);
+    log(
+      `quickstart: warning: could not keep the model in ${cached} (${err instanceof Error ? err.message : String(err)}); it is used from ${trained} and removed at the end`,
+    );
     return trained;
   }
 }
@@ -153,12 +176,19 @@ function keepInCache(trained: string, cached: string, log: (line: string) => voi
 export function registerQuickstartCommand(program: Command, write: Write): void {
   program
     .command('quickstart')
-    .description('train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (about 4 minutes on 2 cores; docs/results.md has the measured time)')
-    .addOption(dataDirOption('where datasets live; XQuAD is downloaded there when missing (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)'))
-    .option('--out <dir>', 'train into this model directory (default: the cache, $GENIR_CACHE_DIR/quickstart/<key>, reused by the next quickstart)')
+    .description(
+      'train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (about 4 minutes on 2 cores; docs/results.md has the measured time)',
+    )
+    .addOption(
+      dataDirOption('where datasets live; XQuAD is downloaded there when missing (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)'),
+    )
+    .option(
+      '--out <dir>',
+      'train into this model directory (default: the cache, $GENIR_CACHE_DIR/quickstart/<key>, reused by the next quickstart)',
+    )
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .addOption(threadsOption())
-    .addOption(jsonOption('print one JSON object as the last line of stdout (before the server\'s lines with --serve)'))
+    .addOption(jsonOption("print one JSON object as the last line of stdout (before the server's lines with --serve)"))
     .option('--serve', 'then serve the model over HTTP with its search page (genir serve) until Ctrl-C')
     .option('--retrain', 'train the model again even if an earlier quickstart left one in the cache')
     .option('--port <n>', 'with --serve: port to listen on (default 8080; 0 picks a free one)')

@@ -12,7 +12,11 @@ let titled: string;
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'genir-search-snippets-'));
-  untitled = await writeTinyModel(join(root, 'untitled'), { id: writeTinyDataset(join(root, 'data-untitled'), { titles: false }) }, { titles: false });
+  untitled = await writeTinyModel(
+    join(root, 'untitled'),
+    { id: writeTinyDataset(join(root, 'data-untitled'), { titles: false }) },
+    { titles: false },
+  );
   titled = await writeTinyModel(join(root, 'titled'), { id: writeTinyDataset(join(root, 'data')) });
 });
 
@@ -23,7 +27,19 @@ interface Report {
 }
 
 test('genir search over a corpus without titles (as MED) prints a snippet of each hit; --json carries it', async () => {
-  const result = await runGenir(['search', '--model', untitled, '--k', '4', '--beam', '4', '--threads', '1', '--json', 'glacier melt water']);
+  const result = await runGenir([
+    'search',
+    '--model',
+    untitled,
+    '--k',
+    '4',
+    '--beam',
+    '4',
+    '--threads',
+    '1',
+    '--json',
+    'glacier melt water',
+  ]);
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as Report;
   assert.equal(report.results.length, 4);
@@ -36,7 +52,21 @@ test('genir search over a corpus without titles (as MED) prints a snippet of eac
 
 test('genir search --mode bm25 and hybrid print snippets too', async () => {
   for (const mode of ['bm25', 'hybrid']) {
-    const result = await runGenir(['search', '--model', titled, '--mode', mode, '--k', '2', '--beam', '4', '--threads', '1', '--json', 'glacier melt water']);
+    const result = await runGenir([
+      'search',
+      '--model',
+      titled,
+      '--mode',
+      mode,
+      '--k',
+      '2',
+      '--beam',
+      '4',
+      '--threads',
+      '1',
+      '--json',
+      'glacier melt water',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as Report;
     assert.ok(report.results.some((hit) => hit.docId === 'd1'));
@@ -50,5 +80,8 @@ test('genir search without the dataset at hand: results without snippets and one
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /^genir: warning: no document text for snippets \(.*\)\n$/);
   const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as Report;
-  assert.deepEqual(report.results.map((hit) => hit.snippet), [null, null]);
+  assert.deepEqual(
+    report.results.map((hit) => hit.snippet),
+    [null, null],
+  );
 });

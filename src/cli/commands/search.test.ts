@@ -59,16 +59,24 @@ test('--queries <tsv file>: every query searched with one model load, each ranke
   writeFileSync(file, 'q-rivers\twhere does glacier melt water go\r\nq-tides\twhy do tides rise\n\nq-birds\twoodpeckers find insects\n');
   const [many, ...single] = await Promise.all([
     genir(['search', '--model', model, '--queries', file, '--threads', '1', '--k', '3', '--json']),
-    ...['where does glacier melt water go', 'why do tides rise', 'woodpeckers find insects'].map((q) => genir(['search', '--model', model, '--threads', '1', '--k', '3', '--json', q])),
+    ...['where does glacier melt water go', 'why do tides rise', 'woodpeckers find insects'].map((q) =>
+      genir(['search', '--model', model, '--threads', '1', '--k', '3', '--json', q]),
+    ),
   ]);
   const report = lastJson<SearchManyReport>(many);
   assert.equal(report.queries, 3);
   assert.equal(report.run_out, null);
-  assert.deepEqual(report.results.map((r) => r.id), ['q-rivers', 'q-tides', 'q-birds']);
+  assert.deepEqual(
+    report.results.map((r) => r.id),
+    ['q-rivers', 'q-tides', 'q-birds'],
+  );
   report.results.forEach((r, i) => {
     const alone = lastJson<SearchReport>(single[i]);
     assert.equal(r.query, alone.query);
-    assert.deepEqual(r.results.map((hit) => hit.docId), alone.results.map((hit) => hit.docId));
+    assert.deepEqual(
+      r.results.map((hit) => hit.docId),
+      alone.results.map((hit) => hit.docId),
+    );
     r.results.forEach((hit, j) => assert.ok(Math.abs(hit.score - alone.results[j].score) < 1e-4));
   });
   assert.match(many.stdout, /^model .*: 4 documents \(atomic docids\); beam 10, top 3; 3 queries from .*queries\.tsv searched in /);
@@ -77,11 +85,20 @@ test('--queries <tsv file>: every query searched with one model load, each ranke
 
 test('--queries - reads stdin, one query per line (ids are line numbers); --run-out writes the TREC run', async () => {
   const runPath = join(root, 'stdin-run.trec');
-  const result = await genir(['search', '--model', model, '--queries', '-', '--run-out', runPath, '--threads', '1', '--beam', '4', '--json'], {
-    input: 'rivers and glaciers\n\ncactus in the desert\n',
-  });
+  const result = await genir(
+    ['search', '--model', model, '--queries', '-', '--run-out', runPath, '--threads', '1', '--beam', '4', '--json'],
+    {
+      input: 'rivers and glaciers\n\ncactus in the desert\n',
+    },
+  );
   const report = lastJson<SearchManyReport>(result);
-  assert.deepEqual(report.results.map((r) => [r.id, r.query]), [['1', 'rivers and glaciers'], ['3', 'cactus in the desert']]);
+  assert.deepEqual(
+    report.results.map((r) => [r.id, r.query]),
+    [
+      ['1', 'rivers and glaciers'],
+      ['3', 'cactus in the desert'],
+    ],
+  );
   assert.match(result.stdout, /^run written to .*stdin-run\.trec$/m);
   assert.doesNotMatch(result.stdout, /^query /m, 'with --run-out the rankings go to the file');
   const run = await readRun(runPath);
@@ -89,7 +106,10 @@ test('--queries - reads stdin, one query per line (ids are line numbers); --run-
   for (const [id, entries] of run) {
     const reported = report.results.find((r) => r.id === id)!.results;
     assert.equal(entries.length, TINY_CORPUS.length, 'beam 4 over 4 documents: k defaults to 4');
-    assert.deepEqual(entries.map((e) => e.docId), reported.map((hit) => hit.docId));
+    assert.deepEqual(
+      entries.map((e) => e.docId),
+      reported.map((hit) => hit.docId),
+    );
   }
 });
 
@@ -123,6 +143,9 @@ test('query file mistakes are one line naming the file and line; nothing is writ
 });
 
 test('parseQueryFile: a byte-order mark and CRLF line ends are not part of the first query', () => {
-  assert.deepEqual(parseQueryFile('\uFEFFq1\trivers\r\nq2\ttides\r\n', 'f.tsv'), [{ id: 'q1', text: 'rivers' }, { id: 'q2', text: 'tides' }]);
+  assert.deepEqual(parseQueryFile('\uFEFFq1\trivers\r\nq2\ttides\r\n', 'f.tsv'), [
+    { id: 'q1', text: 'rivers' },
+    { id: 'q2', text: 'tides' },
+  ]);
   assert.deepEqual(parseQueryFile('\uFEFFrivers\r\n', 'f.txt'), [{ id: '1', text: 'rivers' }]);
 });

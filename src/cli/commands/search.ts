@@ -10,7 +10,13 @@ import { GenerativeSearcher, MAX_QUERY_CHARS, type SearchHit } from '../../searc
 import { checkWritableFile } from '../../util/atomic.js';
 import { UsageError, UserError, warn } from '../../util/errors.js';
 import { checkDevice, parseDevice } from '../../engine/device.js';
-import { addHybridOptions, parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
+import {
+  addHybridOptions,
+  parseHybridOptions,
+  type HybridCommandOptions,
+  type HybridSettings,
+  type RetrievalMode,
+} from './hybrid-options.js';
 import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
 import { parseCount, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 import { checkQueryLength, readQueryFile } from '../queries.js';
@@ -48,13 +54,22 @@ export interface SearchReport {
   load_ms: number;
   search_ms: number;
   /** score: log p (genir), the BM25 score (bm25) or the fused score (hybrid), which also gives each system's rank. */
-  results: { rank: number; docId: string; title: string | null; snippet?: string | null; score: number; genir_rank?: number | null; bm25_rank?: number | null }[];
+  results: {
+    rank: number;
+    docId: string;
+    title: string | null;
+    snippet?: string | null;
+    score: number;
+    genir_rank?: number | null;
+    bm25_rank?: number | null;
+  }[];
 }
 
 /** The fusion the settings name; interpolation needs α (search has no dev split to tune it on). */
 export function fusionSpec(settings: HybridSettings, alpha = settings.alpha): FusionSpec {
   if (settings.fusion === 'rrf') return { method: 'rrf', k: settings.rrfK };
-  if (alpha === undefined) throw new UserError('--fusion interp needs --alpha <a> (genir eval --mode hybrid --fusion interp tunes it on a dev split)');
+  if (alpha === undefined)
+    throw new UserError('--fusion interp needs --alpha <a> (genir eval --mode hybrid --fusion interp tunes it on a dev split)');
   return interpolation(alpha, settings.normalization);
 }
 
@@ -70,50 +85,69 @@ export function registerSearchCommand(program: Command, write: Write): void {
   addHybridOptions(
     program
       .command('search')
-      .description('rank documents for a query, or every query of a file, with a trained generative retriever (trie-constrained beam search over docids), BM25 over its corpus, both fused, or a dense retriever')
+      .description(
+        'rank documents for a query, or every query of a file, with a trained generative retriever (trie-constrained beam search over docids), BM25 over its corpus, both fused, or a dense retriever',
+      )
       .option('--model <dir>', 'model directory written by genir train sft (or by genir train dense)')
       .option('--dense <dir>', 'dense model directory written by genir train dense: exact inner-product top-k over its document vectors')
       .argument('[query...]', `query text (several words are joined with spaces; at most ${MAX_QUERY_CHARS} characters)`)
-      .option('--queries <file>', "search every query of a file instead: one per line, or 'qid<TAB>text' per line; - reads stdin (--mode genir, or dense)")
+      .option(
+        '--queries <file>',
+        "search every query of a file instead: one per line, or 'qid<TAB>text' per line; - reads stdin (--mode genir, or dense)",
+      )
       .option('--run-out <file>', 'with --queries: write the ranking as a TREC run file')
       .option('--batch <n>', 'with --queries: queries per beam-search batch (default 16)')
       .option('--k <n>', 'documents to return (default: 10; with --mode genir at most --beam)')
       .option('--beam <n>', 'beam width (with --mode hybrid: the GenIR documents fused)', String(DEFAULT_BEAM))
       .option('--renormalize', 'score docids under the distribution renormalised over the tokens the trie allows'),
   )
-    .option('--index <file>', "with --mode bm25 or hybrid: a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one from its dataset")
-    .addOption(dataDirOption("where the model's dataset lives, for snippets and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)"))
+    .option(
+      '--index <file>',
+      "with --mode bm25 or hybrid: a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one from its dataset",
+    )
+    .addOption(
+      dataDirOption("where the model's dataset lives, for snippets and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)"),
+    )
     .option('--lang <code>', 'with --mode bm25 or hybrid: the query language, for the multilingual analyzer')
     .addOption(threadsOption())
     .option('--device <cpu|cuda>', "where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)", 'cpu')
     .addOption(jsonOption())
-    .action(async (words: string[], options: Partial<SearchCommandOptions> & { dense?: string; queries?: string; runOut?: string; batch?: string }, command: Command) => {
-      const dense = denseModelOf(options);
-      if (dense !== undefined) {
-        refuseGenerativeOptions(command);
-        if (options.queries !== undefined) {
-          if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
-          await runDenseSearchMany({ ...options, dense, queries: options.queries }, write);
+    .action(
+      async (
+        words: string[],
+        options: Partial<SearchCommandOptions> & { dense?: string; queries?: string; runOut?: string; batch?: string },
+        command: Command,
+      ) => {
+        const dense = denseModelOf(options);
+        if (dense !== undefined) {
+          refuseGenerativeOptions(command);
+          if (options.queries !== undefined) {
+            if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
+            await runDenseSearchMany({ ...options, dense, queries: options.queries }, write);
+            return;
+          }
+          if (options.runOut !== undefined)
+            throw new UserError('--run-out applies to --queries <file>; give the queries in a file to write a run');
+          if (options.batch !== undefined) throw new UserError('--batch applies to --queries <file>');
+          if (words.length === 0) throw new UserError("no query: give the query text, or --queries <file> ('-' for stdin)");
+          await runDenseSearch(words.join(' '), { ...options, dense }, write);
           return;
         }
-        if (options.runOut !== undefined) throw new UserError('--run-out applies to --queries <file>; give the queries in a file to write a run');
+        if (options.model === undefined)
+          throw new UsageError("required option '--model <dir>' (or '--dense <dir>') not specified", 'genir search');
+        const generative = { ...options, model: options.model };
+        if (options.queries !== undefined) {
+          if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
+          await runSearchMany({ ...generative, queries: options.queries }, write);
+          return;
+        }
+        if (options.runOut !== undefined)
+          throw new UserError('--run-out applies to --queries <file>; give the queries in a file to write a run');
         if (options.batch !== undefined) throw new UserError('--batch applies to --queries <file>');
         if (words.length === 0) throw new UserError("no query: give the query text, or --queries <file> ('-' for stdin)");
-        await runDenseSearch(words.join(' '), { ...options, dense }, write);
-        return;
-      }
-      if (options.model === undefined) throw new UsageError("required option '--model <dir>' (or '--dense <dir>') not specified", 'genir search');
-      const generative = { ...options, model: options.model };
-      if (options.queries !== undefined) {
-        if (words.length > 0) throw new UserError('give either a query or --queries <file>, not both');
-        await runSearchMany({ ...generative, queries: options.queries }, write);
-        return;
-      }
-      if (options.runOut !== undefined) throw new UserError('--run-out applies to --queries <file>; give the queries in a file to write a run');
-      if (options.batch !== undefined) throw new UserError('--batch applies to --queries <file>');
-      if (words.length === 0) throw new UserError("no query: give the query text, or --queries <file> ('-' for stdin)");
-      await runSearch(words.join(' '), generative, write);
-    });
+        await runSearch(words.join(' '), generative, write);
+      },
+    );
 }
 
 /**
@@ -141,7 +175,10 @@ function resultsTable(hits: readonly SearchHit[]): string {
 
 /** --index and --lang are for the BM25 side; with --mode genir they would be silently ignored. */
 function rejectCorpusOptions(options: SearchCommandOptions): void {
-  for (const [value, flag] of [[options.index, '--index'], [options.lang, '--lang']] as const) {
+  for (const [value, flag] of [
+    [options.index, '--index'],
+    [options.lang, '--lang'],
+  ] as const) {
     if (value !== undefined) throw new UserError(`${flag} applies to --mode bm25 or hybrid, not --mode genir`);
   }
 }
@@ -199,7 +236,11 @@ export async function runSearch(query: string, options: SearchCommandOptions, wr
     await searcher.release();
   }
   const searchMs = performance.now() - searchStart;
-  const snippets = snippetsOf(hits.map((hit) => hit.docId), query, await documentsFor(options));
+  const snippets = snippetsOf(
+    hits.map((hit) => hit.docId),
+    query,
+    await documentsFor(options),
+  );
   const report: SearchReport = {
     model: options.model,
     query,
@@ -240,12 +281,18 @@ export interface SearchManyReport {
  */
 export async function runSearchMany(options: SearchManyCommandOptions, write: Write): Promise<SearchManyReport> {
   const settings = parseHybridOptions(options);
-  if (settings.mode !== 'genir') throw new UserError(`--queries searches with --mode genir; for --mode ${settings.mode} over a dataset's queries use genir eval --model <dir> --dataset <id> --mode ${settings.mode}`);
+  if (settings.mode !== 'genir')
+    throw new UserError(
+      `--queries searches with --mode genir; for --mode ${settings.mode} over a dataset's queries use genir eval --model <dir> --dataset <id> --mode ${settings.mode}`,
+    );
   rejectCorpusOptions(options);
   const { beam, k } = beamAndK(options);
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const batch = options.batch === undefined ? 16 : parseCount(options.batch, '--batch');
-  if (parseHybridOptions(options).mode !== 'genir') throw new UserError('--queries searches with --mode genir; for BM25 or hybrid runs over a dataset use genir eval --model <dir> --mode bm25|hybrid --run-out <file>');
+  if (parseHybridOptions(options).mode !== 'genir')
+    throw new UserError(
+      '--queries searches with --mode genir; for BM25 or hybrid runs over a dataset use genir eval --model <dir> --mode bm25|hybrid --run-out <file>',
+    );
   if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
   const queries = await readQueryFile(options.queries);
   const loadStart = performance.now();
@@ -254,13 +301,20 @@ export async function runSearchMany(options: SearchManyCommandOptions, write: Wr
   let hits: SearchHit[][];
   const searchStart = performance.now();
   try {
-    hits = await searcher.search(queries.map((query) => query.text), { beam, k, renormalize: options.renormalize, batchQueries: batch });
+    hits = await searcher.search(
+      queries.map((query) => query.text),
+      { beam, k, renormalize: options.renormalize, batchQueries: batch },
+    );
   } finally {
     await searcher.release();
   }
   const searchMs = performance.now() - searchStart;
   if (options.runOut !== undefined) {
-    await writeRun(options.runOut, new Map(queries.map((query, i) => [query.id, hits[i].map((hit) => ({ docId: hit.docId, score: hit.score }))])), 'genir');
+    await writeRun(
+      options.runOut,
+      new Map(queries.map((query, i) => [query.id, hits[i].map((hit) => ({ docId: hit.docId, score: hit.score }))])),
+      'genir',
+    );
   }
   const report: SearchManyReport = {
     model: options.model,
@@ -286,12 +340,18 @@ export async function runSearchMany(options: SearchManyCommandOptions, write: Wr
 }
 
 /** `genir search --mode bm25|hybrid`: BM25 over the model's corpus, alone or fused with GenIR. */
-async function runCorpusSearch(query: string, options: SearchCommandOptions, settings: HybridSettings, write: (text: string) => void): Promise<SearchReport> {
+async function runCorpusSearch(
+  query: string,
+  options: SearchCommandOptions,
+  settings: HybridSettings,
+  write: (text: string) => void,
+): Promise<SearchReport> {
   const beam = options.beam === undefined ? DEFAULT_BEAM : parseCount(options.beam, '--beam');
   const k = options.k === undefined ? 10 : parseCount(options.k, '--k');
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const fusion = settings.mode === 'hybrid' ? fusionSpec(settings) : undefined;
-  if (settings.mode === 'bm25' && options.renormalize) throw new UserError('--renormalize applies to --mode genir or hybrid, not --mode bm25');
+  if (settings.mode === 'bm25' && options.renormalize)
+    throw new UserError('--renormalize applies to --mode genir or hybrid, not --mode bm25');
   if (query.trim() === '') throw new UserError('the query is empty');
   const loadStart = performance.now();
   const searcher = await HybridSearcher.open(options.model, { threads, spinning: false, dataDir: options.dataDir, index: options.index });
@@ -300,17 +360,37 @@ async function runCorpusSearch(query: string, options: SearchCommandOptions, set
   let hits: HybridHit[];
   try {
     if (fusion !== undefined) {
-      [hits] = await searcher.search([{ text: query, lang: options.lang }], { beam, k, fusion, bm25Depth: settings.bm25Depth, renormalize: options.renormalize, bm25Threads: 1, progress: false });
+      [hits] = await searcher.search([{ text: query, lang: options.lang }], {
+        beam,
+        k,
+        fusion,
+        bm25Depth: settings.bm25Depth,
+        renormalize: options.renormalize,
+        bm25Threads: 1,
+        progress: false,
+      });
     } else {
       const entries = (await searcher.bm25Run([{ id: 'q', text: query, lang: options.lang }], k, 1)).get('q') ?? [];
-      hits = entries.map((entry, i) => ({ rank: i + 1, docId: entry.docId, title: searcher.generative.titles?.get(entry.docId), score: entry.score, genirRank: null, bm25Rank: i + 1 }));
+      hits = entries.map((entry, i) => ({
+        rank: i + 1,
+        docId: entry.docId,
+        title: searcher.generative.titles?.get(entry.docId),
+        score: entry.score,
+        genirRank: null,
+        bm25Rank: i + 1,
+      }));
     }
   } finally {
     await searcher.release();
   }
   const searchMs = performance.now() - searchStart;
   const hybrid = fusion !== undefined;
-  const snippets = snippetsOf(hits.map((hit) => hit.docId), query, await documentsFor(options), options.lang);
+  const snippets = snippetsOf(
+    hits.map((hit) => hit.docId),
+    query,
+    await documentsFor(options),
+    options.lang,
+  );
   const report: SearchReport = {
     model: options.model,
     query,
@@ -320,11 +400,22 @@ async function runCorpusSearch(query: string, options: SearchCommandOptions, set
     ...(fusion !== undefined ? { bm25_depth: settings.bm25Depth, fusion } : {}),
     load_ms: Math.round(loadMs),
     search_ms: Math.round(searchMs * 10) / 10,
-    results: hits.map((hit, i) => ({ rank: hit.rank, docId: hit.docId, title: hit.title ?? null, snippet: snippets[i], score: hit.score, ...(hybrid ? { genir_rank: hit.genirRank, bm25_rank: hit.bm25Rank } : {}) })),
+    results: hits.map((hit, i) => ({
+      rank: hit.rank,
+      docId: hit.docId,
+      title: hit.title ?? null,
+      snippet: snippets[i],
+      score: hit.score,
+      ...(hybrid ? { genir_rank: hit.genirRank, bm25_rank: hit.bm25Rank } : {}),
+    })),
   };
   const rank = (value: number | null) => (value === null ? '–' : String(value));
   const header = hybrid ? ['rank', 'fused', 'genir', 'bm25', 'document'] : ['rank', 'bm25', 'document'];
-  const rows = hits.map((hit) => (hybrid ? [String(hit.rank), hit.score.toFixed(4), rank(hit.genirRank), rank(hit.bm25Rank), hit.docId] : [String(hit.rank), hit.score.toFixed(4), hit.docId]));
+  const rows = hits.map((hit) =>
+    hybrid
+      ? [String(hit.rank), hit.score.toFixed(4), rank(hit.genirRank), rank(hit.bm25Rank), hit.docId]
+      : [String(hit.rank), hit.score.toFixed(4), hit.docId],
+  );
   const table = formatTable([header, ...rows])
     .split('\n')
     .map((line, i) => `${line}  ${i === 0 ? 'title' : (hits[i - 1].title ?? '')}`.trimEnd())

@@ -26,7 +26,12 @@ export interface ServeCommandOptions {
 }
 
 function parsePort(value: string): number {
-  return parseNumber(value, '--port', { integer: true, min: 0, max: 65_535, expected: 'a port number from 0 to 65535 (0 picks a free one)' });
+  return parseNumber(value, '--port', {
+    integer: true,
+    min: 0,
+    max: 65_535,
+    expected: 'a port number from 0 to 65535 (0 picks a free one)',
+  });
 }
 
 function parseMilliseconds(value: string, option: string): number {
@@ -63,7 +68,8 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 export async function runServe(options: ServeCommandOptions, write: Write): Promise<RunningServer> {
   // Everything a user can get wrong is checked before anything listens.
   readModelManifest(options.model);
-  if (options.index !== undefined && !(existsSync(options.index) && statSync(options.index).isFile())) throw new UserError(`--index ${options.index}: no such file`);
+  if (options.index !== undefined && !(existsSync(options.index) && statSync(options.index).isFile()))
+    throw new UserError(`--index ${options.index}: no such file`);
   const port = options.port === undefined ? 8080 : parsePort(options.port);
   const count = (value: string | undefined, option: string) => (value === undefined ? undefined : parseCount(value, option));
   const limits = {
@@ -80,7 +86,16 @@ export async function runServe(options: ServeCommandOptions, write: Write): Prom
   const host = options.host ?? '127.0.0.1';
   let server: RunningServer;
   try {
-    server = await startServer({ model: options.model, host, port, dataDir: options.dataDir, index: options.index, threads, limits, batching });
+    server = await startServer({
+      model: options.model,
+      host,
+      port,
+      dataDir: options.dataDir,
+      index: options.index,
+      threads,
+      limits,
+      batching,
+    });
   } catch (err) {
     throw listenError(err as NodeJS.ErrnoException, host, port);
   }
@@ -134,9 +149,15 @@ export function registerServeCommand(program: Command, write: Write): void {
   addServeOptions(
     program
       .command('serve')
-      .description('serve a trained model over HTTP: search API (genir, bm25, hybrid), documents, health, Prometheus metrics, OpenAPI, and a search page at /')
+      .description(
+        'serve a trained model over HTTP: search API (genir, bm25, hybrid), documents, health, Prometheus metrics, OpenAPI, and a search page at /',
+      )
       .requiredOption('--model <dir>', 'model directory written by genir train sft')
-      .addOption(dataDirOption("where the model's dataset lives, for document text and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)")),
+      .addOption(
+        dataDirOption(
+          "where the model's dataset lives, for document text and BM25 (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)",
+        ),
+      ),
   ).action(async (options: ServeCommandOptions) => {
     await serveUntilSignal(await runServe(options, write));
   });

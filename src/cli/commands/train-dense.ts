@@ -4,7 +4,18 @@ import { runDenseTraining, type DenseTrainingOptions } from '../../train/methods
 import type { DenseTemperature } from '../../model/dense-train-graph.js';
 import { UserError } from '../../util/errors.js';
 import { checkTrainingOutputs, shapeOverrides } from './train.js';
-import { parseCount, parseNonNegativeInteger, parseNumber, parsePositiveNumber, parseSeed, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import {
+  parseCount,
+  parseNonNegativeInteger,
+  parseNumber,
+  parsePositiveNumber,
+  parseSeed,
+  parseThreads,
+  type Write,
+  dataDirOption,
+  threadsOption,
+  jsonOption,
+} from '../options.js';
 import { addRecipeOption } from '../recipe.js';
 
 export interface TrainDenseCommandOptions {
@@ -43,8 +54,12 @@ export interface TrainDenseCommandOptions {
 /** `--temperature 0.05` (fixed) or `--temperature learned` / `learned:0.07` (learned from that value, default 0.05). */
 export function parseTemperature(value: string): DenseTemperature {
   const learned = /^learned(?::(.+))?$/.exec(value.trim());
-  if (learned) return { kind: 'learned', initial: learned[1] === undefined ? 0.05 : parsePositiveNumber(learned[1], '--temperature learned:') };
-  return { kind: 'fixed', value: parseNumber(value, '--temperature', { above: 0, max: 10, expected: "a number in (0, 10], 'learned' or 'learned:<initial>'" }) };
+  if (learned)
+    return { kind: 'learned', initial: learned[1] === undefined ? 0.05 : parsePositiveNumber(learned[1], '--temperature learned:') };
+  return {
+    kind: 'fixed',
+    value: parseNumber(value, '--temperature', { above: 0, max: 10, expected: "a number in (0, 10], 'learned' or 'learned:<initial>'" }),
+  };
 }
 
 /** Turns the command's options into runDenseTraining options (exported for tests). */
@@ -86,13 +101,15 @@ export function registerTrainDenseCommand(program: Command, write: Write): void 
   addRecipeOption(
     trainCommand
       .command('dense')
-      .description('train a dense dual encoder from scratch (InfoNCE, in-batch and BM25 hard negatives, inverse-cloze and crop pairs) and encode the corpus'),
+      .description(
+        'train a dense dual encoder from scratch (InfoNCE, in-batch and BM25 hard negatives, inverse-cloze and crop pairs) and encode the corpus',
+      ),
   )
     .requiredOption('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file')
     .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
     .addOption(dataDirOption())
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
-    .requiredOption('--model <size>', 'encoder size: tiny | small (the seq2seq presets\' encoders)')
+    .requiredOption('--model <size>', "encoder size: tiny | small (the seq2seq presets' encoders)")
     .requiredOption('--out <dir>', 'dense model directory to write')
     .option('--epochs <n>', 'passes over the training pairs', '10')
     .option('--lr <rate>', 'peak learning rate (linear warm-up and decay)', '3e-3')

@@ -30,7 +30,11 @@ function temporariesUnder(root: string): string[] {
 }
 
 function entriesMatching(dir: string, pattern: RegExp): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((name) => pattern.test(name)).map((name) => join(dir, name)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((name) => pattern.test(name))
+        .map((name) => join(dir, name))
+    : [];
 }
 
 /** Waits until the kernel reports the process stopped (state T), so it cannot rename anything meanwhile. */
@@ -81,8 +85,27 @@ function modelStaging(out: string): () => string[] {
 }
 
 function sftArgs(dataset: string, out: string, root: string, extra: string[] = []): string[] {
-  return ['train', 'sft', '--dataset', dataset, '--docids', 'pq', '--model', 'tiny', '--pseudo', 'spans', '--vocab', '300', '--threads', '1', '--out', out,
-    '--cache-dir', join(root, 'cache'), ...extra];
+  return [
+    'train',
+    'sft',
+    '--dataset',
+    dataset,
+    '--docids',
+    'pq',
+    '--model',
+    'tiny',
+    '--pseudo',
+    'spans',
+    '--vocab',
+    '300',
+    '--threads',
+    '1',
+    '--out',
+    out,
+    '--cache-dir',
+    join(root, 'cache'),
+    ...extra,
+  ];
 }
 
 /** Many small checkpoints: a checkpoint temporary exists often. */
@@ -134,7 +157,14 @@ test('genir train sft: a user error found after the run started leaves no work d
     const failed = await runGenir(sftArgs(dataset, out, root, ['--stages', 'chunks:1', '--no-onnx', '--embeddings', embeddings]));
     assert.equal(failed.code, 2);
     assert.match(failed.stderr, /^genir: error: .*vectors\.jsonl: no vector for 6 of 10 corpus documents/m);
-    assert.equal(failed.stderr.trimEnd().split('\n').filter((line) => line.startsWith('genir:')).length, 1, failed.stderr);
+    assert.equal(
+      failed.stderr
+        .trimEnd()
+        .split('\n')
+        .filter((line) => line.startsWith('genir:')).length,
+      1,
+      failed.stderr,
+    );
     assert.ok(!existsSync(`${out}.training`), 'the failed run left its work directory');
     assert.ok(!existsSync(out));
 
@@ -163,7 +193,10 @@ test('genir train sft: SIGINT during a checkpoint write and SIGTERM during the m
     assert.match(first.stderr, /genir: interrupted by SIGINT\n$/);
     assert.ok(!existsSync(checkpointTemp));
     assert.deepEqual(temporariesUnder(root), []);
-    assert.ok(existsSync(join(`${out}.training`, 'stage-1-chunks', 'checkpoints', 'latest.json')), 'the checkpoints before the signal are kept for --resume');
+    assert.ok(
+      existsSync(join(`${out}.training`, 'stage-1-chunks', 'checkpoints', 'latest.json')),
+      'the checkpoints before the signal are kept for --resume',
+    );
 
     const saving = spawnGenir(sftArgs(dataset, out, root, [...SHORT_WITH_ONNX, '--resume']));
     const staging = await signalWhileExists(saving, modelStaging(out), 'SIGTERM');
@@ -216,17 +249,68 @@ test('genir train ddro: a wrong --dev-split is refused before the triples are mi
   try {
     const dataset = writeToySquad(root);
     const sft = join(root, 'sft');
-    const trained = await runGenir(['train', 'sft', '--dataset', dataset, '--docids', 'atomic', '--model', 'tiny', '--out', sft, '--stages', 'chunks+queries:2',
-      '--pseudo', 'spans', '--vocab', '300', '--d-model', '16', '--d-ff', '32', '--layers', '1', '--dropout', '0', '--batch-size', '8', '--threads', '1', '--no-onnx',
-      '--cache-dir', join(root, 'cache')]);
+    const trained = await runGenir([
+      'train',
+      'sft',
+      '--dataset',
+      dataset,
+      '--docids',
+      'atomic',
+      '--model',
+      'tiny',
+      '--out',
+      sft,
+      '--stages',
+      'chunks+queries:2',
+      '--pseudo',
+      'spans',
+      '--vocab',
+      '300',
+      '--d-model',
+      '16',
+      '--d-ff',
+      '32',
+      '--layers',
+      '1',
+      '--dropout',
+      '0',
+      '--batch-size',
+      '8',
+      '--threads',
+      '1',
+      '--no-onnx',
+      '--cache-dir',
+      join(root, 'cache'),
+    ]);
     assert.equal(trained.code, 0, trained.stderr);
-    const ddro = (extra: string[]) => ['train', 'ddro', '--from', sft, '--out', join(root, 'ddro'), '--negatives', 'bm25', '--batch-size', '4', '--negatives-per-group', '2',
-      '--threads', '1', '--no-onnx', '--cache-dir', join(root, 'cache'), ...extra];
+    const ddro = (extra: string[]) => [
+      'train',
+      'ddro',
+      '--from',
+      sft,
+      '--out',
+      join(root, 'ddro'),
+      '--negatives',
+      'bm25',
+      '--batch-size',
+      '4',
+      '--negatives-per-group',
+      '2',
+      '--threads',
+      '1',
+      '--no-onnx',
+      '--cache-dir',
+      join(root, 'cache'),
+      ...extra,
+    ];
 
     const wrongSplit = await runGenir(ddro(['--dev-split', 'nope']));
     assert.equal(wrongSplit.code, 2);
     assert.match(wrongSplit.stderr, /has no split 'nope'/);
-    assert.ok(!existsSync(join(root, 'cache', 'triples')) || readdirSync(join(root, 'cache', 'triples')).length === 0, 'no triples were mined');
+    assert.ok(
+      !existsSync(join(root, 'cache', 'triples')) || readdirSync(join(root, 'cache', 'triples')).length === 0,
+      'no triples were mined',
+    );
 
     const interrupted = spawnGenir(ddro(['--eval-every', '0', '--epochs', '200']));
     await signalWhileExists(interrupted, () => entriesMatching(join(root, 'ddro.training'), /^loss\.csv$/), 'SIGINT');

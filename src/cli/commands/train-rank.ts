@@ -9,7 +9,18 @@ import { statSync } from 'node:fs';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { checkTrainingOutputs } from './train.js';
-import { parseCount, parseNonNegativeInteger, parseNonNegativeNumber, parseNumber, parsePositiveNumber, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import {
+  parseCount,
+  parseNonNegativeInteger,
+  parseNonNegativeNumber,
+  parseNumber,
+  parsePositiveNumber,
+  parseThreads,
+  type Write,
+  dataDirOption,
+  threadsOption,
+  jsonOption,
+} from '../options.js';
 
 /** Options both commands take (strings as commander gives them). */
 export interface RankCommandOptions {
@@ -61,7 +72,6 @@ export function prefixLevels(value: string, loss: string): number {
   return parseNumber(value, '--prefix-levels', { integer: true, min: 1, expected: 'an integer >= 1' });
 }
 
-
 /** The shared options as runRankTraining options (exported for tests). */
 export function commonOptionsFrom(options: RankCommandOptions) {
   if (options.negatives !== undefined && !(NEGATIVE_METHODS as readonly string[]).includes(options.negatives)) {
@@ -112,7 +122,10 @@ function addCommonOptions(command: Command, defaults: { negatives: string; lr: n
     .requiredOption('--from <dir>', 'the SFT model directory to start from (genir train sft --out); also the frozen reference')
     .requiredOption('--out <dir>', 'model directory to write')
     .addOption(dataDirOption())
-    .option('--negatives <source>', `hard negatives: bm25 (DDRO's stratified BM25 top 1000) | model (the SFT model's own beam results) | both (default ${defaults.negatives})`)
+    .option(
+      '--negatives <source>',
+      `hard negatives: bm25 (DDRO's stratified BM25 top 1000) | model (the SFT model's own beam results) | both (default ${defaults.negatives})`,
+    )
     .option('--model-negatives <n>', 'model-mined negatives per query (default 32 with model, 16 with both)')
     .option('--lr <rate>', `peak learning rate (default ${defaults.lr})`)
     .option('--epochs <n>', `epochs over the triples (default ${defaults.epochs})`)
@@ -142,34 +155,46 @@ function printResult(result: RankTrainingResult, json: boolean | undefined, writ
     `model directory: ${result.dir}`,
     `${report.triples.triples} triples over ${report.triples.groups} queries (${report.triples.cached ? 'reused' : 'mined'}: ${report.triples.path})`,
     `${report.updates} updates${report.stoppedEarly ? ' (stopped early)' : ''}; epoch seconds ${report.epochSeconds.map((s) => s.toFixed(1)).join(', ')}`,
-    best ? `best dev RR@10 ${best.metrics['RR@10'].toFixed(4)} at update ${best.update}${best.update === 0 ? ' (the SFT model)' : ''}` : 'no dev evaluation',
+    best
+      ? `best dev RR@10 ${best.metrics['RR@10'].toFixed(4)} at update ${best.update}${best.update === 0 ? ' (the SFT model)' : ''}`
+      : 'no dev evaluation',
     `wall-clock ${report.wallSeconds.toFixed(1)} s, peak memory ${report.peakRssMb.toFixed(0)} MB; report: ${result.dir}/${report.method}-report.json`,
   ];
   if (json) {
-    lines.push(JSON.stringify({
-      out: result.dir,
-      method: report.method,
-      triples: report.triples.triples,
-      queries: report.triples.groups,
-      updates: report.updates,
-      stopped_early: report.stoppedEarly,
-      best_update: best?.update ?? null,
-      dev: best?.metrics ?? null,
-      sft_dev: report.evaluations.find((e) => e.update === 0)?.metrics ?? null,
-      epoch_seconds: report.epochSeconds,
-      seconds: report.wallSeconds,
-      peak_rss_mb: report.peakRssMb,
-    }));
+    lines.push(
+      JSON.stringify({
+        out: result.dir,
+        method: report.method,
+        triples: report.triples.triples,
+        queries: report.triples.groups,
+        updates: report.updates,
+        stopped_early: report.stoppedEarly,
+        best_update: best?.update ?? null,
+        dev: best?.metrics ?? null,
+        sft_dev: report.evaluations.find((e) => e.update === 0)?.metrics ?? null,
+        epoch_seconds: report.epochSeconds,
+        seconds: report.wallSeconds,
+        peak_rss_mb: report.peakRssMb,
+      }),
+    );
   }
   write(`${lines.join('\n')}\n`);
 }
 
 /** Adds `ddro` and `ltrgr` under the `train` command (created by registerTrainCommand). */
 export function registerRankTrainingCommands(program: Command, write: Write): void {
-  const trainCommand = program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train generative retrieval models');
+  const trainCommand =
+    program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train generative retrieval models');
   addCommonOptions(
-    trainCommand.command('ddro').description("direct document relevance optimization: DPO's pairwise loss on whole docids, from an SFT model"),
-    { negatives: DDRO_DEFAULTS.negatives, lr: DDRO_DEFAULTS.lr, epochs: DDRO_DEFAULTS.epochs, batch: `(positive, negative) pairs per update (default ${DDRO_DEFAULTS.batchSize})` },
+    trainCommand
+      .command('ddro')
+      .description("direct document relevance optimization: DPO's pairwise loss on whole docids, from an SFT model"),
+    {
+      negatives: DDRO_DEFAULTS.negatives,
+      lr: DDRO_DEFAULTS.lr,
+      epochs: DDRO_DEFAULTS.epochs,
+      batch: `(positive, negative) pairs per update (default ${DDRO_DEFAULTS.batchSize})`,
+    },
   )
     .option('--beta <b>', 'DPO temperature β', String(DDRO_DEFAULTS.beta))
     .option('--sft-weight <w>', 'add this weight times the token cross-entropy of the positives (0: pure DDRO)', '0')
@@ -186,8 +211,17 @@ export function registerRankTrainingCommands(program: Command, write: Write): vo
       printResult(result, options.json, write);
     });
   addCommonOptions(
-    trainCommand.command('ltrgr').description("learning to rank in generative retrieval: margin (or list-wise) rank loss on docid log-probabilities plus λ × generation loss"),
-    { negatives: LTRGR_DEFAULTS.negatives, lr: LTRGR_DEFAULTS.lr, epochs: LTRGR_DEFAULTS.epochs, batch: `queries per update (default ${LTRGR_DEFAULTS.batchSize})` },
+    trainCommand
+      .command('ltrgr')
+      .description(
+        'learning to rank in generative retrieval: margin (or list-wise) rank loss on docid log-probabilities plus λ × generation loss',
+      ),
+    {
+      negatives: LTRGR_DEFAULTS.negatives,
+      lr: LTRGR_DEFAULTS.lr,
+      epochs: LTRGR_DEFAULTS.epochs,
+      batch: `queries per update (default ${LTRGR_DEFAULTS.batchSize})`,
+    },
   )
     .option('--loss <kind>', 'margin (top and random pair) | listwise (softmax over one positive and negatives)', 'margin')
     .option('--margin <nats>', 'margin on log π(docid|q)', String(LTRGR_DEFAULTS.margin))
@@ -195,9 +229,13 @@ export function registerRankTrainingCommands(program: Command, write: Write): vo
     .option('--temperature <t>', 'list-wise softmax temperature', String(LTRGR_DEFAULTS.temperature))
     .option('--list-size <n>', 'list-wise: documents per list, the positive included', String(LTRGR_DEFAULTS.listSize))
     .option('--all-queries', 'margin: train on every query, not only the hard ones (positive not ahead of the top negative by the margin)')
-    .option('--prefix-levels <n>', "margin: RIPOR's prefix-oriented loss, also on docid prefixes of L/n, 2L/n, … tokens (n >= 2; default 1: whole docids only)")
+    .option(
+      '--prefix-levels <n>',
+      "margin: RIPOR's prefix-oriented loss, also on docid prefixes of L/n, 2L/n, … tokens (n >= 2; default 1: whole docids only)",
+    )
     .action(async (options: LtrgrCommandOptions) => {
-      if (options.loss !== 'margin' && options.loss !== 'listwise') throw new UserError(`--loss ${options.loss}: expected margin or listwise`);
+      if (options.loss !== 'margin' && options.loss !== 'listwise')
+        throw new UserError(`--loss ${options.loss}: expected margin or listwise`);
       const common = commonOptionsFrom(options);
       checkRankOutputs(options);
       const result = await runLtrgr({

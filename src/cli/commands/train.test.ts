@@ -10,17 +10,48 @@ import { runGenir } from '../testing.js';
 import { sftOptionsFrom, type TrainSftCommandOptions } from './train.js';
 
 const defaults: TrainSftCommandOptions = {
-  dataset: 'xquad', docids: 'pq', model: 'tiny', out: 'out', stages: 'chunks+terms:10,pseudo:20,queries:10', lr: '1e-3', batchSize: '64', vocab: '8000', seed: '0',
-  chunkTokens: '127', pseudoPerDoc: '10', d2qModel: 'tiny', d2qEpochs: '20', d2qLr: '3e-3', checkpointEvery: '500', onnx: true,
+  dataset: 'xquad',
+  docids: 'pq',
+  model: 'tiny',
+  out: 'out',
+  stages: 'chunks+terms:10,pseudo:20,queries:10',
+  lr: '1e-3',
+  batchSize: '64',
+  vocab: '8000',
+  seed: '0',
+  chunkTokens: '127',
+  pseudoPerDoc: '10',
+  d2qModel: 'tiny',
+  d2qEpochs: '20',
+  d2qLr: '3e-3',
+  checkpointEvery: '500',
+  onnx: true,
 };
 
 test('train sft options: stages, epochs and model changes are parsed; bad values are user errors', () => {
   const parsed = sftOptionsFrom({ ...defaults, epochs: '1,2,3', dModel: '128', dropout: '0', layers: '3' });
-  assert.deepEqual(parsed.stages?.map((s) => s.epochs), [1, 2, 3]);
+  assert.deepEqual(
+    parsed.stages?.map((s) => s.epochs),
+    [1, 2, 3],
+  );
   assert.deepEqual(parsed.modelOverrides, { dropoutRate: 0, dModel: 128, numLayers: 3, numDecoderLayers: 3, dKv: 32 });
   assert.equal(parsed.docids, 'pq');
   assert.equal(parsed.lr, 1e-3);
-  for (const bad of [{ docids: 'bm25' }, { model: 'base' }, { model: 'huge' }, { lr: '-1' }, { batchSize: '2.5' }, { dropout: '1' }, { pseudo: 'llm' }, { seed: '-3' }, { stages: 'chunks' }, { epochs: '1,2' }, { warmup: 'x' }, { warmup: '-1' }, { warmup: '2.5' }]) {
+  for (const bad of [
+    { docids: 'bm25' },
+    { model: 'base' },
+    { model: 'huge' },
+    { lr: '-1' },
+    { batchSize: '2.5' },
+    { dropout: '1' },
+    { pseudo: 'llm' },
+    { seed: '-3' },
+    { stages: 'chunks' },
+    { epochs: '1,2' },
+    { warmup: 'x' },
+    { warmup: '-1' },
+    { warmup: '2.5' },
+  ]) {
     assert.throws(() => sftOptionsFrom({ ...defaults, ...bad }), UserError, JSON.stringify(bad));
   }
 });
@@ -36,23 +67,69 @@ test('genir train sft trains a toy model end to end and prints a JSON summary', 
       stdout += String(chunk);
       return true;
     }) as typeof process.stdout.write;
-    const code = await main(['node', 'genir', 'train', 'sft', '--dataset', dataset, '--docids', 'title', '--model', 'tiny', '--out', out,
-      '--stages', 'chunks+pseudo:2,queries:2', '--pseudo', 'spans', '--vocab', '330', '--d-model', '16', '--d-ff', '32', '--layers', '1',
-      '--dropout', '0', '--batch-size', '8', '--lr', '1e-2', '--threads', '1', '--no-onnx', '--cache-dir', join(root, 'cache'), '--json']);
+    const code = await main([
+      'node',
+      'genir',
+      'train',
+      'sft',
+      '--dataset',
+      dataset,
+      '--docids',
+      'title',
+      '--model',
+      'tiny',
+      '--out',
+      out,
+      '--stages',
+      'chunks+pseudo:2,queries:2',
+      '--pseudo',
+      'spans',
+      '--vocab',
+      '330',
+      '--d-model',
+      '16',
+      '--d-ff',
+      '32',
+      '--layers',
+      '1',
+      '--dropout',
+      '0',
+      '--batch-size',
+      '8',
+      '--lr',
+      '1e-2',
+      '--threads',
+      '1',
+      '--no-onnx',
+      '--cache-dir',
+      join(root, 'cache'),
+      '--json',
+    ]);
     process.stdout.write = write;
     assert.equal(code, 0);
     const lines = stdout.trimEnd().split('\n');
-    const summary = JSON.parse(lines[lines.length - 1]) as { out: string; docids: string; stages: { name: string; updates: number }[]; peak_rss_mb: number };
+    const summary = JSON.parse(lines[lines.length - 1]) as {
+      out: string;
+      docids: string;
+      stages: { name: string; updates: number }[];
+      peak_rss_mb: number;
+    };
     assert.equal(summary.out, out);
     assert.equal(summary.docids, 'title');
-    assert.deepEqual(summary.stages.map((s) => s.name), ['chunks+pseudo', 'queries']);
+    assert.deepEqual(
+      summary.stages.map((s) => s.name),
+      ['chunks+pseudo', 'queries'],
+    );
     assert.ok(summary.peak_rss_mb > 0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { docids: { scheme: string }; onnx: unknown };
     assert.equal(manifest.docids.scheme, 'title');
     assert.equal(manifest.onnx, null, '--no-onnx');
     assert.ok(!existsSync(join(out, 'onnx')));
     // An existing model directory is not replaced without --overwrite: exit code 2.
-    assert.equal(await main(['node', 'genir', 'train', 'sft', '--dataset', dataset, '--docids', 'atomic', '--model', 'tiny', '--out', out]), 2);
+    assert.equal(
+      await main(['node', 'genir', 'train', 'sft', '--dataset', dataset, '--docids', 'atomic', '--model', 'tiny', '--out', out]),
+      2,
+    );
   } finally {
     process.stdout.write = write;
     rmSync(root, { recursive: true, force: true });
@@ -64,9 +141,42 @@ test('genir train sft --tie-embeddings: the saved model has no lm_head, says tie
   try {
     const dataset = writeToySquad(root);
     const out = join(root, 'model');
-    const trained = await runGenir(['train', 'sft', '--dataset', dataset, '--docids', 'title', '--model', 'tiny', '--out', out, '--tie-embeddings',
-      '--stages', 'chunks+pseudo:2', '--pseudo', 'spans', '--vocab', '330', '--d-model', '16', '--d-ff', '32', '--layers', '1',
-      '--dropout', '0', '--batch-size', '8', '--lr', '1e-2', '--threads', '1', '--cache-dir', join(root, 'cache'), '--json']);
+    const trained = await runGenir([
+      'train',
+      'sft',
+      '--dataset',
+      dataset,
+      '--docids',
+      'title',
+      '--model',
+      'tiny',
+      '--out',
+      out,
+      '--tie-embeddings',
+      '--stages',
+      'chunks+pseudo:2',
+      '--pseudo',
+      'spans',
+      '--vocab',
+      '330',
+      '--d-model',
+      '16',
+      '--d-ff',
+      '32',
+      '--layers',
+      '1',
+      '--dropout',
+      '0',
+      '--batch-size',
+      '8',
+      '--lr',
+      '1e-2',
+      '--threads',
+      '1',
+      '--cache-dir',
+      join(root, 'cache'),
+      '--json',
+    ]);
     assert.equal(trained.code, 0, trained.stderr);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { tie_word_embeddings: boolean };
     assert.equal(config.tie_word_embeddings, true);
@@ -83,5 +193,7 @@ test('genir train sft --tie-embeddings: the saved model has no lm_head, says tie
 /** Tensor names in a safetensors file's JSON header. */
 function parameterNames(bytes: Buffer): string[] {
   const headerLength = Number(bytes.readBigUInt64LE(0));
-  return Object.keys(JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>).filter((k) => k !== '__metadata__');
+  return Object.keys(JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>).filter(
+    (k) => k !== '__metadata__',
+  );
 }

@@ -9,7 +9,18 @@ import { assertReadableFile } from '../../data/lines.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { parseDevice } from '../../engine/device.js';
-import { parseCount, parseFraction, parseNonNegativeInteger, parsePositiveNumber, parseSeed, parseThreads, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import {
+  parseCount,
+  parseFraction,
+  parseNonNegativeInteger,
+  parsePositiveNumber,
+  parseSeed,
+  parseThreads,
+  type Write,
+  dataDirOption,
+  threadsOption,
+  jsonOption,
+} from '../options.js';
 
 export interface TrainSftCommandOptions {
   recipe?: string;
@@ -103,17 +114,25 @@ export function shapeOverrides(options: ShapeFlags, preset: T5Preset, { decoder 
 
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
-  for (const [field, flag] of [['dataset', '--dataset'], ['docids', '--docids'], ['out', '--out']] as const) {
+  for (const [field, flag] of [
+    ['dataset', '--dataset'],
+    ['docids', '--docids'],
+    ['out', '--out'],
+  ] as const) {
     if (options[field] === undefined) throw new UserError(`${flag} is required (give it, or set '${field}' in a --recipe file)`);
   }
-  if (!(DOCID_SCHEMES as readonly string[]).includes(options.docids)) throw new UserError(`--docids ${options.docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
-  if (options.init !== undefined && options.model !== undefined) throw new UserError(`--init ${options.init}: the checkpoint sets the model; drop --model ${options.model}`);
-  if (options.init === undefined && options.model === undefined) throw new UserError("--model <size> or --init <hf dir> is required (give it, or set 'model' in a --recipe file)");
+  if (!(DOCID_SCHEMES as readonly string[]).includes(options.docids))
+    throw new UserError(`--docids ${options.docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
+  if (options.init !== undefined && options.model !== undefined)
+    throw new UserError(`--init ${options.init}: the checkpoint sets the model; drop --model ${options.model}`);
+  if (options.init === undefined && options.model === undefined)
+    throw new UserError("--model <size> or --init <hf dir> is required (give it, or set 'model' in a --recipe file)");
   const model = options.model ?? 'tiny';
   if (!isT5Preset(model) || model === 'base') throw new UserError(`--model ${model}: expected tiny or small`);
   const d2qModel = options.d2qModel;
   if (!isT5Preset(d2qModel) || d2qModel === 'base') throw new UserError(`--d2q-model ${d2qModel}: expected tiny or small`);
-  if (options.pseudo !== undefined && !['doc2query', 'spans', 'both'].includes(options.pseudo)) throw new UserError(`--pseudo ${options.pseudo}: expected doc2query, spans or both`);
+  if (options.pseudo !== undefined && !['doc2query', 'spans', 'both'].includes(options.pseudo))
+    throw new UserError(`--pseudo ${options.pseudo}: expected doc2query, spans or both`);
   let stages = parseStages(options.stages);
   if (options.epochs !== undefined) stages = overrideEpochs(stages, options.epochs);
   const overrides = shapeOverrides(options, model, { decoder: true });
@@ -139,7 +158,11 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     chunkTokens: parseCount(options.chunkTokens, '--chunk-tokens'),
     pseudo: options.pseudo as PseudoQueryMethod | undefined,
     pseudoPerDoc: parseCount(options.pseudoPerDoc, '--pseudo-per-doc'),
-    doc2query: { model: d2qModel, epochs: parsePositiveNumber(options.d2qEpochs, '--d2q-epochs'), lr: parsePositiveNumber(options.d2qLr, '--d2q-lr') },
+    doc2query: {
+      model: d2qModel,
+      epochs: parsePositiveNumber(options.d2qEpochs, '--d2q-epochs'),
+      lr: parsePositiveNumber(options.d2qLr, '--d2q-lr'),
+    },
     cacheDir: options.cacheDir,
     threads: parseThreads(options.threads),
     device: parseDevice(options.device ?? 'cpu'),
@@ -169,56 +192,93 @@ export function checkTrainingOutputs(options: { out: string; cacheDir?: string }
 
 export function registerTrainCommand(program: Command, write: Write): void {
   const trainCommand = program.command('train').description('train generative retrieval models');
-  defineSftOptions(trainCommand.command('sft'))
-    .action(async (given: TrainSftCommandOptions, command: Command) => {
-      const options = withRecipe(command, given);
-      const sftOptions = sftOptionsFrom(options);
-      checkTrainingOutputs(options);
-      if (sftOptions.embeddings !== undefined && options.embeddings !== undefined) await assertReadableFile(options.embeddings, 'embeddings file');
-      if (sftOptions.riporInit && (sftOptions.docids !== 'rq' || sftOptions.denseEmbeddings === undefined)) {
-        throw new UserError('--ripor-init needs --docids rq and --embeddings <dense model directory> (written by genir train dense)');
-      }
-      const result = await runSft({ ...sftOptions, progress: undefined });
-      const { report } = result;
-      const lines = [
-        `model directory: ${result.dir}`,
-        `docids ${report.docids.scheme as string}, model ${report.model.preset as string} (${report.model.parameters as number} parameters)`,
-        ...report.stages.map((s, i) => `stage ${i + 1} ${s.name}: ${s.updates} updates, final loss ${s.finalLoss === null ? '-' : s.finalLoss.toFixed(4)}, ${s.trainingSeconds.toFixed(1)} s`),
-        `wall-clock ${report.wallSeconds.toFixed(1)} s, peak memory ${report.peakRssMb.toFixed(0)} MB; report: ${result.dir}/report.md`,
-      ];
-      if (options.json) {
-        lines.push(JSON.stringify({
+  defineSftOptions(trainCommand.command('sft')).action(async (given: TrainSftCommandOptions, command: Command) => {
+    const options = withRecipe(command, given);
+    const sftOptions = sftOptionsFrom(options);
+    checkTrainingOutputs(options);
+    if (sftOptions.embeddings !== undefined && options.embeddings !== undefined)
+      await assertReadableFile(options.embeddings, 'embeddings file');
+    if (sftOptions.riporInit && (sftOptions.docids !== 'rq' || sftOptions.denseEmbeddings === undefined)) {
+      throw new UserError('--ripor-init needs --docids rq and --embeddings <dense model directory> (written by genir train dense)');
+    }
+    const result = await runSft({ ...sftOptions, progress: undefined });
+    const { report } = result;
+    const lines = [
+      `model directory: ${result.dir}`,
+      `docids ${report.docids.scheme as string}, model ${report.model.preset as string} (${report.model.parameters as number} parameters)`,
+      ...report.stages.map(
+        (s, i) =>
+          `stage ${i + 1} ${s.name}: ${s.updates} updates, final loss ${s.finalLoss === null ? '-' : s.finalLoss.toFixed(4)}, ${s.trainingSeconds.toFixed(1)} s`,
+      ),
+      `wall-clock ${report.wallSeconds.toFixed(1)} s, peak memory ${report.peakRssMb.toFixed(0)} MB; report: ${result.dir}/report.md`,
+    ];
+    if (options.json) {
+      lines.push(
+        JSON.stringify({
           out: result.dir,
           dataset: report.corpus.dataset,
           docids: report.docids.scheme,
           model: report.model.preset,
           parameters: report.model.parameters,
-          stages: report.stages.map((s) => ({ name: s.name, epochs: s.epochs, updates: s.updates, final_loss: s.finalLoss, seconds: s.trainingSeconds })),
-          ...(report.dev ? { dev: { chosen_update: report.dev.chosenUpdate, best: report.dev.points.find((p) => p.update === report.dev!.chosenUpdate)?.metrics ?? null } } : {}),
+          stages: report.stages.map((s) => ({
+            name: s.name,
+            epochs: s.epochs,
+            updates: s.updates,
+            final_loss: s.finalLoss,
+            seconds: s.trainingSeconds,
+          })),
+          ...(report.dev
+            ? {
+                dev: {
+                  chosen_update: report.dev.chosenUpdate,
+                  best: report.dev.points.find((p) => p.update === report.dev!.chosenUpdate)?.metrics ?? null,
+                },
+              }
+            : {}),
           seconds: report.wallSeconds,
           peak_rss_mb: report.peakRssMb,
-        }));
-      }
-      write(`${lines.join('\n')}\n`);
-    });
+        }),
+      );
+    }
+    write(`${lines.join('\n')}\n`);
+  });
 }
 
 /** The options of `genir train sft` (also read by commands that run SFT recipes, such as quickstart). */
 export function defineSftOptions(command: Command): Command {
   return command
     .description('train a docid-generating model with supervised fine-tuning (DDRO stages: indexing, pseudo-queries, queries)')
-    .option('--recipe <name|file>', 'settings from a recipe file (JSON, option names as fields; a bare name is a bundled recipe in recipes/, e.g. quickstart); flags given here override it')
-    .option('--dataset <id>', 'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file (required, here or in the recipe)')
+    .option(
+      '--recipe <name|file>',
+      'settings from a recipe file (JSON, option names as fields; a bare name is a bundled recipe in recipes/, e.g. quickstart); flags given here override it',
+    )
+    .option(
+      '--dataset <id>',
+      'dataset id (xquad, squad-dev, scifact, cranfield) or the path of a BEIR folder or SQuAD .json file (required, here or in the recipe)',
+    )
     .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
     .addOption(dataDirOption())
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
     .option('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')} (required, here or in the recipe)`)
-    .option('--embeddings <file|dir>', 'pq/rq/semantic: document vectors (.npy with ids file, or JSONL), or a dense model directory (genir train dense), instead of the built-in LSA')
-    .option('--ripor-init', "rq docids from a dense model (--embeddings <dir>): docid tokens start from the codebooks' centroids and the encoder from the dense encoder (RIPOR)")
+    .option(
+      '--embeddings <file|dir>',
+      'pq/rq/semantic: document vectors (.npy with ids file, or JSONL), or a dense model directory (genir train dense), instead of the built-in LSA',
+    )
+    .option(
+      '--ripor-init',
+      "rq docids from a dense model (--embeddings <dir>): docid tokens start from the codebooks' centroids and the encoder from the dense encoder (RIPOR)",
+    )
     .option('--model <size>', 'model size: tiny | small (required unless --init; here or in the recipe)')
-    .option('--init <hf dir>', 'start from a pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (its tokenizer and weights; docid rows are added)')
+    .option(
+      '--init <hf dir>',
+      'start from a pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (its tokenizer and weights; docid rows are added)',
+    )
     .requiredOption('--out <dir>', 'model directory to write')
-    .option('--stages <spec>', 'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries', SFT_DEFAULTS.stages)
+    .option(
+      '--stages <spec>',
+      'SFT schedule: source[*weight]+…:epochs, comma-separated stages; sources chunks, terms, pseudo, queries',
+      SFT_DEFAULTS.stages,
+    )
     .option('--epochs <n|list>', "replace the stages' epochs: one number for all, or one per stage")
     .option('--lr <rate>', 'peak learning rate of each stage (linear decay)', String(SFT_DEFAULTS.lr))
     .option('--batch-size <n>', 'examples per update', String(SFT_DEFAULTS.batchSize))
@@ -230,8 +290,14 @@ export function defineSftOptions(command: Command): Command {
     .option('--d-ff <n>', "feed-forward size (default: the preset's)")
     .option('--layers <n>', 'encoder and decoder layers')
     .option('--heads <n>', 'attention heads')
-    .option('--tie-embeddings', 'output head shares the embedding matrix (logits scaled by d_model^-0.5, as T5 does): a docid word is scored by the same vector that reads it')
-    .option('--lexical-head', 'add a lexical head: a bag-of-words term (mean of a learned [text token, docid token] matrix over the query\'s tokens, times 10) inside the docid-token logits at every decoder position')
+    .option(
+      '--tie-embeddings',
+      'output head shares the embedding matrix (logits scaled by d_model^-0.5, as T5 does): a docid word is scored by the same vector that reads it',
+    )
+    .option(
+      '--lexical-head',
+      "add a lexical head: a bag-of-words term (mean of a learned [text token, docid token] matrix over the query's tokens, times 10) inside the docid-token logits at every decoder position",
+    )
     .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', String(SFT_DEFAULTS.chunkTokens))
     .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')
     .option('--pseudo-per-doc <n>', 'pseudo-queries per document', String(SFT_DEFAULTS.pseudoPerDoc))
@@ -240,9 +306,16 @@ export function defineSftOptions(command: Command): Command {
     .option('--d2q-lr <rate>', 'doc2query learning rate', String(SFT_DEFAULTS.doc2query.lr))
     .option('--cache-dir <dir>', 'where pseudo-queries are cached (default: $GENIR_CACHE_DIR, else ~/.cache/genir)')
     .addOption(threadsOption())
-    .option('--device <cpu|cuda>', "where the SFT stages train (cuda needs onnxruntime-node's CUDA binaries; doc2query stays on cpu)", 'cpu')
+    .option(
+      '--device <cpu|cuda>',
+      "where the SFT stages train (cuda needs onnxruntime-node's CUDA binaries; doc2query stays on cpu)",
+      'cpu',
+    )
     .option('--checkpoint-every <n>', 'updates between checkpoints', String(SFT_DEFAULTS.checkpointEvery))
-    .option('--eval-every <n>', 'evaluate on the dev split every n updates, write the learning curve (dev.csv, dev.svg) and keep the best weights (default 0: off)')
+    .option(
+      '--eval-every <n>',
+      'evaluate on the dev split every n updates, write the learning curve (dev.csv, dev.svg) and keep the best weights (default 0: off)',
+    )
     .option('--dev-split <name>', 'split evaluated during training', SFT_DEFAULTS.devSplit)
     .option('--dev-queries <n>', 'dev queries per evaluation (seeded sample; 0 = all)', String(SFT_DEFAULTS.devQueries))
     .option('--eval-beam <n>', 'beam width of the dev evaluations', String(SFT_DEFAULTS.evalBeam))

@@ -15,5 +15,9 @@ test('cast: float → int64 truncates toward zero, bool → float is 0/1', async
 
 test('cast: float64 → float32 → float64 passes the gradient through', async () => {
   // float32 rounding sits inside the function, so the finite differences use a larger step.
-  await checkGradients((_g, [x]) => mul(cast(cast(x, 'float32'), 'float64'), x), [{ name: 'x', shape: [3] }], { eps: 1e-3, rtol: 1e-3, atol: 1e-4 });
+  await checkGradients((_g, [x]) => mul(cast(cast(x, 'float32'), 'float64'), x), [{ name: 'x', shape: [3] }], {
+    eps: 1e-3,
+    rtol: 1e-3,
+    atol: 1e-4,
+  });
 });

@@ -11,10 +11,13 @@ import { mul } from './mul.js';
 import { reduceSum } from './reduce-sum.js';
 
 test('concat: joins along an axis and adds named sizes', async () => {
-  const y = await evaluate((_g, [a, b]) => concat([a, b], 1), [
-    { name: 'a', dims: [2, 1], values: [1, 2] },
-    { name: 'b', dims: [2, 2], values: [3, 4, 5, 6] },
-  ]);
+  const y = await evaluate(
+    (_g, [a, b]) => concat([a, b], 1),
+    [
+      { name: 'a', dims: [2, 1], values: [1, 2] },
+      { name: 'b', dims: [2, 2], values: [3, 4, 5, 6] },
+    ],
+  );
   assertClose(numbers(y), [1, 3, 4, 2, 5, 6]);
   const g = new Graph();
   const cache = g.input('past', 'float32', ['batch', 4, 'past', 16]);
@@ -24,8 +27,21 @@ test('concat: joins along an axis and adds named sizes', async () => {
 });
 
 test('concat: gradient splits by the inputs sizes (float64)', async () => {
-  await checkGradients((_g, [a, b, c]) => concat([a, b, c], 1), [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [2, 1] }, { name: 'c', shape: [2, 2] }]);
-  await checkGradients((_g, [a, b]) => concat([a, b], -1), [{ name: 'a', shape: [2, 1, 3] }, { name: 'b', shape: [2, 1, 2] }]);
+  await checkGradients(
+    (_g, [a, b, c]) => concat([a, b, c], 1),
+    [
+      { name: 'a', shape: [2, 3] },
+      { name: 'b', shape: [2, 1] },
+      { name: 'c', shape: [2, 2] },
+    ],
+  );
+  await checkGradients(
+    (_g, [a, b]) => concat([a, b], -1),
+    [
+      { name: 'a', shape: [2, 1, 3] },
+      { name: 'b', shape: [2, 1, 2] },
+    ],
+  );
 });
 
 test('concat: gradient with a named (run-time) size along the axis', async () => {

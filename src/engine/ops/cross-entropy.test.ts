@@ -11,29 +11,45 @@ const logSumExp = (xs: number[]) => Math.log(xs.reduce((s, x) => s + Math.exp(x)
 test('crossEntropy: mean over non-ignored labels, by hand', async () => {
   const nll0 = logSumExp([1, 2, 3]) - 3;
   const nll2 = logSumExp([5, 1, 1]) - 1;
-  const mean = await evaluate((g, [x]) => crossEntropy(x, g.constant([2, -100, 1], [3], 'int64')), [{ name: 'x', dims: [3, 3], values: logits }]);
+  const mean = await evaluate(
+    (g, [x]) => crossEntropy(x, g.constant([2, -100, 1], [3], 'int64')),
+    [{ name: 'x', dims: [3, 3], values: logits }],
+  );
   assertClose(numbers(mean), [(nll0 + nll2) / 2]);
-  const perToken = await evaluate((g, [x]) => crossEntropy(x, g.constant([2, -100, 1], [3], 'int64'), { reduction: 'none' }), [{ name: 'x', dims: [3, 3], values: logits }]);
+  const perToken = await evaluate(
+    (g, [x]) => crossEntropy(x, g.constant([2, -100, 1], [3], 'int64'), { reduction: 'none' }),
+    [{ name: 'x', dims: [3, 3], values: logits }],
+  );
   assertClose(numbers(perToken), [nll0, 0, nll2]);
-  const allIgnored = await evaluate((g, [x]) => crossEntropy(x, g.constant([0, 0, 0], [3], 'int64'), { ignoreIndex: 0 }), [{ name: 'x', dims: [3, 3], values: logits }]);
+  const allIgnored = await evaluate(
+    (g, [x]) => crossEntropy(x, g.constant([0, 0, 0], [3], 'int64'), { ignoreIndex: 0 }),
+    [{ name: 'x', dims: [3, 3], values: logits }],
+  );
   assertClose(numbers(allIgnored), [0]);
 });
 
 test('sequenceLogProb: summed token log-probabilities per sequence, padding adds 0', async () => {
-  const y = await evaluate((g, [x]) => sequenceLogProb(x, g.constant([1, 0, -100, 1], [2, 2], 'int64')), [
-    { name: 'x', dims: [2, 2, 2], values: [0, 0, 1, 0, 3, 3, 0, 2] },
-  ]);
+  const y = await evaluate(
+    (g, [x]) => sequenceLogProb(x, g.constant([1, 0, -100, 1], [2, 2], 'int64')),
+    [{ name: 'x', dims: [2, 2, 2], values: [0, 0, 1, 0, 3, 3, 0, 2] }],
+  );
   assert.deepEqual(y.dims, [2]);
   assertClose(numbers(y), [-Math.log(2) + 1 - Math.log(Math.E + 1), 2 - Math.log(1 + Math.exp(2))]);
 });
 
 test('crossEntropy: gradient through padding (float64)', async () => {
-  const report = await checkGradients((g, [x]) => crossEntropy(x, g.constant([1, -100, 3, 0, 4, -100], [2, 3], 'int64')), [{ name: 'x', shape: [2, 3, 5] }]);
+  const report = await checkGradients(
+    (g, [x]) => crossEntropy(x, g.constant([1, -100, 3, 0, 4, -100], [2, 3], 'int64')),
+    [{ name: 'x', shape: [2, 3, 5] }],
+  );
   assert.ok(report.maxGradient > 0);
   await checkGradients((g, [x]) => crossEntropy(x, g.constant([1, 2], [2], 'int64'), { reduction: 'sum' }), [{ name: 'x', shape: [2, 4] }]);
 });
 
 test('crossEntropy: labels must be int64 with one axis less than the logits', () => {
   const g = new Graph();
-  assert.throws(() => crossEntropy(g.input('x', 'float32', [2, 5]), g.input('y', 'int64', [2, 1])), /crossEntropy: labels y: int64\[2, 1\] must have one axis less/);
+  assert.throws(
+    () => crossEntropy(g.input('x', 'float32', [2, 5]), g.input('y', 'int64', [2, 1])),
+    /crossEntropy: labels y: int64\[2, 1\] must have one axis less/,
+  );
 });

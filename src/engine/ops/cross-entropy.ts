@@ -27,7 +27,8 @@ export interface CrossEntropyOptions {
 export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntropyOptions = {}): Tensor {
   expectFloat('crossEntropy', logits);
   expectDType('crossEntropy', labels, ['int64']);
-  if (labels.rank !== logits.rank - 1) fail('crossEntropy', `labels ${labels.toString()} must have one axis less than logits ${logits.toString()}`);
+  if (labels.rank !== logits.rank - 1)
+    fail('crossEntropy', `labels ${labels.toString()} must have one axis less than logits ${logits.toString()}`);
   const valid = not(equal(labels, options.ignoreIndex ?? -100));
   const safeLabels = where(valid, labels, 0);
   const picked = squeeze(gatherElements(logSoftmax(logits, -1), unsqueeze(safeLabels, [-1]), -1), [-1]);

@@ -14,5 +14,8 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 registerGradient('Div', ({ node, outputGrads: [dy], needs }) => {
   const [a, b] = node.inputs as Tensor[];
   const dA = needs[0] || needs[1] ? div(dy as Tensor, b) : null;
-  return [needs[0] ? sumToShape(dA as Tensor, a.shape) : null, needs[1] ? neg(sumToShape(mul(dA as Tensor, node.outputs[0]), b.shape)) : null];
+  return [
+    needs[0] ? sumToShape(dA as Tensor, a.shape) : null,
+    needs[1] ? neg(sumToShape(mul(dA as Tensor, node.outputs[0]), b.shape)) : null,
+  ];
 });

@@ -39,7 +39,14 @@ export function keepMask(x: Tensor, rate: number, seed: Tensor, salt: number): T
     const flat = cast(emit1(g, 'Range', [g.scalar(0, 'int32'), size, g.scalar(1, 'int32')], {}, 'int32', ['?dropout']), 'uint32');
     return reshape(flat, shapeOf(x), x.shape);
   });
-  const base = emit1(g, 'Add', [emit1(g, 'Mul', [seed, u32(0x9e3779b9)], {}, 'uint32', []), u32(Math.imul(salt + 1, 0x85ebca6b))], {}, 'uint32', []);
+  const base = emit1(
+    g,
+    'Add',
+    [emit1(g, 'Mul', [seed, u32(0x9e3779b9)], {}, 'uint32', []), u32(Math.imul(salt + 1, 0x85ebca6b))],
+    {},
+    'uint32',
+    [],
+  );
   let h = emit1(g, 'Add', [counter, base], {}, 'uint32', x.shape);
   h = emit1(g, 'Mul', [h, u32(0x7feb352d)], {}, 'uint32', x.shape);
   h = emit1(g, 'BitwiseXor', [h, emit1(g, 'BitShift', [h, u32(15)], { direction: 'RIGHT' }, 'uint32', x.shape)], {}, 'uint32', x.shape);

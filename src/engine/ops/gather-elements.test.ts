@@ -6,13 +6,17 @@ import { assertClose, evaluate, numbers } from '../testing.js';
 import { gatherElements } from './gather-elements.js';
 
 test('gatherElements: picks one element per row along the last axis', async () => {
-  const y = await evaluate((g, [x]) => gatherElements(x, g.constant([2, 0], [2, 1], 'int64'), 1), [
-    { name: 'x', dims: [2, 3], values: [1, 2, 3, 4, 5, 6] },
-  ]);
+  const y = await evaluate(
+    (g, [x]) => gatherElements(x, g.constant([2, 0], [2, 1], 'int64'), 1),
+    [{ name: 'x', dims: [2, 3], values: [1, 2, 3, 4, 5, 6] }],
+  );
   assert.deepEqual(y.dims, [2, 1]);
   assertClose(numbers(y), [3, 4]);
   const g = new Graph();
-  assert.throws(() => gatherElements(g.input('x', 'float32', [2, 3]), g.input('i', 'int64', [2]), 1), /gatherElements: indices i: int64\[2\] must have the rank/);
+  assert.throws(
+    () => gatherElements(g.input('x', 'float32', [2, 3]), g.input('i', 'int64', [2]), 1),
+    /gatherElements: indices i: int64\[2\] must have the rank/,
+  );
 });
 
 test('gatherElements: gradient scatters back with repeats added (float64)', async () => {

@@ -6,9 +6,10 @@ import { assertClose, evaluate, numbers } from '../testing.js';
 import { gather } from './gather.js';
 
 test('gather: embedding lookup picks rows, output = indices shape + row shape', async () => {
-  const y = await evaluate((g, [table]) => gather(table, g.constant([2, 0, 2], [1, 3], 'int64')), [
-    { name: 'table', dims: [3, 2], values: [1, 2, 3, 4, 5, 6] },
-  ]);
+  const y = await evaluate(
+    (g, [table]) => gather(table, g.constant([2, 0, 2], [1, 3], 'int64')),
+    [{ name: 'table', dims: [3, 2], values: [1, 2, 3, 4, 5, 6] }],
+  );
   assert.deepEqual(y.dims, [1, 3, 2]);
   assertClose(numbers(y), [5, 6, 1, 2, 5, 6]);
   const g = new Graph();
@@ -18,7 +19,10 @@ test('gather: embedding lookup picks rows, output = indices shape + row shape', 
 
 test('gather: gradient adds up repeated ids (ScatterND with reduction add, float64)', async () => {
   // id 1 appears three times, id 3 never: its row must get exactly zero.
-  const report = await checkGradients((g, [table]) => gather(table, g.constant([1, 0, 1, 1, 2, 0], [2, 3], 'int64')), [{ name: 'table', shape: [4, 3] }]);
+  const report = await checkGradients(
+    (g, [table]) => gather(table, g.constant([1, 0, 1, 1, 2, 0], [2, 3], 'int64')),
+    [{ name: 'table', shape: [4, 3] }],
+  );
   assert.ok(report.maxGradient > 0);
   await checkGradients((g, [table]) => gather(table, g.constant([3, 1], [2], 'int32')), [{ name: 'table', shape: [4, 2, 2] }]);
 });

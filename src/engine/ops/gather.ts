@@ -31,7 +31,10 @@ registerGradient('Gather', ({ node, outputGrads: [dy] }) => {
   const [table, indices] = node.inputs as Tensor[];
   if (node.attrs.axis !== 0) throw new Error('Gather gradient: only axis 0 (embedding lookup) is differentiable');
   const rowShape = table.shape.slice(1);
-  const flatIndices = reshape(indices.dtype === 'int64' ? indices : emit1(indices.graph, 'Cast', [indices], { to: ONNX_DATA_TYPE.int64 }, 'int64', indices.shape), [-1, 1]);
+  const flatIndices = reshape(
+    indices.dtype === 'int64' ? indices : emit1(indices.graph, 'Cast', [indices], { to: ONNX_DATA_TYPE.int64 }, 'int64', indices.shape),
+    [-1, 1],
+  );
   const flatGrad = reshape(dy as Tensor, [-1, ...rowShape]);
   const grad = emit1(table.graph, 'ScatterND', [zerosLike(table), flatIndices, flatGrad], { reduction: 'add' }, table.dtype, table.shape);
   return [grad, null];

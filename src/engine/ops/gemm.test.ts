@@ -6,10 +6,13 @@ import { assertClose, evaluate, numbers } from '../testing.js';
 import { gemm } from './gemm.js';
 
 test('gemm: transA computes aᵀ b', async () => {
-  const y = await evaluate((_g, [a, b]) => gemm(a, b, { transA: true }), [
-    { name: 'a', dims: [2, 2], values: [1, 2, 3, 4] },
-    { name: 'b', dims: [2, 1], values: [1, 1] },
-  ]);
+  const y = await evaluate(
+    (_g, [a, b]) => gemm(a, b, { transA: true }),
+    [
+      { name: 'a', dims: [2, 2], values: [1, 2, 3, 4] },
+      { name: 'b', dims: [2, 1], values: [1, 1] },
+    ],
+  );
   assertClose(numbers(y), [4, 6]);
 });
 
@@ -18,7 +21,13 @@ test('gemm: gradients for all four transpose combinations (float64)', async () =
     for (const transB of [false, true]) {
       const sa = transA ? [4, 3] : [3, 4];
       const sb = transB ? [2, 4] : [4, 2];
-      await checkGradients((_g, [a, b]) => gemm(a, b, { transA, transB }), [{ name: 'a', shape: sa }, { name: 'b', shape: sb }]);
+      await checkGradients(
+        (_g, [a, b]) => gemm(a, b, { transA, transB }),
+        [
+          { name: 'a', shape: sa },
+          { name: 'b', shape: sb },
+        ],
+      );
     }
   }
 });

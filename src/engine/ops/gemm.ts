@@ -18,7 +18,10 @@ export function gemm(a: Tensor, b: Tensor, options: GemmOptions = {}): Tensor {
   const [m, k1] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (!isUnknown(k1) && !isUnknown(k2) && !dimEq(k1, k2)) {
-    fail('gemm', `inner dims differ: op(${formatShape(a.shape)}) @ op(${formatShape(b.shape)}) with transA=${transA} transB=${transB} (${k1} vs ${k2})`);
+    fail(
+      'gemm',
+      `inner dims differ: op(${formatShape(a.shape)}) @ op(${formatShape(b.shape)}) with transA=${transA} transB=${transB} (${k1} vs ${k2})`,
+    );
   }
   return emit1(a.graph, 'Gemm', [a, b], { transA: transA ? 1 : 0, transB: transB ? 1 : 0 }, a.dtype, [m, n]);
 }

@@ -11,5 +11,10 @@ test('logSoftmax: log of normalized exponentials, stable at large logits', async
 
 test('logSoftmax: gradient on random shapes (float64)', async () => {
   const rng = new Rng(6);
-  for (let i = 0; i < 3; i++) await checkGradients((_g, [x]) => logSoftmax(x, -1), [{ name: 'x', shape: randomShape(rng, 1 + i).map((d) => d + 1), range: [-3, 3] }], { seed: i });
+  for (let i = 0; i < 3; i++)
+    await checkGradients(
+      (_g, [x]) => logSoftmax(x, -1),
+      [{ name: 'x', shape: randomShape(rng, 1 + i).map((d) => d + 1), range: [-3, 3] }],
+      { seed: i },
+    );
 });

@@ -9,13 +9,16 @@ test('log: matches the formula elementwise', async () => {
   const values = [0.3, 1.7, 0.9, 2.5];
   const y = await evaluate((_g, [x]) => log(x), [{ name: 'x', dims: [2, 2], values }]);
   assert.deepEqual(y.dims, [2, 2]);
-  assertClose(numbers(y), values.map((v) => Math.log(v)));
+  assertClose(
+    numbers(y),
+    values.map((v) => Math.log(v)),
+  );
 });
 
 test('log: gradient matches central differences on random shapes (float64)', async () => {
   const rng = new Rng(5);
   for (let i = 0; i < 3; i++) {
-    const report = await checkGradients((_g, [x]) => log(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [0.2,3] }], { seed: i });
+    const report = await checkGradients((_g, [x]) => log(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [0.2, 3] }], { seed: i });
     assert.ok(report.maxGradient > 0);
   }
 });

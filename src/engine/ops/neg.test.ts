@@ -9,13 +9,16 @@ test('neg: matches the formula elementwise', async () => {
   const values = [-2.5, -0.3, 0.4, 1.7];
   const y = await evaluate((_g, [x]) => neg(x), [{ name: 'x', dims: [2, 2], values }]);
   assert.deepEqual(y.dims, [2, 2]);
-  assertClose(numbers(y), values.map((v) => -v));
+  assertClose(
+    numbers(y),
+    values.map((v) => -v),
+  );
 });
 
 test('neg: gradient matches central differences on random shapes (float64)', async () => {
   const rng = new Rng(5);
   for (let i = 0; i < 3; i++) {
-    const report = await checkGradients((_g, [x]) => neg(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [-1,1] }], { seed: i });
+    const report = await checkGradients((_g, [x]) => neg(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [-1, 1] }], { seed: i });
     assert.ok(report.maxGradient > 0);
   }
 });

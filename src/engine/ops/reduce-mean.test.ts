@@ -23,7 +23,10 @@ test('reduceMean: gradient over a named axis divides by its run-time size', asyn
   const loss = reduceMean(mul(g.input('x', 'float64', ['n']), w));
   g.output('dw', gradients(loss, [w])[0]);
   const session = await Session.create(exportModel(g), { threads: 1 });
-  const out = await session.run({ x: { data: Float64Array.from([1, 2, 3, 6]), dims: [4] }, w: { data: Float64Array.from([2]), dims: [1] } });
+  const out = await session.run({
+    x: { data: Float64Array.from([1, 2, 3, 6]), dims: [4] },
+    w: { data: Float64Array.from([2]), dims: [1] },
+  });
   assertClose(numbers(out.dw), [3]);
   await session.release();
 });

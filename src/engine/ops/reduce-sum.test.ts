@@ -49,7 +49,10 @@ test('expand: broadcasts to named dims read at run time', async () => {
   g.output('y', y);
   g.output('ids_out', ids);
   const session = await Session.create(exportModel(g), { threads: 1 });
-  const out = await session.run({ ids: { data: new BigInt64Array(6), dims: [3, 2] }, bias: { data: Float32Array.from([1, 2, 3, 4]), dims: [1, 4] } });
+  const out = await session.run({
+    ids: { data: new BigInt64Array(6), dims: [3, 2] },
+    bias: { data: Float32Array.from([1, 2, 3, 4]), dims: [1, 4] },
+  });
   assert.deepEqual(out.y.dims, [3, 4]);
   await session.release();
 });

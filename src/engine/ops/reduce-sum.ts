@@ -53,7 +53,12 @@ export function sumToShape(dy: Tensor, shape: Shape): Tensor {
   }
   if (axes.length === 0) return dy;
   const summed = reduceSum(dy, axes, true);
-  return lead > 0 ? squeeze(summed, Array.from({ length: lead }, (_, i) => i)) : summed;
+  return lead > 0
+    ? squeeze(
+        summed,
+        Array.from({ length: lead }, (_, i) => i),
+      )
+    : summed;
 }
 
 /**
@@ -75,7 +80,10 @@ export function expand(x: Tensor, dims: readonly Dim[] | Tensor, staticShape?: S
     target = dims;
     shapeTensor = dims.every((d) => typeof d === 'number')
       ? g.constant(dims as number[], [dims.length], 'int64')
-      : concat(dims.map((d) => g.dimTensor(d)), 0);
+      : concat(
+          dims.map((d) => g.dimTensor(d)),
+          0,
+        );
   }
   const shape = broadcastOrFail('expand', x.shape, target);
   return g.emit('Expand', [x, shapeTensor], {}, [{ dtype: x.dtype, shape }])[0];

@@ -9,7 +9,10 @@ import { reshape } from './reshape.js';
 import { transpose } from './transpose.js';
 
 test('reshape: 0 keeps an axis, -1 infers one', async () => {
-  const y = await evaluate((_g, [x]) => reshape(x, [0, -1]), [{ name: 'x', dims: [2, 2, 3], values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] }]);
+  const y = await evaluate(
+    (_g, [x]) => reshape(x, [0, -1]),
+    [{ name: 'x', dims: [2, 2, 3], values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] }],
+  );
   assert.deepEqual(y.dims, [2, 6]);
   assertClose(numbers(y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 });

@@ -13,7 +13,8 @@ import { emit1, fail } from './util.js';
 export function reshape(x: Tensor, dims: readonly Dim[] | Tensor, staticShape?: Shape): Tensor {
   const g = x.graph;
   if (dims instanceof Tensor) {
-    if (dims.dtype !== 'int64' || dims.rank !== 1 || typeof dims.shape[0] !== 'number') fail('reshape', `shape must be an int64 vector of known length, got ${dims.toString()}`);
+    if (dims.dtype !== 'int64' || dims.rank !== 1 || typeof dims.shape[0] !== 'number')
+      fail('reshape', `shape must be an int64 vector of known length, got ${dims.toString()}`);
     const shape = staticShape ?? Array.from({ length: dims.shape[0] as number }, () => unknownDim());
     return emit1(g, 'Reshape', [x, dims], {}, x.dtype, shape);
   }
@@ -37,7 +38,8 @@ export function reshape(x: Tensor, dims: readonly Dim[] | Tensor, staticShape?: 
     out[inferAt] = inferred ?? unknownDim();
   } else {
     const target = numel(out);
-    const comparable = !String(total).includes('?') && !String(target).includes('?') && !String(total).includes('+') && !String(target).includes('+');
+    const comparable =
+      !String(total).includes('?') && !String(target).includes('?') && !String(total).includes('+') && !String(target).includes('+');
     if (comparable && (typeof total === 'number') === (typeof target === 'number') && !dimEq(total, target)) {
       fail('reshape', `cannot reshape ${x.toString()} (${total} elements) to ${formatShape(out)} (${target} elements)`);
     }

@@ -25,10 +25,18 @@ function sliceLength(dim: Dim, start: number, end: number, step: number): Dim {
 export function slice(x: Tensor, axis: number, start: number, end = TO_END, step = 1): Tensor {
   const a = axisOrFail('slice', axis, x.rank);
   if (step === 0 || !Number.isInteger(step)) fail('slice', `invalid step ${step}`);
-  if (!Number.isInteger(start) || !(Number.isInteger(end) || end === TO_END)) fail('slice', `positions must be integers, got ${start}:${end}`);
+  if (!Number.isInteger(start) || !(Number.isInteger(end) || end === TO_END))
+    fail('slice', `positions must be integers, got ${start}:${end}`);
   const g = x.graph;
   const shape = x.shape.map((d, i) => (i === a ? sliceLength(d, start, Math.min(end, TO_END), step) : d));
-  return emit1(g, 'Slice', [x, int64s(g, [start]), int64s(g, [Math.min(end, TO_END)]), int64s(g, [a]), int64s(g, [step])], {}, x.dtype, shape);
+  return emit1(
+    g,
+    'Slice',
+    [x, int64s(g, [start]), int64s(g, [Math.min(end, TO_END)]), int64s(g, [a]), int64s(g, [step])],
+    {},
+    x.dtype,
+    shape,
+  );
 }
 
 function constantScalar(t: Tensor | null): number {

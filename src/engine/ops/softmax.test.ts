@@ -12,5 +12,6 @@ test('softmax: normalizes along the axis and is shift-invariant', async () => {
 test('softmax: gradient along each axis on random shapes (float64)', async () => {
   const rng = new Rng(2);
   const shape = randomShape(rng, 3, 4).map((d) => d + 1);
-  for (let axis = 0; axis < 3; axis++) await checkGradients((_g, [x]) => softmax(x, axis), [{ name: 'x', shape, range: [-2, 2] }], { seed: axis });
+  for (let axis = 0; axis < 3; axis++)
+    await checkGradients((_g, [x]) => softmax(x, axis), [{ name: 'x', shape, range: [-2, 2] }], { seed: axis });
 });

@@ -10,20 +10,31 @@ const values = [-30, -1.5, 0, 0.7, 40];
 test('softplus: log(1 + e^x), in float32 (ORT has no float64 Softplus kernel)', async () => {
   const y = await evaluate((_g, [x]) => softplus(x), [{ name: 'x', dims: [5], values, dtype: 'float32' }]);
   assert.equal(y.dtype, 'float32');
-  assertClose(numbers(y), values.map((v) => Math.log1p(Math.exp(v))), 1e-6);
+  assertClose(
+    numbers(y),
+    values.map((v) => Math.log1p(Math.exp(v))),
+    1e-6,
+  );
 });
 
 test('softplus: gradient in float32 with a looser tolerance', async () => {
   const rng = new Rng(3);
   for (let i = 0; i < 3; i++) {
-    const report = await checkGradients((_g, [x]) => softplus(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [-3, 3] }], { dtype: 'float32', seed: i });
+    const report = await checkGradients((_g, [x]) => softplus(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [-3, 3] }], {
+      dtype: 'float32',
+      seed: i,
+    });
     assert.ok(report.maxGradient > 0);
   }
 });
 
 test('logSigmoid: stable for large |x| and exact in float64', async () => {
   const y = await evaluate((_g, [x]) => logSigmoid(x), [{ name: 'x', dims: [5], values }]);
-  assertClose(numbers(y), values.map((v) => -Math.log1p(Math.exp(-v))), 1e-12);
+  assertClose(
+    numbers(y),
+    values.map((v) => -Math.log1p(Math.exp(-v))),
+    1e-12,
+  );
 });
 
 test('logSigmoid: gradient matches central differences (float64)', async () => {

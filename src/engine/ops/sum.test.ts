@@ -6,11 +6,14 @@ import { assertClose, evaluate, numbers } from '../testing.js';
 import { sum } from './sum.js';
 
 test('sum: adds several tensors with broadcasting', async () => {
-  const y = await evaluate((_g, [a, b, c]) => sum([a, b, c]), [
-    { name: 'a', dims: [2], values: [1, 2] },
-    { name: 'b', dims: [2], values: [10, 20] },
-    { name: 'c', dims: [1], values: [100] },
-  ]);
+  const y = await evaluate(
+    (_g, [a, b, c]) => sum([a, b, c]),
+    [
+      { name: 'a', dims: [2], values: [1, 2] },
+      { name: 'b', dims: [2], values: [10, 20] },
+      { name: 'c', dims: [1], values: [100] },
+    ],
+  );
   assertClose(numbers(y), [111, 122]);
   const g = new Graph();
   assert.throws(() => sum([]), /sum: needs at least one tensor/);
@@ -19,5 +22,12 @@ test('sum: adds several tensors with broadcasting', async () => {
 });
 
 test('sum: gradient to each operand (float64)', async () => {
-  await checkGradients((_g, [a, b, c]) => sum([a, b, c]), [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }, { name: 'c', shape: [2, 1] }]);
+  await checkGradients(
+    (_g, [a, b, c]) => sum([a, b, c]),
+    [
+      { name: 'a', shape: [2, 3] },
+      { name: 'b', shape: [3] },
+      { name: 'c', shape: [2, 1] },
+    ],
+  );
 });

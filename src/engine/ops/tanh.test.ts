@@ -9,13 +9,16 @@ test('tanh: matches the formula elementwise', async () => {
   const values = [-2.5, -0.3, 0.4, 1.7];
   const y = await evaluate((_g, [x]) => tanh(x), [{ name: 'x', dims: [2, 2], values }]);
   assert.deepEqual(y.dims, [2, 2]);
-  assertClose(numbers(y), values.map((v) => Math.tanh(v)));
+  assertClose(
+    numbers(y),
+    values.map((v) => Math.tanh(v)),
+  );
 });
 
 test('tanh: gradient matches central differences on random shapes (float64)', async () => {
   const rng = new Rng(5);
   for (let i = 0; i < 3; i++) {
-    const report = await checkGradients((_g, [x]) => tanh(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [-2,2] }], { seed: i });
+    const report = await checkGradients((_g, [x]) => tanh(x), [{ name: 'x', shape: randomShape(rng, 1 + i), range: [-2, 2] }], { seed: i });
     assert.ok(report.maxGradient > 0);
   }
 });

@@ -6,9 +6,17 @@ import { emit1, fail } from './util.js';
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
   const sorted = [...p].sort((a, b) => a - b);
-  if (p.length !== x.rank || sorted.some((v, i) => v !== i)) fail('transpose', `perm [${p.join(', ')}] is not a permutation of the ${x.rank} axes of ${x.toString()}`);
+  if (p.length !== x.rank || sorted.some((v, i) => v !== i))
+    fail('transpose', `perm [${p.join(', ')}] is not a permutation of the ${x.rank} axes of ${x.toString()}`);
   if (p.every((v, i) => v === i)) return x;
-  return emit1(x.graph, 'Transpose', [x], { perm: p }, x.dtype, p.map((i) => x.shape[i]));
+  return emit1(
+    x.graph,
+    'Transpose',
+    [x],
+    { perm: p },
+    x.dtype,
+    p.map((i) => x.shape[i]),
+  );
 }
 
 /** Swaps the last two axes (matrix transpose of a batch of matrices). */

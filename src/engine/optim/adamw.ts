@@ -54,7 +54,10 @@ export class AdamW {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0.01;
-    for (const [key, value] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
+    for (const [key, value] of [
+      ['beta1', this.beta1],
+      ['beta2', this.beta2],
+    ] as const) {
       if (!(value >= 0 && value < 1)) throw new RangeError(`AdamW: ${key} must be in [0, 1), got ${value}`);
     }
     if (!(this.eps > 0)) throw new RangeError(`AdamW: eps must be > 0, got ${this.eps}`);
@@ -99,7 +102,19 @@ export class AdamW {
     const correction2Sqrt = Math.sqrt(1 - this.beta2 ** this.updates);
     for (let p = 0; p < this.params.length; p++) {
       const keep = this.decayFlags[p] ? 1 - lr * this.weightDecay : 1;
-      adamwKernel(this.params[p].data, gradList[p], this.m[p], this.v[p], this.beta1, this.beta2, keep, stepSize, correction2Sqrt, this.eps, gradScale);
+      adamwKernel(
+        this.params[p].data,
+        gradList[p],
+        this.m[p],
+        this.v[p],
+        this.beta1,
+        this.beta2,
+        keep,
+        stepSize,
+        correction2Sqrt,
+        this.eps,
+        gradScale,
+      );
     }
   }
 
@@ -140,7 +155,10 @@ export class AdamW {
   setState(state: AdamWState): void {
     if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`AdamW: bad step count in state: ${state.step}`);
     this.params.forEach((param, index) => {
-      for (const [label, source, target] of [['m', state.m, this.m[index]], ['v', state.v, this.v[index]]] as const) {
+      for (const [label, source, target] of [
+        ['m', state.m, this.m[index]],
+        ['v', state.v, this.v[index]],
+      ] as const) {
         const values = source.get(param.name);
         if (values === undefined) throw new Error(`AdamW: state has no ${label} for parameter '${param.name}'`);
         if (values.length !== target.length) {

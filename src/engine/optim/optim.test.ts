@@ -24,12 +24,27 @@ test('AdamW: first update by hand, later updates match torch.optim.AdamW', () =>
   const params = makeParams();
   const optimizer = new AdamW(params, { weightDecay: 0.1 });
   const grads = [
-    [[0.5, -0.25, 0, 2], [0.1, -0.1]],
-    [[0.1, 0.3, -1, 2], [0.2, 0]],
-    [[-0.4, 0.3, 0, -2], [0, 0.3]],
+    [
+      [0.5, -0.25, 0, 2],
+      [0.1, -0.1],
+    ],
+    [
+      [0.1, 0.3, -1, 2],
+      [0.2, 0],
+    ],
+    [
+      [-0.4, 0.3, 0, -2],
+      [0, 0.3],
+    ],
   ];
   const step = (index: number) =>
-    optimizer.update(new Map([['w', new Float32Array(grads[index][0])], ['norm', new Float32Array(grads[index][1])]]), 0.1);
+    optimizer.update(
+      new Map([
+        ['w', new Float32Array(grads[index][0])],
+        ['norm', new Float32Array(grads[index][1])],
+      ]),
+      0.1,
+    );
 
   // Update 1: the bias-corrected moments are g and g^2, so each non-zero gradient moves
   // its weight by lr * sign(g); the matrix is decayed by (1 - 0.1 * 0.1), the norm vector
@@ -58,7 +73,11 @@ test('AdamW: state round-trips so a restored optimizer continues identically', (
   const a = makeParams();
   const b = makeParams();
   const first = new AdamW(a);
-  const grad = () => new Map([['w', new Float32Array([0.3, -0.2, 0.1, 0.05])], ['norm', new Float32Array([-0.5, 0.25])]]);
+  const grad = () =>
+    new Map([
+      ['w', new Float32Array([0.3, -0.2, 0.1, 0.05])],
+      ['norm', new Float32Array([-0.5, 0.25])],
+    ]);
   first.update(grad(), 0.01);
   b[0].data.set(a[0].data);
   b[1].data.set(a[1].data);
@@ -75,14 +94,24 @@ test('AdamW: rejects a missing or mis-sized gradient', () => {
   const optimizer = new AdamW(makeParams());
   assert.throws(() => optimizer.update(new Map([['w', new Float32Array(4)]]), 0.1), /no gradient for parameter 'norm'/);
   assert.throws(
-    () => optimizer.update(new Map([['w', new Float32Array(3)], ['norm', new Float32Array(2)]]), 0.1),
+    () =>
+      optimizer.update(
+        new Map([
+          ['w', new Float32Array(3)],
+          ['norm', new Float32Array(2)],
+        ]),
+        0.1,
+      ),
     /gradient of 'w' has 3 values, expected 4/,
   );
 });
 
 test('clipGradNorm scales to the max norm and leaves small gradients alone', () => {
   // Global norm of (3, 4) and (12) is 13.
-  const grads = new Map([['a', new Float32Array([3, 4])], ['b', new Float32Array([12])]]);
+  const grads = new Map([
+    ['a', new Float32Array([3, 4])],
+    ['b', new Float32Array([12])],
+  ]);
   assert.equal(globalGradNorm(grads), 13);
   const norm = clipGradNorm(grads, 1);
   assert.equal(norm, 13);

@@ -58,7 +58,8 @@ function decayProgress(update: number, warmupSteps: number, totalSteps: number):
 function checked(options: WarmupScheduleOptions): WarmupScheduleOptions {
   const { peak, warmupSteps, totalSteps } = options;
   if (!(peak >= 0) || !Number.isFinite(peak)) throw new RangeError(`schedule: peak learning rate must be finite and >= 0, got ${peak}`);
-  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new RangeError(`schedule: warmupSteps must be an integer >= 0, got ${warmupSteps}`);
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0)
+    throw new RangeError(`schedule: warmupSteps must be an integer >= 0, got ${warmupSteps}`);
   if (!Number.isInteger(totalSteps) || totalSteps < warmupSteps) {
     throw new RangeError(`schedule: totalSteps (${totalSteps}) must be an integer >= warmupSteps (${warmupSteps})`);
   }

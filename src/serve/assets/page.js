@@ -35,7 +35,8 @@ async function loadModelInfo() {
       maxQueryChars = health.limits.max_query_chars;
       crossLingual = health.languages.length > 1;
       const languages = health.languages.length > 0 ? `; languages ${health.languages.join(', ')}` : '';
-      $('#model').textContent = `${health.model}: ${health.documents} documents, ${health.docids} docids${languages}${health.text ? '' : ' (no document text: titles only)'}`;
+      $('#model').textContent =
+        `${health.model}: ${health.documents} documents, ${health.docids} docids${languages}${health.text ? '' : ' (no document text: titles only)'}`;
       return;
     }
     if (health.status === 'failed') {
@@ -51,7 +52,11 @@ function score(value, mode) {
 }
 
 function hitItem(hit, mode) {
-  const title = element('a', { className: 'title', href: `/documents/${encodeURIComponent(hit.doc_id)}`, 'data-doc': hit.doc_id }, hit.title || hit.doc_id);
+  const title = element(
+    'a',
+    { className: 'title', href: `/documents/${encodeURIComponent(hit.doc_id)}`, 'data-doc': hit.doc_id },
+    hit.title || hit.doc_id,
+  );
   const facts = [`${mode === 'genir' ? 'log p' : mode === 'bm25' ? 'BM25' : 'RRF'} ${score(hit.score, mode)}`, `id ${hit.doc_id}`];
   const factLine = element('div', { className: 'facts' }, facts.join(' · '));
   if (mode === 'genir') factLine.append(' · docid ', element('code', {}, hit.docid));
@@ -63,7 +68,8 @@ function showColumn(mode, result) {
   const column = $(`#col-${mode}`);
   const list = $('.hits', column);
   list.replaceChildren(...result.hits.map((hit) => hitItem(hit, mode)));
-  $('.meta', column).textContent = result.hits.length === 0 ? 'No documents.' : `${result.hits.length} documents in ${result.took_ms.toFixed(1)} ms`;
+  $('.meta', column).textContent =
+    result.hits.length === 0 ? 'No documents.' : `${result.hits.length} documents in ${result.took_ms.toFixed(1)} ms`;
 }
 
 function showColumnError(mode, text) {
@@ -74,7 +80,12 @@ function showColumnError(mode, text) {
 
 function prefixItem(prefix, kind) {
   const label = kind === 'finished' ? `${prefix.docid} → ${prefix.doc_id}` : prefix.docid;
-  return element('li', { className: kind, title: `${kind}, log p ${prefix.score.toFixed(3)}` }, element('code', {}, label || '∅'), ` ${prefix.score.toFixed(2)}`);
+  return element(
+    'li',
+    { className: kind, title: `${kind}, log p ${prefix.score.toFixed(3)}` },
+    element('code', {}, label || '∅'),
+    ` ${prefix.score.toFixed(2)}`,
+  );
 }
 
 function showBeam(steps) {
@@ -84,10 +95,20 @@ function showBeam(steps) {
     return;
   }
   target.replaceChildren(
-    element('p', { className: 'muted small' }, 'Per decoder step: prefixes kept (green), docids finished (blue), the best pruned prefixes (red). Scores are log-probabilities.'),
+    element(
+      'p',
+      { className: 'muted small' },
+      'Per decoder step: prefixes kept (green), docids finished (blue), the best pruned prefixes (red). Scores are log-probabilities.',
+    ),
     ...steps.map((step) => {
-      const parts = [element('h3', {}, `Step ${step.step}: ${step.kept.length} kept, ${step.finished.length} finished, ${step.pruned_count} pruned`)];
-      const items = [...step.kept.map((p) => prefixItem(p, 'kept')), ...step.finished.map((p) => prefixItem(p, 'finished')), ...step.pruned.map((p) => prefixItem(p, 'pruned'))];
+      const parts = [
+        element('h3', {}, `Step ${step.step}: ${step.kept.length} kept, ${step.finished.length} finished, ${step.pruned_count} pruned`),
+      ];
+      const items = [
+        ...step.kept.map((p) => prefixItem(p, 'kept')),
+        ...step.finished.map((p) => prefixItem(p, 'finished')),
+        ...step.pruned.map((p) => prefixItem(p, 'pruned')),
+      ];
       parts.push(element('ul', {}, ...items));
       return element('div', { className: 'step' }, ...parts);
     }),
@@ -150,7 +171,8 @@ async function openDocument(id) {
     return;
   }
   $('#doc-title').textContent = doc.title || doc.doc_id;
-  $('#doc-meta').textContent = `id ${doc.doc_id} · docid ${doc.docid}${doc.lang ? ` · ${doc.lang}` : ''}${doc.versions.length > 1 ? ` · ${doc.versions.length} translations` : ''}`;
+  $('#doc-meta').textContent =
+    `id ${doc.doc_id} · docid ${doc.docid}${doc.lang ? ` · ${doc.lang}` : ''}${doc.versions.length > 1 ? ` · ${doc.versions.length} translations` : ''}`;
   $('#doc-text').textContent = doc.text ?? '(no text available)';
   dialog.showModal();
 }

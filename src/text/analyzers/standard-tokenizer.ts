@@ -108,7 +108,8 @@ const SEGMENT_PIECE = 2048;
  * U+FEFF, which is a Format character and ignored between letters) and CJK punctuation
  * of Word_Break class Other (not the fullwidth ：；，． which join letters or digits).
  */
-const CERTAIN_BREAK = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u3001\u3002\u3008-\u3011\uff01\uff08\uff09\uff1f]/;
+const CERTAIN_BREAK =
+  /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u3001\u3002\u3008-\u3011\uff01\uff08\uff09\uff1f]/;
 
 /** Where to end the piece of `text` that starts at `start`. */
 function pieceEnd(text: string, start: number): number {
@@ -125,7 +126,7 @@ function pieceEnd(text: string, start: number): number {
 export function segmentWords(text: string, out: string[], options: TokenizeOptions = {}): void {
   const splitHan = options.splitHan ?? true;
   const segmenter = wordSegmenter(options.locale ?? 'en');
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     const end = pieceEnd(text, start);
     for (const part of segmenter.segment(start === 0 && end === text.length ? text : text.slice(start, end))) {
       if (!part.isWordLike) continue;

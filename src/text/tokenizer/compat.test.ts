@@ -64,8 +64,39 @@ test('matches @huggingface/tokenizers on 12 languages and awkward strings (no da
     assert.equal(tok.decode(ids, { skipSpecialTokens: true }), expectedRoundTrip(sentence));
   }
   // Characters never seen in training (emoji, astral CJK, Tamil) still need no <unk>.
-  const pieces = ['a', 'the', ' ', '  ', '\t', '\n', '\u2581', '<docid_3>', '<docid_9>', '<docid_10>', '</s>', '<pad>', '<', '😀', '👍🏽',
-    'ｆｕｌｌ', '①', 'é', 'é', 'ﬁ', '中文', 'สวัสดี', 'नमस्ते', 'مرحبا', 'Ωμέγα', '123', ',', '\u0301', '\u3000', '𠀋', 'தமிழ்'];
+  const pieces = [
+    'a',
+    'the',
+    ' ',
+    '  ',
+    '\t',
+    '\n',
+    '\u2581',
+    '<docid_3>',
+    '<docid_9>',
+    '<docid_10>',
+    '</s>',
+    '<pad>',
+    '<',
+    '😀',
+    '👍🏽',
+    'ｆｕｌｌ',
+    '①',
+    'é',
+    'é',
+    'ﬁ',
+    '中文',
+    'สวัสดี',
+    'नमस्ते',
+    'مرحبا',
+    'Ωμέγα',
+    '123',
+    ',',
+    '\u0301',
+    '\u3000',
+    '𠀋',
+    'தமிழ்',
+  ];
   const rng = new Rng(7);
   for (let trial = 0; trial < 1500; trial++) {
     const text = Array.from({ length: rng.int(8) }, () => pieces[rng.int(pieces.length)]).join('');

@@ -67,7 +67,8 @@ export class PrecompiledCharsmap {
     if (blob.length < 4) fail('shorter than its 4-byte header');
     const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
     const trieBytes = view.getUint32(0, true);
-    if (trieBytes % 4 !== 0 || 4 + trieBytes > blob.length || trieBytes === 0) fail(`trie size ${trieBytes} does not fit the ${blob.length} bytes`);
+    if (trieBytes % 4 !== 0 || 4 + trieBytes > blob.length || trieBytes === 0)
+      fail(`trie size ${trieBytes} does not fit the ${blob.length} bytes`);
     this.units = new Uint32Array(trieBytes / 4);
     for (let i = 0; i < this.units.length; i++) this.units[i] = view.getUint32(4 + 4 * i, true);
     this.replacements = blob.slice(4 + trieBytes);
@@ -87,7 +88,7 @@ export class PrecompiledCharsmap {
       const byte = bytes[i];
       node ^= byte;
       const unit = units[node];
-      if (unit === undefined || ((unit & 0x800000ff) >>> 0) !== byte) break;
+      if (unit === undefined || (unit & 0x800000ff) >>> 0 !== byte) break;
       node ^= offset(unit);
       if ((unit >>> 8) & 1) {
         value = units[node] & 0x7fffffff;

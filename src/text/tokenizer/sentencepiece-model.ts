@@ -82,7 +82,13 @@ export function parseSentencePieceModel(bytes: Uint8Array, file: string): Senten
     bosId: 1,
     eosId: 2,
     padId: -1,
-    normalizer: { name: '', precompiledCharsmap: new Uint8Array(0), addDummyPrefix: true, removeExtraWhitespaces: true, escapeWhitespaces: true },
+    normalizer: {
+      name: '',
+      precompiledCharsmap: new Uint8Array(0),
+      addDummyPrefix: true,
+      removeExtraWhitespaces: true,
+      escapeWhitespaces: true,
+    },
   };
   let sawNormalizer = false;
   try {
@@ -96,14 +102,29 @@ export function parseSentencePieceModel(bytes: Uint8Array, file: string): Senten
         const length = reader.uint32();
         readMessage(reader, reader.pos + length, (field) => {
           switch (field) {
-            case 3: model.modelType = reader.int32(); break;
-            case 24: model.treatWhitespaceAsSuffix = reader.bool(); break;
-            case 35: model.byteFallback = reader.bool(); break;
-            case 40: model.unkId = reader.int32(); break;
-            case 41: model.bosId = reader.int32(); break;
-            case 42: model.eosId = reader.int32(); break;
-            case 43: model.padId = reader.int32(); break;
-            default: return false;
+            case 3:
+              model.modelType = reader.int32();
+              break;
+            case 24:
+              model.treatWhitespaceAsSuffix = reader.bool();
+              break;
+            case 35:
+              model.byteFallback = reader.bool();
+              break;
+            case 40:
+              model.unkId = reader.int32();
+              break;
+            case 41:
+              model.bosId = reader.int32();
+              break;
+            case 42:
+              model.eosId = reader.int32();
+              break;
+            case 43:
+              model.padId = reader.int32();
+              break;
+            default:
+              return false;
           }
           return true;
         });
@@ -113,12 +134,23 @@ export function parseSentencePieceModel(bytes: Uint8Array, file: string): Senten
         const spec = model.normalizer;
         readMessage(reader, reader.pos + length, (field) => {
           switch (field) {
-            case 1: spec.name = reader.string(); break;
-            case 2: spec.precompiledCharsmap = reader.bytes(); break;
-            case 3: spec.addDummyPrefix = reader.bool(); break;
-            case 4: spec.removeExtraWhitespaces = reader.bool(); break;
-            case 5: spec.escapeWhitespaces = reader.bool(); break;
-            default: return false;
+            case 1:
+              spec.name = reader.string();
+              break;
+            case 2:
+              spec.precompiledCharsmap = reader.bytes();
+              break;
+            case 3:
+              spec.addDummyPrefix = reader.bool();
+              break;
+            case 4:
+              spec.removeExtraWhitespaces = reader.bool();
+              break;
+            case 5:
+              spec.escapeWhitespaces = reader.bool();
+              break;
+            default:
+              return false;
           }
           return true;
         });

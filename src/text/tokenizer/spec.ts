@@ -172,10 +172,12 @@ export function specFromJson(text: string, source: string): TokenizerModelSpec {
   for (let i = 0; i < docidCount; i++) expectedAdded.push(addedToken(subwordSize + i, docidToken(i)));
   added.forEach((entry: unknown, i: number) => {
     if (!sameJson(entry, expectedAdded[i])) fail(`added_tokens[${i}]`, `must be ${JSON.stringify(expectedAdded[i])}`);
-    if (byId[expectedAdded[i].id] !== expectedAdded[i].content) fail('model.vocab', `id ${expectedAdded[i].id} must be ${expectedAdded[i].content}`);
+    if (byId[expectedAdded[i].id] !== expectedAdded[i].content)
+      fail('model.vocab', `id ${expectedAdded[i].id} must be ${expectedAdded[i].content}`);
   });
   const post = root.post_processor;
-  if (post !== null && !(isRecord(post) && post.type === 'TemplateProcessing')) fail('post_processor', 'must be null or TemplateProcessing');
+  if (post !== null && !(isRecord(post) && post.type === 'TemplateProcessing'))
+    fail('post_processor', 'must be null or TemplateProcessing');
 
   const mergesJson = model.merges;
   if (!Array.isArray(mergesJson)) return fail('model.merges', 'must be an array');
@@ -190,7 +192,14 @@ export function specFromJson(text: string, source: string): TokenizerModelSpec {
     const left = idOf.get(parts[0]);
     const right = idOf.get(parts[1]);
     const merged = idOf.get(parts[0] + parts[1]);
-    if (left === undefined || right === undefined || merged === undefined || left >= subwordSize || right >= subwordSize || merged >= subwordSize) {
+    if (
+      left === undefined ||
+      right === undefined ||
+      merged === undefined ||
+      left >= subwordSize ||
+      right >= subwordSize ||
+      merged >= subwordSize
+    ) {
       return fail(`model.merges[${rank}]`, `${JSON.stringify(parts)} uses or makes a token missing from the subword vocabulary`);
     }
     if (left < FIRST_BYTE_ID + 256 || right < FIRST_BYTE_ID + 256) fail(`model.merges[${rank}]`, 'merges a special or byte token');

@@ -117,7 +117,11 @@ test('a malformed or foreign tokenizer.json is a UserError naming the file and t
     for (const [name, text, pattern] of cases) {
       const path = join(dir, name);
       writeFileSync(path, text);
-      assert.throws(() => SubwordTokenizer.fromFile(path), (err: unknown) => err instanceof UserError && pattern.test(err.message), name);
+      assert.throws(
+        () => SubwordTokenizer.fromFile(path),
+        (err: unknown) => err instanceof UserError && pattern.test(err.message),
+        name,
+      );
     }
     assert.throws(() => SubwordTokenizer.fromFile(join(dir, 'missing.json')), /missing\.json: cannot read tokenizer/);
   } finally {

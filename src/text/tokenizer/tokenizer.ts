@@ -10,17 +10,17 @@ import { UserError } from '../../util/errors.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { IdBuffer, MergeTable, WordEncoder } from './bpe.js';
 import { AddedTokenSplitter, forEachWord, METASPACE } from './pretokenize.js';
-import {
-  docidToken,
-  FIRST_BYTE_ID,
-  SPECIAL_TOKENS,
-  specFromJson,
-  specToJson,
-  type TokenizerModelSpec,
-} from './spec.js';
+import { docidToken, FIRST_BYTE_ID, SPECIAL_TOKENS, specFromJson, specToJson, type TokenizerModelSpec } from './spec.js';
 import { trainBpe, type TrainTokenizerOptions } from './train.js';
 import { parseSentencePieceModel } from './sentencepiece-model.js';
-import { UnigramEncoder, unigramSpecFromJson, unigramSpecFromSentencePiece, unigramSpecToJson, withTextVocabSize, type UnigramTokenizerSpec } from './unigram-spec.js';
+import {
+  UnigramEncoder,
+  unigramSpecFromJson,
+  unigramSpecFromSentencePiece,
+  unigramSpecToJson,
+  withTextVocabSize,
+  type UnigramTokenizerSpec,
+} from './unigram-spec.js';
 
 export interface EncodeOptions {
   /** Append `</s>` (default false). */
@@ -105,7 +105,8 @@ export class SubwordTokenizer {
         addedTokens.push(token.content);
         this.splitterIds.push(token.id);
       }
-      if (this.tokens.length !== spec.textVocabSize) throw new Error(`unigram tokenizer: ${this.tokens.length} text ids, expected ${spec.textVocabSize}`);
+      if (this.tokens.length !== spec.textVocabSize)
+        throw new Error(`unigram tokenizer: ${this.tokens.length} text ids, expected ${spec.textVocabSize}`);
       this.unigram = { spec, encoder: new UnigramEncoder(spec, source) };
       this.bpe = undefined;
     } else {
@@ -181,7 +182,11 @@ export class SubwordTokenizer {
    * `<extra_id_N>` tokens after the pieces (T5 has 100) and placeholder ids up to
    * `textVocabSize` (the checkpoint's embedding rows, when it has more).
    */
-  static fromSentencePiece(bytes: Uint8Array, source: string, options: { sentinels?: number; textVocabSize?: number } = {}): SubwordTokenizer {
+  static fromSentencePiece(
+    bytes: Uint8Array,
+    source: string,
+    options: { sentinels?: number; textVocabSize?: number } = {},
+  ): SubwordTokenizer {
     return new SubwordTokenizer(unigramSpecFromSentencePiece(parseSentencePieceModel(bytes, source), source, options), source);
   }
 
@@ -198,7 +203,8 @@ export class SubwordTokenizer {
    */
   withTextVocabSize(textVocabSize: number): SubwordTokenizer {
     if (textVocabSize === this.subwordVocabSize) return this;
-    if (!this.unigram || textVocabSize < this.subwordVocabSize) throw new Error(`withTextVocabSize: cannot resize a ${this.kind} vocabulary of ${this.subwordVocabSize} to ${textVocabSize}`);
+    if (!this.unigram || textVocabSize < this.subwordVocabSize)
+      throw new Error(`withTextVocabSize: cannot resize a ${this.kind} vocabulary of ${this.subwordVocabSize} to ${textVocabSize}`);
     return new SubwordTokenizer(withTextVocabSize(this.unigram.spec, textVocabSize));
   }
 

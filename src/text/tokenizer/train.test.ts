@@ -46,7 +46,10 @@ test('maxPieceLength and character classes bound the merged tokens', () => {
   const texts = Array.from({ length: 5 }, () => 'abcdefgh, 1999th');
   const spec = trainBpe(texts, { vocabSize: 400, maxPieceLength: 4 });
   const learned = spec.vocab.slice(BASE);
-  assert.ok(learned.every((t) => [...t].length <= 4), learned.join(' '));
+  assert.ok(
+    learned.every((t) => [...t].length <= 4),
+    learned.join(' '),
+  );
   // Never letters with digits or punctuation.
   assert.ok(!learned.some((t) => /\p{L}/u.test(t) && /[\p{N}\p{P}]/u.test(t)), learned.join(' '));
   // Digits merge with digits (999), letters with letters (defg); ▁1 + 999 would be 5 long.

@@ -223,9 +223,11 @@ export function trainBpe(texts: Iterable<string>, options: TrainTokenizerOptions
   if (!Number.isInteger(options.vocabSize) || options.vocabSize < limits.min || options.vocabSize > limits.max) {
     throw new UserError(`tokenizer: vocabSize must be an integer from ${limits.min} to ${limits.max}, got ${options.vocabSize}`);
   }
-  if (!Number.isInteger(docidCount) || docidCount < 0) throw new UserError(`tokenizer: reservedDocidTokens must be a non-negative integer, got ${docidCount}`);
+  if (!Number.isInteger(docidCount) || docidCount < 0)
+    throw new UserError(`tokenizer: reservedDocidTokens must be a non-negative integer, got ${docidCount}`);
   if (!(coverage > 0 && coverage <= 1)) throw new UserError(`tokenizer: characterCoverage must be in (0, 1], got ${coverage}`);
-  if (!Number.isInteger(maxPieceLength) || maxPieceLength < 2) throw new UserError(`tokenizer: maxPieceLength must be an integer ≥ 2, got ${maxPieceLength}`);
+  if (!Number.isInteger(maxPieceLength) || maxPieceLength < 2)
+    throw new UserError(`tokenizer: maxPieceLength must be an integer ≥ 2, got ${maxPieceLength}`);
   if (!(minFrequency >= 1)) throw new UserError(`tokenizer: minFrequency must be ≥ 1, got ${minFrequency}`);
 
   const docidTokens = Array.from({ length: docidCount }, (_, i) => docidToken(i));

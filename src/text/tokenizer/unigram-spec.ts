@@ -68,7 +68,9 @@ export function sentinelTokens(count: number): string[] {
 function checkT5Specials(pieces: readonly UnigramPiece[], unkId: number, source: string, field: string): void {
   SPECIAL_TOKENS.forEach((token, id) => {
     if (pieces[id]?.piece !== token) {
-      throw new UserError(`${source}: ${field}: id ${id} is ${JSON.stringify(pieces[id]?.piece)}, but genir needs T5's layout (0 ${PAD_TOKEN}, 1 ${EOS_TOKEN}, 2 ${UNK_TOKEN})`);
+      throw new UserError(
+        `${source}: ${field}: id ${id} is ${JSON.stringify(pieces[id]?.piece)}, but genir needs T5's layout (0 ${PAD_TOKEN}, 1 ${EOS_TOKEN}, 2 ${UNK_TOKEN})`,
+      );
     }
   });
   if (unkId !== 2) throw new UserError(`${source}: ${field}: unk id is ${unkId}, but genir needs T5's layout (unk id 2)`);
@@ -78,13 +80,26 @@ function checkT5Specials(pieces: readonly UnigramPiece[], unkId: number, source:
  * The tokenizer of a SentencePiece Unigram model, with `sentinels` T5 sentinel tokens after
  * the pieces and placeholder rows up to `textVocabSize` (the checkpoint's embedding rows).
  */
-export function unigramSpecFromSentencePiece(model: SentencePieceModel, source: string, options: { sentinels?: number; textVocabSize?: number } = {}): UnigramTokenizerSpec {
-  if (model.modelType !== 1) throw new UserError(`${source}: trainer_spec.model_type is ${model.modelType}; genir reads Unigram SentencePiece models (model_type 1) only`);
-  if (model.treatWhitespaceAsSuffix) throw new UserError(`${source}: trainer_spec.treat_whitespace_as_suffix is set; genir supports prefix whitespace only`);
+export function unigramSpecFromSentencePiece(
+  model: SentencePieceModel,
+  source: string,
+  options: { sentinels?: number; textVocabSize?: number } = {},
+): UnigramTokenizerSpec {
+  if (model.modelType !== 1)
+    throw new UserError(
+      `${source}: trainer_spec.model_type is ${model.modelType}; genir reads Unigram SentencePiece models (model_type 1) only`,
+    );
+  if (model.treatWhitespaceAsSuffix)
+    throw new UserError(`${source}: trainer_spec.treat_whitespace_as_suffix is set; genir supports prefix whitespace only`);
   const userDefined = model.pieces.findIndex((p) => p.type === PieceType.UserDefined);
-  if (userDefined >= 0) throw new UserError(`${source}: piece ${userDefined} (${JSON.stringify(model.pieces[userDefined].piece)}) is USER_DEFINED, which genir does not support`);
+  if (userDefined >= 0)
+    throw new UserError(
+      `${source}: piece ${userDefined} (${JSON.stringify(model.pieces[userDefined].piece)}) is USER_DEFINED, which genir does not support`,
+    );
   if (model.padId !== 0 || model.eosId !== 1 || model.unkId !== 2 || model.bosId >= 0) {
-    throw new UserError(`${source}: trainer_spec has pad_id ${model.padId}, eos_id ${model.eosId}, unk_id ${model.unkId}, bos_id ${model.bosId}; genir needs T5's (0, 1, 2, none)`);
+    throw new UserError(
+      `${source}: trainer_spec has pad_id ${model.padId}, eos_id ${model.eosId}, unk_id ${model.unkId}, bos_id ${model.bosId}; genir needs T5's (0, 1, 2, none)`,
+    );
   }
   const pieces = model.pieces.map((p) => ({ piece: p.piece, score: p.score, matchable: p.type === PieceType.Normal }));
   checkT5Specials(pieces, model.unkId, source, 'pieces');
@@ -92,7 +107,16 @@ export function unigramSpecFromSentencePiece(model: SentencePieceModel, source: 
   sentinelTokens(options.sentinels ?? 0).forEach((content, i) => added.push({ id: pieces.length + i, content }));
   const textVocabSize = Math.max(options.textVocabSize ?? 0, pieces.length + (options.sentinels ?? 0));
   for (let id = pieces.length + (options.sentinels ?? 0); id < textVocabSize; id++) added.push({ id, content: extraRowToken(id) });
-  return { kind: 'unigram', pieces, unkId: model.unkId, byteFallback: model.byteFallback, added, textVocabSize, pipeline: { kind: 'sentencepiece', normalizer: model.normalizer }, docidCount: 0 };
+  return {
+    kind: 'unigram',
+    pieces,
+    unkId: model.unkId,
+    byteFallback: model.byteFallback,
+    added,
+    textVocabSize,
+    pipeline: { kind: 'sentencepiece', normalizer: model.normalizer },
+    docidCount: 0,
+  };
 }
 
 /** The same tokenizer with its text vocabulary padded with placeholder rows up to `textVocabSize`. */
@@ -118,7 +142,15 @@ const METASPACE_STEP = { type: 'Metaspace', replacement: METASPACE, prepend_sche
 export function unigramSpecToJson(spec: UnigramTokenizerSpec): string {
   const added = [...spec.added];
   for (let i = 0; i < spec.docidCount; i++) added.push({ id: spec.textVocabSize + i, content: docidToken(i) });
-  const addedTokens = added.map(({ id, content }) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  const addedTokens = added.map(({ id, content }) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
   // Unigram vocabulary: the pieces, then (as HF's T5 converter does) the added tokens up to the text vocabulary.
   const vocab: [string, number][] = spec.pieces.map((p) => [p.piece, p.score]);
   let normalizer: unknown;
@@ -129,10 +161,22 @@ export function unigramSpecToJson(spec: UnigramTokenizerSpec): string {
     // HF's SentencePiece converter layout, for other libraries.
     const steps: unknown[] = [];
     if (precompiledCharsmap.length > 0) steps.push({ type: 'Precompiled', precompiled_charsmap: base64(precompiledCharsmap) });
-    if (removeExtraWhitespaces) steps.push({ type: 'Strip', strip_left: false, strip_right: true }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: METASPACE });
+    if (removeExtraWhitespaces)
+      steps.push(
+        { type: 'Strip', strip_left: false, strip_right: true },
+        { type: 'Replace', pattern: { Regex: ' {2,}' }, content: METASPACE },
+      );
     normalizer = steps.length === 0 ? null : { type: 'Sequence', normalizers: steps };
     preTokenizer = { ...METASPACE_STEP, prepend_scheme: addDummyPrefix ? 'always' : 'never' };
-    genir = { pipeline: 'sentencepiece', normalizer_spec: { name, add_dummy_prefix: addDummyPrefix, remove_extra_whitespaces: removeExtraWhitespaces, escape_whitespaces: escapeWhitespaces } };
+    genir = {
+      pipeline: 'sentencepiece',
+      normalizer_spec: {
+        name,
+        add_dummy_prefix: addDummyPrefix,
+        remove_extra_whitespaces: removeExtraWhitespaces,
+        escape_whitespaces: escapeWhitespaces,
+      },
+    };
   } else {
     normalizer = spec.pipeline.normalizer;
     preTokenizer = spec.pipeline.preTokenizer;
@@ -187,7 +231,8 @@ export function unigramSpecFromJson(root: Record<string, unknown>, source: strin
       fail(`added_tokens[${i}]`, 'must have an integer id and a string content');
     }
     const token = entry as { id: number; content: string; lstrip?: unknown; rstrip?: unknown; single_word?: unknown };
-    if (token.lstrip === true || token.rstrip === true || token.single_word === true) fail(`added_tokens[${i}]`, 'lstrip, rstrip and single_word are not supported');
+    if (token.lstrip === true || token.rstrip === true || token.single_word === true)
+      fail(`added_tokens[${i}]`, 'lstrip, rstrip and single_word are not supported');
     const docid = /^<docid_(\d+)>$/.exec(token.content);
     if (docid !== null && Number(docid[1]) === docids.length) docids.push(token);
     else if (docids.length > 0) fail(`added_tokens[${i}]`, 'docid tokens must come last');
@@ -197,7 +242,11 @@ export function unigramSpecFromJson(root: Record<string, unknown>, source: strin
   let textVocabSize = pieces.length;
   for (const token of added) {
     if (token.id < pieces.length) {
-      if (pieces[token.id].piece !== token.content) fail('added_tokens', `id ${token.id} is ${JSON.stringify(token.content)} but model.vocab has ${JSON.stringify(pieces[token.id].piece)} there`);
+      if (pieces[token.id].piece !== token.content)
+        fail(
+          'added_tokens',
+          `id ${token.id} is ${JSON.stringify(token.content)} but model.vocab has ${JSON.stringify(pieces[token.id].piece)} there`,
+        );
       // A token split out of the raw text never reaches the Viterbi pass.
     } else if (token.id === textVocabSize) {
       textVocabSize++;
@@ -232,10 +281,12 @@ export function unigramSpecFromJson(root: Record<string, unknown>, source: strin
 
 /** The precompiled charsmap inside a tokenizer.json normalizer (empty when it has none). */
 function charsmapOf(normalizer: unknown, source: string): Uint8Array {
-  const steps = isRecord(normalizer) && normalizer.type === 'Sequence' && Array.isArray(normalizer.normalizers) ? normalizer.normalizers : [normalizer];
+  const steps =
+    isRecord(normalizer) && normalizer.type === 'Sequence' && Array.isArray(normalizer.normalizers) ? normalizer.normalizers : [normalizer];
   for (const step of steps) {
     if (isRecord(step) && step.type === 'Precompiled') {
-      if (typeof step.precompiled_charsmap !== 'string') throw new UserError(`${source}: normalizer: Precompiled needs precompiled_charsmap`);
+      if (typeof step.precompiled_charsmap !== 'string')
+        throw new UserError(`${source}: normalizer: Precompiled needs precompiled_charsmap`);
       return new Uint8Array(Buffer.from(step.precompiled_charsmap, 'base64'));
     }
   }
@@ -308,7 +359,9 @@ function normalizerStep(json: unknown, place: string, source: string): TextStep 
     case 'Lowercase':
       return (text) => text.toLowerCase();
     default:
-      return fail(`normalizer type ${JSON.stringify(json.type)} is not supported (genir reads Sequence, Precompiled, Replace, Strip, NFC/NFD/NFKC/NFKD, Lowercase)`);
+      return fail(
+        `normalizer type ${JSON.stringify(json.type)} is not supported (genir reads Sequence, Precompiled, Replace, Strip, NFC/NFD/NFKC/NFKD, Lowercase)`,
+      );
   }
 }
 
@@ -331,7 +384,8 @@ function preTokenizerStep(json: unknown, place: string, source: string): SplitSt
       if (typeof replacement !== 'string' || [...replacement].length !== 1) return fail('Metaspace replacement must be one character');
       let scheme = json.prepend_scheme;
       if (scheme === undefined) scheme = json.add_prefix_space === false ? 'never' : 'always';
-      if (scheme !== 'always' && scheme !== 'never' && scheme !== 'first') return fail(`Metaspace prepend_scheme ${JSON.stringify(scheme)} is not supported`);
+      if (scheme !== 'always' && scheme !== 'never' && scheme !== 'first')
+        return fail(`Metaspace prepend_scheme ${JSON.stringify(scheme)} is not supported`);
       const split = json.split !== false;
       return (words, first) =>
         words.flatMap((word) => {
@@ -359,7 +413,10 @@ function preTokenizerStep(json: unknown, place: string, source: string): SplitSt
 
 /** The normalizer and pre-tokenizer of an HF pipeline as functions (UserError on unsupported steps). */
 export function buildHfSteps(pipeline: HfPipeline, source: string): { normalize: TextStep; split: SplitStep } {
-  return { normalize: normalizerStep(pipeline.normalizer, 'normalizer', source), split: preTokenizerStep(pipeline.preTokenizer, 'pre_tokenizer', source) };
+  return {
+    normalize: normalizerStep(pipeline.normalizer, 'normalizer', source),
+    split: preTokenizerStep(pipeline.preTokenizer, 'pre_tokenizer', source),
+  };
 }
 
 /** Encodes plain text (no added tokens in it) with a Unigram spec. */

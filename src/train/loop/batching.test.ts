@@ -6,13 +6,19 @@ test('bucketBatches: every example once, sorted pools, same order for the same s
   const lengths = Array.from({ length: 103 }, (_, i) => (i * 37) % 50);
   const options = { batchSize: 8, seed: 5, poolBatches: 4 };
   const batches = bucketBatches(lengths, 0, options);
-  assert.deepEqual(batches.flat().sort((a, b) => a - b), Array.from({ length: 103 }, (_, i) => i));
+  assert.deepEqual(
+    batches.flat().sort((a, b) => a - b),
+    Array.from({ length: 103 }, (_, i) => i),
+  );
   assert.equal(batches.length, 13);
   assert.equal(batches.filter((b) => b.length !== 8).length, 1);
   // Within a batch lengths are close: the batch is a run of a sorted pool of 32 examples.
   for (const batch of batches) {
     const ls = batch.map((i) => lengths[i]);
-    assert.deepEqual(ls, [...ls].sort((a, b) => a - b));
+    assert.deepEqual(
+      ls,
+      [...ls].sort((a, b) => a - b),
+    );
   }
   assert.deepEqual(bucketBatches(lengths, 0, options), batches);
   assert.notDeepEqual(bucketBatches(lengths, 1, options), batches);

@@ -82,7 +82,9 @@ export async function saveTrainingCheckpoint(
   }
   writeFileAtomicSync(join(root, LATEST), `${JSON.stringify({ dir: name, update: state.update })}\n`);
   const keep = options.keep ?? 2;
-  const old = readdirSync(root).filter((entry) => /^step-\d{8}$/.test(entry) && entry !== name).sort();
+  const old = readdirSync(root)
+    .filter((entry) => /^step-\d{8}$/.test(entry) && entry !== name)
+    .sort();
   for (const entry of old.slice(0, Math.max(0, old.length - (keep - 1)))) rmSync(join(root, entry), { recursive: true, force: true });
   return finalDir;
 }
@@ -109,7 +111,8 @@ export function loadLatestCheckpoint(runDir: string, parameters: readonly Parame
   } catch (err) {
     throw new UserError(`${latestPath}: cannot read the latest-checkpoint pointer (${(err as Error).message})`);
   }
-  if (typeof latest.dir !== 'string' || !/^step-\d{8}$/.test(latest.dir)) throw new UserError(`${latestPath}: field 'dir' must name a step-NNNNNNNN directory`);
+  if (typeof latest.dir !== 'string' || !/^step-\d{8}$/.test(latest.dir))
+    throw new UserError(`${latestPath}: field 'dir' must name a step-NNNNNNNN directory`);
   const dir = join(root, latest.dir);
   const statePath = join(dir, 'trainer_state.json');
   let state: TrainerState;
@@ -135,7 +138,8 @@ export function loadLatestCheckpoint(runDir: string, parameters: readonly Parame
     v.set(p.name, checkTensor(optimizerPath, vName, optimizerFile.tensors.get(vName), p.shape));
   }
   for (const name of model.keys()) {
-    if (!parameters.some((p) => p.name === name)) throw new UserError(`${modelPath}: unexpected tensor '${name}' (not a parameter of this model)`);
+    if (!parameters.some((p) => p.name === name))
+      throw new UserError(`${modelPath}: unexpected tensor '${name}' (not a parameter of this model)`);
   }
   const step = Number(optimizerFile.metadata.step);
   if (!Number.isInteger(step) || step < 0) throw new UserError(`${optimizerPath}: metadata 'step' must be a non-negative integer`);

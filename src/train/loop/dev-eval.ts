@@ -42,14 +42,22 @@ export interface DevQueries {
  * The judged queries of a dataset's split; for XQuAD with several languages, those of every
  * language, ids prefixed `lang/` (the docid keys are relevance ids, shared by translations).
  */
-export async function loadDevQueries(datasetId: string, languages: readonly string[] | null, dataDir: string | undefined, split: string): Promise<DevQueries> {
+export async function loadDevQueries(
+  datasetId: string,
+  languages: readonly string[] | null,
+  dataDir: string | undefined,
+  split: string,
+): Promise<DevQueries> {
   const queries: Query[] = [];
   const qrels: Qrels = new Map();
   const views = languageViews(datasetId, languages);
   const prefix = views.length > 1;
   for (const view of views) {
     const dataset = await openDataset({ id: view.id, dataDir });
-    if (!dataset.splits.includes(split)) throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')}); choose another --dev-split, or pass --eval-every 0`);
+    if (!dataset.splits.includes(split))
+      throw new UserError(
+        `dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')}); choose another --dev-split, or pass --eval-every 0`,
+      );
     const [q, r] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
     const id = (queryId: string) => (prefix ? `${view.lang}/${queryId}` : queryId);
     for (const query of q) queries.push({ ...query, id: id(query.id), ...(view.lang === null ? {} : { lang: view.lang }) });
@@ -140,14 +148,25 @@ export class DevTracker {
 
 export function devCurveCsv(points: readonly DevPoint[]): string {
   const header = ['update', 'epoch', 'training_minutes', ...DEV_CURVE_METRICS, 'eval_seconds'].join(',');
-  const rows = points.map((p) => [p.update, p.epoch, (p.trainingSeconds / 60).toFixed(3), ...DEV_CURVE_METRICS.map((m) => p.metrics[m].toFixed(4)), p.seconds.toFixed(1)].join(','));
+  const rows = points.map((p) =>
+    [
+      p.update,
+      p.epoch,
+      (p.trainingSeconds / 60).toFixed(3),
+      ...DEV_CURVE_METRICS.map((m) => p.metrics[m].toFixed(4)),
+      p.seconds.toFixed(1),
+    ].join(','),
+  );
   return `${[header, ...rows].join('\n')}\n`;
 }
 
 /** Dev RR@10 against training minutes, one line per run (learning curves side by side). */
 export function devCurveSvg(runs: readonly { name: string; points: readonly DevPoint[] }[], title = 'dev RR@10 during training'): string {
   return linePlotSvg(
-    runs.map((run) => ({ name: run.name, points: run.points.map((p) => [p.trainingSeconds / 60, p.metrics[DEV_CURVE_METRICS[0]]] as const) })),
+    runs.map((run) => ({
+      name: run.name,
+      points: run.points.map((p) => [p.trainingSeconds / 60, p.metrics[DEV_CURVE_METRICS[0]]] as const),
+    })),
     { title, xLabel: 'training minutes', yLabel: DEV_CURVE_METRICS[0] },
   );
 }

@@ -45,7 +45,9 @@ export class LossLog {
       writeFileAtomicSync(path, `${HEADER}\n`);
       return log;
     }
-    const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0);
+    const lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0);
     if (lines[0] !== HEADER) throw new UserError(`${path}:1: not a genir loss log (expected header '${HEADER}')`);
     lines.slice(1).forEach((line, index) => {
       const fields = line.split(',').map(Number);

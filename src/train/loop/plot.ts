@@ -112,7 +112,10 @@ export function linePlotSvg(series: readonly PlotSeries[], options: PlotOptions 
   const plotH = height - margin.top - margin.bottom;
   const toY = options.logY ? (v: number) => Math.log10(v) : (v: number) => v;
   const usable = series.map((s) =>
-    thin(s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!options.logY || y > 0)), options.maxPoints ?? 2000),
+    thin(
+      s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!options.logY || y > 0)),
+      options.maxPoints ?? 2000,
+    ),
   );
   let [xMin, xMax, yMin, yMax] = [Infinity, -Infinity, Infinity, -Infinity];
   for (const pts of usable) {
@@ -129,7 +132,9 @@ export function linePlotSvg(series: readonly PlotSeries[], options: PlotOptions 
   const px = (x: number) => margin.left + fraction(x, xMin, xMax) * plotW;
   const py = (y: number) => margin.top + (1 - fraction(y, yMin, yMax)) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   if (options.title) out.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`);
   // Grid and tick labels.
@@ -144,18 +149,25 @@ export function linePlotSvg(series: readonly PlotSeries[], options: PlotOptions 
   for (const tick of yTicks) {
     const y = py(tick).toFixed(1);
     out.push(`<line x1="${margin.left}" y1="${y}" x2="${margin.left + plotW}" y2="${y}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${margin.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(options.logY ? 10 ** tick : tick)}</text>`);
+    out.push(
+      `<text x="${margin.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(options.logY ? 10 ** tick : tick)}</text>`,
+    );
   }
   out.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
-  if (options.xLabel) out.push(`<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
+  if (options.xLabel)
+    out.push(`<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
   if (options.yLabel) {
-    out.push(`<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
+    out.push(
+      `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
+    );
   }
   usable.forEach((pts, index) => {
     if (pts.length === 0) return;
     const s = series[index];
     const path = pts.map(([x, y]) => `${px(x).toFixed(1)},${py(toY(y)).toFixed(1)}`).join(' ');
-    out.push(`<polyline fill="none" stroke="${seriesColor(s, index)}" stroke-width="${s.width ?? 1.5}" stroke-linejoin="round" points="${path}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${seriesColor(s, index)}" stroke-width="${s.width ?? 1.5}" stroke-linejoin="round" points="${path}"/>`,
+    );
   });
   // The legend box is as wide as its longest name (a fixed offset cut long stage names off at
   // the right edge), right-aligned inside the plot, on white so that the curves do not hide it.
@@ -163,7 +175,9 @@ export function linePlotSvg(series: readonly PlotSeries[], options: PlotOptions 
   if (listed.length > 0) {
     const legendWidth = Math.min(plotW - 8, 34 + Math.max(...listed.map(({ s }) => legendTextWidth(s.name))));
     const lx = margin.left + plotW - legendWidth - 4;
-    out.push(`<rect x="${lx - 4}" y="${margin.top + 4}" width="${legendWidth + 4}" height="${listed.length * 16 + 6}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`);
+    out.push(
+      `<rect x="${lx - 4}" y="${margin.top + 4}" width="${legendWidth + 4}" height="${listed.length * 16 + 6}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
+    );
     listed.forEach(({ s, index }, row) => {
       const ly = margin.top + 14 + row * 16;
       out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${seriesColor(s, index)}" stroke-width="2"/>`);

@@ -15,7 +15,10 @@ export interface Seq2SeqDataOptions extends BatchTokens {
 }
 
 /** Batches bucketed by source length (ties broken by target length), weighted by target tokens. */
-export function seq2seqTrainingData(examples: readonly Seq2SeqExample[], options: Seq2SeqDataOptions): TrainingData<number[], Seq2SeqBatch> {
+export function seq2seqTrainingData(
+  examples: readonly Seq2SeqExample[],
+  options: Seq2SeqDataOptions,
+): TrainingData<number[], Seq2SeqBatch> {
   const lengths = examples.map((e) => e.source.length * 4096 + Math.min(e.target.length, 4095));
   return {
     plan: (epoch) => bucketBatches(lengths, epoch, options),

@@ -30,7 +30,10 @@ test('a tiny T5 learns the copy/reverse task to >= 99% exact match with greedy d
       progress: false,
     });
     const held = copyReverseExamples(500, 777);
-    const decoded = await model.greedyDecode(held.map((e) => e.source), 12);
+    const decoded = await model.greedyDecode(
+      held.map((e) => e.source),
+      12,
+    );
     const exact = decoded.filter((out, i) => out.length === held[i].target.length && out.every((t, j) => t === held[i].target[j])).length;
     const seconds = (Date.now() - started) / 1000;
     process.stderr.write(`copy/reverse: ${exact}/${held.length} exact after 1000 updates in ${seconds.toFixed(1)} s\n`);
@@ -76,7 +79,10 @@ test('a T5 run killed between checkpoints and resumed ends with bit-identical lo
     await resumed.model.release();
     assert.ok(resumed.result.resumedFrom !== undefined && resumed.result.resumedFrom >= 2 * RESUME_CHECKPOINT_EVERY);
     assert.equal(resumed.result.update, RESUME_TOTAL_UPDATES);
-    assert.deepEqual(resumed.result.records.map((r) => r.loss), unbroken.result.records.map((r) => r.loss));
+    assert.deepEqual(
+      resumed.result.records.map((r) => r.loss),
+      unbroken.result.records.map((r) => r.loss),
+    );
     for (let i = 0; i < unbroken.model.parameters.length; i++) {
       assert.deepEqual(resumed.model.parameters[i].data, unbroken.model.parameters[i].data, unbroken.model.parameters[i].name);
     }

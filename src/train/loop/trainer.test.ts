@@ -41,13 +41,24 @@ function linearModel(): TrainableModel<number[]> {
           for (let i = 0; i < IN; i++) gw[o * IN + i] += (2 * err * x[i]) / batch.length;
         }
       }
-      return { loss, gradients: new Map([['w', gw], ['b', gb]]) };
+      return {
+        loss,
+        gradients: new Map([
+          ['w', gw],
+          ['b', gb],
+        ]),
+      };
     },
   };
 }
 
 const data: TrainingData<number[], number[]> = {
-  plan: (epoch) => bucketBatches(xs.map((_, i) => i % 3), epoch, { batchSize: 4, seed: 11 }),
+  plan: (epoch) =>
+    bucketBatches(
+      xs.map((_, i) => i % 3),
+      epoch,
+      { batchSize: 4, seed: 11 },
+    ),
   materialize: (plan) => plan,
   examples: (batch) => batch.length,
   weight: (batch) => batch.length,
@@ -86,18 +97,32 @@ test('train: a crashed run resumed from its checkpoint ends bit-identical to an 
       /simulated crash/,
     );
     // The last checkpoint is update 8; rows 9 and 10 were logged after it.
-    assert.equal(readFileSync(join(root, 'b', 'loss.csv'), 'utf8').trim().split('\n').length, 11);
+    assert.equal(
+      readFileSync(join(root, 'b', 'loss.csv'), 'utf8')
+        .trim()
+        .split('\n').length,
+      11,
+    );
     const resumedModel = linearModel();
     const resumed = await train({ ...options(join(root, 'b'), resumedModel), resume: true });
     assert.equal(resumed.resumedFrom, 8);
-    assert.deepEqual(resumed.records.map((r) => r.loss), unbroken.records.map((r) => r.loss));
-    assert.deepEqual(resumed.records.map((r) => r.gradNorm), unbroken.records.map((r) => r.gradNorm));
+    assert.deepEqual(
+      resumed.records.map((r) => r.loss),
+      unbroken.records.map((r) => r.loss),
+    );
+    assert.deepEqual(
+      resumed.records.map((r) => r.gradNorm),
+      unbroken.records.map((r) => r.gradNorm),
+    );
     for (let p = 0; p < 2; p++) assert.deepEqual(resumedModel.parameters[p].data, whole.parameters[p].data);
     assert.ok(existsSync(join(root, 'b', 'loss.svg')));
     assert.ok(existsSync(join(root, 'b', 'checkpoints', 'step-00000014', 'optimizer.safetensors')));
     assert.ok(!existsSync(join(root, 'b', 'checkpoints', 'step-00000004')), 'only the last two checkpoints are kept');
     // Starting over in a used directory without resume is refused.
-    await assert.rejects(train(options(join(root, 'b'), linearModel())), (err: unknown) => err instanceof UserError && /already holds a training run/.test(err.message));
+    await assert.rejects(
+      train(options(join(root, 'b'), linearModel())),
+      (err: unknown) => err instanceof UserError && /already holds a training run/.test(err.message),
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

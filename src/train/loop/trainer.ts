@@ -23,7 +23,6 @@ import type { TrainableModel } from '../../engine/optim/trainable.js';
 // What the loop trains is declared beside the optimizer, so models implement it without importing the loop.
 export type { LossAndGradients, TrainableModel } from '../../engine/optim/trainable.js';
 
-
 /**
  * The data, as plans (cheap descriptions, e.g. example indices) per epoch, materialised one
  * at a time. `plan(epoch)` must be a pure function of the epoch (seeded), so a resumed run
@@ -89,8 +88,10 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
   const accumulation = options.accumulationSteps ?? 1;
   const clipNorm = options.clipNorm ?? 1;
   const checkpointEvery = options.checkpointEvery ?? 0;
-  if (!Number.isInteger(options.totalUpdates) || options.totalUpdates < 1) throw new RangeError(`train: totalUpdates must be a positive integer, got ${options.totalUpdates}`);
-  if (!Number.isInteger(accumulation) || accumulation < 1) throw new RangeError(`train: accumulationSteps must be a positive integer, got ${accumulation}`);
+  if (!Number.isInteger(options.totalUpdates) || options.totalUpdates < 1)
+    throw new RangeError(`train: totalUpdates must be a positive integer, got ${options.totalUpdates}`);
+  if (!Number.isInteger(accumulation) || accumulation < 1)
+    throw new RangeError(`train: accumulationSteps must be a positive integer, got ${accumulation}`);
   mkdirSync(runDir, { recursive: true });
   // Checkpoint and plot temporaries of a run that was killed (SIGKILL, a crash) before it could remove them.
   sweepStaleTemporaries(runDir);
@@ -100,13 +101,23 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
 
   const optimizer = new AdamW(model.parameters, options.optimizer);
   const rng = new Rng(options.seed);
-  let state: TrainerState = { update: 0, epoch: 0, batchInEpoch: 0, seed: options.seed, rngState: rng.getState(), examplesSeen: 0, elapsedS: 0 };
+  let state: TrainerState = {
+    update: 0,
+    epoch: 0,
+    batchInEpoch: 0,
+    seed: options.seed,
+    rngState: rng.getState(),
+    examplesSeen: 0,
+    elapsedS: 0,
+  };
   let log: LossLog;
   let resumedFrom: number | undefined;
   if (options.resume && hasCheckpoint(runDir)) {
     const checkpoint = loadLatestCheckpoint(runDir, model.parameters);
     if (checkpoint.state.seed !== options.seed) {
-      throw new UserError(`${join(checkpoint.dir, 'trainer_state.json')}: the run was started with seed ${checkpoint.state.seed}, not ${options.seed}`);
+      throw new UserError(
+        `${join(checkpoint.dir, 'trainer_state.json')}: the run was started with seed ${checkpoint.state.seed}, not ${options.seed}`,
+      );
     }
     for (const param of model.parameters) param.data.set(checkpoint.parameters.get(param.name)!.data as Float32Array);
     optimizer.setState(checkpoint.optimizer);
@@ -128,7 +139,13 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
   const accumulator = accumulation > 1 ? new GradientAccumulator(model.parameters) : undefined;
   let epochPlan = data.plan(state.epoch);
   if (epochPlan.length === 0) throw new UserError('train: the training data yields no batches');
-  const bar = progressBar({ label: options.label ?? 'train', total: options.totalUpdates, unit: 'upd', fields: ['loss', 'ex/s'], enabled: options.progress });
+  const bar = progressBar({
+    label: options.label ?? 'train',
+    total: options.totalUpdates,
+    unit: 'upd',
+    fields: ['loss', 'ex/s'],
+    enabled: options.progress,
+  });
   bar.tick(state.update);
   const records: LossRecord[] = [];
   let skippedUpdates = 0;
@@ -146,7 +163,10 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
   const nextDropoutSeed = (): number => Math.floor(rng.next() * 4294967296) >>> 0;
   const save = async () => {
     state.rngState = rng.getState();
-    await saveTrainingCheckpoint(runDir, model.parameters, optimizer.getState(), state, { keep: options.keepCheckpoints, writeExtra: options.writeCheckpointExtra });
+    await saveTrainingCheckpoint(runDir, model.parameters, optimizer.getState(), state, {
+      keep: options.keepCheckpoints,
+      writeExtra: options.writeCheckpointExtra,
+    });
     log.writePlot(svgPath);
   };
 
@@ -192,7 +212,15 @@ export async function train<Plan, Batch>(options: TrainOptions<Plan, Batch>): Pr
       state.examplesSeen += examples;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       state.elapsedS += seconds;
-      const record: LossRecord = { update, epoch: state.epoch, loss: lossSum / weightSum, lr, gradNorm, examples, elapsedS: state.elapsedS };
+      const record: LossRecord = {
+        update,
+        epoch: state.epoch,
+        loss: lossSum / weightSum,
+        lr,
+        gradNorm,
+        examples,
+        elapsedS: state.elapsedS,
+      };
       log.append(record);
       records.push(record);
       bar.tick(1, { loss: record.loss.toFixed(4), 'ex/s': (examples / seconds).toFixed(1) });

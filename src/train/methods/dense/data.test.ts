@@ -9,7 +9,11 @@ import { denseTrainingPairs } from './pipeline.js';
 const DOCS: Document[] = [
   { id: 'd0', title: 'Bees', text: 'Bees collect nectar and pollen. Honey bees live in large colonies. A queen leads each hive.' },
   { id: 'd1', title: 'Tides', text: 'Tides are the rise and fall of the sea. The moon pulls the water. Most coasts see two tides a day.' },
-  { id: 'd2', title: 'Chess', text: 'Chess is a board game for two players. Each player starts with sixteen pieces. The goal is checkmate.' },
+  {
+    id: 'd2',
+    title: 'Chess',
+    text: 'Chess is a board game for two players. Each player starts with sixteen pieces. The goal is checkmate.',
+  },
   { id: 'd3', title: 'Honey', text: 'Honey is made by bees from nectar. It keeps for years. People eat honey on bread.' },
 ];
 
@@ -32,9 +36,19 @@ test('labelled pairs: BM25 hard negatives are never judged relevant, and a query
   assert.equal(passages.length, DOCS.length);
   const labelled = pairs.filter((p) => p.source === 'labelled');
   // q1 gives one pair per relevant document, q2 one.
-  assert.deepEqual(labelled.map((p) => [p.query, passages[p.positives[0]].key]), [['what do bees collect', 'd0'], ['what do bees collect', 'd3'], ['moon and sea', 'd1']]);
+  assert.deepEqual(
+    labelled.map((p) => [p.query, passages[p.positives[0]].key]),
+    [
+      ['what do bees collect', 'd0'],
+      ['what do bees collect', 'd3'],
+      ['moon and sea', 'd1'],
+    ],
+  );
   for (const pair of labelled) {
-    assert.ok(pair.negatives.every((n) => !pair.relevantKeys.includes(passages[n].key)), `${pair.query}: a relevant document among the negatives`);
+    assert.ok(
+      pair.negatives.every((n) => !pair.relevantKeys.includes(passages[n].key)),
+      `${pair.query}: a relevant document among the negatives`,
+    );
   }
   // BM25 retrieves d2 for neither query: no shared words, so it is no hard negative either.
   assert.ok(labelled.every((p) => p.negatives.every((n) => passages[n].key !== 'd2')));
@@ -61,7 +75,10 @@ test('synthetic pairs: inverse cloze takes a sentence out of its paragraph, crop
     }
   }
   const again: PassageText[] = [];
-  assert.deepEqual(syntheticPairs(DOCS[1], 'd1', (p) => again.push(p) - 1, { ictPerDoc: 3, cropsPerDoc: 2, seed: 4 }), pairs);
+  assert.deepEqual(
+    syntheticPairs(DOCS[1], 'd1', (p) => again.push(p) - 1, { ictPerDoc: 3, cropsPerDoc: 2, seed: 4 }),
+    pairs,
+  );
   assert.deepEqual(again, passages);
 });
 

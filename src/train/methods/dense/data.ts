@@ -84,7 +84,13 @@ function wordRange(text: string, spans: [number, number][], first: number, last:
  * text and returns its index; `translations` are other-language documents with the same key,
  * any of which may be a crop's passage.
  */
-export function syntheticPairs(doc: Document, key: string, passageOf: (passage: PassageText) => number, options: SyntheticOptions, translations: readonly Document[] = []): DensePair[] {
+export function syntheticPairs(
+  doc: Document,
+  key: string,
+  passageOf: (passage: PassageText) => number,
+  options: SyntheticOptions,
+  translations: readonly Document[] = [],
+): DensePair[] {
   const rng = keyedRng(options.seed, `dense-synthetic\u0000${doc.id}`);
   const pairs: DensePair[] = [];
   const sentences = sentencesOf(doc.text);
@@ -92,7 +98,13 @@ export function syntheticPairs(doc: Document, key: string, passageOf: (passage: 
   for (let i = 0; i < options.ictPerDoc && sentences.length >= 2; i++) {
     const pick = rng.int(sentences.length);
     const rest = rng.next() < 0.9 ? sentences.filter((_, j) => j !== pick).join(' ') : doc.text;
-    pairs.push({ query: sentences[pick], positives: [passageOf({ key, text: `${title}${rest}` })], relevantKeys: [key], negatives: [], source: 'ict' });
+    pairs.push({
+      query: sentences[pick],
+      positives: [passageOf({ key, text: `${title}${rest}` })],
+      relevantKeys: [key],
+      negatives: [],
+      source: 'ict',
+    });
   }
   const spans = wordSpans(doc.text);
   for (let i = 0; i < options.cropsPerDoc && spans.length >= 8; i++) {
@@ -106,7 +118,13 @@ export function syntheticPairs(doc: Document, key: string, passageOf: (passage: 
     const cropStart = rng.int(sourceSpans.length - cropLength + 1);
     const crop = wordRange(source.text, sourceSpans, cropStart, cropStart + cropLength - 1);
     const sourceTitle = source.title ? `${source.title}\n` : '';
-    pairs.push({ query, positives: [passageOf({ key, text: `${sourceTitle}${crop}` })], relevantKeys: [key], negatives: [], source: 'crop' });
+    pairs.push({
+      query,
+      positives: [passageOf({ key, text: `${sourceTitle}${crop}` })],
+      relevantKeys: [key],
+      negatives: [],
+      source: 'crop',
+    });
   }
   return pairs;
 }
@@ -134,7 +152,10 @@ export interface DensePlan {
 }
 
 /** The trainer's view of the pairs: a seeded shuffle per epoch, batches materialised on demand. */
-export function denseTrainingData(data: TokenizedPairs, options: DenseDataOptions): TrainingData<DensePlan, DenseBatch> & { batchesPerEpoch: number } {
+export function denseTrainingData(
+  data: TokenizedPairs,
+  options: DenseDataOptions,
+): TrainingData<DensePlan, DenseBatch> & { batchesPerEpoch: number } {
   const { batchSize, hardNegatives, seed, padId } = options;
   if (data.pairs.length === 0) throw new RangeError('denseTrainingData: no training pairs');
   const batchesPerEpoch = Math.max(1, Math.floor(data.pairs.length / batchSize));
@@ -166,8 +187,14 @@ export function denseTrainingData(data: TokenizedPairs, options: DenseDataOption
         for (let n = 0; n < hardNegatives && candidates.length > 0; n++) rowOf(candidates.splice(rng.int(candidates.length), 1)[0]);
         return target;
       });
-      const query = padSequences(plan.pairs.map((p) => data.queries[p]), padId);
-      const docs = padSequences(passages.map((p) => data.passages[p]), padId);
+      const query = padSequences(
+        plan.pairs.map((p) => data.queries[p]),
+        padId,
+      );
+      const docs = padSequences(
+        passages.map((p) => data.passages[p]),
+        padId,
+      );
       const bias = new Float32Array(plan.pairs.length * passages.length);
       plan.pairs.forEach((p, q) => {
         const relevant = new Set(data.pairs[p].relevantKeys);
@@ -197,7 +224,10 @@ export function tokenizePairs(
   pairs: readonly DensePair[],
   passages: readonly PassageText[],
   tokenizer: SubwordTokenizer,
-  encode: { query: (tokenizer: SubwordTokenizer, text: string) => Int32Array; passage: (tokenizer: SubwordTokenizer, text: string) => Int32Array },
+  encode: {
+    query: (tokenizer: SubwordTokenizer, text: string) => Int32Array;
+    passage: (tokenizer: SubwordTokenizer, text: string) => Int32Array;
+  },
 ): TokenizedPairs {
   return {
     queries: pairs.map((p) => encode.query(tokenizer, p.query)),

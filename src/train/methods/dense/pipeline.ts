@@ -96,7 +96,6 @@ export function tokenizerTexts(corpus: SftCorpus): string[] {
   return [...corpus.docs.map((d) => `${d.title}\n${d.text}`), ...corpus.trainQueries.map((q) => q.text)];
 }
 
-
 /**
  * Labelled and synthetic pairs over the corpus; passage i < docs.length is document i. A
  * labelled query whose relevant documents BM25 does not retrieve in its top `bm25Depth` is
@@ -137,13 +136,22 @@ export async function denseTrainingPairs(
         dropped++;
         return;
       }
-      const negatives = ranking.filter((key) => !relevant.has(key)).slice(0, negativeDepth).map((key) => docOf(key, query.lang)!);
+      const negatives = ranking
+        .filter((key) => !relevant.has(key))
+        .slice(0, negativeDepth)
+        .map((key) => docOf(key, query.lang)!);
       for (const key of query.keys) {
         const own = docOf(key, query.lang);
         if (own === undefined) continue;
         // In a pooled multilingual corpus the English paragraph is a positive too: one space for all languages.
         const english = corpus.grouped ? docOf(key, 'en') : undefined;
-        pairs.push({ query: query.text, positives: english !== undefined && english !== own ? [own, english] : [own], relevantKeys: query.keys, negatives, source: 'labelled' });
+        pairs.push({
+          query: query.text,
+          positives: english !== undefined && english !== own ? [own, english] : [own],
+          relevantKeys: query.keys,
+          negatives,
+          source: 'labelled',
+        });
       }
     });
   }
@@ -171,20 +179,43 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
     maxQueryTokens: options.maxQueryTokens ?? DEFAULT_DENSE_SETTINGS.maxQueryTokens,
     maxPassageTokens: options.maxPassageTokens ?? DEFAULT_DENSE_SETTINGS.maxPassageTokens,
   };
-  if (settings.maxQueryTokens < 3 || settings.maxPassageTokens < 3) throw new UserError('dense: queries and passages need room for at least 3 tokens (marker, a token, EOS)');
+  if (settings.maxQueryTokens < 3 || settings.maxPassageTokens < 3)
+    throw new UserError('dense: queries and passages need room for at least 3 tokens (marker, a token, EOS)');
 
-  const corpus = await loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit });
-  log(`dense: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`);
+  const corpus = await loadSftCorpus({
+    dataset: options.dataset,
+    dataDir: options.dataDir,
+    lang: options.lang,
+    trainSplit: options.trainSplit,
+  });
+  log(
+    `dense: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`,
+  );
   const textTokenizer = trainTokenizer(tokenizerTexts(corpus), { vocabSize: options.vocabSize ?? 8000 });
   const tokenizer: SubwordTokenizer = withDocidTokens(textTokenizer, DENSE_MARKER_COUNT);
   const { pairs, passages, dropped } = await denseTrainingPairs(corpus, options, seed, log);
-  const counts = { labelled: pairs.filter((p) => p.source === 'labelled').length, droppedNotInBm25: dropped, ict: pairs.filter((p) => p.source === 'ict').length, crop: pairs.filter((p) => p.source === 'crop').length };
-  if (pairs.length === 0) throw new UserError(`dataset ${corpus.datasetId}: no training pairs (no labelled queries and no synthetic pairs)`);
-  log(`dense: ${pairs.length} pairs (labelled ${counts.labelled}, dropped ${dropped} not in BM25's top ${options.bm25Depth ?? 200}; inverse cloze ${counts.ict}; crops ${counts.crop})`);
+  const counts = {
+    labelled: pairs.filter((p) => p.source === 'labelled').length,
+    droppedNotInBm25: dropped,
+    ict: pairs.filter((p) => p.source === 'ict').length,
+    crop: pairs.filter((p) => p.source === 'crop').length,
+  };
+  if (pairs.length === 0)
+    throw new UserError(`dataset ${corpus.datasetId}: no training pairs (no labelled queries and no synthetic pairs)`);
+  log(
+    `dense: ${pairs.length} pairs (labelled ${counts.labelled}, dropped ${dropped} not in BM25's top ${options.bm25Depth ?? 200}; inverse cloze ${counts.ict}; crops ${counts.crop})`,
+  );
 
-  const config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: DENSE_MARKER_COUNT });
+  const config = t5Config(options.model, {
+    ...options.modelOverrides,
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: DENSE_MARKER_COUNT,
+  });
   const model = DenseModel.create(config, settings, seed, { threads: options.threads, spinning: options.spinning ?? false });
-  const tokenized = tokenizePairs(pairs, passages, tokenizer, { query: (t, text) => model.queryTokens(t, text), passage: (t, text) => model.passageTokens(t, text) });
+  const tokenized = tokenizePairs(pairs, passages, tokenizer, {
+    query: (t, text) => model.queryTokens(t, text),
+    passage: (t, text) => model.passageTokens(t, text),
+  });
   const batchSize = Math.min(options.batchSize ?? 64, pairs.length);
   const hardNegatives = options.hardNegatives ?? 1;
   const data = denseTrainingData(tokenized, { batchSize, hardNegatives, seed, padId: tokenizer.padId });
@@ -193,7 +224,9 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   const lr = options.lr ?? 3e-3;
   const warmup = Math.min(options.warmupSteps ?? Math.min(100, Math.ceil(totalUpdates * 0.05)), totalUpdates);
   const parameters = encoderParameterSpecs(config).reduce((n, spec) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
-  log(`dense: model ${options.model} encoder (${(parameters / 1e6).toFixed(2)}M parameters), temperature ${settings.temperature.kind === 'fixed' ? `fixed ${settings.temperature.value}` : `learned from ${settings.temperature.initial}`}; ${epochs} epochs of ${data.batchesPerEpoch} batches of ${batchSize} pairs (+${hardNegatives} BM25 negative${hardNegatives === 1 ? '' : 's'} per labelled query)`);
+  log(
+    `dense: model ${options.model} encoder (${(parameters / 1e6).toFixed(2)}M parameters), temperature ${settings.temperature.kind === 'fixed' ? `fixed ${settings.temperature.value}` : `learned from ${settings.temperature.initial}`}; ${epochs} epochs of ${data.batchesPerEpoch} batches of ${batchSize} pairs (+${hardNegatives} BM25 negative${hardNegatives === 1 ? '' : 's'} per labelled query)`,
+  );
   const baseSchedule = linearSchedule({ peak: lr, warmupSteps: warmup, totalSteps: totalUpdates });
   const budgetSeconds = options.budgetMinutes === undefined ? Infinity : options.budgetMinutes * 60;
   let spent = 0;
@@ -230,7 +263,9 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   const trainingSeconds = (performance.now() - trainingStart) / 1000;
   if (result.stopped) log(`dense: training budget spent after ${result.update} of ${totalUpdates} updates`);
   const last = result.records[result.records.length - 1];
-  log(`dense: ${result.update} updates in ${trainingSeconds.toFixed(1)} s, final loss ${last?.loss.toFixed(4) ?? '-'}, in-batch accuracy ${tracked.accuracy === null ? '-' : tracked.accuracy.toFixed(3)}, temperature ${model.temperature().toFixed(4)}`);
+  log(
+    `dense: ${result.update} updates in ${trainingSeconds.toFixed(1)} s, final loss ${last?.loss.toFixed(4) ?? '-'}, in-batch accuracy ${tracked.accuracy === null ? '-' : tracked.accuracy.toFixed(3)}, temperature ${model.temperature().toFixed(4)}`,
+  );
 
   const encodeStart = performance.now();
   const vectors = await model.encode(tokenized.passages.slice(0, corpus.docs.length));
@@ -259,7 +294,12 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
     ids: corpus.docs.map((d) => d.id),
     titles: corpus.docs.map((d) => d.title ?? ''),
     vectors,
-    dataset: { id: corpus.datasetId, languages: corpus.languages ?? null, trainSplit: corpus.trainSplit ?? null, documents: corpus.docs.length },
+    dataset: {
+      id: corpus.datasetId,
+      languages: corpus.languages ?? null,
+      trainSplit: corpus.trainSplit ?? null,
+      documents: corpus.docs.length,
+    },
     onnx: options.onnx,
     extraFiles: [
       { path: 'report.json', data: `${JSON.stringify(report, null, 2)}\n` },

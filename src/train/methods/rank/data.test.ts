@@ -55,7 +55,11 @@ test('DDRO data: every triple once per epoch, in chunks, reshuffled by epoch, sa
   assert.equal(data.pairsPerEpoch, 13);
   assert.equal(data.batchesPerEpoch, 2);
   const triples = (epoch: number) =>
-    data.data.plan(epoch).flat().flatMap((g) => g.targets.slice(1).map((t, j) => `${g.source[0]}:${t[0]}:${g.reference![j + 1]}`)).sort();
+    data.data
+      .plan(epoch)
+      .flat()
+      .flatMap((g) => g.targets.slice(1).map((t, j) => `${g.source[0]}:${t[0]}:${g.reference![j + 1]}`))
+      .sort();
   const expected = groups.flatMap((g) => g.negatives.map((n) => `${g.source[0]}:${n.target[0]}:${n.reference}`)).sort();
   assert.deepEqual(triples(0), expected);
   assert.deepEqual(triples(1), expected);
@@ -72,7 +76,10 @@ test('margin data: positive, the top negative by reference, a random other; hard
   for (let epoch = 0; epoch < 20; epoch++) {
     const [group] = data.data.plan(epoch).flat();
     assert.equal(group.targets[1][0], 200);
-    assert.deepEqual(group.pairs, [[0, 1], [0, 2]]);
+    assert.deepEqual(group.pairs, [
+      [0, 1],
+      [0, 2],
+    ]);
     seen.add(group.targets[2][0]);
   }
   assert.ok(seen.size >= 3 && !seen.has(200), `random negatives drawn: ${[...seen].join(',')}`);

@@ -24,10 +24,16 @@ export interface EncodedGroup {
 }
 
 /** Tokenizes the triples' queries (cut to maxSourceTokens) and looks up every docid. */
-export function encodeGroups(groups: readonly TripleGroup[], tokenizer: SubwordTokenizer, docids: DocidTable, maxSourceTokens: number): EncodedGroup[] {
+export function encodeGroups(
+  groups: readonly TripleGroup[],
+  tokenizer: SubwordTokenizer,
+  docids: DocidTable,
+  maxSourceTokens: number,
+): EncodedGroup[] {
   const target = (key: string): Int32Array => {
     const index = docids.indexOf(key);
-    if (index < 0) throw new UserError(`triples name docid key '${key}', which the model's docids do not have (triples from another model?)`);
+    if (index < 0)
+      throw new UserError(`triples name docid key '${key}', which the model's docids do not have (triples from another model?)`);
     const sequence = docids.sequence(index);
     return sequence.subarray(0, sequence.length - 1);
   };
@@ -38,7 +44,13 @@ export function encodeGroups(groups: readonly TripleGroup[], tokenizer: SubwordT
       source = tokenizer.encode(g.text).subarray(0, maxSourceTokens);
       sources.set(g.text, source);
     }
-    return { query: g.query, source, positive: target(g.positive), reference: g.reference, negatives: g.negatives.map((n) => ({ target: target(n.key), reference: n.reference })) };
+    return {
+      query: g.query,
+      source,
+      positive: target(g.positive),
+      reference: g.reference,
+      negatives: g.negatives.map((n) => ({ target: target(n.key), reference: n.reference })),
+    };
   });
 }
 
@@ -82,7 +94,11 @@ function batched(groupsOf: (epoch: number) => PreferenceGroup[], options: Prefer
  * into chunks of `negativesPerGroup`; a chunk and the positive form one group, so a batch of
  * `groupsPerBatch` groups holds about groupsPerBatch × negativesPerGroup triples.
  */
-export function dpoTrainingData(groups: readonly EncodedGroup[], negativesPerGroup: number, options: PreferenceDataOptions): PreferenceData {
+export function dpoTrainingData(
+  groups: readonly EncodedGroup[],
+  negativesPerGroup: number,
+  options: PreferenceDataOptions,
+): PreferenceData {
   if (groups.every((g) => g.negatives.length === 0)) throw new UserError('DDRO: the triples hold no negatives');
   const groupsOf = (epoch: number): PreferenceGroup[] => {
     const out: PreferenceGroup[] = [];
@@ -90,7 +106,11 @@ export function dpoTrainingData(groups: readonly EncodedGroup[], negativesPerGro
       const negatives = keyedRng(options.seed, `dpo\u0000${epoch}\u0000${g.query}\u0000${index}`).shuffle([...g.negatives]);
       for (let i = 0; i < negatives.length; i += negativesPerGroup) {
         const chunk = negatives.slice(i, i + negativesPerGroup);
-        out.push({ source: g.source, targets: [g.positive, ...chunk.map((n) => n.target)], reference: [g.reference, ...chunk.map((n) => n.reference)] });
+        out.push({
+          source: g.source,
+          targets: [g.positive, ...chunk.map((n) => n.target)],
+          reference: [g.reference, ...chunk.map((n) => n.reference)],
+        });
       }
     });
     return out;
@@ -110,13 +130,22 @@ export function marginTrainingData(groups: readonly EncodedGroup[], options: Pre
     usable.map((g, index) => {
       const top = topNegative(g);
       const others = g.negatives.filter((_, j) => j !== top);
-      if (others.length === 0) return { source: g.source, targets: [g.positive, g.negatives[top].target], reference: [g.reference, g.negatives[top].reference], pairs: [[0, 1]] };
+      if (others.length === 0)
+        return {
+          source: g.source,
+          targets: [g.positive, g.negatives[top].target],
+          reference: [g.reference, g.negatives[top].reference],
+          pairs: [[0, 1]],
+        };
       const random = others[keyedRng(options.seed, `margin\u0000${epoch}\u0000${g.query}\u0000${index}`).int(others.length)];
       return {
         source: g.source,
         targets: [g.positive, g.negatives[top].target, random.target],
         reference: [g.reference, g.negatives[top].reference, random.reference],
-        pairs: [[0, 1], [0, 2]],
+        pairs: [
+          [0, 1],
+          [0, 2],
+        ],
       };
     });
   return batched(groupsOf, options);
@@ -127,13 +156,16 @@ export function marginTrainingData(groups: readonly EncodedGroup[], options: Pre
  * drawn per epoch; the loss is the softmax cross-entropy of the positive over the list.
  */
 export function listwiseTrainingData(groups: readonly EncodedGroup[], listSize: number, options: PreferenceDataOptions): PreferenceData {
-  if (!Number.isInteger(listSize) || listSize < 2) throw new UserError(`--list-size ${listSize}: expected an integer >= 2 (the positive and at least one negative)`);
+  if (!Number.isInteger(listSize) || listSize < 2)
+    throw new UserError(`--list-size ${listSize}: expected an integer >= 2 (the positive and at least one negative)`);
   const usable = groups.filter((g) => g.negatives.length > 0);
   if (usable.length === 0) throw new UserError('LTRGR: the triples hold no negatives');
   const groupsOf = (epoch: number): PreferenceGroup[] =>
     usable.map((g, index) => {
       const top = topNegative(g);
-      const others = keyedRng(options.seed, `list\u0000${epoch}\u0000${g.query}\u0000${index}`).shuffle(g.negatives.filter((_, j) => j !== top)).slice(0, listSize - 2);
+      const others = keyedRng(options.seed, `list\u0000${epoch}\u0000${g.query}\u0000${index}`)
+        .shuffle(g.negatives.filter((_, j) => j !== top))
+        .slice(0, listSize - 2);
       return {
         source: g.source,
         targets: [g.positive, g.negatives[top].target, ...others.map((n) => n.target)],

@@ -12,8 +12,17 @@ const TOKENS = { padId: 0, eosId: 1, decoderStartId: 0 };
 
 function tinyConfig(): T5Config {
   return t5Config('tiny', {
-    vocabSize: 37, docidVocabSize: 6, dModel: 16, dKv: 4, numHeads: 4, dFf: 24, numLayers: 2, numDecoderLayers: 2,
-    relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 12, dropoutRate: 0,
+    vocabSize: 37,
+    docidVocabSize: 6,
+    dModel: 16,
+    dKv: 4,
+    numHeads: 4,
+    dFf: 24,
+    numLayers: 2,
+    numDecoderLayers: 2,
+    relativeAttentionNumBuckets: 8,
+    relativeAttentionMaxDistance: 12,
+    dropoutRate: 0,
   });
 }
 
@@ -32,7 +41,13 @@ function unshared(batch: PreferenceBatch): PreferenceBatch {
     inputIds.set(batch.inputIds.subarray(q * batch.sourceLength, (q + 1) * batch.sourceLength), row * batch.sourceLength);
     attentionMask.set(batch.attentionMask.subarray(q * batch.sourceLength, (q + 1) * batch.sourceLength), row * batch.sourceLength);
   }
-  return { ...batch, queries: batch.rows, inputIds, attentionMask, rowQuery: BigInt64Array.from({ length: batch.rows }, (_, r) => BigInt(r)) };
+  return {
+    ...batch,
+    queries: batch.rows,
+    inputIds,
+    attentionMask,
+    rowQuery: BigInt64Array.from({ length: batch.rows }, (_, r) => BigInt(r)),
+  };
 }
 
 test('grouped scoring (one encoder pass per query) equals the model scoring each row on its own', async () => {
@@ -41,10 +56,18 @@ test('grouped scoring (one encoder pass per query) equals the model scoring each
   try {
     const grouped = await scorer.score(GROUPS, TOKENS);
     const rows = GROUPS.flatMap((g) => g.targets.map((target) => ({ source: g.source, target })));
-    const single = await model.score(makeSeq2SeqBatch(rows, rows.map((_, i) => i), TOKENS));
+    const single = await model.score(
+      makeSeq2SeqBatch(
+        rows,
+        rows.map((_, i) => i),
+        TOKENS,
+      ),
+    );
     const flat = grouped.flat();
     assert.equal(flat.length, rows.length);
-    flat.forEach((value, i) => assert.ok(Math.abs(value - single[i]) <= 1e-5 * Math.max(1, Math.abs(single[i])), `row ${i}: ${value} vs ${single[i]}`));
+    flat.forEach((value, i) =>
+      assert.ok(Math.abs(value - single[i]) <= 1e-5 * Math.max(1, Math.abs(single[i])), `row ${i}: ${value} vs ${single[i]}`),
+    );
     assert.ok(flat.every((v) => v < 0));
   } finally {
     await scorer.release();
@@ -92,10 +115,11 @@ for (const [label, objective] of OBJECTIVES) {
       const norm = Math.sqrt(dot);
       const eps = 1e-2;
       const original = model.parameters.map((p) => Float32Array.from(p.data));
-      const shift = (sign: number) => model.parameters.forEach((p, k) => {
-        const g = shared.gradients.get(p.name)!;
-        for (let i = 0; i < p.data.length; i++) p.data[i] = original[k][i] + (sign * eps * g[i]) / norm;
-      });
+      const shift = (sign: number) =>
+        model.parameters.forEach((p, k) => {
+          const g = shared.gradients.get(p.name)!;
+          for (let i = 0; i < p.data.length; i++) p.data[i] = original[k][i] + (sign * eps * g[i]) / norm;
+        });
       shift(1);
       const plus = (await trainer.lossAndGradients(batch, 0)).loss;
       shift(-1);
@@ -117,7 +141,13 @@ test('DPO loss is log 2 when the policy is the reference it was scored with', as
   const trainer = new PreferenceModel(model, { rank: { kind: 'dpo', beta: 0.4 }, generationWeight: 0 }, { threads: 1 });
   try {
     const reference = await scorer.score(GROUPS, TOKENS);
-    const step = await trainer.lossAndGradients(makePreferenceBatch(GROUPS.map((g, i) => ({ ...g, reference: reference[i] })), TOKENS), 0);
+    const step = await trainer.lossAndGradients(
+      makePreferenceBatch(
+        GROUPS.map((g, i) => ({ ...g, reference: reference[i] })),
+        TOKENS,
+      ),
+      0,
+    );
     assert.ok(Math.abs(step.loss - Math.LN2) < 1e-5, `${step.loss}`);
   } finally {
     await trainer.release();

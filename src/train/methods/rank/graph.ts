@@ -49,7 +49,8 @@ export function buildPreferenceTrainingGraph(config: T5Config, objective: Prefer
   const g = new Graph(`t5-${objective.rank.kind}-train`);
   const b = new GroupedT5Builder(g, config);
   const inputs = groupedInputs(g);
-  const prefixes = objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined && objective.rank.prefixLengths.length > 0;
+  const prefixes =
+    objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined && objective.rank.prefixLengths.length > 0;
   let scores: Tensor;
   let tokenLogProbs: Tensor | undefined;
   if (prefixes) {
@@ -71,12 +72,23 @@ export function buildPreferenceTrainingGraph(config: T5Config, objective: Prefer
       rankLoss = dpoLoss(scores, g.input('reference_log_prob', 'float32', ['batch']), pairs(), rank.beta);
       break;
     case 'margin':
-      rankLoss = tokenLogProbs === undefined
-        ? marginRankLoss(scores, pairs(), rank.margin)
-        : prefixMarginRankLoss(tokenLogProbs, g.input('prefix_mask', 'float32', ['prefixes', 'tgt']), pairs(), g.input('prefix_margin', 'float32', ['prefixes']));
+      rankLoss =
+        tokenLogProbs === undefined
+          ? marginRankLoss(scores, pairs(), rank.margin)
+          : prefixMarginRankLoss(
+              tokenLogProbs,
+              g.input('prefix_mask', 'float32', ['prefixes', 'tgt']),
+              pairs(),
+              g.input('prefix_margin', 'float32', ['prefixes']),
+            );
       break;
     case 'listwise':
-      rankLoss = listwiseLoss(scores, g.input('group_bias', 'float32', ['groups', 'group']), g.input('query_weight', 'float32', ['groups']), rank.temperature);
+      rankLoss = listwiseLoss(
+        scores,
+        g.input('group_bias', 'float32', ['groups', 'group']),
+        g.input('query_weight', 'float32', ['groups']),
+        rank.temperature,
+      );
       break;
   }
   g.output('rank_loss', rankLoss);

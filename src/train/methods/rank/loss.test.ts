@@ -17,7 +17,10 @@ function pairTensors(g: Graph, pairs = PAIRS): RowPairs {
 }
 
 /** Runs `build` on a float64 param `policy` and returns the loss and its gradient. */
-async function lossAndGradient(build: (g: Graph, policy: Tensor) => Tensor, policy: readonly number[]): Promise<{ loss: number; grad: number[] }> {
+async function lossAndGradient(
+  build: (g: Graph, policy: Tensor) => Tensor,
+  policy: readonly number[],
+): Promise<{ loss: number; grad: number[] }> {
   const g = new Graph('loss-test');
   const x = g.param('policy', [policy.length], 'float64');
   const loss = build(g, x);
@@ -38,29 +41,45 @@ test('DPO loss and gradient equal the hand computation', async () => {
   // log-ratios π − ref = [0.5, −0.2, −0.5, 0.5, −1.0, 0.5]; pair margins 0.7, 1.0, 1.5, 0.0;
   // z = 0.4 · margin; loss = ¼ Σ log(1 + e^−z) = ¼ (0.56291 + 0.51302 + 0.43749 + 0.69315).
   // dL/dπ⁺ = −¼ β σ(−z) summed over the positive's pairs, dL/dπ⁻ = +¼ β σ(−z).
-  const { loss, grad } = await lossAndGradient((g, x) => dpoLoss(x, g.constant(Float64Array.from(REFERENCE), [6], 'float64'), pairTensors(g), 0.4), POLICY);
+  const { loss, grad } = await lossAndGradient(
+    (g, x) => dpoLoss(x, g.constant(Float64Array.from(REFERENCE), [6], 'float64'), pairTensors(g), 0.4),
+    POLICY,
+  );
   assertClose([loss], [0.5516414292515325]);
   assertClose(grad, [-0.0831766115948319, 0.0430453776060771, 0.0401312339887548, -0.08543436937742047, 0.035434369377420456, 0.05]);
 });
 
 test('DPO loss is log 2 when policy equals reference, and falls as the positive gains', async () => {
-  const atReference = await lossAndGradient((g, x) => dpoLoss(x, g.constant(Float64Array.from(REFERENCE), [6], 'float64'), pairTensors(g), 0.4), REFERENCE);
+  const atReference = await lossAndGradient(
+    (g, x) => dpoLoss(x, g.constant(Float64Array.from(REFERENCE), [6], 'float64'), pairTensors(g), 0.4),
+    REFERENCE,
+  );
   assertClose([atReference.loss], [Math.LN2]);
   // Every pair: dL/dπ⁺ = −¼·0.4·½ = −0.05 per pair, two pairs per positive.
   assertClose(atReference.grad, [-0.1, 0.05, 0.05, -0.1, 0.05, 0.05]);
   const better = REFERENCE.map((v, i) => (i % 3 === 0 ? v + 1 : v));
-  const improved = await lossAndGradient((g, x) => dpoLoss(x, g.constant(Float64Array.from(REFERENCE), [6], 'float64'), pairTensors(g), 0.4), better);
+  const improved = await lossAndGradient(
+    (g, x) => dpoLoss(x, g.constant(Float64Array.from(REFERENCE), [6], 'float64'), pairTensors(g), 0.4),
+    better,
+  );
   assert.ok(improved.loss < Math.LN2);
 });
 
 test('−log σ is exact and finite far from 0, and its gradient at 0 is −½', async () => {
   const z = [-1000, -30, -1e-3, 0, 1e-3, 30, 1000];
   const weights = [1, 2, 3, 4, 5, 6, 7];
-  const { loss, grad } = await lossAndGradient((g, x) => reduceSum(mul(negLogSigmoid(x), g.constant(Float64Array.from(weights), [7], 'float64'))), z);
+  const { loss, grad } = await lossAndGradient(
+    (g, x) => reduceSum(mul(negLogSigmoid(x), g.constant(Float64Array.from(weights), [7], 'float64'))),
+    z,
+  );
   // −log σ(z) = log(1 + e^−z); d/dz = −σ(−z) = −1 / (1 + e^z).
   const expected = z.reduce((sum, v, i) => sum + weights[i] * (v < 0 ? -v + Math.log1p(Math.exp(v)) : Math.log1p(Math.exp(-v))), 0);
   assert.ok(Math.abs(loss - expected) <= 1e-9 * Math.abs(expected), `${loss} vs ${expected}`);
-  assertClose(grad, z.map((v, i) => -weights[i] / (1 + Math.exp(v))), 1e-12);
+  assertClose(
+    grad,
+    z.map((v, i) => -weights[i] / (1 + Math.exp(v))),
+    1e-12,
+  );
   assert.equal(grad[3], -2); // 4 · (−½)
 });
 

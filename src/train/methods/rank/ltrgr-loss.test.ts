@@ -12,7 +12,10 @@ function float64(g: Graph, values: readonly number[], shape = [values.length]): 
   return g.constant(Float64Array.from(values), shape, 'float64');
 }
 
-async function lossAndGradient(build: (g: Graph, scores: Tensor) => Tensor, scores: readonly number[]): Promise<{ loss: number; grad: number[] }> {
+async function lossAndGradient(
+  build: (g: Graph, scores: Tensor) => Tensor,
+  scores: readonly number[],
+): Promise<{ loss: number; grad: number[] }> {
   const g = new Graph('ltrgr-loss-test');
   const x = g.param('scores', [scores.length], 'float64');
   const loss = build(g, x);
@@ -36,7 +39,12 @@ test('margin rank loss and gradient equal the hand computation', async () => {
   // S = [−1, −2.2, −0.5, −3, −2.5, −6], margin 1: violations S⁻ − S⁺ + 1 = −0.2, 1.5, 1.5, −2
   // → hinge 0, 1.5, 1.5, 0 → loss ¼ · 3 = 0.75; only the two violated pairs pass gradient.
   const { loss, grad } = await lossAndGradient(
-    (g, s) => marginRankLoss(s, { positive: int64(g, MARGIN_PAIRS.positive), negative: int64(g, MARGIN_PAIRS.negative), weight: float64(g, MARGIN_PAIRS.weight) }, 1),
+    (g, s) =>
+      marginRankLoss(
+        s,
+        { positive: int64(g, MARGIN_PAIRS.positive), negative: int64(g, MARGIN_PAIRS.negative), weight: float64(g, MARGIN_PAIRS.weight) },
+        1,
+      ),
     [-1, -2.2, -0.5, -3, -2.5, -6],
   );
   assertClose([loss], [0.75]);
@@ -67,7 +75,12 @@ test('margin and list-wise losses pass the engine gradient check (float64 finite
   // Scores spread so that no hinge sits within eps of its kink.
   const values = [-1, -2.2, -0.5, -3, -2.5, -6];
   const margin = await checkGradients(
-    (g, [s]) => marginRankLoss(s, { positive: int64(g, MARGIN_PAIRS.positive), negative: int64(g, MARGIN_PAIRS.negative), weight: float64(g, MARGIN_PAIRS.weight) }, 1),
+    (g, [s]) =>
+      marginRankLoss(
+        s,
+        { positive: int64(g, MARGIN_PAIRS.positive), negative: int64(g, MARGIN_PAIRS.negative), weight: float64(g, MARGIN_PAIRS.weight) },
+        1,
+      ),
     [{ name: 'scores', shape: [6], values }],
   );
   assert.equal(margin.checked, 6);
@@ -80,12 +93,7 @@ test('margin and list-wise losses pass the engine gradient check (float64 finite
 });
 
 // Token log-probabilities of 4 rows (docids of 3 tokens + EOS): query 0 = rows 0 (positive), 1; query 1 = rows 2 (positive), 3.
-const TOKENS = [
-  -0.1, -2.0, -0.3, -0.1,
-  -1.5, -0.2, -0.2, -0.1,
-  -0.5, -0.5, -0.5, -0.5,
-  -0.4, -0.4, -3.0, -0.2,
-];
+const TOKENS = [-0.1, -2.0, -0.3, -0.1, -1.5, -0.2, -0.2, -0.1, -0.5, -0.5, -0.5, -0.5, -0.4, -0.4, -3.0, -0.2];
 const PREFIX_PAIRS = { positive: [0, 2], negative: [1, 3], weight: [0.5, 0.5] };
 // Prefixes of 1 and 2 tokens, then the whole docid; margins grow with the prefix.
 const PREFIX_MASK = [1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1];
@@ -119,13 +127,27 @@ test('prefix-oriented margin loss equals the hand computation, and the plain mar
   // Row 3: prefixes 1 and 2 are violated; the whole docid sits exactly at the margin (hinge 0, and Relu passes no gradient at 0).
   assertClose(grad.slice(12, 16), [1 / 3, 1 / 6, 0, 0]);
   const whole = await lossAndGradient(
-    (gw, s) => marginRankLoss(s, { positive: int64(gw, PREFIX_PAIRS.positive), negative: int64(gw, PREFIX_PAIRS.negative), weight: float64(gw, PREFIX_PAIRS.weight) }, 2),
+    (gw, s) =>
+      marginRankLoss(
+        s,
+        {
+          positive: int64(gw, PREFIX_PAIRS.positive),
+          negative: int64(gw, PREFIX_PAIRS.negative),
+          weight: float64(gw, PREFIX_PAIRS.weight),
+        },
+        2,
+      ),
     [-2.5, -2.0, -2.0, -4.0],
   );
   const wholeOnly = await (async () => {
     const gw = new Graph('prefix-whole');
     const t = gw.param('tokens', [4, 4], 'float64');
-    const l = prefixMarginRankLoss(t, float64(gw, [1, 1, 1, 1], [1, 4]), { positive: int64(gw, PREFIX_PAIRS.positive), negative: int64(gw, PREFIX_PAIRS.negative), weight: float64(gw, PREFIX_PAIRS.weight) }, float64(gw, [2]));
+    const l = prefixMarginRankLoss(
+      t,
+      float64(gw, [1, 1, 1, 1], [1, 4]),
+      { positive: int64(gw, PREFIX_PAIRS.positive), negative: int64(gw, PREFIX_PAIRS.negative), weight: float64(gw, PREFIX_PAIRS.weight) },
+      float64(gw, [2]),
+    );
     gw.output('loss', l);
     const sw = await Session.create(exportModel(gw), { threads: 1 });
     const r = await sw.run({ tokens: { data: Float64Array.from(TOKENS), dims: [4, 4] } });
@@ -136,7 +158,10 @@ test('prefix-oriented margin loss equals the hand computation, and the plain mar
 });
 
 test('prefix-oriented margin loss passes the gradient check (float64 finite differences)', async () => {
-  const report = await checkGradients((g, [tokens]) => prefixLoss(g, tokens), [{ name: 'tokens', shape: [4, 4], values: TOKENS.map((v, i) => v + 0.013 * (i % 5)) }]);
+  const report = await checkGradients(
+    (g, [tokens]) => prefixLoss(g, tokens),
+    [{ name: 'tokens', shape: [4, 4], values: TOKENS.map((v, i) => v + 0.013 * (i % 5)) }],
+  );
   assert.equal(report.checked, 16);
   assert.ok(report.maxGradient > 0.1);
 });

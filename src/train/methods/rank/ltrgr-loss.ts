@@ -3,7 +3,22 @@
  * log-probabilities), as graph builders: the pairwise margin (hinge) loss and the list-wise
  * softmax cross-entropy (ListNet with a one-hot target).
  */
-import { type Tensor, add, gather, gemm, logSoftmax, mul, neg, reduceMean, reduceSum, relu, reshape, shapeOf, slice, sub } from '../../../engine/index.js';
+import {
+  type Tensor,
+  add,
+  gather,
+  gemm,
+  logSoftmax,
+  mul,
+  neg,
+  reduceMean,
+  reduceSum,
+  relu,
+  reshape,
+  shapeOf,
+  slice,
+  sub,
+} from '../../../engine/index.js';
 import type { RowPairs } from './loss.js';
 
 /**

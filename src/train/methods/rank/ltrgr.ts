@@ -37,9 +37,11 @@ export function runLtrgr(options: LtrgrOptions): Promise<RankTrainingResult> {
     method: 'ltrgr',
     negatives: options.negatives ?? LTRGR_DEFAULTS.negatives,
     objective: {
-      rank: loss === 'margin' ? { kind: 'margin', margin: options.margin ?? LTRGR_DEFAULTS.margin } : { kind: 'listwise', temperature: options.temperature ?? LTRGR_DEFAULTS.temperature },
+      rank:
+        loss === 'margin'
+          ? { kind: 'margin', margin: options.margin ?? LTRGR_DEFAULTS.margin }
+          : { kind: 'listwise', temperature: options.temperature ?? LTRGR_DEFAULTS.temperature },
       generationWeight,
     },
   });
 }
-

@@ -78,7 +78,9 @@ export class PreferenceModel implements TrainableModel<PreferenceBatch> {
   }
 
   private getSession(): Promise<Session> {
-    this.session ??= Session.create(exportModel(buildPreferenceTrainingGraph(this.model.config, this.objective)), { threads: this.options.threads });
+    this.session ??= Session.create(exportModel(buildPreferenceTrainingGraph(this.model.config, this.objective)), {
+      threads: this.options.threads,
+    });
     return this.session;
   }
 
@@ -93,7 +95,8 @@ export class PreferenceModel implements TrainableModel<PreferenceBatch> {
       feeds.pair_negative = { data: batch.pairNegative, dims: [pairs] };
       feeds.pair_weight = { data: batch.pairWeight, dims: [pairs] };
     }
-    if (rank.kind === 'margin' && rank.prefixLengths !== undefined && rank.prefixLengths.length > 0) Object.assign(feeds, prefixFeeds(rank.prefixLengths, rank.margin, batch.targetLength));
+    if (rank.kind === 'margin' && rank.prefixLengths !== undefined && rank.prefixLengths.length > 0)
+      Object.assign(feeds, prefixFeeds(rank.prefixLengths, rank.margin, batch.targetLength));
     if (rank.kind === 'dpo') feeds.reference_log_prob = { data: batch.reference, dims: [batch.rows] };
     if (rank.kind === 'listwise') {
       feeds.group_bias = { data: batch.groupBias, dims: [batch.groups, batch.groupSize] };

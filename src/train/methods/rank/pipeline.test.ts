@@ -19,12 +19,23 @@ const TOPICS = [
   ['Tides', 'Tides are the rise and fall of sea levels, caused by the gravity of the moon.'],
   ['Bridges', 'A bridge spans an obstacle such as a river. Suspension bridges hang from cables.'],
 ];
-const QUESTIONS = ['What is {t}?', 'Where do you find {t}?', 'Why do {t} matter?', 'Who studies {t}?', 'How old are the oldest {t}?', 'What causes {t}?', 'Name a fact about {t}.', 'Describe {t}.'];
+const QUESTIONS = [
+  'What is {t}?',
+  'Where do you find {t}?',
+  'Why do {t} matter?',
+  'Who studies {t}?',
+  'How old are the oldest {t}?',
+  'What causes {t}?',
+  'Name a fact about {t}.',
+  'Describe {t}.',
+];
 
 function writeToySquad(dir: string): string {
   const data = TOPICS.map(([title, context], a) => ({
     title,
-    paragraphs: [{ context, qas: QUESTIONS.map((q, i) => ({ id: `q${a}-${i}`, question: q.replace('{t}', title.toLowerCase()), answers: [] })) }],
+    paragraphs: [
+      { context, qas: QUESTIONS.map((q, i) => ({ id: `q${a}-${i}`, question: q.replace('{t}', title.toLowerCase()), answers: [] })) },
+    ],
   }));
   const path = join(dir, 'toy.json');
   writeFileSync(path, JSON.stringify({ version: '1.1', data }));
@@ -38,12 +49,43 @@ test('DDRO and LTRGR from an SFT model: triples mined once and reused, dev evalu
   try {
     const dataset = writeToySquad(root);
     const sft = await runSft({
-      dataset, docids: 'atomic', model: 'tiny', modelOverrides: TINY, out: join(root, 'sft'), stages: parseStages('chunks+queries:4'),
-      vocabSize: 300, lr: 1e-2, batchSize: 8, seed: 1, threads: 1, progress: false, log: () => {}, onnx: false, cacheDir: join(root, 'cache'),
+      dataset,
+      docids: 'atomic',
+      model: 'tiny',
+      modelOverrides: TINY,
+      out: join(root, 'sft'),
+      stages: parseStages('chunks+queries:4'),
+      vocabSize: 300,
+      lr: 1e-2,
+      batchSize: 8,
+      seed: 1,
+      threads: 1,
+      progress: false,
+      log: () => {},
+      onnx: false,
+      cacheDir: join(root, 'cache'),
     });
     const lines: string[] = [];
-    const common = { from: sft.dir, cacheDir: join(root, 'cache'), threads: 1, progress: false, onnx: false, log: (line: string) => lines.push(line), evalEvery: 2, devQueries: 0, beam: 6 };
-    const ddro = await runDdro({ ...common, out: join(root, 'ddro'), patience: 1000, epochs: 1, batchSize: 8, negativesPerGroup: 4, lr: 1e-3 });
+    const common = {
+      from: sft.dir,
+      cacheDir: join(root, 'cache'),
+      threads: 1,
+      progress: false,
+      onnx: false,
+      log: (line: string) => lines.push(line),
+      evalEvery: 2,
+      devQueries: 0,
+      beam: 6,
+    };
+    const ddro = await runDdro({
+      ...common,
+      out: join(root, 'ddro'),
+      patience: 1000,
+      epochs: 1,
+      batchSize: 8,
+      negativesPerGroup: 4,
+      lr: 1e-3,
+    });
     const report = ddro.report;
     // 6 documents: the bands scale to ranks 1, 2–3 and 4–6, so every other document is a negative.
     const trainQueries = report.triples.groups;
@@ -63,7 +105,8 @@ test('DDRO and LTRGR from an SFT model: triples mined once and reused, dev evalu
 
     const loaded = await loadModelDirectory(ddro.dir);
     assert.deepEqual(loaded.docids.keys, (await loadModelDirectory(sft.dir)).docids.keys);
-    for (const file of ['ddro-report.json', 'ddro-loss.csv', 'ddro-loss.svg', 'ddro-dev.csv', 'sft-report.json']) assert.ok(readdirSync(ddro.dir).includes(file), file);
+    for (const file of ['ddro-report.json', 'ddro-loss.csv', 'ddro-loss.svg', 'ddro-dev.csv', 'sft-report.json'])
+      assert.ok(readdirSync(ddro.dir).includes(file), file);
     const csv = readFileSync(join(ddro.dir, 'ddro-loss.csv'), 'utf8').trim().split('\n');
     assert.equal(csv.length, report.updates + 1);
     // The first update starts from the reference: DPO loss log 2, no shift yet.
@@ -76,7 +119,16 @@ test('DDRO and LTRGR from an SFT model: triples mined once and reused, dev evalu
     assert.ok(triples.groups.every((g) => g.negatives.every((n) => n.key !== g.positive && n.source === 'bm25' && n.reference < 0)));
 
     // LTRGR (margin, all queries) with BM25 negatives reuses the same triples file.
-    const ltrgr = await runLtrgr({ ...common, out: join(root, 'ltrgr'), negatives: 'bm25', hardOnly: false, epochs: 2, batchSize: 4, lr: 3e-2, patience: 1 });
+    const ltrgr = await runLtrgr({
+      ...common,
+      out: join(root, 'ltrgr'),
+      negatives: 'bm25',
+      hardOnly: false,
+      epochs: 2,
+      batchSize: 4,
+      lr: 3e-2,
+      patience: 1,
+    });
     assert.equal(ltrgr.report.triples.cached, true);
     // Patience 1: the run ends at the first evaluation that does not beat the best so far.
     const evaluations = ltrgr.report.evaluations;
@@ -87,7 +139,11 @@ test('DDRO and LTRGR from an SFT model: triples mined once and reused, dev evalu
       assert.ok(ltrgr.report.updates < total);
     } else {
       assert.equal(ltrgr.report.updates, total);
-      assert.ok(evaluations.slice(1, -1).every((e, i) => e.metrics['RR@10'] > Math.max(...evaluations.slice(0, i + 1).map((x) => x.metrics['RR@10']))));
+      assert.ok(
+        evaluations
+          .slice(1, -1)
+          .every((e, i) => e.metrics['RR@10'] > Math.max(...evaluations.slice(0, i + 1).map((x) => x.metrics['RR@10']))),
+      );
     }
     assert.equal(ltrgr.report.triples.path, report.triples.path);
     assert.equal(ltrgr.report.data.groupsPerEpoch, trainQueries);
@@ -95,12 +151,26 @@ test('DDRO and LTRGR from an SFT model: triples mined once and reused, dev evalu
     assert.ok(existsSync(join(ltrgr.dir, 'ltrgr-report.json')));
 
     // List-wise with model-mined negatives: a new triples file; a second run refuses to overwrite without --overwrite.
-    const listwise = await runLtrgr({ ...common, out: join(root, 'listwise'), loss: 'listwise', listSize: 4, epochs: 1, batchSize: 8, lr: 1e-3, modelNegatives: 3 });
+    const listwise = await runLtrgr({
+      ...common,
+      out: join(root, 'listwise'),
+      loss: 'listwise',
+      listSize: 4,
+      epochs: 1,
+      batchSize: 8,
+      lr: 1e-3,
+      modelNegatives: 3,
+    });
     assert.equal(listwise.report.triples.cached, false);
     assert.notEqual(listwise.report.triples.path, report.triples.path);
     const mined = readTriples(listwise.report.triples.path);
-    assert.ok(mined.groups.every((g) => g.negatives.length === 3 && g.negatives.every((n) => n.source === 'model' && n.key !== g.positive)));
-    await assert.rejects(runLtrgr({ ...common, out: join(root, 'listwise'), loss: 'listwise' }), (err: Error) => err instanceof UserError && /already holds a trained model/.test(err.message));
+    assert.ok(
+      mined.groups.every((g) => g.negatives.length === 3 && g.negatives.every((n) => n.source === 'model' && n.key !== g.positive)),
+    );
+    await assert.rejects(
+      runLtrgr({ ...common, out: join(root, 'listwise'), loss: 'listwise' }),
+      (err: Error) => err instanceof UserError && /already holds a trained model/.test(err.message),
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -13,7 +13,14 @@ import { join, resolve } from 'node:path';
 import type { Qrels, Query } from '../../../data/types.js';
 import { cosineSchedule } from '../../../engine/optim/schedule.js';
 import { evaluateRun } from '../../../eval/metrics.js';
-import { DOCIDS_FILE, loadModelDirectory, saveModelDirectory, type ExtraFile, type LoadedModelDirectory, type ModelManifest } from '../../../retriever/directory.js';
+import {
+  DOCIDS_FILE,
+  loadModelDirectory,
+  saveModelDirectory,
+  type ExtraFile,
+  type LoadedModelDirectory,
+  type ModelManifest,
+} from '../../../retriever/directory.js';
 import { WEIGHTS_FILE } from '../../../model/checkpoint.js';
 import { UserError } from '../../../util/errors.js';
 import { removeOnExit } from '../../../util/temporaries.js';
@@ -26,7 +33,16 @@ import { cacheKey, resolveCacheDir, textsDigest } from '../../../util/cache.js';
 import { loadSftCorpus } from '../../../data/training-corpus.js';
 import { clampBeam, withModelSearcher } from '../../../search/searcher.js';
 import { peakRssMb } from '../sft/report.js';
-import { buildTriples, cachedTriples, readTriples, tripleSettings, writeTriples, type NegativeMethod, type TripleGroup, type TripleOptions } from '../../sources/negatives/triples.js';
+import {
+  buildTriples,
+  cachedTriples,
+  readTriples,
+  tripleSettings,
+  writeTriples,
+  type NegativeMethod,
+  type TripleGroup,
+  type TripleOptions,
+} from '../../sources/negatives/triples.js';
 import type { DocidTable } from '../../../docids/table.js';
 import { dpoTrainingData, encodeGroups, hardGroups, listwiseTrainingData, marginTrainingData, type PreferenceData } from './data.js';
 import type { PreferenceObjective } from './graph.js';
@@ -129,7 +145,11 @@ export interface RankTrainingResult {
 }
 
 /** The dev queries and judgments of the dataset the SFT model was trained on (XQuAD: every trained language). */
-export async function devSet(manifest: ModelManifest, dataDir: string | undefined, split: string): Promise<{ queries: Query[]; qrels: Qrels }> {
+export async function devSet(
+  manifest: ModelManifest,
+  dataDir: string | undefined,
+  split: string,
+): Promise<{ queries: Query[]; qrels: Qrels }> {
   const languages = Array.isArray(manifest.dataset.languages) ? (manifest.dataset.languages as string[]) : null;
   return await loadDevQueries(String(manifest.dataset.id), languages, dataDir, split);
 }
@@ -152,7 +172,8 @@ async function prepareTriples(
     lang: Array.isArray(manifest.dataset.languages) ? (manifest.dataset.languages as string[]).join(',') : undefined,
     trainSplit: typeof manifest.dataset.trainSplit === 'string' ? manifest.dataset.trainSplit : undefined,
   });
-  if (corpus.trainQueries.length === 0) throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries to mine triples for`);
+  if (corpus.trainQueries.length === 0)
+    throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries to mine triples for`);
   const description = {
     kind: 'genir-triples',
     dataset: corpus.datasetId,
@@ -164,13 +185,25 @@ async function prepareTriples(
     settings: tripleSettings(tripleOptions),
   };
   const build = () =>
-    buildTriples({ docs: corpus.docs, keyOf: corpus.keyOf, queries: corpus.trainQueries, model: loaded.model, tokenizer: loaded.tokenizer, docids: loaded.docids }, { ...tripleOptions, log });
+    buildTriples(
+      {
+        docs: corpus.docs,
+        keyOf: corpus.keyOf,
+        queries: corpus.trainQueries,
+        model: loaded.model,
+        tokenizer: loaded.tokenizer,
+        docids: loaded.docids,
+      },
+      { ...tripleOptions, log },
+    );
   if (options.triplesPath !== undefined) {
     const path = resolve(options.triplesPath);
     if (existsSync(path)) {
       const triples = readTriples(path);
       if (cacheKey(triples.header.description) !== cacheKey(description)) {
-        throw new UserError(`${path}: these triples were mined for another model, dataset or setting; remove the file or choose another --triples path`);
+        throw new UserError(
+          `${path}: these triples were mined for another model, dataset or setting; remove the file or choose another --triples path`,
+        );
       }
       return { groups: triples.groups, path, cached: true };
     }
@@ -190,7 +223,12 @@ interface StepParts {
   negativeShift: number;
 }
 
-function lossFiles(method: RankMethod, records: readonly LossRecord[], parts: ReadonlyMap<number, StepParts>, evaluations: readonly DevEvaluation[]): ExtraFile[] {
+function lossFiles(
+  method: RankMethod,
+  records: readonly LossRecord[],
+  parts: ReadonlyMap<number, StepParts>,
+  evaluations: readonly DevEvaluation[],
+): ExtraFile[] {
   const csv = [
     'update,epoch,loss,rank_loss,generation_loss,positive_shift,negative_shift,lr,grad_norm,examples,elapsed_s',
     ...records.map((r) => {
@@ -199,7 +237,10 @@ function lossFiles(method: RankMethod, records: readonly LossRecord[], parts: Re
       return `${r.update},${r.epoch},${r.loss},${fields.join(',')},${r.lr},${r.gradNorm},${r.examples},${r.elapsedS.toFixed(3)}`;
     }),
   ];
-  const dev = [`update,epoch,${DEV_METRICS.join(',')},seconds`, ...evaluations.map((e) => `${e.update},${e.epoch},${DEV_METRICS.map((m) => e.metrics[m]).join(',')},${e.seconds.toFixed(2)}`)];
+  const dev = [
+    `update,epoch,${DEV_METRICS.join(',')},seconds`,
+    ...evaluations.map((e) => `${e.update},${e.epoch},${DEV_METRICS.map((m) => e.metrics[m]).join(',')},${e.seconds.toFixed(2)}`),
+  ];
   const points = records.map((r) => [r.update, r.loss] as [number, number]);
   const svg = linePlotSvg(
     [
@@ -235,7 +276,9 @@ export function withPrefixes(objective: PreferenceObjective, levels: number | un
   if (levels === undefined || levels <= 1) return objective;
   if (objective.rank.kind !== 'margin') throw new UserError('prefix levels apply to the margin rank loss');
   const length = docidCodeLength(docids);
-  const lengths = [...new Set(Array.from({ length: levels - 1 }, (_, i) => Math.ceil((length * (i + 1)) / levels)))].filter((p) => p >= 1 && p < length);
+  const lengths = [...new Set(Array.from({ length: levels - 1 }, (_, i) => Math.ceil((length * (i + 1)) / levels)))].filter(
+    (p) => p >= 1 && p < length,
+  );
   return { ...objective, rank: { ...objective.rank, prefixLengths: lengths } };
 }
 
@@ -260,7 +303,11 @@ export async function runRankTraining(options: RankTrainingOptions): Promise<Ran
   }
 }
 
-async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, paths: { out: string; from: string; work: string }): Promise<RankTrainingResult> {
+async function trainRankModel(
+  run: PipelineRun,
+  options: RankTrainingOptions,
+  paths: { out: string; from: string; work: string },
+): Promise<RankTrainingResult> {
   const { out, from, work } = paths;
   const log = run.log;
   const method = options.method;
@@ -271,7 +318,8 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
   const { model, tokenizer, docids, manifest } = loaded;
   const seed = options.seed ?? RANK_DEFAULTS.seed;
   const objective = withPrefixes(options.objective, options.prefixLevels, docids);
-  if (objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined) log(`${method}: prefix-oriented margin loss on prefixes of ${objective.rank.prefixLengths.join(', ')} tokens and whole docids`);
+  if (objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined)
+    log(`${method}: prefix-oriented margin loss on prefixes of ${objective.rank.prefixLengths.join(', ')} tokens and whole docids`);
   const rank = objective.rank;
   const maxSourceTokens = options.maxSourceTokens ?? RANK_DEFAULTS.maxSourceTokens;
   const tripleOptions: TripleOptions = {
@@ -282,22 +330,35 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
     threads: options.threads,
     progress: options.progress,
   };
-  log(`${method}: from ${from} (${String(manifest.dataset.id)}, ${docids.size} ${docids.scheme} docids, ${(manifest.model.parameters / 1e6).toFixed(2)}M parameters)`);
+  log(
+    `${method}: from ${from} (${String(manifest.dataset.id)}, ${docids.size} ${docids.scheme} docids, ${(manifest.model.parameters / 1e6).toFixed(2)}M parameters)`,
+  );
   // The dev set before the triples, so that a wrong --dev-split is reported before the mining.
   const evaluating = options.evalEvery === undefined || options.evalEvery > 0;
-  const dev = evaluating ? await run.time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? RANK_DEFAULTS.devSplit)) : { queries: [], qrels: new Map() as Qrels };
+  const dev = evaluating
+    ? await run.time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? RANK_DEFAULTS.devSplit))
+    : { queries: [], qrels: new Map() as Qrels };
   const triples = await run.time('triples', () => prepareTriples(loaded, options, tripleOptions, log));
   const tripleCount = triples.groups.reduce((s, g) => s + g.negatives.length, 0);
   log(`${method}: ${triples.groups.length} queries, ${tripleCount} triples (${triples.cached ? 'reused' : 'mined'}: ${triples.path})`);
 
   let encoded = encodeGroups(triples.groups, tokenizer, docids, maxSourceTokens);
-  const tokens = { padId: tokenizer.padId, eosId: tokenizer.eosId, decoderStartId: model.config.decoderStartTokenId, maxSourceLength: maxSourceTokens };
+  const tokens = {
+    padId: tokenizer.padId,
+    eosId: tokenizer.eosId,
+    decoderStartId: model.config.decoderStartTokenId,
+    maxSourceLength: maxSourceTokens,
+  };
   let data: PreferenceData;
   let settings: Record<string, unknown>;
   if (rank.kind === 'dpo') {
     const negativesPerGroup = options.negativesPerGroup ?? DDRO_DEFAULTS.negativesPerGroup;
     const batchSize = options.batchSize ?? DDRO_DEFAULTS.batchSize;
-    data = dpoTrainingData(encoded, negativesPerGroup, { ...tokens, seed, groupsPerBatch: Math.max(1, Math.round(batchSize / negativesPerGroup)) });
+    data = dpoTrainingData(encoded, negativesPerGroup, {
+      ...tokens,
+      seed,
+      groupsPerBatch: Math.max(1, Math.round(batchSize / negativesPerGroup)),
+    });
     settings = { negativesPerGroup, batchSize };
   } else {
     const hardOnly = options.hardOnly ?? rank.kind === 'margin';
@@ -310,7 +371,10 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
     }
     const batchSize = options.batchSize ?? LTRGR_DEFAULTS.batchSize;
     const listSize = options.listSize ?? LTRGR_DEFAULTS.listSize;
-    data = rank.kind === 'margin' ? marginTrainingData(encoded, { ...tokens, seed, groupsPerBatch: batchSize }) : listwiseTrainingData(encoded, listSize, { ...tokens, seed, groupsPerBatch: batchSize });
+    data =
+      rank.kind === 'margin'
+        ? marginTrainingData(encoded, { ...tokens, seed, groupsPerBatch: batchSize })
+        : listwiseTrainingData(encoded, listSize, { ...tokens, seed, groupsPerBatch: batchSize });
     settings = { batchSize, hardOnly, ...(rank.kind === 'listwise' ? { listSize } : {}) };
   }
   const epochs = options.epochs ?? methodDefaults.epochs;
@@ -340,7 +404,9 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
     beam: options.beam ?? RANK_DEFAULTS.beam,
     maxSourceTokens,
   };
-  log(`${method}: ${data.groupsPerEpoch} groups, ${data.pairsPerEpoch} pairs, ${data.batchesPerEpoch} updates per epoch; ${epochs} epochs, lr ${lr}, warm-up ${warmupSteps}`);
+  log(
+    `${method}: ${data.groupsPerEpoch} groups, ${data.pairsPerEpoch} pairs, ${data.batchesPerEpoch} updates per epoch; ${epochs} epochs, lr ${lr}, warm-up ${warmupSteps}`,
+  );
 
   // Dev set: a seeded sample of the split's queries (none when evaluation is off).
   const { queries: devQueries, qrels: devQrels } = sampleDevQueries(dev, options.devQueries ?? RANK_DEFAULTS.devQueries, seed);
@@ -355,7 +421,9 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
     const evaluation = { update, epoch, metrics, seconds: (performance.now() - t) / 1000 };
     timings.dev = (timings.dev ?? 0) + evaluation.seconds;
     evaluations.push(evaluation);
-    log(`${method}: update ${update}: dev ${DEV_METRICS.map((m) => `${m} ${metrics[m].toFixed(4)}`).join(', ')} (${devQueries.length} queries, ${evaluation.seconds.toFixed(1)} s)`);
+    log(
+      `${method}: update ${update}: dev ${DEV_METRICS.map((m) => `${m} ${metrics[m].toFixed(4)}`).join(', ')} (${devQueries.length} queries, ${evaluation.seconds.toFixed(1)} s)`,
+    );
     return evaluation;
   };
   const snapshot = () => model.parameters.map((p) => Float32Array.from(p.data));
@@ -391,20 +459,31 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
       label: method,
       onUpdate: async (record) => {
         const last = trainer.last;
-        if (last) parts.set(record.update, { rankLoss: last.rankLoss, generationLoss: last.generationLoss ?? null, positiveShift: last.positiveShift, negativeShift: last.negativeShift });
+        if (last)
+          parts.set(record.update, {
+            rankLoss: last.rankLoss,
+            generationLoss: last.generationLoss ?? null,
+            positiveShift: last.positiveShift,
+            negativeShift: last.negativeShift,
+          });
         if (evalEvery <= 0 || devQueries.length === 0) return;
         if (record.update % evalEvery !== 0 && record.update !== totalUpdates) return;
         lastEvaluated = record.update;
         consider(await evaluate(record.update, record.epoch));
         return sinceBest >= patience ? 'stop' : undefined;
       },
-    }));
+    }),
+  );
   await trainer.release();
-  if (evalEvery > 0 && devQueries.length > 0 && lastEvaluated !== result.update) consider(await evaluate(result.update, result.records.at(-1)?.epoch ?? 0));
+  if (evalEvery > 0 && devQueries.length > 0 && lastEvaluated !== result.update)
+    consider(await evaluate(result.update, result.records.at(-1)?.epoch ?? 0));
   const chosen = best as DevEvaluation | null;
   const chosenWeights = bestWeights as Float32Array[] | null;
   if (chosenWeights !== null) model.parameters.forEach((p, i) => p.data.set(chosenWeights[i]));
-  if (chosen !== null) log(`${method}: best dev ${DEV_METRICS[0]} ${chosen.metrics[DEV_METRICS[0]].toFixed(4)} at update ${chosen.update}${chosen.update === 0 ? ' (the SFT model itself)' : ''}`);
+  if (chosen !== null)
+    log(
+      `${method}: best dev ${DEV_METRICS[0]} ${chosen.metrics[DEV_METRICS[0]].toFixed(4)} at update ${chosen.update}${chosen.update === 0 ? ' (the SFT model itself)' : ''}`,
+    );
 
   // Per-epoch training time from the loss records (evaluation time is not in elapsedS).
   const epochSeconds: number[] = [];
@@ -419,7 +498,14 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
     method,
     from,
     settings,
-    triples: { path: triples.path, cached: triples.cached, groups: triples.groups.length, triples: tripleCount, trainingGroups: encoded.length, seconds: timings.triples },
+    triples: {
+      path: triples.path,
+      cached: triples.cached,
+      groups: triples.groups.length,
+      triples: tripleCount,
+      trainingGroups: encoded.length,
+      seconds: timings.triples,
+    },
     data: { batchesPerEpoch: data.batchesPerEpoch, groupsPerEpoch: data.groupsPerEpoch, pairsPerEpoch: data.pairsPerEpoch },
     updates: result.update,
     stoppedEarly: result.stopped,
@@ -431,7 +517,10 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
     wallSeconds: run.wallSeconds(),
     peakRssMb: peakRssMb(),
   };
-  const extraFiles: ExtraFile[] = [{ path: `${method}-report.json`, data: `${JSON.stringify(report, null, 2)}\n` }, ...lossFiles(method, result.records, parts, evaluations)];
+  const extraFiles: ExtraFile[] = [
+    { path: `${method}-report.json`, data: `${JSON.stringify(report, null, 2)}\n` },
+    ...lossFiles(method, result.records, parts, evaluations),
+  ];
   const sftReport = join(from, 'report.json');
   if (existsSync(sftReport)) extraFiles.push({ path: 'sft-report.json', data: readFileSync(sftReport) });
   const saved = await run.time('save', () =>
@@ -444,7 +533,8 @@ async function trainRankModel(run: PipelineRun, options: RankTrainingOptions, pa
       onnx: options.onnx,
       extraFiles,
       extra: { method, from, report: `${method}-report.json`, best: chosen, sft: manifest.extra ?? null },
-    }));
+    }),
+  );
   await model.release();
   if (!options.keepWork) rmSync(work, { recursive: true, force: true });
   log(`${method}: model saved to ${out} (${report.wallSeconds.toFixed(1)} s, peak RSS ${report.peakRssMb.toFixed(0)} MB)`);

@@ -20,7 +20,13 @@ export interface GenirEvaluation {
 }
 
 /** Searches a split's queries with `searcher` and evaluates the run against the split's judgments. */
-export async function evaluateSearcher(searcher: GenerativeSearcher, dataset: Dataset, split: string, metrics: string[], options: SearchOptions = {}): Promise<GenirEvaluation> {
+export async function evaluateSearcher(
+  searcher: GenerativeSearcher,
+  dataset: Dataset,
+  split: string,
+  metrics: string[],
+  options: SearchOptions = {},
+): Promise<GenirEvaluation> {
   const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
   const started = performance.now();
   const run = await searcher.searchRun(queries, options);
@@ -39,5 +45,7 @@ export async function evaluateGenir(
   options: SearchOptions & { threads?: number } = {},
 ): Promise<GenirEvaluation> {
   const { beam, k } = clampBeam(docids.size, options.beam ?? 20, options.k ?? 10);
-  return await withModelSearcher(model, { tokenizer, docids }, { threads: options.threads }, (searcher) => evaluateSearcher(searcher, dataset, split, metrics, { ...options, beam, k }));
+  return await withModelSearcher(model, { tokenizer, docids }, { threads: options.threads }, (searcher) =>
+    evaluateSearcher(searcher, dataset, split, metrics, { ...options, beam, k }),
+  );
 }

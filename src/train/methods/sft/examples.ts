@@ -121,7 +121,10 @@ export function tokenizePairs(
     }
     const ids = encode(pair.text);
     const sequence = docids.sequence(index);
-    examples.push({ source: ids.length > maxSourceTokens ? Array.prototype.slice.call(ids, 0, maxSourceTokens) as number[] : ids, target: sequence.subarray(0, sequence.length - 1) });
+    examples.push({
+      source: ids.length > maxSourceTokens ? (Array.prototype.slice.call(ids, 0, maxSourceTokens) as number[]) : ids,
+      target: sequence.subarray(0, sequence.length - 1),
+    });
     docIndex.push(index);
   }
   return { source, examples, docIndex, skipped };

@@ -26,7 +26,12 @@ function smokeOptions(root: string, dataset: string, overrides: Partial<SftOptio
     pseudo: 'both',
     pseudoPerDoc: 2,
     pseudoMaxTokens: 6,
-    doc2query: { model: 'tiny', overrides: { dModel: 16, dKv: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0 }, epochs: 1, batchSize: 8 },
+    doc2query: {
+      model: 'tiny',
+      overrides: { dModel: 16, dKv: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0 },
+      epochs: 1,
+      batchSize: 8,
+    },
     cacheDir: join(root, 'cache'),
     threads: 1,
     progress: false,
@@ -55,19 +60,34 @@ test('SFT smoke run: tokenizer, docids, doc2query + span pseudo-queries, three s
     assert.ok(report.sources.pseudo > 12 && report.sources.pseudo <= 24, `pseudo ${report.sources.pseudo}`);
     assert.equal(report.pseudoQueries.spans, 12);
     assert.equal((report.pseudoQueries.cache as { hit: boolean }).hit, false);
-    assert.deepEqual(report.stages.map((s) => s.name), ['chunks+terms', 'pseudo', 'queries']);
+    assert.deepEqual(
+      report.stages.map((s) => s.name),
+      ['chunks+terms', 'pseudo', 'queries'],
+    );
     assert.equal(report.stages[2].examplesPerEpoch, 2 * trainQueries);
     assert.equal(report.stages[2].updates, Math.ceil(3 * Math.ceil((2 * trainQueries) / 8)));
     for (const stage of report.stages) assert.ok(stage.finalLoss !== null && Number.isFinite(stage.finalLoss));
     assert.ok(report.peakRssMb > 10);
-    for (const file of ['report.json', 'report.md', 'loss.csv', 'loss.svg', 'onnx/encoder.onnx']) assert.ok(existsSync(join(result.dir, file)), file);
+    for (const file of ['report.json', 'report.md', 'loss.csv', 'loss.svg', 'onnx/encoder.onnx'])
+      assert.ok(existsSync(join(result.dir, file)), file);
     const csv = readFileSync(join(result.dir, 'loss.csv'), 'utf8').trim().split('\n');
-    assert.equal(csv.length - 1, report.stages.reduce((n, s) => n + s.updates, 0), 'one loss row per update of every stage');
+    assert.equal(
+      csv.length - 1,
+      report.stages.reduce((n, s) => n + s.updates, 0),
+      'one loss row per update of every stage',
+    );
 
     const loaded = await loadModelDirectory(result.dir, { threads: 1 });
-    assert.deepEqual([...loaded.docs.values()], TOPICS.map(([title]) => title));
+    assert.deepEqual(
+      [...loaded.docs.values()],
+      TOPICS.map(([title]) => title),
+    );
     const data = await openDataset({ id: dataset });
-    const evaluation = await evaluateGenir(loaded.model, loaded.tokenizer, loaded.docids, data, 'train', ['R@10', 'RR@10'], { beam: 6, k: 6, threads: 1 });
+    const evaluation = await evaluateGenir(loaded.model, loaded.tokenizer, loaded.docids, data, 'train', ['R@10', 'RR@10'], {
+      beam: 6,
+      k: 6,
+      threads: 1,
+    });
     assert.equal(evaluation.metrics['R@10'], 1, 'with beam = corpus size every relevant document is ranked');
     assert.ok(evaluation.metrics['RR@10'] > 0 && evaluation.metrics['RR@10'] <= 1);
     await loaded.model.release();
@@ -79,16 +99,25 @@ test('SFT smoke run: tokenizer, docids, doc2query + span pseudo-queries, three s
     assert.equal(again.report.sources.pseudo, report.sources.pseudo);
     const first = await loadModelDirectory(result.dir);
     const second = await loadModelDirectory(again.dir);
-    for (let i = 0; i < first.model.parameters.length; i++) assert.deepEqual(second.model.parameters[i].data, first.model.parameters[i].data, 'same seed, same model');
+    for (let i = 0; i < first.model.parameters.length; i++)
+      assert.deepEqual(second.model.parameters[i].data, first.model.parameters[i].data, 'same seed, same model');
 
     // Resuming a finished run from its kept work directory trains nothing and gives the same weights.
     rmSync(again.dir, { recursive: true });
     const resumed = await runSft({ ...options, out: join(root, 'model2'), resume: true });
-    assert.deepEqual(resumed.report.stages.map((s) => s.resumedFrom), again.report.stages.map((s) => s.updates));
+    assert.deepEqual(
+      resumed.report.stages.map((s) => s.resumedFrom),
+      again.report.stages.map((s) => s.updates),
+    );
     const third = await loadModelDirectory(resumed.dir);
-    for (let i = 0; i < first.model.parameters.length; i++) assert.deepEqual(third.model.parameters[i].data, first.model.parameters[i].data);
-    await assert.rejects(runSft({ ...options, out: join(root, 'model3'), lr: 0.5, keepWork: true }).then(() => runSft({ ...options, out: join(root, 'model3'), resume: true, overwrite: true })),
-      (err: unknown) => err instanceof UserError && /used different lr/.test(err.message));
+    for (let i = 0; i < first.model.parameters.length; i++)
+      assert.deepEqual(third.model.parameters[i].data, first.model.parameters[i].data);
+    await assert.rejects(
+      runSft({ ...options, out: join(root, 'model3'), lr: 0.5, keepWork: true }).then(() =>
+        runSft({ ...options, out: join(root, 'model3'), resume: true, overwrite: true }),
+      ),
+      (err: unknown) => err instanceof UserError && /used different lr/.test(err.message),
+    );
     assert.deepEqual(readdirSync(join(root, 'cache', 'pseudo-queries')).length, 2, 'one cache entry: queries + description');
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -99,7 +128,14 @@ test('SFT with dev evaluation: learning curve files, the best evaluation is the 
   const root = mkdtempSync(join(tmpdir(), 'genir-sft-dev-'));
   try {
     const dataset = writeToySquad(root);
-    const options = smokeOptions(root, dataset, { stages: parseStages('chunks+terms+queries*2:6'), pseudo: undefined, evalEvery: 4, devSplit: 'dev', devQueries: 0, evalBeam: 6 });
+    const options = smokeOptions(root, dataset, {
+      stages: parseStages('chunks+terms+queries*2:6'),
+      pseudo: undefined,
+      evalEvery: 4,
+      devSplit: 'dev',
+      devQueries: 0,
+      evalBeam: 6,
+    });
     const result = await runSft(options);
     const dev = result.report.dev!;
     const updates = result.report.stages[0].updates;
@@ -110,7 +146,11 @@ test('SFT with dev evaluation: learning curve files, the best evaluation is the 
     const bestRr = Math.max(...dev.points.map((p) => p.metrics['RR@10']));
     const chosen = dev.points.find((p) => p.update === dev.chosenUpdate)!;
     assert.equal(chosen.metrics['RR@10'], bestRr);
-    assert.equal(dev.points.findIndex((p) => p.metrics['RR@10'] === bestRr), dev.points.indexOf(chosen), 'the first of equal bests is kept');
+    assert.equal(
+      dev.points.findIndex((p) => p.metrics['RR@10'] === bestRr),
+      dev.points.indexOf(chosen),
+      'the first of equal bests is kept',
+    );
     for (const file of ['dev.csv', 'dev.svg']) assert.ok(existsSync(join(result.dir, file)), file);
     assert.equal(readFileSync(join(result.dir, 'dev.csv'), 'utf8').trim().split('\n').length, dev.points.length + 1);
     // The saved weights are the chosen evaluation's: searching the same queries gives its RR@10.
@@ -120,7 +160,13 @@ test('SFT with dev evaluation: learning curve files, the best evaluation is the 
     assert.ok(Math.abs(again.metrics['RR@10'] - bestRr) < 1e-9, `${again.metrics['RR@10']} vs ${bestRr}`);
     await loaded.model.release();
 
-    const budgeted = await runSft({ ...options, out: join(root, 'budgeted'), stages: parseStages('chunks+terms+queries*2:200'), evalEvery: 0, budgetMinutes: 0.5 / 60 });
+    const budgeted = await runSft({
+      ...options,
+      out: join(root, 'budgeted'),
+      stages: parseStages('chunks+terms+queries*2:200'),
+      evalEvery: 0,
+      budgetMinutes: 0.5 / 60,
+    });
     const stage = budgeted.report.stages[0];
     assert.ok(stage.updates < 200, `a half-second budget stops early (${stage.updates} updates)`);
     assert.ok(stage.trainingSeconds >= 0.5 && stage.trainingSeconds < 5, `${stage.trainingSeconds} s`);

@@ -32,7 +32,13 @@ import type { LossRecord } from '../../loop/loss-log.js';
 import { train } from '../../loop/trainer.js';
 import { DevTracker, loadDevQueries, sampleDevQueries } from '../../loop/dev-eval.js';
 import { resolveCacheDir, textsDigest } from '../../../util/cache.js';
-import { cachedPseudoQueries, sampleQueries, trainDoc2Query, type Doc2QueryPair, type SampledQuery } from '../../sources/doc2query/doc2query.js';
+import {
+  cachedPseudoQueries,
+  sampleQueries,
+  trainDoc2Query,
+  type Doc2QueryPair,
+  type SampledQuery,
+} from '../../sources/doc2query/doc2query.js';
 import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js';
 import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from './examples.js';
 import { denseKeyVectors, openDenseEmbeddings, riporInitialise, type RiporInitReport } from './ripor.js';
@@ -248,10 +254,21 @@ export interface SourcePairSettings {
  * most `chunkTokens` tokens by `count`, TF-IDF term lists, the pseudo-queries given, and the
  * labelled training queries (one pair per relevant key).
  */
-export function sourcePairs(source: SftSource, corpus: SftCorpus, pseudoQueries: readonly SampledQuery[], count: (text: string) => number, settings: SourcePairSettings): TextPair[] {
+export function sourcePairs(
+  source: SftSource,
+  corpus: SftCorpus,
+  pseudoQueries: readonly SampledQuery[],
+  count: (text: string) => number,
+  settings: SourcePairSettings,
+): TextPair[] {
   switch (source) {
     case 'chunks':
-      return corpus.docs.flatMap((doc) => passageChunks(doc, count, { maxTokens: settings.chunkTokens, maxChunks: settings.maxChunks }).map((text) => ({ text, key: corpus.keyOf(doc) })));
+      return corpus.docs.flatMap((doc) =>
+        passageChunks(doc, count, { maxTokens: settings.chunkTokens, maxChunks: settings.maxChunks }).map((text) => ({
+          text,
+          key: corpus.keyOf(doc),
+        })),
+      );
     case 'terms': {
       const terms = topTfidfTerms(corpus.docs, settings.termCount);
       return corpus.docs.map((doc, i) => ({ text: terms[i].join(' '), key: corpus.keyOf(doc) })).filter((p) => p.text !== '');
@@ -280,11 +297,16 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   if (options.riporInit && (options.docids !== 'rq' || options.denseEmbeddings === undefined)) {
     throw new UserError('RIPOR initialisation needs --docids rq and --embeddings <dense model directory> (genir train dense)');
   }
-  if (options.denseEmbeddings !== undefined && options.embeddings !== undefined) throw new UserError('give one embeddings source: a vector file or a dense model directory');
+  if (options.denseEmbeddings !== undefined && options.embeddings !== undefined)
+    throw new UserError('give one embeddings source: a vector file or a dense model directory');
 
-  const corpus = await run.time('load', () => loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }));
+  const corpus = await run.time('load', () =>
+    loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }),
+  );
   const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
-  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo ? 'none' : (options.pseudo ?? (corpus.trainQueries.length > 0 ? 'doc2query' : 'spans'));
+  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo
+    ? 'none'
+    : (options.pseudo ?? (corpus.trainQueries.length > 0 ? 'doc2query' : 'spans'));
   if ((pseudo === 'doc2query' || pseudo === 'both') && corpus.trainQueries.length === 0) {
     throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries for doc2query; use --pseudo spans`);
   }
@@ -294,7 +316,9 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   const settings = resolvedSettings(options, stages, pseudo);
   const overrides = Object.keys(options.modelOverrides ?? {}).filter((key) => key !== 'dropoutRate');
   if (options.init !== undefined && overrides.length > 0) {
-    throw new UserError(`--init ${options.init}: a pre-trained model keeps its shape; drop ${overrides.join(', ')} (only the dropout rate can change)`);
+    throw new UserError(
+      `--init ${options.init}: a pre-trained model keeps its shape; drop ${overrides.join(', ')} (only the dropout rate can change)`,
+    );
   }
   const checkpoint: HfCheckpoint | undefined = options.init === undefined ? undefined : readHfCheckpoint(resolve(options.init));
   const fresh = !existsSync(work);
@@ -320,7 +344,8 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
 function checkOptions(options: SftOptions): void {
   const vocab = options.vocabSize ?? SFT_DEFAULTS.vocabSize;
   const limits = vocabSizeLimits();
-  if (!Number.isInteger(vocab) || vocab < limits.min || vocab > limits.max) throw new UserError(`--vocab ${vocab}: expected an integer from ${limits.min} to ${limits.max}`);
+  if (!Number.isInteger(vocab) || vocab < limits.min || vocab > limits.max)
+    throw new UserError(`--vocab ${vocab}: expected an integer from ${limits.min} to ${limits.max}`);
   // The model's shape (the vocabulary sizes are only known later; these stand in).
   if (options.init === undefined) t5Config(options.model, { ...options.modelOverrides, vocabSize: vocab, docidVocabSize: 1 });
   if (options.warmupSteps !== undefined && !(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0)) {
@@ -329,7 +354,8 @@ function checkOptions(options: SftOptions): void {
   const embeddings = options.embeddings;
   if (embeddings?.kind === 'file') {
     if (!existsSync(embeddings.path)) throw new UserError(`${where(embeddings.path)}no such embeddings file (--embeddings)`);
-    if (embeddings.idsPath !== undefined && !existsSync(embeddings.idsPath)) throw new UserError(`${where(embeddings.idsPath)}no such ids file`);
+    if (embeddings.idsPath !== undefined && !existsSync(embeddings.idsPath))
+      throw new UserError(`${where(embeddings.idsPath)}no such ids file`);
   }
 }
 
@@ -384,7 +410,8 @@ const vocabularyStage: Stage<SftContext, Vocabulary> = {
   name: 'vocabulary',
   async run({ options, work, corpus, settings, checkpoint }, run) {
     const codebookPath = join(work, 'rq-codebook.npy');
-    const dense = options.denseEmbeddings === undefined ? undefined : await run.time('docids', () => openDenseEmbeddings(options.denseEmbeddings!));
+    const dense =
+      options.denseEmbeddings === undefined ? undefined : await run.time('docids', () => openDenseEmbeddings(options.denseEmbeddings!));
     let rqCentroids: Float32Array[] | undefined;
     const inputs = {
       dataset: settings.dataset,
@@ -419,7 +446,10 @@ const vocabularyStage: Stage<SftContext, Vocabulary> = {
           embeddings = { kind: 'vectors', ids: keys, dim: dense.dim, vectors };
           run.log(`sft: docid embeddings from the dense model ${options.denseEmbeddings} (${keys.length} × ${dense.dim})`);
         }
-        const textTokenizer = checkpoint !== undefined ? checkpoint.tokenizer.withDocidTokens(0) : await run.time('tokenizer', () => trainSftTokenizer(corpus, settings.vocabSize));
+        const textTokenizer =
+          checkpoint !== undefined
+            ? checkpoint.tokenizer.withDocidTokens(0)
+            : await run.time('tokenizer', () => trainSftTokenizer(corpus, settings.vocabSize));
         const docids = await run.time('docids', () =>
           buildDocids(corpus.docs, {
             scheme: options.docids,
@@ -464,7 +494,9 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
     const info: Record<string, unknown> = { method: pseudo };
     const queries: SampledQuery[] = [];
     if (pseudo === 'spans' || pseudo === 'both') {
-      const spans = await run.time('pseudo-queries', () => samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }));
+      const spans = await run.time('pseudo-queries', () =>
+        samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }),
+      );
       queries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
       info.spans = spans.length;
     }
@@ -504,7 +536,9 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
           );
           info.doc2queryUpdates = trained.updates;
           info.doc2queryLoss = trained.finalLoss;
-          log(`sft: sampling ${settings.pseudoPerDoc} queries per document (top-${settings.pseudoTopK}, <= ${settings.pseudoMaxTokens} tokens)`);
+          log(
+            `sft: sampling ${settings.pseudoPerDoc} queries per document (top-${settings.pseudoTopK}, <= ${settings.pseudoMaxTokens} tokens)`,
+          );
           const sampled = await run.time('doc2query-sample', () =>
             sampleQueries(
               trained.model,
@@ -545,13 +579,23 @@ const examplesStage: Stage<SftContext & { vocabulary: Vocabulary; pseudoQueries:
     const counts: Record<string, number> = {};
     await run.time('examples', () => {
       for (const source of needed) {
-        const tokenized = tokenizePairs(source, sourcePairs(source, corpus, pseudoQueries.queries, count, settings), docids, encode, settings.maxSourceTokens);
+        const tokenized = tokenizePairs(
+          source,
+          sourcePairs(source, corpus, pseudoQueries.queries, count, settings),
+          docids,
+          encode,
+          settings.maxSourceTokens,
+        );
         sets.set(source, tokenized);
         counts[source] = tokenized.examples.length;
         if (tokenized.skipped > 0) run.log(`sft: warning: ${tokenized.skipped} ${source} examples name documents without a docid; skipped`);
       }
     });
-    run.log(`sft: examples ${Object.entries(counts).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+    run.log(
+      `sft: examples ${Object.entries(counts)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ')}`,
+    );
     return { sets, counts };
   },
 };
@@ -566,17 +610,29 @@ const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> =
     let model: T5Model;
     if (checkpoint !== undefined) {
       const dropout = options.modelOverrides?.dropoutRate;
-      const extended = withDocidRows({ ...checkpoint.config, ...(dropout === undefined ? {} : { dropoutRate: dropout }) }, checkpoint.weights, docids.layout.docidVocabSize, settings.seed);
+      const extended = withDocidRows(
+        { ...checkpoint.config, ...(dropout === undefined ? {} : { dropoutRate: dropout }) },
+        checkpoint.weights,
+        docids.layout.docidVocabSize,
+        settings.seed,
+      );
       config = extended.config;
       model = new T5Model(config, parametersOf(config, extended.weights), runtime);
-      run.log(`sft: initialised from ${checkpoint.dir} (${config.feedForward}, ${config.tieWordEmbeddings ? 'tied' : 'untied'} head); docid rows added: ${config.docidVocabSize}`);
+      run.log(
+        `sft: initialised from ${checkpoint.dir} (${config.feedForward}, ${config.tieWordEmbeddings ? 'tied' : 'untied'} head); docid rows added: ${config.docidVocabSize}`,
+      );
     } else {
-      config = t5Config(options.model, { ...options.modelOverrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize });
+      config = t5Config(options.model, {
+        ...options.modelOverrides,
+        vocabSize: tokenizer.subwordVocabSize,
+        docidVocabSize: docids.layout.docidVocabSize,
+      });
       model = T5Model.create(config, settings.seed, runtime);
     }
     let ripor: RiporInitReport | undefined;
     if (options.riporInit) {
-      if (rqCentroids === undefined) throw new UserError(`${work}: the rq codebook of this run is missing; remove the work directory and start again`);
+      if (rqCentroids === undefined)
+        throw new UserError(`${work}: the rq codebook of this run is missing; remove the work directory and start again`);
       ripor = riporInitialise(model, docids, rqCentroids, dense, tokenizer);
       run.log(
         `sft: RIPOR initialisation: ${ripor.docidTokens} docid tokens from the rq centroids; encoder ${ripor.encoderCopied ? 'copied from the dense model' : `not copied (${ripor.encoderSkipped})`}`,
@@ -602,10 +658,26 @@ const trainingStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Exam
       const devSplit = options.devSplit ?? SFT_DEFAULTS.devSplit;
       const evalBeam = options.evalBeam ?? SFT_DEFAULTS.evalBeam;
       const dev = await run.time('dev-load', async () =>
-        sampleDevQueries(await loadDevQueries(corpus.datasetId, corpus.languages ?? null, options.dataDir, devSplit), options.devQueries ?? SFT_DEFAULTS.devQueries, settings.seed),
+        sampleDevQueries(
+          await loadDevQueries(corpus.datasetId, corpus.languages ?? null, options.dataDir, devSplit),
+          options.devQueries ?? SFT_DEFAULTS.devQueries,
+          settings.seed,
+        ),
       );
-      if (dev.queries.length === 0) throw new UserError(`dataset ${corpus.datasetId}: split '${devSplit}' has no judged queries to evaluate during training`);
-      tracker = new DevTracker({ model, tokenizer, docids, dev, beam: evalBeam, maxQueryTokens: settings.maxSourceTokens, threads: options.threads, outDir: work, log, label: 'sft' });
+      if (dev.queries.length === 0)
+        throw new UserError(`dataset ${corpus.datasetId}: split '${devSplit}' has no judged queries to evaluate during training`);
+      tracker = new DevTracker({
+        model,
+        tokenizer,
+        docids,
+        dev,
+        beam: evalBeam,
+        maxQueryTokens: settings.maxSourceTokens,
+        threads: options.threads,
+        outDir: work,
+        log,
+        label: 'sft',
+      });
       log(`sft: dev evaluation every ${evalEvery} updates on ${dev.queries.length} '${devSplit}' queries (beam ${evalBeam})`);
     }
     const budgetSeconds = settings.budgetMinutes === null ? Infinity : settings.budgetMinutes * 60;
@@ -627,7 +699,9 @@ const trainingStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Exam
       const totalUpdates = Math.max(1, Math.ceil(stage.epochs * mixed.batchesPerEpoch));
       const warmup = settings.warmupSteps ?? Math.min(100, Math.ceil(totalUpdates * 0.05));
       const runDir = join(work, `stage-${index + 1}-${stage.name.replace(/\+/g, '-')}`);
-      log(`sft: stage ${index + 1}/${stages.length} ${stage.name}: ${mixed.examplesPerEpoch} examples per epoch, ${stage.epochs} epochs, ${totalUpdates} updates`);
+      log(
+        `sft: stage ${index + 1}/${stages.length} ${stage.name}: ${mixed.examplesPerEpoch} examples per epoch, ${stage.epochs} epochs, ${totalUpdates} updates`,
+      );
       const stageStart = performance.now();
       const spentBefore = spentSeconds;
       const baseSchedule = linearSchedule({ peak: settings.lr, warmupSteps: Math.min(warmup, totalUpdates), totalSteps: totalUpdates });
@@ -668,7 +742,8 @@ const trainingStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Exam
           },
         }),
       );
-      if (budgetSpent && Number.isFinite(budgetSeconds)) log(`sft: stopped at update ${result.update} of stage ${index + 1} (${(spentSeconds / 60).toFixed(1)} training minutes)`);
+      if (budgetSpent && Number.isFinite(budgetSeconds))
+        log(`sft: stopped at update ${result.update} of stage ${index + 1} (${(spentSeconds / 60).toFixed(1)} training minutes)`);
       const last = result.records[result.records.length - 1];
       reports.push({
         name: stage.name,
@@ -689,17 +764,28 @@ const trainingStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Exam
 };
 
 /** The run report and the self-contained model directory. */
-const saveStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Examples; pseudoQueries: PseudoQueries; initial: InitialModel; trained: TrainedStages }, SftResult> = {
+const saveStage: Stage<
+  SftContext & { vocabulary: Vocabulary; examples: Examples; pseudoQueries: PseudoQueries; initial: InitialModel; trained: TrainedStages },
+  SftResult
+> = {
   name: 'save',
   async run({ options, out, work, stages, corpus, settings, vocabulary, examples, pseudoQueries, initial, trained }, run) {
     const { tokenizer, docids } = vocabulary;
     const { model, config, ripor } = initial;
     const { tracker } = trained;
     const chosen = tracker?.restoreBest() ?? null;
-    if (chosen !== null) run.log(`sft: keeping the weights of update ${chosen.update} (best dev RR@10 ${chosen.metrics['RR@10'].toFixed(4)})`);
+    if (chosen !== null)
+      run.log(`sft: keeping the weights of update ${chosen.update} (best dev RR@10 ${chosen.metrics['RR@10'].toFixed(4)})`);
     const report = buildRunReport({
       settings,
-      corpus: { dataset: corpus.datasetId, languages: corpus.languages ?? null, documents: corpus.docs.length, docids: docids.size, trainQueries: corpus.trainQueries.length, trainSplit: corpus.trainSplit ?? null },
+      corpus: {
+        dataset: corpus.datasetId,
+        languages: corpus.languages ?? null,
+        documents: corpus.docs.length,
+        docids: docids.size,
+        trainQueries: corpus.trainQueries.length,
+        trainSplit: corpus.trainSplit ?? null,
+      },
       docids: {
         scheme: docids.scheme,
         ...docids.layout,
@@ -713,7 +799,16 @@ const saveStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Examples
       stages: trained.reports,
       timings: run.timings,
       wallSeconds: run.wallSeconds(),
-      ...(tracker ? { dev: { split: options.devSplit ?? SFT_DEFAULTS.devSplit, queries: tracker.devQueryCount, points: tracker.points, chosenUpdate: chosen?.update ?? null } } : {}),
+      ...(tracker
+        ? {
+            dev: {
+              split: options.devSplit ?? SFT_DEFAULTS.devSplit,
+              queries: tracker.devQueryCount,
+              points: tracker.points,
+              chosenUpdate: chosen?.update ?? null,
+            },
+          }
+        : {}),
     });
     const reportFiles = report.files(trained.lossRows);
     const manifest = await run.time('save', () =>
@@ -731,7 +826,11 @@ const saveStage: Stage<SftContext & { vocabulary: Vocabulary; examples: Examples
         },
         onnx: options.onnx,
         extraFiles: reportFiles,
-        extra: { report: 'report.json', stages: formatStages(stages), training: { wallSeconds: report.json.wallSeconds, peakRssMb: report.json.peakRssMb } },
+        extra: {
+          report: 'report.json',
+          stages: formatStages(stages),
+          training: { wallSeconds: report.json.wallSeconds, peakRssMb: report.json.peakRssMb },
+        },
       }),
     );
     await model.release();
@@ -749,11 +848,16 @@ async function trainInWorkDirectory(run: PipelineRun, context: SftContext): Prom
     const before = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
     const now = JSON.parse(JSON.stringify(settings)) as Record<string, unknown>;
     const changed = Object.keys(now).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
-    if (changed.length > 0) throw new UserError(`${settingsPath}: the run being resumed used different ${changed.join(', ')}; resume with the same options, or pass --overwrite without --resume to discard it`);
+    if (changed.length > 0)
+      throw new UserError(
+        `${settingsPath}: the run being resumed used different ${changed.join(', ')}; resume with the same options, or pass --overwrite without --resume to discard it`,
+      );
   } else {
     writeFileAtomicSync(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
   }
-  run.log(`sft: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`);
+  run.log(
+    `sft: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`,
+  );
   const vocabulary = await run.run(vocabularyStage, context);
   const pseudoQueries = await run.run(pseudoQueryStage, { ...context, textTokenizer: vocabulary.textTokenizer });
   const examples = await run.run(examplesStage, { ...context, vocabulary, pseudoQueries });

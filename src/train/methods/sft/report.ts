@@ -62,14 +62,18 @@ function markdown(report: SftRunReport): string {
     `- dataset: ${String(report.corpus.dataset)}${report.corpus.languages ? ` (${(report.corpus.languages as string[]).join(', ')})` : ''}: ${String(report.corpus.documents)} documents, ${String(report.corpus.docids)} docids, ${String(report.corpus.trainQueries)} labelled training queries`,
     `- docids: ${String(report.docids.scheme)} (${String(report.docids.docidVocabSize)} docid tokens)`,
     `- model: ${String(report.model.preset)}, ${String(report.model.parameters)} parameters`,
-    `- examples per source: ${Object.entries(report.sources).map(([s, n]) => `${s} ${n}`).join(', ')}`,
+    `- examples per source: ${Object.entries(report.sources)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ')}`,
     `- pseudo-queries: ${String(report.pseudoQueries.method)}`,
     `- wall-clock: ${report.wallSeconds.toFixed(1)} s; peak memory (max RSS): ${report.peakRssMb.toFixed(0)} MB`,
     '',
     '| stage | sources | epochs | examples/epoch | updates | final loss | training s |',
     '|---|---|---|---|---|---|---|',
-    ...report.stages.map((s, i) =>
-      `| ${i + 1} | ${s.sources.map((w) => (w.weight === 1 ? w.source : `${w.source}×${w.weight}`)).join(' + ')} | ${s.epochs} | ${s.examplesPerEpoch} | ${s.updates} | ${s.finalLoss === null ? '–' : s.finalLoss.toFixed(4)} | ${s.trainingSeconds.toFixed(1)} |`),
+    ...report.stages.map(
+      (s, i) =>
+        `| ${i + 1} | ${s.sources.map((w) => (w.weight === 1 ? w.source : `${w.source}×${w.weight}`)).join(' + ')} | ${s.epochs} | ${s.examplesPerEpoch} | ${s.updates} | ${s.finalLoss === null ? '–' : s.finalLoss.toFixed(4)} | ${s.trainingSeconds.toFixed(1)} |`,
+    ),
     '',
     '| phase | seconds |',
     '|---|---|',
@@ -93,7 +97,10 @@ function markdown(report: SftRunReport): string {
   return lines.join('\n');
 }
 
-export function buildRunReport(input: RunReportInput): { json: SftRunReport; files(loss: readonly { stage: string; offset: number; records: readonly LossRecord[] }[]): ExtraFile[] } {
+export function buildRunReport(input: RunReportInput): {
+  json: SftRunReport;
+  files(loss: readonly { stage: string; offset: number; records: readonly LossRecord[] }[]): ExtraFile[];
+} {
   const json: SftRunReport = { genirVersion: genirVersion(), createdAt: new Date().toISOString(), ...input, peakRssMb: peakRssMb() };
   return {
     json,
@@ -101,7 +108,10 @@ export function buildRunReport(input: RunReportInput): { json: SftRunReport; fil
       const csv = ['stage,update,stage_update,epoch,loss,lr,grad_norm,examples,elapsed_s'];
       const series: PlotSeries[] = [];
       loss.forEach(({ stage, offset, records }, i) => {
-        for (const r of records) csv.push(`${stage},${offset + r.update},${r.update},${r.epoch},${r.loss},${r.lr},${r.gradNorm},${r.examples},${r.elapsedS.toFixed(3)}`);
+        for (const r of records)
+          csv.push(
+            `${stage},${offset + r.update},${r.update},${r.epoch},${r.loss},${r.lr},${r.gradNorm},${r.examples},${r.elapsedS.toFixed(3)}`,
+          );
         const points = records.map((r) => [offset + r.update, r.loss] as [number, number]);
         const color = STAGE_COLORS[i % STAGE_COLORS.length];
         series.push({ name: `${i + 1} ${stage} (smoothed)`, points: smooth(points, 0.9), color, width: 2 });

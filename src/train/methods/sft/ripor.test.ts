@@ -8,19 +8,34 @@ import { Rng } from '../../../util/random.js';
 import { withDocidTokens } from './pipeline.js';
 import { riporInitialise } from './ripor.js';
 
-test('RIPOR initialisation: each docid token\'s output row is its centroid, its input row the centroid at the input scale; text rows untouched', async () => {
+test("RIPOR initialisation: each docid token's output row is its centroid, its input row the centroid at the input scale; text rows untouched", async () => {
   const d = 16;
   const rng = new Rng(4);
   const ids = Array.from({ length: 12 }, (_, i) => `d${i}`);
   const vectors = Float32Array.from({ length: ids.length * d }, () => rng.normal());
   const textTokenizer = trainTokenizer(['alpha beta gamma delta', 'epsilon zeta eta theta'], { vocabSize: 300 });
   let centroids: readonly Float32Array[] = [];
-  const docids = await buildDocids(ids.map((id) => ({ id, title: id, text: id })), {
-    scheme: 'rq', textVocabSize: textTokenizer.subwordVocabSize, eosId: textTokenizer.eosId, embeddings: { kind: 'vectors', ids, dim: d, vectors },
-    rq: { levels: 2, k: 3 }, onRqCodebook: (c) => (centroids = c),
-  });
+  const docids = await buildDocids(
+    ids.map((id) => ({ id, title: id, text: id })),
+    {
+      scheme: 'rq',
+      textVocabSize: textTokenizer.subwordVocabSize,
+      eosId: textTokenizer.eosId,
+      embeddings: { kind: 'vectors', ids, dim: d, vectors },
+      rq: { levels: 2, k: 3 },
+      onRqCodebook: (c) => (centroids = c),
+    },
+  );
   const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
-  const config = t5Config('tiny', { vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dModel: d, dKv: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1 });
+  const config = t5Config('tiny', {
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: docids.layout.docidVocabSize,
+    dModel: d,
+    dKv: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+  });
   const model = T5Model.create(config, 1);
   const before = model.weights();
   const sharedBefore = Float32Array.from(before.get('shared.weight')!);
@@ -36,6 +51,9 @@ test('RIPOR initialisation: each docid token\'s output row is its centroid, its 
       [...shared.subarray(row * d, (row + 1) * d)].forEach((v, j) => assert.ok(Math.abs(v - centroid[j] * 4) < 1e-6));
     }
   }
-  assert.deepEqual([...shared.subarray(0, textTokenizer.subwordVocabSize * d)], [...sharedBefore.subarray(0, textTokenizer.subwordVocabSize * d)]);
+  assert.deepEqual(
+    [...shared.subarray(0, textTokenizer.subwordVocabSize * d)],
+    [...sharedBefore.subarray(0, textTokenizer.subwordVocabSize * d)],
+  );
   await model.release();
 });

@@ -37,7 +37,13 @@ export interface RiporInitReport {
  * pools translations, else the first), or, for documents the model did not encode, a fresh
  * encoding. Rows follow `keys`.
  */
-export async function denseKeyVectors(dense: LoadedDenseDirectory, docs: readonly Document[], keyOf: (doc: Document) => string, keys: readonly string[], preferLang = 'en'): Promise<Float32Array> {
+export async function denseKeyVectors(
+  dense: LoadedDenseDirectory,
+  docs: readonly Document[],
+  keyOf: (doc: Document) => string,
+  keys: readonly string[],
+  preferLang = 'en',
+): Promise<Float32Array> {
   const representative = new Map<string, Document>();
   for (const doc of docs) {
     const key = keyOf(doc);
@@ -71,14 +77,23 @@ export function openDenseEmbeddings(dir: string): Promise<LoadedDenseDirectory> 
  * Applies RIPOR's initialisation to a freshly created seq2seq model, in place. `centroids[l]`
  * holds level l's K centroids (K × dim); docid token (l, c) is output id textVocabSize + l·K + c.
  */
-export function riporInitialise(model: T5Model, docids: DocidTable, centroids: readonly Float32Array[], dense: LoadedDenseDirectory | undefined, tokenizer: SubwordTokenizer): RiporInitReport {
+export function riporInitialise(
+  model: T5Model,
+  docids: DocidTable,
+  centroids: readonly Float32Array[],
+  dense: LoadedDenseDirectory | undefined,
+  tokenizer: SubwordTokenizer,
+): RiporInitReport {
   const config = model.config;
   const d = config.dModel;
   if (docids.scheme !== 'rq') throw new UserError(`RIPOR initialisation needs rq docids, not ${docids.scheme}`);
   if (centroids.length === 0) throw new Error('riporInitialise: no codebook');
   const k = docids.params.k as number;
   const dim = centroids[0].length / k;
-  if (dim !== d) throw new UserError(`RIPOR initialisation: the codebooks have dimension ${dim}, the seq2seq model's d_model is ${d}; train both with the same --d-model`);
+  if (dim !== d)
+    throw new UserError(
+      `RIPOR initialisation: the codebooks have dimension ${dim}, the seq2seq model's d_model is ${d}; train both with the same --d-model`,
+    );
   const weight = (name: string): Float32Array => {
     const p = model.parameters.find((param) => param.name === name);
     if (p === undefined) throw new Error(`riporInitialise: no parameter ${name}`);
@@ -100,7 +115,9 @@ export function riporInitialise(model: T5Model, docids: DocidTable, centroids: r
   });
   if (dense === undefined) return { docidTokens: tokens, encoderCopied: false, encoderSkipped: 'no dense model' };
   const denseConfig = dense.model.config;
-  const sameShape = (['dModel', 'dKv', 'dFf', 'numLayers', 'numHeads', 'relativeAttentionNumBuckets', 'relativeAttentionMaxDistance'] as const).every((key) => denseConfig[key] === config[key]);
+  const sameShape = (
+    ['dModel', 'dKv', 'dFf', 'numLayers', 'numHeads', 'relativeAttentionNumBuckets', 'relativeAttentionMaxDistance'] as const
+  ).every((key) => denseConfig[key] === config[key]);
   if (!sameShape) return { docidTokens: tokens, encoderCopied: false, encoderSkipped: 'the dense encoder has other sizes' };
   if (dense.tokenizer.subwordVocabSize !== tokenizer.subwordVocabSize || !sameSubwords(dense.tokenizer, tokenizer)) {
     return { docidTokens: tokens, encoderCopied: false, encoderSkipped: 'the dense model has another tokenizer' };

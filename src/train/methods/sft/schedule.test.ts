@@ -8,15 +8,37 @@ import { DDRO_STAGES, formatStages, mixedTrainingData, overrideEpochs, parseStag
 test('stage specs parse into sources, weights and epochs, and format back', () => {
   const ddro = parseStages(DDRO_STAGES);
   assert.deepEqual(ddro, [
-    { name: 'chunks+terms', sources: [{ source: 'chunks', weight: 1 }, { source: 'terms', weight: 1 }], epochs: 10 },
+    {
+      name: 'chunks+terms',
+      sources: [
+        { source: 'chunks', weight: 1 },
+        { source: 'terms', weight: 1 },
+      ],
+      epochs: 10,
+    },
     { name: 'pseudo', sources: [{ source: 'pseudo', weight: 1 }], epochs: 20 },
     { name: 'queries', sources: [{ source: 'queries', weight: 1 }], epochs: 10 },
   ]);
   assert.equal(formatStages(ddro), DDRO_STAGES);
   const mixed = parseStages(' chunks*0.5 + queries*2 : 7.5 ');
-  assert.deepEqual(mixed, [{ name: 'chunks+queries', sources: [{ source: 'chunks', weight: 0.5 }, { source: 'queries', weight: 2 }], epochs: 7.5 }]);
-  assert.deepEqual(overrideEpochs(ddro, '3').map((s) => s.epochs), [3, 3, 3]);
-  assert.deepEqual(overrideEpochs(ddro, '1,2,3').map((s) => s.epochs), [1, 2, 3]);
+  assert.deepEqual(mixed, [
+    {
+      name: 'chunks+queries',
+      sources: [
+        { source: 'chunks', weight: 0.5 },
+        { source: 'queries', weight: 2 },
+      ],
+      epochs: 7.5,
+    },
+  ]);
+  assert.deepEqual(
+    overrideEpochs(ddro, '3').map((s) => s.epochs),
+    [3, 3, 3],
+  );
+  assert.deepEqual(
+    overrideEpochs(ddro, '1,2,3').map((s) => s.epochs),
+    [1, 2, 3],
+  );
   for (const bad of ['', 'chunks', 'chunk:3', 'chunks:0', 'chunks*-1:2', 'chunks+chunks:2']) {
     assert.throws(() => parseStages(bad), UserError, bad);
   }
@@ -32,7 +54,10 @@ function sourceSet(source: SftSource, count: number, length: number): SourceExam
 }
 
 test('mixing draws each source by its weight every epoch, reproducibly', () => {
-  const sets = new Map<SftSource, SourceExamples>([['chunks', sourceSet('chunks', 40, 20)], ['queries', sourceSet('queries', 10, 4)]]);
+  const sets = new Map<SftSource, SourceExamples>([
+    ['chunks', sourceSet('chunks', 40, 20)],
+    ['queries', sourceSet('queries', 10, 4)],
+  ]);
   const [stage] = parseStages('chunks*0.25+queries*2:3');
   const options = { batchSize: 4, seed: 9, padId: 0, eosId: 1, decoderStartId: 0 };
   const mixed = mixedTrainingData(sets, stage, options);
@@ -49,7 +74,12 @@ test('mixing draws each source by its weight every epoch, reproducibly', () => {
     for (let q = 40; q < 50; q++) assert.equal(flat.filter((i) => i === q).length, 2, 'weight 2: every query twice');
     assert.deepEqual(mixedTrainingData(sets, stage, options).data.plan(epoch), plan, 'same seed and epoch, same plan');
   }
-  const chunksOf = (epoch: number) => mixed.data.plan(epoch).flat().filter((i) => i < 40).sort((a, b) => a - b);
+  const chunksOf = (epoch: number) =>
+    mixed.data
+      .plan(epoch)
+      .flat()
+      .filter((i) => i < 40)
+      .sort((a, b) => a - b);
   assert.notDeepEqual(chunksOf(0), chunksOf(1), 'another epoch draws another subset');
   const batch = mixed.data.materialize(mixed.data.plan(0)[0]);
   assert.equal(batch.labels.length, batch.size * batch.targetLength);
@@ -66,7 +96,9 @@ test('passage chunks are title + consecutive sentences within the token budget',
   ]);
   // Budget 12: 4 + 3 fit, adding 5 would make 12 > 10.
   assert.deepEqual(passageChunks(doc, count, { maxTokens: 12 }), passageChunks(doc, count, { maxTokens: 9 }));
-  assert.deepEqual(passageChunks(doc, count, { maxTokens: 16 }), ['Title Here One two three four. Five six seven. Eight nine ten eleven twelve. Thirteen.']);
+  assert.deepEqual(passageChunks(doc, count, { maxTokens: 16 }), [
+    'Title Here One two three four. Five six seven. Eight nine ten eleven twelve. Thirteen.',
+  ]);
   assert.deepEqual(passageChunks(doc, count, { maxTokens: 9, maxChunks: 1 }), ['Title Here One two three four. Five six seven.']);
   // A sentence longer than the budget is cut between words.
   const long = { id: 'l', title: '', text: 'a b c d e f g h i j' };

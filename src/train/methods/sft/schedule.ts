@@ -39,7 +39,10 @@ export function formatStages(stages: readonly SftStage[]): string {
 }
 
 export function parseStages(spec: string): SftStage[] {
-  const stages = spec.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const stages = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
   if (stages.length === 0) throw new UserError(`--stages '${spec}': no stage given`);
   return stages.map((part) => {
     const match = /^([^:]+?)\s*:\s*([0-9.]+)$/.exec(part);
@@ -48,9 +51,11 @@ export function parseStages(spec: string): SftStage[] {
     if (!(epochs > 0) || !Number.isFinite(epochs)) throw new UserError(`--stages: '${part}': epochs must be a positive number`);
     const sources = match[1].split('+').map((item): WeightedSource => {
       const [name, weightText] = item.trim().split('*');
-      if (!(SFT_SOURCES as readonly string[]).includes(name)) throw new UserError(`--stages: unknown source '${name}' in '${part}' (sources: ${SFT_SOURCES.join(', ')})`);
+      if (!(SFT_SOURCES as readonly string[]).includes(name))
+        throw new UserError(`--stages: unknown source '${name}' in '${part}' (sources: ${SFT_SOURCES.join(', ')})`);
       const weight = weightText === undefined ? 1 : Number(weightText);
-      if (!(weight > 0) || !Number.isFinite(weight)) throw new UserError(`--stages: weight of '${name}' in '${part}' must be a positive number`);
+      if (!(weight > 0) || !Number.isFinite(weight))
+        throw new UserError(`--stages: weight of '${name}' in '${part}' must be a positive number`);
       return { source: name as SftSource, weight };
     });
     const seen = new Set<string>();
@@ -114,7 +119,11 @@ export function mixedTrainingData(sets: ReadonlyMap<SftSource, SourceExamples>, 
   };
   const plan = (epoch: number): number[][] => {
     const chosen = selection(epoch);
-    return bucketBatches(chosen.map((i) => lengthKey[i]), epoch, options).map((batch) => batch.map((i) => chosen[i]));
+    return bucketBatches(
+      chosen.map((i) => lengthKey[i]),
+      epoch,
+      options,
+    ).map((batch) => batch.map((i) => chosen[i]));
   };
   const first = plan(0);
   return {

@@ -71,11 +71,18 @@ export interface SampledQuery {
 }
 
 /** Trains a doc2query model on `pairs` (text vocabulary only, no docid tokens). */
-export async function trainDoc2Query(pairs: readonly Doc2QueryPair[], tokenizer: SubwordTokenizer, options: Doc2QueryTrainOptions): Promise<{ model: T5Model; updates: number; finalLoss: number | null; seconds: number }> {
+export async function trainDoc2Query(
+  pairs: readonly Doc2QueryPair[],
+  tokenizer: SubwordTokenizer,
+  options: Doc2QueryTrainOptions,
+): Promise<{ model: T5Model; updates: number; finalLoss: number | null; seconds: number }> {
   if (pairs.length === 0) throw new UserError('doc2query: no labelled (document, query) pairs to train on');
   const maxSource = options.maxSourceTokens ?? 256;
   const maxTarget = options.maxTargetTokens ?? 48;
-  const examples: Seq2SeqExample[] = pairs.map((pair) => ({ source: tokenizer.encode(pair.document).subarray(0, maxSource), target: tokenizer.encode(pair.query).subarray(0, maxTarget) }));
+  const examples: Seq2SeqExample[] = pairs.map((pair) => ({
+    source: tokenizer.encode(pair.document).subarray(0, maxSource),
+    target: tokenizer.encode(pair.query).subarray(0, maxTarget),
+  }));
   const config = t5Config(options.preset, { ...options.overrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: 0 });
   const model = T5Model.create(config, options.seed, { threads: options.threads, spinning: options.spinning ?? false });
   const batchesPerEpoch = Math.ceil(examples.length / options.batchSize);
@@ -84,7 +91,13 @@ export async function trainDoc2Query(pairs: readonly Doc2QueryPair[], tokenizer:
   const budgetSeconds = options.budgetMinutes === undefined ? Infinity : options.budgetMinutes * 60;
   const result = await train({
     model,
-    data: seq2seqTrainingData(examples, { batchSize: options.batchSize, seed: options.seed, padId: tokenizer.padId, eosId: tokenizer.eosId, decoderStartId: config.decoderStartTokenId }),
+    data: seq2seqTrainingData(examples, {
+      batchSize: options.batchSize,
+      seed: options.seed,
+      padId: tokenizer.padId,
+      eosId: tokenizer.eosId,
+      decoderStartId: config.decoderStartTokenId,
+    }),
     totalUpdates,
     schedule: linearSchedule({ peak: options.lr, warmupSteps: Math.min(100, Math.floor(totalUpdates / 10)), totalSteps: totalUpdates }),
     seed: options.seed,
@@ -100,7 +113,14 @@ export async function trainDoc2Query(pairs: readonly Doc2QueryPair[], tokenizer:
 }
 
 /** Index of a sample drawn from the `k` most likely tokens of `logProbs[offset … offset+vocab)`, renormalised. */
-export function sampleTopK(logProbs: Float32Array, offset: number, vocab: number, k: number, rng: Rng, exclude: ReadonlySet<number>): number {
+export function sampleTopK(
+  logProbs: Float32Array,
+  offset: number,
+  vocab: number,
+  k: number,
+  rng: Rng,
+  exclude: ReadonlySet<number>,
+): number {
   const ids: number[] = [];
   const values: number[] = [];
   for (let v = 0; v < vocab; v++) {
@@ -175,7 +195,9 @@ export async function sampleQueries(
       });
       const rows = group.flatMap((_, d) => Array.from({ length: perDoc }, () => d));
       const encoded = expandEncoded(await model.encode(inputIds, mask, group.length, srcLength), rows);
-      const rngs = rows.map((d, r) => new Rng(Number(fnv1a64(`doc2query\u0000${options.seed}\u0000${group[d].id}\u0000${r % perDoc}`) & 0xffffffffn)));
+      const rngs = rows.map(
+        (d, r) => new Rng(Number(fnv1a64(`doc2query\u0000${options.seed}\u0000${group[d].id}\u0000${r % perDoc}`) & 0xffffffffn)),
+      );
       const generated: number[][] = rows.map(() => []);
       const done = rows.map(() => false);
       let cache = model.emptyCache(rows.length);
@@ -215,28 +237,38 @@ export interface CachedQueries {
  * Returns the cached queries for `description`, or computes them with `compute` and
  * stores them (`<cacheDir>/pseudo-queries/<key>.jsonl`, with `<key>.json` describing them).
  */
-export async function cachedPseudoQueries(cacheDir: string, description: Record<string, unknown>, compute: () => Promise<SampledQuery[]>): Promise<CachedQueries> {
+export async function cachedPseudoQueries(
+  cacheDir: string,
+  description: Record<string, unknown>,
+  compute: () => Promise<SampledQuery[]>,
+): Promise<CachedQueries> {
   const key = cacheKey(description);
   const folder = join(cacheDir, 'pseudo-queries');
   const path = join(folder, `${key}.jsonl`);
   if (existsSync(path)) {
     const queries: SampledQuery[] = [];
-    readFileSync(path, 'utf8').split('\n').forEach((line, index) => {
-      if (line === '') return;
-      let row: Partial<SampledQuery>;
-      try {
-        row = JSON.parse(line) as Partial<SampledQuery>;
-      } catch {
-        throw new UserError(`${path}:${index + 1}: malformed JSON line in the pseudo-query cache (delete the file to rebuild it)`);
-      }
-      if (typeof row.docId !== 'string' || typeof row.text !== 'string') throw new UserError(`${path}:${index + 1}: expected {"docId", "text"} (delete the file to rebuild it)`);
-      queries.push({ docId: row.docId, text: row.text });
-    });
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .forEach((line, index) => {
+        if (line === '') return;
+        let row: Partial<SampledQuery>;
+        try {
+          row = JSON.parse(line) as Partial<SampledQuery>;
+        } catch {
+          throw new UserError(`${path}:${index + 1}: malformed JSON line in the pseudo-query cache (delete the file to rebuild it)`);
+        }
+        if (typeof row.docId !== 'string' || typeof row.text !== 'string')
+          throw new UserError(`${path}:${index + 1}: expected {"docId", "text"} (delete the file to rebuild it)`);
+        queries.push({ docId: row.docId, text: row.text });
+      });
     return { queries, path, hit: true };
   }
   const queries = await compute();
   mkdirSync(folder, { recursive: true });
-  await writeFileAtomic(join(folder, `${key}.json`), `${JSON.stringify({ ...description, count: queries.length, createdAt: new Date().toISOString() }, null, 2)}\n`);
+  await writeFileAtomic(
+    join(folder, `${key}.json`),
+    `${JSON.stringify({ ...description, count: queries.length, createdAt: new Date().toISOString() }, null, 2)}\n`,
+  );
   await writeFileAtomic(path, queries.map((q) => `${JSON.stringify(q)}\n`).join(''));
   return { queries, path, hit: false };
 }

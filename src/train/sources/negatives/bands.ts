@@ -55,7 +55,12 @@ export function keyedRng(seed: number, name: string): Rng {
  * Draws each band's count of non-relevant documents uniformly from the band (all of them
  * when it holds fewer), returned in rank order. `ranking` is best first.
  */
-export function sampleStratified(ranking: readonly string[], positives: ReadonlySet<string>, bands: readonly NegativeBand[], rng: Rng): RankedNegative[] {
+export function sampleStratified(
+  ranking: readonly string[],
+  positives: ReadonlySet<string>,
+  bands: readonly NegativeBand[],
+  rng: Rng,
+): RankedNegative[] {
   const out: RankedNegative[] = [];
   for (const band of bands) {
     const candidates: number[] = [];

@@ -43,7 +43,8 @@ export interface Bm25NegativeOptions {
 
 /** `english` when every document and query is English (or unlabelled), else `multilingual`. */
 function analyzerFor(docs: readonly Document[], queries: readonly TrainingQuery[]) {
-  const english = docs.every((d) => d.lang === undefined || d.lang === 'en') && queries.every((q) => q.lang === undefined || q.lang === 'en');
+  const english =
+    docs.every((d) => d.lang === undefined || d.lang === 'en') && queries.every((q) => q.lang === undefined || q.lang === 'en');
   if (english) return getAnalyzer('english');
   return getAnalyzer('multilingual', docs.find((d) => d.lang !== undefined)?.lang ?? 'en');
 }

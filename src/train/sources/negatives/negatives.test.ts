@@ -11,7 +11,7 @@ import { DDRO_BANDS, keyedRng, sampleStratified, scaleBands } from './bands.js';
 import { bm25KeyRankings, mineBm25Negatives } from './bm25.js';
 import { cachedTriples, readTriples, writeTriples, type TripleGroup } from './triples.js';
 
-test('bands are DDRO\'s at depth 1000 and scale with the corpus below it', () => {
+test("bands are DDRO's at depth 1000 and scale with the corpus below it", () => {
   assert.deepEqual(scaleBands(DDRO_BANDS, 1000, 1000), DDRO_BANDS);
   assert.deepEqual(scaleBands(DDRO_BANDS, 1000, 5000), DDRO_BANDS);
   assert.deepEqual(scaleBands(DDRO_BANDS, 1000, 240), [
@@ -26,7 +26,7 @@ test('bands are DDRO\'s at depth 1000 and scale with the corpus below it', () =>
   ]);
 });
 
-test('stratified sampling draws each band\'s count, skips positives and depends only on the seed', () => {
+test("stratified sampling draws each band's count, skips positives and depends only on the seed", () => {
   const ranking = Array.from({ length: 1000 }, (_, i) => `d${i + 1}`);
   const positives = new Set(['d3', 'd150', 'd999']);
   const sample = sampleStratified(ranking, positives, DDRO_BANDS, new Rng(5));
@@ -36,12 +36,18 @@ test('stratified sampling draws each band\'s count, skips positives and depends 
   assert.equal(sample.filter((n) => n.rank > 500).length, 12);
   assert.ok(sample.every((n) => !positives.has(n.key) && n.key === `d${n.rank}`));
   assert.equal(new Set(sample.map((n) => n.key)).size, 32);
-  assert.deepEqual(sample.map((n) => n.rank), [...sample.map((n) => n.rank)].sort((a, b) => a - b));
+  assert.deepEqual(
+    sample.map((n) => n.rank),
+    [...sample.map((n) => n.rank)].sort((a, b) => a - b),
+  );
   assert.deepEqual(sampleStratified(ranking, positives, DDRO_BANDS, new Rng(5)), sample);
   assert.notDeepEqual(sampleStratified(ranking, positives, DDRO_BANDS, new Rng(6)), sample);
   // A band with fewer candidates than its count gives all of them.
   const small = sampleStratified(['a', 'b', 'c', 'd'], new Set(['b']), [{ from: 1, to: 4, count: 10 }], new Rng(1));
-  assert.deepEqual(small.map((n) => n.key), ['a', 'c', 'd']);
+  assert.deepEqual(
+    small.map((n) => n.key),
+    ['a', 'c', 'd'],
+  );
 });
 
 test('keyed generators differ by name and repeat for the same name', () => {
@@ -58,7 +64,10 @@ const docs: Document[] = [
 ];
 
 test('BM25 rankings hold every key: retrieved first, the rest in seeded order', async () => {
-  const queries = [{ id: 'q1', text: 'cats', keys: ['a'] }, { id: 'q2', text: 'water fish', keys: ['c'] }];
+  const queries = [
+    { id: 'q1', text: 'cats', keys: ['a'] },
+    { id: 'q2', text: 'water fish', keys: ['c'] },
+  ];
   const rankings = await bm25KeyRankings(docs, (d) => d.id, queries, { seed: 3 });
   assert.equal(rankings[0].length, 5);
   assert.deepEqual(rankings[0].slice(0, 2).sort(), ['a', 'b']);
@@ -71,7 +80,7 @@ test('BM25 rankings hold every key: retrieved first, the rest in seeded order', 
   assert.ok(negatives[1].every((n) => n.key !== 'c'));
 });
 
-test('BM25 rankings collapse documents sharing a key to the key\'s best rank', async () => {
+test("BM25 rankings collapse documents sharing a key to the key's best rank", async () => {
   const pooled: Document[] = [...docs, { id: 'a-de', title: 'Katzen', text: 'katzen cats schnurren', lang: 'de', relevanceId: 'a' }];
   const keyOf = (d: Document) => d.relevanceId ?? d.id;
   const [ranking] = await bm25KeyRankings(pooled, keyOf, [{ id: 'q', text: 'katzen', keys: ['a'] }], { seed: 1 });
@@ -120,11 +129,20 @@ test('a damaged triples file is a user error naming the file and line', async ()
     await writeTriples(path, {}, GROUPS);
     const lines = readFileSync(path, 'utf8').split('\n');
     writeFileSync(path, [lines[0], lines[1]].join('\n'));
-    assert.throws(() => readTriples(path), (err: Error) => err instanceof UserError && /holds 1 \(truncated\?\)/.test(err.message));
+    assert.throws(
+      () => readTriples(path),
+      (err: Error) => err instanceof UserError && /holds 1 \(truncated\?\)/.test(err.message),
+    );
     writeFileSync(path, [lines[0], lines[1].replace('"reference":-1.5', '"reference":null'), lines[2]].join('\n'));
-    assert.throws(() => readTriples(path), (err: Error) => err instanceof UserError && err.message.startsWith(`${path}:2:`));
+    assert.throws(
+      () => readTriples(path),
+      (err: Error) => err instanceof UserError && err.message.startsWith(`${path}:2:`),
+    );
     writeFileSync(path, lines.join('\n').replace('"version":1', '"version":9'));
-    assert.throws(() => readTriples(path), (err: Error) => err instanceof UserError && /version 9/.test(err.message));
+    assert.throws(
+      () => readTriples(path),
+      (err: Error) => err instanceof UserError && /version 9/.test(err.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -132,18 +150,22 @@ test('a damaged triples file is a user error naming the file and line', async ()
 
 const dataDir = process.env.GENIR_DATA_DIR;
 
-test('BM25 negatives on XQuAD (240 paragraphs): scaled bands 1–24, 25–120, 121–240', { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false }, async () => {
-  const dataset = await openDataset({ id: 'xquad', dataDir, lang: 'en' });
-  const corpus: Document[] = [];
-  for await (const doc of dataset.docs()) corpus.push(doc);
-  const [queries, qrels] = await Promise.all([dataset.queries('train'), dataset.qrels('train')]);
-  const training = queries.slice(0, 40).map((q) => ({ id: q.id, text: q.text, keys: [...qrels.get(q.id)!.keys()] }));
-  const negatives = await mineBm25Negatives(corpus, (d) => d.id, training, { seed: 0 });
-  for (const [i, list] of negatives.entries()) {
-    assert.equal(list.length, 32, `query ${training[i].id}`);
-    assert.equal(list.filter((n) => n.rank <= 24).length, 10);
-    assert.equal(list.filter((n) => n.rank >= 25 && n.rank <= 120).length, 10);
-    assert.equal(list.filter((n) => n.rank >= 121 && n.rank <= 240).length, 12);
-    assert.ok(list.every((n) => !training[i].keys.includes(n.key)));
-  }
-});
+test(
+  'BM25 negatives on XQuAD (240 paragraphs): scaled bands 1–24, 25–120, 121–240',
+  { skip: dataDir === undefined ? 'GENIR_DATA_DIR is not set' : false },
+  async () => {
+    const dataset = await openDataset({ id: 'xquad', dataDir, lang: 'en' });
+    const corpus: Document[] = [];
+    for await (const doc of dataset.docs()) corpus.push(doc);
+    const [queries, qrels] = await Promise.all([dataset.queries('train'), dataset.qrels('train')]);
+    const training = queries.slice(0, 40).map((q) => ({ id: q.id, text: q.text, keys: [...qrels.get(q.id)!.keys()] }));
+    const negatives = await mineBm25Negatives(corpus, (d) => d.id, training, { seed: 0 });
+    for (const [i, list] of negatives.entries()) {
+      assert.equal(list.length, 32, `query ${training[i].id}`);
+      assert.equal(list.filter((n) => n.rank <= 24).length, 10);
+      assert.equal(list.filter((n) => n.rank >= 25 && n.rank <= 120).length, 10);
+      assert.equal(list.filter((n) => n.rank >= 121 && n.rank <= 240).length, 12);
+      assert.ok(list.every((n) => !training[i].keys.includes(n.key)));
+    }
+  },
+);

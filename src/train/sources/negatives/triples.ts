@@ -73,7 +73,11 @@ export function countTriples(groups: readonly TripleGroup[]): number {
 }
 
 /** Writes the triples atomically (temp file + rename). */
-export async function writeTriples(path: string, description: Record<string, unknown>, groups: readonly TripleGroup[]): Promise<TriplesHeader> {
+export async function writeTriples(
+  path: string,
+  description: Record<string, unknown>,
+  groups: readonly TripleGroup[],
+): Promise<TriplesHeader> {
   const header: TriplesHeader = {
     format: TRIPLES_FORMAT,
     version: TRIPLES_FORMAT_VERSION,
@@ -108,9 +112,12 @@ export function readTriples(path: string): Triples {
     }
   };
   const header = parse(0) as Partial<TriplesHeader> | null;
-  if (typeof header !== 'object' || header === null || header.format !== TRIPLES_FORMAT) throw new UserError(`${path}:1: not a genir triples file`);
+  if (typeof header !== 'object' || header === null || header.format !== TRIPLES_FORMAT)
+    throw new UserError(`${path}:1: not a genir triples file`);
   if (header.version !== TRIPLES_FORMAT_VERSION) {
-    throw new UserError(`${path}:1: triples format version ${String(header.version)}; this genir reads version ${TRIPLES_FORMAT_VERSION} (delete the file to mine the triples again)`);
+    throw new UserError(
+      `${path}:1: triples format version ${String(header.version)}; this genir reads version ${TRIPLES_FORMAT_VERSION} (delete the file to mine the triples again)`,
+    );
   }
   const groups: TripleGroup[] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -118,17 +125,24 @@ export function readTriples(path: string): Triples {
     const g = parse(i) as Partial<TripleGroup> | null;
     const bad = (what: string) => new UserError(`${path}:${i + 1}: ${what}`);
     if (typeof g !== 'object' || g === null) throw bad('expected a group object');
-    if (typeof g.query !== 'string' || typeof g.text !== 'string' || typeof g.positive !== 'string') throw bad('a group needs string query, text and positive');
+    if (typeof g.query !== 'string' || typeof g.text !== 'string' || typeof g.positive !== 'string')
+      throw bad('a group needs string query, text and positive');
     if (!isFiniteNumber(g.reference)) throw bad('the positive needs a finite reference log-probability');
     if (!Array.isArray(g.negatives)) throw bad('negatives must be an array');
     for (const n of g.negatives as Partial<TripleNegative>[]) {
-      if (typeof n?.key !== 'string' || (n.source !== 'bm25' && n.source !== 'model') || !isFiniteNumber(n.rank) || !isFiniteNumber(n.reference)) {
+      if (
+        typeof n?.key !== 'string' ||
+        (n.source !== 'bm25' && n.source !== 'model') ||
+        !isFiniteNumber(n.rank) ||
+        !isFiniteNumber(n.reference)
+      ) {
         throw bad('each negative needs key, source (bm25|model), rank and a finite reference');
       }
     }
     groups.push(g as TripleGroup);
   }
-  if (groups.length !== header.groups) throw new UserError(`${path}: header says ${String(header.groups)} groups, the file holds ${groups.length} (truncated?)`);
+  if (groups.length !== header.groups)
+    throw new UserError(`${path}: header says ${String(header.groups)} groups, the file holds ${groups.length} (truncated?)`);
   return { header: header as TriplesHeader, groups };
 }
 
@@ -168,7 +182,9 @@ export function tripleSettings(options: TripleOptions) {
   return {
     negatives: options.negatives,
     seed: options.seed,
-    bm25: bm25 ? { depth: options.depth ?? DDRO_DEPTH, bands: options.bands ?? DDRO_BANDS, k1: options.k1 ?? 0.9, b: options.b ?? 0.4 } : null,
+    bm25: bm25
+      ? { depth: options.depth ?? DDRO_DEPTH, bands: options.bands ?? DDRO_BANDS, k1: options.k1 ?? 0.9, b: options.b ?? 0.4 }
+      : null,
     model: model ? { count: options.modelCount ?? (options.negatives === 'model' ? 32 : 16), beam: options.beam ?? null } : null,
     maxSourceTokens: options.maxSourceTokens ?? 128,
   };
@@ -184,9 +200,15 @@ export async function buildTriples(sources: TripleSources, options: TripleOption
   const modelRanks: (number | null)[] = queries.map(() => null);
   if (settings.bm25) {
     const started = performance.now();
-    const mined = await mineBm25Negatives(sources.docs, sources.keyOf, queries, { ...settings.bm25, seed: options.seed, threads: options.threads });
+    const mined = await mineBm25Negatives(sources.docs, sources.keyOf, queries, {
+      ...settings.bm25,
+      seed: options.seed,
+      threads: options.threads,
+    });
     mined.forEach((negatives, i) => perQuery[i].push(...negatives.map((n: RankedNegative) => ({ ...n, source: 'bm25' as const }))));
-    log(`negatives: BM25 ${mined.reduce((s, n) => s + n.length, 0)} for ${queries.length} queries (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    log(
+      `negatives: BM25 ${mined.reduce((s, n) => s + n.length, 0)} for ${queries.length} queries (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
   }
   if (settings.model) {
     const started = performance.now();
@@ -202,14 +224,22 @@ export async function buildTriples(sources: TripleSources, options: TripleOption
       const seen = new Set(perQuery[i].map((n) => n.key));
       for (const n of m.negatives) if (!seen.has(n.key)) perQuery[i].push({ ...n, source: 'model' });
     });
-    log(`negatives: model ${mined.reduce((s, m) => s + m.negatives.length, 0)} for ${queries.length} queries (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    log(
+      `negatives: model ${mined.reduce((s, m) => s + m.negatives.length, 0)} for ${queries.length} queries (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
   }
   const groups: Omit<TripleGroup, 'reference' | 'negatives'>[] = [];
   const groupNegatives: { key: string; source: NegativeSource; rank: number }[][] = [];
   queries.forEach((query, i) => {
     for (const positive of query.keys) {
       if (docids.indexOf(positive) < 0) continue;
-      groups.push({ query: query.id, text: query.text, ...(query.lang ? { lang: query.lang } : {}), positive, ...(settings.model ? { modelPositiveRank: modelRanks[i] } : {}) });
+      groups.push({
+        query: query.id,
+        text: query.text,
+        ...(query.lang ? { lang: query.lang } : {}),
+        positive,
+        ...(settings.model ? { modelPositiveRank: modelRanks[i] } : {}),
+      });
       groupNegatives.push(perQuery[i].filter((n) => docids.indexOf(n.key) >= 0));
     }
   });
@@ -232,15 +262,21 @@ export async function buildTriples(sources: TripleSources, options: TripleOption
   let scores: number[][];
   let reported = 0;
   try {
-    scores = await scorer.score(scoring, { padId: tokenizer.padId, eosId: tokenizer.eosId, decoderStartId: sources.model.config.decoderStartTokenId }, (done) => {
-      bar.tick(done - reported);
-      reported = done;
-    });
+    scores = await scorer.score(
+      scoring,
+      { padId: tokenizer.padId, eosId: tokenizer.eosId, decoderStartId: sources.model.config.decoderStartTokenId },
+      (done) => {
+        bar.tick(done - reported);
+        reported = done;
+      },
+    );
   } finally {
     bar.stop();
     await scorer.release();
   }
-  log(`negatives: reference log-probabilities of ${scoring.reduce((s, g) => s + g.targets.length, 0)} rows (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  log(
+    `negatives: reference log-probabilities of ${scoring.reduce((s, g) => s + g.targets.length, 0)} rows (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
   return groups.map((g, i) => ({
     ...g,
     reference: scores[i][0],
@@ -258,7 +294,11 @@ export interface CachedTriples extends Triples {
  * The triples for `description` from `<cacheDir>/triples/<hash>.jsonl`, or built with
  * `build` and written there (once; later runs with the same description reuse the file).
  */
-export async function cachedTriples(cacheDir: string, description: Record<string, unknown>, build: () => Promise<TripleGroup[]>): Promise<CachedTriples> {
+export async function cachedTriples(
+  cacheDir: string,
+  description: Record<string, unknown>,
+  build: () => Promise<TripleGroup[]>,
+): Promise<CachedTriples> {
   const folder = join(cacheDir, 'triples');
   const path = join(folder, `${cacheKey(description)}.jsonl`);
   if (existsSync(path)) return { ...readTriples(path), path, hit: true };
