@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
+import { toyTrainingFlags, writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { readSafetensors } from '../../model/safetensors.js';
 import { runGenir } from '../testing.js';
 
@@ -26,27 +26,7 @@ test('genir train sft --lexical-head: the model saves its head, searches, evalua
       '--lexical-head',
       '--stages',
       'chunks+pseudo+queries:4',
-      '--pseudo',
-      'spans',
-      '--vocab',
-      '330',
-      '--d-model',
-      '16',
-      '--d-ff',
-      '32',
-      '--layers',
-      '1',
-      '--dropout',
-      '0',
-      '--batch-size',
-      '8',
-      '--lr',
-      '1e-2',
-      '--threads',
-      '1',
-      '--cache-dir',
-      join(root, 'cache'),
-      '--json',
+      ...toyTrainingFlags(join(root, 'cache')),
     ]);
     assert.equal(trained.code, 0, trained.stderr);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
+import { toyTrainingFlags, writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { UserError } from '../../util/errors.js';
 import { main } from '../program.js';
 import { runGenir } from '../testing.js';
+import { readSafetensors } from '../../model/safetensors.js';
 import { sftOptionsFrom, type TrainSftCommandOptions } from './train.js';
 
 const defaults: TrainSftCommandOptions = {
@@ -155,32 +156,12 @@ test('genir train sft --tie-embeddings: the saved model has no lm_head, says tie
       '--tie-embeddings',
       '--stages',
       'chunks+pseudo:2',
-      '--pseudo',
-      'spans',
-      '--vocab',
-      '330',
-      '--d-model',
-      '16',
-      '--d-ff',
-      '32',
-      '--layers',
-      '1',
-      '--dropout',
-      '0',
-      '--batch-size',
-      '8',
-      '--lr',
-      '1e-2',
-      '--threads',
-      '1',
-      '--cache-dir',
-      join(root, 'cache'),
-      '--json',
+      ...toyTrainingFlags(join(root, 'cache')),
     ]);
     assert.equal(trained.code, 0, trained.stderr);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { tie_word_embeddings: boolean };
     assert.equal(config.tie_word_embeddings, true);
-    const names = parameterNames(readFileSync(join(out, 'model.safetensors')));
+    const names = [...readSafetensors(join(out, 'model.safetensors')).tensors.keys()];
     assert.ok(names.includes('shared.weight') && !names.includes('lm_head.weight'), names.join(','));
     const searched = await runGenir(['search', '--model', out, 'toy question', '--k', '3', '--threads', '1', '--json']);
     assert.equal(searched.code, 0, searched.stderr);
@@ -189,11 +170,3 @@ test('genir train sft --tie-embeddings: the saved model has no lm_head, says tie
     rmSync(root, { recursive: true, force: true });
   }
 });
-
-/** Tensor names in a safetensors file's JSON header. */
-function parameterNames(bytes: Buffer): string[] {
-  const headerLength = Number(bytes.readBigUInt64LE(0));
-  return Object.keys(JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>).filter(
-    (k) => k !== '__metadata__',
-  );
-}

@@ -22,3 +22,11 @@ export function writeToySquad(dir: string): string {
   writeFileSync(path, JSON.stringify({ version: '1.1', data }));
   return path;
 }
+
+/** The flags of a seconds-long `genir train sft` on the toy dataset: a 16-wide one-layer model, no dropout. */
+export function toyTrainingFlags(cacheDir: string): string[] {
+  return [
+    '--pseudo', 'spans', '--vocab', '330', '--d-model', '16', '--d-ff', '32', '--layers', '1', '--dropout', '0',
+    '--batch-size', '8', '--lr', '1e-2', '--threads', '1', '--cache-dir', cacheDir, '--json',
+  ];
+}
