@@ -5,6 +5,7 @@ import { isDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { T5_PRESETS, isT5Preset, type T5Config, type T5Preset } from '../../model/config.js';
 import { runSft, SFT_DEFAULTS, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
 import { overrideEpochs, parseStages } from '../../train/methods/sft/schedule.js';
+import { LEXICAL_INITS, type LexicalInit } from '../../train/methods/sft/lexical-init.js';
 import { assertReadableFile } from '../../data/lines.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -33,6 +34,7 @@ export interface TrainSftCommandOptions {
   model?: string;
   init?: string;
   riporInit?: boolean;
+  lexicalInit?: string;
   out: string;
   stages: string;
   epochs?: string;
@@ -112,6 +114,13 @@ export function shapeOverrides(options: ShapeFlags, preset: T5Preset, { decoder 
   return overrides;
 }
 
+function parseLexicalInit(value: string | undefined): LexicalInit | undefined {
+  if (value === undefined) return undefined;
+  if (!(LEXICAL_INITS as readonly string[]).includes(value))
+    throw new UserError(`--lexical-init ${value}: expected one of ${LEXICAL_INITS.join(', ')}`);
+  return value as LexicalInit;
+}
+
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   for (const [field, flag] of [
@@ -136,6 +145,9 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   let stages = parseStages(options.stages);
   if (options.epochs !== undefined) stages = overrideEpochs(stages, options.epochs);
   const overrides = shapeOverrides(options, model, { decoder: true });
+  const lexicalInit = parseLexicalInit(options.lexicalInit);
+  // Choosing how the lexical head starts asks for one.
+  if (lexicalInit !== undefined) overrides.lexicalHead = true;
   const seed = parseSeed(options.seed);
   return {
     dataset: options.dataset,
@@ -145,6 +157,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     docids: options.docids as DocidScheme,
     ...embeddingOptions(options.embeddings),
     riporInit: options.riporInit,
+    ...(lexicalInit !== undefined ? { lexicalInit } : {}),
     model,
     init: options.init,
     modelOverrides: overrides,
@@ -297,6 +310,10 @@ export function defineSftOptions(command: Command): Command {
     .option(
       '--lexical-head',
       "add a lexical head: a bag-of-words term (mean of a learned [text token, docid token] matrix over the query's tokens, times 10) inside the docid-token logits at every decoder position",
+    )
+    .option(
+      '--lexical-init <zeros|bm25>',
+      "how the lexical head starts (implies --lexical-head): zeros (default), or bm25: the corpus's BM25 weight of each subword in the documents a docid token names, so that atomic docids start as subword BM25",
     )
     .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', String(SFT_DEFAULTS.chunkTokens))
     .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')

@@ -42,6 +42,7 @@ import {
 import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js';
 import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from './examples.js';
 import { denseKeyVectors, openDenseEmbeddings, riporInitialise, type RiporInitReport } from './ripor.js';
+import { bm25LexicalInitialise, type LexicalInit, type LexicalInitReport } from './lexical-init.js';
 import { buildRunReport, type StageReport, type SftRunReport } from './report.js';
 import { DDRO_STAGES, formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
 
@@ -71,6 +72,11 @@ export interface SftOptions {
    * codebooks' centroids and the encoder from the dense model (see ripor.ts).
    */
   riporInit?: boolean;
+  /**
+   * How a new lexical head starts (modelOverrides.lexicalHead): `zeros` (default), or `bm25`,
+   * the corpus's BM25 weights over the model's subwords (see lexical-init.ts).
+   */
+  lexicalInit?: LexicalInit;
   model: T5Preset;
   /** Changes to the preset (dModel, dFf, layers, dropoutRate…); with `init`, only dropoutRate. */
   modelOverrides?: Partial<T5Config>;
@@ -184,6 +190,7 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     embeddings: options.embeddings ?? null,
     denseEmbeddings: options.denseEmbeddings ?? null,
     riporInit: options.riporInit ?? false,
+    lexicalInit: options.lexicalInit ?? 'zeros',
     model: options.init === undefined ? options.model : checkpointLabel(options.init),
     init: options.init === undefined ? null : resolve(options.init),
     modelOverrides: options.modelOverrides ?? {},
@@ -294,6 +301,8 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   // Temporaries of an earlier run of this command that was killed before it could remove them.
   sweepStaleTemporaries(work, TEMPORARY_NAME, { recursive: true });
   claimOutput({ out, work, overwrite: options.overwrite, resume: options.resume, resumable: true, label: 'sft', log });
+  if (options.lexicalInit === 'bm25' && options.modelOverrides?.lexicalHead !== true)
+    throw new UserError('--lexical-init bm25 needs a lexical head (--lexical-head)');
   if (options.riporInit && (options.docids !== 'rq' || options.denseEmbeddings === undefined)) {
     throw new UserError('RIPOR initialisation needs --docids rq and --embeddings <dense model directory> (genir train dense)');
   }
@@ -398,6 +407,7 @@ interface InitialModel {
   config: T5Config;
   model: T5Model;
   ripor: RiporInitReport | undefined;
+  lexical: LexicalInitReport | undefined;
 }
 
 interface TrainedStages {
@@ -603,7 +613,7 @@ const examplesStage: Stage<SftContext & { vocabulary: Vocabulary; pseudoQueries:
 /** The model to train: created from the preset, or the --init checkpoint with docid rows; RIPOR's initialisation applied. */
 const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> = {
   name: 'model',
-  async run({ options, work, stages, settings, checkpoint, vocabulary }, run) {
+  async run({ options, work, stages, corpus, settings, checkpoint, vocabulary }, run) {
     const { tokenizer, docids, rqCentroids, dense } = vocabulary;
     const runtime = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
     let config: T5Config;
@@ -639,8 +649,15 @@ const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> =
       );
     }
     if (dense !== undefined) await dense.model.release();
+    let lexical: LexicalInitReport | undefined;
+    if (options.lexicalInit === 'bm25' && checkpoint === undefined) {
+      lexical = bm25LexicalInitialise(model, docids, corpus.docs, (doc) => corpus.keyOf(doc), tokenizer);
+      run.log(
+        `sft: lexical head from the corpus's BM25 weights (k1 ${lexical.k1}, b ${lexical.b}): ${lexical.nonZero} non-zero weights over ${lexical.docidTokens} docid tokens`,
+      );
+    }
     run.log(`sft: model ${settings.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);
-    return { config, model, ripor };
+    return { config, model, ripor, lexical };
   },
 };
 
@@ -771,7 +788,7 @@ const saveStage: Stage<
   name: 'save',
   async run({ options, out, work, stages, corpus, settings, vocabulary, examples, pseudoQueries, initial, trained }, run) {
     const { tokenizer, docids } = vocabulary;
-    const { model, config, ripor } = initial;
+    const { model, config, ripor, lexical } = initial;
     const { tracker } = trained;
     const chosen = tracker?.restoreBest() ?? null;
     if (chosen !== null)
@@ -792,6 +809,7 @@ const saveStage: Stage<
         params: { ...docids.params },
         ...(options.denseEmbeddings !== undefined ? { denseEmbeddings: options.denseEmbeddings } : {}),
         ...(ripor ? { riporInit: ripor } : {}),
+        ...(lexical ? { lexicalInit: lexical } : {}),
       },
       model: { preset: settings.model, parameters: parameterCount(config), config },
       sources: examples.counts,
