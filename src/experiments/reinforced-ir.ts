@@ -10,6 +10,7 @@ import {
   REINFORCED_IR_METRICS,
   runReinforcedIr,
   type ReinforcedIrOptions,
+  type ReinforcedIrResult,
   type RoundReport,
   type StageMetrics,
 } from '../train/methods/reinforced-ir/loop.js';
@@ -22,6 +23,8 @@ export interface ReinforcedIrRow {
   p_vs_previous: number | null;
   /** Paired t-test on nDCG@10 against dense-source (null for dense-source itself). */
   p_vs_dense_source: number | null;
+  /** Rows with augmentation: mean share of the plain query's top 10 the augmented query keeps (null without augmentation). */
+  aug_top10_overlap: number | null;
 }
 
 export interface ReinforcedIrExperiment {
@@ -29,6 +32,8 @@ export interface ReinforcedIrExperiment {
   source: string;
   rows: ReinforcedIrRow[];
   bm25: { 'nDCG@10': number; 'R@100': number };
+  /** D₀: trained here (its updates) or read from a dense model directory (which one, by its weights' sha256). */
+  dense_source: ReinforcedIrResult['denseSource'];
   rounds: RoundReport[];
   test_queries: number;
   target_documents: number;
@@ -59,6 +64,7 @@ export async function runReinforcedIrExperiment(
     'R@100': stage.metrics['R@100'],
     p_vs_previous: i === 0 ? null : pairedP(stage, run.stages[i - 1]),
     p_vs_dense_source: i === 0 ? null : pairedP(stage, first),
+    aug_top10_overlap: stage.augmentation?.top10Overlap ?? null,
   }));
   const bm25 = run.bm25!;
   const table = formatTable([
@@ -79,6 +85,7 @@ export async function runReinforcedIrExperiment(
       source: run.source,
       rows,
       bm25: { 'nDCG@10': bm25.metrics['nDCG@10'], 'R@100': bm25.metrics['R@100'] },
+      dense_source: run.denseSource,
       rounds: run.rounds,
       test_queries: run.testQueries,
       target_documents: run.targetDocuments,

@@ -17,29 +17,30 @@ interface ExperimentLine {
   rounds: { round: number; syntheticQueries: number; preferencePairs: number; rlgfLists: number }[];
 }
 
+/** `genir experiment reinforced-ir --quick` on Cranfield, single-threaded, with a JSON last line. */
+const quickExperiment = (rounds: number, ...extra: string[]): string[] => [
+  ...['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--rounds', String(rounds)],
+  ...['--quick', '--threads', '1', '--json', ...extra],
+];
+
+/** The experiment's JSON line without what depends on the machine (wall-clock seconds, memory). */
+function withoutTimings(line: string): unknown {
+  return JSON.parse(line, (key, value: unknown) => (key === 'seconds' || key === 'peak_rss_mb' ? undefined : value));
+}
+
 test(
-  'genir experiment reinforced-ir --quick: every row from dense-source to the last round, BM25, paired p-values, JSON last line',
+  'genir experiment reinforced-ir --quick: every row from dense-source to the last round, BM25, paired p-values, JSON last line; a second run prints the same numbers',
   { skip: needsData },
   async () => {
-    const result = await runGenir(
-      [
-        'experiment',
-        'reinforced-ir',
-        '--source',
-        'squad-dev',
-        '--target',
-        'cranfield',
-        '--rounds',
-        '2',
-        '--quick',
-        '--threads',
-        '1',
-        '--json',
-      ],
-      { env: { GENIR_DATA_DIR: dataDir } },
-    );
+    // Two runs side by side: they compete for the CPU, so a stage budgeted in time rather than in updates would differ between them.
+    const [result, again] = await Promise.all([
+      runGenir(quickExperiment(2), { env: { GENIR_DATA_DIR: dataDir } }),
+      runGenir(quickExperiment(2), { env: { GENIR_DATA_DIR: dataDir } }),
+    ]);
     assert.equal(result.code, 0, result.stderr);
+    assert.equal(again.code, 0, again.stderr);
     const lines = result.stdout.trimEnd().split('\n');
+    assert.deepEqual(withoutTimings(again.stdout.trimEnd().split('\n').at(-1)!), withoutTimings(lines[lines.length - 1]));
     const json = JSON.parse(lines[lines.length - 1]) as ExperimentLine;
     assert.equal(json.target, 'cranfield');
     assert.deepEqual(
@@ -91,9 +92,15 @@ test(
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(readdirSync(out).sort(), ['generator', 'report.json', 'retriever']);
     assert.ok(existsSync(join(out, 'generator', 'tokenizer.json')) && existsSync(join(out, 'generator', 'model.safetensors')));
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { target: string; rounds: unknown[] };
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      target: string;
+      rounds: unknown[];
+      dense_source: { trainedUpdates: number };
+    };
     assert.equal(report.target, 'cranfield');
     assert.equal(report.rounds.length, 1);
+    // --quick trains D0 for exactly its update budget.
+    assert.deepEqual(report.dense_source, { trainedUpdates: 30 });
     assert.equal(readdirSync(root).filter((name) => name.includes('.staging-')).length, 0, 'no staging folder left behind');
     const search = await runGenir([
       'search',
@@ -107,6 +114,32 @@ test(
     ]);
     assert.equal(search.code, 0, search.stderr);
     assert.ok(search.stdout.trim().length > 0);
+
+    // The saved retriever as the next experiment's D0: read, not retrained, with its own vocabulary for the generator and doc2query.
+    const retriever = join(out, 'retriever');
+    const [fresh, reused] = await Promise.all([
+      runGenir(quickExperiment(1), { env: { GENIR_DATA_DIR: dataDir } }),
+      runGenir(quickExperiment(1, '--dense-from', retriever), { env: { GENIR_DATA_DIR: dataDir } }),
+    ]);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.equal(reused.code, 0, reused.stderr);
+    assert.match(reused.stderr, /D0 read from .*retriever/);
+    assert.doesNotMatch(reused.stderr, /D0: \d+ updates/);
+    const line = JSON.parse(reused.stdout.trimEnd().split('\n').at(-1)!) as ExperimentLine & {
+      dense_source: { dir: string; weightsSha256: string };
+    };
+    const manifest = JSON.parse(readFileSync(join(retriever, 'manifest.json'), 'utf8')) as {
+      createdAt: string;
+      files: { path: string; sha256: string }[];
+    };
+    assert.deepEqual(line.dense_source, {
+      dir: retriever,
+      createdAt: manifest.createdAt,
+      weightsSha256: manifest.files.find((f) => f.path === 'model.safetensors')!.sha256,
+    });
+    // A D0 after a round of adaptation to Cranfield is not the D0 a fresh run trains on squad-dev alone.
+    const freshLine = JSON.parse(fresh.stdout.trimEnd().split('\n').at(-1)!) as ExperimentLine;
+    assert.notEqual(line.rows[0]['nDCG@10'], freshLine.rows[0]['nDCG@10']);
   },
 );
 
@@ -130,6 +163,36 @@ test(
       [
         ['train', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--out', busy],
         /--out .*busy: exists and is not empty; pass --overwrite/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--dense-updates', '0'],
+        /--dense-updates 0: expected a positive integer/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--dense-from', join(root, 'nowhere')],
+        /nowhere: model directory not found/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--dense-from', busy],
+        /busy.*manifest\.json: missing/,
+      ],
+      [
+        [
+          'train',
+          'reinforced-ir',
+          '--source',
+          'squad-dev',
+          '--target',
+          'cranfield',
+          '--quick',
+          '--out',
+          join(root, 'x'),
+          '--dense-from',
+          busy,
+          '--dense-updates',
+          '5',
+        ],
+        /--dense-updates: D0 is not trained with --dense-from/,
       ],
     ];
     for (const [args, message] of cases) {

@@ -14,6 +14,7 @@ import {
   runReinforcedIr,
   type ReinforcedIrOptions,
   type ReinforcedIrSettings,
+  type RoundReport,
 } from '../../train/methods/reinforced-ir/loop.js';
 import { checkWritableFolder, writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -36,6 +37,12 @@ interface LoopCommandOptions {
   rounds: string;
   quick?: boolean;
   dataDir?: string;
+  denseFrom?: string;
+  denseUpdates?: string;
+  doc2queryUpdates?: string;
+  generatorUpdates?: string;
+  rlrfEpochs?: string;
+  rlgfEpochs?: string;
   denseMinutes?: string;
   doc2queryMinutes?: string;
   generatorMinutes?: string;
@@ -52,27 +59,76 @@ function defineLoopOptions(command: Command): Command {
     .option('--rounds <n>', 'RLRF + RLGF rounds', '3')
     .option('--quick', 'a micro configuration that runs every step in seconds (a smoke test, not a result)')
     .addOption(dataDirOption())
-    .option('--dense-minutes <m>', `training minutes of the source dense retriever (default ${FULL_SETTINGS.denseMinutes})`)
-    .option('--doc2query-minutes <m>', `training minutes of the doc2query model (default ${FULL_SETTINGS.doc2queryMinutes})`)
-    .option('--generator-minutes <m>', `training minutes of the source generator G0 (default ${FULL_SETTINGS.generatorMinutes})`)
+    .option('--dense-from <dir>', 'start from this trained dense model directory (genir train dense --out) as D0 instead of training one')
+    .option(
+      '--dense-updates <n>',
+      `optimizer updates of the source dense retriever D0 (default ${FULL_SETTINGS.denseUpdates}; --quick ${QUICK_SETTINGS.denseUpdates})`,
+    )
+    .option(
+      '--doc2query-updates <n>',
+      `optimizer updates of the doc2query model (default ${FULL_SETTINGS.doc2queryUpdates}; --quick ${QUICK_SETTINGS.doc2queryUpdates})`,
+    )
+    .option(
+      '--generator-updates <n>',
+      `optimizer updates of the source generator G0 (default ${FULL_SETTINGS.generatorUpdates}; --quick ${QUICK_SETTINGS.generatorUpdates})`,
+    )
+    .option(
+      '--rlrf-epochs <n>',
+      `epochs of DPO over each round's preference pairs (default ${FULL_SETTINGS.rlrfEpochs}; --quick ${QUICK_SETTINGS.rlrfEpochs})`,
+    )
+    .option(
+      '--rlgf-epochs <n>',
+      `epochs of ListMLE over each round's lists (default ${FULL_SETTINGS.rlgfEpochs}; --quick ${QUICK_SETTINGS.rlgfEpochs})`,
+    )
+    .option('--dense-minutes <m>', 'optional wall-clock cap on D0 training (a run the cap stops depends on the machine load)')
+    .option('--doc2query-minutes <m>', 'optional wall-clock cap on doc2query training (a run the cap stops depends on the machine load)')
+    .option('--generator-minutes <m>', 'optional wall-clock cap on G0 training (a run the cap stops depends on the machine load)')
     .option('--queries-per-round <n>', `synthetic target queries per round (default ${FULL_SETTINGS.queriesPerRound})`)
     .option('--seed <n>', 'seed of every random choice', '0')
     .addOption(threadsOption())
     .addOption(jsonOption());
 }
 
+const fixed = (value: number | null, digits: number): string => (value === null ? '-' : value.toFixed(digits));
+
+/** What one round did, in one line: the measurements that say why a round helped or did not. */
+function roundLine(r: RoundReport): string {
+  return [
+    `round ${r.round}: RLRF kept ${r.preferencePairs} of ${r.syntheticQueries} synthetic queries as preference pairs (DPO final loss ${fixed(r.dpoFinalLoss, 4)}, reward margin ${fixed(r.dpoRewardMargin, 4)})`,
+    `RLGF ${r.rlgfLists} lists (source document ranked first by the generator in ${(r.positiveRankedFirst * 100).toFixed(0)} %), loss ${fixed(r.rlgfFirstEpochLoss, 3)} → ${fixed(r.rlgfLastEpochLoss, 3)}`,
+    `source-document MRR ${r.sourceMrrBefore.toFixed(4)} → ${r.sourceMrrAfter.toFixed(4)}`,
+    `${r.seconds.toFixed(0)} s`,
+  ].join('; ');
+}
+
 /** The loop's options from the command line (everything checked before any work starts). */
 function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'evaluate'> {
   const base: ReinforcedIrSettings = options.quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  if (options.denseFrom !== undefined) {
+    for (const [value, flag] of [
+      [options.denseUpdates, '--dense-updates'],
+      [options.denseMinutes, '--dense-minutes'],
+    ] as const)
+      if (value !== undefined)
+        throw new UserError(`${flag}: D0 is not trained with --dense-from ${options.denseFrom}; give one or the other`);
+  }
+  const count = (value: string | undefined, flag: string, fallback: number): number =>
+    value === undefined ? fallback : parseCount(value, flag);
+  const epochs = (value: string | undefined, flag: string, fallback: number): number =>
+    value === undefined ? fallback : parsePositiveNumber(value, flag);
+  const cap = (value: string | undefined, flag: string): number | undefined =>
+    value === undefined ? undefined : parsePositiveNumber(value, flag);
   const settings: ReinforcedIrSettings = {
     ...base,
-    denseMinutes: options.denseMinutes === undefined ? base.denseMinutes : parsePositiveNumber(options.denseMinutes, '--dense-minutes'),
-    doc2queryMinutes:
-      options.doc2queryMinutes === undefined ? base.doc2queryMinutes : parsePositiveNumber(options.doc2queryMinutes, '--doc2query-minutes'),
-    generatorMinutes:
-      options.generatorMinutes === undefined ? base.generatorMinutes : parsePositiveNumber(options.generatorMinutes, '--generator-minutes'),
-    queriesPerRound:
-      options.queriesPerRound === undefined ? base.queriesPerRound : parseCount(options.queriesPerRound, '--queries-per-round'),
+    denseUpdates: count(options.denseUpdates, '--dense-updates', base.denseUpdates),
+    doc2queryUpdates: count(options.doc2queryUpdates, '--doc2query-updates', base.doc2queryUpdates),
+    generatorUpdates: count(options.generatorUpdates, '--generator-updates', base.generatorUpdates),
+    rlrfEpochs: epochs(options.rlrfEpochs, '--rlrf-epochs', base.rlrfEpochs),
+    rlgfEpochs: epochs(options.rlgfEpochs, '--rlgf-epochs', base.rlgfEpochs),
+    denseMinutes: cap(options.denseMinutes, '--dense-minutes'),
+    doc2queryMinutes: cap(options.doc2queryMinutes, '--doc2query-minutes'),
+    generatorMinutes: cap(options.generatorMinutes, '--generator-minutes'),
+    queriesPerRound: count(options.queriesPerRound, '--queries-per-round', base.queriesPerRound),
   };
   return {
     source: options.source,
@@ -80,6 +136,7 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     dataDir: options.dataDir,
     rounds: parseCount(options.rounds, '--rounds'),
     settings,
+    denseFrom: options.denseFrom === undefined ? undefined : resolve(options.denseFrom),
     quick: options.quick,
     seed: parseSeed(options.seed),
     threads: parseThreads(options.threads),
@@ -122,7 +179,13 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
       });
       await result.generator.save(join(staging, 'generator'));
       result.tokenizer.save(join(staging, 'generator', 'tokenizer.json'));
-      const report = { source: result.source, target: result.target, rounds: result.rounds, seconds: Math.round(result.seconds * 10) / 10 };
+      const report = {
+        source: result.source,
+        target: result.target,
+        dense_source: result.denseSource,
+        rounds: result.rounds,
+        seconds: Math.round(result.seconds * 10) / 10,
+      };
       await writeFileAtomic(join(staging, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
       await result.dense.release();
       await result.generator.release();
@@ -150,10 +213,7 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
         '',
         table,
         '',
-        ...result.rounds.map(
-          (r) =>
-            `round ${r.round}: ${r.preferencePairs} of ${r.syntheticQueries} synthetic queries gave a preference pair; ${r.rlgfLists} RLGF lists (source document ranked first by the generator in ${(r.positiveRankedFirst * 100).toFixed(0)} %); ${r.seconds.toFixed(0)} s`,
-        ),
+        ...result.rounds.map((r) => roundLine(r)),
         `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peak_rss_mb} MB`,
       ];
       if (options.json) lines.push(JSON.stringify(result));

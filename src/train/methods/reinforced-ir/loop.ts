@@ -31,8 +31,11 @@ import { bm25KeyRankings } from '../../sources/negatives/bm25.js';
 import { loadSftCorpus } from '../../../data/training-corpus.js';
 import { withDocidTokens } from '../sft/pipeline.js';
 import { train } from '../../loop/trainer.js';
+import type { LossRecord } from '../../loop/loss-log.js';
+import { loadDenseModelDirectory } from '../../../retriever/dense-directory.js';
+import { WEIGHTS_FILE } from '../../../model/checkpoint.js';
 import { generatorPassageScores, greedyAugmentations, sampleAugmentations } from './generator.js';
-import { mixQueryEmbedding, mixedScore, preferencePair, rowDot } from './mixing.js';
+import { mixQueryEmbedding, mixedScore, positiveRanks, preferencePair, rowDot } from './mixing.js';
 import { RlgfModel, type RlgfExample } from './retriever.js';
 
 export const REINFORCED_IR_METRICS = ['nDCG@10', 'R@100'] as const;
@@ -40,10 +43,17 @@ export const REINFORCED_IR_METRICS = ['nDCG@10', 'R@100'] as const;
 export interface ReinforcedIrSettings {
   preset: T5Preset;
   vocabSize: number;
-  /** Training minutes of the source dense retriever, the doc2query model and the generator G₀. */
-  denseMinutes: number;
-  doc2queryMinutes: number;
-  generatorMinutes: number;
+  /**
+   * Optimizer updates of the source dense retriever D₀, the doc2query model and the generator G₀.
+   * Budgets in updates, not in time, so the same command gives the same numbers on any load.
+   */
+  denseUpdates: number;
+  doc2queryUpdates: number;
+  generatorUpdates: number;
+  /** Optional wall-clock caps (minutes) on those three stages; a stage a cap stops makes the run unrepeatable. */
+  denseMinutes?: number;
+  doc2queryMinutes?: number;
+  generatorMinutes?: number;
   /** Epochs over a round's data for RLRF (DPO) and RLGF (ListMLE). */
   rlrfEpochs: number;
   rlgfEpochs: number;
@@ -67,9 +77,9 @@ export interface ReinforcedIrSettings {
 export const FULL_SETTINGS: ReinforcedIrSettings = {
   preset: 'tiny',
   vocabSize: 8000,
-  denseMinutes: 10,
-  doc2queryMinutes: 3,
-  generatorMinutes: 4,
+  denseUpdates: 1000,
+  doc2queryUpdates: 400,
+  generatorUpdates: 600,
   rlrfEpochs: 2,
   rlgfEpochs: 2,
   queriesPerRound: 300,
@@ -89,9 +99,9 @@ export const FULL_SETTINGS: ReinforcedIrSettings = {
 export const QUICK_SETTINGS: ReinforcedIrSettings = {
   ...FULL_SETTINGS,
   vocabSize: 600,
-  denseMinutes: 0.05,
-  doc2queryMinutes: 0.05,
-  generatorMinutes: 0.05,
+  denseUpdates: 30,
+  doc2queryUpdates: 30,
+  generatorUpdates: 30,
   rlrfEpochs: 1,
   rlgfEpochs: 1,
   queriesPerRound: 8,
@@ -108,6 +118,8 @@ export interface ReinforcedIrOptions {
   dataDir?: string;
   rounds: number;
   settings: ReinforcedIrSettings;
+  /** A trained dense model directory to start from as D₀ (its tokenizer becomes every model's); D₀ is trained otherwise. */
+  denseFrom?: string;
   /** Shrinks the model (dModel 32, one layer) and caps the target's test queries (for --quick). */
   quick?: boolean;
   /** Score every stage on the target's test split (the experiment); otherwise only train. */
@@ -122,6 +134,8 @@ export interface StageMetrics {
   system: string;
   metrics: Record<string, number>;
   perQuery: Map<string, Record<string, number>>;
+  /** With augmentation: mean share of the plain query's top 10 still in the augmented query's top 10, and the share of queries whose top 10 changed at all. */
+  augmentation?: { top10Overlap: number; top10Changed: number };
 }
 
 export interface RoundReport {
@@ -129,10 +143,21 @@ export interface RoundReport {
   syntheticQueries: number;
   preferencePairs: number;
   dpoFinalLoss: number | null;
+  /** DPO's implicit reward margin β·(Δlog π(chosen) − Δlog π(rejected)), mean over the last epoch's updates (0 at the start). */
+  dpoRewardMargin: number | null;
   rlgfLists: number;
   rlgfFinalLoss: number | null;
+  /** Mean ListMLE + contrastive loss over RLGF's first and last epoch. */
+  rlgfFirstEpochLoss: number | null;
+  rlgfLastEpochLoss: number | null;
   /** Share of lists where the generator ranked the query's source document first. */
   positiveRankedFirst: number;
+  /**
+   * Mean reciprocal rank of each synthetic query's source document among the whole target corpus
+   * (mixed query vector with the round's augmentation), under the retriever before and after RLGF.
+   */
+  sourceMrrBefore: number;
+  sourceMrrAfter: number;
   seconds: number;
 }
 
@@ -145,6 +170,8 @@ export interface ReinforcedIrResult {
   testQueries: number;
   targetDocuments: number;
   tokenizer: SubwordTokenizer;
+  /** Where D₀ came from: trained here (its update count) or read from a dense model directory. */
+  denseSource: { trainedUpdates: number } | { dir: string; createdAt: string; weightsSha256: string };
   dense: DenseModel;
   generator: T5Model;
   targetDocs: Document[];
@@ -159,6 +186,18 @@ function keyedSeed(seed: number, key: string): number {
   return Number(fnv1a64(`${seed}\u0000${key}`) & 0xffffffffn);
 }
 
+/** Stops a training stage at its optional wall-clock cap. */
+function capAt(minutes: number | undefined): (record: LossRecord) => 'stop' | undefined {
+  const seconds = minutes === undefined ? Infinity : minutes * 60;
+  return (record) => (record.elapsedS >= seconds ? 'stop' : undefined);
+}
+
+function stageSummary(updates: number, planned: number, cap: string): string {
+  return updates < planned ? `${updates} of ${planned} updates (stopped by ${cap}: this run is not repeatable)` : `${updates} updates`;
+}
+
+const mean = (values: readonly number[]): number | null => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+
 export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<ReinforcedIrResult> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -166,6 +205,9 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
   const { seed, threads } = options;
   if (!Number.isInteger(options.rounds) || options.rounds < 1)
     throw new UserError(`--rounds ${options.rounds}: expected a positive integer`);
+  // Read first: a wrong --dense-from fails before any data is loaded or anything trained.
+  const loaded =
+    options.denseFrom === undefined ? undefined : await loadDenseModelDirectory(options.denseFrom, { threads, spinning: false });
 
   const source = await loadSftCorpus({ dataset: options.source, dataDir: options.dataDir });
   if (source.trainQueries.length === 0) throw new UserError(`--source ${options.source}: the dataset has no labelled training queries`);
@@ -191,12 +233,12 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     `reinforced-ir: source ${source.datasetId} (${source.docs.length} documents, ${source.trainQueries.length} labelled queries); target ${targetSet.id} (${targetDocs.length} documents${options.evaluate ? `, ${testQueries.length} test queries for evaluation only` : ''})`,
   );
 
-  // One tokenizer for every model; the unlabelled target corpus is part of its text so target words are not shredded.
+  // One tokenizer for every model. Trained here, the unlabelled target corpus is part of its text so target words are not
+  // shredded; a D₀ read from a directory brings its own, which the generator and doc2query must then share.
   const targetTexts = targetDocs.map((d) => passageText(d));
-  const tokenizer = withDocidTokens(
-    trainTokenizer([...tokenizerTexts(source), ...targetTexts], { vocabSize: s.vocabSize }),
-    DENSE_MARKER_COUNT,
-  );
+  const tokenizer =
+    loaded?.tokenizer ??
+    withDocidTokens(trainTokenizer([...tokenizerTexts(source), ...targetTexts], { vocabSize: s.vocabSize }), DENSE_MARKER_COUNT);
   const overrides = options.quick ? { dModel: 32, dKv: 8, numHeads: 4, dFf: 64, numLayers: 1, numDecoderLayers: 1 } : {};
   // The trainer's run directories (loss curves, checkpoints) are scratch here: removed at the end, or on exit.
   const work = mkdtempSync(join(tmpdir(), 'genir-reinforced-ir-'));
@@ -209,10 +251,19 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
   }
 
   async function selfBoost(): Promise<ReinforcedIrResult> {
-    // D₀: the dense retriever on the source domain (labelled pairs with BM25 negatives, inverse cloze, crops).
-    const denseConfig = t5Config(s.preset, { ...overrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: DENSE_MARKER_COUNT });
-    const dense = DenseModel.create(denseConfig, DEFAULT_DENSE_SETTINGS, seed, { threads, spinning: false });
-    {
+    // D₀: the dense retriever on the source domain (labelled pairs with BM25 negatives, inverse cloze, crops), or one read from a directory.
+    let dense: DenseModel;
+    let denseSource: ReinforcedIrResult['denseSource'];
+    if (loaded) {
+      dense = loaded.model;
+      const weights = loaded.manifest.files.find((f) => f.path === WEIGHTS_FILE)!;
+      denseSource = { dir: loaded.dir, createdAt: loaded.manifest.createdAt, weightsSha256: weights.sha256 };
+      log(
+        `reinforced-ir: source dense retriever D0 read from ${loaded.dir} (${loaded.manifest.model.parameters} parameters, d_model ${dense.config.dModel}, its ${tokenizer.vocabSize}-token vocabulary for every model)`,
+      );
+    } else {
+      const denseConfig = t5Config(s.preset, { ...overrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: DENSE_MARKER_COUNT });
+      dense = DenseModel.create(denseConfig, DEFAULT_DENSE_SETTINGS, seed, { threads, spinning: false });
       const { pairs, passages } = await denseTrainingPairs(source, { threads }, seed, log);
       const tokenized = tokenizePairs(pairs, passages, tokenizer, {
         query: (t, text) => dense.queryTokens(t, text),
@@ -224,10 +275,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         seed,
         padId: tokenizer.padId,
       });
-      const total = Math.max(1, data.batchesPerEpoch * 30);
-      const budget = s.denseMinutes * 60;
-      const base = linearSchedule({ peak: s.lr.dense, warmupSteps: Math.min(50, total), totalSteps: total });
-      let spent = 0;
+      const total = s.denseUpdates;
       const result = await train({
         model: dense,
         data,
@@ -236,15 +284,12 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         runDir: `${work}/dense`,
         progress: false,
         label: 'dense',
-        // The rate decays with the time spent, reaching 0 when the budget runs out.
-        schedule: (update) => Math.min(base(update), update <= 50 ? Infinity : s.lr.dense * Math.max(0, 1 - spent / budget)),
-        onUpdate: (record) => {
-          spent = record.elapsedS;
-          return spent >= budget ? 'stop' : undefined;
-        },
+        schedule: linearSchedule({ peak: s.lr.dense, warmupSteps: Math.min(50, Math.floor(total / 10)), totalSteps: total }),
+        onUpdate: capAt(s.denseMinutes),
       });
+      denseSource = { trainedUpdates: result.update };
       log(
-        `reinforced-ir: source dense retriever D0: ${result.update} updates, final loss ${result.records.at(-1)?.loss.toFixed(3) ?? '-'}`,
+        `reinforced-ir: source dense retriever D0: ${stageSummary(result.update, total, '--dense-minutes')}, final loss ${result.records.at(-1)?.loss.toFixed(3) ?? '-'}`,
       );
     }
 
@@ -260,6 +305,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         preset: s.preset,
         overrides,
         epochs: 20,
+        updates: s.doc2queryUpdates,
         lr: s.lr.generator,
         batchSize: s.batch.generator,
         maxSourceTokens: 128,
@@ -271,7 +317,9 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         progress: false,
       },
     );
-    log(`reinforced-ir: doc2query: ${doc2query.updates} updates, final loss ${doc2query.finalLoss?.toFixed(3) ?? '-'}`);
+    log(
+      `reinforced-ir: doc2query: ${stageSummary(doc2query.updates, s.doc2queryUpdates, '--doc2query-minutes')}, final loss ${doc2query.finalLoss?.toFixed(3) ?? '-'}`,
+    );
     const generatorRun = await trainDoc2Query(
       labelled.map((p) => ({ document: p.question, query: p.passage })),
       tokenizer,
@@ -279,6 +327,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         preset: s.preset,
         overrides,
         epochs: 20,
+        updates: s.generatorUpdates,
         lr: s.lr.generator,
         batchSize: s.batch.generator,
         maxSourceTokens: MAX_QUERY_SOURCE_TOKENS,
@@ -291,7 +340,9 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       },
     );
     const generator = generatorRun.model;
-    log(`reinforced-ir: generator G0: ${generatorRun.updates} updates, final loss ${generatorRun.finalLoss?.toFixed(3) ?? '-'}`);
+    log(
+      `reinforced-ir: generator G0: ${stageSummary(generatorRun.updates, s.generatorUpdates, '--generator-minutes')}, final loss ${generatorRun.finalLoss?.toFixed(3) ?? '-'}`,
+    );
 
     // Synthetic target queries: one per target document, a fresh sample of documents each round.
     const order = new Rng(keyedSeed(seed, 'target-docs')).shuffle(targetDocs.map((_, i) => i));
@@ -312,9 +363,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     const encodeDocs = (): Promise<Float32Array> => dense.encode(targetTexts.map((t) => dense.passageTokens(tokenizer, t)));
     const augmentGreedy = (texts: readonly string[]): Promise<string[]> =>
       greedyAugmentations(generator, tokenizer, texts, { maxTokens: s.augmentationTokens, maxSourceTokens: MAX_QUERY_SOURCE_TOKENS });
-    const queryVectors = async (texts: readonly string[], withAugmentation: boolean): Promise<Float32Array> => {
-      const plain = await dense.encode(texts.map((t) => dense.queryTokens(tokenizer, t)));
-      if (!withAugmentation) return plain;
+    const mixedVectors = async (texts: readonly string[], plain: Float32Array): Promise<Float32Array> => {
       const augmentations = await augmentGreedy(texts);
       return mixQueryEmbedding(plain, await dense.encode(augmentations.map((a) => dense.passageTokens(tokenizer, a))), dim);
     };
@@ -323,11 +372,22 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     let docVectors = await encodeDocs();
     const score = async (system: string, withAugmentation: boolean): Promise<void> => {
       if (!options.evaluate) return;
-      const vectors = await queryVectors(
-        testQueries.map((q) => q.text),
-        withAugmentation,
-      );
+      const texts = testQueries.map((q) => q.text);
+      const plain = await dense.encode(texts.map((t) => dense.queryTokens(tokenizer, t)));
+      const vectors = withAugmentation ? await mixedVectors(texts, plain) : plain;
       const top = bruteForceTopK(vectors, testQueries.length, docVectors, targetDocs.length, dim, 100);
+      let augmentation: StageMetrics['augmentation'];
+      if (withAugmentation) {
+        // How much the augmentation moves the ranking: the plain query's top 10 against the mixed one's.
+        const plainTop = bruteForceTopK(plain, testQueries.length, docVectors, targetDocs.length, dim, 10);
+        const overlaps = testQueries.map((_, i) => {
+          const mixedTen = new Set(Array.from({ length: Math.min(10, top.k) }, (_, j) => top.indices[i * top.k + j]));
+          let shared = 0;
+          for (let j = 0; j < plainTop.k; j++) if (mixedTen.has(plainTop.indices[i * plainTop.k + j])) shared++;
+          return shared / plainTop.k;
+        });
+        augmentation = { top10Overlap: mean(overlaps) ?? 1, top10Changed: mean(overlaps.map((o) => (o < 1 ? 1 : 0))) ?? 0 };
+      }
       const run: Run = new Map(
         testQueries.map((q, i) => [
           q.id,
@@ -335,8 +395,10 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         ]),
       );
       const evaluation = evaluateRun(run, qrels, [...REINFORCED_IR_METRICS]);
-      stages.push({ system, metrics: evaluation.mean, perQuery: evaluation.perQuery });
-      log(`reinforced-ir: ${system}: ${REINFORCED_IR_METRICS.map((m) => `${m} ${evaluation.mean[m].toFixed(4)}`).join(', ')}`);
+      stages.push({ system, metrics: evaluation.mean, perQuery: evaluation.perQuery, ...(augmentation ? { augmentation } : {}) });
+      log(
+        `reinforced-ir: ${system}: ${REINFORCED_IR_METRICS.map((m) => `${m} ${evaluation.mean[m].toFixed(4)}`).join(', ')}${augmentation ? `; augmentation kept ${(augmentation.top10Overlap * 100).toFixed(1)} % of the plain top 10 and changed it for ${(augmentation.top10Changed * 100).toFixed(1)} % of the queries` : ''}`,
+      );
     };
     await score('dense-source', false);
     await score('dense-source+aug', true);
@@ -373,6 +435,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         });
       });
       let dpoFinalLoss: number | null = null;
+      let dpoRewardMargin: number | null = null;
       if (groups.length > 0) {
         // The previous round's generator is the frozen reference.
         const reference = await GroupedScorer.create(generator, { threads });
@@ -389,6 +452,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         const data = dpoTrainingData(groups, 1, { ...tokens, seed: keyedSeed(seed, `dpo-${round}`), groupsPerBatch: s.batch.rlrf });
         const policy = new PreferenceModel(generator, { rank: { kind: 'dpo', beta: s.beta }, generationWeight: 0 }, { threads });
         const total = Math.max(1, Math.ceil(s.rlrfEpochs * data.batchesPerEpoch));
+        const margins: { epoch: number; margin: number }[] = [];
         const result = await train({
           model: policy,
           data: data.data,
@@ -398,12 +462,18 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
           runDir: `${work}/rlrf-${round}`,
           progress: false,
           label: `rlrf ${round}`,
+          onUpdate: (record) => {
+            const last = policy.last;
+            if (last) margins.push({ epoch: record.epoch, margin: s.beta * (last.positiveShift - last.negativeShift) });
+          },
         });
         await policy.release();
         dpoFinalLoss = result.records.at(-1)?.loss ?? null;
+        const lastEpoch = margins.at(-1)?.epoch;
+        dpoRewardMargin = mean(margins.filter((m) => m.epoch === lastEpoch).map((m) => m.margin));
       }
       log(
-        `reinforced-ir: round ${round} RLRF: ${groups.length} of ${queries.length} queries kept as preference pairs; DPO final loss ${dpoFinalLoss?.toFixed(4) ?? '-'}`,
+        `reinforced-ir: round ${round} RLRF: ${groups.length} of ${queries.length} queries kept as preference pairs; DPO final loss ${dpoFinalLoss?.toFixed(4) ?? '-'}, reward margin ${dpoRewardMargin?.toFixed(4) ?? '-'}`,
       );
 
       // RLGF: the updated G writes one augmentation per query; D mines candidates; G ranks the list; ListMLE trains D.
@@ -411,6 +481,9 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       const mixedQueries = mixQueryEmbedding(plain, await dense.encode(augmentations.map((a) => dense.passageTokens(tokenizer, a))), dim);
       const depth = Math.min(s.mineDepth, targetDocs.length);
       const mined = bruteForceTopK(mixedQueries, queries.length, docVectors, targetDocs.length, dim, depth);
+      const sourceRows = queries.map((q) => q.doc);
+      const reciprocal = (ranks: readonly number[]): number => mean(ranks.map((r) => 1 / r)) ?? 0;
+      const sourceMrrBefore = reciprocal(positiveRanks(mixedQueries, docVectors, sourceRows, dim));
       const lists = queries
         .map((q, i) => {
           const positiveScore = rowDot(mixedQueries, i, docVectors, q.doc, dim);
@@ -442,6 +515,9 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         };
       });
       let rlgfFinalLoss: number | null = null;
+      let rlgfFirstEpochLoss: number | null = null;
+      let rlgfLastEpochLoss: number | null = null;
+      let sourceMrrAfter = sourceMrrBefore;
       if (examples.length > 0) {
         const rlgf = new RlgfModel(dense, { listSize: s.negatives + 1, temperature: 0.05, contrastiveWeight: 1 }, threads);
         const batchSize = Math.min(s.batch.rlgf, examples.length);
@@ -467,22 +543,35 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         });
         await rlgf.release();
         rlgfFinalLoss = result.records.at(-1)?.loss ?? null;
+        const epochLoss = (epoch: number | undefined): number | null =>
+          mean(result.records.filter((r) => r.epoch === epoch).map((r) => r.loss));
+        rlgfFirstEpochLoss = epochLoss(result.records[0]?.epoch);
+        rlgfLastEpochLoss = epochLoss(result.records.at(-1)?.epoch);
         await dense.invalidateEncoder();
         docVectors = await encodeDocs();
+        // The same queries and augmentations under the updated retriever: did RLGF move their source documents up?
+        const plainAfter = await dense.encode(queries.map((q) => dense.queryTokens(tokenizer, q.text)));
+        const augmentedAfter = await dense.encode(augmentations.map((a) => dense.passageTokens(tokenizer, a)));
+        sourceMrrAfter = reciprocal(positiveRanks(mixQueryEmbedding(plainAfter, augmentedAfter, dim), docVectors, sourceRows, dim));
       }
       const report: RoundReport = {
         round,
         syntheticQueries: queries.length,
         preferencePairs: groups.length,
         dpoFinalLoss,
+        dpoRewardMargin,
         rlgfLists: examples.length,
         rlgfFinalLoss,
+        rlgfFirstEpochLoss,
+        rlgfLastEpochLoss,
         positiveRankedFirst: examples.length === 0 ? 0 : positiveFirst / examples.length,
+        sourceMrrBefore,
+        sourceMrrAfter,
         seconds: (performance.now() - roundStart) / 1000,
       };
       rounds.push(report);
       log(
-        `reinforced-ir: round ${round} RLGF: ${examples.length} lists of ${s.negatives + 1} (the source document ranked first by G in ${(report.positiveRankedFirst * 100).toFixed(0)} %); ListMLE+contrastive final loss ${rlgfFinalLoss?.toFixed(4) ?? '-'}; round ${report.seconds.toFixed(0)} s`,
+        `reinforced-ir: round ${round} RLGF: ${examples.length} lists of ${s.negatives + 1} (the source document ranked first by G in ${(report.positiveRankedFirst * 100).toFixed(0)} %); ListMLE+contrastive loss ${rlgfFirstEpochLoss?.toFixed(4) ?? '-'} (first epoch) → ${rlgfLastEpochLoss?.toFixed(4) ?? '-'} (last); source-document MRR of the round's queries ${sourceMrrBefore.toFixed(4)} → ${sourceMrrAfter.toFixed(4)}; round ${report.seconds.toFixed(0)} s`,
       );
       await score(`round-${round}`, true);
     }
@@ -510,6 +599,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       testQueries: testQueries.length,
       targetDocuments: targetDocs.length,
       tokenizer,
+      denseSource,
       dense,
       generator,
       targetDocs,

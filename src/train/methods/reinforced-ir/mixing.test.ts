@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mixQueryEmbedding, mixedScore, preferencePair, rowDot } from './mixing.js';
+import { mixQueryEmbedding, mixedScore, positiveRanks, preferencePair, rowDot } from './mixing.js';
 
 test('mixed query embedding is 0.8·q + 0.2·a per row, not renormalised', () => {
   const query = Float32Array.of(1, 0, 0, 1);
@@ -41,4 +41,15 @@ test('preference pair: the separation condition on both sides of its boundary', 
 test('preference pair: equal scores, or a single sample, give no pair', () => {
   assert.equal(preferencePair([0.7, 0.7, 0.7], 0.5), null);
   assert.equal(preferencePair([0.7], 0.5), null);
+});
+
+test("positive ranks: one plus the documents scoring strictly above the query's own, ties counted in its favour", () => {
+  // Four documents in 2-d; query 0 = (1, 0) scores them 0.9, 0.5, 0.9, -1; query 1 = (0, 1) scores them 0.1, 0.8, 0.2, 0.
+  const docs = Float32Array.of(0.9, 0.1, 0.5, 0.8, 0.9, 0.2, -1, 0);
+  const queries = Float32Array.of(1, 0, 0, 1);
+  // Query 0's own document is row 1 (0.5): rows 0 and 2 are above it. Query 1's is row 1 (0.8): none above.
+  assert.deepEqual(positiveRanks(queries, docs, [1, 1], 2), [3, 1]);
+  // For query 0, row 0 ties row 2 at 0.9: the tie does not push it down. For query 1, row 3 (0) is below all three others.
+  assert.deepEqual(positiveRanks(queries, docs, [0, 3], 2), [1, 4]);
+  assert.throws(() => positiveRanks(queries, docs, [0], 2), /not rows of 2/);
 });

@@ -77,3 +77,21 @@ export function preferencePair(
   if (!((max - floor) * rule.separation >= min - floor)) return null;
   return { chosen, rejected };
 }
+
+/**
+ * 1-based rank of each query's own document among all documents: one plus the number of
+ * documents that score strictly higher (ties go the positive's way). `queries` is [n, dim],
+ * `docs` [docCount, dim], and `positives[i]` the row of query i's document. Used to measure
+ * whether a round made the retriever better at finding the documents its queries came from.
+ */
+export function positiveRanks(queries: Float32Array, docs: Float32Array, positives: readonly number[], dim: number): number[] {
+  const docCount = docs.length / dim;
+  if (queries.length !== positives.length * dim || !Number.isInteger(docCount))
+    throw new RangeError(`positiveRanks: ${queries.length} query and ${docs.length} document values are not rows of ${dim}`);
+  return positives.map((positive, i) => {
+    const own = rowDot(queries, i, docs, positive, dim);
+    let above = 0;
+    for (let d = 0; d < docCount; d++) if (d !== positive && rowDot(queries, i, docs, d, dim) > own) above++;
+    return above + 1;
+  });
+}

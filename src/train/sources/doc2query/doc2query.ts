@@ -31,6 +31,8 @@ export interface Doc2QueryTrainOptions {
   /** Changes to the preset (e.g. dModel); vocabulary sizes come from the tokenizer. */
   overrides?: Partial<T5Config>;
   epochs: number;
+  /** Optimizer updates in all; when given it replaces `epochs` (a budget that does not depend on the data's size). */
+  updates?: number;
   lr: number;
   batchSize: number;
   /** Document tokens kept (default 256). */
@@ -86,7 +88,7 @@ export async function trainDoc2Query(
   const config = t5Config(options.preset, { ...options.overrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: 0 });
   const model = T5Model.create(config, options.seed, { threads: options.threads, spinning: options.spinning ?? false });
   const batchesPerEpoch = Math.ceil(examples.length / options.batchSize);
-  const totalUpdates = Math.max(1, Math.ceil(options.epochs * batchesPerEpoch));
+  const totalUpdates = options.updates ?? Math.max(1, Math.ceil(options.epochs * batchesPerEpoch));
   const started = performance.now();
   const budgetSeconds = options.budgetMinutes === undefined ? Infinity : options.budgetMinutes * 60;
   const result = await train({
