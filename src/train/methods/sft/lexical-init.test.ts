@@ -63,8 +63,14 @@ test("BM25 lexical init: a query's summed head weights per atomic docid equal it
   const lmHead = model.parameters.find((p) => p.name === 'lm_head.weight')!.data;
   const d = model.config.dModel;
   const textVocab = docids.layout.textVocabSize;
-  assert.ok(lmHead.subarray(textVocab * d).every((v) => v === 0), "the trunk's docid rows start at 0");
-  assert.ok(lmHead.subarray(0, textVocab * d).some((v) => v !== 0), 'text rows keep their initialisation');
+  assert.ok(
+    lmHead.subarray(textVocab * d).every((v) => v === 0),
+    "the trunk's docid rows start at 0",
+  );
+  assert.ok(
+    lmHead.subarray(0, textVocab * d).some((v) => v !== 0),
+    'text rows keep their initialisation',
+  );
   const head = model.parameters.find((p) => p.name === LEXICAL_HEAD_WEIGHT)!.data;
   const bags = docs.map((d) => [...tokenizer.encode(d.text)]);
   for (const text of ['red fox', 'whale', 'red whale swims', 'fox']) {
