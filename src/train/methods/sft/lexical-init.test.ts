@@ -14,7 +14,7 @@ const docs: Document[] = [
   { id: 'c', title: '', text: 'red whale' },
 ];
 
-async function setUp(corpus: readonly Document[], keyOf: (doc: Document) => string) {
+async function setUp(corpus: readonly Document[], keyOf: (doc: Document) => string, lexicalHeadScale = 10) {
   const textTokenizer = trainTokenizer(
     corpus.map((d) => d.text),
     { vocabSize: 300 },
@@ -35,6 +35,7 @@ async function setUp(corpus: readonly Document[], keyOf: (doc: Document) => stri
     numLayers: 1,
     numDecoderLayers: 1,
     lexicalHead: true,
+    lexicalHeadScale,
   });
   const model = T5Model.create(config, 1);
   return { tokenizer, docids, model, columns: docids.layout.docidVocabSize };
@@ -112,4 +113,21 @@ test('BM25 lexical init: translations sharing a key are one bag of subwords', as
   });
   assert.ok(expected[0] > expected[1], 'the German query scores its own translation pair highest');
   await model.release();
+});
+
+test('BM25 lexical init: a larger head scale divides the weights, so scale × weight (the prior) is unchanged', async () => {
+  const base = await setUp(docs, (d) => d.id);
+  const scaled = await setUp(docs, (d) => d.id, 100);
+  bm25LexicalInitialise(base.model, base.docids, docs, (d) => d.id, base.tokenizer);
+  bm25LexicalInitialise(scaled.model, scaled.docids, docs, (d) => d.id, scaled.tokenizer);
+  const weights = (m: typeof base.model) => m.parameters.find((p) => p.name === LEXICAL_HEAD_WEIGHT)!.data;
+  const [a, b] = [weights(base.model), weights(scaled.model)];
+  let nonZero = 0;
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Math.abs(b[i] * 100 - a[i] * 10) < 1e-5, `${i}`);
+    if (a[i] !== 0) nonZero++;
+  }
+  assert.ok(nonZero > 0);
+  await base.model.release();
+  await scaled.model.release();
 });

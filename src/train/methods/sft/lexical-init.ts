@@ -19,7 +19,7 @@
  */
 import type { Document } from '../../../data/types.js';
 import type { DocidTable } from '../../../docids/table.js';
-import { LEXICAL_HEAD_WEIGHT } from '../../../model/config.js';
+import { DEFAULT_LEXICAL_HEAD_SCALE, LEXICAL_HEAD_WEIGHT } from '../../../model/config.js';
 import type { T5Model } from '../../../model/t5.js';
 import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 
@@ -106,6 +106,10 @@ export function bm25LexicalInitialise(
     if (count === 1) continue;
     for (let id = 0; id < textVocab; id++) weights[id * columns + column] /= count;
   }
+  // The prior is 10 × the mean BM25 weight whatever the head's scale: a larger scale is a larger
+  // learning rate for the head (Adam moves a weight by about lr per update), not another prior.
+  const unit = DEFAULT_LEXICAL_HEAD_SCALE / config.lexicalHeadScale;
+  if (unit !== 1) for (let i = 0; i < weights.length; i++) weights[i] *= unit;
   for (let i = 0; i < weights.length; i++) if (weights[i] !== 0) nonZero++;
   const lmHead = config.tieWordEmbeddings ? undefined : model.parameters.find((p) => p.name === 'lm_head.weight');
   lmHead?.data.fill(0, docids.layout.textVocabSize * config.dModel, (textVocabSize + columns) * config.dModel);
