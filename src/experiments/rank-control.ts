@@ -37,7 +37,7 @@ import type { RankTrainingReport } from '../train/methods/rank/pipeline.js';
 import { peakRssMb } from '../train/methods/sft/report.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { bm25Runs, perQuery, testSets } from './ddro-ablation.js';
+import { bm25Runs, keyed, perQuery, testSets } from './ddro-ablation.js';
 import { barChartSvg } from './plot.js';
 
 export const RANK_CONTROL_METHODS = ['ddro', 'ltrgr', 'control'] as const;
@@ -159,7 +159,16 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
   const dirs = new Map<string, string>();
   for (const seed of options.seeds) {
     for (const method of RANK_CONTROL_METHODS) {
-      const out = join(work, `${method}-seed${seed}`);
+      // Keyed by what decides the run, so a run with other settings is not mistaken for this one.
+      const out = join(
+        work,
+        keyed(`${method}-seed${seed}`, {
+          from: resolve(options.from),
+          updates: options.updates,
+          lr: options.lr,
+          devQueries: common.devQueries,
+        }),
+      );
       dirs.set(`${method}/${seed}`, out);
       const reportFile = join(out, `${method === 'ltrgr' ? 'ltrgr' : 'ddro'}-report.json`);
       let report: RankTrainingReport;
@@ -325,7 +334,7 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
       ['bm25 X→en', 'BM25 X→en', '#bcbd22'],
       ['bm25 X→X', 'BM25 X→X', '#8c564b'],
       ['sft', 'GenIR (SFT)', '#7f7f7f'],
-      ['hybrid (sft + bm25, RRF)', 'hybrid', '#9467bd'],
+      ['hybrid (sft + bm25, RRF)', 'hybrid (RRF)', '#9467bd'],
       ['ddro', 'DDRO', '#1f77b4'],
       ['control', 'control', '#ff7f0e'],
     ];
