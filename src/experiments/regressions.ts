@@ -99,7 +99,8 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
     } catch (err) {
       throw new UserError(`${file}: ${at}.report: ${(err as Error).message}`);
     }
-    if (raw.setup !== undefined && !Array.isArray(raw.setup)) throw new UserError(`${file}: ${at}.setup: expected an array of 'genir …' commands`);
+    if (raw.setup !== undefined && !Array.isArray(raw.setup))
+      throw new UserError(`${file}: ${at}.setup: expected an array of 'genir …' commands`);
     const setup = (raw.setup ?? []).map((c, j) => {
       const line = text_(c, `${at}.setup[${j}]`);
       if (!line.startsWith('genir ')) throw new UserError(`${file}: ${at}.setup[${j}]: expected 'genir …', got '${line}'`);
