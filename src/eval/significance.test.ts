@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { logGamma, pairedTTest, randomizationTest, regularizedIncompleteBeta, studentTCdf, studentTTwoSidedP } from './significance.js';
+import {
+  logGamma,
+  pairedTTest,
+  randomizationTest,
+  regularizedIncompleteBeta,
+  studentTCdf,
+  studentTTwoSidedP,
+  holmAdjust,
+} from './significance.js';
 
 function near(actual: number, expected: number, tolerance: number, message?: string): void {
   assert.ok(Math.abs(actual - expected) <= tolerance, `${message ?? ''} expected ${expected} ± ${tolerance}, got ${actual}`);
@@ -83,4 +91,15 @@ test('randomization test edge cases', () => {
   assert.ok(Number.isNaN(randomizationTest([], []).p));
   assert.throws(() => randomizationTest([1], [1], { trials: 0 }), RangeError);
   assert.throws(() => randomizationTest([1, 2], [1]), RangeError);
+});
+
+test("Holm's adjustment: step-down multipliers, monotone in the sorted order, capped at 1, NaN left out", () => {
+  // Sorted p: 0.01 (×4), 0.02 (×3), 0.03 (×2), 0.5 (×1): 0.04, 0.06, 0.06 (monotone), 0.5.
+  const adjusted = holmAdjust([0.03, 0.5, 0.01, Number.NaN, 0.02]);
+  const expected = [0.06, 0.5, 0.04, Number.NaN, 0.06];
+  adjusted.forEach((p, i) =>
+    Number.isNaN(expected[i]) ? assert.ok(Number.isNaN(p)) : assert.ok(Math.abs(p - expected[i]) < 1e-12, `${i}: ${p}`),
+  );
+  assert.deepEqual(holmAdjust([0.6, 0.7]), [1, 1]);
+  assert.deepEqual(holmAdjust([]), []);
 });

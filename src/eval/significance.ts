@@ -156,3 +156,21 @@ export function randomizationTest(a: readonly number[], b: readonly number[], op
   }
   return { p: (hits + 1) / (trials + 1) };
 }
+
+/**
+ * Holm's step-down adjustment of p-values for m simultaneous tests (family-wise error rate):
+ * the i-th smallest p becomes max over j ≤ i of min(1, (m − j + 1) · p_(j)). Adjusted values
+ * come back in the input's order; NaN stays NaN and is not counted in m.
+ */
+export function holmAdjust(pValues: readonly number[]): number[] {
+  const order = pValues.map((p, i) => ({ p, i })).filter(({ p }) => !Number.isNaN(p));
+  order.sort((a, b) => a.p - b.p || a.i - b.i);
+  const adjusted = pValues.map(() => Number.NaN);
+  const m = order.length;
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}

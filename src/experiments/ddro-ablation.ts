@@ -152,7 +152,7 @@ export function keyed<T extends object>(prefix: string, settings: T): string {
 
 /** The evaluation sets: one per query language (xquad, against the English corpus) or one (squad-dev), test split. */
 export async function testSets(
-  dataset: AblationDataset,
+  dataset: string,
   dataDir: string | undefined,
   languages: readonly string[] | null,
   limit: number,

@@ -7,6 +7,7 @@ import { LINEAR_BASELINE_METRICS, runLinearBaseline } from '../../experiments/li
 import { formatTable, formatValue } from '../../eval/report.js';
 import { SFT_SOURCES, type SftSource } from '../../train/methods/sft/examples.js';
 import { runBudgetedSft } from '../../experiments/budgeted-sft.js';
+import { runRankControl } from '../../experiments/rank-control.js';
 import { UserError } from '../../util/errors.js';
 import { sftRecipe } from './train.js';
 import {
@@ -138,6 +139,100 @@ export function registerExperimentCommand(program: Command, write: Write): void 
       }
       write(`${lines.join('\n')}\n`);
     });
+
+  experiment
+    .command('rank-control')
+    .description(
+      'DDRO and LTRGR against an equal-compute control (the same updates of plain cross-entropy) from one SFT checkpoint, over several seeds, with paired tests',
+    )
+    .requiredOption('--from <dir>', 'the SFT model directory every run starts from')
+    .requiredOption(
+      '--dataset <id>',
+      "the SFT model's dataset: squad-dev (or a SQuAD .json file), or xquad (queries of each language against the English docids)",
+    )
+    .option('--updates <n>', 'updates of every run', '300')
+    .option('--seeds <list>', 'comma-separated seeds', '0,1,2')
+    .option('--lr <rate>', 'peak learning rate of every run', '1e-4')
+    .option('--work <dir>', 'trained models and results (a finished run is reused)', 'runs/rank-control')
+    .addOption(dataDirOption())
+    .option('--beam <n>', 'beam width of the test searches', '20')
+    .option('--dev-queries <n>', 'dev queries for checkpoint selection', '500')
+    .addOption(threadsOption())
+    .addOption(jsonOption())
+    .action(
+      async (options: {
+        from: string;
+        dataset: string;
+        updates: string;
+        seeds: string;
+        lr: string;
+        work: string;
+        dataDir?: string;
+        beam: string;
+        devQueries: string;
+        threads?: string;
+        json?: boolean;
+      }) => {
+        const seeds = options.seeds.split(',').map((s) => parseSeed(s.trim()));
+        checkWritableFolder(options.work, { option: '--work' });
+        const result = await runRankControl({
+          from: options.from,
+          dataset: options.dataset,
+          updates: parseCount(options.updates, '--updates'),
+          seeds,
+          lr: parsePositiveNumber(options.lr, '--lr'),
+          work: options.work,
+          dataDir: options.dataDir,
+          beam: parseCount(options.beam, '--beam'),
+          devQueries: parseCount(options.devQueries, '--dev-queries'),
+          threads: parseThreads(options.threads),
+        });
+        const training = formatTable([
+          ['method', 'seed', 'queries', 'updates', 'chosen update'],
+          ...result.training.map((t) => [
+            t.method,
+            String(t.seed),
+            String(t.queries),
+            String(t.updates),
+            t.chosenUpdate === null ? '–' : `${t.chosenUpdate}${t.keptSft ? ' (= SFT)' : ''}`,
+          ]),
+        ]);
+        const summary = formatTable([
+          ['system', 'RR@10 mean over seeds', 'sd', 'per seed'],
+          ...Object.entries(result.summary).map(([system, s]) => [
+            system,
+            formatValue(s.rr10_mean),
+            formatValue(s.rr10_sd),
+            s.per_seed.map((v) => formatValue(v)).join(' '),
+          ]),
+        ]);
+        const lines = [
+          result.table,
+          '',
+          training,
+          '',
+          summary,
+          '',
+          `results: ${result.files.join(', ')}`,
+          `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`,
+        ];
+        if (options.json) {
+          lines.push(
+            JSON.stringify({
+              dataset: result.dataset,
+              updates: result.updates,
+              seeds: result.seeds,
+              lr: result.lr,
+              summary: result.summary,
+              training: result.training,
+              rows: result.rows,
+              seconds: result.seconds,
+            }),
+          );
+        }
+        write(`${lines.join('\n')}\n`);
+      },
+    );
 
   experiment
     .command('budgeted-sft')

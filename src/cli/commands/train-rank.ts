@@ -31,6 +31,7 @@ export interface RankCommandOptions {
   modelNegatives?: string;
   lr?: string;
   epochs?: string;
+  updates?: string;
   batchSize?: string;
   warmup?: string;
   clip: string;
@@ -53,6 +54,7 @@ export interface RankCommandOptions {
 export interface DdroCommandOptions extends RankCommandOptions {
   beta: string;
   sftWeight: string;
+  rankWeight: string;
   negativesPerGroup: string;
 }
 
@@ -72,6 +74,14 @@ export function prefixLevels(value: string, loss: string): number {
   return parseNumber(value, '--prefix-levels', { integer: true, min: 1, expected: 'an integer >= 1' });
 }
 
+/** `--rank-weight`: ≥ 0, and 0 only beside a positive --sft-weight (else nothing would be trained). */
+function parseRankWeight(value: string, sftWeight: string): number {
+  const weight = parseNonNegativeNumber(value, '--rank-weight');
+  if (weight === 0 && parseNonNegativeNumber(sftWeight, '--sft-weight') === 0)
+    throw new UserError('--rank-weight 0 needs --sft-weight > 0 (the control trains on the cross-entropy term alone)');
+  return weight;
+}
+
 /** The shared options as runRankTraining options (exported for tests). */
 export function commonOptionsFrom(options: RankCommandOptions) {
   if (options.negatives !== undefined && !(NEGATIVE_METHODS as readonly string[]).includes(options.negatives)) {
@@ -85,6 +95,7 @@ export function commonOptionsFrom(options: RankCommandOptions) {
     modelNegatives: options.modelNegatives === undefined ? undefined : parseCount(options.modelNegatives, '--model-negatives'),
     lr: options.lr === undefined ? undefined : parsePositiveNumber(options.lr, '--lr'),
     epochs: options.epochs === undefined ? undefined : parsePositiveNumber(options.epochs, '--epochs'),
+    updates: options.updates === undefined ? undefined : parseCount(options.updates, '--updates'),
     batchSize: options.batchSize === undefined ? undefined : parseCount(options.batchSize, '--batch-size'),
     warmupSteps: options.warmup === undefined ? undefined : parseNonNegativeInteger(options.warmup, '--warmup'),
     clipNorm: parseNonNegativeNumber(options.clip, '--clip'),
@@ -129,6 +140,7 @@ function addCommonOptions(command: Command, defaults: { negatives: string; lr: n
     .option('--model-negatives <n>', 'model-mined negatives per query (default 32 with model, 16 with both)')
     .option('--lr <rate>', `peak learning rate (default ${defaults.lr})`)
     .option('--epochs <n>', `epochs over the triples (default ${defaults.epochs})`)
+    .option('--updates <n>', 'train exactly this many updates (instead of --epochs), for equal-compute comparisons')
     .option('--batch-size <n>', defaults.batch)
     .option('--warmup <n>', 'warm-up updates (default 10% of the run, at most 1000), then cosine decay')
     .option('--clip <norm>', 'global gradient-norm clipping', String(RANK_DEFAULTS.clipNorm))
@@ -181,7 +193,6 @@ function printResult(result: RankTrainingResult, json: boolean | undefined, writ
   write(`${lines.join('\n')}\n`);
 }
 
-/** Adds `ddro` and `ltrgr` under the `train` command (created by registerTrainCommand). */
 /** The options of `genir train ddro` (also what an experiment recipe's `ddro` section is checked against). */
 export function defineDdroOptions(command: Command): Command {
   return addCommonOptions(command, {
@@ -192,6 +203,11 @@ export function defineDdroOptions(command: Command): Command {
   })
     .option('--beta <b>', 'DPO temperature β', String(DDRO_DEFAULTS.beta))
     .option('--sft-weight <w>', 'add this weight times the token cross-entropy of the positives (0: pure DDRO)', '0')
+    .option(
+      '--rank-weight <w>',
+      'weight of the DPO term; 0 with --sft-weight 1 is the equal-compute control (the same batches, plain cross-entropy)',
+      '1',
+    )
     .option('--negatives-per-group <n>', 'negatives sharing one encoder pass of their query', String(DDRO_DEFAULTS.negativesPerGroup));
 }
 
@@ -200,6 +216,7 @@ export function ddroOptionsFrom(options: DdroCommandOptions): DdroOptions {
     ...commonOptionsFrom(options),
     beta: parsePositiveNumber(options.beta, '--beta'),
     sftWeight: parseNonNegativeNumber(options.sftWeight, '--sft-weight'),
+    rankWeight: parseRankWeight(options.rankWeight, options.sftWeight),
     negativesPerGroup: parseCount(options.negativesPerGroup, '--negatives-per-group'),
   };
 }
@@ -238,6 +255,7 @@ export function ltrgrOptionsFrom(options: LtrgrCommandOptions): LtrgrOptions {
   };
 }
 
+/** Adds `ddro` and `ltrgr` under the `train` command (created by registerTrainCommand). */
 export function registerRankTrainingCommands(program: Command, write: Write): void {
   const trainCommand =
     program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train generative retrieval models');

@@ -89,6 +89,8 @@ export interface ShapeFlags {
   tieEmbeddings?: boolean;
   /** seq2seq only: a bag-of-words term in the docid logits (T5Config.lexicalHead). */
   lexicalHead?: boolean;
+  /** seq2seq only: the lexical head's fixed multiplier (T5Config.lexicalHeadScale). */
+  lexicalScale?: string;
 }
 
 /**
@@ -107,6 +109,8 @@ export function shapeOverrides(options: ShapeFlags, preset: T5Preset, { decoder 
   if (options.heads !== undefined) overrides.numHeads = parseCount(options.heads, '--heads');
   if (options.tieEmbeddings === true && decoder) overrides.tieWordEmbeddings = true;
   if (options.lexicalHead === true && decoder) overrides.lexicalHead = true;
+  if (options.lexicalScale !== undefined && decoder)
+    overrides.lexicalHeadScale = parsePositiveNumber(options.lexicalScale, '--lexical-scale');
   if (overrides.dModel !== undefined || overrides.numHeads !== undefined) {
     const shape = T5_PRESETS[preset];
     overrides.dKv = Math.max(1, Math.floor((overrides.dModel ?? shape.dModel) / (overrides.numHeads ?? shape.numHeads)));
@@ -148,6 +152,8 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   const lexicalInit = parseLexicalInit(options.lexicalInit);
   // Choosing how the lexical head starts asks for one.
   if (lexicalInit !== undefined) overrides.lexicalHead = true;
+  if (overrides.lexicalHeadScale !== undefined && overrides.lexicalHead !== true)
+    throw new UserError("--lexical-scale sets the lexical head's multiplier: add --lexical-head or --lexical-init");
   const seed = parseSeed(options.seed);
   return {
     dataset: options.dataset,
@@ -310,6 +316,10 @@ export function defineSftOptions(command: Command): Command {
     .option(
       '--lexical-head',
       "add a lexical head: a bag-of-words term (mean of a learned [text token, docid token] matrix over the query's tokens, times 10) inside the docid-token logits at every decoder position",
+    )
+    .option(
+      '--lexical-scale <s>',
+      "the lexical head's multiplier (default 10): Adam moves each weight by about lr per update, so the head's term moves by about s × lr; --lexical-init bm25 divides its weights by s/10, so the prior is the same",
     )
     .option(
       '--lexical-init <zeros|bm25>',

@@ -13,6 +13,8 @@ export interface DdroOptions extends CommonRankOptions {
   beta?: number;
   /** Weight of an SFT term (token cross-entropy on the positives) added to the DPO loss (default 0). */
   sftWeight?: number;
+  /** Weight of the DPO term (default 1); 0 with sftWeight > 0 is the equal-compute control (plain cross-entropy on the same batches). */
+  rankWeight?: number;
 }
 
 export function runDdro(options: DdroOptions): Promise<RankTrainingResult> {
@@ -22,6 +24,10 @@ export function runDdro(options: DdroOptions): Promise<RankTrainingResult> {
     out: options.out,
     method: 'ddro',
     negatives: options.negatives ?? DDRO_DEFAULTS.negatives,
-    objective: { rank: { kind: 'dpo', beta: options.beta ?? DDRO_DEFAULTS.beta }, generationWeight: options.sftWeight ?? 0 },
+    objective: {
+      rank: { kind: 'dpo', beta: options.beta ?? DDRO_DEFAULTS.beta },
+      generationWeight: options.sftWeight ?? 0,
+      ...(options.rankWeight !== undefined ? { rankWeight: options.rankWeight } : {}),
+    },
   });
 }

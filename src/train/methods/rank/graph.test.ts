@@ -81,6 +81,7 @@ const OBJECTIVES: [string, PreferenceObjective][] = [
   ['margin + generation', { rank: { kind: 'margin', margin: 1 }, generationWeight: 1 }],
   ['prefix-oriented margin (RIPOR)', { rank: { kind: 'margin', margin: 1, prefixLengths: [1, 2] }, generationWeight: 1 }],
   ['listwise', { rank: { kind: 'listwise', temperature: 1 }, generationWeight: 0 }],
+  ['equal-compute control (rank weight 0)', { rank: { kind: 'dpo', beta: 0.4 }, generationWeight: 1, rankWeight: 0 }],
 ];
 
 for (const [label, objective] of OBJECTIVES) {
@@ -151,6 +152,35 @@ test('DPO loss is log 2 when the policy is the reference it was scored with', as
     assert.ok(Math.abs(step.loss - Math.LN2) < 1e-5, `${step.loss}`);
   } finally {
     await trainer.release();
+    await scorer.release();
+    await model.release();
+  }
+});
+
+test('equal-compute control: loss and gradients are those of DPO + cross-entropy minus DPO alone', async () => {
+  const model = T5Model.create(tinyConfig(), 5, { threads: 1 });
+  const scorer = await GroupedScorer.create(model, { threads: 1 });
+  const objective = (generationWeight: number, rankWeight?: number): PreferenceObjective => ({
+    rank: { kind: 'dpo', beta: 0.4 },
+    generationWeight,
+    ...(rankWeight === undefined ? {} : { rankWeight }),
+  });
+  const trainers = [objective(0), objective(1), objective(1, 0)].map((o) => new PreferenceModel(model, o, { threads: 1 }));
+  try {
+    const reference = await scorer.score(GROUPS, TOKENS);
+    const batch = makePreferenceBatch(
+      GROUPS.map((g, i) => ({ ...g, reference: reference[i].map((v, j) => v - 0.2 * j) })),
+      TOKENS,
+    );
+    const [dpo, mixed, control] = await Promise.all(trainers.map((t) => t.lossAndGradients(batch, 0)));
+    assert.ok(Math.abs(control.loss - (mixed.loss - dpo.loss)) < 1e-5, `${control.loss} vs ${mixed.loss} - ${dpo.loss}`);
+    assert.ok(control.loss > 0);
+    for (const param of model.parameters) {
+      const [a, b, c] = [dpo, mixed, control].map((step) => step.gradients.get(param.name)!);
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(c[i] - (b[i] - a[i])) <= 1e-5, `${param.name}[${i}]`);
+    }
+  } finally {
+    for (const t of trainers) await t.release();
     await scorer.release();
     await model.release();
   }

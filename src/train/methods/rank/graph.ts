@@ -31,6 +31,12 @@ export interface PreferenceObjective {
   rank: RankObjective;
   /** Weight of the generation (token cross-entropy) loss on the positives: LTRGR's λ, DDRO's optional SFT mix; 0 leaves it out. */
   generationWeight: number;
+  /**
+   * Weight of the rank term (default 1). 0 with a generation weight > 0 is the equal-compute
+   * control: the same batches and optimizer, trained on the positives' cross-entropy alone (the
+   * rank loss is still computed and logged, but sends no gradient).
+   */
+  rankWeight?: number;
 }
 
 /**
@@ -92,11 +98,15 @@ export function buildPreferenceTrainingGraph(config: T5Config, objective: Prefer
       break;
   }
   g.output('rank_loss', rankLoss);
-  let loss = rankLoss;
+  const rankWeight = objective.rankWeight ?? 1;
+  if (rankWeight === 0 && objective.generationWeight <= 0)
+    throw new Error('preference objective: rank weight 0 needs a generation weight > 0');
+  let loss = rankWeight === 1 ? rankLoss : mul(rankLoss, rankWeight);
   if (objective.generationWeight > 0) {
     const generation = generationLoss(scores, g.input('positive_rows', 'int64', ['groups']), g.input('generation_tokens', 'float32', []));
     g.output('generation_loss', generation);
-    loss = add(rankLoss, mul(generation, objective.generationWeight));
+    const weighted = mul(generation, objective.generationWeight);
+    loss = rankWeight === 0 ? weighted : add(loss, weighted);
   }
   g.output('loss', loss);
   const params = t5ParameterSpecs(config).map((spec) => b.param(spec.name));

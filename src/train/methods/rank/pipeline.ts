@@ -79,6 +79,8 @@ export interface RankTrainingOptions {
   batchSize?: number;
   lr?: number;
   epochs?: number;
+  /** Exactly this many updates (the data repeats as needed), instead of `epochs`: equal-compute comparisons. */
+  updates?: number;
   /** Warm-up updates (default 10 % of the run, at most 1000). */
   warmupSteps?: number;
   clipNorm?: number;
@@ -379,7 +381,7 @@ async function trainRankModel(
   }
   const epochs = options.epochs ?? methodDefaults.epochs;
   const lr = options.lr ?? methodDefaults.lr;
-  const totalUpdates = Math.max(1, Math.ceil(epochs * data.batchesPerEpoch));
+  const totalUpdates = options.updates ?? Math.max(1, Math.ceil(epochs * data.batchesPerEpoch));
   const warmupSteps = Math.min(totalUpdates, options.warmupSteps ?? Math.min(1000, Math.ceil(totalUpdates * 0.1)));
   const clipNorm = options.clipNorm ?? RANK_DEFAULTS.clipNorm;
   const evalEvery = options.evalEvery ?? Math.max(1, Math.ceil(data.batchesPerEpoch / 4));

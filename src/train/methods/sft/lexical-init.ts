@@ -11,10 +11,15 @@
  * `title text` as the tokenizer splits it. Documents sharing a docid key (translations in a
  * pooled corpus) are one bag of subwords; a docid token shared by several keys (pq, rq,
  * semantic codes) gets the mean of their weights. No label is read: this is corpus statistics.
+ *
+ * The docid rows of the untied output head (lm_head) start at 0 as well: the trunk starts from
+ * noise, and its random docid logits would otherwise be added to the prior (measured on
+ * squad-dev: subword BM25 RR@10 0.800 alone, 0.744 with a random trunk's logits added). Its
+ * gradients are not zero (the decoder states are not), so the trunk's docid rows still learn.
  */
 import type { Document } from '../../../data/types.js';
 import type { DocidTable } from '../../../docids/table.js';
-import { LEXICAL_HEAD_WEIGHT } from '../../../model/config.js';
+import { DEFAULT_LEXICAL_HEAD_SCALE, LEXICAL_HEAD_WEIGHT } from '../../../model/config.js';
 import type { T5Model } from '../../../model/t5.js';
 import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 
@@ -27,6 +32,8 @@ export interface LexicalInitReport {
   nonZero: number;
   /** Docid tokens that got a column (the others stay 0). */
   docidTokens: number;
+  /** Whether the docid rows of lm_head were set to 0 (untied head only). */
+  trunkDocidRowsZeroed: boolean;
   k1: number;
   b: number;
 }
@@ -99,6 +106,12 @@ export function bm25LexicalInitialise(
     if (count === 1) continue;
     for (let id = 0; id < textVocab; id++) weights[id * columns + column] /= count;
   }
+  // The prior is 10 × the mean BM25 weight whatever the head's scale: a larger scale is a larger
+  // learning rate for the head (Adam moves a weight by about lr per update), not another prior.
+  const unit = DEFAULT_LEXICAL_HEAD_SCALE / config.lexicalHeadScale;
+  if (unit !== 1) for (let i = 0; i < weights.length; i++) weights[i] *= unit;
   for (let i = 0; i < weights.length; i++) if (weights[i] !== 0) nonZero++;
-  return { init: 'bm25', nonZero, docidTokens, k1: K1, b: B };
+  const lmHead = config.tieWordEmbeddings ? undefined : model.parameters.find((p) => p.name === 'lm_head.weight');
+  lmHead?.data.fill(0, docids.layout.textVocabSize * config.dModel, (textVocabSize + columns) * config.dModel);
+  return { init: 'bm25', nonZero, docidTokens, trunkDocidRowsZeroed: lmHead !== undefined, k1: K1, b: B };
 }
