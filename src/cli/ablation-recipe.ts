@@ -93,7 +93,13 @@ function sectionSettings<T extends object>(
     throw err;
   }
   const picked: Record<string, unknown> = {};
-  for (const field of Object.keys(values)) for (const key of keysOf[field] ?? [field]) if (all[key] !== undefined) picked[key] = all[key];
+  for (const field of Object.keys(values)) {
+    const keys = keysOf[field] ?? [field];
+    // A field whose setting lands under a key this table does not know would be dropped unseen.
+    if (!keys.some((key) => key in all))
+      throw new Error(`${command.name()} recipe field '${field}': no options key for it (add it to the table)`);
+    for (const key of keys) if (all[key] !== undefined) picked[key] = all[key];
+  }
   return picked as Partial<T>;
 }
 
