@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { Bm25Index } from '../src/bm25/bm25-index.js';
 import { Bm25IndexBuilder } from '../src/bm25/builder.js';
 import { openDataset } from '../src/data/registry.js';
+import type { RunEntry } from '../src/data/types.js';
 import { buildDocids } from '../src/docids/build.js';
 import { saveDocids } from '../src/docids/io.js';
 import type { DocidScheme } from '../src/docids/table.js';
@@ -137,7 +138,9 @@ async function bm25Child(docs: number): Promise<Record<string, number>> {
     const batch = queries.map((query) => ({ text: query.text }));
     await pool.search(batch.slice(0, 50), topK);
     const poolStart = performance.now();
-    index.toRun(queries, await pool.search(batch, topK));
+    // Each query's entries are built as its batch comes back (overlapping the workers' search).
+    const entries = new Array<RunEntry[]>(queries.length);
+    await pool.searchEach(batch, topK, (query, hits) => (entries[query] = index.toEntries(hits)));
     poolS = (performance.now() - poolStart) / 1000;
   } finally {
     await pool.close();

@@ -46,7 +46,7 @@ export class Bm25Index {
   /** The top k documents for one query with the default parameters (k1 = 0.9, b = 0.4). */
   search(query: string | SearchQuery, k = 1000): RunEntry[] {
     this.defaultSearcher ??= new Bm25Searcher(this.data);
-    return this.toEntries(this.defaultSearcher.search(query, k));
+    return this.defaultSearcher.searchEntries(query, k);
   }
 
   /** Top-k hits of every query, in order; large batches move to worker threads (see searchBatch). */

@@ -43,3 +43,35 @@ test('worker threads return exactly the single-thread results', async () => {
     expected.map((h) => Array.from(h.scores)),
   );
 });
+
+test('searchEach hands every query’s hits over once, and an error in the callback rejects', async () => {
+  const rng = new Rng(4);
+  const words = Array.from({ length: 20 }, (_, i) => `term${i}`);
+  const builder = new Bm25IndexBuilder({ analyzer: new EnglishAnalyzer() });
+  for (let i = 0; i < 200; i++)
+    builder.add({ id: `d${i}`, title: '', text: Array.from({ length: 3 + rng.int(20) }, () => words[rng.int(words.length)]).join(' ') });
+  const data = builder.finish();
+  const queries = Array.from({ length: 150 }, () => ({ text: `${words[rng.int(words.length)]} ${words[rng.int(words.length)]}` }));
+  const searcher = new Bm25Searcher(data);
+  const pool = await SearchPool.start(data, {}, 2);
+  try {
+    const seen = new Map<number, number[]>();
+    await pool.searchEach(queries, 1000, (index, hits) => {
+      assert.ok(!seen.has(index), `query ${index} handed over twice`);
+      seen.set(index, [...hits.docs, ...hits.scores]);
+    });
+    assert.equal(seen.size, queries.length);
+    queries.forEach((query, i) => {
+      const expected = searcher.search(query, 1000);
+      assert.deepEqual(seen.get(i), [...expected.docs, ...expected.scores]);
+    });
+    await assert.rejects(
+      pool.searchEach(queries, 10, () => {
+        throw new Error('consumer failed');
+      }),
+      /consumer failed/,
+    );
+  } finally {
+    await pool.close();
+  }
+});

@@ -145,8 +145,19 @@ export class SearchPool {
 
   /** Top-k hits for every query, in query order. */
   async search(queries: readonly SearchQuery[], k = 1000): Promise<SearchHits[]> {
-    if (this.closed) throw new Error('SearchPool is closed');
     const results = new Array<SearchHits>(queries.length);
+    await this.searchEach(queries, k, (index, hits) => (results[index] = hits));
+    return results;
+  }
+
+  /**
+   * Searches every query and hands each one's hits to `onHits` (query index, hits) as soon as
+   * its batch comes back, in no fixed order: whatever the caller does with them (building run
+   * entries) runs on this thread while the workers search the next batches, instead of after
+   * the last one. An exception from `onHits` rejects the returned promise.
+   */
+  async searchEach(queries: readonly SearchQuery[], k: number, onHits: (queryIndex: number, hits: SearchHits) => void): Promise<void> {
+    if (this.closed) throw new Error('SearchPool is closed');
     // Small batches keep both threads busy to the end; each costs one message round trip.
     const batchSize = Math.max(1, Math.min(128, Math.ceil(queries.length / (this.workers.length * 8))));
     let next = 0;
@@ -164,12 +175,11 @@ export class SearchPool {
         for (let i = 0; i < end - start; i++) {
           const from = reply.offsets[i];
           const to = reply.offsets[i + 1];
-          results[start + i] = { docs: reply.docs.subarray(from, to), scores: reply.scores.subarray(from, to) };
+          onHits(start + i, { docs: reply.docs.subarray(from, to), scores: reply.scores.subarray(from, to) });
         }
       }
     };
     await Promise.all(this.workers.map(runWorker));
-    return results;
   }
 
   async close(): Promise<void> {
@@ -179,18 +189,35 @@ export class SearchPool {
   }
 }
 
-/** Runs one batch request on a searcher (used by the worker, and testable in-thread). */
-export function answerBatch(searcher: Bm25Searcher, request: BatchRequest): BatchReply {
-  const hits = request.queries.map((query) => searcher.search(query, request.k));
-  const offsets = new Uint32Array(hits.length + 1);
-  for (let i = 0; i < hits.length; i++) offsets[i + 1] = offsets[i] + hits[i].docs.length;
-  const docs = new Uint32Array(offsets[hits.length]);
-  const scores = new Float32Array(offsets[hits.length]);
-  for (let i = 0; i < hits.length; i++) {
-    docs.set(hits[i].docs, offsets[i]);
-    scores.set(hits[i].scores, offsets[i]);
+/** A worker's hit buffers, reused from batch to batch and grown on demand. */
+export interface BatchScratch {
+  docs: Uint32Array;
+  scores: Float32Array;
+}
+
+/**
+ * Runs one batch request on a searcher (used by the worker, and testable in-thread): every
+ * query's hits go straight into the scratch buffers, which are copied once into the reply.
+ */
+export function answerBatch(searcher: Bm25Searcher, request: BatchRequest, scratch: BatchScratch): BatchReply {
+  const queries = request.queries;
+  const room = Math.min(request.k, searcher.data.docIds.length);
+  const offsets = new Uint32Array(queries.length + 1);
+  let filled = 0;
+  for (let i = 0; i < queries.length; i++) {
+    if (filled + room > scratch.docs.length) {
+      const capacity = Math.max(filled + room, 2 * scratch.docs.length);
+      const docs = new Uint32Array(capacity);
+      const scores = new Float32Array(capacity);
+      docs.set(scratch.docs.subarray(0, filled));
+      scores.set(scratch.scores.subarray(0, filled));
+      scratch.docs = docs;
+      scratch.scores = scores;
+    }
+    filled += searcher.searchInto(queries[i], request.k, scratch.docs, scratch.scores, filled);
+    offsets[i + 1] = filled;
   }
-  return { batch: request.batch, offsets, docs, scores };
+  return { batch: request.batch, offsets, docs: scratch.docs.slice(0, filled), scores: scratch.scores.slice(0, filled) };
 }
 
 export interface SearchBatchOptions {

@@ -1,6 +1,6 @@
 // Entry point of a search worker thread (see pool.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { answerBatch, type BatchRequest, type WorkerInit } from './pool.js';
+import { answerBatch, type BatchRequest, type BatchScratch, type WorkerInit } from './pool.js';
 import { Bm25Searcher } from './searcher.js';
 import type { IndexData } from './types.js';
 
@@ -18,12 +18,13 @@ const data: IndexData = {
   fields: init.index.fields,
 };
 const searcher = new Bm25Searcher(data, init.params);
+const scratch: BatchScratch = { docs: new Uint32Array(0), scores: new Float32Array(0) };
 port.postMessage('ready');
 
 port.on('message', (request: BatchRequest) => {
   try {
-    const reply = answerBatch(searcher, request);
-    // answerBatch allocates these arrays fresh (never shared), so their buffers can be transferred.
+    const reply = answerBatch(searcher, request, scratch);
+    // answerBatch copies the hits into fresh arrays (never shared), so their buffers can be transferred.
     const buffers = [reply.offsets.buffer, reply.docs.buffer, reply.scores.buffer] as ArrayBuffer[];
     port.postMessage(reply, buffers);
   } catch (err) {

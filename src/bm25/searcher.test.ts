@@ -123,3 +123,38 @@ test('string order ranks and parameter checks', () => {
   assert.throws(() => new Bm25Searcher(data).search('alpha', 0), RangeError);
   assert.throws(() => new Bm25IndexBuilder({ analyzer: new EnglishAnalyzer() }).finish(), /empty corpus/);
 });
+
+test('searchInto and searchEntries return search’s hits, with packed keys and with the heap', () => {
+  const rng = new Rng(11);
+  const words = Array.from({ length: 30 }, (_, i) => `word${i}`);
+  const docs = Array.from({ length: 300 }, (_, i) => ({
+    id: `doc${(i * 104729) % 300}`,
+    text: Array.from({ length: 2 + rng.int(20) }, () => words[rng.int(words.length)]).join(' '),
+  }));
+  const data = build(docs);
+  for (const packedKeys of [true, false]) {
+    const searcher = new Bm25Searcher(data, {}, undefined, { packedKeys });
+    for (let q = 0; q < 20; q++) {
+      const query = Array.from({ length: 1 + rng.int(3) }, () => words[rng.int(words.length)]).join(' ');
+      for (const k of [1, 7, 1000]) {
+        const expected = searcher.search(query, k);
+        // Written from an offset into arrays filled with a marker: nothing outside the hits changes.
+        const offset = 5;
+        const room = offset + Math.min(k, docs.length) + 3;
+        const outDocs = new Uint32Array(room).fill(999_999);
+        const outScores = new Float32Array(room).fill(-1);
+        const count = searcher.searchInto(query, k, outDocs, outScores, offset);
+        assert.equal(count, expected.docs.length);
+        assert.deepEqual(Array.from(outDocs.subarray(offset, offset + count)), Array.from(expected.docs));
+        assert.deepEqual(Array.from(outScores.subarray(offset, offset + count)), Array.from(expected.scores));
+        assert.ok(outDocs.subarray(0, offset).every((d) => d === 999_999) && outDocs.subarray(offset + count).every((d) => d === 999_999));
+        assert.ok(outScores.subarray(offset + count).every((s) => s === -1));
+        assert.deepEqual(
+          searcher.searchEntries(query, k),
+          Array.from(expected.docs, (d, i) => ({ docId: data.docIds[d], score: expected.scores[i] })),
+        );
+      }
+    }
+    assert.throws(() => searcher.searchInto('word1', 10, new Uint32Array(9), new Float32Array(9), 0), /room for 10 hits/);
+  }
+});

@@ -1,3 +1,4 @@
+import type { RunEntry } from '../data/types.js';
 import { analyzerFromSpec } from '../text/analyzers/index.js';
 import type { Analyzer } from '../text/analyzers/types.js';
 import { LENGTH_TABLE } from './small-float.js';
@@ -6,10 +7,10 @@ import { DEFAULT_BM25_PARAMS, type Bm25Params, type FieldPostings, type IndexDat
 const fround = Math.fround;
 
 /**
- * Positive float32 bit patterns are below 2^31 and order like their values, so
- * bits · 2^22 + rank stays an exact integer (< 2^53) for ranks below 2^22.
+ * Whether a float64's high 32-bit word follows its low word in memory. The packed keys write
+ * the two words through a Uint32Array view, so they need it; other machines use the heap.
  */
-const KEY_RANK_SPAN = 2 ** 22;
+const LOW_WORD_FIRST = new Uint32Array(new Float64Array([1]).buffer)[1] === 0x3ff00000;
 
 const vocabularies = new WeakMap<IndexData, Map<string, number>>();
 
@@ -53,8 +54,8 @@ export function bm25Idf(docFreq: number, docCount: number): number {
 
 /**
  * Scores queries against an index with Lucene's BM25 (term-at-a-time into a dense
- * accumulator, then a bounded heap). One searcher owns scratch buffers sized to the
- * corpus: use one per thread.
+ * accumulator, then a sort of packed keys or a bounded heap). One searcher owns scratch
+ * buffers sized to the corpus: use one per thread.
  *
  * Per query term t with query count q (Lucene sums duplicate clauses into a boost) and
  * field weight w_f:
@@ -72,16 +73,21 @@ export class Bm25Searcher {
   private readonly fieldWeights: Float64Array;
   private readonly accumulator: Float64Array;
   private readonly touched: Uint32Array;
-  /** Document index by id rank; undefined when the corpus is too large for packed keys. */
+  /** Document index by id rank; undefined when the keys are not packed (see collectTopK). */
   private readonly rankToDoc: Uint32Array | undefined;
   private readonly keys: Float64Array;
-  // One float32 seen as its bits, to pack scores into keys.
+  /** The keys' 32-bit words: [2i] the id rank, [2i + 1] the float32 score's bits. */
+  private readonly keyWords: Uint32Array;
+  // One float32 seen as its bits, to turn a key's high word back into a score.
   private readonly scoreSlot = new Float32Array(1);
   private readonly bitsSlot = new Uint32Array(this.scoreSlot.buffer);
+  // searchEntries's hit buffers, reused and grown on demand.
+  private scratchDocs = new Uint32Array(0);
+  private scratchScores = new Float32Array(0);
 
   /**
-   * `options.packedKeys: false` forces the heap selection that corpora of 2^22 documents or
-   * more use (for tests); results are the same.
+   * `options.packedKeys: false` forces the heap selection (used where the keys cannot be
+   * packed; for tests); results are the same.
    */
   constructor(
     readonly data: IndexData,
@@ -100,7 +106,7 @@ export class Bm25Searcher {
     const docCount = data.docIds.length;
     this.accumulator = new Float64Array(docCount);
     this.touched = new Uint32Array(docCount);
-    if (docCount < KEY_RANK_SPAN && options.packedKeys !== false) {
+    if (LOW_WORD_FIRST && options.packedKeys !== false) {
       this.rankToDoc = new Uint32Array(docCount);
       for (let doc = 0; doc < docCount; doc++) this.rankToDoc[data.docIdOrder[doc]] = doc;
       this.keys = new Float64Array(docCount);
@@ -108,6 +114,7 @@ export class Bm25Searcher {
       this.rankToDoc = undefined;
       this.keys = new Float64Array(0);
     }
+    this.keyWords = new Uint32Array(this.keys.buffer);
   }
 
   /** Analyzes a query into (term id, count) pairs; terms absent from the index are dropped. */
@@ -128,7 +135,55 @@ export class Bm25Searcher {
 
   /** Top-k for an analyzed query: term id → count (the clause boost). */
   searchTerms(termCounts: ReadonlyMap<number, number>, k = 1000): SearchHits {
-    if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+    checkK(k);
+    const touchedCount = this.accumulate(termCounts);
+    const size = Math.min(k, touchedCount);
+    const docs = new Uint32Array(size);
+    const scores = new Float32Array(size);
+    this.collectTopK(touchedCount, size, docs, scores, 0);
+    return { docs, scores };
+  }
+
+  /**
+   * Writes a query's top-k hits into `docs` and `scores` from `offset` and returns how many
+   * there are; both arrays must have room for min(k, documents) hits from `offset`. Batch
+   * search uses it to fill one buffer for many queries without a pair of arrays per query.
+   */
+  searchInto(query: SearchQuery | string, k: number, docs: Uint32Array, scores: Float32Array, offset: number): number {
+    checkK(k);
+    const room = Math.min(k, this.accumulator.length);
+    if (offset < 0 || offset + room > docs.length || offset + room > scores.length) {
+      throw new RangeError(`searchInto needs room for ${room} hits from offset ${offset}`);
+    }
+    const touchedCount = this.accumulate(this.queryTerms(query));
+    const size = Math.min(k, touchedCount);
+    this.collectTopK(touchedCount, size, docs, scores, offset);
+    return size;
+  }
+
+  /**
+   * The top-k hits as run entries (document id and score, best first), built straight from
+   * reused buffers: the one-query path that materialises a run pays for the entries only.
+   */
+  searchEntries(query: SearchQuery | string, k = 1000): RunEntry[] {
+    checkK(k);
+    const touchedCount = this.accumulate(this.queryTerms(query));
+    const size = Math.min(k, touchedCount);
+    if (this.scratchDocs.length < size) {
+      this.scratchDocs = new Uint32Array(size);
+      this.scratchScores = new Float32Array(size);
+    }
+    const docs = this.scratchDocs;
+    const scores = this.scratchScores;
+    this.collectTopK(touchedCount, size, docs, scores, 0);
+    const docIds = this.data.docIds;
+    const entries = new Array<RunEntry>(size);
+    for (let i = 0; i < size; i++) entries[i] = { docId: docIds[docs[i]], score: scores[i] };
+    return entries;
+  }
+
+  /** Adds every posting's score into the accumulator; returns how many documents it touched. */
+  private accumulate(termCounts: ReadonlyMap<number, number>): number {
     const accumulator = this.accumulator;
     const touched = this.touched;
     let touchedCount = 0;
@@ -154,55 +209,59 @@ export class Bm25Searcher {
         }
       }
     }
-    return this.collectTopK(touchedCount, k);
+    return touchedCount;
   }
 
   /**
-   * Selects the k best touched documents (score, then higher id first) and clears the
-   * accumulator. Each candidate becomes one float64 key, float32 score bits · 2^22 + id
-   * rank, so that candidates are distinct numbers in ranking order: a quickselect and the
-   * native typed-array sort then replace a comparator-driven heap (about 4× faster at
-   * k = 1000). Corpora of 2^22 documents or more use the heap.
+   * Writes the `size` best touched documents (score, then higher id first) into docs/scores
+   * from `offset`, and clears the accumulator. Each candidate becomes one float64 key whose
+   * high word is its float32 score's bits and whose low word is its id rank: scores are
+   * non-negative, so their bits order like their values, and a float64 with a clear sign
+   * bit and an exponent below all ones (a float32's bits shifted up cannot reach it) orders
+   * like its 64 bits. The candidates are then distinct numbers in ranking order: a
+   * quickselect and the native typed-array sort replace a comparator-driven heap (about 4×
+   * faster at k = 1000), and unpacking reads the two words back without arithmetic.
    */
-  private collectTopK(touchedCount: number, k: number): SearchHits {
-    if (this.rankToDoc === undefined) return this.collectTopKWithHeap(touchedCount, k);
+  private collectTopK(touchedCount: number, size: number, outDocs: Uint32Array, outScores: Float32Array, offset: number): void {
+    const rankToDoc = this.rankToDoc;
+    if (rankToDoc === undefined) {
+      this.collectTopKWithHeap(touchedCount, size, outDocs, outScores, offset);
+      return;
+    }
     const accumulator = this.accumulator;
     const touched = this.touched;
     const order = this.data.docIdOrder;
-    const keys = this.keys;
+    const keyWords = this.keyWords;
     const scoreSlot = this.scoreSlot;
     const bitsSlot = this.bitsSlot;
     for (let i = 0; i < touchedCount; i++) {
       const doc = touched[i];
       scoreSlot[0] = accumulator[doc];
       accumulator[doc] = 0;
-      keys[i] = bitsSlot[0] * KEY_RANK_SPAN + order[doc];
+      keyWords[2 * i] = order[doc];
+      keyWords[2 * i + 1] = bitsSlot[0];
     }
-    const size = Math.min(k, touchedCount);
+    if (size === 0) return;
+    const keys = this.keys;
     if (touchedCount > size) selectLargest(keys, touchedCount, size);
-    const best = keys.subarray(0, size).sort();
-    const docs = new Uint32Array(size);
-    const scores = new Float32Array(size);
-    const rankToDoc = this.rankToDoc;
+    keys.subarray(0, size).sort();
     for (let i = 0; i < size; i++) {
-      const key = best[size - 1 - i];
-      const bits = Math.floor(key / KEY_RANK_SPAN);
-      docs[i] = rankToDoc[key - bits * KEY_RANK_SPAN];
-      bitsSlot[0] = bits;
-      scores[i] = scoreSlot[0];
+      const at = 2 * (size - 1 - i);
+      outDocs[offset + i] = rankToDoc[keyWords[at]];
+      bitsSlot[0] = keyWords[at + 1];
+      outScores[offset + i] = scoreSlot[0];
     }
-    return { docs, scores };
   }
 
-  /** The same selection with a bounded min-heap, for corpora too large for packed keys. */
-  private collectTopKWithHeap(touchedCount: number, k: number): SearchHits {
+  /**
+   * The same selection with a bounded min-heap kept in the output range itself, then sorted
+   * in place by popping the weakest to the back (heapsort).
+   */
+  private collectTopKWithHeap(touchedCount: number, capacity: number, heapDocs: Uint32Array, heapScores: Float32Array, base: number): void {
     const accumulator = this.accumulator;
     const touched = this.touched;
     const order = this.data.docIdOrder;
-    const capacity = Math.min(k, touchedCount);
     // Min-heap on (score, id order): the root is the weakest of the best `capacity` so far.
-    const heapDocs = new Uint32Array(capacity);
-    const heapScores = new Float32Array(capacity);
     let size = 0;
     for (let i = 0; i < touchedCount; i++) {
       const doc = touched[i];
@@ -213,54 +272,65 @@ export class Bm25Searcher {
         let child = size++;
         while (child > 0) {
           const parent = (child - 1) >> 1;
-          const parentDoc = heapDocs[parent];
-          const parentScore = heapScores[parent];
+          const parentDoc = heapDocs[base + parent];
+          const parentScore = heapScores[base + parent];
           if (parentScore < score || (parentScore === score && order[parentDoc] < order[doc])) break;
-          heapDocs[child] = parentDoc;
-          heapScores[child] = parentScore;
+          heapDocs[base + child] = parentDoc;
+          heapScores[base + child] = parentScore;
           child = parent;
         }
-        heapDocs[child] = doc;
-        heapScores[child] = score;
+        heapDocs[base + child] = doc;
+        heapScores[base + child] = score;
       } else {
-        const rootScore = heapScores[0];
-        if (score < rootScore || (score === rootScore && order[doc] < order[heapDocs[0]])) continue;
-        siftDown(heapDocs, heapScores, size, order, doc, score);
+        const rootScore = heapScores[base];
+        if (score < rootScore || (score === rootScore && order[doc] < order[heapDocs[base]])) continue;
+        siftDown(heapDocs, heapScores, base, size, order, doc, score);
       }
     }
-    // Pop the weakest repeatedly, filling the output from the back.
-    const docs = new Uint32Array(size);
-    const scores = new Float32Array(size);
-    for (let last = size - 1; last >= 0; last--) {
-      docs[last] = heapDocs[0];
-      scores[last] = heapScores[0];
-      if (last > 0) siftDown(heapDocs, heapScores, last, order, heapDocs[last], heapScores[last]);
+    // Pop the weakest repeatedly to the back, leaving the range best first.
+    for (let last = size - 1; last > 0; last--) {
+      const doc = heapDocs[base + last];
+      const score = heapScores[base + last];
+      heapDocs[base + last] = heapDocs[base];
+      heapScores[base + last] = heapScores[base];
+      siftDown(heapDocs, heapScores, base, last, order, doc, score);
     }
-    return { docs, scores };
   }
 }
 
-/** Places (doc, score) at the root of a min-heap of `size` entries and sifts it down. */
-function siftDown(heapDocs: Uint32Array, heapScores: Float32Array, size: number, order: Uint32Array, doc: number, score: number): void {
+function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+}
+
+/** Places (doc, score) at the root of the min-heap of `size` entries from `base` and sifts it down. */
+function siftDown(
+  heapDocs: Uint32Array,
+  heapScores: Float32Array,
+  base: number,
+  size: number,
+  order: Uint32Array,
+  doc: number,
+  score: number,
+): void {
   let parent = 0;
   while (true) {
     let child = 2 * parent + 1;
     if (child >= size) break;
     const right = child + 1;
     if (right < size) {
-      const cs = heapScores[child];
-      const rs = heapScores[right];
-      if (rs < cs || (rs === cs && order[heapDocs[right]] < order[heapDocs[child]])) child = right;
+      const cs = heapScores[base + child];
+      const rs = heapScores[base + right];
+      if (rs < cs || (rs === cs && order[heapDocs[base + right]] < order[heapDocs[base + child]])) child = right;
     }
-    const childScore = heapScores[child];
-    const childDoc = heapDocs[child];
+    const childScore = heapScores[base + child];
+    const childDoc = heapDocs[base + child];
     if (score < childScore || (score === childScore && order[doc] < order[childDoc])) break;
-    heapDocs[parent] = childDoc;
-    heapScores[parent] = childScore;
+    heapDocs[base + parent] = childDoc;
+    heapScores[base + parent] = childScore;
     parent = child;
   }
-  heapDocs[parent] = doc;
-  heapScores[parent] = score;
+  heapDocs[base + parent] = doc;
+  heapScores[base + parent] = score;
 }
 
 /**

@@ -136,9 +136,10 @@ for (const command of commands) {
       if (command.startsWith('npx genir quickstart')) {
         const genir = last.genir as Record<string, number>;
         const bm25 = last.bm25 as Record<string, number>;
-        // Floors far below the measured figures (docs/results.md), to catch a broken pipeline.
+        // BM25's floor catches a broken pipeline; GenIR's is issue 10's target for the quickstart
+        // (at least 0.9 × BM25's RR@10; measured 0.94 against 0.96, docs/results.md).
         assert.ok(bm25['RR@10'] > 0.9, JSON.stringify(last));
-        assert.ok(genir['RR@10'] > 0.5, JSON.stringify(last));
+        assert.ok(genir['RR@10'] >= 0.9 * bm25['RR@10'], JSON.stringify(last));
       }
     }
   });

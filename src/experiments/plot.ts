@@ -32,6 +32,9 @@ export function barChartSvg(categories: readonly string[], series: readonly BarS
   const finite = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
   const maxValue = Math.max(0, ...finite);
   const ticks = niceTicks(0, maxValue > 0 ? maxValue : 1, 5);
+  // niceTicks stays inside the range it is given; the axis must reach the tallest bar.
+  const lastTick = ticks[ticks.length - 1];
+  if (ticks.length >= 2 && lastTick < maxValue) ticks.push(Number((lastTick + (ticks[1] - ticks[0])).toPrecision(12)));
   const yMax = ticks[ticks.length - 1];
   const y = (v: number) => top + plotHeight - (v / yMax) * plotHeight;
   const group = plotWidth / categories.length;

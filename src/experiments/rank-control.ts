@@ -334,7 +334,7 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
       ['bm25 X→en', 'BM25 X→en', '#bcbd22'],
       ['bm25 X→X', 'BM25 X→X', '#8c564b'],
       ['sft', 'GenIR (SFT)', '#7f7f7f'],
-      ['hybrid (sft + bm25, RRF)', 'hybrid', '#9467bd'],
+      ['hybrid (sft + bm25, RRF)', 'hybrid (RRF)', '#9467bd'],
       ['ddro', 'DDRO', '#1f77b4'],
       ['control', 'control', '#ff7f0e'],
     ];

@@ -32,7 +32,10 @@ export interface StepDecoder {
   encode(inputIds: BigInt64Array, attentionMask: Float32Array, batch: number, srcLength: number): Promise<EncoderOutput>;
   /** A self-attention cache with no positions for `batch` hypotheses. */
   emptyCache(batch: number): DecoderCache;
-  /** Log-probabilities [rows, vocab] of the next token for each row (one token per row), and the extended cache. */
+  /**
+   * Log-probabilities [rows, vocab] of the next token for each row (one token per row), and the
+   * extended cache. `encoded` has one row per token row, or a single row that every row shares.
+   */
   decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }>;
 }
 

@@ -477,11 +477,15 @@ export interface InferenceGraphOptions {
  * With a lexical head, also the encoder's `lexical_bias` [batch, vocab], added to the logits.
  * With `sharedSource` every hypothesis decodes the same source (beam search over one query):
  * `cross_k.i` / `cross_v.i`, `attention_mask` (and `lexical_bias`) then have batch 1 and are
- * broadcast, instead of being copied once per hypothesis.
+ * broadcast, instead of being copied once per hypothesis. With `fuseForInference` those inputs
+ * take either batch or 1 (broadcast) in the same graph.
  */
 export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphOptions & { sharedSource?: boolean } = {}): Graph {
   const g = new Graph(`t5-decoder-step${options.sharedSource ? '-shared' : ''}${options.fuseForInference ? '-fused' : ''}`);
-  const sourceBatch = options.sharedSource ? 1 : 'batch';
+  // The fused inference graph takes either one row per hypothesis or a single row that every
+  // hypothesis shares (broadcast), so its source dims are left open ('?': they broadcast
+  // against 'batch'); beam search over one query then copies nothing per hypothesis.
+  const sourceBatch = options.sharedSource ? 1 : options.fuseForInference ? 'source_batch?' : 'batch';
   const ids = g.input('decoder_input_ids', 'int64', ['batch', 1]);
   const attentionMask = g.input('attention_mask', 'float32', [sourceBatch, 'src']);
   const buckets = g.input('decoder_position_buckets', 'int64', [1, 'past+1']);

@@ -135,6 +135,36 @@ for (const [name, decoder] of [
   });
 }
 
+for (const [name, decoder] of [
+  ['T5Model', () => model],
+  ['T5InferenceModel', () => frozen],
+] as const) {
+  test(`${name}: one query decodes every hypothesis against its one encoder row, with exhaustive results`, async () => {
+    // Records the encoder rows each step was given: a single query's are never copied per hypothesis.
+    const inner = decoder();
+    const encoderRows: number[] = [];
+    const tokenRows: number[] = [];
+    const recording: DocidDecoder = {
+      config: inner.config,
+      encode: (...args) => inner.encode(...args),
+      emptyCache: (batch) => inner.emptyCache(batch),
+      decoderStep: (encoded, cache, tokens) => {
+        encoderRows.push(encoded.batch);
+        tokenRows.push(tokens.length);
+        return inner.decoderStep(encoded, cache, tokens);
+      },
+    };
+    for (let q = 0; q < queries.length; q++) {
+      encoderRows.length = 0;
+      tokenRows.length = 0;
+      const [found] = await constrainedBeamSearch(recording, table, [queries[q]], { beam: table.size, k: table.size });
+      assertMatchesExhaustive(found, exhaustive[q], table.size, `query ${q} alone`);
+      assert.ok(Math.max(...tokenRows) > 1, 'the search decoded several hypotheses at once');
+      assert.deepEqual(new Set(encoderRows), new Set([1]));
+    }
+  });
+}
+
 test('beam ≥ corpus, k < beam: exactly the exhaustive top-k', async () => {
   for (const [beam, k] of [
     [30, 1],

@@ -401,7 +401,8 @@ export async function constrainedBeamSearch(
     cache = { length: step.cache.length, keys, values };
     let sameQueries = next === rows;
     for (let i = 0; sameQueries && i < next; i++) sameQueries = nextQuery[i] === rowQuery[i];
-    if (!sameQueries) expanded = expandEncoded(encoded, nextQuery, next);
+    // One query's encoder output (one row) serves all its hypotheses by broadcast: nothing to copy.
+    if (!sameQueries && queries > 1) expanded = expandEncoded(encoded, nextQuery, next);
     tokens = new BigInt64Array(next);
     for (let i = 0; i < next; i++) tokens[i] = BigInt(nextToken[i]);
     [rowQuery, nextQuery] = [nextQuery, rowQuery];

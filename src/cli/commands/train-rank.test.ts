@@ -47,6 +47,7 @@ test('the train command has sft, dense, ddro, ltrgr and reinforced-ir; experimen
     'ddro-ablation',
     'docid-schemes',
     'linear-baseline',
+    'rank-control',
     'reinforced-ir',
   ]);
   assert.deepEqual(parseSchemes('pq, title,pq'), ['pq', 'title']);
