@@ -18,7 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { isT5Preset, parameterCount, t5Config } from '../src/model/config.js';
-import { T5Model, selectRows, type DecoderCache } from '../src/model/t5.js';
+import { T5Model } from '../src/model/t5.js';
+import { selectRows, type DecoderCache } from '../src/model/generation.js';
 import { Rng } from '../src/util/random.js';
 
 function option(name: string, fallback: string): string {

@@ -1,11 +1,14 @@
-// `npm run regressions [-- --quick] [-- --check]`: runs every documented result of
+// `npm run regressions [-- --all | --quick] [-- --check]`: runs the documented results of
 // regressions/*.json through the built CLI (bin/genir.js), compares the printed metrics with
 // the expected ones (4 decimals, the entry's tolerance), and rewrites each table of
-// docs/results.md between its markers from the printed numbers. --quick runs only the entries
-// marked quick (a table is rewritten only when all its rows ran); --check writes nothing.
-// Exit code: 0 all reproduced, 1 a mismatch or a failed command, 2 a bad regressions file.
+// docs/results.md between its markers from the printed numbers. --all (the default) runs every
+// entry, hour-long trainings included; --quick only the entries marked quick (a table is
+// rewritten only when all its rows ran); --check writes nothing. An entry's setup commands (the
+// training a documented evaluation reads) run first; every command runs in runs/regressions/.
+// Exit code: 0 all reproduced, 1 a mismatch or a failed command, 2 a bad regressions file or option.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
   commandArgs,
@@ -18,13 +21,28 @@ import {
 import { writeFileAtomicSync } from '../dist/src/util/atomic.js';
 import { UserError } from '../dist/src/util/errors.js';
 
-const quick = process.argv.includes('--quick');
-const check = process.argv.includes('--check');
+const OPTIONS = ['--all', '--quick', '--check'];
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const check = args.includes('--check');
 const RESULTS = 'docs/results.md';
-const run = promisify(execFile);
+const WORK = 'runs/regressions';
+const execute = promisify(execFile);
+const cli = resolve('bin/genir.js');
+// The commands run in WORK: a relative data folder must still name the same place.
+const env = { ...process.env, ...(process.env.GENIR_DATA_DIR ? { GENIR_DATA_DIR: resolve(process.env.GENIR_DATA_DIR) } : {}) };
+
+/** Runs `genir …` in the work folder; relative data and model paths in the commands are relative to it. */
+function genir(command) {
+  return execute(process.execPath, [cli, ...commandArgs(command)], { cwd: WORK, env, maxBuffer: 256 * 1024 * 1024 });
+}
 
 async function main() {
+  const unknown = args.find((arg) => !OPTIONS.includes(arg));
+  if (unknown !== undefined) throw new UserError(`unknown option '${unknown}' (options: ${OPTIONS.join(', ')})`);
+  if (quick && args.includes('--all')) throw new UserError('--all and --quick: give one');
   const tables = loadRegressions('regressions');
+  mkdirSync(WORK, { recursive: true });
   let failed = 0;
   let doc = readFileSync(RESULTS, 'utf8');
   for (const table of tables) {
@@ -33,7 +51,8 @@ async function main() {
       if (quick && !entry.quick) continue;
       const started = Date.now();
       try {
-        const { stdout } = await run(process.execPath, ['bin/genir.js', ...commandArgs(entry)], { maxBuffer: 256 * 1024 * 1024 });
+        for (const setup of entry.setup) await genir(setup);
+        const { stdout } = await genir(entry.command);
         const metrics = printedMetrics(stdout, entry);
         const problems = mismatches(entry, metrics);
         printed.set(entry.id, metrics);

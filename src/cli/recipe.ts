@@ -16,6 +16,8 @@ export interface Recipe {
   description?: string;
   /** Option values by attribute name (camelCase long option), as strings the option parsers take. */
   values: Record<string, string | boolean>;
+  /** The object-valued fields the command reads itself (RecipeFieldsOptions.sections). */
+  sections: Record<string, unknown>;
 }
 
 /** Fields that describe a recipe rather than set an option. */
@@ -38,11 +40,8 @@ export function resolveRecipePath(nameOrPath: string): string {
   return join(bundledRecipesDir(), `${nameOrPath}.json`);
 }
 
-/**
- * Reads and checks a recipe against the options `command` accepts: every field must be one of
- * them (a typo is an error naming the field and the file), with a string, number or boolean value.
- */
-export function readRecipe(nameOrPath: string, command: Command): Recipe {
+/** A recipe file's JSON object, with one-line errors for a missing file, bad JSON or a non-object. */
+export function readRecipeObject(nameOrPath: string): { file: string; json: Record<string, unknown> } {
   const file = resolveRecipePath(nameOrPath);
   let text: string;
   try {
@@ -56,34 +55,78 @@ export function readRecipe(nameOrPath: string, command: Command): Recipe {
   } catch (err) {
     throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new UserError(`${file}: a recipe is a JSON object of option names and values`);
+  if (!isPlainObject(json)) throw new UserError(`${file}: a recipe is a JSON object of option names and values`);
+  return { file, json };
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export interface RecipeFieldsOptions {
+  /** Object-valued fields the command reads itself (e.g. an experiment's `runs`), kept aside unchecked. */
+  sections?: readonly string[];
+  /** Fields the caller sets, refused with this reason (e.g. "set by the experiment's --dataset"). */
+  reserved?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Checks the fields of `json` against the options `command` accepts: every field must be one of
+ * them (a typo is an error naming the field and `where`, the file and, inside it, the place), with
+ * a string, number or boolean value. Returns the option values and the sections.
+ */
+export function recipeFields(
+  json: Record<string, unknown>,
+  where: string,
+  command: Command,
+  options: RecipeFieldsOptions = {},
+): { description?: string; values: Record<string, string | boolean>; sections: Record<string, unknown> } {
   const known = new Map(command.options.map((option) => [option.attributeName(), option]));
   const values: Record<string, string | boolean> = {};
+  const sections: Record<string, unknown> = {};
   let description: string | undefined;
-  for (const [field, value] of Object.entries(json as Record<string, unknown>)) {
+  for (const [field, value] of Object.entries(json)) {
     if (META_FIELDS.has(field)) {
       if (field === 'description' && typeof value === 'string') description = value;
       continue;
     }
-    if (field === 'recipe') throw new UserError(`${file}: field 'recipe': a recipe cannot name another recipe`);
+    if (options.sections?.includes(field) === true) {
+      if (!isPlainObject(value)) throw new UserError(`${where}: field '${field}' must be a JSON object`);
+      sections[field] = value;
+      continue;
+    }
+    if (field === 'recipe') throw new UserError(`${where}: field 'recipe': a recipe cannot name another recipe`);
+    const reserved = options.reserved?.get(field);
+    if (reserved !== undefined) throw new UserError(`${where}: field '${field}' cannot be set here (${reserved})`);
     const option = known.get(field);
     if (option === undefined) {
-      const names = [...known.keys()].filter((name) => name !== 'recipe' && name !== 'help').sort();
-      throw new UserError(`${file}: unknown field '${field}' for genir ${command.name()} (fields: ${names.join(', ')})`);
+      const names = [...known.keys()].filter((name) => name !== 'recipe' && name !== 'help' && options.reserved?.has(name) !== true);
+      names.push(...(options.sections ?? []));
+      throw new UserError(`${where}: unknown field '${field}' for genir ${command.name()} (fields: ${names.sort().join(', ')})`);
     }
     if (typeof value === 'boolean') {
       if (option.required || option.optional)
-        throw new UserError(`${file}: field '${field}' takes a value (${option.flags}), not ${value}`);
+        throw new UserError(`${where}: field '${field}' takes a value (${option.flags}), not ${value}`);
       values[field] = value;
     } else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) {
-      if (!option.required && !option.optional) throw new UserError(`${file}: field '${field}' is a switch: true or false`);
+      if (!option.required && !option.optional) throw new UserError(`${where}: field '${field}' is a switch: true or false`);
       values[field] = String(value);
     } else {
-      throw new UserError(`${file}: field '${field}' must be a string, a number or true/false`);
+      throw new UserError(`${where}: field '${field}' must be a string, a number or true/false`);
     }
   }
-  return { file, description, values };
+  return { description, values, sections };
+}
+
+/**
+ * Reads and checks a recipe against the options `command` accepts: every field must be one of
+ * them (a typo is an error naming the field and the file), with a string, number or boolean value;
+ * `sections` names object-valued fields the command reads itself.
+ */
+export function readRecipe(nameOrPath: string, command: Command, options: RecipeFieldsOptions = {}): Recipe {
+  const { file, json } = readRecipeObject(nameOrPath);
+  const { description, values, sections } = recipeFields(json, file, command, options);
+  return { file, description, values, sections };
 }
 
 /**
@@ -104,13 +147,13 @@ export function applyRecipe<T extends object>(command: Command, options: T, reci
  * is parsed, before required options are checked, so a recipe may give them. A flag typed on the
  * command line (before or after --recipe) wins over the recipe, which wins over the defaults.
  */
-export function addRecipeOption(command: Command): Command {
+export function addRecipeOption(command: Command, fields: RecipeFieldsOptions = {}): Command {
   command.option(
     '--recipe <name|file>',
     "settings from a recipe file (JSON, the command's option names as fields; a bare name is a bundled recipe in recipes/); flags given here override it",
   );
   command.on('option:recipe', (nameOrPath: string) => {
-    const recipe = readRecipe(nameOrPath, command);
+    const recipe = readRecipe(nameOrPath, command, fields);
     for (const [field, value] of Object.entries(recipe.values)) {
       if (command.getOptionValueSource(field) === 'cli') continue;
       command.setOptionValueWithSource(field, value, 'config');

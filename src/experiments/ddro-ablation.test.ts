@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { barChartSvg } from './plot.js';
+import { readAblationRuns } from '../cli/ablation-recipe.js';
 import { runDdroAblation } from './ddro-ablation.js';
 
 const dataDir = process.env.GENIR_DATA_DIR;
@@ -32,6 +33,7 @@ test(
         docids: ['atomic' as const],
         lang: 'en',
         quick: true,
+        runs: readAblationRuns(),
         dataDir,
         workDir: work,
         threads: 1,
@@ -44,7 +46,7 @@ test(
       );
       for (const row of result.rows) {
         assert.equal(row.lang, 'en');
-        assert.equal(row.queries, 30);
+        assert.equal(row.queries, options.runs.quick.testQueries, 'the test queries of recipes/ddro-ablation.json');
         for (const m of ['R@1', 'R@5', 'R@10', 'RR@10']) assert.ok(row.metrics[m] >= 0 && row.metrics[m] <= 1, `${row.method} ${m}`);
         if (row.method === 'sft') assert.equal(row.p_t_vs_sft, null);
         else assert.ok(row.p_rand_vs_sft! > 0 && row.p_rand_vs_sft! <= 1);

@@ -7,6 +7,7 @@
  * trained on all 12 languages (translations of a paragraph share its docid), evaluated per
  * query language against the English paragraph's docid; BM25 searches the English corpus.
  *
+ * The training settings are data: recipes/ddro-ablation.json (or a --recipe file's `runs`).
  * Every trained model is cached under the work directory by a hash of its recipe, so a
  * second run (or another scheme list) reuses what exists. Everything is seeded.
  */
@@ -20,7 +21,6 @@ import { evaluateRun } from '../eval/metrics.js';
 import { formatTable, formatValue } from '../eval/report.js';
 import { pairedTTest, randomizationTest } from '../eval/significance.js';
 import { MANIFEST_FILE, loadModelDirectory } from '../retriever/directory.js';
-import type { T5Config, T5Preset } from '../model/config.js';
 import { clampBeam, GenerativeSearcher } from '../search/searcher.js';
 import { getAnalyzer } from '../text/analyzers/index.js';
 import { cacheKey } from '../util/cache.js';
@@ -29,7 +29,6 @@ import type { RankTrainingReport } from '../train/methods/rank/pipeline.js';
 import { runLtrgr, type LtrgrOptions } from '../train/methods/rank/ltrgr.js';
 import { runSft, type SftOptions } from '../train/methods/sft/pipeline.js';
 import { datasetLanguages, languageViews } from '../data/training-corpus.js';
-import { parseStages } from '../train/methods/sft/schedule.js';
 import { peakRssMb } from '../train/methods/sft/report.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -62,6 +61,8 @@ export interface AblationOptions {
   lang?: string;
   /** A small, fast configuration (a smoke test of the whole pipeline, not a result). */
   quick?: boolean;
+  /** The recipe's runs (recipes/ddro-ablation.json, read by the CLI's readAblationRuns). */
+  runs: AblationRuns;
   dataDir?: string;
   /** Where models, triples and results go (default runs/ddro-ablation). */
   workDir?: string;
@@ -83,55 +84,65 @@ export interface AblationResult {
   peakRssMb: number;
 }
 
-interface Recipe {
-  sft: Omit<SftOptions, 'out' | 'dataDir' | 'docids' | 'threads' | 'progress' | 'log' | 'cacheDir'>;
-  ddro: Omit<DdroOptions, 'from' | 'out'>;
-  ltrgr: Omit<LtrgrOptions, 'from' | 'out'>;
+/**
+ * One run of the ablation's recipe (recipes/ddro-ablation.json, `runs`): every training setting
+ * except what the command line decides (dataset, languages, seed, docids, folders, threads).
+ */
+export interface AblationRunSettings {
+  sft: Omit<SftOptions, 'out' | 'dataDir' | 'docids' | 'threads' | 'progress' | 'log' | 'cacheDir' | 'dataset' | 'lang' | 'seed'>;
+  ddro: Omit<DdroOptions, 'from' | 'out' | 'seed'>;
+  ltrgr: Omit<LtrgrOptions, 'from' | 'out' | 'seed'>;
   /** Beam of the test search. */
   beam: number;
   /** Test queries per language (0: all). */
   testQueries: number;
 }
 
-const MICRO: Partial<T5Config> = { dModel: 32, dKv: 8, numHeads: 4, dFf: 64, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0 };
+/** The recipe's runs by name (ablationRunName says which one a command line uses). */
+export type AblationRuns = Readonly<Record<string, AblationRunSettings>>;
 
-/** The recipes; docs/ddro.md records why. Quick: a smoke test of every step in well under a minute. */
-export function ablationRecipe(dataset: AblationDataset, quick: boolean, lang: string | undefined, seed: number): Recipe {
-  // tiny everywhere: on 2 CPU cores a `small` squad-dev SFT run takes hours, tiny about 12 minutes.
-  const model: T5Preset = 'tiny';
-  // One language's 240 paragraphs take 30 epochs to fit; squad-dev (2,067 paragraphs) and the
-  // 12-language XQuAD set have 9-12x the examples per epoch, so 10 epochs is a comparable number of updates.
-  const epochs = quick ? 1 : dataset === 'squad-dev' || (lang ?? 'all') === 'all' ? 10 : 30;
-  const sft: Recipe['sft'] = {
-    dataset,
-    ...(datasetLanguages(dataset, undefined) !== null ? { lang: lang ?? (quick ? 'en' : 'all') } : {}),
-    model,
-    modelOverrides: quick ? MICRO : { dropoutRate: 0.1 },
-    stages: parseStages(quick ? `chunks+queries:${epochs}` : `chunks+terms+pseudo+queries:${epochs}`),
-    vocabSize: quick ? 1000 : 8000,
-    lr: quick ? 1e-2 : 3e-3,
-    batchSize: 64,
-    seed,
-    chunkTokens: quick ? 127 : 40,
-    pseudo: 'spans',
-    pseudoPerDoc: quick ? 10 : 20,
-    onnx: false,
-  };
-  const dev = quick ? { devQueries: 20, evalEvery: 0 } : { devQueries: 500 };
+/** The settings of one ablation, as the trainers take them. */
+export interface AblationRecipe {
+  sft: Omit<SftOptions, 'out' | 'dataDir' | 'docids' | 'threads' | 'progress' | 'log' | 'cacheDir'>;
+  ddro: Omit<DdroOptions, 'from' | 'out'>;
+  ltrgr: Omit<LtrgrOptions, 'from' | 'out'>;
+  beam: number;
+  testQueries: number;
+}
+
+/**
+ * Which run of the recipe a command line uses: `quick` (a smoke test of every step), `squad-dev`,
+ * `xquad` (all 12 languages) or `xquad-languages` (some of them: fewer examples per epoch, so
+ * more epochs; docs/ddro.md records why).
+ */
+export function ablationRunName(dataset: AblationDataset, quick: boolean, lang: string | undefined): string {
+  if (quick) return 'quick';
+  if (dataset === 'squad-dev') return 'squad-dev';
+  return (lang ?? 'all') === 'all' ? 'xquad' : 'xquad-languages';
+}
+
+/** The run of `runs` that the command line picks, with the dataset, its languages and the seed filled in. */
+export function ablationRecipe(
+  runs: AblationRuns,
+  dataset: AblationDataset,
+  quick: boolean,
+  lang: string | undefined,
+  seed: number,
+): AblationRecipe {
+  const name = ablationRunName(dataset, quick, lang);
+  const run = Object.hasOwn(runs, name) ? runs[name] : undefined;
+  if (run === undefined) throw new UserError(`the ablation recipe has no run '${name}' (runs: ${Object.keys(runs).join(', ')})`);
   return {
-    sft,
-    ddro: quick
-      ? { seed, ...dev, epochs: 0.02, negatives: 'bm25', onnx: false }
-      : dataset === 'squad-dev'
-        ? // Model-mined negatives: with DDRO's BM25 negatives no dev evaluation of squad-dev beat
-          // the SFT checkpoint (docs/ddro.md); the best came within half an epoch.
-          { seed, ...dev, epochs: 0.5, evalEvery: 300, negatives: 'model', onnx: false }
-        : // One epoch: the dev-selected checkpoint came within the first epoch on XQuAD.
-          { seed, ...dev, epochs: 1, negatives: 'bm25', onnx: false },
-    // Quick: LTRGR on the BM25 triples too, so both runs share one triples file.
-    ltrgr: { seed, ...dev, ...(quick ? { epochs: 0.05, negatives: 'bm25' as const } : { negatives: 'model' as const }), onnx: false },
-    beam: 20,
-    testQueries: quick ? 30 : 0,
+    sft: {
+      ...run.sft,
+      dataset,
+      ...(datasetLanguages(dataset, undefined) !== null ? { lang: lang ?? (quick ? 'en' : 'all') } : {}),
+      seed,
+    },
+    ddro: { ...run.ddro, seed },
+    ltrgr: { ...run.ltrgr, seed },
+    beam: run.beam,
+    testQueries: run.testQueries,
   };
 }
 
@@ -207,7 +218,7 @@ export async function runDdroAblation(options: AblationOptions): Promise<Ablatio
   if (schemes.length === 0) throw new UserError('--docids: no scheme given');
   const work = resolve(options.workDir ?? 'runs/ddro-ablation');
   mkdirSync(work, { recursive: true });
-  const recipe = ablationRecipe(options.dataset, quick, options.lang, seed);
+  const recipe = ablationRecipe(options.runs, options.dataset, quick, options.lang, seed);
   const languages = datasetLanguages(options.dataset, recipe.sft.lang);
   const sets = await testSets(options.dataset, options.dataDir, languages, recipe.testQueries, seed);
   const common = { dataDir: options.dataDir, threads: options.threads, progress: options.progress, log, cacheDir: join(work, 'cache') };

@@ -30,7 +30,16 @@ import { peakRssMb } from '../train/methods/sft/report.js';
 import { parseStages } from '../train/methods/sft/schedule.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { ABLATION_METRICS, ablationRecipe, bm25Runs, keyed, perQuery, testSets, type AblationDataset } from './ddro-ablation.js';
+import {
+  ABLATION_METRICS,
+  ablationRecipe,
+  bm25Runs,
+  keyed,
+  perQuery,
+  testSets,
+  type AblationDataset,
+  type AblationRuns,
+} from './ddro-ablation.js';
 
 export const SCHEME_ORDER: readonly DocidScheme[] = ['rq', 'pq', 'semantic', 'title', 'atomic'];
 
@@ -38,6 +47,8 @@ export interface DocidSchemesOptions {
   dataset: AblationDataset;
   /** Training-time budget of every model (the dense encoder and each SFT model), in minutes. */
   minutes: number;
+  /** The ablation recipe's runs (recipes/ddro-ablation.json): the SFT settings, DDRO's, the test queries. */
+  runs: AblationRuns;
   docids?: readonly DocidScheme[];
   /** Also train DDRO on top of each SFT model. */
   ddro?: boolean;
@@ -113,7 +124,7 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
   if (schemes.length === 0) throw new UserError('--docids: no scheme given');
   const work = resolve(options.workDir ?? 'runs/docid-schemes');
   mkdirSync(work, { recursive: true });
-  const base = ablationRecipe(options.dataset, quick, options.lang, seed);
+  const base = ablationRecipe(options.runs, options.dataset, quick, options.lang, seed);
   const lang = base.sft.lang;
   const languages = datasetLanguages(options.dataset, lang);
   const sets = await testSets(options.dataset, options.dataDir, languages, base.testQueries, seed);

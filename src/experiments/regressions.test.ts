@@ -39,19 +39,36 @@ const entry: RegressionEntry = {
   metrics: { 'nDCG@10': 0.6789, 'R@100': 0.9253 },
   tolerance: 0,
   quick: true,
+  report: 'metrics',
+  setup: [],
 };
 
+test('the BM25 regressions are exact (SciFact 0.6789 / 0.9253, …)', () => {
+  const bm25 = tables.find((t) => t.table === 'bm25');
+  assert.ok(bm25 !== undefined && bm25.entries.length >= 4);
+  for (const e of bm25.entries) {
+    assert.equal(e.tolerance, 0, `${e.id}: a BM25 regression is exact`);
+    assert.ok(e.quick, `${e.id}: BM25 runs in seconds`);
+  }
+});
+
 test(
-  'the BM25 regressions reproduce exactly, to 4 decimals (SciFact 0.6789 / 0.9253, …)',
+  'every quick regression reproduces, to 4 decimals within its tolerance (each command run once)',
   { skip: dataDir ? false : 'GENIR_DATA_DIR is not set' },
   async () => {
-    const bm25 = tables.find((t) => t.table === 'bm25');
-    assert.ok(bm25 !== undefined && bm25.entries.length >= 4);
-    for (const e of bm25.entries) {
-      assert.equal(e.tolerance, 0, `${e.id}: a BM25 regression is exact`);
-      const result = await runGenir([...commandArgs(e), '--threads', '1']);
-      assert.equal(result.code, 0, `${e.command}: ${result.stderr}`);
-      assert.deepEqual(mismatches(e, printedMetrics(result.stdout, e)), [], e.command);
+    const byCommand = new Map<string, RegressionEntry[]>();
+    for (const table of tables) {
+      for (const e of table.entries.filter((x) => x.quick)) byCommand.set(e.command, [...(byCommand.get(e.command) ?? []), e]);
+    }
+    assert.ok(byCommand.size >= 4);
+    for (const [command, entries] of byCommand) {
+      assert.ok(
+        entries.every((e) => e.setup.length === 0),
+        `${command}: a quick entry has no setup`,
+      );
+      const result = await runGenir([...commandArgs(command), '--threads', '1']);
+      assert.equal(result.code, 0, `${command}: ${result.stderr}`);
+      for (const e of entries) assert.deepEqual(mismatches(e, printedMetrics(result.stdout, e)), [], `${e.id}: ${command}`);
     }
   },
 );
@@ -82,6 +99,31 @@ test('printedMetrics reads the last JSON line of a command; anything else is one
   assert.throws(
     () => printedMetrics('{"metrics":{"nDCG@10":0.5}}', entry),
     /^UserError: x: 'genir bm25 --dataset x --json' printed no R@100$/,
+  );
+});
+
+test('a report path picks the metrics of one row of an experiment; a null metric is neither read nor compared, and shows as –', () => {
+  const row: RegressionEntry = {
+    ...entry,
+    command: 'genir experiment x --json',
+    metrics: { 'nDCG@10': 0.5, 'R@100': null },
+    report: 'rows[method=sft,docids=pq].metrics',
+  };
+  const stdout = JSON.stringify({
+    rows: [
+      { method: 'bm25', docids: null, metrics: { 'nDCG@10': 0.9 } },
+      { method: 'sft', docids: 'title', metrics: { 'nDCG@10': 0.1 } },
+      { method: 'sft', docids: 'pq', metrics: { 'nDCG@10': 0.5 } },
+    ],
+  });
+  const printed = printedMetrics(stdout, row);
+  assert.deepEqual(printed, { 'nDCG@10': 0.5 });
+  assert.deepEqual(mismatches(row, printed), []);
+  const table = { file: 'f', table: 't', rowHeader: 'system', columns: ['nDCG@10', 'R@100'], entries: [row] };
+  assert.equal(renderTable(table, new Map([['x', printed]])).split('\n')[2], '| x | 0.5000 | – |');
+  assert.throws(
+    () => printedMetrics(stdout, { ...row, report: 'rows[method=ltrgr].metrics' }),
+    /^UserError: x: 'genir experiment x --json' printed no metrics object at rows\[method=ltrgr\]\.metrics$/,
   );
 });
 
@@ -120,6 +162,16 @@ const invalid: [string, string, RegExp][] = [
   ['a negative tolerance', withEntry({ tolerance: -1 }), /^f\.json: entries\[0\]\.tolerance: expected a number >= 0$/],
   ['a misspelt field', withEntry({ quik: true }), /^f\.json: entries\[0\]\.quik: unknown field/],
   ['a bad table name', JSON.stringify({ ...valid, table: 'BM 25' }), /^f\.json: table 'BM 25': expected lower-case letters/],
+  [
+    'a report path with a broken selector',
+    withEntry({ report: 'rows[method].metrics' }),
+    /^f\.json: entries\[0\]\.report: 'rows\[method\]\.metrics': '\[method\]': expected key=value pairs/,
+  ],
+  [
+    'a setup command that is not genir',
+    withEntry({ setup: ['rm -rf x'] }),
+    /^f\.json: entries\[0\]\.setup\[0\]: expected 'genir …', got 'rm -rf x'$/,
+  ],
 ];
 for (const [name, text, message] of invalid) {
   test(`a regressions file with ${name} is one UserError naming the file and field`, () => {

@@ -18,8 +18,15 @@ export interface RegressionEntry {
   command: string;
   /** Dataset id the command reads; the runner skips the entry when it is not installed. */
   dataset: string;
-  /** Expected value of each of the table's metrics, to 4 decimals. */
-  metrics: Record<string, number>;
+  /** Expected value of each of the table's metrics, to 4 decimals; null where the documented row has none (shown as –, not compared). */
+  metrics: Record<string, number | null>;
+  /**
+   * Where the metrics stand in the command's JSON line: dot-separated fields, and `name[key=value,…]`
+   * for the first element of array `name` whose fields have those values (default `metrics`).
+   */
+  report: string;
+  /** Commands run first, in order (e.g. the training a documented evaluation reads); same form as `command`. */
+  setup: string[];
   /** Largest accepted |printed − expected| after rounding to 4 decimals (0: exact). */
   tolerance: number;
   /** Part of `npm run regressions -- --quick` (and of the tests): seconds, not minutes. */
@@ -67,18 +74,18 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
   const entries = data.entries.map((raw, i): RegressionEntry => {
     const at = `entries[${i}]`;
     if (!isObject(raw)) throw new UserError(`${file}: ${at}: expected an object`);
-    const known = new Set(['id', 'row', 'command', 'dataset', 'metrics', 'tolerance', 'quick']);
+    const known = new Set(['id', 'row', 'command', 'dataset', 'metrics', 'tolerance', 'quick', 'report', 'setup']);
     const unknown = Object.keys(raw).find((key) => !known.has(key));
     if (unknown !== undefined) throw new UserError(`${file}: ${at}.${unknown}: unknown field (expected ${[...known].join(', ')})`);
     const command = text_(raw.command, `${at}.command`);
     if (!command.startsWith('genir ') || !/(^| )--json( |$)/.test(command))
       throw new UserError(`${file}: ${at}.command: expected 'genir … --json', got '${command}'`);
     if (!isObject(raw.metrics)) throw new UserError(`${file}: ${at}.metrics: expected an object of metric name → number`);
-    const metrics: Record<string, number> = {};
+    const metrics: Record<string, number | null> = {};
     for (const column of columns) {
       const value = raw.metrics[column];
-      if (typeof value !== 'number' || !Number.isFinite(value))
-        throw new UserError(`${file}: ${at}.metrics.${column}: expected a number (every entry gives every column)`);
+      if (value !== null && (typeof value !== 'number' || !Number.isFinite(value)))
+        throw new UserError(`${file}: ${at}.metrics.${column}: expected a number, or null for none (every entry gives every column)`);
       metrics[column] = value;
     }
     const extra = Object.keys(raw.metrics).find((key) => !columns.includes(key));
@@ -86,6 +93,19 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
     const tolerance = raw.tolerance;
     if (typeof tolerance !== 'number' || !(tolerance >= 0)) throw new UserError(`${file}: ${at}.tolerance: expected a number >= 0`);
     if (typeof raw.quick !== 'boolean') throw new UserError(`${file}: ${at}.quick: expected true or false`);
+    const report = raw.report === undefined ? 'metrics' : text_(raw.report, `${at}.report`);
+    try {
+      parseReportPath(report);
+    } catch (err) {
+      throw new UserError(`${file}: ${at}.report: ${(err as Error).message}`);
+    }
+    if (raw.setup !== undefined && !Array.isArray(raw.setup))
+      throw new UserError(`${file}: ${at}.setup: expected an array of 'genir …' commands`);
+    const setup = (raw.setup ?? []).map((c, j) => {
+      const line = text_(c, `${at}.setup[${j}]`);
+      if (!line.startsWith('genir ')) throw new UserError(`${file}: ${at}.setup[${j}]: expected 'genir …', got '${line}'`);
+      return line;
+    });
     return {
       id: text_(raw.id, `${at}.id`),
       row: text_(raw.row, `${at}.row`),
@@ -94,6 +114,8 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
       metrics,
       tolerance,
       quick: raw.quick,
+      report,
+      setup,
     };
   });
   return { file, table, rowHeader, columns, entries };
@@ -125,9 +147,44 @@ export function loadRegressions(dir: string): RegressionTable[] {
   return tables;
 }
 
-/** The command's arguments after `genir` (documented commands have no quoting). */
-export function commandArgs(entry: RegressionEntry): string[] {
-  return entry.command.split(/\s+/).slice(1);
+/** The arguments after `genir` of a documented command (they have no quoting). */
+export function commandArgs(entry: RegressionEntry | string): string[] {
+  return (typeof entry === 'string' ? entry : entry.command).split(/\s+/).slice(1);
+}
+
+interface PathStep {
+  field: string;
+  /** Pick the first array element with these field values. */
+  where?: [string, string][];
+}
+
+/** `rows[method=sft,docids=pq].metrics` → its steps; throws an Error saying what is wrong. */
+export function parseReportPath(path: string): PathStep[] {
+  return path.split('.').map((segment) => {
+    const match = /^([A-Za-z0-9_@-]+)(?:\[([^\]]+)\])?$/.exec(segment);
+    if (match === null) throw new Error(`'${path}': expected fields separated by '.', each optionally followed by [key=value,…]`);
+    if (match[2] === undefined) return { field: match[1] };
+    const where = match[2].split(',').map((pair): [string, string] => {
+      const [key, value, extra] = pair.split('=');
+      if (key === undefined || value === undefined || extra !== undefined || key === '')
+        throw new Error(`'${path}': '[${match[2]}]': expected key=value pairs separated by ','`);
+      return [key, value];
+    });
+    return { field: match[1], where };
+  });
+}
+
+/** The value at `path` in a report, or undefined where the report has none. */
+function atPath(report: Json, path: string): Json | undefined {
+  let value: Json | undefined = report;
+  for (const step of parseReportPath(path)) {
+    value = isObject(value) ? value[step.field] : undefined;
+    if (step.where !== undefined) {
+      const where = step.where;
+      value = Array.isArray(value) ? value.find((item) => isObject(item) && where.every(([k, v]) => String(item[k]) === v)) : undefined;
+    }
+  }
+  return value;
 }
 
 /** The metrics of a command's last stdout line (`"metrics": {…}`, as every `--json` report of genir has them). */
@@ -139,10 +196,11 @@ export function printedMetrics(stdout: string, entry: RegressionEntry): Record<s
   } catch {
     throw new UserError(`${entry.id}: the last line of '${entry.command}' is not JSON`);
   }
-  const metrics = isObject(report) ? report.metrics : undefined;
-  if (!isObject(metrics)) throw new UserError(`${entry.id}: '${entry.command}' printed no "metrics" object`);
+  const metrics = atPath(report, entry.report);
+  if (!isObject(metrics)) throw new UserError(`${entry.id}: '${entry.command}' printed no metrics object at ${entry.report}`);
   const out: Record<string, number> = {};
-  for (const name of Object.keys(entry.metrics)) {
+  for (const [name, expected] of Object.entries(entry.metrics)) {
+    if (expected === null) continue;
     const value = metrics[name];
     if (typeof value !== 'number') throw new UserError(`${entry.id}: '${entry.command}' printed no ${name}`);
     out[name] = value;
@@ -154,6 +212,7 @@ export function printedMetrics(stdout: string, entry: RegressionEntry): Record<s
 export function mismatches(entry: RegressionEntry, printed: Record<string, number>): string[] {
   const problems: string[] = [];
   for (const [name, expected] of Object.entries(entry.metrics)) {
+    if (expected === null) continue;
     const value = printed[name];
     const rounded = Number(value.toFixed(4));
     // 1e-9 absorbs the binary representation of 4-decimal numbers, not a real difference.
@@ -167,7 +226,7 @@ export function mismatches(entry: RegressionEntry, printed: Record<string, numbe
 }
 
 /** The Markdown table of the printed numbers (4 decimals), rows in the file's order. */
-export function renderTable(table: RegressionTable, printed: ReadonlyMap<string, Record<string, number>>): string {
+export function renderTable(table: RegressionTable, printed: ReadonlyMap<string, Readonly<Record<string, number | null>>>): string {
   const lines = [
     `| ${table.rowHeader} | ${table.columns.join(' | ')} |`,
     `|${' --- |'.repeat(table.columns.length + 1)}`.replace(/ --- /g, '---'),
@@ -175,7 +234,11 @@ export function renderTable(table: RegressionTable, printed: ReadonlyMap<string,
   for (const entry of table.entries) {
     const values = printed.get(entry.id);
     if (values === undefined) throw new Error(`renderTable: no run of ${entry.id}`);
-    lines.push(`| ${entry.row} | ${table.columns.map((c) => values[c].toFixed(4)).join(' | ')} |`);
+    const cell = (column: string): string => {
+      const value = values[column];
+      return entry.metrics[column] === null || value === null ? '–' : value.toFixed(4);
+    };
+    lines.push(`| ${entry.row} | ${table.columns.map(cell).join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -15,16 +15,16 @@ export {
   type T5FeedForward,
   type ParameterSpec,
 } from './config.js';
+export { T5Model, initialParameters, relativePositionBuckets, causalBias, type T5RuntimeOptions } from './t5.js';
 export {
-  T5Model,
-  initialParameters,
-  relativePositionBuckets,
-  causalBias,
   selectRows,
-  type T5RuntimeOptions,
+  expandEncoded,
+  encoderInputs,
+  decodeRows,
   type EncoderOutput,
   type DecoderCache,
-} from './t5.js';
+  type StepDecoder,
+} from './generation.js';
 export {
   T5Builder,
   MASKED,

@@ -352,14 +352,15 @@ function teacherForcedInputs(g: Graph): TeacherForcedInputs {
   };
 }
 
-/** Forward pass of the whole model under teacher forcing: logits [batch*tgt, vocab]. */
-function teacherForced(b: T5Builder, inputs: TeacherForcedInputs): Tensor {
+/** Forward pass of the whole model under teacher forcing: logits [batch*tgt, vocab] and the encoder's states [batch*src, d]. */
+function teacherForced(b: T5Builder, inputs: TeacherForcedInputs): { logits: Tensor; memory: Tensor } {
   const keyBias = b.maskBias(inputs.attentionMask);
   const memory = b.encoder(inputs.inputIds, keyBias, inputs.encoderBuckets);
   const crossKV = Array.from({ length: b.config.numDecoderLayers }, (_, i) => b.crossKeyValues(memory, i));
   const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
   const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, keyBias);
-  return b.withLexicalBias(b.logits(hidden), b.lexicalBias(inputs.inputIds, inputs.attentionMask), 'batch', 'tgt');
+  const logits = b.withLexicalBias(b.logits(hidden), b.lexicalBias(inputs.inputIds, inputs.attentionMask), 'batch', 'tgt');
+  return { logits, memory };
 }
 
 /**
@@ -378,7 +379,7 @@ function lossAndGradientsGraph(config: T5Config, name: string): { g: Graph; para
   const inputs = teacherForcedInputs(g);
   const seed = config.dropoutRate > 0 ? g.input('dropout_seed', 'uint32', []) : undefined;
   const b = new T5Builder(g, config, seed);
-  const logits = teacherForced(b, inputs);
+  const { logits } = teacherForced(b, inputs);
   const loss = crossEntropy(logits, reshape(inputs.labels, [-1]), { ignoreIndex: -100 });
   g.output('loss', loss);
   const params = t5ParameterSpecs(config).map((spec) => b.param(spec.name));
@@ -405,13 +406,7 @@ export function buildFusedAdamWTrainingGraph(config: T5Config, adam: GraphAdamWO
 export function buildTeacherForcedLogitsGraph(config: T5Config): Graph {
   const g = new Graph('t5-logits');
   const inputs = teacherForcedInputs(g);
-  const b = new T5Builder(g, config);
-  const keyBias = b.maskBias(inputs.attentionMask);
-  const memory = b.encoder(inputs.inputIds, keyBias, inputs.encoderBuckets);
-  const crossKV = Array.from({ length: config.numDecoderLayers }, (_, i) => b.crossKeyValues(memory, i));
-  const selfBias = add(b.positionBias(inputs.decoderBuckets, 'decoder'), inputs.causalBias);
-  const { hidden } = b.decoder(inputs.decoderInputIds, 'tgt', selfBias, crossKV, keyBias);
-  const logits = b.withLexicalBias(b.logits(hidden), b.lexicalBias(inputs.inputIds, inputs.attentionMask), 'batch', 'tgt');
+  const { logits, memory } = teacherForced(new T5Builder(g, config), inputs);
   g.output('logits', reshape(logits, ['batch', 'tgt', totalVocabSize(config)]));
   g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
   return g;
@@ -425,7 +420,7 @@ export function buildScoringGraph(config: T5Config): Graph {
   const g = new Graph('t5-score');
   const inputs = teacherForcedInputs(g);
   const b = new T5Builder(g, config);
-  const logits = reshape(teacherForced(b, inputs), ['batch', 'tgt', totalVocabSize(config)]);
+  const logits = reshape(teacherForced(b, inputs).logits, ['batch', 'tgt', totalVocabSize(config)]);
   g.output('sequence_log_prob', sequenceLogProb(logits, inputs.labels, -100));
   return g;
 }

@@ -14,6 +14,16 @@ import type { LossAndGradients, TrainableModel } from '../engine/optim/trainable
 import { loadModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
 import {
+  decodeRows,
+  decoderStepFeeds,
+  decoderStepResult,
+  emptyDecoderCache,
+  encoderInputs,
+  encoderOutputFrom,
+  type DecoderCache,
+  type EncoderOutput,
+} from './generation.js';
+import {
   MASKED,
   buildDecoderStepGraph,
   buildEncoderGraph,
@@ -143,23 +153,7 @@ export class PositionInputs {
   }
 }
 
-/** Encoder output for generation: cross-attention keys/values per decoder block, plus the mask. */
-export interface EncoderOutput {
-  batch: number;
-  srcLength: number;
-  attentionMask: HostTensor;
-  crossKeys: HostTensor[];
-  crossValues: HostTensor[];
-  /** The lexical head's term [batch, vocab], which every decoder step adds to its logits; only with a lexical head. */
-  lexicalBias?: HostTensor;
-}
-
-/** Self-attention cache of a batch of hypotheses after `length` decoded positions. */
-export interface DecoderCache {
-  length: number;
-  keys: HostTensor[];
-  values: HostTensor[];
-}
+export type { DecoderCache, EncoderOutput } from './generation.js';
 
 export class T5Model implements TrainableModel<Seq2SeqBatch> {
   readonly parameters: Parameter[];
@@ -312,29 +306,19 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
       attention_mask: mask,
       encoder_position_buckets: this.positions.encoder(srcLength),
     });
-    const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
-    return {
-      batch,
-      srcLength,
-      attentionMask: mask,
-      crossKeys: layers.map((i) => result[`cross_k.${i}`]),
-      crossValues: layers.map((i) => result[`cross_v.${i}`]),
-      ...(this.config.lexicalHead ? { lexicalBias: result.lexical_bias } : {}),
-    };
+    return encoderOutputFrom(this.config, result, mask, batch, srcLength);
   }
 
   /** An empty self-attention cache for `batch` hypotheses. */
   emptyCache(batch: number): DecoderCache {
-    const empty = (): HostTensor => ({ data: new Float32Array(0), dims: [batch, this.config.numHeads, 0, this.config.dKv] });
-    const layers = Array.from({ length: this.config.numDecoderLayers }, empty);
-    return { length: 0, keys: layers, values: layers.map(empty) };
+    return emptyDecoderCache(this.config, batch);
   }
 
   /**
    * One decoding step: `tokens` (one per hypothesis, row i uses row i of `cache`) →
    * next-token log-probabilities [batch, vocab] and the extended cache. `encoded` has one
    * row per hypothesis, or a single row that every hypothesis shares (beam search over one
-   * source: nothing is copied per hypothesis). Reorder or expand rows with `selectRows`.
+   * source: nothing is copied per hypothesis). Reorder or expand rows with `expandEncoded` (generation.ts).
    */
   async decoderStep(
     encoded: EncoderOutput,
@@ -347,29 +331,8 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     const session = shared
       ? await this.session('decoder-shared', () => buildDecoderStepGraph(this.config, { sharedSource: true }))
       : await this.session('decoder', () => buildDecoderStepGraph(this.config));
-    const feeds: Record<string, HostTensor> = {
-      ...this.params(),
-      decoder_input_ids: { data: tokens, dims: [tokens.length, 1] },
-      attention_mask: encoded.attentionMask,
-      decoder_position_buckets: this.positions.decoderStep(cache.length),
-    };
-    for (let i = 0; i < this.config.numDecoderLayers; i++) {
-      feeds[`past_k.${i}`] = cache.keys[i];
-      feeds[`past_v.${i}`] = cache.values[i];
-      feeds[`cross_k.${i}`] = encoded.crossKeys[i];
-      feeds[`cross_v.${i}`] = encoded.crossValues[i];
-    }
-    if (this.config.lexicalHead) feeds.lexical_bias = lexicalBiasOf(encoded);
-    const result = await session.run(feeds);
-    const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
-    return {
-      logProbs: result.log_probs.data as Float32Array,
-      cache: {
-        length: cache.length + 1,
-        keys: layers.map((i) => result[`present_k.${i}`]),
-        values: layers.map((i) => result[`present_v.${i}`]),
-      },
-    };
+    const feeds = { ...this.params(), ...decoderStepFeeds(this.config, encoded, cache, tokens, this.positions.decoderStep(cache.length)) };
+    return decoderStepResult(this.config, await session.run(feeds), cache);
   }
 
   /**
@@ -377,36 +340,14 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
    * returns each generated sequence without decoder-start and eos tokens.
    */
   async greedyDecode(sources: readonly ArrayLike<number>[], maxLength: number): Promise<number[][]> {
-    const { padTokenId: pad, eosTokenId: eos, decoderStartTokenId: start } = this.config;
-    const batch = sources.length;
-    const srcLength = Math.max(...sources.map((s) => s.length)) + 1;
-    const inputIds = new BigInt64Array(batch * srcLength).fill(BigInt(pad));
-    const mask = new Float32Array(batch * srcLength);
-    sources.forEach((source, row) => {
-      for (let i = 0; i < source.length; i++) inputIds[row * srcLength + i] = BigInt(source[i]);
-      inputIds[row * srcLength + source.length] = BigInt(eos);
-      mask.fill(1, row * srcLength, row * srcLength + source.length + 1);
-    });
-    const encoded = await this.encode(inputIds, mask, batch, srcLength);
-    let cache = this.emptyCache(batch);
-    let tokens = new BigInt64Array(batch).fill(BigInt(start));
-    const outputs: number[][] = sources.map(() => []);
-    const done = new Array<boolean>(batch).fill(false);
+    const { inputIds, mask, srcLength } = encoderInputs(sources, this.config.padTokenId, this.config.eosTokenId);
+    const encoded = await this.encode(inputIds, mask, sources.length, srcLength);
     const vocab = totalVocabSize(this.config);
-    for (let step = 0; step < maxLength && done.some((d) => !d); step++) {
-      const result = await this.decoderStep(encoded, cache, tokens);
-      cache = result.cache;
-      tokens = new BigInt64Array(batch);
-      for (let row = 0; row < batch; row++) {
-        let best = 0;
-        for (let v = 1; v < vocab; v++) if (result.logProbs[row * vocab + v] > result.logProbs[row * vocab + best]) best = v;
-        tokens[row] = BigInt(best);
-        if (done[row]) continue;
-        if (best === eos) done[row] = true;
-        else outputs[row].push(best);
-      }
-    }
-    return outputs;
+    return decodeRows(this, encoded, maxLength, (logProbs, offset) => {
+      let best = 0;
+      for (let v = 1; v < vocab; v++) if (logProbs[offset + v] > logProbs[offset + best]) best = v;
+      return best;
+    });
   }
 
   /** Frees the ORT sessions; the model can still be used (sessions are re-created on demand). */
@@ -415,20 +356,4 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     this.sessions.clear();
     for (const session of sessions) await (await session).release();
   }
-}
-
-/** The encoder output's lexical bias, which a model with a lexical head needs at every decoder step. */
-export function lexicalBiasOf(encoded: EncoderOutput): HostTensor {
-  if (encoded.lexicalBias === undefined)
-    throw new Error('decoderStep: the model has a lexical head, but the encoder output carries no lexical_bias');
-  return encoded.lexicalBias;
-}
-
-/** Rows `rows` of a [batch, …] tensor, in that order (beam search: reorder or expand hypotheses). */
-export function selectRows(tensor: HostTensor, rows: readonly number[]): HostTensor {
-  const data = tensor.data as Float32Array;
-  const rowSize = tensor.dims[0] === 0 ? 0 : data.length / tensor.dims[0];
-  const out = new Float32Array(rows.length * rowSize);
-  rows.forEach((row, i) => out.set(data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize));
-  return { data: out, dims: [rows.length, ...tensor.dims.slice(1)] };
 }

@@ -21,9 +21,8 @@
  */
 import type { DocidTable } from '../docids/table.js';
 import type { DocidTrie } from '../docids/trie.js';
-import type { HostTensor } from '../engine/index.js';
 import { totalVocabSize } from '../model/config.js';
-import type { DecoderCache, EncoderOutput } from '../model/t5.js';
+import { encoderInputs, expandEncoded, isIdentity, selectRows, type DecoderCache } from '../model/generation.js';
 import type { DocidDecoder } from './decoder.js';
 
 export interface BeamSearchOptions {
@@ -219,36 +218,6 @@ class CandidateHeap {
   }
 }
 
-/** Rows `rows[0 … count)` of a [batch, …] float tensor, in that order. */
-function gatherRows(tensor: HostTensor, rows: Int32Array, count: number): HostTensor {
-  const data = tensor.data as Float32Array;
-  const rowSize = tensor.dims[0] === 0 ? 0 : data.length / tensor.dims[0];
-  const out = new Float32Array(count * rowSize);
-  for (let i = 0; i < count; i++) {
-    const from = rows[i] * rowSize;
-    out.set(data.subarray(from, from + rowSize), i * rowSize);
-  }
-  return { data: out, dims: [count, ...tensor.dims.slice(1)] };
-}
-
-function isIdentity(rows: Int32Array, count: number): boolean {
-  for (let i = 0; i < count; i++) if (rows[i] !== i) return false;
-  return true;
-}
-
-/** The encoder output with row i taken from query `queries[i]`. */
-function expandEncoded(encoded: EncoderOutput, queries: Int32Array, count: number): EncoderOutput {
-  if (count === encoded.batch && isIdentity(queries, count)) return encoded;
-  return {
-    batch: count,
-    srcLength: encoded.srcLength,
-    attentionMask: gatherRows(encoded.attentionMask, queries, count),
-    crossKeys: encoded.crossKeys.map((t) => gatherRows(t, queries, count)),
-    crossValues: encoded.crossValues.map((t) => gatherRows(t, queries, count)),
-    ...(encoded.lexicalBias === undefined ? {} : { lexicalBias: gatherRows(encoded.lexicalBias, queries, count) }),
-  };
-}
-
 /** log Σ exp(logProbs[offset + t]) over the tokens t. */
 function logSumExp(logProbs: Float32Array, offset: number, tokens: Int32Array): number {
   let max = -Infinity;
@@ -263,25 +232,6 @@ function logSumExp(logProbs: Float32Array, offset: number, tokens: Int32Array): 
 function onlyEosAfter(trie: DocidTrie, node: number, eos: number): boolean {
   const children = trie.childrenOf(node);
   return children.length === 1 && children[0] === eos;
-}
-
-/** Padded encoder inputs: each source followed by EOS, then padding. */
-function encoderInputs(
-  sources: readonly ArrayLike<number>[],
-  pad: number,
-  eos: number,
-): { inputIds: BigInt64Array; mask: Float32Array; srcLength: number } {
-  let srcLength = 1;
-  for (const source of sources) srcLength = Math.max(srcLength, source.length + 1);
-  const inputIds = new BigInt64Array(sources.length * srcLength).fill(BigInt(pad));
-  const mask = new Float32Array(sources.length * srcLength);
-  sources.forEach((source, row) => {
-    const start = row * srcLength;
-    for (let i = 0; i < source.length; i++) inputIds[start + i] = BigInt(source[i]);
-    inputIds[start + source.length] = BigInt(eos);
-    mask.fill(1, start, start + source.length + 1);
-  });
-  return { inputIds, mask, srcLength };
 }
 
 interface TraceCandidate {
@@ -446,8 +396,8 @@ export async function constrainedBeamSearch(
     }
 
     const sameRows = next === rows && isIdentity(nextParent, next);
-    const keys = sameRows ? step.cache.keys : step.cache.keys.map((t) => gatherRows(t, nextParent, next));
-    const values = sameRows ? step.cache.values : step.cache.values.map((t) => gatherRows(t, nextParent, next));
+    const keys = sameRows ? step.cache.keys : step.cache.keys.map((t) => selectRows(t, nextParent, next));
+    const values = sameRows ? step.cache.values : step.cache.values.map((t) => selectRows(t, nextParent, next));
     cache = { length: step.cache.length, keys, values };
     let sameQueries = next === rows;
     for (let i = 0; sameQueries && i < next; i++) sameQueries = nextQuery[i] === rowQuery[i];

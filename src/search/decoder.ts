@@ -10,22 +10,21 @@ import { Session, exportModel, type Device, type HostTensor } from '../engine/in
 import type { T5Config } from '../model/config.js';
 import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
 import { checkInferenceGraph } from '../model/inference-check.js';
-import { lexicalBiasOf, relativePositionBuckets, type DecoderCache, type EncoderOutput, type T5Model } from '../model/t5.js';
+import { PositionInputs, type T5Model } from '../model/t5.js';
+import {
+  decoderStepFeeds,
+  decoderStepResult,
+  emptyDecoderCache,
+  encoderOutputFrom,
+  encoderOutputNames,
+  type DecoderCache,
+  type EncoderOutput,
+  type StepDecoder,
+} from '../model/generation.js';
 import { UserError } from '../util/errors.js';
 
 /** The model interface beam search decodes with (T5Model and T5InferenceModel both have it). */
-export interface DocidDecoder {
-  readonly config: T5Config;
-  /** Encoder over padded ids [batch, srcLength] and a 1/0 mask of the same shape. */
-  encode(inputIds: BigInt64Array, attentionMask: Float32Array, batch: number, srcLength: number): Promise<EncoderOutput>;
-  /** A self-attention cache with no positions for `batch` hypotheses. */
-  emptyCache(batch: number): DecoderCache;
-  /**
-   * Log-probabilities [rows, vocab] of the next token for each row (one token per row), and the
-   * extended cache. `encoded` has one row per token row, or a single row that every row shares.
-   */
-  decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }>;
-}
+export type DocidDecoder = StepDecoder;
 
 export interface InferenceOptions {
   /** ORT intra-op threads (default: all cores). */
@@ -46,8 +45,7 @@ export interface InferenceOptions {
  * The weights are copied at creation: later changes to the source arrays are not seen.
  */
 export class T5InferenceModel implements DocidDecoder {
-  private readonly encoderBuckets = new Map<number, HostTensor>();
-  private readonly stepBuckets: HostTensor[] = [];
+  private readonly positions: PositionInputs;
   private readonly crossOutputs: string[];
 
   private constructor(
@@ -55,9 +53,8 @@ export class T5InferenceModel implements DocidDecoder {
     private readonly encoder: Session,
     private readonly decoder: Session,
   ) {
-    this.crossOutputs = [];
-    for (let i = 0; i < config.numDecoderLayers; i++) this.crossOutputs.push(`cross_k.${i}`, `cross_v.${i}`);
-    if (config.lexicalHead) this.crossOutputs.push('lexical_bias');
+    this.positions = new PositionInputs(config);
+    this.crossOutputs = encoderOutputNames(config);
   }
 
   /** Builds both sessions from a config and weights by HF name (as `T5Model.weights()` returns them). */
@@ -119,43 +116,20 @@ export class T5InferenceModel implements DocidDecoder {
   }
 
   async encode(inputIds: BigInt64Array, attentionMask: Float32Array, batch: number, srcLength: number): Promise<EncoderOutput> {
-    let buckets = this.encoderBuckets.get(srcLength);
-    if (buckets === undefined) {
-      const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
-      buckets = { data: relativePositionBuckets(srcLength, srcLength, true, n, d), dims: [srcLength, srcLength] };
-      this.encoderBuckets.set(srcLength, buckets);
-    }
     const mask: HostTensor = { data: attentionMask, dims: [batch, srcLength] };
     const result = await this.encoder.run(
-      { input_ids: { data: inputIds, dims: [batch, srcLength] }, attention_mask: mask, encoder_position_buckets: buckets },
+      {
+        input_ids: { data: inputIds, dims: [batch, srcLength] },
+        attention_mask: mask,
+        encoder_position_buckets: this.positions.encoder(srcLength),
+      },
       this.crossOutputs,
     );
-    const layers = Array.from({ length: this.config.numDecoderLayers }, (_, i) => i);
-    return {
-      batch,
-      srcLength,
-      attentionMask: mask,
-      crossKeys: layers.map((i) => result[`cross_k.${i}`]),
-      crossValues: layers.map((i) => result[`cross_v.${i}`]),
-      ...(this.config.lexicalHead ? { lexicalBias: result.lexical_bias } : {}),
-    };
+    return encoderOutputFrom(this.config, result, mask, batch, srcLength);
   }
 
   emptyCache(batch: number): DecoderCache {
-    const { numHeads, dKv, numDecoderLayers } = this.config;
-    const empty = (): HostTensor => ({ data: new Float32Array(0), dims: [batch, numHeads, 0, dKv] });
-    return { length: 0, keys: Array.from({ length: numDecoderLayers }, empty), values: Array.from({ length: numDecoderLayers }, empty) };
-  }
-
-  /** Buckets of the query at `position` against keys 0 … position, cached per position. */
-  private positionBuckets(position: number): HostTensor {
-    let buckets = this.stepBuckets[position];
-    if (buckets === undefined) {
-      const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: d } = this.config;
-      buckets = { data: relativePositionBuckets(1, position + 1, false, n, d, position), dims: [1, position + 1] };
-      this.stepBuckets[position] = buckets;
-    }
-    return buckets;
+    return emptyDecoderCache(this.config, batch);
   }
 
   async decoderStep(
@@ -163,27 +137,8 @@ export class T5InferenceModel implements DocidDecoder {
     cache: DecoderCache,
     tokens: BigInt64Array,
   ): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
-    const feeds: Record<string, HostTensor> = {
-      decoder_input_ids: { data: tokens, dims: [tokens.length, 1] },
-      attention_mask: encoded.attentionMask,
-      decoder_position_buckets: this.positionBuckets(cache.length),
-    };
-    const layers = this.config.numDecoderLayers;
-    for (let i = 0; i < layers; i++) {
-      feeds[`past_k.${i}`] = cache.keys[i];
-      feeds[`past_v.${i}`] = cache.values[i];
-      feeds[`cross_k.${i}`] = encoded.crossKeys[i];
-      feeds[`cross_v.${i}`] = encoded.crossValues[i];
-    }
-    if (this.config.lexicalHead) feeds.lexical_bias = lexicalBiasOf(encoded);
-    const result = await this.decoder.run(feeds);
-    const keys: HostTensor[] = [];
-    const values: HostTensor[] = [];
-    for (let i = 0; i < layers; i++) {
-      keys.push(result[`present_k.${i}`]);
-      values.push(result[`present_v.${i}`]);
-    }
-    return { logProbs: result.log_probs.data as Float32Array, cache: { length: cache.length + 1, keys, values } };
+    const feeds = decoderStepFeeds(this.config, encoded, cache, tokens, this.positions.decoderStep(cache.length));
+    return decoderStepResult(this.config, await this.decoder.run(feeds), cache);
   }
 
   async release(): Promise<void> {

@@ -21,6 +21,7 @@ import {
   jsonOption,
 } from '../options.js';
 import { addRecipeOption } from '../recipe.js';
+import { readAblationRuns } from '../ablation-recipe.js';
 
 interface LinearBaselineCommandOptions {
   dataset: string;
@@ -53,6 +54,7 @@ function parseSources(list: string): SftSource[] {
 }
 
 interface DdroAblationCommandOptions {
+  recipe?: string;
   dataset: string;
   docids: string;
   lang?: string;
@@ -83,6 +85,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
     experiment
       .command('ddro-ablation')
       .description('SFT, then LTRGR and DDRO from the same SFT checkpoint, evaluated beside BM25 with significance tests against SFT'),
+    { sections: ['runs'] },
   )
     .requiredOption('--dataset <id>', 'squad-dev | xquad (cross-lingual: one model on all languages, queries per language)')
     .option('--docids <schemes>', 'docid schemes, comma-separated', 'pq,title')
@@ -98,12 +101,14 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
       const seed = parseSeed(options.seed);
       const threads = parseThreads(options.threads);
+      const runs = readAblationRuns(options.recipe);
       checkWritableFolder(options.work, { option: '--work' });
       const result = await runDdroAblation({
         dataset: options.dataset as AblationDataset,
         docids: parseSchemes(options.docids),
         lang: options.lang,
         quick: options.quick,
+        runs,
         dataDir: options.dataDir,
         workDir: options.work,
         seed,
@@ -359,6 +364,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
       .description(
         'docid schemes at an equal training budget: a dense encoder (baseline, and the vectors rq quantizes), one SFT model per scheme (optionally +DDRO), BM25, on the test split',
       ),
+    { sections: ['runs'] },
   )
     .requiredOption('--dataset <id>', 'squad-dev | xquad (cross-lingual: queries per language against the English paragraphs)')
     .requiredOption('--minutes <m>', 'training-time budget of each model (the dense encoder and every SFT model)')
@@ -373,6 +379,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
     .addOption(jsonOption())
     .action(
       async (options: {
+        recipe?: string;
         dataset: string;
         minutes: string;
         docids: string;
@@ -394,10 +401,12 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         const unsupported = docids.filter((s) => s === 'keywords');
         if (unsupported.length > 0)
           throw new UserError(`--docids: ${unsupported.join(', ')} is not part of this comparison (${SCHEME_ORDER.join(', ')})`);
+        const runs = readAblationRuns(options.recipe);
         checkWritableFolder(options.work, { option: '--work' });
         const result = await runDocidSchemes({
           dataset: options.dataset as AblationDataset,
           minutes,
+          runs,
           docids,
           ddro: options.ddro,
           lang: options.lang,

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { DDRO_DEFAULTS, runDdro } from '../../train/methods/rank/ddro.js';
+import { DDRO_DEFAULTS, runDdro, type DdroOptions } from '../../train/methods/rank/ddro.js';
 import { addRecipeOption } from '../recipe.js';
 import { RANK_DEFAULTS } from '../../train/methods/rank/defaults.js';
 import type { RankTrainingResult } from '../../train/methods/rank/pipeline.js';
 import { NEGATIVE_METHODS, type NegativeMethod } from '../../train/sources/negatives/triples.js';
-import { LTRGR_DEFAULTS, runLtrgr, type LtrgrLoss } from '../../train/methods/rank/ltrgr.js';
+import { LTRGR_DEFAULTS, runLtrgr, type LtrgrLoss, type LtrgrOptions } from '../../train/methods/rank/ltrgr.js';
 import { statSync } from 'node:fs';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -193,21 +193,14 @@ function printResult(result: RankTrainingResult, json: boolean | undefined, writ
   write(`${lines.join('\n')}\n`);
 }
 
-/** Adds `ddro` and `ltrgr` under the `train` command (created by registerTrainCommand). */
-export function registerRankTrainingCommands(program: Command, write: Write): void {
-  const trainCommand =
-    program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train generative retrieval models');
-  addCommonOptions(
-    trainCommand
-      .command('ddro')
-      .description("direct document relevance optimization: DPO's pairwise loss on whole docids, from an SFT model"),
-    {
-      negatives: DDRO_DEFAULTS.negatives,
-      lr: DDRO_DEFAULTS.lr,
-      epochs: DDRO_DEFAULTS.epochs,
-      batch: `(positive, negative) pairs per update (default ${DDRO_DEFAULTS.batchSize})`,
-    },
-  )
+/** The options of `genir train ddro` (also what an experiment recipe's `ddro` section is checked against). */
+export function defineDdroOptions(command: Command): Command {
+  return addCommonOptions(command, {
+    negatives: DDRO_DEFAULTS.negatives,
+    lr: DDRO_DEFAULTS.lr,
+    epochs: DDRO_DEFAULTS.epochs,
+    batch: `(positive, negative) pairs per update (default ${DDRO_DEFAULTS.batchSize})`,
+  })
     .option('--beta <b>', 'DPO temperature β', String(DDRO_DEFAULTS.beta))
     .option('--sft-weight <w>', 'add this weight times the token cross-entropy of the positives (0: pure DDRO)', '0')
     .option(
@@ -215,32 +208,27 @@ export function registerRankTrainingCommands(program: Command, write: Write): vo
       'weight of the DPO term; 0 with --sft-weight 1 is the equal-compute control (the same batches, plain cross-entropy)',
       '1',
     )
-    .option('--negatives-per-group <n>', 'negatives sharing one encoder pass of their query', String(DDRO_DEFAULTS.negativesPerGroup))
-    .action(async (options: DdroCommandOptions) => {
-      const common = commonOptionsFrom(options);
-      checkRankOutputs(options);
-      const result = await runDdro({
-        ...common,
-        beta: parsePositiveNumber(options.beta, '--beta'),
-        sftWeight: parseNonNegativeNumber(options.sftWeight, '--sft-weight'),
-        rankWeight: parseRankWeight(options.rankWeight, options.sftWeight),
-        negativesPerGroup: parseCount(options.negativesPerGroup, '--negatives-per-group'),
-      });
-      printResult(result, options.json, write);
-    });
-  addCommonOptions(
-    trainCommand
-      .command('ltrgr')
-      .description(
-        'learning to rank in generative retrieval: margin (or list-wise) rank loss on docid log-probabilities plus λ × generation loss',
-      ),
-    {
-      negatives: LTRGR_DEFAULTS.negatives,
-      lr: LTRGR_DEFAULTS.lr,
-      epochs: LTRGR_DEFAULTS.epochs,
-      batch: `queries per update (default ${LTRGR_DEFAULTS.batchSize})`,
-    },
-  )
+    .option('--negatives-per-group <n>', 'negatives sharing one encoder pass of their query', String(DDRO_DEFAULTS.negativesPerGroup));
+}
+
+export function ddroOptionsFrom(options: DdroCommandOptions): DdroOptions {
+  return {
+    ...commonOptionsFrom(options),
+    beta: parsePositiveNumber(options.beta, '--beta'),
+    sftWeight: parseNonNegativeNumber(options.sftWeight, '--sft-weight'),
+    rankWeight: parseRankWeight(options.rankWeight, options.sftWeight),
+    negativesPerGroup: parseCount(options.negativesPerGroup, '--negatives-per-group'),
+  };
+}
+
+/** The options of `genir train ltrgr` (also what an experiment recipe's `ltrgr` section is checked against). */
+export function defineLtrgrOptions(command: Command): Command {
+  return addCommonOptions(command, {
+    negatives: LTRGR_DEFAULTS.negatives,
+    lr: LTRGR_DEFAULTS.lr,
+    epochs: LTRGR_DEFAULTS.epochs,
+    batch: `queries per update (default ${LTRGR_DEFAULTS.batchSize})`,
+  })
     .option('--loss <kind>', 'margin (top and random pair) | listwise (softmax over one positive and negatives)', 'margin')
     .option('--margin <nats>', 'margin on log π(docid|q)', String(LTRGR_DEFAULTS.margin))
     .option('--lambda <w>', 'weight λ of the generation loss', String(LTRGR_DEFAULTS.generationWeight))
@@ -250,22 +238,45 @@ export function registerRankTrainingCommands(program: Command, write: Write): vo
     .option(
       '--prefix-levels <n>',
       "margin: RIPOR's prefix-oriented loss, also on docid prefixes of L/n, 2L/n, … tokens (n >= 2; default 1: whole docids only)",
-    )
-    .action(async (options: LtrgrCommandOptions) => {
-      if (options.loss !== 'margin' && options.loss !== 'listwise')
-        throw new UserError(`--loss ${options.loss}: expected margin or listwise`);
-      const common = commonOptionsFrom(options);
-      checkRankOutputs(options);
-      const result = await runLtrgr({
-        ...common,
-        loss: options.loss as LtrgrLoss,
-        margin: parsePositiveNumber(options.margin, '--margin'),
-        generationWeight: parseNonNegativeNumber(options.lambda, '--lambda'),
-        temperature: parsePositiveNumber(options.temperature, '--temperature'),
-        listSize: parseNumber(options.listSize, '--list-size', { integer: true, min: 2, expected: 'an integer >= 2' }),
-        hardOnly: options.allQueries ? false : undefined,
-        prefixLevels: options.prefixLevels === undefined ? undefined : prefixLevels(options.prefixLevels, options.loss),
-      });
-      printResult(result, options.json, write);
-    });
+    );
+}
+
+export function ltrgrOptionsFrom(options: LtrgrCommandOptions): LtrgrOptions {
+  if (options.loss !== 'margin' && options.loss !== 'listwise') throw new UserError(`--loss ${options.loss}: expected margin or listwise`);
+  return {
+    ...commonOptionsFrom(options),
+    loss: options.loss as LtrgrLoss,
+    margin: parsePositiveNumber(options.margin, '--margin'),
+    generationWeight: parseNonNegativeNumber(options.lambda, '--lambda'),
+    temperature: parsePositiveNumber(options.temperature, '--temperature'),
+    listSize: parseNumber(options.listSize, '--list-size', { integer: true, min: 2, expected: 'an integer >= 2' }),
+    hardOnly: options.allQueries ? false : undefined,
+    prefixLevels: options.prefixLevels === undefined ? undefined : prefixLevels(options.prefixLevels, options.loss),
+  };
+}
+
+/** Adds `ddro` and `ltrgr` under the `train` command (created by registerTrainCommand). */
+export function registerRankTrainingCommands(program: Command, write: Write): void {
+  const trainCommand =
+    program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train generative retrieval models');
+  defineDdroOptions(
+    trainCommand
+      .command('ddro')
+      .description("direct document relevance optimization: DPO's pairwise loss on whole docids, from an SFT model"),
+  ).action(async (options: DdroCommandOptions) => {
+    const ddro = ddroOptionsFrom(options);
+    checkRankOutputs(options);
+    printResult(await runDdro(ddro), options.json, write);
+  });
+  defineLtrgrOptions(
+    trainCommand
+      .command('ltrgr')
+      .description(
+        'learning to rank in generative retrieval: margin (or list-wise) rank loss on docid log-probabilities plus λ × generation loss',
+      ),
+  ).action(async (options: LtrgrCommandOptions) => {
+    const ltrgr = ltrgrOptionsFrom(options);
+    checkRankOutputs(options);
+    printResult(await runLtrgr(ltrgr), options.json, write);
+  });
 }

@@ -7,7 +7,7 @@
 import type { T5Model } from '../../../model/t5.js';
 import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 import { Rng, fnv1a64 } from '../../../util/random.js';
-import { expandEncoded } from '../../sources/doc2query/doc2query.js';
+import { decodeRows, encoderInputs, expandEncoded } from '../../../model/generation.js';
 import { GroupedScorer } from '../../../model/grouped.js';
 
 export interface NucleusOptions {
@@ -65,18 +65,6 @@ export function sampleNucleus(
   return nucleus[nucleus.length - 1];
 }
 
-function sourceBatch(sources: readonly Int32Array[], pad: number, eos: number): { ids: BigInt64Array; mask: Float32Array; length: number } {
-  const length = Math.max(...sources.map((s) => s.length)) + 1;
-  const ids = new BigInt64Array(sources.length * length).fill(BigInt(pad));
-  const mask = new Float32Array(sources.length * length);
-  sources.forEach((source, row) => {
-    for (let i = 0; i < source.length; i++) ids[row * length + i] = BigInt(source[i]);
-    ids[row * length + source.length] = BigInt(eos);
-    mask.fill(1, row * length, row * length + source.length + 1);
-  });
-  return { ids, mask, length };
-}
-
 export interface AugmentationSampling extends NucleusOptions {
   /** Augmentations per query (5). */
   samples: number;
@@ -104,32 +92,19 @@ export async function sampleAugmentations(
   const batchQueries = options.batchQueries ?? 16;
   for (let first = 0; first < queries.length; first += batchQueries) {
     const group = queries.slice(first, first + batchQueries);
-    const { ids, mask, length } = sourceBatch(
+    const { inputIds, mask, srcLength } = encoderInputs(
       group.map((q) => tokenizer.encode(q.text).subarray(0, options.maxSourceTokens)),
       pad,
       eos,
     );
     const rows = group.flatMap((_, q) => Array.from({ length: options.samples }, () => q));
-    const encoded = expandEncoded(await model.encode(ids, mask, group.length, length), rows);
+    const encoded = expandEncoded(await model.encode(inputIds, mask, group.length, srcLength), rows);
     const rngs = rows.map(
       (q, r) => new Rng(Number(fnv1a64(`augment\u0000${options.seed}\u0000${group[q].id}\u0000${r % options.samples}`) & 0xffffffffn)),
     );
-    const generated: number[][] = rows.map(() => []);
-    const done = rows.map(() => false);
-    let cache = model.emptyCache(rows.length);
-    let tokens = new BigInt64Array(rows.length).fill(BigInt(start));
-    for (let step = 0; step < options.maxTokens && done.some((d) => !d); step++) {
-      const result = await model.decoderStep(encoded, cache, tokens);
-      cache = result.cache;
-      tokens = new BigInt64Array(rows.length).fill(BigInt(eos));
-      for (let r = 0; r < rows.length; r++) {
-        if (done[r]) continue;
-        const token = sampleNucleus(result.logProbs, r * vocab, vocab, options, rngs[r], exclude);
-        tokens[r] = BigInt(token);
-        if (token === eos) done[r] = true;
-        else generated[r].push(token);
-      }
-    }
+    const generated = await decodeRows(model, encoded, options.maxTokens, (logProbs, offset, r) =>
+      sampleNucleus(logProbs, offset, vocab, options, rngs[r], exclude),
+    );
     group.forEach((_, q) =>
       out.push(
         generated.slice(q * options.samples, (q + 1) * options.samples).map((t) => tokenizer.decode(t, { skipSpecialTokens: true }).trim()),

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { linearSchedule } from '../../../engine/optim/schedule.js';
 import { t5Config, type T5Config, type T5Preset } from '../../../model/config.js';
-import { T5Model, selectRows, type EncoderOutput } from '../../../model/t5.js';
+import { T5Model } from '../../../model/t5.js';
+import { decodeRows, encoderInputs, expandEncoded } from '../../../model/generation.js';
 import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 import { writeFileAtomic } from '../../../util/atomic.js';
 import { cacheKey } from '../../../util/cache.js';
@@ -152,18 +153,6 @@ export function sampleTopK(
   return ids[order[order.length - 1]];
 }
 
-/** The encoder output repeated for decoder rows: row r reads the encoder row `rows[r]`. */
-export function expandEncoded(encoded: EncoderOutput, rows: number[]): EncoderOutput {
-  return {
-    batch: rows.length,
-    srcLength: encoded.srcLength,
-    attentionMask: selectRows(encoded.attentionMask, rows),
-    crossKeys: encoded.crossKeys.map((t) => selectRows(t, rows)),
-    crossValues: encoded.crossValues.map((t) => selectRows(t, rows)),
-    ...(encoded.lexicalBias === undefined ? {} : { lexicalBias: selectRows(encoded.lexicalBias, rows) }),
-  };
-}
-
 /**
  * Samples `perDoc` queries per document with top-k sampling. Sample j of document d uses
  * its own RNG seeded by (seed, d's id, j), so it does not depend on batching or order.
@@ -187,35 +176,15 @@ export async function sampleQueries(
     for (let first = 0; first < docs.length; first += batchDocs) {
       const group = docs.slice(first, first + batchDocs);
       const sources = group.map((doc) => tokenizer.encode(doc.text).subarray(0, maxSource));
-      const srcLength = Math.max(...sources.map((s) => s.length)) + 1;
-      const inputIds = new BigInt64Array(group.length * srcLength).fill(BigInt(pad));
-      const mask = new Float32Array(group.length * srcLength);
-      sources.forEach((source, row) => {
-        for (let i = 0; i < source.length; i++) inputIds[row * srcLength + i] = BigInt(source[i]);
-        inputIds[row * srcLength + source.length] = BigInt(eos);
-        mask.fill(1, row * srcLength, row * srcLength + source.length + 1);
-      });
+      const { inputIds, mask, srcLength } = encoderInputs(sources, pad, eos);
       const rows = group.flatMap((_, d) => Array.from({ length: perDoc }, () => d));
       const encoded = expandEncoded(await model.encode(inputIds, mask, group.length, srcLength), rows);
       const rngs = rows.map(
         (d, r) => new Rng(Number(fnv1a64(`doc2query\u0000${options.seed}\u0000${group[d].id}\u0000${r % perDoc}`) & 0xffffffffn)),
       );
-      const generated: number[][] = rows.map(() => []);
-      const done = rows.map(() => false);
-      let cache = model.emptyCache(rows.length);
-      let tokens = new BigInt64Array(rows.length).fill(BigInt(start));
-      for (let step = 0; step < maxTokens && done.some((d) => !d); step++) {
-        const result = await model.decoderStep(encoded, cache, tokens);
-        cache = result.cache;
-        tokens = new BigInt64Array(rows.length).fill(BigInt(eos));
-        for (let r = 0; r < rows.length; r++) {
-          if (done[r]) continue;
-          const token = sampleTopK(result.logProbs, r * vocab, vocab, topK, rngs[r], exclude);
-          tokens[r] = BigInt(token);
-          if (token === eos) done[r] = true;
-          else generated[r].push(token);
-        }
-      }
+      const generated = await decodeRows(model, encoded, maxTokens, (logProbs, offset, r) =>
+        sampleTopK(logProbs, offset, vocab, topK, rngs[r], exclude),
+      );
       rows.forEach((d, r) => {
         const text = tokenizer.decode(generated[r], { skipSpecialTokens: true }).trim();
         if (text !== '') out.push({ docId: group[d].id, text });
