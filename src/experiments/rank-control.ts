@@ -24,7 +24,6 @@ import { Bm25Index } from '../bm25/bm25-index.js';
 import { openDataset } from '../data/registry.js';
 import type { Document, Run } from '../data/types.js';
 import { datasetLanguages, languageViews } from '../data/training-corpus.js';
-import { evaluateRun } from '../eval/metrics.js';
 import { formatTable, formatValue } from '../eval/report.js';
 import { holmAdjust, pairedTTest } from '../eval/significance.js';
 import { MANIFEST_FILE, loadModelDirectory } from '../retriever/directory.js';
@@ -106,6 +105,14 @@ function sampleSd(values: readonly number[]): number {
   if (values.length < 2) return 0;
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   return Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
+}
+
+const METRICS = ['RR@10', 'R@1', 'R@10'] as const;
+
+/** Per-query RR@10 and the mean of the reported metrics, from one evaluation of the run. */
+function measured(run: Run, qrels: Parameters<typeof perQuery>[1]): { mean: Record<string, number>; values: number[] } {
+  const { mean, values } = perQuery(run, qrels);
+  return { mean: Object.fromEntries(METRICS.map((m) => [m, mean[m]])), values };
 }
 
 /** Monolingual BM25 (query language X against the corpus in X), one run per evaluation set. */
@@ -195,7 +202,6 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
     }
   }
 
-  const metrics = ['RR@10', 'R@1', 'R@10'];
   const evaluateModel = async (dir: string) => {
     const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: 'size' });
     const searcher = await GenerativeSearcher.fromModel(loaded.model, loaded, { threads: options.threads });
@@ -203,7 +209,7 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
       const out: { mean: Record<string, number>; values: number[]; run: Run }[] = [];
       for (const set of sets) {
         const run = await searcher.searchRun(set.queries, { ...clampBeam(loaded.docids.size, beam, beam), progress: false });
-        out.push({ ...perQuery(run, set.qrels), mean: evaluateRun(run, set.qrels, metrics).mean, run });
+        out.push({ ...measured(run, set.qrels), run });
       }
       return out;
     } finally {
@@ -237,17 +243,10 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
       }),
     );
   };
-  const bm25 = (await bm25Runs(sets)).map((run, i) => ({
-    ...perQuery(run, sets[i].qrels),
-    mean: evaluateRun(run, sets[i].qrels, metrics).mean,
-    run,
-  }));
+  const bm25 = (await bm25Runs(sets)).map((run, i) => ({ ...measured(run, sets[i].qrels), run }));
   pushRows(languages ? 'bm25 X→en' : 'bm25', null, bm25);
   if (languages) {
-    const mono = (await monolingualBm25(sets, options.dataDir)).map((run, i) => ({
-      ...perQuery(run, sets[i].qrels),
-      mean: evaluateRun(run, sets[i].qrels, metrics).mean,
-    }));
+    const mono = (await monolingualBm25(sets, options.dataDir)).map((run, i) => measured(run, sets[i].qrels));
     pushRows('bm25 X→X', null, mono);
   }
   rows.push(
@@ -263,7 +262,7 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
   );
   const hybrid = sft.map((r, i) => {
     const run = fuseRuns([r.run, bm25[i].run], { method: 'rrf' }, 100);
-    return { ...perQuery(run, sets[i].qrels), mean: evaluateRun(run, sets[i].qrels, metrics).mean };
+    return measured(run, sets[i].qrels);
   });
   pushRows('hybrid (sft + bm25, RRF)', null, hybrid);
 
@@ -291,7 +290,7 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
       ...(languages ? ['lang'] : []),
       'system',
       'seed',
-      ...metrics,
+      ...METRICS,
       'p vs sft',
       'p vs control',
       ...(languages ? ['Holm vs sft', 'Holm vs control'] : []),
@@ -300,7 +299,7 @@ export async function runRankControl(options: RankControlOptions): Promise<RankC
       ...(languages ? [r.lang ?? ''] : []),
       r.system,
       r.seed === null ? '–' : String(r.seed),
-      ...metrics.map((m) => formatValue(r.metrics[m])),
+      ...METRICS.map((m) => formatValue(r.metrics[m])),
       p(r.p_vs_sft),
       p(r.p_vs_control),
       ...(languages ? [p(r.p_vs_sft_holm), p(r.p_vs_control_holm)] : []),

@@ -79,6 +79,16 @@ export function parseSchemes(list: string): DocidScheme[] {
   return [...new Set(schemes)] as DocidScheme[];
 }
 
+/** An experiment's tables (blank lines between them), then where its files are and what it cost. */
+function experimentLines(sections: readonly string[], result: { files: readonly string[]; seconds: number; peakRssMb: number }): string[] {
+  return [
+    sections.join('\n\n'),
+    '',
+    `results: ${result.files.join(', ')}`,
+    `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`,
+  ];
+}
+
 export function registerExperimentCommand(program: Command, write: Write): void {
   const experiment = program.command('experiment').description('reproducible experiments, one command each');
   addRecipeOption(
@@ -114,12 +124,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         seed,
         threads,
       });
-      const lines = [
-        result.table,
-        '',
-        `results: ${result.files.join(', ')}`,
-        `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`,
-      ];
+      const lines = experimentLines([result.table], result);
       if (options.json) {
         lines.push(
           JSON.stringify({
@@ -206,16 +211,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
             s.per_seed.map((v) => formatValue(v)).join(' '),
           ]),
         ]);
-        const lines = [
-          result.table,
-          '',
-          training,
-          '',
-          summary,
-          '',
-          `results: ${result.files.join(', ')}`,
-          `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`,
-        ];
+        const lines = experimentLines([result.table, training, summary], result);
         if (options.json) {
           lines.push(
             JSON.stringify({
@@ -416,12 +412,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
           seed,
           threads,
         });
-        const lines = [
-          result.table,
-          '',
-          `results: ${result.files.join(', ')}`,
-          `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`,
-        ];
+        const lines = experimentLines([result.table], result);
         if (options.json) {
           lines.push(
             JSON.stringify({

@@ -17,6 +17,7 @@
  * squad-dev: subword BM25 RR@10 0.800 alone, 0.744 with a random trunk's logits added). Its
  * gradients are not zero (the decoder states are not), so the trunk's docid rows still learn.
  */
+import { DEFAULT_BM25_PARAMS, bm25Idf } from '../../../bm25/index.js';
 import type { Document } from '../../../data/types.js';
 import type { DocidTable } from '../../../docids/table.js';
 import { DEFAULT_LEXICAL_HEAD_SCALE, LEXICAL_HEAD_WEIGHT } from '../../../model/config.js';
@@ -38,8 +39,7 @@ export interface LexicalInitReport {
   b: number;
 }
 
-const K1 = 0.9;
-const B = 0.4;
+const { k1: K1, b: B } = DEFAULT_BM25_PARAMS;
 
 /** Subword counts of each docid key's documents (title and text), in docid-table order. */
 function keyBags(docids: DocidTable, docs: readonly Document[], keyOf: (doc: Document) => string, tokenizer: SubwordTokenizer) {
@@ -93,7 +93,7 @@ export function bm25LexicalInitialise(
     for (const [id, tf] of bag) {
       if (id >= textVocab) continue;
       const df = documentFrequency.get(id)!;
-      const weight = Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (tf / (tf + norm));
+      const weight = bm25Idf(df, n) * (tf / (tf + norm));
       for (const column of columnsOfRow) weights[id * columns + column] += weight;
     }
   });
@@ -109,8 +109,11 @@ export function bm25LexicalInitialise(
   // The prior is 10 × the mean BM25 weight whatever the head's scale: a larger scale is a larger
   // learning rate for the head (Adam moves a weight by about lr per update), not another prior.
   const unit = DEFAULT_LEXICAL_HEAD_SCALE / config.lexicalHeadScale;
-  if (unit !== 1) for (let i = 0; i < weights.length; i++) weights[i] *= unit;
-  for (let i = 0; i < weights.length; i++) if (weights[i] !== 0) nonZero++;
+  for (let i = 0; i < weights.length; i++) {
+    if (weights[i] === 0) continue;
+    weights[i] *= unit;
+    nonZero++;
+  }
   const lmHead = config.tieWordEmbeddings ? undefined : model.parameters.find((p) => p.name === 'lm_head.weight');
   lmHead?.data.fill(0, docids.layout.textVocabSize * config.dModel, (textVocabSize + columns) * config.dModel);
   return { init: 'bm25', nonZero, docidTokens, trunkDocidRowsZeroed: lmHead !== undefined, k1: K1, b: B };
