@@ -1,17 +1,23 @@
-// `npm run regressions [-- --all | --quick] [-- --check]`: runs the documented results of
-// regressions/*.json through the built CLI (bin/genir.js), compares the printed metrics with
-// the expected ones (4 decimals, the entry's tolerance), and rewrites each table of
+// `npm run regressions [-- --all | --quick | --expected] [-- --check]`: runs the documented
+// results of regressions/*.json through the built CLI (bin/genir.js), compares the printed
+// metrics with the expected ones (4 decimals, the entry's tolerance), and rewrites each table of
 // docs/results.md between its markers from the printed numbers. --all (the default) runs every
 // entry, hour-long trainings included; --quick only the entries marked quick (a table is
-// rewritten only when all its rows ran); --check writes nothing. An entry's setup commands (the
-// training a documented evaluation reads) run first; every command runs in runs/regressions/.
-// Exit code: 0 all reproduced, 1 a mismatch or a failed command, 2 a bad regressions file or option.
+// rewritten only when all its rows ran); --check writes nothing. --expected runs nothing: it
+// renders every table from the expected values and says whether docs/results.md holds exactly
+// that (with --check), or writes it. An entry's setup commands (the training a documented
+// evaluation reads) run first, once per table; a command shared by entries of a table runs once;
+// each table's commands run in runs/regressions/<table>/, so two tables' models of the same name
+// do not meet. Rows without a command (a mean, or a documented row with its note) are rendered
+// from the file. Exit code: 0 all reproduced, 1 a mismatch, a failed command or (--expected
+// --check) a table that differs, 2 a bad regressions file or option.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
   commandArgs,
+  expectedValues,
   loadRegressions,
   mismatches,
   printedMetrics,
@@ -21,9 +27,10 @@ import {
 import { writeFileAtomicSync } from '../dist/src/util/atomic.js';
 import { UserError } from '../dist/src/util/errors.js';
 
-const OPTIONS = ['--all', '--quick', '--check'];
+const OPTIONS = ['--all', '--quick', '--expected', '--check'];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const fromExpected = args.includes('--expected');
 const check = args.includes('--check');
 const RESULTS = 'docs/results.md';
 const WORK = 'runs/regressions';
@@ -32,27 +39,55 @@ const cli = resolve('bin/genir.js');
 // The commands run in WORK: a relative data folder must still name the same place.
 const env = { ...process.env, ...(process.env.GENIR_DATA_DIR ? { GENIR_DATA_DIR: resolve(process.env.GENIR_DATA_DIR) } : {}) };
 
-/** Runs `genir …` in the work folder; relative data and model paths in the commands are relative to it. */
-function genir(command) {
-  return execute(process.execPath, [cli, ...commandArgs(command)], { cwd: WORK, env, maxBuffer: 256 * 1024 * 1024 });
+/** Runs `genir …` in a table's work folder; relative data and model paths in the commands are relative to it. */
+function genir(command, cwd) {
+  return execute(process.execPath, [cli, ...commandArgs(command)], { cwd, env, maxBuffer: 256 * 1024 * 1024 });
+}
+
+/** --expected: every table rendered from its expected values; with --check, a table the doc does not hold is a failure. */
+function renderExpected(tables, doc) {
+  let rendered = doc;
+  let differing = 0;
+  for (const table of tables) {
+    const next = replaceTable(rendered, table.table, renderTable(table, expectedValues(table)), RESULTS);
+    if (next !== rendered) {
+      differing++;
+      console.log(`table ${table.table}: docs/results.md differs from ${table.file}`);
+    }
+    rendered = next;
+  }
+  if (!check) writeFileAtomicSync(RESULTS, rendered);
+  console.log(`${tables.length} tables, ${differing} differ${check ? '' : `; ${RESULTS} written from the expected values`}`);
+  return check && differing > 0 ? 1 : 0;
 }
 
 async function main() {
   const unknown = args.find((arg) => !OPTIONS.includes(arg));
   if (unknown !== undefined) throw new UserError(`unknown option '${unknown}' (options: ${OPTIONS.join(', ')})`);
-  if (quick && args.includes('--all')) throw new UserError('--all and --quick: give one');
+  if ([quick, args.includes('--all'), fromExpected].filter(Boolean).length > 1)
+    throw new UserError('--all, --quick and --expected: give one');
   const tables = loadRegressions('regressions');
-  mkdirSync(WORK, { recursive: true });
-  let failed = 0;
   let doc = readFileSync(RESULTS, 'utf8');
+  if (fromExpected) return renderExpected(tables, doc);
+  let failed = 0;
   for (const table of tables) {
     const printed = new Map();
-    for (const entry of table.entries) {
+    const work = join(WORK, table.table);
+    mkdirSync(work, { recursive: true });
+    const done = new Set();
+    const outputs = new Map();
+    const runs = table.entries.filter((entry) => entry.command !== null);
+    for (const entry of runs) {
       if (quick && !entry.quick) continue;
       const started = Date.now();
       try {
-        for (const setup of entry.setup) await genir(setup);
-        const { stdout } = await genir(entry.command);
+        for (const setup of entry.setup) {
+          if (done.has(setup)) continue;
+          await genir(setup, work);
+          done.add(setup);
+        }
+        if (!outputs.has(entry.command)) outputs.set(entry.command, (await genir(entry.command, work)).stdout);
+        const stdout = outputs.get(entry.command);
         const metrics = printedMetrics(stdout, entry);
         const problems = mismatches(entry, metrics);
         printed.set(entry.id, metrics);
@@ -79,8 +114,9 @@ async function main() {
         console.log(`FAILED   ${entry.id}: ${entry.command}: ${message}`);
       }
     }
-    if (printed.size === table.entries.length) doc = replaceTable(doc, table.table, renderTable(table, printed), RESULTS);
-    else console.log(`table ${table.table}: ${printed.size} of ${table.entries.length} rows ran; left as it is`);
+    for (const entry of table.entries.filter((e) => e.note !== null)) console.log(`not a run ${entry.id}: ${entry.note}`);
+    if (printed.size === runs.length) doc = replaceTable(doc, table.table, renderTable(table, printed), RESULTS);
+    else console.log(`table ${table.table}: ${printed.size} of ${runs.length} runs done; left as it is`);
   }
   if (!check) writeFileAtomicSync(RESULTS, doc);
   console.log(`${failed === 0 ? 'all reproduced' : `${failed} not reproduced`}${check ? '' : `; ${RESULTS} updated from the runs`}`);

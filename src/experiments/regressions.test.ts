@@ -7,6 +7,7 @@ import { runGenir } from '../cli/testing.js';
 import { UserError } from '../util/errors.js';
 import {
   commandArgs,
+  expectedValues,
   loadRegressions,
   mismatches,
   parseRegressionTable,
@@ -41,6 +42,9 @@ const entry: RegressionEntry = {
   quick: true,
   report: 'metrics',
   setup: [],
+  cells: { 'nDCG@10': '{nDCG@10}', 'R@100': '{R@100}' },
+  derive: null,
+  note: null,
 };
 
 test('the BM25 regressions are exact (SciFact 0.6789 / 0.9253, …)', () => {
@@ -58,7 +62,9 @@ test(
   async () => {
     const byCommand = new Map<string, RegressionEntry[]>();
     for (const table of tables) {
-      for (const e of table.entries.filter((x) => x.quick)) byCommand.set(e.command, [...(byCommand.get(e.command) ?? []), e]);
+      for (const e of table.entries) {
+        if (e.quick && e.command !== null) byCommand.set(e.command, [...(byCommand.get(e.command) ?? []), e]);
+      }
     }
     assert.ok(byCommand.size >= 4);
     for (const [command, entries] of byCommand) {
@@ -77,8 +83,7 @@ test('docs/results.md holds every regressions table between its markers, as the 
   const doc = readFileSync(join(root, 'docs', 'results.md'), 'utf8');
   for (const table of tables) {
     // Rendering the expected values must give the documented table: the doc and the data agree.
-    const expected = new Map(table.entries.map((e) => [e.id, e.metrics]));
-    assert.equal(replaceTable(doc, table.table, renderTable(table, expected), 'docs/results.md'), doc, table.file);
+    assert.equal(replaceTable(doc, table.table, renderTable(table, expectedValues(table)), 'docs/results.md'), doc, table.file);
   }
 });
 
@@ -108,6 +113,7 @@ test('a report path picks the metrics of one row of an experiment; a null metric
     command: 'genir experiment x --json',
     metrics: { 'nDCG@10': 0.5, 'R@100': null },
     report: 'rows[method=sft,docids=pq].metrics',
+    cells: { 'nDCG@10': '{nDCG@10}', 'R@100': '{R@100}' },
   };
   const stdout = JSON.stringify({
     rows: [
@@ -125,6 +131,70 @@ test('a report path picks the metrics of one row of an experiment; a null metric
     () => printedMetrics(stdout, { ...row, report: 'rows[method=ltrgr].metrics' }),
     /^UserError: x: 'genir experiment x --json' printed no metrics object at rows\[method=ltrgr\]\.metrics$/,
   );
+});
+
+test('a row can be several entries with cell templates; a mean row averages the first number of each column; a documented row is text', () => {
+  const table = parseRegressionTable(
+    JSON.stringify({
+      table: 't',
+      rowHeader: 'lang',
+      columns: ['BM25', 'GenIR RR@10 / R@1', 'note'],
+      entries: [
+        {
+          id: 'a-bm25',
+          row: 'ar',
+          command: 'genir bm25 --json',
+          dataset: 'x',
+          metrics: { 'RR@10': 0.1 },
+          tolerance: 0,
+          quick: true,
+          cells: { BM25: '{RR@10}' },
+        },
+        {
+          id: 'a-genir',
+          row: 'ar',
+          command: 'genir eval --json',
+          dataset: 'x',
+          report: 'components.genir',
+          metrics: { 'RR@10': 0.5, 'R@1': 0.25 },
+          tolerance: 0.04,
+          quick: false,
+          cells: { 'GenIR RR@10 / R@1': '**{RR@10}** / {R@1}', note: '826 s' },
+        },
+        {
+          id: 'b-bm25',
+          row: 'de',
+          command: 'genir bm25 --json',
+          dataset: 'x',
+          metrics: { 'RR@10': 0.3 },
+          tolerance: 0,
+          quick: true,
+          cells: { BM25: '{RR@10}' },
+        },
+        { id: 'b-genir', row: 'de', note: 'trained by code that is gone', cells: { 'GenIR RR@10 / R@1': '0.7000 / 0.6000', note: '' } },
+        { id: 'mean', row: 'mean', derive: 'mean', cells: { BM25: '{}', 'GenIR RR@10 / R@1': '**{}**', note: '' } },
+      ],
+    }),
+    'f.json',
+  );
+  assert.equal(
+    renderTable(table, expectedValues(table)),
+    [
+      '| lang | BM25 | GenIR RR@10 / R@1 | note |',
+      '|---|---|---|---|',
+      '| ar | 0.1000 | **0.5000** / 0.2500 | 826 s |',
+      '| de | 0.3000 | 0.7000 / 0.6000 |  |',
+      // The mean of a column is over the numbers runs print: a documented row's text is not one.
+      '| mean | 0.2000 | **0.5000** |  |',
+    ].join('\n'),
+  );
+  const printed = new Map([
+    ['a-bm25', { 'RR@10': 0.12344 }],
+    ['a-genir', { 'RR@10': 0.51, 'R@1': 0.2 }],
+    ['b-bm25', { 'RR@10': 0.31 }],
+  ]);
+  assert.equal(renderTable(table, printed).split('\n')[2], '| ar | 0.1234 | **0.5100** / 0.2000 | 826 s |');
+  assert.equal(renderTable(table, printed).split('\n')[4], '| mean | 0.2167 | **0.5100** |  |');
 });
 
 test('replaceTable rewrites only the text between the markers; a missing pair is one line', () => {
@@ -171,6 +241,43 @@ const invalid: [string, string, RegExp][] = [
     'a setup command that is not genir',
     withEntry({ setup: ['rm -rf x'] }),
     /^f\.json: entries\[0\]\.setup\[0\]: expected 'genir …', got 'rm -rf x'$/,
+  ],
+  [
+    'a cell naming no metric of the entry',
+    withEntry({ cells: { 'R@1': '{R@5}' } }),
+    /^f\.json: entries\[0\]\.cells\.R@1: \{R@5\} is not one of the entry's metrics$/,
+  ],
+  [
+    'a metric no cell shows',
+    withEntry({ metrics: { 'R@1': 0.5, 'R@5': 0.6 }, cells: { 'R@1': '{R@1}' } }),
+    /^f\.json: entries\[0\]\.metrics\.R@5: no cell shows it$/,
+  ],
+  ['a cell of no column', withEntry({ cells: { 'R@9': '{R@1}' } }), /^f\.json: entries\[0\]\.cells\.R@9: not one of the columns \(R@1\)$/],
+  ['a row missing a column', withEntry({ metrics: { 'R@1': 0.5 }, cells: {} }), /^f\.json: entries\[0\]\.metrics\.R@1: no cell shows it$/],
+  [
+    'a column given twice in a row',
+    JSON.stringify({ ...valid, entries: [valid.entries[0], { ...valid.entries[0], id: 'b' }] }),
+    /^f\.json: row 'a': column 'R@1' is given by a and b$/,
+  ],
+  [
+    'a documented row with a placeholder',
+    JSON.stringify({ ...valid, entries: [{ id: 'a', row: 'a', note: 'old code', cells: { 'R@1': '{R@1}' } }] }),
+    /^f\.json: entries\[0\]\.cells\.R@1: a documented row has no placeholders/,
+  ],
+  [
+    'a documented row with a tolerance',
+    JSON.stringify({ ...valid, entries: [{ id: 'a', row: 'a', note: 'old code', cells: { 'R@1': '0.5' }, tolerance: 0 }] }),
+    /^f\.json: entries\[0\]\.tolerance: unknown field in a documented row/,
+  ],
+  [
+    'a derived row of an unknown kind',
+    JSON.stringify({ ...valid, entries: [valid.entries[0], { id: 'm', row: 'mean', derive: 'median', cells: { 'R@1': '{}' } }] }),
+    /^f\.json: entries\[1\]\.derive: expected 'mean'$/,
+  ],
+  [
+    'a row no entry completes',
+    JSON.stringify({ ...valid, columns: ['R@1', 'R@5'], entries: [{ ...valid.entries[0], cells: { 'R@1': '{R@1}' } }] }),
+    /^f\.json: row 'a': no entry gives column 'R@5'$/,
   ],
 ];
 for (const [name, text, message] of invalid) {

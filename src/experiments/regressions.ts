@@ -12,13 +12,19 @@ import { UserError } from '../util/errors.js';
 export interface RegressionEntry {
   /** Unique across all files, e.g. `bm25-scifact`. */
   id: string;
-  /** The first cell of the row in docs/results.md. */
+  /**
+   * The first cell of the row in docs/results.md. Entries with the same row text make one row
+   * together, each giving some of its cells (e.g. a language's BM25 run and its GenIR run).
+   */
   row: string;
-  /** The command as documented, starting with `genir ` and printing one JSON object (`--json`) as its last line. */
-  command: string;
-  /** Dataset id the command reads; the runner skips the entry when it is not installed. */
-  dataset: string;
-  /** Expected value of each of the table's metrics, to 4 decimals; null where the documented row has none (shown as –, not compared). */
+  /**
+   * The command as documented, starting with `genir ` and printing one JSON object (`--json`) as
+   * its last line; null for a row that is not a run (`derive`, or a documented row: `note`).
+   */
+  command: string | null;
+  /** Dataset id the command reads (null without a command). */
+  dataset: string | null;
+  /** Expected value of each metric the entry reads, to 4 decimals; null where the documented row has none (shown as –, not compared). */
   metrics: Record<string, number | null>;
   /**
    * Where the metrics stand in the command's JSON line: dot-separated fields, and `name[key=value,…]`
@@ -31,6 +37,17 @@ export interface RegressionEntry {
   tolerance: number;
   /** Part of `npm run regressions -- --quick` (and of the tests): seconds, not minutes. */
   quick: boolean;
+  /**
+   * The cells the entry gives, column → template: `{NAME}` stands for metric NAME at 4 decimals
+   * (– when null), so a cell can be `**{RR@10}**` or `{RR@10} / {R@1} / {R@10}`; text around it
+   * (bold, a documented p-value, a wall-clock figure) is written as it is and not compared.
+   * Default: each column whose name is a metric, as `{column}`.
+   */
+  cells: Record<string, string>;
+  /** `mean`: each cell's `{}` is the mean, over the table's other rows, of the first number in that column. */
+  derive: 'mean' | null;
+  /** Why a row without a command is not a run (e.g. its command is not a genir command, or the code that made it is gone). */
+  note: string | null;
 }
 
 export interface RegressionTable {
@@ -40,7 +57,7 @@ export interface RegressionTable {
   table: string;
   /** Header of the first column. */
   rowHeader: string;
-  /** Metric columns, in order; every entry gives each of them. */
+  /** Column headers, in order; every row gives each of them (from one of its entries). */
   columns: string[];
   entries: RegressionEntry[];
 }
@@ -50,6 +67,17 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** `{NAME}` placeholders of a cell template; `{}` is the derived value of a `derive` row. */
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+
+function placeholders(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((match) => match[1]);
+}
+
+const RUN_FIELDS = ['id', 'row', 'command', 'dataset', 'metrics', 'tolerance', 'quick', 'report', 'setup', 'cells'];
+const DERIVED_FIELDS = ['id', 'row', 'derive', 'cells'];
+const DOCUMENTED_FIELDS = ['id', 'row', 'note', 'cells'];
 
 /** One table from its JSON text; any problem is one UserError naming the file and the field. */
 export function parseRegressionTable(text: string, file: string): RegressionTable {
@@ -70,26 +98,86 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
   if (!Array.isArray(data.columns) || data.columns.length === 0)
     throw new UserError(`${file}: columns: expected a non-empty array of metric names`);
   const columns = data.columns.map((c, i) => text_(c, `columns[${i}]`));
+  const repeated = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (repeated !== undefined) throw new UserError(`${file}: columns: '${repeated}' appears twice`);
   if (!Array.isArray(data.entries) || data.entries.length === 0) throw new UserError(`${file}: entries: expected a non-empty array`);
   const entries = data.entries.map((raw, i): RegressionEntry => {
     const at = `entries[${i}]`;
     if (!isObject(raw)) throw new UserError(`${file}: ${at}: expected an object`);
-    const known = new Set(['id', 'row', 'command', 'dataset', 'metrics', 'tolerance', 'quick', 'report', 'setup']);
-    const unknown = Object.keys(raw).find((key) => !known.has(key));
-    if (unknown !== undefined) throw new UserError(`${file}: ${at}.${unknown}: unknown field (expected ${[...known].join(', ')})`);
+    const kind = raw.derive !== undefined ? 'derived' : raw.command === undefined && raw.note !== undefined ? 'documented' : 'run';
+    const known = kind === 'derived' ? DERIVED_FIELDS : kind === 'documented' ? DOCUMENTED_FIELDS : RUN_FIELDS;
+    const unknown = Object.keys(raw).find((key) => !known.includes(key));
+    if (unknown !== undefined)
+      throw new UserError(
+        `${file}: ${at}.${unknown}: unknown field${kind === 'run' ? '' : ` in a ${kind} row`} (expected ${known.join(', ')})`,
+      );
+    const id = text_(raw.id, `${at}.id`);
+    const row = text_(raw.row, `${at}.row`);
+    let cells: Record<string, string> | null = null;
+    if (raw.cells !== undefined) {
+      if (!isObject(raw.cells)) throw new UserError(`${file}: ${at}.cells: expected an object of column → cell text`);
+      cells = {};
+      for (const [column, template] of Object.entries(raw.cells)) {
+        if (!columns.includes(column))
+          throw new UserError(`${file}: ${at}.cells.${column}: not one of the columns (${columns.join(', ')})`);
+        if (typeof template !== 'string') throw new UserError(`${file}: ${at}.cells.${column}: expected a string`);
+        cells[column] = template;
+      }
+    }
+    if (kind !== 'run') {
+      if (cells === null || Object.keys(cells).length === 0)
+        throw new UserError(`${file}: ${at}.cells: a row without a command gives its cells (an object of column → text)`);
+      if (kind === 'derived' && raw.derive !== 'mean') throw new UserError(`${file}: ${at}.derive: expected 'mean'`);
+      for (const [column, template] of Object.entries(cells)) {
+        const names = placeholders(template);
+        if (kind === 'derived' ? names.some((name) => name !== '') : names.length > 0)
+          throw new UserError(
+            `${file}: ${at}.cells.${column}: ${kind === 'derived' ? "a derived cell's only placeholder is {}" : 'a documented row has no placeholders (no run fills them)'}`,
+          );
+      }
+      return {
+        id,
+        row,
+        command: null,
+        dataset: null,
+        metrics: {},
+        report: 'metrics',
+        setup: [],
+        tolerance: 0,
+        quick: true,
+        cells,
+        derive: kind === 'derived' ? 'mean' : null,
+        note: kind === 'documented' ? text_(raw.note, `${at}.note`) : null,
+      };
+    }
     const command = text_(raw.command, `${at}.command`);
     if (!command.startsWith('genir ') || !/(^| )--json( |$)/.test(command))
       throw new UserError(`${file}: ${at}.command: expected 'genir … --json', got '${command}'`);
     if (!isObject(raw.metrics)) throw new UserError(`${file}: ${at}.metrics: expected an object of metric name → number`);
     const metrics: Record<string, number | null> = {};
-    for (const column of columns) {
-      const value = raw.metrics[column];
+    // Without cells every column is a metric of the entry; with cells the metrics are what its templates name.
+    const names = cells === null ? columns : Object.keys(raw.metrics);
+    for (const name of names) {
+      const value = raw.metrics[name];
       if (value !== null && (typeof value !== 'number' || !Number.isFinite(value)))
-        throw new UserError(`${file}: ${at}.metrics.${column}: expected a number, or null for none (every entry gives every column)`);
-      metrics[column] = value;
+        throw new UserError(
+          `${file}: ${at}.metrics.${name}: expected a number, or null for none${cells === null ? ' (every entry without cells gives every column)' : ''}`,
+        );
+      metrics[name] = value;
     }
-    const extra = Object.keys(raw.metrics).find((key) => !columns.includes(key));
-    if (extra !== undefined) throw new UserError(`${file}: ${at}.metrics.${extra}: not one of the columns (${columns.join(', ')})`);
+    if (cells === null) {
+      const extra = Object.keys(raw.metrics).find((key) => !columns.includes(key));
+      if (extra !== undefined) throw new UserError(`${file}: ${at}.metrics.${extra}: not one of the columns (${columns.join(', ')})`);
+      cells = Object.fromEntries(columns.map((column) => [column, `{${column}}`]));
+    } else {
+      const used = new Set(Object.values(cells).flatMap(placeholders));
+      for (const [column, template] of Object.entries(cells)) {
+        const missing = placeholders(template).find((name) => !(name in metrics));
+        if (missing !== undefined) throw new UserError(`${file}: ${at}.cells.${column}: {${missing}} is not one of the entry's metrics`);
+      }
+      const unused = Object.keys(metrics).find((name) => !used.has(name));
+      if (unused !== undefined) throw new UserError(`${file}: ${at}.metrics.${unused}: no cell shows it`);
+    }
     const tolerance = raw.tolerance;
     if (typeof tolerance !== 'number' || !(tolerance >= 0)) throw new UserError(`${file}: ${at}.tolerance: expected a number >= 0`);
     if (typeof raw.quick !== 'boolean') throw new UserError(`${file}: ${at}.quick: expected true or false`);
@@ -107,8 +195,8 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
       return line;
     });
     return {
-      id: text_(raw.id, `${at}.id`),
-      row: text_(raw.row, `${at}.row`),
+      id,
+      row,
       command,
       dataset: text_(raw.dataset, `${at}.dataset`),
       metrics,
@@ -116,9 +204,31 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
       quick: raw.quick,
       report,
       setup,
+      cells,
+      derive: null,
+      note: null,
     };
   });
+  for (const row of tableRows(entries)) {
+    const given = new Map<string, string>();
+    for (const entry of row.entries) {
+      for (const column of Object.keys(entry.cells)) {
+        const other = given.get(column);
+        if (other !== undefined) throw new UserError(`${file}: row '${row.row}': column '${column}' is given by ${other} and ${entry.id}`);
+        given.set(column, entry.id);
+      }
+    }
+    const missing = columns.find((column) => !given.has(column));
+    if (missing !== undefined) throw new UserError(`${file}: row '${row.row}': no entry gives column '${missing}'`);
+  }
   return { file, table, rowHeader, columns, entries };
+}
+
+/** The table's rows in order of first appearance, each with the entries that give its cells. */
+function tableRows(entries: readonly RegressionEntry[]): { row: string; entries: RegressionEntry[] }[] {
+  const rows = new Map<string, RegressionEntry[]>();
+  for (const entry of entries) rows.set(entry.row, [...(rows.get(entry.row) ?? []), entry]);
+  return [...rows].map(([row, members]) => ({ row, entries: members }));
 }
 
 /** Every `*.json` table under `dir`, in file-name order; ids and table names must be unique. */
@@ -148,8 +258,8 @@ export function loadRegressions(dir: string): RegressionTable[] {
 }
 
 /** The arguments after `genir` of a documented command (they have no quoting). */
-export function commandArgs(entry: RegressionEntry | string): string[] {
-  return (typeof entry === 'string' ? entry : entry.command).split(/\s+/).slice(1);
+export function commandArgs(command: string): string[] {
+  return command.split(/\s+/).slice(1);
 }
 
 interface PathStep {
@@ -225,22 +335,55 @@ export function mismatches(entry: RegressionEntry, printed: Record<string, numbe
   return problems;
 }
 
-/** The Markdown table of the printed numbers (4 decimals), rows in the file's order. */
+/**
+ * The Markdown table of the printed numbers (4 decimals), rows in the order they first appear in
+ * the file; `printed` has the metrics of every entry that has a command.
+ */
 export function renderTable(table: RegressionTable, printed: ReadonlyMap<string, Readonly<Record<string, number | null>>>): string {
   const lines = [
     `| ${table.rowHeader} | ${table.columns.join(' | ')} |`,
     `|${' --- |'.repeat(table.columns.length + 1)}`.replace(/ --- /g, '---'),
   ];
-  for (const entry of table.entries) {
-    const values = printed.get(entry.id);
-    if (values === undefined) throw new Error(`renderTable: no run of ${entry.id}`);
-    const cell = (column: string): string => {
-      const value = values[column];
-      return entry.metrics[column] === null || value === null ? '–' : value.toFixed(4);
-    };
-    lines.push(`| ${entry.row} | ${table.columns.map(cell).join(' | ')} |`);
+  const rows = tableRows(table.entries);
+  // The first number of each column of each measured row: what a derived (mean) row averages.
+  const firstNumbers = new Map<string, number[]>(table.columns.map((column) => [column, []]));
+  const rendered = rows.map((row) => {
+    const cells = new Map<string, string>();
+    if (row.entries.some((entry) => entry.derive !== null)) return { row, cells };
+    for (const entry of row.entries) {
+      const values = entry.command === null ? {} : printed.get(entry.id);
+      if (values === undefined) throw new Error(`renderTable: no run of ${entry.id}`);
+      for (const [column, template] of Object.entries(entry.cells)) {
+        let first = true;
+        cells.set(
+          column,
+          template.replace(PLACEHOLDER, (_, name: string) => {
+            const value = entry.metrics[name] === null ? null : (values[name] ?? null);
+            if (first && value !== null) firstNumbers.get(column)!.push(value);
+            first = false;
+            return value === null ? '–' : value.toFixed(4);
+          }),
+        );
+      }
+    }
+    return { row, cells };
+  });
+  for (const { row, cells } of rendered) {
+    for (const entry of row.entries.filter((e) => e.derive !== null)) {
+      for (const [column, template] of Object.entries(entry.cells)) {
+        const numbers = firstNumbers.get(column)!;
+        const mean = numbers.length === 0 ? '–' : (numbers.reduce((a, b) => a + b, 0) / numbers.length).toFixed(4);
+        cells.set(column, template.replace(PLACEHOLDER, mean));
+      }
+    }
+    lines.push(`| ${row.row} | ${table.columns.map((column) => cells.get(column)!).join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+/** The values each run of the table is expected to print: rendering them gives the documented table. */
+export function expectedValues(table: RegressionTable): Map<string, Record<string, number | null>> {
+  return new Map(table.entries.filter((e) => e.command !== null).map((e) => [e.id, e.metrics]));
 }
 
 /** `doc` with the text between the table's markers replaced by `rendered`; `docName` names the file in errors. */
