@@ -6,9 +6,9 @@
 // rewritten only when all its rows ran); --check writes nothing. --expected runs nothing: it
 // renders every table from the expected values and says whether docs/results.md holds exactly
 // that (with --check), or writes it. An entry's setup commands (the training a documented
-// evaluation reads) run first, once per table; a command shared by entries of a table runs once;
-// each table's commands run in runs/regressions/<table>/, so two tables' models of the same name
-// do not meet. Rows without a command (a mean, or a documented row with its note) are rendered
+// evaluation reads) run first, once per table; a command shared by entries of a table runs once
+// (one without setup once in all); each table's commands run in runs/regressions/<table>/, so two
+// tables' models of the same name do not meet. Rows without a command (a mean, or a documented row with its note) are rendered
 // from the file. Exit code: 0 all reproduced, 1 a mismatch, a failed command or (--expected
 // --check) a table that differs, 2 a bad regressions file or option.
 import { execFile } from 'node:child_process';
@@ -70,6 +70,7 @@ async function main() {
   let doc = readFileSync(RESULTS, 'utf8');
   if (fromExpected) return renderExpected(tables, doc);
   let failed = 0;
+  const shared = new Map();
   for (const table of tables) {
     const printed = new Map();
     const work = join(WORK, table.table);
@@ -86,8 +87,10 @@ async function main() {
           await genir(setup, work);
           done.add(setup);
         }
-        if (!outputs.has(entry.command)) outputs.set(entry.command, (await genir(entry.command, work)).stdout);
-        const stdout = outputs.get(entry.command);
+        // A command without setup reads only the data and what it writes itself: tables share its output.
+        const cache = entry.setup.length === 0 ? shared : outputs;
+        if (!cache.has(entry.command)) cache.set(entry.command, (await genir(entry.command, work)).stdout);
+        const stdout = cache.get(entry.command);
         const metrics = printedMetrics(stdout, entry);
         const problems = mismatches(entry, metrics);
         printed.set(entry.id, metrics);

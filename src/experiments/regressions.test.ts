@@ -183,18 +183,24 @@ test('a row can be several entries with cell templates; a mean row averages the 
       '| lang | BM25 | GenIR RR@10 / R@1 | note |',
       '|---|---|---|---|',
       '| ar | 0.1000 | **0.5000** / 0.2500 | 826 s |',
-      '| de | 0.3000 | 0.7000 / 0.6000 |  |',
+      '| de | 0.3000 | 0.7000 / 0.6000 | |',
       // The mean of a column is over the numbers runs print: a documented row's text is not one.
-      '| mean | 0.2000 | **0.5000** |  |',
+      '| mean | 0.2000 | **0.5000** | |',
     ].join('\n'),
   );
-  const printed = new Map([
+  const printed = new Map<string, Record<string, number>>([
     ['a-bm25', { 'RR@10': 0.12344 }],
     ['a-genir', { 'RR@10': 0.51, 'R@1': 0.2 }],
     ['b-bm25', { 'RR@10': 0.31 }],
   ]);
   assert.equal(renderTable(table, printed).split('\n')[2], '| ar | 0.1234 | **0.5100** / 0.2000 | 826 s |');
-  assert.equal(renderTable(table, printed).split('\n')[4], '| mean | 0.2167 | **0.5100** |  |');
+  assert.equal(renderTable(table, printed).split('\n')[4], '| mean | 0.2167 | **0.5100** | |');
+});
+
+test('a report path may end at an array (one value per seed): its values are metrics "0", "1", …', () => {
+  const perSeed: RegressionEntry = { ...entry, metrics: { '0': 0.8842, '2': 0.8842 }, report: 'summary.ddro.per_seed' };
+  const stdout = JSON.stringify({ summary: { ddro: { rr10_mean: 0.88, per_seed: [0.88421, 0.8854, 0.88424] } } });
+  assert.deepEqual(printedMetrics(stdout, perSeed), { '0': 0.88421, '2': 0.88424 });
 });
 
 test('replaceTable rewrites only the text between the markers; a missing pair is one line', () => {

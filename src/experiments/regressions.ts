@@ -274,7 +274,8 @@ export function parseReportPath(path: string): PathStep[] {
     const match = /^([A-Za-z0-9_@-]+)(?:\[([^\]]+)\])?$/.exec(segment);
     if (match === null) throw new Error(`'${path}': expected fields separated by '.', each optionally followed by [key=value,…]`);
     if (match[2] === undefined) return { field: match[1] };
-    const where = match[2].split(',').map((pair): [string, string] => {
+    // A value may hold a comma ('hybrid (sft + bm25, RRF)'): a pair starts only where `key=` follows the comma.
+    const where = match[2].split(/,(?=[A-Za-z0-9_@-]+=)/).map((pair): [string, string] => {
       const [key, value, extra] = pair.split('=');
       if (key === undefined || value === undefined || extra !== undefined || key === '')
         throw new Error(`'${path}': '[${match[2]}]': expected key=value pairs separated by ','`);
@@ -297,7 +298,10 @@ function atPath(report: Json, path: string): Json | undefined {
   return value;
 }
 
-/** The metrics of a command's last stdout line (`"metrics": {…}`, as every `--json` report of genir has them). */
+/**
+ * The metrics of a command's last stdout line (`"metrics": {…}`, as every `--json` report of genir
+ * has them, or the object or array at the entry's report path).
+ */
 export function printedMetrics(stdout: string, entry: RegressionEntry): Record<string, number> {
   const last = stdout.trimEnd().split('\n').pop() ?? '';
   let report: Json;
@@ -306,7 +310,9 @@ export function printedMetrics(stdout: string, entry: RegressionEntry): Record<s
   } catch {
     throw new UserError(`${entry.id}: the last line of '${entry.command}' is not JSON`);
   }
-  const metrics = atPath(report, entry.report);
+  const found = atPath(report, entry.report);
+  // An array (e.g. one value per seed) is read by index: metrics "0", "1", ….
+  const metrics = Array.isArray(found) ? Object.fromEntries(found.map((value, i) => [String(i), value])) : found;
   if (!isObject(metrics)) throw new UserError(`${entry.id}: '${entry.command}' printed no metrics object at ${entry.report}`);
   const out: Record<string, number> = {};
   for (const [name, expected] of Object.entries(entry.metrics)) {
@@ -376,7 +382,10 @@ export function renderTable(table: RegressionTable, printed: ReadonlyMap<string,
         cells.set(column, template.replace(PLACEHOLDER, mean));
       }
     }
-    lines.push(`| ${row.row} | ${table.columns.map((column) => cells.get(column)!).join(' | ')} |`);
+    // An empty cell is one space between its bars, as a Markdown table is usually written.
+    lines.push(
+      `|${[row.row, ...table.columns.map((column) => cells.get(column)!)].map((cell) => (cell === '' ? ' ' : ` ${cell} `)).join('|')}|`,
+    );
   }
   return lines.join('\n');
 }
