@@ -96,6 +96,22 @@ export function threadsOption(help = THREADS_HELP): Option {
   return new Option('--threads <n>', help);
 }
 
+/**
+ * `--option a,b` where each value is one of `allowed`: trimmed, duplicates dropped, at least one;
+ * `noun` names a value in the one-line errors.
+ */
+export function parseChoiceList<T extends string>(list: string, option: string, allowed: readonly T[], noun: string): T[] {
+  const values = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (values.length === 0) throw new UserError(`${option}: no ${noun} given`);
+  for (const value of values)
+    if (!(allowed as readonly string[]).includes(value))
+      throw new UserError(`${option} ${list}: unknown ${noun} '${value}' (${allowed.join(', ')})`);
+  return [...new Set(values)] as T[];
+}
+
 /** The output group: `--json`. */
 export function jsonOption(help = JSON_HELP): Option {
   return new Option('--json', help);

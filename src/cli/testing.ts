@@ -112,3 +112,8 @@ export function serveGenir(
     });
   });
 }
+
+/** `genir train sft` of a tiny model with `docids` on `dataset` into `out`, then `extra` (e.g. toyTrainingFlags). */
+export function trainSftArgs(dataset: string, docids: string, out: string, extra: readonly string[] = []): string[] {
+  return ['train', 'sft', '--dataset', dataset, '--docids', docids, '--model', 'tiny', '--out', out, ...extra];
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runGenir } from '../cli/testing.js';
+import { runGenir, trainSftArgs } from '../cli/testing.js';
 import { toyTrainingFlags, writeToySquad } from '../train/methods/sft/testdata/toy-squad.js';
 
 test(
@@ -14,23 +14,15 @@ test(
     try {
       const dataset = writeToySquad(root);
       const sft = join(root, 'sft');
-      const trained = await runGenir([
-        'train',
-        'sft',
-        '--dataset',
-        dataset,
-        '--docids',
-        'atomic',
-        '--lexical-init',
-        'bm25',
-        '--model',
-        'tiny',
-        '--out',
-        sft,
-        '--stages',
-        'pseudo+queries:2',
-        ...toyTrainingFlags(join(root, 'cache')),
-      ]);
+      const trained = await runGenir(
+        trainSftArgs(dataset, 'atomic', sft, [
+          '--lexical-init',
+          'bm25',
+          '--stages',
+          'pseudo+queries:2',
+          ...toyTrainingFlags(join(root, 'cache')),
+        ]),
+      );
       assert.equal(trained.code, 0, trained.stderr);
       const report = JSON.parse(readFileSync(join(sft, 'report.json'), 'utf8')) as { docids: { lexicalInit?: { init: string } } };
       assert.equal(report.docids.lexicalInit?.init, 'bm25');

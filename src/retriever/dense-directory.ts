@@ -13,7 +13,7 @@
  * Written and verified like the seq2seq model directory (directory.ts): staged and renamed
  * into place, every file checked against the manifest before anything is parsed.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { exportModel } from '../engine/index.js';
 import { encodeNpy, parseNpy } from '../docids/embeddings.js';
@@ -26,15 +26,18 @@ import { buildDenseEncoderGraph, encoderParameterSpecs } from '../model/dense-gr
 import {
   MANIFEST_FILE,
   TOKENIZER_FILE,
+  checkFileList,
+  checkIsDirectory,
   corpusFingerprint,
   genirVersion,
+  listCheckpointFiles,
   parseJson,
-  sha256,
+  parsing,
   verifyModelDirectory,
   writeExtraFiles,
   writeModelDirectory,
-  type ExtraFile,
-  type ManifestFile,
+  type ManifestCommon,
+  type SavedDirectoryCommon,
 } from './directory.js';
 import { inferenceParams } from '../model/t5-graph.js';
 
@@ -46,12 +49,8 @@ export const DENSE_DOCS_FILE = 'docs.jsonl';
 export const DENSE_ONNX_ENCODER_FILE = 'onnx/encoder.onnx';
 const REQUIRED_FILES = [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, VECTORS_FILE, VECTOR_IDS_FILE, DENSE_DOCS_FILE] as const;
 
-export interface DenseManifest {
+export interface DenseManifest extends ManifestCommon {
   format: typeof DENSE_FORMAT_NAME;
-  formatVersion: number;
-  genirVersion: string;
-  createdAt: string;
-  dataset: Record<string, unknown>;
   model: { parameters: number; vocabSize: number; dModel: number; numLayers: number };
   dense: {
     documents: number;
@@ -62,22 +61,15 @@ export interface DenseManifest {
   };
   corpus: { keys: number; sha256: string };
   onnx: { encoder: string } | null;
-  files: ManifestFile[];
-  extra?: Record<string, unknown>;
 }
 
-export interface DenseDirectoryContents {
+export interface DenseDirectoryContents extends SavedDirectoryCommon {
   model: DenseModel;
-  tokenizer: SubwordTokenizer;
   /** Document ids, one per vector row. */
   ids: readonly string[];
   titles: readonly string[];
   /** Unit-length vectors [ids.length, d_model]. */
   vectors: Float32Array;
-  dataset: Record<string, unknown>;
-  onnx?: boolean;
-  extraFiles?: readonly ExtraFile[];
-  extra?: Record<string, unknown>;
 }
 
 export interface LoadedDenseDirectory {
@@ -119,10 +111,7 @@ export async function saveDenseModelDirectory(dir: string, contents: DenseDirect
     throw new UserError('dense model: a document id contains a line break; ids are stored one per line');
   return writeModelDirectory(dir, async (staging, files, write) => {
     await model.save(staging);
-    for (const path of [CONFIG_FILE, WEIGHTS_FILE]) {
-      const bytes = readFileSync(join(staging, path));
-      files.push({ path, bytes: bytes.length, sha256: sha256(bytes) });
-    }
+    listCheckpointFiles(staging, files);
     write(TOKENIZER_FILE, tokenizer.toJson());
     write(VECTORS_FILE, encodeNpy(vectors, ids.length, d));
     write(VECTOR_IDS_FILE, ids.map((id) => `${id}\n`).join(''));
@@ -160,9 +149,7 @@ export async function saveDenseModelDirectory(dir: string, contents: DenseDirect
 /** Reads and checks a dense model's manifest.json. */
 export function readDenseManifest(dir: string): DenseManifest {
   const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(dir)) throw new UserError(`${dir}: model directory not found`);
-  if (!statSync(dir).isDirectory())
-    throw new UserError(`${dir}: is a file, not a model directory (genir train dense --out writes dense model directories)`);
+  checkIsDirectory(dir, 'genir train dense --out writes dense model directories');
   if (!existsSync(path))
     throw new UserError(`${path}: missing; ${dir} is not a genir model directory (genir train dense --out writes one)`);
   const json = parseJson(path, readFileSync(path, 'utf8')) as Partial<DenseManifest> | null;
@@ -176,26 +163,10 @@ export function readDenseManifest(dir: string): DenseManifest {
       `${path}: dense model format version ${String(json.formatVersion)}; this genir (${genirVersion()}) reads version ${DENSE_FORMAT_VERSION}`,
     );
   }
-  if (
-    !Array.isArray(json.files) ||
-    json.files.some((f) => typeof f?.path !== 'string' || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string')
-  ) {
-    throw new UserError(`${path}: malformed file list`);
-  }
-  for (const required of REQUIRED_FILES)
-    if (!json.files.some((f) => f.path === required)) throw new UserError(`${path}: does not list ${required}`);
+  checkFileList(path, json, REQUIRED_FILES);
   if (typeof json.dense?.documents !== 'number' || typeof json.dense.dim !== 'number')
     throw new UserError(`${path}: malformed dense sizes`);
   return json as DenseManifest;
-}
-
-function parsing<T>(file: string, what: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`${file}: cannot be read as ${what} (${err instanceof Error ? err.message : String(err)})`);
-  }
 }
 
 /** Loads and cross-checks a dense model directory; `bake` fuses the weights into the encoder (search). */

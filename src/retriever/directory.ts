@@ -54,13 +54,20 @@ export interface ManifestFile {
   sha256: string;
 }
 
-export interface ModelManifest {
-  format: typeof FORMAT_NAME;
+/** The fields every genir model manifest has, generative or dense. */
+export interface ManifestCommon {
   formatVersion: number;
   genirVersion: string;
   createdAt: string;
   /** What the model was trained on (dataset id, languages, splits), as the trainer describes it. */
   dataset: Record<string, unknown>;
+  files: ManifestFile[];
+  /** Anything else the writer wants to keep (training summary, evaluation). */
+  extra?: Record<string, unknown>;
+}
+
+export interface ModelManifest extends ManifestCommon {
+  format: typeof FORMAT_NAME;
   docids: { scheme: string; count: number; docidVocabSize: number; textVocabSize: number };
   model: { parameters: number; vocabSize: number; dModel: number; numLayers: number; numDecoderLayers: number };
   /** Paths of the inference graphs, or null when they were not exported. */
@@ -70,9 +77,6 @@ export interface ModelManifest {
    * Absent in directories written before it was recorded; the keys in docids.bin say the same.
    */
   corpus?: { keys: number; sha256: string };
-  files: ManifestFile[];
-  /** Anything else the writer wants to keep (training summary, evaluation). */
-  extra?: Record<string, unknown>;
 }
 
 /** A file to copy or write into the directory beside the model files (e.g. a run report). */
@@ -85,17 +89,23 @@ export interface ExtraFile {
   data?: string | Uint8Array;
 }
 
-export interface ModelDirectoryContents {
-  model: T5Model;
+/** What every model directory is saved with, besides its model and documents. */
+export interface SavedDirectoryCommon {
   tokenizer: SubwordTokenizer;
-  docids: DocidTable;
-  /** Title of each docid key (every key of `docids` needs one). */
-  titles: ReadonlyMap<string, string>;
+  /** The dataset the model was trained on, as the manifest records it. */
   dataset: Record<string, unknown>;
   /** Export the ONNX inference graphs (default true). */
   onnx?: boolean;
   extraFiles?: readonly ExtraFile[];
+  /** Written to the manifest's `extra`. */
   extra?: Record<string, unknown>;
+}
+
+export interface ModelDirectoryContents extends SavedDirectoryCommon {
+  model: T5Model;
+  docids: DocidTable;
+  /** Title of each docid key (every key of `docids` needs one). */
+  titles: ReadonlyMap<string, string>;
 }
 
 export interface LoadedModelDirectory {
@@ -182,10 +192,7 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
   }
   return writeModelDirectory(dir, async (staging, files, write) => {
     await saveModelCheckpoint(staging, model.config, model.weights());
-    for (const path of [CONFIG_FILE, WEIGHTS_FILE]) {
-      const bytes = readFileSync(join(staging, path));
-      files.push({ path, bytes: bytes.length, sha256: sha256(bytes) });
-    }
+    listCheckpointFiles(staging, files);
     write(TOKENIZER_FILE, tokenizer.toJson());
     write(DOCIDS_FILE, encodeDocids(docids));
     write(DOCS_FILE, docsJsonl(docids, contents.titles));
@@ -225,6 +232,14 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
     };
     return manifest;
   });
+}
+
+/** Lists the checkpoint (config and weights) a model wrote into the staging folder in the manifest's files. */
+export function listCheckpointFiles(staging: string, files: ManifestFile[]): void {
+  for (const path of [CONFIG_FILE, WEIGHTS_FILE]) {
+    const bytes = readFileSync(join(staging, path));
+    files.push({ path, bytes: bytes.length, sha256: sha256(bytes) });
+  }
 }
 
 /** Adds the caller's extra files (copied or written) to a directory being written. */
@@ -319,12 +334,36 @@ export function parseJson(path: string, text: string): unknown {
   }
 }
 
+/** A model directory exists and is a folder; `writer` says what writes one. */
+export function checkIsDirectory(dir: string, writer: string): void {
+  if (!existsSync(dir)) throw new UserError(`${dir}: model directory not found`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: is a file, not a model directory (${writer})`);
+}
+
+/** A manifest's `files` is a well-formed list holding every required file. */
+export function checkFileList<T extends { files?: unknown }>(
+  path: string,
+  json: T,
+  required: readonly string[],
+): asserts json is T & { files: ManifestFile[] } {
+  const files = json.files;
+  if (
+    !Array.isArray(files) ||
+    files.some(
+      (f: Partial<ManifestFile> | null) => typeof f?.path !== 'string' || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string',
+    )
+  ) {
+    throw new UserError(`${path}: malformed file list`);
+  }
+  for (const name of required) {
+    if (!(files as ManifestFile[]).some((f) => f.path === name)) throw new UserError(`${path}: does not list ${name}`);
+  }
+}
+
 /** Reads and checks `manifest.json` (format name and version, file list shape). */
 export function readModelManifest(dir: string): ModelManifest {
   const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(dir)) throw new UserError(`${dir}: model directory not found`);
-  if (!statSync(dir).isDirectory())
-    throw new UserError(`${dir}: is a file, not a model directory (genir train sft --out writes model directories)`);
+  checkIsDirectory(dir, 'genir train sft --out writes model directories');
   if (!existsSync(path)) {
     throw new UserError(
       `${path}: missing; ${dir} is not a genir model directory (one holds ${MANIFEST_FILE}, ${REQUIRED_FILES.join(', ')}; genir train sft --out writes it)`,
@@ -339,15 +378,7 @@ export function readModelManifest(dir: string): ModelManifest {
         `this genir (${genirVersion()}) reads version ${MODEL_DIRECTORY_FORMAT_VERSION} — retrain the model or use a matching genir`,
     );
   }
-  if (
-    !Array.isArray(json.files) ||
-    json.files.some((f) => typeof f?.path !== 'string' || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string')
-  ) {
-    throw new UserError(`${path}: malformed file list`);
-  }
-  for (const required of REQUIRED_FILES) {
-    if (!json.files.some((f) => f.path === required)) throw new UserError(`${path}: does not list ${required}`);
-  }
+  checkFileList(path, json, REQUIRED_FILES);
   const model = json.model as Partial<ModelManifest['model']> | undefined;
   if (typeof model !== 'object' || model === null || MODEL_SIZES.some(([key]) => typeof model[key] !== 'number'))
     throw new UserError(`${path}: malformed model sizes`);
@@ -422,7 +453,7 @@ export function verifyModelDirectory(
  * Runs a parser over one file; an error it did not anticipate (it throws UserErrors for the
  * problems it knows) still becomes one line naming the file.
  */
-function parsing<T>(file: string, what: string, parse: () => T): T {
+export function parsing<T>(file: string, what: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {

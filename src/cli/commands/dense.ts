@@ -4,16 +4,17 @@
  * when that directory holds one (its manifest says which kind of model it is).
  */
 import type { Command } from 'commander';
-import { collapseRun, openDataset } from '../../data/registry.js';
+import { openDataset } from '../../data/registry.js';
 import { writeRun } from '../../data/trec.js';
 import type { Document } from '../../data/types.js';
-import { GENIR_METRICS, evaluateRun, parseMetrics, splitMetricList } from '../../eval/metrics.js';
+import { GENIR_METRICS, parseMetrics, splitMetricList } from '../../eval/metrics.js';
 import { formatTable, formatValue } from '../../eval/report.js';
 import { corpusFingerprint } from '../../retriever/directory.js';
 import { DenseSearcher, type DenseHit } from '../../search/dense.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { parseCount, type Write } from '../options.js';
+import { languagesNote, openSplit, scoreRun, searchTiming } from './eval-split.js';
 import { checkQueryLength, readQueryFile } from '../queries.js';
 
 export interface DenseSearchCommandOptions {
@@ -199,11 +200,8 @@ export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<D
   parseMetrics(metrics);
   if (o.runOut !== undefined) checkWritableFile(o.runOut, '--run-out');
   const dataset = await openDataset({ id: o.dataset, dataDir: o.dataDir, lang: o.lang, corpusLang: o.corpusLang });
-  const split = o.split ?? dataset.defaultSplit;
-  if (!dataset.splits.includes(split))
-    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
-  const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
-  if (queries.length === 0) throw new UserError(`dataset ${dataset.id} has no queries in split '${split}'`);
+  const test = await openSplit(dataset, o.split ?? dataset.defaultSplit);
+  const { split, queries } = test;
   const docs: Document[] = [];
   for await (const doc of dataset.docs()) docs.push(doc);
 
@@ -230,9 +228,7 @@ export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<D
     await searcher.release();
   }
   const searchMs = performance.now() - searchStart;
-  if (o.runOut !== undefined) await writeRun(o.runOut, run, 'genir-dense');
-  if (dataset.relevanceIds !== undefined) run = collapseRun(run, await dataset.relevanceIds());
-  const evaluation = evaluateRun(run, qrels, metrics, { judgedOnly: o.judgedOnly });
+  const evaluation = await scoreRun(run, test, { metrics, runOut: o.runOut, tag: 'genir-dense', judgedOnly: o.judgedOnly });
   const report: DenseEvalReport = {
     dataset: dataset.id,
     split,
@@ -243,13 +239,10 @@ export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<D
     kind: 'dense',
     k,
     reindexed,
-    load_ms: Math.round(loadMs),
-    search_qps: Math.round((queries.length / searchMs) * 1000 * 10) / 10,
-    ms_per_query: Math.round((searchMs / queries.length) * 100) / 100,
+    ...searchTiming(queries.length, loadMs, searchMs),
   };
-  const languages = dataset.lang === undefined ? '' : ` (queries ${dataset.lang}, corpus ${dataset.corpusLang ?? dataset.lang})`;
   const lines = [
-    `dataset ${dataset.id}${languages}, split ${split}: ${queries.length} queries; dense model ${o.dense}: ${report.docs} documents${reindexed ? ' (encoded for this evaluation)' : ''}`,
+    `dataset ${dataset.id}${languagesNote(dataset)}, split ${split}: ${queries.length} queries; dense model ${o.dense}: ${report.docs} documents${reindexed ? ' (encoded for this evaluation)' : ''}`,
     `exact top ${k}: ${report.ms_per_query} ms per query (${report.search_qps} queries/s, query encoding included); loaded in ${report.load_ms} ms`,
   ];
   if (o.runOut !== undefined) lines.push(`run written to ${o.runOut}`);

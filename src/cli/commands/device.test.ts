@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
-import { runGenir } from '../testing.js';
+import { runGenir, trainSftArgs } from '../testing.js';
 
 const ortRoot = dirname(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')));
 const hasCuda = existsSync(join(ortRoot, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
@@ -20,7 +20,7 @@ test(
       const dataset = writeToySquad(root);
       const out = join(root, 'model');
       const runs = [
-        await runGenir(['train', 'sft', '--dataset', dataset, '--docids', 'atomic', '--model', 'tiny', '--out', out, '--device', 'cuda']),
+        await runGenir(trainSftArgs(dataset, 'atomic', out, ['--device', 'cuda'])),
         await runGenir(['search', '--model', out, '--device', 'cuda', 'a query']),
         await runGenir(['eval', '--model', out, '--dataset', dataset, '--device', 'cuda']),
       ];

@@ -6,7 +6,7 @@ import { Bm25Index } from '../../bm25/bm25-index.js';
 import { checkDevice, parseDevice } from '../../engine/device.js';
 import { collapseRun, openDataset } from '../../data/registry.js';
 import { writeRun } from '../../data/trec.js';
-import type { Dataset, Qrels, Query, Run } from '../../data/types.js';
+import type { Dataset, Run } from '../../data/types.js';
 import { GENIR_METRICS, evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../../eval/metrics.js';
 import { formatTable, formatValue } from '../../eval/report.js';
 import { pairedTTest, randomizationTest } from '../../eval/significance.js';
@@ -21,6 +21,7 @@ import { defaultAnalyzerFor } from './bm25.js';
 import { parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
 import { beamAndK, fusionSpec } from './search.js';
 import { parseCount, type Write } from '../options.js';
+import { languagesNote, openSplit, scoreRun, searchTiming, type EvalSplit } from './eval-split.js';
 
 export interface ModelEvalOptions extends HybridCommandOptions {
   model: string;
@@ -102,11 +103,8 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
   if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
 
   const dataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
-  const split = options.split ?? dataset.defaultSplit;
-  if (!dataset.splits.includes(split))
-    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
-  const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
-  if (queries.length === 0) throw new UserError(`dataset ${dataset.id} has no queries in split '${split}'`);
+  const test = await openSplit(dataset, options.split ?? dataset.defaultSplit);
+  const { split, queries, qrels } = test;
 
   const loadStart = performance.now();
   const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device });
@@ -125,10 +123,8 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
     await searcher.release();
   }
   const searchMs = performance.now() - searchStart;
-  if (options.runOut !== undefined) await writeRun(options.runOut, run, 'genir');
   // Docid keys are document ids, or relevance ids when translations share a docid; either maps right.
-  if (dataset.relevanceIds !== undefined) run = collapseRun(run, await dataset.relevanceIds());
-  const evaluation = evaluateRun(run, qrels, metrics, { judgedOnly: options.judgedOnly });
+  const evaluation = await scoreRun(run, test, { metrics, runOut: options.runOut, tag: 'genir', judgedOnly: options.judgedOnly });
 
   const report: ModelEvalReport = {
     dataset: dataset.id,
@@ -140,13 +136,10 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
     beam,
     k,
     mode: 'genir',
-    load_ms: Math.round(loadMs),
-    search_qps: Math.round((queries.length / searchMs) * 1000 * 10) / 10,
-    ms_per_query: Math.round((searchMs / queries.length) * 100) / 100,
+    ...searchTiming(queries.length, loadMs, searchMs),
   };
-  const languages = dataset.lang === undefined ? '' : ` (queries ${dataset.lang}, corpus ${dataset.corpusLang ?? dataset.lang})`;
   const lines = [
-    `dataset ${dataset.id}${languages}, split ${split}: ${queries.length} queries; model ${options.model}: ${report.docs} docids (${searcher.docids.scheme})`,
+    `dataset ${dataset.id}${languagesNote(dataset)}, split ${split}: ${queries.length} queries; model ${options.model}: ${report.docs} docids (${searcher.docids.scheme})`,
     `beam ${beam}, top ${k}, ${batch} queries per batch: ${report.ms_per_query} ms per query (${report.search_qps} queries/s); model loaded in ${report.load_ms} ms`,
   ];
   if (options.runOut !== undefined) lines.push(`run written to ${options.runOut}`);
@@ -156,20 +149,10 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
   return report;
 }
 
-interface EvalSplit {
-  dataset: Dataset;
-  split: string;
-  queries: Query[];
-  qrels: Qrels;
-}
-
 async function loadSplit(dataset: Dataset, split: string): Promise<EvalSplit> {
-  if (!dataset.splits.includes(split))
-    throw new UserError(`dataset ${dataset.id} has no split '${split}' (splits: ${dataset.splits.join(', ')})`);
-  const [queries, qrels] = await Promise.all([dataset.queries(split), dataset.qrels(split)]);
-  if (queries.length === 0) throw new UserError(`dataset ${dataset.id} has no queries in split '${split}'`);
+  const loaded = await openSplit(dataset, split);
   // A query without its own language is in the dataset's query language (the BM25 analyzer needs it).
-  return { dataset, split, queries: queries.map((q) => ({ ...q, lang: q.lang ?? dataset.lang })), qrels };
+  return { ...loaded, queries: loaded.queries.map((q) => ({ ...q, lang: q.lang ?? dataset.lang })) };
 }
 
 /** Paired tests of `run` against `other` on every judged query, per metric. */
@@ -283,9 +266,7 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
     beam,
     k,
     mode: settings.mode,
-    load_ms: Math.round(loadMs),
-    search_qps: Math.round((test.queries.length / searchMs) * 1000 * 10) / 10,
-    ms_per_query: Math.round((searchMs / test.queries.length) * 100) / 100,
+    ...searchTiming(test.queries.length, loadMs, searchMs),
   };
   let comparisons: string[][] | undefined;
   if (genirRun !== undefined && bm25Run !== undefined) {
@@ -320,9 +301,8 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
       }),
     ];
   }
-  const languages = dataset.lang === undefined ? '' : ` (queries ${dataset.lang}, corpus ${corpusLang})`;
   const lines = [
-    `dataset ${dataset.id}${languages}, split ${test.split}: ${test.queries.length} queries; ${index.documentCount} documents indexed for BM25 (${index.data.analyzer.name} analyzer)`,
+    `dataset ${dataset.id}${languagesNote(dataset, corpusLang)}, split ${test.split}: ${test.queries.length} queries; ${index.documentCount} documents indexed for BM25 (${index.data.analyzer.name} analyzer)`,
   ];
   if (fusion !== undefined) {
     const how =

@@ -11,6 +11,7 @@ import { runRankControl } from '../../experiments/rank-control.js';
 import { UserError } from '../../util/errors.js';
 import { sftRecipe } from './train.js';
 import {
+  parseChoiceList,
   parseCount,
   parsePositiveNumber,
   parseSeed,
@@ -42,15 +43,7 @@ interface LinearBaselineCommandOptions {
 
 /** Parses `--sources chunks,queries`. */
 function parseSources(list: string): SftSource[] {
-  const sources = list
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (sources.length === 0) throw new UserError('--sources: no source given');
-  for (const s of sources)
-    if (!(SFT_SOURCES as readonly string[]).includes(s))
-      throw new UserError(`--sources ${list}: unknown source '${s}' (${SFT_SOURCES.join(', ')})`);
-  return [...new Set(sources)] as SftSource[];
+  return parseChoiceList(list, '--sources', SFT_SOURCES, 'source');
 }
 
 interface DdroAblationCommandOptions {
@@ -68,25 +61,40 @@ interface DdroAblationCommandOptions {
 
 /** Parses `--docids pq,title`. */
 export function parseSchemes(list: string): DocidScheme[] {
-  const schemes = list
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (schemes.length === 0) throw new UserError('--docids: no scheme given');
-  for (const s of schemes)
-    if (!(DOCID_SCHEMES as readonly string[]).includes(s))
-      throw new UserError(`--docids ${list}: unknown scheme '${s}' (${DOCID_SCHEMES.join(', ')})`);
-  return [...new Set(schemes)] as DocidScheme[];
+  return parseChoiceList(list, '--docids', DOCID_SCHEMES, 'scheme');
 }
 
-/** An experiment's tables (blank lines between them), then where its files are and what it cost. */
-function experimentLines(sections: readonly string[], result: { files: readonly string[]; seconds: number; peakRssMb: number }): string[] {
-  return [
+/**
+ * Writes an experiment's tables (blank lines between them), then where its files are and what it
+ * cost, and with --json its report as the last line.
+ */
+function writeExperiment(
+  write: Write,
+  sections: readonly string[],
+  result: { files: readonly string[]; seconds: number; peakRssMb: number },
+  json: boolean | undefined,
+  report: () => unknown,
+): void {
+  const lines = [
     sections.join('\n\n'),
     '',
     `results: ${result.files.join(', ')}`,
     `wall-clock ${result.seconds.toFixed(1)} s, peak memory ${result.peakRssMb.toFixed(0)} MB`,
   ];
+  if (json) lines.push(JSON.stringify(report()));
+  write(`${lines.join('\n')}\n`);
+}
+
+/** What ddro-ablation and docid-schemes check and read first: dataset, seed, threads, docid schemes, the recipe's runs, the work folder. */
+function ablationSettings(options: { dataset: string; seed: string; threads?: string; docids: string; recipe?: string; work: string }) {
+  if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad')
+    throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
+  const seed = parseSeed(options.seed);
+  const threads = parseThreads(options.threads);
+  const docids = parseSchemes(options.docids);
+  const runs = readAblationRuns(options.recipe);
+  checkWritableFolder(options.work, { option: '--work' });
+  return { dataset: options.dataset as AblationDataset, seed, threads, docids, runs };
 }
 
 export function registerExperimentCommand(program: Command, write: Write): void {
@@ -107,42 +115,27 @@ export function registerExperimentCommand(program: Command, write: Write): void 
     .addOption(threadsOption())
     .addOption(jsonOption())
     .action(async (options: DdroAblationCommandOptions) => {
-      if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad')
-        throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
-      const seed = parseSeed(options.seed);
-      const threads = parseThreads(options.threads);
-      const runs = readAblationRuns(options.recipe);
-      checkWritableFolder(options.work, { option: '--work' });
+      const settings = ablationSettings(options);
       const result = await runDdroAblation({
-        dataset: options.dataset as AblationDataset,
-        docids: parseSchemes(options.docids),
+        ...settings,
         lang: options.lang,
         quick: options.quick,
-        runs,
         dataDir: options.dataDir,
         workDir: options.work,
-        seed,
-        threads,
       });
-      const lines = experimentLines([result.table], result);
-      if (options.json) {
-        lines.push(
-          JSON.stringify({
-            dataset: result.dataset,
-            rows: result.rows.map((r) => ({
-              method: r.method,
-              docids: r.docids,
-              lang: r.lang,
-              metrics: r.metrics,
-              p_t_vs_sft: r.p_t_vs_sft,
-              p_rand_vs_sft: r.p_rand_vs_sft,
-            })),
-            seconds: result.seconds,
-            peak_rss_mb: result.peakRssMb,
-          }),
-        );
-      }
-      write(`${lines.join('\n')}\n`);
+      writeExperiment(write, [result.table], result, options.json, () => ({
+        dataset: result.dataset,
+        rows: result.rows.map((r) => ({
+          method: r.method,
+          docids: r.docids,
+          lang: r.lang,
+          metrics: r.metrics,
+          p_t_vs_sft: r.p_t_vs_sft,
+          p_rand_vs_sft: r.p_rand_vs_sft,
+        })),
+        seconds: result.seconds,
+        peak_rss_mb: result.peakRssMb,
+      }));
     });
 
   experiment
@@ -211,22 +204,16 @@ export function registerExperimentCommand(program: Command, write: Write): void 
             s.per_seed.map((v) => formatValue(v)).join(' '),
           ]),
         ]);
-        const lines = experimentLines([result.table, training, summary], result);
-        if (options.json) {
-          lines.push(
-            JSON.stringify({
-              dataset: result.dataset,
-              updates: result.updates,
-              seeds: result.seeds,
-              lr: result.lr,
-              summary: result.summary,
-              training: result.training,
-              rows: result.rows,
-              seconds: result.seconds,
-            }),
-          );
-        }
-        write(`${lines.join('\n')}\n`);
+        writeExperiment(write, [result.table, training, summary], result, options.json, () => ({
+          dataset: result.dataset,
+          updates: result.updates,
+          seeds: result.seeds,
+          lr: result.lr,
+          summary: result.summary,
+          training: result.training,
+          rows: result.rows,
+          seconds: result.seconds,
+        }));
       },
     );
 
@@ -388,50 +375,34 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         threads?: string;
         json?: boolean;
       }) => {
-        if (options.dataset !== 'squad-dev' && options.dataset !== 'xquad')
-          throw new UserError(`--dataset ${options.dataset}: expected squad-dev or xquad`);
+        const settings = ablationSettings(options);
         const minutes = parsePositiveNumber(options.minutes, '--minutes');
-        const seed = parseSeed(options.seed);
-        const threads = parseThreads(options.threads);
-        const docids = parseSchemes(options.docids);
-        const unsupported = docids.filter((s) => s === 'keywords');
+        const unsupported = settings.docids.filter((s) => s === 'keywords');
         if (unsupported.length > 0)
           throw new UserError(`--docids: ${unsupported.join(', ')} is not part of this comparison (${SCHEME_ORDER.join(', ')})`);
-        const runs = readAblationRuns(options.recipe);
-        checkWritableFolder(options.work, { option: '--work' });
         const result = await runDocidSchemes({
-          dataset: options.dataset as AblationDataset,
+          ...settings,
           minutes,
-          runs,
-          docids,
           ddro: options.ddro,
           lang: options.lang,
           quick: options.quick,
           dataDir: options.dataDir,
           workDir: options.work,
-          seed,
-          threads,
         });
-        const lines = experimentLines([result.table], result);
-        if (options.json) {
-          lines.push(
-            JSON.stringify({
-              rows: result.rows.map((r) => ({
-                docids: r.docids,
-                method: r.method,
-                'RR@10': r.metrics['RR@10'],
-                metrics: r.metrics,
-                ...(r.byLang ? { by_lang: r.byLang } : {}),
-                ...(r.docidStats ? { docid_stats: r.docidStats } : {}),
-              })),
-              dense: { 'RR@10': result.dense['RR@10'], metrics: result.dense },
-              bm25: { 'RR@10': result.bm25['RR@10'], metrics: result.bm25 },
-              dataset: result.dataset,
-              seconds: result.seconds,
-            }),
-          );
-        }
-        write(`${lines.join('\n')}\n`);
+        writeExperiment(write, [result.table], result, options.json, () => ({
+          rows: result.rows.map((r) => ({
+            docids: r.docids,
+            method: r.method,
+            'RR@10': r.metrics['RR@10'],
+            metrics: r.metrics,
+            ...(r.byLang ? { by_lang: r.byLang } : {}),
+            ...(r.docidStats ? { docid_stats: r.docidStats } : {}),
+          })),
+          dense: { 'RR@10': result.dense['RR@10'], metrics: result.dense },
+          bm25: { 'RR@10': result.bm25['RR@10'], metrics: result.bm25 },
+          dataset: result.dataset,
+          seconds: result.seconds,
+        }));
       },
     );
 }

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
+import { withToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { runGenir } from '../testing.js';
 
 const fixtures = join(fileURLToPath(new URL('../../model/testdata/hf-t5', import.meta.url)));
@@ -79,9 +79,7 @@ test('genir import hf: prints parameters, vocabulary and docid rows, writes a di
 });
 
 test('genir train sft --init trains from an imported checkpoint on the toy corpus; export hf → import hf keeps the docid rows', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'genir-init-cli-'));
-  try {
-    const dataset = writeToySquad(root);
+  await withToySquad('genir-init-cli-', async (root, dataset) => {
     const imported = join(root, 'flan');
     assert.equal((await runGenir(['import', 'hf', join(fixtures, 'flan-t5'), '--out', imported])).code, 0);
     const model = join(root, 'model');
@@ -141,7 +139,5 @@ test('genir train sft --init trains from an imported checkpoint on the toy corpu
       /--init .*: a pre-trained model keeps its shape; drop dModel, dKv/,
     );
     assertOneLineError(await runGenir([...common, '--out', join(root, 'other', 'm')]), /--model <size> or --init <hf dir> is required/);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });

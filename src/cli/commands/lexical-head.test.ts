@@ -1,33 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import {} from 'node:os';
 import { join } from 'node:path';
-import { toyTrainingFlags, writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
+import { toyTrainingFlags, withToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { readSafetensors } from '../../model/safetensors.js';
-import { runGenir } from '../testing.js';
+import { runGenir, trainSftArgs } from '../testing.js';
 
 test('genir train sft --lexical-head: the model saves its head, searches, evaluates, and export hf refuses it in one line', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'genir-lexical-cli-'));
-  try {
-    const dataset = writeToySquad(root);
+  await withToySquad('genir-lexical-cli-', async (root, dataset) => {
     const out = join(root, 'model');
-    const trained = await runGenir([
-      'train',
-      'sft',
-      '--dataset',
-      dataset,
-      '--docids',
-      'atomic',
-      '--model',
-      'tiny',
-      '--out',
-      out,
-      '--lexical-head',
-      '--stages',
-      'chunks+pseudo+queries:4',
-      ...toyTrainingFlags(join(root, 'cache')),
-    ]);
+    const trained = await runGenir(
+      trainSftArgs(dataset, 'atomic', out, [
+        '--lexical-head',
+        '--stages',
+        'chunks+pseudo+queries:4',
+        ...toyTrainingFlags(join(root, 'cache')),
+      ]),
+    );
     assert.equal(trained.code, 0, trained.stderr);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as {
       genir_lexical_head?: boolean;
@@ -75,7 +65,5 @@ test('genir train sft --lexical-head: the model saves its head, searches, evalua
     assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
     assert.match(refused.stderr, /^genir: error: --model .*: has a lexical head .*cannot be exported/);
     assert.ok(!existsSync(exported), 'nothing is written');
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });

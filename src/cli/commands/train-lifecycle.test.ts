@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeToyBeir } from '../../train/methods/sft/testdata/toy-beir.js';
-import { writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
+import { withToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { TEMPORARY_NAME } from '../../util/temporaries.js';
-import { runGenir, spawnGenir, type SpawnedCli } from '../testing.js';
+import { runGenir, spawnGenir, type SpawnedCli, trainSftArgs } from '../testing.js';
 
 /** Every temporary (genir's naming: `.<name>.<pid>[.<hex>].tmp`) under `root`, as paths relative to it. */
 function temporariesUnder(root: string): string[] {
@@ -245,43 +245,33 @@ test('genir train sft: temporaries of runs killed with SIGKILL are swept by the 
 });
 
 test('genir train ddro: a wrong --dev-split is refused before the triples are mined; an interrupted run leaves no work directory', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'genir-ddro-life-'));
-  try {
-    const dataset = writeToySquad(root);
+  await withToySquad('genir-ddro-life-', async (root, dataset) => {
     const sft = join(root, 'sft');
-    const trained = await runGenir([
-      'train',
-      'sft',
-      '--dataset',
-      dataset,
-      '--docids',
-      'atomic',
-      '--model',
-      'tiny',
-      '--out',
-      sft,
-      '--stages',
-      'chunks+queries:2',
-      '--pseudo',
-      'spans',
-      '--vocab',
-      '300',
-      '--d-model',
-      '16',
-      '--d-ff',
-      '32',
-      '--layers',
-      '1',
-      '--dropout',
-      '0',
-      '--batch-size',
-      '8',
-      '--threads',
-      '1',
-      '--no-onnx',
-      '--cache-dir',
-      join(root, 'cache'),
-    ]);
+    const trained = await runGenir(
+      trainSftArgs(dataset, 'atomic', sft, [
+        '--stages',
+        'chunks+queries:2',
+        '--pseudo',
+        'spans',
+        '--vocab',
+        '300',
+        '--d-model',
+        '16',
+        '--d-ff',
+        '32',
+        '--layers',
+        '1',
+        '--dropout',
+        '0',
+        '--batch-size',
+        '8',
+        '--threads',
+        '1',
+        '--no-onnx',
+        '--cache-dir',
+        join(root, 'cache'),
+      ]),
+    );
     assert.equal(trained.code, 0, trained.stderr);
     const ddro = (extra: string[]) => [
       'train',
@@ -322,7 +312,5 @@ test('genir train ddro: a wrong --dev-split is refused before the triples are mi
     const again = await runGenir(ddro(['--eval-every', '0', '--epochs', '1']));
     assert.equal(again.code, 0, again.stderr);
     assert.ok(!existsSync(join(root, 'ddro.training')));
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toyTrainingFlags, writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
+import { toyTrainingFlags, writeToySquad, withToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { UserError } from '../../util/errors.js';
 import { main } from '../program.js';
-import { runGenir } from '../testing.js';
+import { runGenir, trainSftArgs } from '../testing.js';
 import { readSafetensors } from '../../model/safetensors.js';
 import { sftOptionsFrom, type TrainSftCommandOptions } from './train.js';
 
@@ -138,26 +138,11 @@ test('genir train sft trains a toy model end to end and prints a JSON summary', 
 });
 
 test('genir train sft --tie-embeddings: the saved model has no lm_head, says tie_word_embeddings, and searches', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'genir-train-tied-'));
-  try {
-    const dataset = writeToySquad(root);
+  await withToySquad('genir-train-tied-', async (root, dataset) => {
     const out = join(root, 'model');
-    const trained = await runGenir([
-      'train',
-      'sft',
-      '--dataset',
-      dataset,
-      '--docids',
-      'title',
-      '--model',
-      'tiny',
-      '--out',
-      out,
-      '--tie-embeddings',
-      '--stages',
-      'chunks+pseudo:2',
-      ...toyTrainingFlags(join(root, 'cache')),
-    ]);
+    const trained = await runGenir(
+      trainSftArgs(dataset, 'title', out, ['--tie-embeddings', '--stages', 'chunks+pseudo:2', ...toyTrainingFlags(join(root, 'cache'))]),
+    );
     assert.equal(trained.code, 0, trained.stderr);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { tie_word_embeddings: boolean };
     assert.equal(config.tie_word_embeddings, true);
@@ -166,7 +151,5 @@ test('genir train sft --tie-embeddings: the saved model has no lm_head, says tie
     const searched = await runGenir(['search', '--model', out, 'toy question', '--k', '3', '--threads', '1', '--json']);
     assert.equal(searched.code, 0, searched.stderr);
     assert.ok(searched.stdout.trim().length > 0);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });

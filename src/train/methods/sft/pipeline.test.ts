@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {} from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '../../../data/registry.js';
 import { loadModelDirectory } from '../../../retriever/directory.js';
@@ -9,7 +9,7 @@ import { UserError } from '../../../util/errors.js';
 import { evaluateGenir } from './evaluate.js';
 import { runSft, type SftOptions } from './pipeline.js';
 import { parseStages } from './schedule.js';
-import { TOPICS, writeToySquad } from './testdata/toy-squad.js';
+import { TOPICS, withToySquad } from './testdata/toy-squad.js';
 
 function smokeOptions(root: string, dataset: string, overrides: Partial<SftOptions> = {}): SftOptions {
   return {
@@ -41,9 +41,7 @@ function smokeOptions(root: string, dataset: string, overrides: Partial<SftOptio
 }
 
 test('SFT smoke run: tokenizer, docids, doc2query + span pseudo-queries, three stages, model directory, report, cache, resume', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'genir-sft-'));
-  try {
-    const dataset = writeToySquad(root);
+  await withToySquad('genir-sft-', async (root, dataset) => {
     const options = smokeOptions(root, dataset);
     const result = await runSft(options);
     assert.equal(result.dir, join(root, 'model'));
@@ -119,15 +117,11 @@ test('SFT smoke run: tokenizer, docids, doc2query + span pseudo-queries, three s
       (err: unknown) => err instanceof UserError && /used different lr/.test(err.message),
     );
     assert.deepEqual(readdirSync(join(root, 'cache', 'pseudo-queries')).length, 2, 'one cache entry: queries + description');
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('SFT with dev evaluation: learning curve files, the best evaluation is the saved model; a time budget stops training', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'genir-sft-dev-'));
-  try {
-    const dataset = writeToySquad(root);
+  await withToySquad('genir-sft-dev-', async (root, dataset) => {
     const options = smokeOptions(root, dataset, {
       stages: parseStages('chunks+terms+queries*2:6'),
       pseudo: undefined,
@@ -170,7 +164,5 @@ test('SFT with dev evaluation: learning curve files, the best evaluation is the 
     const stage = budgeted.report.stages[0];
     assert.ok(stage.updates < 200, `a half-second budget stops early (${stage.updates} updates)`);
     assert.ok(stage.trainingSeconds >= 0.5 && stage.trainingSeconds < 5, `${stage.trainingSeconds} s`);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });

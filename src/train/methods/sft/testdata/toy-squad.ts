@@ -1,5 +1,6 @@
 /** A SQuAD-format toy dataset for fast SFT tests (6 paragraphs, 36 questions). */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const TOPICS = [
@@ -29,4 +30,17 @@ export function toyTrainingFlags(cacheDir: string): string[] {
     '--pseudo', 'spans', '--vocab', '330', '--d-model', '16', '--d-ff', '32', '--layers', '1', '--dropout', '0',
     '--batch-size', '8', '--lr', '1e-2', '--threads', '1', '--cache-dir', cacheDir, '--json',
   ];
+}
+
+/**
+ * Runs `body` in a fresh temporary folder holding the toy SQuAD dataset (6 paragraphs, 36
+ * questions; its path is `dataset`), and removes the folder afterwards, whatever `body` throws.
+ */
+export async function withToySquad<T>(prefix: string, body: (root: string, dataset: string) => Promise<T>): Promise<T> {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return await body(root, writeToySquad(root));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
