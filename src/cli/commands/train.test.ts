@@ -38,6 +38,8 @@ test('train sft options: stages, epochs and model changes are parsed; bad values
   assert.deepEqual(parsed.modelOverrides, { dropoutRate: 0, dModel: 128, numLayers: 3, numDecoderLayers: 3, dKv: 32 });
   assert.equal(parsed.docids, 'pq');
   assert.equal(parsed.lr, 1e-3);
+  for (const pseudo of ['sentences', 'words', 'spans', 'doc2query', 'both'])
+    assert.equal(sftOptionsFrom({ ...defaults, pseudo }).pseudo, pseudo);
   for (const bad of [
     { docids: 'bm25' },
     { model: 'base' },

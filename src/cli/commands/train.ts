@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { applyRecipe, readRecipe } from '../recipe.js';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { isDenseModelDirectory } from '../../retriever/dense-directory.js';
-import { T5_PRESETS, isT5Preset, type T5Config, type T5Preset } from '../../model/config.js';
-import { runSft, SFT_DEFAULTS, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
+import { T5_PRESETS, TRAINABLE_PRESETS, isTrainablePreset, type T5Config, type T5Preset } from '../../model/config.js';
+import { PSEUDO_QUERY_METHODS, runSft, SFT_DEFAULTS, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
 import { overrideEpochs, parseStages } from '../../train/methods/sft/schedule.js';
 import { LEXICAL_INITS, type LexicalInit } from '../../train/methods/sft/lexical-init.js';
 import { assertReadableFile } from '../../data/lines.js';
@@ -141,11 +141,11 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   if (options.init === undefined && options.model === undefined)
     throw new UserError("--model <size> or --init <hf dir> is required (give it, or set 'model' in a --recipe file)");
   const model = options.model ?? 'tiny';
-  if (!isT5Preset(model) || model === 'base') throw new UserError(`--model ${model}: expected tiny or small`);
+  if (!isTrainablePreset(model)) throw new UserError(`--model ${model}: expected ${TRAINABLE_PRESETS.join(', ')}`);
   const d2qModel = options.d2qModel;
-  if (!isT5Preset(d2qModel) || d2qModel === 'base') throw new UserError(`--d2q-model ${d2qModel}: expected tiny or small`);
-  if (options.pseudo !== undefined && !['doc2query', 'spans', 'both'].includes(options.pseudo))
-    throw new UserError(`--pseudo ${options.pseudo}: expected doc2query, spans or both`);
+  if (!isTrainablePreset(d2qModel)) throw new UserError(`--d2q-model ${d2qModel}: expected ${TRAINABLE_PRESETS.join(', ')}`);
+  if (options.pseudo !== undefined && !(PSEUDO_QUERY_METHODS as readonly string[]).includes(options.pseudo))
+    throw new UserError(`--pseudo ${options.pseudo}: expected ${PSEUDO_QUERY_METHODS.join(', ')}`);
   let stages = parseStages(options.stages);
   if (options.epochs !== undefined) stages = overrideEpochs(stages, options.epochs);
   const overrides = shapeOverrides(options, model, { decoder: true });
@@ -287,7 +287,7 @@ export function defineSftOptions(command: Command): Command {
       '--ripor-init',
       "rq docids from a dense model (--embeddings <dir>): docid tokens start from the codebooks' centroids and the encoder from the dense encoder (RIPOR)",
     )
-    .option('--model <size>', 'model size: tiny | small (required unless --init; here or in the recipe)')
+    .option('--model <size>', 'model size: tiny | mini | medium | small (required unless --init; here or in the recipe)')
     .option(
       '--init <hf dir>',
       'start from a pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (its tokenizer and weights; docid rows are added)',
@@ -326,7 +326,10 @@ export function defineSftOptions(command: Command): Command {
       "how the lexical head starts (implies --lexical-head): zeros (default), or bm25: the corpus's BM25 weight of each subword in the documents a docid token names, so that atomic docids start as subword BM25",
     )
     .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', String(SFT_DEFAULTS.chunkTokens))
-    .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')
+    .option(
+      '--pseudo <method>',
+      'pseudo-queries: doc2query (default with labelled queries) | spans (default without: sentences and word runs, half each) | sentences (whole sentences, inverse-cloze style) | words (word runs) | both (doc2query + spans)',
+    )
     .option('--pseudo-per-doc <n>', 'pseudo-queries per document', String(SFT_DEFAULTS.pseudoPerDoc))
     .option('--d2q-model <size>', 'doc2query model size', SFT_DEFAULTS.doc2query.model)
     .option('--d2q-epochs <n>', 'doc2query training epochs', String(SFT_DEFAULTS.doc2query.epochs))

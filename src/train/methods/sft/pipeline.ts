@@ -46,7 +46,16 @@ import { bm25LexicalInitialise, type LexicalInit, type LexicalInitReport } from 
 import { buildRunReport, type StageReport, type SftRunReport } from './report.js';
 import { DDRO_STAGES, formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
 
-export type PseudoQueryMethod = 'doc2query' | 'spans' | 'both';
+/**
+ * Where pseudo-queries come from: the in-house doc2query model, spans of the document (`spans`:
+ * whole sentences or random word runs, half each; `sentences`: whole sentences only, inverse-cloze
+ * style; `words`: random word runs only), or `both` (doc2query and `spans`).
+ */
+export type PseudoQueryMethod = 'doc2query' | 'spans' | 'sentences' | 'words' | 'both';
+export const PSEUDO_QUERY_METHODS: readonly PseudoQueryMethod[] = ['doc2query', 'spans', 'sentences', 'words', 'both'];
+
+/** The share of span draws that are whole sentences, per span-based method. */
+const SENTENCE_PROBABILITY: Partial<Record<PseudoQueryMethod | 'none', number>> = { spans: 0.5, both: 0.5, sentences: 1, words: 0 };
 
 export interface Doc2QuerySettings {
   model: T5Preset;
@@ -503,9 +512,10 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
     const log = run.log;
     const info: Record<string, unknown> = { method: pseudo };
     const queries: SampledQuery[] = [];
-    if (pseudo === 'spans' || pseudo === 'both') {
+    const sentenceProbability = SENTENCE_PROBABILITY[pseudo];
+    if (sentenceProbability !== undefined) {
       const spans = await run.time('pseudo-queries', () =>
-        samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }),
+        samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed, sentenceProbability }),
       );
       queries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
       info.spans = spans.length;
