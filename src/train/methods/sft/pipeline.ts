@@ -44,7 +44,7 @@ import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type Sourc
 import { denseKeyVectors, openDenseEmbeddings, riporInitialise, type RiporInitReport } from './ripor.js';
 import { bm25LexicalInitialise, type LexicalInit, type LexicalInitReport } from './lexical-init.js';
 import { buildRunReport, type StageReport, type SftRunReport } from './report.js';
-import { DDRO_STAGES, formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
+import { formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
 
 /**
  * Where pseudo-queries come from: the in-house doc2query model, spans of the document (`spans`:
@@ -112,7 +112,7 @@ export interface SftOptions {
   termCount?: number;
   /** Source tokens kept per example (default 128). */
   maxSourceTokens?: number;
-  /** Default: doc2query when the dataset has labelled training queries, else spans. */
+  /** Default: spans (SFT_DEFAULTS.pseudo). */
   pseudo?: PseudoQueryMethod;
   pseudoPerDoc?: number;
   pseudoTopK?: number;
@@ -166,18 +166,25 @@ export interface SftResult {
 export const DEFAULT_DOC2QUERY: Doc2QuerySettings = { model: 'tiny', epochs: 20, lr: 3e-3, batchSize: 32 };
 
 /** SFT's defaults, defined once: runSft, `genir train sft` and the recipes read them from here. */
+/**
+ * The best measured recipe (docs/results.md, "BM25-initialised lexical head"): atomic docids with
+ * the BM25 prior (`defaultLexicalInit`), one epoch of span pseudo-queries and training questions.
+ * DDRO's own schedule is `DDRO_STAGES` (`--stages chunks+terms:10,pseudo:20,queries:10`, lr 1e-3).
+ */
 export const SFT_DEFAULTS = {
-  stages: DDRO_STAGES,
+  docids: 'atomic',
+  model: 'tiny',
+  stages: 'pseudo+queries:1',
+  pseudo: 'spans',
   vocabSize: 8000,
-  /** DDRO's peak learning rate. */
-  lr: 1e-3,
+  lr: 3e-3,
   batchSize: 64,
   seed: 0,
   chunkTokens: 127,
   maxChunks: 10,
   termCount: 20,
   maxSourceTokens: 128,
-  pseudoPerDoc: 10,
+  pseudoPerDoc: 20,
   pseudoTopK: 10,
   pseudoMaxTokens: 32,
   doc2query: DEFAULT_DOC2QUERY,
@@ -322,9 +329,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }),
   );
   const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
-  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo
-    ? 'none'
-    : (options.pseudo ?? (corpus.trainQueries.length > 0 ? 'doc2query' : 'spans'));
+  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo ? 'none' : (options.pseudo ?? SFT_DEFAULTS.pseudo);
   if ((pseudo === 'doc2query' || pseudo === 'both') && corpus.trainQueries.length === 0) {
     throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries for doc2query; use --pseudo spans`);
   }
