@@ -333,7 +333,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', String(SFT_DEFAULTS.chunkTokens))
     .option(
       '--pseudo <method>',
-      'pseudo-queries: spans (default: whole sentences and word runs, half each) | sentences (whole sentences, inverse-cloze style) | words (word runs) | doc2query (the in-house model trained on the training questions) | both (doc2query + spans)',
+      'pseudo-queries: words (default: random runs of 4-16 words) | spans (whole sentences and word runs, half each) | sentences (whole sentences, inverse-cloze style) | doc2query (the in-house model trained on the training questions) | both (doc2query + spans)',
     )
     .option('--pseudo-per-doc <n>', 'pseudo-queries per document', String(SFT_DEFAULTS.pseudoPerDoc))
     .option('--d2q-model <size>', 'doc2query model size', SFT_DEFAULTS.doc2query.model)

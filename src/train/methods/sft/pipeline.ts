@@ -168,14 +168,14 @@ export const DEFAULT_DOC2QUERY: Doc2QuerySettings = { model: 'tiny', epochs: 20,
 /** SFT's defaults, defined once: runSft, `genir train sft` and the recipes read them from here. */
 /**
  * The best measured recipe (docs/results.md, "BM25-initialised lexical head"): atomic docids with
- * the BM25 prior (`defaultLexicalInit`), one epoch of span pseudo-queries and training questions.
+ * the BM25 prior (`defaultLexicalInit`), one epoch of word-run pseudo-queries and training questions.
  * DDRO's own schedule is `DDRO_STAGES` (`--stages chunks+terms:10,pseudo:20,queries:10`, lr 1e-3).
  */
 export const SFT_DEFAULTS = {
   docids: 'atomic',
   model: 'tiny',
   stages: 'pseudo+queries:1',
-  pseudo: 'spans',
+  pseudo: 'words',
   vocabSize: 8000,
   lr: 3e-3,
   batchSize: 64,
