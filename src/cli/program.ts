@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { UsageError, UserError, describeFileSystemError, isFileSystemError } from '../util/errors.js';
 import { registerDatasetsCommand } from './commands/datasets.js';
 import { registerEvalCommands } from './commands/eval.js';
+import { registerFuseCommand } from './commands/fuse.js';
 import { registerBm25Command } from './commands/bm25.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerTrainCommand } from './commands/train.js';
@@ -32,6 +33,7 @@ export function buildProgram(write: Write = writeStdout): Command {
     .configureOutput({ writeOut: write, writeErr: () => undefined, outputError: () => undefined });
   registerDatasetsCommand(program, write);
   registerEvalCommands(program, write);
+  registerFuseCommand(program, write);
   registerBm25Command(program, write);
   registerSearchCommand(program, write);
   registerTrainCommand(program, write);

@@ -46,7 +46,9 @@ export interface T5Config {
   decoderStartTokenId: number;
 }
 
-export type T5Preset = 'tiny' | 'small' | 'base';
+export type T5Preset = 'tiny' | 'mini' | 'medium' | 'small' | 'base';
+/** The presets trained from scratch on a CPU, smallest first (`base` is for imported checkpoints). */
+export const TRAINABLE_PRESETS: readonly T5Preset[] = ['tiny', 'mini', 'medium', 'small'];
 export type T5FeedForward = 'gated-gelu' | 'relu';
 export const T5_FEED_FORWARDS: readonly T5FeedForward[] = ['gated-gelu', 'relu'];
 
@@ -74,9 +76,16 @@ const COMMON = {
 /** Shapes of the presets; `base` is t5-v1_1-base. Keep bench/torch_train.py's CONFIGS in step. */
 export const T5_PRESETS: Record<T5Preset, T5Config> = {
   tiny: { ...COMMON, vocabSize: 8000, dModel: 64, dKv: 16, dFf: 256, numLayers: 2, numDecoderLayers: 2, numHeads: 4 },
+  mini: { ...COMMON, vocabSize: 8000, dModel: 128, dKv: 32, dFf: 512, numLayers: 2, numDecoderLayers: 2, numHeads: 4 },
+  medium: { ...COMMON, vocabSize: 8000, dModel: 192, dKv: 48, dFf: 768, numLayers: 3, numDecoderLayers: 3, numHeads: 4 },
   small: { ...COMMON, vocabSize: 8000, dModel: 256, dKv: 64, dFf: 1024, numLayers: 4, numDecoderLayers: 4, numHeads: 4 },
   base: { ...COMMON, vocabSize: 32128, dModel: 768, dKv: 64, dFf: 2048, numLayers: 12, numDecoderLayers: 12, numHeads: 12 },
 };
+
+/** A preset trained from scratch here: every preset but `base`. */
+export function isTrainablePreset(name: string): name is T5Preset {
+  return (TRAINABLE_PRESETS as readonly string[]).includes(name);
+}
 
 export function isT5Preset(name: string): name is T5Preset {
   return Object.prototype.hasOwnProperty.call(T5_PRESETS, name);

@@ -10,7 +10,9 @@ import {
   interpolationFusion,
   normalizeScores,
   reciprocalRankFusion,
+  simplexGrid,
   tuneAlpha,
+  tuneFusionWeights,
 } from './hybrid.js';
 
 const entries = (pairs: [string, number][]): RunEntry[] => pairs.map(([docId, score]) => ({ docId, score }));
@@ -315,6 +317,99 @@ test("tuneAlpha: the grid's best mean metric; ties go to the smaller α", () => 
   const check = evaluateRun(fuseRuns([genir, bm25], interpolation(tuned.alpha), 100), qrels, ['RR@10']).mean['RR@10'];
   assert.equal(check, tuned.value);
   assert.equal(tuneAlpha(genir, bm25, qrels, { grid: [0.5, 0.1, 0.2] }).alpha, 0.1);
+});
+
+test('simplexGrid: weights in steps of 1/n summing to 1, the first ascending; for two lists the α grid', () => {
+  assert.deepEqual(simplexGrid(3, 2), [
+    [0, 0, 1],
+    [0, 0.5, 0.5],
+    [0, 1, 0],
+    [0.5, 0, 0.5],
+    [0.5, 0.5, 0],
+    [1, 0, 0],
+  ]);
+  assert.equal(simplexGrid(3, 20).length, 231);
+  for (const weights of simplexGrid(4, 5)) assert.ok(Math.abs(weights.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+  assert.deepEqual(
+    simplexGrid(2, 20).map((w) => w[0]),
+    [...DEFAULT_ALPHA_GRID],
+  );
+  assert.throws(() => simplexGrid(0, 20), RangeError);
+  assert.throws(() => simplexGrid(2, 0), RangeError);
+});
+
+test('tuneFusionWeights: a third run that alone ranks the relevant documents first gets weight; two runs agree with tuneAlpha', () => {
+  const run = (lists: Record<string, [string, number][]>): Run => new Map(Object.entries(lists).map(([q, l]) => [q, entries(l)]));
+  // q1 and q2: the relevant document is 3rd in A and B, 1st in C; q3: A and B rank it first, C second.
+  const a = run({
+    q1: [
+      ['x', 3],
+      ['y', 2],
+      ['r1', 1],
+    ],
+    q2: [
+      ['u', 3],
+      ['v', 2],
+      ['r2', 1],
+    ],
+    q3: [
+      ['r3', 3],
+      ['s', 2],
+      ['t', 1],
+    ],
+  });
+  const b = run({
+    q1: [
+      ['y', 3],
+      ['x', 2],
+      ['r1', 1],
+    ],
+    q2: [
+      ['v', 3],
+      ['u', 2],
+      ['r2', 1],
+    ],
+    q3: [
+      ['r3', 3],
+      ['t', 2],
+      ['s', 1],
+    ],
+  });
+  const c = run({
+    q1: [
+      ['r1', 3],
+      ['x', 2],
+      ['y', 1],
+    ],
+    q2: [
+      ['r2', 3],
+      ['u', 2],
+      ['v', 1],
+    ],
+    q3: [
+      ['s', 3],
+      ['r3', 2],
+      ['t', 1],
+    ],
+  });
+  const qrels: Qrels = new Map([
+    ['q1', new Map([['r1', 1]])],
+    ['q2', new Map([['r2', 1]])],
+    ['q3', new Map([['r3', 1]])],
+  ]);
+  const tuned = tuneFusionWeights([a, b, c], qrels, { steps: 10 });
+  assert.equal(tuned.tried, 66);
+  assert.equal(tuned.value, 1, JSON.stringify(tuned.weights));
+  assert.ok(tuned.weights[2] > 0 && tuned.weights[2] < 1);
+  const fused = fuseRuns([a, b, c], tuned.spec, 100);
+  assert.equal(evaluateRun(fused, qrels, ['RR@10']).mean['RR@10'], tuned.value);
+  // Without C no weighting finds r1 and r2 first.
+  assert.ok(tuneFusionWeights([a, b], qrels, { steps: 10 }).value < 1);
+  const alpha = tuneAlpha(a, c, qrels);
+  const two = tuneFusionWeights([a, c], qrels);
+  assert.equal(two.weights[0], alpha.alpha);
+  assert.equal(two.value, alpha.value);
+  assert.equal(tuneFusionWeights([a, b, c], qrels, { method: 'rrf', steps: 4 }).spec.method, 'rrf');
 });
 
 test('HybridSearcher (package API): pooled translations collapse to their docid key; hits fuse the beam with BM25', async () => {

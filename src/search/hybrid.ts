@@ -228,6 +228,25 @@ export interface TuneAlphaOptions {
   judgedOnly?: boolean;
 }
 
+/** The candidate whose fused run has the best mean metric; ties go to the earlier candidate. */
+function bestFusion(
+  runs: readonly Run[],
+  qrels: Qrels,
+  candidates: readonly FusionSpec[],
+  options: { metric: string; depth?: number; judgedOnly?: boolean },
+): { spec: FusionSpec; value: number; values: number[] } {
+  if (candidates.length === 0) throw new RangeError('fusion tuning: no candidate weights');
+  const values = candidates.map(
+    (spec) =>
+      evaluateRun(fuseRuns(runs, spec, options.depth ?? 100), qrels, [options.metric], { judgedOnly: options.judgedOnly }).mean[
+        options.metric
+      ],
+  );
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return { spec: candidates[best], value: values[best], values };
+}
+
 /**
  * Grid search of the interpolation weight α (GenIR's share) on judged queries, usually a dev
  * split: the α with the best mean metric; ties go to the smaller α (more weight on BM25).
@@ -238,13 +257,82 @@ export function tuneAlpha(genir: Run, bm25: Run, qrels: Qrels, options: TuneAlph
   const normalization = options.normalization ?? 'minmax';
   const grid = options.grid ?? DEFAULT_ALPHA_GRID;
   if (grid.length === 0) throw new RangeError('tuneAlpha: empty grid');
-  const results = grid.map((alpha) => {
-    const fused = fuseRuns([genir, bm25], interpolation(alpha, normalization), options.depth ?? 100);
-    return { alpha, value: evaluateRun(fused, qrels, [metric], { judgedOnly: options.judgedOnly }).mean[metric] };
-  });
-  let best = results[0];
-  for (const result of results) if (result.value > best.value) best = result;
-  return { alpha: best.alpha, value: best.value, metric, normalization, grid: results };
+  const tuned = bestFusion(
+    [genir, bm25],
+    qrels,
+    grid.map((alpha) => interpolation(alpha, normalization)),
+    { metric, depth: options.depth, judgedOnly: options.judgedOnly },
+  );
+  const alpha = tuned.spec.weights![0];
+  return { alpha, value: tuned.value, metric, normalization, grid: grid.map((a, i) => ({ alpha: a, value: tuned.values[i] })) };
+}
+
+/**
+ * Every weight vector for `lists` runs whose weights are multiples of 1 / `steps` and sum to 1,
+ * the first weight ascending, then the second, and so on (for two lists: α = 0, 1/steps, …, 1 on
+ * the first).
+ */
+export function simplexGrid(lists: number, steps: number): number[][] {
+  if (!Number.isInteger(lists) || lists < 1) throw new RangeError(`simplexGrid: lists must be a positive integer, got ${lists}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`simplexGrid: steps must be a positive integer, got ${steps}`);
+  const grid: number[][] = [];
+  const counts: number[] = [];
+  const fill = (list: number, left: number): void => {
+    if (list === lists - 1) {
+      grid.push([...counts, left].map((c) => c / steps));
+      return;
+    }
+    for (let c = 0; c <= left; c++) {
+      counts.push(c);
+      fill(list + 1, left - c);
+      counts.pop();
+    }
+  };
+  fill(0, steps);
+  return grid;
+}
+
+export interface FusionTuningOptions {
+  /** Default interp. */
+  method?: FusionMethod;
+  /** interp only; default minmax. */
+  normalization?: ScoreNormalization;
+  /** rrf only; default 60. */
+  rrfK?: number;
+  /** Grid resolution: weights are multiples of 1 / steps (default 20). */
+  steps?: number;
+  /** Metric to maximise (default RR@10). */
+  metric?: string;
+  /** Fused documents kept per query (default 100). */
+  depth?: number;
+  judgedOnly?: boolean;
+}
+
+export interface FusionTuning {
+  spec: FusionSpec;
+  weights: readonly number[];
+  /** The metric's mean with those weights. */
+  value: number;
+  metric: string;
+  /** Weight vectors tried. */
+  tried: number;
+}
+
+/**
+ * Weights of any number of runs (generative, BM25, dense, …) chosen on judged queries by a grid
+ * search over the simplex (`simplexGrid`); ties go to the earlier vector of the grid.
+ */
+export function tuneFusionWeights(runs: readonly Run[], qrels: Qrels, options: FusionTuningOptions = {}): FusionTuning {
+  const metric = options.metric ?? 'RR@10';
+  parseMetric(metric);
+  const method = options.method ?? 'interp';
+  const grid = simplexGrid(runs.length, options.steps ?? 20);
+  const specOf = (weights: readonly number[]): FusionSpec =>
+    method === 'rrf'
+      ? { method, weights, ...(options.rrfK === undefined ? {} : { k: options.rrfK }) }
+      : { method, weights, normalization: options.normalization ?? 'minmax' };
+  const tuned = bestFusion(runs, qrels, grid.map(specOf), { metric, depth: options.depth, judgedOnly: options.judgedOnly });
+  return { spec: tuned.spec, weights: tuned.spec.weights!, value: tuned.value, metric, tried: grid.length };
 }
 
 export interface HybridSearcherParts {

@@ -17,7 +17,7 @@ import { parseCount, parseSeed, type Write, dataDirOption, threadsOption, jsonOp
 const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
 
 /** Options shared by `eval` and `compare` that say where the judgments come from. */
-interface QrelsOptions {
+export interface QrelsOptions {
   qrels?: string;
   dataset?: string;
   split?: string;
@@ -40,7 +40,7 @@ interface CompareOptions extends QrelsOptions {
   seed: string;
 }
 
-interface LoadedQrels {
+export interface LoadedQrels {
   qrels: Qrels;
   /** The file path, or the dataset id. */
   label: string;
@@ -145,7 +145,7 @@ function isFile(path: string): boolean {
 }
 
 /** `--qrels` names a file when one exists at that path; otherwise it is a dataset id (or BEIR folder). */
-async function loadQrels(options: QrelsOptions): Promise<LoadedQrels> {
+export async function loadQrels(options: QrelsOptions): Promise<LoadedQrels> {
   if (options.qrels !== undefined && options.dataset !== undefined) throw new UserError('give either --qrels or --dataset, not both');
   const source = options.qrels ?? options.dataset;
   if (source === undefined) throw new UserError('no judgments: give --qrels <file or dataset id> or --dataset <id>');
@@ -178,7 +178,7 @@ async function loadQrels(options: QrelsOptions): Promise<LoadedQrels> {
  * judgments use, keeping the best-ranked document per id, so one relevant paragraph is
  * not counted once per language. A run already in relevance ids passes through unchanged.
  */
-async function loadRun(path: string, loaded: LoadedQrels): Promise<Run> {
+export async function loadRun(path: string, loaded: LoadedQrels): Promise<Run> {
   const run = await readRun(path);
   return loaded.relevanceIds === undefined ? run : collapseRun(run, loaded.relevanceIds);
 }

@@ -46,7 +46,7 @@ export function addHybridOptions(command: Command): Command {
     .option('--bm25-depth <n>', `with --mode hybrid: BM25 documents fused per query (default: ${DEFAULT_BM25_DEPTH})`);
 }
 
-function oneOf<T extends string>(value: string, allowed: readonly T[], option: string): T {
+export function oneOf<T extends string>(value: string, allowed: readonly T[], option: string): T {
   if (!(allowed as readonly string[]).includes(value))
     throw new UserError(`${option} ${value}: expected ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`);
   return value as T;

@@ -12,12 +12,16 @@ test('lexical head, rank-weight and --updates options: one-line errors with exit
     const out = join(root, 'out');
     const sft = ['train', 'sft', '--dataset', 'squad-dev', '--docids', 'atomic', '--model', 'tiny', '--out', out];
     const cases: [string[], RegExp][] = [
-      [[...sft, '--lexical-init', 'tfidf'], /^genir: error: --lexical-init tfidf: expected one of zeros, bm25$/],
+      [[...sft, '--lexical-init', 'tfidf'], /^genir: error: --lexical-init tfidf: expected one of zeros, bm25, none$/],
       [
-        [...sft, '--lexical-scale', '100'],
+        [...sft, '--docids', 'pq', '--lexical-scale', '100'],
         /^genir: error: --lexical-scale sets the lexical head's multiplier: add --lexical-head or --lexical-init$/,
       ],
       [[...sft, '--lexical-init', 'bm25', '--lexical-scale', '-1'], /^genir: error: --lexical-scale -1: /],
+      [
+        [...sft, '--lexical-init', 'none', '--lexical-head'],
+        /^genir: error: --lexical-init none asks for no lexical head: drop --lexical-head$/,
+      ],
       [['train', 'ddro', '--from', root, '--out', out, '--rank-weight', '0'], /^genir: error: --rank-weight 0 needs --sft-weight > 0/],
       [['train', 'ddro', '--from', root, '--out', out, '--updates', '0'], /^genir: error: --updates 0: /],
       [

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isT5Preset } from '../../model/config.js';
+import { TRAINABLE_PRESETS, isTrainablePreset } from '../../model/config.js';
 import { runDenseTraining, type DenseTrainingOptions } from '../../train/methods/dense/pipeline.js';
 import type { DenseTemperature } from '../../model/dense-train-graph.js';
 import { UserError } from '../../util/errors.js';
@@ -64,7 +64,7 @@ export function parseTemperature(value: string): DenseTemperature {
 
 /** Turns the command's options into runDenseTraining options (exported for tests). */
 export function denseOptionsFrom(options: TrainDenseCommandOptions): DenseTrainingOptions {
-  if (!isT5Preset(options.model) || options.model === 'base') throw new UserError(`--model ${options.model}: expected tiny or small`);
+  if (!isTrainablePreset(options.model)) throw new UserError(`--model ${options.model}: expected ${TRAINABLE_PRESETS.join(', ')}`);
   const overrides = shapeOverrides(options, options.model, { decoder: false });
   const seed = parseSeed(options.seed);
   return {
@@ -109,7 +109,7 @@ export function registerTrainDenseCommand(program: Command, write: Write): void 
     .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
     .addOption(dataDirOption())
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
-    .requiredOption('--model <size>', "encoder size: tiny | small (the seq2seq presets' encoders)")
+    .requiredOption('--model <size>', "encoder size: tiny | mini | medium | small (the seq2seq presets' encoders)")
     .requiredOption('--out <dir>', 'dense model directory to write')
     .option('--epochs <n>', 'passes over the training pairs', '10')
     .option('--lr <rate>', 'peak learning rate (linear warm-up and decay)', '3e-3')

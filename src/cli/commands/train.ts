@@ -2,10 +2,10 @@ import { Command } from 'commander';
 import { applyRecipe, readRecipe } from '../recipe.js';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
 import { isDenseModelDirectory } from '../../retriever/dense-directory.js';
-import { T5_PRESETS, isT5Preset, type T5Config, type T5Preset } from '../../model/config.js';
-import { runSft, SFT_DEFAULTS, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
+import { T5_PRESETS, TRAINABLE_PRESETS, isTrainablePreset, type T5Config, type T5Preset } from '../../model/config.js';
+import { PSEUDO_QUERY_METHODS, runSft, SFT_DEFAULTS, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
 import { overrideEpochs, parseStages } from '../../train/methods/sft/schedule.js';
-import { LEXICAL_INITS, type LexicalInit } from '../../train/methods/sft/lexical-init.js';
+import { LEXICAL_INITS, defaultLexicalInit, type LexicalInit } from '../../train/methods/sft/lexical-init.js';
 import { assertReadableFile } from '../../data/lines.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -23,13 +23,13 @@ import {
   jsonOption,
 } from '../options.js';
 
-export interface TrainSftCommandOptions {
+export interface TrainSftCommandOptions extends ShapeFlags {
   recipe?: string;
   dataset: string;
   lang?: string;
   dataDir?: string;
   trainSplit?: string;
-  docids: string;
+  docids?: string;
   embeddings?: string;
   model?: string;
   init?: string;
@@ -118,38 +118,43 @@ export function shapeOverrides(options: ShapeFlags, preset: T5Preset, { decoder 
   return overrides;
 }
 
-function parseLexicalInit(value: string | undefined): LexicalInit | undefined {
+/** `none` asks for no lexical head where the default would add one. */
+function parseLexicalInit(value: string | undefined): LexicalInit | 'none' | undefined {
   if (value === undefined) return undefined;
-  if (!(LEXICAL_INITS as readonly string[]).includes(value))
-    throw new UserError(`--lexical-init ${value}: expected one of ${LEXICAL_INITS.join(', ')}`);
-  return value as LexicalInit;
+  if (value !== 'none' && !(LEXICAL_INITS as readonly string[]).includes(value))
+    throw new UserError(`--lexical-init ${value}: expected one of ${[...LEXICAL_INITS, 'none'].join(', ')}`);
+  return value as LexicalInit | 'none';
 }
 
 /** Turns the command's options into runSft options (exported for tests). */
 export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   for (const [field, flag] of [
     ['dataset', '--dataset'],
-    ['docids', '--docids'],
     ['out', '--out'],
   ] as const) {
     if (options[field] === undefined) throw new UserError(`${flag} is required (give it, or set '${field}' in a --recipe file)`);
   }
-  if (!(DOCID_SCHEMES as readonly string[]).includes(options.docids))
-    throw new UserError(`--docids ${options.docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
+  const docids = options.docids ?? SFT_DEFAULTS.docids;
+  if (!(DOCID_SCHEMES as readonly string[]).includes(docids))
+    throw new UserError(`--docids ${docids}: expected one of ${DOCID_SCHEMES.join(', ')}`);
   if (options.init !== undefined && options.model !== undefined)
     throw new UserError(`--init ${options.init}: the checkpoint sets the model; drop --model ${options.model}`);
-  if (options.init === undefined && options.model === undefined)
-    throw new UserError("--model <size> or --init <hf dir> is required (give it, or set 'model' in a --recipe file)");
-  const model = options.model ?? 'tiny';
-  if (!isT5Preset(model) || model === 'base') throw new UserError(`--model ${model}: expected tiny or small`);
+  const model = options.model ?? SFT_DEFAULTS.model;
+  if (!isTrainablePreset(model)) throw new UserError(`--model ${model}: expected ${TRAINABLE_PRESETS.join(', ')}`);
   const d2qModel = options.d2qModel;
-  if (!isT5Preset(d2qModel) || d2qModel === 'base') throw new UserError(`--d2q-model ${d2qModel}: expected tiny or small`);
-  if (options.pseudo !== undefined && !['doc2query', 'spans', 'both'].includes(options.pseudo))
-    throw new UserError(`--pseudo ${options.pseudo}: expected doc2query, spans or both`);
+  if (!isTrainablePreset(d2qModel)) throw new UserError(`--d2q-model ${d2qModel}: expected ${TRAINABLE_PRESETS.join(', ')}`);
+  if (options.pseudo !== undefined && !(PSEUDO_QUERY_METHODS as readonly string[]).includes(options.pseudo))
+    throw new UserError(`--pseudo ${options.pseudo}: expected ${PSEUDO_QUERY_METHODS.join(', ')}`);
   let stages = parseStages(options.stages);
   if (options.epochs !== undefined) stages = overrideEpochs(stages, options.epochs);
   const overrides = shapeOverrides(options, model, { decoder: true });
-  const lexicalInit = parseLexicalInit(options.lexicalInit);
+  const asked = parseLexicalInit(options.lexicalInit);
+  if (asked === 'none' && overrides.lexicalHead === true)
+    throw new UserError('--lexical-init none asks for no lexical head: drop --lexical-head');
+  const lexicalInit =
+    asked === 'none'
+      ? undefined
+      : (asked ?? (overrides.lexicalHead === true ? undefined : defaultLexicalInit(docids, options.init !== undefined)));
   // Choosing how the lexical head starts asks for one.
   if (lexicalInit !== undefined) overrides.lexicalHead = true;
   if (overrides.lexicalHeadScale !== undefined && overrides.lexicalHead !== true)
@@ -160,7 +165,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     dataDir: options.dataDir,
     lang: options.lang,
     trainSplit: options.trainSplit,
-    docids: options.docids as DocidScheme,
+    docids: docids as DocidScheme,
     ...embeddingOptions(options.embeddings),
     riporInit: options.riporInit,
     ...(lexicalInit !== undefined ? { lexicalInit } : {}),
@@ -278,7 +283,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--lang <codes>', 'xquad: languages to train on, all (default) or a comma list such as en or en,de')
     .addOption(dataDirOption())
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
-    .option('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')} (required, here or in the recipe)`)
+    .option('--docids <scheme>', `docid scheme: ${DOCID_SCHEMES.join(' | ')} (default: ${SFT_DEFAULTS.docids})`)
     .option(
       '--embeddings <file|dir>',
       'pq/rq/semantic: document vectors (.npy with ids file, or JSONL), or a dense model directory (genir train dense), instead of the built-in LSA',
@@ -287,7 +292,7 @@ export function defineSftOptions(command: Command): Command {
       '--ripor-init',
       "rq docids from a dense model (--embeddings <dir>): docid tokens start from the codebooks' centroids and the encoder from the dense encoder (RIPOR)",
     )
-    .option('--model <size>', 'model size: tiny | small (required unless --init; here or in the recipe)')
+    .option('--model <size>', `model size: ${TRAINABLE_PRESETS.join(' | ')} (default: ${SFT_DEFAULTS.model}, unless --init)`)
     .option(
       '--init <hf dir>',
       'start from a pre-trained Hugging Face T5 / Flan-T5 / mT5 directory (its tokenizer and weights; docid rows are added)',
@@ -322,11 +327,14 @@ export function defineSftOptions(command: Command): Command {
       "the lexical head's multiplier (default 10): Adam moves each weight by about lr per update, so the head's term moves by about s × lr; --lexical-init bm25 divides its weights by s/10, so the prior is the same",
     )
     .option(
-      '--lexical-init <zeros|bm25>',
-      "how the lexical head starts (implies --lexical-head): zeros (default), or bm25: the corpus's BM25 weight of each subword in the documents a docid token names, so that atomic docids start as subword BM25",
+      '--lexical-init <zeros|bm25|none>',
+      "how the lexical head starts (implies --lexical-head): zeros, or bm25: the corpus's BM25 weight of each subword in the documents a docid token names, so that atomic docids start as subword BM25; none: no lexical head (default: bm25 for atomic docids trained from scratch, else no head; zeros with --lexical-head)",
     )
     .option('--chunk-tokens <n>', 'tokens per passage chunk (indexing)', String(SFT_DEFAULTS.chunkTokens))
-    .option('--pseudo <method>', 'pseudo-queries: doc2query (default with labelled queries) | spans (default without) | both')
+    .option(
+      '--pseudo <method>',
+      'pseudo-queries: words (default: random runs of 4-16 words) | spans (whole sentences and word runs, half each) | sentences (whole sentences, inverse-cloze style) | doc2query (the in-house model trained on the training questions) | both (doc2query + spans)',
+    )
     .option('--pseudo-per-doc <n>', 'pseudo-queries per document', String(SFT_DEFAULTS.pseudoPerDoc))
     .option('--d2q-model <size>', 'doc2query model size', SFT_DEFAULTS.doc2query.model)
     .option('--d2q-epochs <n>', 'doc2query training epochs', String(SFT_DEFAULTS.doc2query.epochs))

@@ -44,9 +44,18 @@ import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type Sourc
 import { denseKeyVectors, openDenseEmbeddings, riporInitialise, type RiporInitReport } from './ripor.js';
 import { bm25LexicalInitialise, type LexicalInit, type LexicalInitReport } from './lexical-init.js';
 import { buildRunReport, type StageReport, type SftRunReport } from './report.js';
-import { DDRO_STAGES, formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
+import { formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
 
-export type PseudoQueryMethod = 'doc2query' | 'spans' | 'both';
+/**
+ * Where pseudo-queries come from: the in-house doc2query model, spans of the document (`spans`:
+ * whole sentences or random word runs, half each; `sentences`: whole sentences only, inverse-cloze
+ * style; `words`: random word runs only), or `both` (doc2query and `spans`).
+ */
+export type PseudoQueryMethod = 'doc2query' | 'spans' | 'sentences' | 'words' | 'both';
+export const PSEUDO_QUERY_METHODS: readonly PseudoQueryMethod[] = ['doc2query', 'spans', 'sentences', 'words', 'both'];
+
+/** The share of span draws that are whole sentences, per span-based method. */
+const SENTENCE_PROBABILITY: Partial<Record<PseudoQueryMethod | 'none', number>> = { spans: 0.5, both: 0.5, sentences: 1, words: 0 };
 
 export interface Doc2QuerySettings {
   model: T5Preset;
@@ -103,7 +112,7 @@ export interface SftOptions {
   termCount?: number;
   /** Source tokens kept per example (default 128). */
   maxSourceTokens?: number;
-  /** Default: doc2query when the dataset has labelled training queries, else spans. */
+  /** Default: spans (SFT_DEFAULTS.pseudo). */
   pseudo?: PseudoQueryMethod;
   pseudoPerDoc?: number;
   pseudoTopK?: number;
@@ -157,18 +166,25 @@ export interface SftResult {
 export const DEFAULT_DOC2QUERY: Doc2QuerySettings = { model: 'tiny', epochs: 20, lr: 3e-3, batchSize: 32 };
 
 /** SFT's defaults, defined once: runSft, `genir train sft` and the recipes read them from here. */
+/**
+ * The best measured recipe (docs/results.md, "BM25-initialised lexical head"): atomic docids with
+ * the BM25 prior (`defaultLexicalInit`), one epoch of word-run pseudo-queries and training questions.
+ * DDRO's own schedule is `DDRO_STAGES` (`--stages chunks+terms:10,pseudo:20,queries:10`, lr 1e-3).
+ */
 export const SFT_DEFAULTS = {
-  stages: DDRO_STAGES,
+  docids: 'atomic',
+  model: 'tiny',
+  stages: 'pseudo+queries:1',
+  pseudo: 'words',
   vocabSize: 8000,
-  /** DDRO's peak learning rate. */
-  lr: 1e-3,
+  lr: 3e-3,
   batchSize: 64,
   seed: 0,
   chunkTokens: 127,
   maxChunks: 10,
   termCount: 20,
   maxSourceTokens: 128,
-  pseudoPerDoc: 10,
+  pseudoPerDoc: 20,
   pseudoTopK: 10,
   pseudoMaxTokens: 32,
   doc2query: DEFAULT_DOC2QUERY,
@@ -313,9 +329,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }),
   );
   const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
-  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo
-    ? 'none'
-    : (options.pseudo ?? (corpus.trainQueries.length > 0 ? 'doc2query' : 'spans'));
+  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo ? 'none' : (options.pseudo ?? SFT_DEFAULTS.pseudo);
   if ((pseudo === 'doc2query' || pseudo === 'both') && corpus.trainQueries.length === 0) {
     throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries for doc2query; use --pseudo spans`);
   }
@@ -503,9 +517,10 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
     const log = run.log;
     const info: Record<string, unknown> = { method: pseudo };
     const queries: SampledQuery[] = [];
-    if (pseudo === 'spans' || pseudo === 'both') {
+    const sentenceProbability = SENTENCE_PROBABILITY[pseudo];
+    if (sentenceProbability !== undefined) {
       const spans = await run.time('pseudo-queries', () =>
-        samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed }),
+        samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed, sentenceProbability }),
       );
       queries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
       info.spans = spans.length;
