@@ -45,7 +45,11 @@ function assertUserError(result: CliResult, lines: (string | RegExp)[], what: st
 
 test('usage errors are one line "genir: error: …" plus where the help is, exit code 2', async () => {
   const cases: [string[], string, string][] = [
-    [[], 'missing command (one of datasets, eval, compare, bm25, search, train, experiment, quickstart, import, export, serve)', 'genir'],
+    [
+      [],
+      'missing command (one of datasets, eval, compare, fuse, bm25, search, train, experiment, quickstart, import, export, serve)',
+      'genir',
+    ],
     [['serch'], "unknown command 'serch' (did you mean search?)", 'genir'],
     [['help', 'nothing'], "unknown command 'nothing'", 'genir'],
     [['train'], 'train: missing command (one of sft, dense, ddro, ltrgr, reinforced-ir)', 'genir train'],

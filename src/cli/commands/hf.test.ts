@@ -138,6 +138,10 @@ test('genir train sft --init trains from an imported checkpoint on the toy corpu
       await runGenir([...common, '--init', imported, '--d-model', '32', '--out', join(root, 'other', 'm')]),
       /--init .*: a pre-trained model keeps its shape; drop dModel, dKv/,
     );
-    assertOneLineError(await runGenir([...common, '--out', join(root, 'other', 'm')]), /--model <size> or --init <hf dir> is required/);
+    // `base` is the shape of imported checkpoints, not a preset trained from scratch here.
+    assertOneLineError(
+      await runGenir([...common, '--model', 'base', '--out', join(root, 'other', 'm')]),
+      /--model base: expected tiny, mini, medium, small/,
+    );
   });
 });
