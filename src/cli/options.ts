@@ -116,3 +116,11 @@ export function parseChoiceList<T extends string>(list: string, option: string, 
 export function jsonOption(help = JSON_HELP): Option {
   return new Option('--json', help);
 }
+
+/**
+ * Refuses options given where they mean nothing: the first of `given` with a value is one
+ * line, "<flag> applies to <where>" (exit code 2), rather than an option silently ignored.
+ */
+export function refuseOptions(given: readonly (readonly [unknown, string])[], where: string): void {
+  for (const [value, flag] of given) if (value !== undefined) throw new UserError(`${flag} applies to ${where}`);
+}

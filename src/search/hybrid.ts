@@ -234,7 +234,7 @@ function bestFusion(
   qrels: Qrels,
   candidates: readonly FusionSpec[],
   options: { metric: string; depth?: number; judgedOnly?: boolean },
-): { spec: FusionSpec; value: number; values: number[] } {
+): { best: number; values: number[] } {
   if (candidates.length === 0) throw new RangeError('fusion tuning: no candidate weights');
   const values = candidates.map(
     (spec) =>
@@ -244,7 +244,7 @@ function bestFusion(
   );
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return { spec: candidates[best], value: values[best], values };
+  return { best, values };
 }
 
 /**
@@ -257,14 +257,13 @@ export function tuneAlpha(genir: Run, bm25: Run, qrels: Qrels, options: TuneAlph
   const normalization = options.normalization ?? 'minmax';
   const grid = options.grid ?? DEFAULT_ALPHA_GRID;
   if (grid.length === 0) throw new RangeError('tuneAlpha: empty grid');
-  const tuned = bestFusion(
+  const { best, values } = bestFusion(
     [genir, bm25],
     qrels,
     grid.map((alpha) => interpolation(alpha, normalization)),
     { metric, depth: options.depth, judgedOnly: options.judgedOnly },
   );
-  const alpha = tuned.spec.weights![0];
-  return { alpha, value: tuned.value, metric, normalization, grid: grid.map((a, i) => ({ alpha: a, value: tuned.values[i] })) };
+  return { alpha: grid[best], value: values[best], metric, normalization, grid: grid.map((alpha, i) => ({ alpha, value: values[i] })) };
 }
 
 /**
@@ -331,8 +330,8 @@ export function tuneFusionWeights(runs: readonly Run[], qrels: Qrels, options: F
     method === 'rrf'
       ? { method, weights, ...(options.rrfK === undefined ? {} : { k: options.rrfK }) }
       : { method, weights, normalization: options.normalization ?? 'minmax' };
-  const tuned = bestFusion(runs, qrels, grid.map(specOf), { metric, depth: options.depth, judgedOnly: options.judgedOnly });
-  return { spec: tuned.spec, weights: tuned.spec.weights!, value: tuned.value, metric, tried: grid.length };
+  const { best, values } = bestFusion(runs, qrels, grid.map(specOf), { metric, depth: options.depth, judgedOnly: options.judgedOnly });
+  return { spec: specOf(grid[best]), weights: grid[best], value: values[best], metric, tried: grid.length };
 }
 
 export interface HybridSearcherParts {

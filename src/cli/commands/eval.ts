@@ -12,7 +12,7 @@ import { runDenseEval } from './dense.js';
 import { runModelEval, type ModelEvalOptions } from './eval-model.js';
 import { addHybridOptions } from './hybrid-options.js';
 import { denseModelOf } from './search.js';
-import { parseCount, parseSeed, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import { parseCount, parseSeed, refuseOptions, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
 
@@ -107,8 +107,7 @@ export function registerEvalCommands(program: Command, write: Write): void {
           [options.tuneSplit, '--tune-split'],
         ];
         if (command.getOptionValueSource('mode') !== 'default') modelOnly.unshift([options.mode, '--mode']);
-        for (const [value, flag] of modelOnly)
-          if (value !== undefined) throw new UserError(`${flag} applies to --model, not to a --run file`);
+        refuseOptions(modelOnly, '--model, not to a --run file');
       }
       if (options.model !== undefined) {
         if (options.run !== undefined) throw new UserError('give either --run or --model, not both');

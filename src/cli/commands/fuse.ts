@@ -17,7 +17,7 @@ import {
   type FusionTuning,
 } from '../../search/hybrid.js';
 import { UserError } from '../../util/errors.js';
-import { dataDirOption, jsonOption, parseCount, parseNonNegativeNumber, type Write } from '../options.js';
+import { dataDirOption, jsonOption, parseCount, parseNonNegativeNumber, refuseOptions, type Write } from '../options.js';
 import { loadQrels, loadRun } from './eval.js';
 import { oneOf } from './hybrid-options.js';
 
@@ -99,7 +99,7 @@ export function registerFuseCommand(program: Command, write: Write): void {
       let weights: number[] | undefined;
       let tuning: (FusionTuning & { split: string; queries: number }) | undefined;
       if (options.tune === undefined) {
-        for (const [value, flag] of tuningOnly) if (value !== undefined) throw new UserError(`${flag} applies to --tune`);
+        refuseOptions(tuningOnly, '--tune');
         if (options.weights !== undefined) weights = parseWeights(options.weights, runPaths.length);
         else if (method === 'interp') throw new UserError('--method interp needs --weights (one per run) or --tune <runs> to choose them');
       } else {

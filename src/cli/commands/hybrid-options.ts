@@ -9,7 +9,7 @@ import {
   type ScoreNormalization,
 } from '../../search/hybrid.js';
 import { UserError } from '../../util/errors.js';
-import { parseCount, parseNonNegativeNumber, parseUnitInterval } from '../options.js';
+import { parseCount, parseNonNegativeNumber, parseUnitInterval, refuseOptions } from '../options.js';
 
 export type RetrievalMode = 'genir' | 'bm25' | 'hybrid';
 export const RETRIEVAL_MODES: readonly RetrievalMode[] = ['genir', 'bm25', 'hybrid'];
@@ -55,25 +55,27 @@ export function oneOf<T extends string>(value: string, allowed: readonly T[], op
 /** Validates the options together: each applies only to the mode and fusion it belongs to. */
 export function parseHybridOptions(options: HybridCommandOptions): HybridSettings {
   const mode = oneOf(options.mode ?? 'genir', RETRIEVAL_MODES, '--mode');
-  const needsHybrid: [keyof HybridCommandOptions, string][] = [
-    ['fusion', '--fusion'],
-    ['rrfK', '--rrf-k'],
-    ['alpha', '--alpha'],
-    ['normalization', '--normalization'],
-    ['bm25Depth', '--bm25-depth'],
-  ];
   if (mode !== 'hybrid') {
-    for (const [key, flag] of needsHybrid)
-      if (options[key] !== undefined) throw new UserError(`${flag} applies to --mode hybrid, not --mode ${mode}`);
+    refuseOptions(
+      [
+        [options.fusion, '--fusion'],
+        [options.rrfK, '--rrf-k'],
+        [options.alpha, '--alpha'],
+        [options.normalization, '--normalization'],
+        [options.bm25Depth, '--bm25-depth'],
+      ],
+      `--mode hybrid, not --mode ${mode}`,
+    );
   }
   const fusion = oneOf(options.fusion ?? 'rrf', FUSION_METHODS, '--fusion');
   if (fusion === 'rrf') {
-    for (const [key, flag] of [
-      ['alpha', '--alpha'],
-      ['normalization', '--normalization'],
-    ] as const) {
-      if (options[key] !== undefined) throw new UserError(`${flag} applies to --fusion interp, not rrf`);
-    }
+    refuseOptions(
+      [
+        [options.alpha, '--alpha'],
+        [options.normalization, '--normalization'],
+      ],
+      '--fusion interp, not rrf',
+    );
   } else if (options.rrfK !== undefined) {
     throw new UserError('--rrf-k applies to --fusion rrf, not interp');
   }

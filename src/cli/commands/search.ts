@@ -18,7 +18,7 @@ import {
   type RetrievalMode,
 } from './hybrid-options.js';
 import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
-import { parseCount, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import { parseCount, refuseOptions, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 import { checkQueryLength, readQueryFile } from '../queries.js';
 
 export interface SearchCommandOptions extends HybridCommandOptions {
@@ -175,12 +175,13 @@ function resultsTable(hits: readonly SearchHit[]): string {
 
 /** --index and --lang are for the BM25 side; with --mode genir they would be silently ignored. */
 function rejectCorpusOptions(options: SearchCommandOptions): void {
-  for (const [value, flag] of [
-    [options.index, '--index'],
-    [options.lang, '--lang'],
-  ] as const) {
-    if (value !== undefined) throw new UserError(`${flag} applies to --mode bm25 or hybrid, not --mode genir`);
-  }
+  refuseOptions(
+    [
+      [options.index, '--index'],
+      [options.lang, '--lang'],
+    ],
+    '--mode bm25 or hybrid, not --mode genir',
+  );
 }
 
 /**
