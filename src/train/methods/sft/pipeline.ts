@@ -167,7 +167,7 @@ export const DEFAULT_DOC2QUERY: Doc2QuerySettings = { model: 'tiny', epochs: 20,
 
 /**
  * SFT's defaults, defined once (runSft, `genir train sft` and the recipes read them from here):
- * the best measured recipe (docs/results.md, "BM25-initialised lexical head"): atomic docids with
+ * the best measured recipe (docs/results.md, "What the recipe's parts are worth"): atomic docids with
  * the BM25 prior (`defaultLexicalInit`), one epoch of word-run pseudo-queries and training questions.
  * DDRO's own schedule is `DDRO_STAGES` (`--stages chunks+terms:10,pseudo:20,queries:10`).
  */
