@@ -5,6 +5,7 @@
  *   git archive <commit> src | (mkdir -p .scratch/old && tar -x -C .scratch/old)
  *   npm run -s bench:ab -- --old .scratch/old [--what bm25,beam] [--rounds 7] [--queries 40]
  *                           [--datasets squad-dev,scifact] [--docids squad-pq|synthetic] [--spinning]
+ *                           [--batches 1,16,32]
  *
  * `--old` is a folder holding an older `src/` (inside this checkout, so that its imports of
  * node_modules resolve; `.scratch/` is git-ignored). For 2026-12-07 the older side is
@@ -19,9 +20,11 @@
  * each query's entries built and dropped (the shape bench:lucene times).
  *
  * beam: the `small` model (random weights, seed 0) over PQ docids (squad-dev's 2,067 paragraphs,
- * or 2,067 Gaussian vectors), beam 10, k 10, 2 ORT threads, one query at a time: both codes'
- * top 10 and scores must be bit-identical; then per pass the wall and CPU time per query, the
- * wall time per decoder step, and the encoder-output floats fed per step.
+ * or 2,067 Gaussian vectors), beam 10, k 10, 2 ORT threads, the queries searched in batches of
+ * each `--batches` size (1: one query at a time): per batch size, how many queries got
+ * bit-identical top 10 and scores from both codes, how many the same top 10, and the largest
+ * score difference; then per pass the wall and CPU time per query, the wall time per decoder
+ * step, and the encoder-output floats fed per step.
  *
  * Rounds alternate old and new, so background load hits both alike; medians are printed.
  * With --json the last stdout line is one JSON object.
@@ -58,6 +61,7 @@ const datasets = option('--datasets', 'squad-dev,scifact').split(',');
 const dataDir = process.env.GENIR_DATA_DIR;
 const docidSource = option('--docids', dataDir ? 'squad-pq' : 'synthetic');
 const spinning = process.argv.includes('--spinning');
+const batches = option('--batches', '1').split(',').map(Number);
 const json = process.argv.includes('--json');
 
 /** The older code's modules, loaded from --old (their own copies of everything they import). */
@@ -221,41 +225,53 @@ async function beam() {
     };
   };
   const decoders = { old: counted('old'), new: counted('new') };
+  const search = (name: 'old' | 'new', batch: number) => async () => {
+    const found: RankedDocid[][] = [];
+    for (let i = 0; i < queries.length; i += batch)
+      found.push(...(await sides[name].search(decoders[name], table, queries.slice(i, i + batch), { beam: 10, k: 10 })));
+    return found;
+  };
   try {
-    let identical = 0;
-    for (const query of queries) {
-      const [a] = await sides.old.search(decoders.old, table, [query], { beam: 10, k: 10 });
-      const [b] = await sides.new.search(decoders.new, table, [query], { beam: 10, k: 10 });
-      if (JSON.stringify(a) === JSON.stringify(b)) identical++;
-    }
-    const perStep = { old: [] as number[], new: [] as number[] };
-    const fedPerStep = { old: 0, new: 0 };
-    const cases: Record<string, () => unknown> = {};
-    for (const name of ['old', 'new'] as const) {
-      cases[name] = async () => {
-        counters[name].stepMs = 0;
-        counters[name].steps = 0;
-        counters[name].fed = 0;
-        for (const query of queries) await sides[name].search(decoders[name], table, [query], { beam: 10, k: 10 });
-        perStep[name].push(counters[name].stepMs / counters[name].steps);
-        fedPerStep[name] = counters[name].fed / counters[name].steps;
+    const byBatch: Record<string, unknown> = {};
+    for (const batch of batches) {
+      const [a, b] = [await search('old', batch)(), await search('new', batch)()];
+      let identical = 0;
+      let sameTop10 = 0;
+      let maxScoreDiff = 0;
+      a.forEach((oldHits, q) => {
+        if (JSON.stringify(oldHits) === JSON.stringify(b[q])) identical++;
+        if (oldHits.map((h) => h.doc).join() === b[q].map((h) => h.doc).join()) sameTop10++;
+        oldHits.forEach((hit, i) => (maxScoreDiff = Math.max(maxScoreDiff, Math.abs(hit.logProb - (b[q][i]?.logProb ?? Infinity)))));
+      });
+      const perStep = { old: [] as number[], new: [] as number[] };
+      const fedPerStep = { old: 0, new: 0 };
+      const cases: Record<string, () => unknown> = {};
+      for (const name of ['old', 'new'] as const) {
+        cases[name] = async () => {
+          counters[name].stepMs = 0;
+          counters[name].steps = 0;
+          counters[name].fed = 0;
+          await search(name, batch)();
+          perStep[name].push(counters[name].stepMs / counters[name].steps);
+          fedPerStep[name] = counters[name].fed / counters[name].steps;
+        };
+      }
+      const passes = await interleaved(cases);
+      const side = (name: 'old' | 'new') => ({
+        ms_per_query: round(passes[name].wall_ms / queries.length),
+        cpu_ms_per_query: round(passes[name].cpu_ms / queries.length),
+        decoder_step_ms: round(median(perStep[name]), 3),
+        encoder_floats_fed_per_step: Math.round(fedPerStep[name]),
+      });
+      byBatch[batch] = {
+        identical_queries: identical,
+        same_top10_queries: sameTop10,
+        max_score_abs_diff: maxScoreDiff,
+        old: side('old'),
+        new: side('new'),
       };
     }
-    const passes = await interleaved(cases);
-    const side = (name: 'old' | 'new') => ({
-      ms_per_query: round(passes[name].wall_ms / queries.length),
-      cpu_ms_per_query: round(passes[name].cpu_ms / queries.length),
-      decoder_step_ms: round(median(perStep[name]), 3),
-      encoder_floats_fed_per_step: Math.round(fedPerStep[name]),
-    });
-    return {
-      docids: docidSource,
-      docs: table.size,
-      queries: queries.length,
-      identical_queries: identical,
-      old: side('old'),
-      new: side('new'),
-    };
+    return { docids: docidSource, docs: table.size, queries: queries.length, batches: byBatch };
   } finally {
     await sides.old.decoder.release();
     await sides.new.decoder.release();
@@ -279,9 +295,7 @@ if (what.includes('bm25')) {
 if (what.includes('beam')) {
   const result = await beam();
   report.beam = result;
-  console.log(
-    `beam (${result.docids}, ${result.docs} docs): ${result.identical_queries}/${result.queries} queries with the same top 10 and bit-identical scores`,
-  );
-  for (const name of ['old', 'new'] as const) console.log(`  ${name}: ${JSON.stringify(result[name])}`);
+  console.log(`beam (${result.docids}, ${result.docs} docs, ${result.queries} queries, beam 10, k 10):`);
+  for (const [batch, pass] of Object.entries(result.batches)) console.log(`  batch ${batch}: ${JSON.stringify(pass)}`);
 }
 if (json) console.log(JSON.stringify(report));

@@ -34,7 +34,9 @@ export interface StepDecoder {
   emptyCache(batch: number): DecoderCache;
   /**
    * Log-probabilities [rows, vocab] of the next token for each row (one token per row), and the
-   * extended cache. `encoded` has one row per token row, or a single row that every row shares.
+   * extended cache. `encoded` has one row per token row, or one row per group of token rows that
+   * decode the same source: equal consecutive groups (`checkSourceGroups`), a single row when
+   * every row shares it.
    */
   decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }>;
 }
@@ -143,6 +145,15 @@ export function lexicalBiasOf(encoded: EncoderOutput): HostTensor {
   if (encoded.lexicalBias === undefined)
     throw new Error('decoderStep: the model has a lexical head, but the encoder output carries no lexical_bias');
   return encoded.lexicalBias;
+}
+
+/**
+ * Checks that `rows` decoder rows can read an encoder output of `sources` rows: one source per
+ * equal consecutive group of rows (row i reads source ⌊i / (rows / sources)⌋).
+ */
+export function checkSourceGroups(sources: number, rows: number): void {
+  if (sources < 1 || rows % sources !== 0)
+    throw new Error(`decoderStep: ${rows} rows cannot be grouped evenly over an encoder batch of ${sources}`);
 }
 
 /** Rows `rows[0 … count)` of a [batch, …] float tensor, in that order (reorder or expand hypotheses). */

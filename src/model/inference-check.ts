@@ -5,7 +5,7 @@
  * same weights with the same shapes (which also covers the encoder's layer count, invisible
  * at the graph's interface). A graph from another model would otherwise load and rank wrong.
  */
-import { describeModel, liveNodes, type Graph, type ModelValueInfo, type Tensor } from '../engine/index.js';
+import { describeModel, liveNodes, type Graph, type ModelInterface, type ModelValueInfo, type Tensor } from '../engine/index.js';
 import { ONNX_DATA_TYPE } from '../engine/dtype.js';
 import type { Dim } from '../engine/shape.js';
 import { UserError } from '../util/errors.js';
@@ -76,7 +76,7 @@ function setDifference(
 
 /**
  * Throws a UserError naming `file` when `bytes` is not a readable ONNX model or was not
- * exported for `config` by genir's inference graph builders.
+ * exported for `config` by genir's inference graph builders; returns the graph's interface.
  */
 export function checkInferenceGraph(
   kind: InferenceGraphKind,
@@ -84,7 +84,7 @@ export function checkInferenceGraph(
   config: T5Config,
   file: string,
   configFile: string = CONFIG_FILE,
-): void {
+): ModelInterface {
   let actual;
   try {
     actual = describeModel(bytes);
@@ -103,4 +103,5 @@ export function checkInferenceGraph(
   if (difference !== undefined) {
     throw new UserError(`${file}: does not match ${configFile}: ${difference}; the graph was exported for another model`);
   }
+  return actual;
 }

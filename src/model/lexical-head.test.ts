@@ -129,7 +129,7 @@ test('lexical head: config round trip, zero start, and a plain config without th
   );
 });
 
-test('lexical head: teacher-forced scores equal the cached decoder steps (training model and baked inference model, shared and per-row sources)', async () => {
+test('lexical head: teacher-forced scores equal the cached decoder steps (training model and baked inference model, shared, grouped and per-row sources)', async () => {
   const config = smallConfig(true);
   const model = withRandomLexicalHead(config, 7);
   const frozen = await T5InferenceModel.fromModel(model, { threads: 1 });
@@ -164,6 +164,13 @@ test('lexical head: teacher-forced scores equal the cached decoder steps (traini
       const alone = await decoder.decoderStep(single, decoder.emptyCache(1), new BigInt64Array(1));
       for (let row = 0; row < 3; row++) {
         for (let v = 0; v < vocab; v++) assert.ok(Math.abs(shared.logProbs[row * vocab + v] - alone.logProbs[v]) < 1e-5);
+      }
+      // Two sources with three hypotheses each (rows grouped by source): each row's step is its source's.
+      const grouped = await decoder.decoderStep(encoded, decoder.emptyCache(6), new BigInt64Array(6));
+      const perSource = await decoder.decoderStep(encoded, decoder.emptyCache(2), new BigInt64Array(2));
+      for (let row = 0; row < 6; row++) {
+        const source = Math.floor(row / 3) * vocab;
+        for (let v = 0; v < vocab; v++) assert.ok(Math.abs(grouped.logProbs[row * vocab + v] - perSource.logProbs[source + v]) < 1e-5);
       }
     }
     // The term is in the logits: the same trunk with the head zeroed scores differently.

@@ -169,6 +169,18 @@ export class T5Builder {
     return transpose(reshape(x, ['batch', len, this.config.numHeads, this.config.dKv]), [0, 2, 1, 3]);
   }
 
+  /**
+   * Cross-attention queries [N, heads*d_kv] → [sources, heads, rows per source × len, d_kv]
+   * when the keys hold one row per source and the rows come grouped by source (consecutive,
+   * equal groups: a decoder step's hypotheses of several queries), so that each source's keys
+   * are read once for its whole group in one matrix product; per row as `splitHeads` when the
+   * keys have the rows' own batch.
+   */
+  splitHeadsBySource(x: Tensor, sources: Dim, len: Dim): Tensor {
+    if (sources === 'batch') return this.splitHeads(x, len);
+    return transpose(reshape(x, [sources, -1, this.config.numHeads, this.config.dKv]), [0, 2, 1, 3]);
+  }
+
   /** [batch, heads, len, d_kv] → [N, heads*d_kv]. */
   mergeHeads(x: Tensor): Tensor {
     return reshape(transpose(x, [0, 2, 1, 3]), [-1, this.config.numHeads * this.config.dKv]);
@@ -270,7 +282,7 @@ export class T5Builder {
       y = add(y, this.drop(this.attend(q, k, v, selfBias, attn)));
       const cross = `${block}.layer.1.EncDecAttention`;
       const hc = this.rmsNorm(y, `${block}.layer.1.layer_norm.weight`);
-      const qc = this.splitHeads(this.linear(hc, `${cross}.q.weight`), len);
+      const qc = this.splitHeadsBySource(this.linear(hc, `${cross}.q.weight`), crossKV[i][0].shape[0], len);
       y = add(y, this.drop(this.attend(qc, crossKV[i][0], crossKV[i][1], crossBias, cross)));
       y = add(y, this.drop(this.feedForward(this.rmsNorm(y, `${block}.layer.2.layer_norm.weight`), `${block}.layer.2`)));
     }
@@ -467,27 +479,28 @@ export interface InferenceGraphOptions {
   fuseForInference?: boolean;
 }
 
+/** The decoder step's name for the batch dim of its source inputs (cross keys/values, mask, lexical bias). */
+export const DECODER_STEP_SOURCES_DIM = 'sources';
+
 /**
  * One decoder step for a batch of hypotheses: the next-token `log_probs` [batch, vocab] and
  * the self-attention cache `present_k.i` / `present_v.i` [batch, heads, past+1, d_kv].
  * Inputs: `decoder_input_ids` [batch, 1] (the last token of each hypothesis), the cache
  * `past_k.i` / `past_v.i` [batch, heads, past, d_kv] (past may be 0), the encoder's
- * `cross_k.i` / `cross_v.i`, `attention_mask` [batch, src] and
+ * `cross_k.i` / `cross_v.i` [sources, heads, src, d_kv], `attention_mask` [sources, src] and
  * `decoder_position_buckets` [1, past+1] (buckets of the new position against every key).
- * With a lexical head, also the encoder's `lexical_bias` [batch, vocab], added to the logits.
- * With `sharedSource` every hypothesis decodes the same source (beam search over one query):
- * `cross_k.i` / `cross_v.i`, `attention_mask` (and `lexical_bias`) then have batch 1 and are
- * broadcast, instead of being copied once per hypothesis. With `fuseForInference` those inputs
- * take either batch or 1 (broadcast) in the same graph.
+ * With a lexical head, also the encoder's `lexical_bias` [sources, vocab], added to the logits.
+ * The hypotheses come grouped by the source they decode, in equal consecutive groups
+ * (batch = sources × rows per source): one row per hypothesis, a single source that every
+ * hypothesis shares (beam search over one query), or the several queries of a batched beam
+ * search with the same number of live hypotheses each. Each source's keys and values are then
+ * read once per group instead of being copied once per hypothesis.
  */
-export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphOptions & { sharedSource?: boolean } = {}): Graph {
-  const g = new Graph(`t5-decoder-step${options.sharedSource ? '-shared' : ''}${options.fuseForInference ? '-fused' : ''}`);
-  // The fused inference graph takes either one row per hypothesis or a single row that every
-  // hypothesis shares (broadcast), so its source dims are left open ('?': they broadcast
-  // against 'batch'); beam search over one query then copies nothing per hypothesis.
-  const sourceBatch = options.sharedSource ? 1 : options.fuseForInference ? 'source_batch?' : 'batch';
+export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphOptions = {}): Graph {
+  const g = new Graph(`t5-decoder-step${options.fuseForInference ? '-fused' : ''}`);
+  const sources = DECODER_STEP_SOURCES_DIM;
   const ids = g.input('decoder_input_ids', 'int64', ['batch', 1]);
-  const attentionMask = g.input('attention_mask', 'float32', [sourceBatch, 'src']);
+  const attentionMask = g.input('attention_mask', 'float32', [sources, 'src']);
   const buckets = g.input('decoder_position_buckets', 'int64', [1, 'past+1']);
   const headShape = (batch: Dim, len: string) => [batch, config.numHeads, len, config.dKv];
   const past: [Tensor, Tensor][] = [];
@@ -498,15 +511,19 @@ export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphO
       g.input(`past_v.${i}`, 'float32', headShape('batch', 'past')),
     ]);
     crossKV.push([
-      g.input(`cross_k.${i}`, 'float32', headShape(sourceBatch, 'src')),
-      g.input(`cross_v.${i}`, 'float32', headShape(sourceBatch, 'src')),
+      g.input(`cross_k.${i}`, 'float32', headShape(sources, 'src')),
+      g.input(`cross_v.${i}`, 'float32', headShape(sources, 'src')),
     ]);
   }
   const b = new T5Builder(g, config, undefined, options.fuseForInference ?? false);
   const selfBias = b.positionBias(buckets, 'decoder');
   const { hidden, present } = b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
   let logits = b.logits(hidden);
-  if (config.lexicalHead) logits = add(logits, g.input('lexical_bias', 'float32', [sourceBatch, totalVocabSize(config)]));
+  if (config.lexicalHead) {
+    const vocab = totalVocabSize(config);
+    const bias = g.input('lexical_bias', 'float32', [sources, vocab]);
+    logits = reshape(add(reshape(logits, [sources, -1, vocab]), unsqueeze(bias, [1])), [-1, vocab]);
+  }
   g.output('log_probs', logSoftmax(logits, -1));
   present.forEach(([k, v], i) => {
     g.output(`present_k.${i}`, k);

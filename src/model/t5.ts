@@ -14,6 +14,7 @@ import type { LossAndGradients, TrainableModel } from '../engine/optim/trainable
 import { loadModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
 import {
+  checkSourceGroups,
   decodeRows,
   decoderStepFeeds,
   decoderStepResult,
@@ -317,20 +318,17 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
   /**
    * One decoding step: `tokens` (one per hypothesis, row i uses row i of `cache`) →
    * next-token log-probabilities [batch, vocab] and the extended cache. `encoded` has one
-   * row per hypothesis, or a single row that every hypothesis shares (beam search over one
-   * source: nothing is copied per hypothesis). Reorder or expand rows with `expandEncoded` (generation.ts).
+   * row per hypothesis, or one row per group of hypotheses that decode the same source (equal
+   * consecutive groups; a single row for beam search over one source): nothing is copied per
+   * hypothesis. Reorder or expand rows with `expandEncoded` (generation.ts).
    */
   async decoderStep(
     encoded: EncoderOutput,
     cache: DecoderCache,
     tokens: BigInt64Array,
   ): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
-    const shared = encoded.batch === 1 && tokens.length > 1;
-    if (!shared && encoded.batch !== tokens.length)
-      throw new Error(`decoderStep: ${tokens.length} tokens for an encoder batch of ${encoded.batch}`);
-    const session = shared
-      ? await this.session('decoder-shared', () => buildDecoderStepGraph(this.config, { sharedSource: true }))
-      : await this.session('decoder', () => buildDecoderStepGraph(this.config));
+    checkSourceGroups(encoded.batch, tokens.length);
+    const session = await this.session('decoder', () => buildDecoderStepGraph(this.config));
     const feeds = { ...this.params(), ...decoderStepFeeds(this.config, encoded, cache, tokens, this.positions.decoderStep(cache.length)) };
     return decoderStepResult(this.config, await session.run(feeds), cache);
   }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { DocidTable } from '../docids/table.js';
 import { t5Config, totalVocabSize, type T5Config } from '../model/config.js';
 import { T5Model } from '../model/t5.js';
-import { selectRows } from '../model/generation.js';
+import { expandEncoded, selectRows, type EncoderOutput } from '../model/generation.js';
+import { T5Builder, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
+import { Graph, exportModel, logSoftmax, type Tensor } from '../engine/index.js';
 import { makeSeq2SeqBatch } from '../model/batch.js';
 import { Rng } from '../util/random.js';
 import { constrainedBeamSearch, type BeamSearchStats, type BeamTraceStep, type RankedDocid } from './beam.js';
@@ -164,6 +166,122 @@ for (const [name, decoder] of [
     }
   });
 }
+
+/** `decoder`, recording the encoder rows and token rows of each step; with `perHypothesis`, fed one encoder row per token row. */
+function recordingDecoder(inner: DocidDecoder, perHypothesis = false): DocidDecoder & { steps: { sources: number; rows: number }[] } {
+  const steps: { sources: number; rows: number }[] = [];
+  const perRow = (encoded: EncoderOutput, rows: number): EncoderOutput =>
+    expandEncoded(
+      encoded,
+      Int32Array.from({ length: rows }, (_, row) => Math.floor((row * encoded.batch) / rows)),
+    );
+  return {
+    steps,
+    config: inner.config,
+    encode: (...args) => inner.encode(...args),
+    emptyCache: (batch) => inner.emptyCache(batch),
+    decoderStep: (encoded, cache, tokens) => {
+      const fed = perHypothesis ? perRow(encoded, tokens.length) : encoded;
+      steps.push({ sources: fed.batch, rows: tokens.length });
+      return inner.decoderStep(fed, cache, tokens);
+    },
+  };
+}
+
+function assertSameHits(found: RankedDocid[][], expected: RankedDocid[][], label: string): void {
+  found.forEach((hits, q) => {
+    assert.deepEqual(
+      hits.map((h) => h.doc),
+      expected[q].map((h) => h.doc),
+      `${label}: query ${q} documents`,
+    );
+    hits.forEach((hit, i) =>
+      assert.ok(
+        Math.abs(hit.logProb - expected[q][i].logProb) <= 1e-5,
+        `${label}: query ${q} doc ${hit.doc}: ${hit.logProb} vs ${expected[q][i].logProb}`,
+      ),
+    );
+  });
+}
+
+for (const [name, decoder] of [
+  ['T5Model', () => model],
+  ['T5InferenceModel', () => frozen],
+] as const) {
+  test(`${name}: a batch of queries reads one encoder row per query, and ranks within 1e-5 of one row per hypothesis`, async () => {
+    for (const beam of [6, table.size]) {
+      const grouped = recordingDecoder(decoder());
+      const perHypothesis = recordingDecoder(decoder(), true);
+      const found = await constrainedBeamSearch(grouped, table, queries, { beam, k: beam });
+      const expected = await constrainedBeamSearch(perHypothesis, table, queries, { beam, k: beam });
+      assertSameHits(found, expected, `beam ${beam}`);
+      // Each query's hypotheses read its one encoder row: a step of 4 queries × their hypotheses gets 4 rows.
+      assert.ok(
+        grouped.steps.some((step) => step.sources === queries.length && step.rows > step.sources),
+        `steps fed ${JSON.stringify(grouped.steps)}`,
+      );
+      assert.ok(grouped.steps.every((step) => step.sources <= step.rows && step.rows % step.sources === 0));
+      if (beam === table.size)
+        found.forEach((hits, q) =>
+          hits.forEach((hit) =>
+            assert.ok(Math.abs(hit.logProb - exhaustive[q][hit.doc]) <= 1e-5, `query ${q} doc ${hit.doc} vs exhaustive`),
+          ),
+        );
+    }
+  });
+}
+
+/**
+ * The fused decoder step as exported before 2026-12-07, whose cross keys, values and mask have
+ * one row per hypothesis ('batch'; a single shared row broadcasts): model directories saved
+ * then still hold it.
+ */
+function perHypothesisStepGraph(): Graph {
+  const g = new Graph('t5-decoder-step-fused');
+  const ids = g.input('decoder_input_ids', 'int64', ['batch', 1]);
+  const mask = g.input('attention_mask', 'float32', ['batch', 'src']);
+  const buckets = g.input('decoder_position_buckets', 'int64', [1, 'past+1']);
+  const heads = (len: string) => ['batch', config.numHeads, len, config.dKv];
+  const layers = Array.from({ length: config.numDecoderLayers }, (_, i) => i);
+  const past = layers.map((i): [Tensor, Tensor] => [
+    g.input(`past_k.${i}`, 'float32', heads('past')),
+    g.input(`past_v.${i}`, 'float32', heads('past')),
+  ]);
+  const cross = layers.map((i): [Tensor, Tensor] => [
+    g.input(`cross_k.${i}`, 'float32', heads('src')),
+    g.input(`cross_v.${i}`, 'float32', heads('src')),
+  ]);
+  const b = new T5Builder(g, config, undefined, true);
+  const { hidden, present } = b.decoder(ids, 1, b.positionBias(buckets, 'decoder'), cross, b.maskBias(mask), past);
+  g.output('log_probs', logSoftmax(b.logits(hidden), -1));
+  present.forEach(([k, v], i) => {
+    g.output(`present_k.${i}`, k);
+    g.output(`present_v.${i}`, v);
+  });
+  return g;
+}
+
+test('a model directory graph of one encoder row per hypothesis (exported before 2026-12-07) still searches batches, ranking as today', async () => {
+  const weights = model.weights();
+  const encoderGraph = buildEncoderGraph(config, { fuseForInference: true });
+  const stepGraph = perHypothesisStepGraph();
+  const older = await T5InferenceModel.fromOnnxFiles(
+    config,
+    exportModel(encoderGraph, { params: inferenceParams(encoderGraph, weights) }).bytes,
+    exportModel(stepGraph, { params: inferenceParams(stepGraph, weights) }).bytes,
+    { threads: 1 },
+  );
+  try {
+    for (const beam of [6, table.size]) {
+      const expected = await constrainedBeamSearch(frozen, table, queries, { beam, k: beam });
+      assertSameHits(await constrainedBeamSearch(older, table, queries, { beam, k: beam }), expected, `batch, beam ${beam}`);
+      const [alone] = await constrainedBeamSearch(older, table, [queries[2]], { beam, k: beam });
+      assertSameHits([alone], [expected[2]], `alone, beam ${beam}`);
+    }
+  } finally {
+    await older.release();
+  }
+});
 
 test('beam ≥ corpus, k < beam: exactly the exhaustive top-k', async () => {
   for (const [beam, k] of [

@@ -234,6 +234,25 @@ function onlyEosAfter(trie: DocidTrie, node: number, eos: number): boolean {
   return children.length === 1 && children[0] === eos;
 }
 
+/**
+ * The encoder rows a decoder step reads, given each live row's query (rows grouped by query):
+ * one per live query when every live query has equally many rows (the step graph reads each
+ * query's cross-attention keys once for its group), else one per row.
+ */
+function stepSources(rowQuery: Int32Array, rows: number): Int32Array {
+  const firsts: number[] = [];
+  for (let row = 0; row < rows; row++) if (row === 0 || rowQuery[row] !== rowQuery[row - 1]) firsts.push(row);
+  const groupSize = rows / firsts.length;
+  if (!firsts.every((first, i) => first === i * groupSize)) return rowQuery.slice(0, rows);
+  return Int32Array.from(firsts, (first) => rowQuery[first]);
+}
+
+function equalRows(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 interface TraceCandidate {
   row: number;
   token: number;
@@ -323,6 +342,7 @@ export async function constrainedBeamSearch(
   const candidates: TraceCandidate[] = [];
   let cache: DecoderCache = decoder.emptyCache(queries);
   let expanded = encoded;
+  let expandedFrom: Int32Array = Int32Array.from({ length: queries }, (_, q) => q);
 
   while (rows > 0) {
     const step = await decoder.decoderStep(expanded, cache, tokens);
@@ -399,10 +419,11 @@ export async function constrainedBeamSearch(
     const keys = sameRows ? step.cache.keys : step.cache.keys.map((t) => selectRows(t, nextParent, next));
     const values = sameRows ? step.cache.values : step.cache.values.map((t) => selectRows(t, nextParent, next));
     cache = { length: step.cache.length, keys, values };
-    let sameQueries = next === rows;
-    for (let i = 0; sameQueries && i < next; i++) sameQueries = nextQuery[i] === rowQuery[i];
-    // One query's encoder output (one row) serves all its hypotheses by broadcast: nothing to copy.
-    if (!sameQueries && queries > 1) expanded = expandEncoded(encoded, nextQuery, next);
+    const sources = stepSources(nextQuery, next);
+    if (!equalRows(sources, expandedFrom)) {
+      expanded = expandEncoded(encoded, sources);
+      expandedFrom = sources;
+    }
     tokens = new BigInt64Array(next);
     for (let i = 0; i < next; i++) tokens[i] = BigInt(nextToken[i]);
     [rowQuery, nextQuery] = [nextQuery, rowQuery];

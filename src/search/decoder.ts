@@ -8,15 +8,17 @@
  */
 import { Session, exportModel, type Device, type HostTensor } from '../engine/index.js';
 import type { T5Config } from '../model/config.js';
-import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
+import { DECODER_STEP_SOURCES_DIM, buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
 import { checkInferenceGraph } from '../model/inference-check.js';
 import { PositionInputs, type T5Model } from '../model/t5.js';
 import {
+  checkSourceGroups,
   decoderStepFeeds,
   decoderStepResult,
   emptyDecoderCache,
   encoderOutputFrom,
   encoderOutputNames,
+  expandEncoded,
   type DecoderCache,
   type EncoderOutput,
   type StepDecoder,
@@ -52,6 +54,12 @@ export class T5InferenceModel implements DocidDecoder {
     readonly config: T5Config,
     private readonly encoder: Session,
     private readonly decoder: Session,
+    /**
+     * Whether the decoder step reads one encoder row per group of hypotheses (graphs exported
+     * since 2026-12-07); older exported graphs take one row per hypothesis or a single shared
+     * row, so grouped encoder outputs are expanded per hypothesis for them.
+     */
+    private readonly groupsBySource = true,
   ) {
     this.positions = new PositionInputs(config);
     this.crossOutputs = encoderOutputNames(config);
@@ -89,7 +97,9 @@ export class T5InferenceModel implements DocidDecoder {
     files: { encoder: string; decoderStep: string } = { encoder: 'encoder graph', decoderStep: 'decoder step graph' },
   ): Promise<T5InferenceModel> {
     checkInferenceGraph('encoder', encoderBytes, config, files.encoder);
-    checkInferenceGraph('decoderStep', decoderStepBytes, config, files.decoderStep);
+    const stepInterface = checkInferenceGraph('decoderStep', decoderStepBytes, config, files.decoderStep);
+    const crossKeys = stepInterface.inputs.find((input) => input.name === 'cross_k.0');
+    const groupsBySource = crossKeys?.dims[0] === DECODER_STEP_SOURCES_DIM;
     const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
     const open = async (bytes: Uint8Array, file: string): Promise<Session> => {
       try {
@@ -107,7 +117,7 @@ export class T5InferenceModel implements DocidDecoder {
       await encoder.release();
       throw err;
     }
-    return new T5InferenceModel(config, encoder, decoder);
+    return new T5InferenceModel(config, encoder, decoder, groupsBySource);
   }
 
   /** A frozen copy of a model's current weights. */
@@ -137,7 +147,17 @@ export class T5InferenceModel implements DocidDecoder {
     cache: DecoderCache,
     tokens: BigInt64Array,
   ): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
-    const feeds = decoderStepFeeds(this.config, encoded, cache, tokens, this.positions.decoderStep(cache.length));
+    const rows = tokens.length;
+    checkSourceGroups(encoded.batch, rows);
+    let sources = encoded;
+    if (!this.groupsBySource && encoded.batch !== 1 && encoded.batch !== rows) {
+      const perSource = rows / encoded.batch;
+      sources = expandEncoded(
+        encoded,
+        Int32Array.from({ length: rows }, (_, row) => Math.floor(row / perSource)),
+      );
+    }
+    const feeds = decoderStepFeeds(this.config, sources, cache, tokens, this.positions.decoderStep(cache.length));
     return decoderStepResult(this.config, await this.decoder.run(feeds), cache);
   }
 
