@@ -9,7 +9,8 @@
  *
  * `--old` is a folder holding an older `src/` (inside this checkout, so that its imports of
  * node_modules resolve; `.scratch/` is git-ignored). For 2026-12-07 the older side is
- * ef31d27, the commit before the changes.
+ * ef31d27, the commit before the changes; for the batched steps that read one encoder row per
+ * query (`--what beam --batches 1,16,32`), c3c82fb.
  *
  * bm25: the same index (built once, searched by both codes) over every query of the dataset,
  * top 1000. First every query's hits, float32 score bits, run entries and pool hits are compared

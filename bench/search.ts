@@ -4,12 +4,12 @@
  *
  *   npm run bench:search -- [--json] [--config small] [--beam 10] [--k 10] [--queries 200]
  *                           [--warmup 10] [--rounds 2] [--threads 2] [--docids squad-pq|synthetic]
- *                           [--batch 16] [--spinning] [--no-torch]
+ *                           [--docs 2067] [--batch 16] [--spinning] [--no-torch]
  *
  * Model: the `small` preset, randomly initialised (seed 0; latency does not depend on training),
  * its head widened by the docid tokens. Docids: PQ (src/docids defaults: M = 6, K = 256) over
  * squad-dev's 2,067 paragraphs when GENIR_DATA_DIR holds squad-dev, else PQ over 2,067 random
- * Gaussian vectors (`synthetic`): a trie of the same size and shape. Queries: token ids drawn
+ * Gaussian vectors (`synthetic`; `--docs` sets their number): a trie of the same size and shape. Queries: token ids drawn
  * uniformly from the text vocabulary, 8–20 tokens long (SQuAD questions are ~14 subword tokens).
  *
  * Latency = one query at a time, from token ids to the ranked top-k (encoder, every decoder
@@ -59,7 +59,9 @@ const spinning = process.argv.includes('--spinning');
 const dataDir = process.env.GENIR_DATA_DIR;
 const docidSource = option('--docids', dataDir ? 'squad-pq' : 'synthetic');
 const PYTHON = '/usr/bin/python3';
-const DOCS = 2067;
+/** Synthetic docids only: how many documents (2,067 by default, squad-dev's count; e.g. 100000 for issue 15's scale point). */
+const DOCS = Number(option('--docs', '2067'));
+if (docidSource !== 'synthetic' && process.argv.includes('--docs')) throw new Error('--docs is for --docids synthetic');
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
