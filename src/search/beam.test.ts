@@ -4,7 +4,7 @@ import { DocidTable } from '../docids/table.js';
 import { t5Config, totalVocabSize, type T5Config } from '../model/config.js';
 import { T5Model } from '../model/t5.js';
 import { expandEncoded, selectRows, type EncoderOutput } from '../model/generation.js';
-import { T5Builder, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
+import { T5Builder, buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
 import { Graph, exportModel, logSoftmax, type Tensor } from '../engine/index.js';
 import { makeSeq2SeqBatch } from '../model/batch.js';
 import { Rng } from '../util/random.js';
@@ -271,15 +271,27 @@ test('a model directory graph of one encoder row per hypothesis (exported before
     exportModel(stepGraph, { params: inferenceParams(stepGraph, weights) }).bytes,
     { threads: 1 },
   );
+  const current = await T5InferenceModel.fromOnnxFiles(
+    config,
+    exportModel(encoderGraph, { params: inferenceParams(encoderGraph, weights) }).bytes,
+    exportModel(buildDecoderStepGraph(config, { fuseForInference: true }), {
+      params: inferenceParams(buildDecoderStepGraph(config, { fuseForInference: true }), weights),
+    }).bytes,
+    { threads: 1 },
+  );
   try {
+    assert.equal(older.groupsBySource, false);
+    assert.equal(current.groupsBySource, true, "today's exported step graph reads one encoder row per query's group");
     for (const beam of [6, table.size]) {
       const expected = await constrainedBeamSearch(frozen, table, queries, { beam, k: beam });
+      assertSameHits(await constrainedBeamSearch(current, table, queries, { beam, k: beam }), expected, `today's files, beam ${beam}`);
       assertSameHits(await constrainedBeamSearch(older, table, queries, { beam, k: beam }), expected, `batch, beam ${beam}`);
       const [alone] = await constrainedBeamSearch(older, table, [queries[2]], { beam, k: beam });
       assertSameHits([alone], [expected[2]], `alone, beam ${beam}`);
     }
   } finally {
     await older.release();
+    await current.release();
   }
 });
 

@@ -59,7 +59,7 @@ export class T5InferenceModel implements DocidDecoder {
      * since 2026-12-07); older exported graphs take one row per hypothesis or a single shared
      * row, so grouped encoder outputs are expanded per hypothesis for them.
      */
-    private readonly groupsBySource = true,
+    readonly groupsBySource = true,
   ) {
     this.positions = new PositionInputs(config);
     this.crossOutputs = encoderOutputNames(config);
