@@ -104,6 +104,8 @@ export interface SftOptions {
   batchSize?: number;
   /** Warm-up updates per stage (default: 5 % of the stage, at most 100). */
   warmupSteps?: number;
+  /** Label smoothing ε of the token cross-entropy (default 0). */
+  labelSmoothing?: number;
   seed?: number;
   /** Passage chunks: tokens per chunk (127) and chunks per document (10), as DDRO. */
   chunkTokens?: number;
@@ -179,6 +181,7 @@ export const SFT_DEFAULTS = {
   vocabSize: 8000,
   lr: 1e-3,
   batchSize: 64,
+  labelSmoothing: 0,
   seed: 0,
   chunkTokens: 127,
   maxChunks: 10,
@@ -215,6 +218,7 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     lr: options.lr ?? SFT_DEFAULTS.lr,
     batchSize: options.batchSize ?? SFT_DEFAULTS.batchSize,
     warmupSteps: options.warmupSteps ?? null,
+    labelSmoothing: options.labelSmoothing ?? SFT_DEFAULTS.labelSmoothing,
     seed: options.seed ?? SFT_DEFAULTS.seed,
     chunkTokens: options.chunkTokens ?? SFT_DEFAULTS.chunkTokens,
     maxChunks: options.maxChunks ?? SFT_DEFAULTS.maxChunks,
@@ -374,6 +378,9 @@ function checkOptions(options: SftOptions): void {
   if (options.warmupSteps !== undefined && !(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0)) {
     throw new UserError(`--warmup ${options.warmupSteps}: expected a non-negative integer`);
   }
+  const smoothing = options.labelSmoothing;
+  if (smoothing !== undefined && !(smoothing >= 0 && smoothing < 1))
+    throw new UserError(`--label-smoothing ${smoothing}: expected a number in [0, 1)`);
   const embeddings = options.embeddings;
   if (embeddings?.kind === 'file') {
     if (!existsSync(embeddings.path)) throw new UserError(`${where(embeddings.path)}no such embeddings file (--embeddings)`);
@@ -630,7 +637,12 @@ const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> =
   name: 'model',
   async run({ options, work, stages, corpus, settings, checkpoint, vocabulary }, run) {
     const { tokenizer, docids, rqCentroids, dense } = vocabulary;
-    const runtime = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
+    const runtime = {
+      threads: options.threads,
+      spinning: options.spinning ?? false,
+      device: options.device,
+      labelSmoothing: settings.labelSmoothing,
+    };
     let config: T5Config;
     let model: T5Model;
     if (checkpoint !== undefined) {
