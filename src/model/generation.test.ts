@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { t5Config } from './config.js';
 import {
+  checkSourceGroups,
   decodeRows,
   emptyDecoderCache,
   encoderInputs,
@@ -74,4 +75,15 @@ test('decodeRows: a row stops at EOS and is fed EOS afterwards; the others go on
     [config.eosTokenId, 6],
   ]);
   assert.deepEqual(offsets, [0, 8, 0, 8, 8]);
+});
+
+test('checkSourceGroups: rows must group evenly over the encoder rows', () => {
+  for (const [sources, rows] of [
+    [1, 7],
+    [2, 6],
+    [6, 6],
+  ])
+    assert.doesNotThrow(() => checkSourceGroups(sources, rows));
+  assert.throws(() => checkSourceGroups(3, 7), /decoderStep: 7 rows cannot be grouped evenly over an encoder batch of 3/);
+  assert.throws(() => checkSourceGroups(4, 2), /2 rows cannot be grouped evenly over an encoder batch of 4/);
 });
