@@ -14,6 +14,7 @@ const defaults: TrainDenseCommandOptions = {
   model: 'tiny',
   out: 'out',
   epochs: '10',
+  embeddingInit: 'random',
   lr: '3e-3',
   batchSize: '64',
   temperature: '0.05',
