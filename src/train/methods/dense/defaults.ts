@@ -18,6 +18,7 @@ export const DENSE_DEFAULTS = {
   cropsPerDoc: 1,
   maxQueryTokens: DEFAULT_DENSE_SETTINGS.maxQueryTokens,
   maxPassageTokens: DEFAULT_DENSE_SETTINGS.maxPassageTokens,
-  embeddingInit: 'random' as EmbeddingInit,
+  // LSA rows: at 150 updates on squad-dev, test RR@10 0.4339 against 0.1260 from random rows (and untrained, 0.157 against 0.035).
+  embeddingInit: 'lsa' as EmbeddingInit,
   seed: 0,
 } as const;
