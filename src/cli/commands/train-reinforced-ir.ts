@@ -12,9 +12,11 @@ import {
   FULL_SETTINGS,
   QUICK_SETTINGS,
   runReinforcedIr,
+  SYNTHETIC_SOURCES,
   type ReinforcedIrOptions,
   type ReinforcedIrSettings,
   type RoundReport,
+  type SyntheticSource,
 } from '../../train/methods/reinforced-ir/loop.js';
 import { checkWritableFolder, writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -27,6 +29,7 @@ import {
   parsePositiveNumber,
   parseSeed,
   parseThreads,
+  refuseOptions,
   threadsOption,
   type Write,
 } from '../options.js';
@@ -47,10 +50,14 @@ interface LoopCommandOptions {
   doc2queryMinutes?: string;
   generatorMinutes?: string;
   queriesPerRound?: string;
+  synthetic: string;
   seed: string;
   threads?: string;
   json?: boolean;
 }
+
+/** The synthetic-query source by default: the one measured best (docs/reinforced-ir.md, "Synthetic target queries"). */
+const DEFAULT_SYNTHETIC: SyntheticSource = 'words';
 
 function defineLoopOptions(command: Command): Command {
   return command
@@ -84,6 +91,11 @@ function defineLoopOptions(command: Command): Command {
     .option('--doc2query-minutes <m>', 'optional wall-clock cap on doc2query training (a run the cap stops depends on the machine load)')
     .option('--generator-minutes <m>', 'optional wall-clock cap on G0 training (a run the cap stops depends on the machine load)')
     .option('--queries-per-round <n>', `synthetic target queries per round (default ${FULL_SETTINGS.queriesPerRound})`)
+    .option(
+      '--synthetic <source>',
+      'synthetic target queries: words (a random run of 4-16 words of the target document, as train sft --pseudo words) | sentences (one of its sentences, inverse cloze) | doc2query (the in-house model trained on the source questions)',
+      DEFAULT_SYNTHETIC,
+    )
     .option('--seed <n>', 'seed of every random choice', '0')
     .addOption(threadsOption())
     .addOption(jsonOption());
@@ -104,6 +116,17 @@ function roundLine(r: RoundReport): string {
 /** The loop's options from the command line (everything checked before any work starts). */
 function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'evaluate'> {
   const base: ReinforcedIrSettings = options.quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  if (!(SYNTHETIC_SOURCES as readonly string[]).includes(options.synthetic))
+    throw new UserError(`--synthetic ${options.synthetic}: expected ${SYNTHETIC_SOURCES.join(', ')}`);
+  const synthetic = options.synthetic as SyntheticSource;
+  if (synthetic !== 'doc2query')
+    refuseOptions(
+      [
+        [options.doc2queryUpdates, '--doc2query-updates'],
+        [options.doc2queryMinutes, '--doc2query-minutes'],
+      ],
+      '--synthetic doc2query (no doc2query model is trained for --synthetic ' + synthetic + ')',
+    );
   if (options.denseFrom !== undefined) {
     for (const [value, flag] of [
       [options.denseUpdates, '--dense-updates'],
@@ -136,6 +159,7 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     dataDir: options.dataDir,
     rounds: parseCount(options.rounds, '--rounds'),
     settings,
+    synthetic,
     denseFrom: options.denseFrom === undefined ? undefined : resolve(options.denseFrom),
     quick: options.quick,
     seed: parseSeed(options.seed),
@@ -182,6 +206,8 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
       const report = {
         source: result.source,
         target: result.target,
+        synthetic: result.synthetic,
+        synthetic_source_mrr: result.syntheticSourceMrr,
         dense_source: result.denseSource,
         rounds: result.rounds,
         seconds: Math.round(result.seconds * 10) / 10,
@@ -209,7 +235,7 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
     .action(async (options: LoopCommandOptions) => {
       const { result, table } = await runReinforcedIrExperiment(loopOptions(options));
       const lines = [
-        `${result.target} test (${result.test_queries} queries, ${result.target_documents} documents); source ${result.source}; p: paired t-test on nDCG@10`,
+        `${result.target} test (${result.test_queries} queries, ${result.target_documents} documents); source ${result.source}; synthetic queries from ${result.synthetic} (D0's MRR of their source documents ${result.synthetic_source_mrr.toFixed(4)}); p: paired t-test on nDCG@10`,
         '',
         table,
         '',
