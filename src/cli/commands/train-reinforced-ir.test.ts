@@ -190,6 +190,10 @@ test(
         /--doc2query-updates applies to --synthetic doc2query/,
       ],
       [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--rlgf-order', 'best'],
+        /^genir: error: --rlgf-order best: expected generator, source-first\n$/,
+      ],
+      [
         ['train', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--out', busy],
         /--out .*busy: exists and is not empty; pass --overwrite/,
       ],

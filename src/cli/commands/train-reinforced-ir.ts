@@ -11,10 +11,12 @@ import { runReinforcedIrExperiment } from '../../experiments/reinforced-ir.js';
 import {
   FULL_SETTINGS,
   QUICK_SETTINGS,
+  RLGF_ORDERS,
   runReinforcedIr,
   SYNTHETIC_SOURCES,
   type ReinforcedIrOptions,
   type ReinforcedIrSettings,
+  type RlgfOrder,
   type RoundReport,
   type SyntheticSource,
 } from '../../train/methods/reinforced-ir/loop.js';
@@ -46,6 +48,7 @@ interface LoopCommandOptions {
   generatorUpdates?: string;
   rlrfEpochs?: string;
   rlgfEpochs?: string;
+  rlgfOrder?: string;
   denseMinutes?: string;
   doc2queryMinutes?: string;
   generatorMinutes?: string;
@@ -87,6 +90,10 @@ function defineLoopOptions(command: Command): Command {
       '--rlgf-epochs <n>',
       `epochs of ListMLE over each round's lists (default ${FULL_SETTINGS.rlgfEpochs}; --quick ${QUICK_SETTINGS.rlgfEpochs})`,
     )
+    .option(
+      '--rlgf-order <order>',
+      `the order RLGF's ListMLE teaches the retriever: generator (the generator's order of the 16 passages) | source-first (the query's source document first, the generator's order of the 15 others after it) (default ${FULL_SETTINGS.rlgfOrder})`,
+    )
     .option('--dense-minutes <m>', 'optional wall-clock cap on D0 training (a run the cap stops depends on the machine load)')
     .option('--doc2query-minutes <m>', 'optional wall-clock cap on doc2query training (a run the cap stops depends on the machine load)')
     .option('--generator-minutes <m>', 'optional wall-clock cap on G0 training (a run the cap stops depends on the machine load)')
@@ -119,6 +126,8 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
   if (!(SYNTHETIC_SOURCES as readonly string[]).includes(options.synthetic))
     throw new UserError(`--synthetic ${options.synthetic}: expected ${SYNTHETIC_SOURCES.join(', ')}`);
   const synthetic = options.synthetic as SyntheticSource;
+  if (options.rlgfOrder !== undefined && !(RLGF_ORDERS as readonly string[]).includes(options.rlgfOrder))
+    throw new UserError(`--rlgf-order ${options.rlgfOrder}: expected ${RLGF_ORDERS.join(', ')}`);
   if (synthetic !== 'doc2query')
     refuseOptions(
       [
@@ -148,6 +157,7 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     generatorUpdates: count(options.generatorUpdates, '--generator-updates', base.generatorUpdates),
     rlrfEpochs: epochs(options.rlrfEpochs, '--rlrf-epochs', base.rlrfEpochs),
     rlgfEpochs: epochs(options.rlgfEpochs, '--rlgf-epochs', base.rlgfEpochs),
+    rlgfOrder: (options.rlgfOrder as RlgfOrder | undefined) ?? base.rlgfOrder,
     denseMinutes: cap(options.denseMinutes, '--dense-minutes'),
     doc2queryMinutes: cap(options.doc2queryMinutes, '--doc2query-minutes'),
     generatorMinutes: cap(options.generatorMinutes, '--generator-minutes'),

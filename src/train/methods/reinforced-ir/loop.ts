@@ -38,8 +38,10 @@ import { generatorPassageScores, greedyAugmentations, sampleAugmentations } from
 import { mixQueryEmbedding, mixedScore, positiveRanks, preferencePair, rowDot } from './mixing.js';
 import { RlgfModel, type RlgfExample } from './retriever.js';
 import { spanQueries, type SyntheticSource } from './synthetic.js';
+import { orderRlgfList, type RlgfOrder } from './lists.js';
 
 export { SYNTHETIC_SOURCES, type SyntheticSource } from './synthetic.js';
+export { RLGF_ORDERS, type RlgfOrder } from './lists.js';
 
 export const REINFORCED_IR_METRICS = ['nDCG@10', 'R@100'] as const;
 
@@ -60,6 +62,12 @@ export interface ReinforcedIrSettings {
   /** Epochs over a round's data for RLRF (DPO) and RLGF (ListMLE). */
   rlrfEpochs: number;
   rlgfEpochs: number;
+  /**
+   * The order ListMLE trains the retriever on: the generator's order of all 16 passages (`generator`,
+   * the paper's), or the query's source document first and the generator's order of the 15 mined ones
+   * after it (`source-first`: a span query's own document is known to be relevant, whatever G thinks).
+   */
+  rlgfOrder: RlgfOrder;
   /** Synthetic target queries per round (one per sampled target document, a fresh sample each round). */
   queriesPerRound: number;
   /** RLRF: augmentations sampled per query (5), their temperature and top-p (0.9, 0.9), DPO β (0.1). */
@@ -85,6 +93,7 @@ export const FULL_SETTINGS: ReinforcedIrSettings = {
   generatorUpdates: 600,
   rlrfEpochs: 2,
   rlgfEpochs: 2,
+  rlgfOrder: 'generator',
   queriesPerRound: 300,
   samples: 5,
   temperature: 0.9,
@@ -541,12 +550,12 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       );
       let positiveFirst = 0;
       const examples: RlgfExample[] = lists.map((l, i) => {
-        const ranked = l.docs.map((d, j) => ({ d, score: preference[i][j] })).sort((a, b) => b.score - a.score || a.d - b.d);
-        if (ranked[0].d === l.docs[0]) positiveFirst++;
+        const { ranked, generatorPutSourceFirst } = orderRlgfList(l.docs, preference[i], s.rlgfOrder);
+        if (generatorPutSourceFirst) positiveFirst++;
         return {
           query: dense.queryTokens(tokenizer, queries[l.query].text),
           augmentation: dense.passageTokens(tokenizer, augmentations[l.query]),
-          passages: ranked.map((r) => dense.passageTokens(tokenizer, targetTexts[r.d])),
+          passages: ranked.map((d) => dense.passageTokens(tokenizer, targetTexts[d])),
         };
       });
       let rlgfFinalLoss: number | null = null;

@@ -7,13 +7,15 @@ import { spanQueries } from './synthetic.js';
 const docs: Document[] = [
   {
     id: 'vitamin',
+    title: '',
     text: 'Vitamin D deficiency is common in older adults. Supplementation increased bone mineral density at the hip over two years. No effect on fracture rates was seen in the trial.',
   },
   {
     id: 'plate',
+    title: '',
     text: 'The boundary layer over a flat plate thickens downstream. Transition to turbulence depends on the Reynolds number and on the pressure gradient along the wall.',
   },
-  { id: 'empty', text: '  …  ' },
+  { id: 'empty', title: '', text: '  …  ' },
 ];
 const wordsOf = (text: string): string[] => text.match(/[\p{L}\p{N}]+/gu) ?? [];
 const normalised = (text: string): string => text.replace(/\s+/g, ' ');
