@@ -45,10 +45,10 @@ test(
     assert.deepEqual(withoutTimings(again.stdout.trimEnd().split('\n').at(-1)!), withoutTimings(lines[lines.length - 1]));
     const json = JSON.parse(lines[lines.length - 1]) as ExperimentLine;
     assert.equal(json.target, 'cranfield');
-    // By default the synthetic queries are word runs of their documents, and the line says so with D0's MRR of those documents.
-    assert.equal(json.synthetic, 'words');
+    // By default the synthetic queries are sentences of their documents, and the line says so with D0's MRR of those documents.
+    assert.equal(json.synthetic, 'sentences');
     assert.ok(json.synthetic_source_mrr > 0 && json.synthetic_source_mrr <= 1);
-    assert.doesNotMatch(result.stderr, /doc2query:/, 'no doc2query model is trained for word-run queries');
+    assert.doesNotMatch(result.stderr, /doc2query:/, 'no doc2query model is trained for sentence queries');
     assert.deepEqual(
       json.rows.map((r) => r.system),
       ['dense-source', 'dense-source+aug', 'round-1', 'round-2'],

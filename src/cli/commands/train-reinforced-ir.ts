@@ -60,7 +60,7 @@ interface LoopCommandOptions {
 }
 
 /** The synthetic-query source by default: the one measured best (docs/reinforced-ir.md, "Synthetic target queries"). */
-const DEFAULT_SYNTHETIC: SyntheticSource = 'words';
+const DEFAULT_SYNTHETIC: SyntheticSource = 'sentences';
 
 function defineLoopOptions(command: Command): Command {
   return command
@@ -100,7 +100,7 @@ function defineLoopOptions(command: Command): Command {
     .option('--queries-per-round <n>', `synthetic target queries per round (default ${FULL_SETTINGS.queriesPerRound})`)
     .option(
       '--synthetic <source>',
-      'synthetic target queries: words (a random run of 4-16 words of the target document, as train sft --pseudo words) | sentences (one of its sentences, inverse cloze) | doc2query (the in-house model trained on the source questions)',
+      'synthetic target queries: sentences (default: one sentence of the target document, inverse cloze, as train sft --pseudo sentences) | words (a random run of 4-16 of its words, as --pseudo words) | doc2query (the in-house model trained on the source questions)',
       DEFAULT_SYNTHETIC,
     )
     .option('--seed <n>', 'seed of every random choice', '0')
