@@ -23,6 +23,7 @@ import type { LoadedDenseDirectory } from '../../../retriever/dense-directory.js
 import { checkpointLabel, parametersOf, readHfCheckpoint, withDocidRows, type HfCheckpoint } from '../../../model/hf-import.js';
 import { T5Model } from '../../../model/t5.js';
 import { SubwordTokenizer, trainTokenizer, vocabSizeLimits } from '../../../text/tokenizer/index.js';
+import { appendAll } from '../../../util/arrays.js';
 import { writeFileAtomicSync } from '../../../util/atomic.js';
 import { UserError, where } from '../../../util/errors.js';
 import { onExitCleanup, sweepStaleTemporaries, TEMPORARY_NAME } from '../../../util/temporaries.js';
@@ -529,7 +530,10 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
       const spans = await run.time('pseudo-queries', () =>
         samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed, sentenceProbability }),
       );
-      queries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
+      appendAll(
+        queries,
+        spans.map((q) => ({ docId: q.docId, text: q.text })),
+      );
       info.spans = spans.length;
     }
     if (pseudo === 'doc2query' || pseudo === 'both') {
@@ -593,7 +597,7 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
       info.cache = { path: cached.path, hit: cached.hit };
       info.examples = cached.queries.slice(0, 5).map((q) => q.text);
       log(`sft: ${cached.queries.length} doc2query pseudo-queries (${cached.hit ? 'from cache' : 'generated'}: ${cached.path})`);
-      queries.push(...cached.queries);
+      appendAll(queries, cached.queries);
     }
     return { queries, info };
   },
