@@ -5,6 +5,7 @@
 import type { Document } from '../data/types.js';
 import { getAnalyzer } from '../text/analyzers/index.js';
 import { UserError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
 import { alignVectors, l2NormalizeRows, lsaEmbeddings, readVectorFile, type DocVectors } from './embeddings.js';
 import { hierarchicalCodes } from './hierarchical.js';
 import { encodePq, trainPq } from './pq.js';
@@ -203,6 +204,22 @@ function semanticCodes(entries: Entry[], options: BuildDocidsOptions, params: Do
   return { sequences, codeVocabSize: positions * radix };
 }
 
+/**
+ * Shuffled numeric docids (DSI's unstructured baseline): each document gets a distinct number from a
+ * seeded random permutation, written in decimal with one digit per position (position j, digit d →
+ * token j·10 + d), so the docid carries no information about the document.
+ */
+function numericCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): Codes {
+  const n = entries.length;
+  const positions = Math.max(1, Math.ceil(Math.log10(n)));
+  const numbers = new Rng(options.seed ?? 0).shuffle(Array.from({ length: n }, (_, i) => i));
+  Object.assign(params, { radix: 10, positions });
+  const sequences = numbers.map((number) =>
+    Array.from({ length: positions }, (_, j) => j * 10 + (Math.floor(number / 10 ** (positions - 1 - j)) % 10)),
+  );
+  return { sequences, codeVocabSize: positions * 10 };
+}
+
 function titleCodes(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): Codes {
   const labels = titleTexts(
     entries.map((e) => e.doc),
@@ -264,6 +281,7 @@ export async function buildDocids(corpus: Iterable<Document> | AsyncIterable<Doc
   else if (scheme === 'semantic') codes = semanticCodes(entries, options, params);
   else if (scheme === 'title') codes = titleCodes(entries, options, params);
   else if (scheme === 'keywords') codes = keywordCodes(entries, options, params);
+  else if (scheme === 'numeric') codes = numericCodes(entries, options, params);
   else codes = { sequences: entries.map((_, i) => [i]), codeVocabSize: entries.length };
 
   // Code tokens of the non-text schemes live after the text vocabulary.

@@ -112,7 +112,7 @@ test('every scheme gives unique docids, a valid trie and a lossless save/load', 
   });
 });
 
-test('token spaces: atomic, PQ and semantic codes sit after the text vocabulary; titles are text ids', async () => {
+test('token spaces: atomic, PQ, semantic and numeric codes sit after the text vocabulary; titles are text ids', async () => {
   const atomic = await buildDocids(corpus, { ...base, scheme: 'atomic' });
   assert.deepEqual(atomic.layout, { textVocabSize: TEXT_VOCAB, eosId: EOS, codeVocabSize: 10, docidVocabSize: 10 });
   assert.deepEqual([...atomic.sequence(4)], [TEXT_VOCAB + 4, EOS]);
@@ -132,6 +132,24 @@ test('token spaces: atomic, PQ and semantic codes sit after the text vocabulary;
     // Above the leaf, each code is one of k = 2 clusters.
     codes.slice(0, -1).forEach((token, j) => assert.ok(token - j * radix < 2));
     assert.ok(codes.length >= 3, '10 documents, k = 2, leaves ≤ 3: at least two cluster levels');
+  }
+
+  // 10 documents: one decimal digit each, a seeded permutation of 0…9, so no two share a docid.
+  const numeric = await buildDocids(corpus, { ...base, scheme: 'numeric', seed: 5 });
+  assert.deepEqual(numeric.layout, { textVocabSize: TEXT_VOCAB, eosId: EOS, codeVocabSize: 10, docidVocabSize: 10 });
+  const digits = Array.from({ length: numeric.size }, (_, i) => [...numeric.sequence(i)][0] - TEXT_VOCAB);
+  assert.deepEqual(
+    [...digits].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.notDeepEqual(digits, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'shuffled, not corpus order');
+  const reseeded = await buildDocids(corpus, { ...base, scheme: 'numeric', seed: 6 });
+  assert.notDeepEqual([...reseeded.tokens], [...numeric.tokens]);
+  const eleven = await buildDocids([...corpus, { ...corpus[0], id: 'extra' }], { ...base, scheme: 'numeric' });
+  assert.equal(eleven.layout.codeVocabSize, 20, '11 documents need two digits');
+  for (let i = 0; i < eleven.size; i++) {
+    const [first, second] = [...eleven.sequence(i)].slice(0, 2).map((t) => t - TEXT_VOCAB);
+    assert.ok(first <= 1 && second >= 10 && second < 20, `docid ${i}: ${first}, ${second}`);
   }
 
   const title = await buildDocids(corpus, { ...base, scheme: 'title' });

@@ -6,15 +6,15 @@
  * logits. Ids below `textVocabSize` are text-tokenizer ids; id
  * `textVocabSize + t` is docid token t. Docid tokens [0, codeVocabSize) carry the
  * scheme's codes (PQ: position j, code c → j·K + c; RQ: level l, code c → l·K + c; semantic: position j, value v →
- * j·R + v; atomic: document i → i); [codeVocabSize, docidVocabSize) are the
+ * j·R + v; atomic: document i → i; numeric: position j, decimal digit d → j·10 + d); [codeVocabSize, docidVocabSize) are the
  * disambiguators appended to colliding docids. The title and keywords schemes use text ids for
  * their codes (codeVocabSize = 0) and docid tokens only for disambiguators. Every
  * sequence ends with the text tokenizer's EOS id, and EOS occurs nowhere else.
  */
 import { DocidTrie } from './trie.js';
 
-export type DocidScheme = 'pq' | 'rq' | 'semantic' | 'title' | 'keywords' | 'atomic';
-export const DOCID_SCHEMES: readonly DocidScheme[] = ['pq', 'rq', 'semantic', 'title', 'keywords', 'atomic'];
+export type DocidScheme = 'pq' | 'rq' | 'semantic' | 'title' | 'keywords' | 'atomic' | 'numeric';
+export const DOCID_SCHEMES: readonly DocidScheme[] = ['pq', 'rq', 'semantic', 'title', 'keywords', 'atomic', 'numeric'];
 
 /** Schemes whose codes are text-tokenizer ids (the docid is text the model writes). */
 export function isTextScheme(scheme: DocidScheme): boolean {

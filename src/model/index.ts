@@ -35,6 +35,7 @@ export {
   buildEncoderGraph,
   buildDecoderStepGraph,
   type GraphAdamWOptions,
+  type TrainingLossOptions,
 } from './t5-graph.js';
 export {
   saveModelCheckpoint,

@@ -368,19 +368,29 @@ function teacherForced(b: T5Builder, inputs: TeacherForcedInputs): { logits: Ten
  * not -100) and `grad.<name>` for every parameter. Inputs: those of teacherForcedInputs
  * plus `dropout_seed` (uint32 scalar) when the config has dropout.
  */
-export function buildTrainingGraph(config: T5Config): Graph {
-  const { g, params, grads } = lossAndGradientsGraph(config, 't5-train');
+export function buildTrainingGraph(config: T5Config, loss: TrainingLossOptions = {}): Graph {
+  const { g, params, grads } = lossAndGradientsGraph(config, 't5-train', loss);
   params.forEach((param, i) => g.output(`grad.${param.name}`, grads[i]));
   return g;
 }
 
-function lossAndGradientsGraph(config: T5Config, name: string): { g: Graph; params: Tensor[]; grads: Tensor[] } {
+/** How the training graphs' loss is computed (the forward pass is the model's). */
+export interface TrainingLossOptions {
+  /** Label smoothing ε of the token cross-entropy (default 0: none). */
+  labelSmoothing?: number;
+}
+
+function lossAndGradientsGraph(
+  config: T5Config,
+  name: string,
+  lossOptions: TrainingLossOptions,
+): { g: Graph; params: Tensor[]; grads: Tensor[] } {
   const g = new Graph(name);
   const inputs = teacherForcedInputs(g);
   const seed = config.dropoutRate > 0 ? g.input('dropout_seed', 'uint32', []) : undefined;
   const b = new T5Builder(g, config, seed);
   const { logits } = teacherForced(b, inputs);
-  const loss = crossEntropy(logits, reshape(inputs.labels, [-1]), { ignoreIndex: -100 });
+  const loss = crossEntropy(logits, reshape(inputs.labels, [-1]), { ignoreIndex: -100, labelSmoothing: lossOptions.labelSmoothing });
   g.output('loss', loss);
   const params = t5ParameterSpecs(config).map((spec) => b.param(spec.name));
   return { g, params, grads: gradients(loss, params) };
@@ -392,8 +402,8 @@ function lossAndGradientsGraph(config: T5Config, name: string): { g: Graph; para
  * loss-and-gradients graph with engine/optim/adamw-graph.ts's update appended (its inputs and
  * outputs are listed there).
  */
-export function buildFusedAdamWTrainingGraph(config: T5Config, adam: GraphAdamWOptions): Graph {
-  const { g, params, grads } = lossAndGradientsGraph(config, 't5-train-adamw');
+export function buildFusedAdamWTrainingGraph(config: T5Config, adam: GraphAdamWOptions, loss: TrainingLossOptions = {}): Graph {
+  const { g, params, grads } = lossAndGradientsGraph(config, 't5-train-adamw', loss);
   appendAdamWUpdate(g, params, grads, adam);
   return g;
 }

@@ -184,3 +184,28 @@ test('T5: the in-graph AdamW step moves the weights as lossAndGradients + the Ty
     await inTs.release();
   }
 });
+
+test('T5: label smoothing reaches both training graphs; the loss is linear in ε and ε = 0 is the plain loss', async () => {
+  const config = goldenConfig(false);
+  const plain = T5Model.create(config, 7, { threads: 1 });
+  const smoothedBy = (labelSmoothing: number) =>
+    new T5Model(
+      config,
+      plain.parameters.map((p) => ({ ...p, data: p.data.slice() })),
+      { threads: 1, labelSmoothing },
+    );
+  const [zero, tenth, fifth] = [smoothedBy(0), smoothedBy(0.1), smoothedBy(0.2)];
+  try {
+    const loss0 = (await plain.lossAndGradients(batch, 0)).loss;
+    assert.equal((await zero.lossAndGradients(batch, 0)).loss, loss0);
+    const loss1 = (await tenth.lossAndGradients(batch, 0)).loss;
+    const loss2 = (await fifth.lossAndGradients(batch, 0)).loss;
+    // The smoothed target is not the one-hot one, so the loss must move.
+    assert.ok(Math.abs(loss1 - loss0) > 1e-3, `${loss1} vs ${loss0}`);
+    assert.ok(Math.abs(loss2 - loss0 - 2 * (loss1 - loss0)) < 1e-5 * loss0, `${loss0}, ${loss1}, ${loss2}`);
+    const fused = await tenth.adamWStep(batch, 0, new AdamW(tenth.parameters), 0.01);
+    assert.ok(Math.abs(fused.loss - loss1) < 1e-5 * loss1, `fused ${fused.loss} vs ${loss1}`);
+  } finally {
+    for (const model of [plain, zero, tenth, fifth]) await model.release();
+  }
+});

@@ -95,6 +95,8 @@ export interface T5RuntimeOptions {
   bakeInferenceWeights?: boolean;
   /** Where ORT runs the graphs (default cpu). */
   device?: Device;
+  /** Label smoothing ε of the training graphs' cross-entropy (default 0; scoring and generation never smooth). */
+  labelSmoothing?: number;
 }
 
 /** Initial parameter values, HF T5's scheme (see ParameterSpec.init), from a seeded RNG. */
@@ -243,7 +245,7 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
 
   /** Mean token cross-entropy of the batch and the gradient of every parameter (training mode, dropout on). */
   async lossAndGradients(batch: Seq2SeqBatch, dropoutSeed: number): Promise<LossAndGradients> {
-    const session = await this.session('train', () => buildTrainingGraph(this.config));
+    const session = await this.session('train', () => buildTrainingGraph(this.config, { labelSmoothing: this.options.labelSmoothing }));
     const feeds = this.teacherForcedFeeds(batch);
     if (this.config.dropoutRate > 0) feeds.dropout_seed = { data: Uint32Array.of(dropoutSeed >>> 0), dims: [] };
     const result = await session.run(feeds);
@@ -271,12 +273,11 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
     this.adamGraphKey = key;
     const decays = new Set(this.parameters.filter((_, i) => update.decays[i]).map((p) => p.name));
     const session = await this.session('train-adamw', () =>
-      buildFusedAdamWTrainingGraph(this.config, {
-        beta1: optimizer.beta1,
-        beta2: optimizer.beta2,
-        eps: optimizer.eps,
-        decays: (name) => decays.has(name),
-      }),
+      buildFusedAdamWTrainingGraph(
+        this.config,
+        { beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.eps, decays: (name) => decays.has(name) },
+        { labelSmoothing: this.options.labelSmoothing },
+      ),
     );
     const feeds = this.teacherForcedFeeds(batch);
     if (this.config.dropoutRate > 0) feeds.dropout_seed = { data: Uint32Array.of(dropoutSeed >>> 0), dims: [] };

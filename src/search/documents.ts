@@ -61,12 +61,17 @@ export async function loadModelDocuments(dir: string, dataDir?: string): Promise
 
 /**
  * A docid's tokens (output ids, EOS dropped) as text: the words of a title or keywords docid,
- * the codes of PQ and semantic docids joined by `-` (position is implicit), `#i` for atomic ones;
+ * the codes of PQ, semantic and numeric docids joined by `-` (position is implicit), `#i` for atomic ones;
  * a disambiguator (the token after colliding codes) is written `~n`.
  */
 export function docidText(table: DocidTable, tokenizer: SubwordTokenizer, tokens: ArrayLike<number>): string {
   const { textVocabSize, codeVocabSize, eosId } = table.layout;
-  const radix = table.scheme === 'pq' ? Number(table.params.k) : table.scheme === 'semantic' ? Number(table.params.radix) : 0;
+  const radix =
+    table.scheme === 'pq'
+      ? Number(table.params.k)
+      : table.scheme === 'semantic' || table.scheme === 'numeric'
+        ? Number(table.params.radix)
+        : 0;
   const parts: string[] = [];
   const text: number[] = [];
   const flushText = () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runGenir } from '../testing.js';
 
 /** Each bad option is one line on stderr, exit code 2, before any work (nothing written at --out). */
-test('lexical head, rank-weight and --updates options: one-line errors with exit code 2, nothing written', async () => {
+test('lexical head, label smoothing, rank-weight and --updates options: one-line errors with exit code 2, nothing written', async () => {
   const root = mkdtempSync(join(tmpdir(), 'genir-lexical-options-'));
   try {
     const out = join(root, 'out');
@@ -18,6 +18,8 @@ test('lexical head, rank-weight and --updates options: one-line errors with exit
         /^genir: error: --lexical-scale sets the lexical head's multiplier: add --lexical-head or --lexical-init$/,
       ],
       [[...sft, '--lexical-init', 'bm25', '--lexical-scale', '-1'], /^genir: error: --lexical-scale -1: /],
+      [[...sft, '--label-smoothing', '1'], /^genir: error: --label-smoothing 1: expected a number in \[0, 1\)/],
+      [[...sft, '--label-smoothing', 'x'], /^genir: error: --label-smoothing x: /],
       [
         [...sft, '--lexical-init', 'none', '--lexical-head'],
         /^genir: error: --lexical-init none asks for no lexical head: drop --lexical-head$/,

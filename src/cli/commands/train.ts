@@ -41,6 +41,7 @@ export interface TrainSftCommandOptions extends ShapeFlags {
   lr: string;
   batchSize: string;
   warmup?: string;
+  labelSmoothing?: string;
   vocab: string;
   seed: string;
   dropout?: string;
@@ -178,6 +179,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     lr: parsePositiveNumber(options.lr, '--lr'),
     batchSize: parseCount(options.batchSize, '--batch-size'),
     warmupSteps: options.warmup === undefined ? undefined : parseNonNegativeInteger(options.warmup, '--warmup'),
+    labelSmoothing: options.labelSmoothing === undefined ? undefined : parseFraction(options.labelSmoothing, '--label-smoothing'),
     seed,
     chunkTokens: parseCount(options.chunkTokens, '--chunk-tokens'),
     pseudo: options.pseudo as PseudoQueryMethod | undefined,
@@ -307,6 +309,7 @@ export function defineSftOptions(command: Command): Command {
     .option('--lr <rate>', 'peak learning rate of each stage (linear decay)', String(SFT_DEFAULTS.lr))
     .option('--batch-size <n>', 'examples per update', String(SFT_DEFAULTS.batchSize))
     .option('--warmup <n>', 'warm-up updates per stage (default: 5% of the stage, at most 100)')
+    .option('--label-smoothing <eps>', 'label smoothing of the token cross-entropy, in [0, 1) (default: 0)')
     .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus (not with --init)', String(SFT_DEFAULTS.vocabSize))
     .option('--seed <n>', 'seed of every random choice', String(SFT_DEFAULTS.seed))
     .option('--dropout <rate>', "dropout rate (default: the preset's, 0.1)")

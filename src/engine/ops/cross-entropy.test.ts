@@ -46,6 +46,31 @@ test('crossEntropy: gradient through padding (float64)', async () => {
   await checkGradients((g, [x]) => crossEntropy(x, g.constant([1, 2], [2], 'int64'), { reduction: 'sum' }), [{ name: 'x', shape: [2, 4] }]);
 });
 
+test('crossEntropy: label smoothing mixes in the mean negative log-probability over classes, by hand', async () => {
+  const eps = 0.1;
+  const rows = [
+    [1, 2, 3],
+    [5, 1, 1],
+  ];
+  const nll = (row: number[], label: number) => logSumExp(row) - row[label];
+  const uniform = (row: number[]) => row.reduce((s, _, v) => s + nll(row, v), 0) / row.length;
+  const expected = ((1 - eps) * nll(rows[0], 2) + eps * uniform(rows[0]) + (1 - eps) * nll(rows[1], 1) + eps * uniform(rows[1])) / 2;
+  const mean = await evaluate(
+    (g, [x]) => crossEntropy(x, g.constant([2, -100, 1], [3], 'int64'), { labelSmoothing: eps }),
+    [{ name: 'x', dims: [3, 3], values: logits }],
+  );
+  assertClose(numbers(mean), [expected]);
+  await checkGradients(
+    (g, [x]) => crossEntropy(x, g.constant([1, -100, 3, 0, 4, -100], [2, 3], 'int64'), { labelSmoothing: 0.2 }),
+    [{ name: 'x', shape: [2, 3, 5] }],
+  );
+  const g = new Graph();
+  assert.throws(
+    () => crossEntropy(g.input('x', 'float32', [2, 5]), g.input('y', 'int64', [2]), { labelSmoothing: 1 }),
+    /labelSmoothing must be in \[0, 1\), got 1/,
+  );
+});
+
 test('crossEntropy: labels must be int64 with one axis less than the logits', () => {
   const g = new Graph();
   assert.throws(

@@ -23,6 +23,7 @@ import type { LoadedDenseDirectory } from '../../../retriever/dense-directory.js
 import { checkpointLabel, parametersOf, readHfCheckpoint, withDocidRows, type HfCheckpoint } from '../../../model/hf-import.js';
 import { T5Model } from '../../../model/t5.js';
 import { SubwordTokenizer, trainTokenizer, vocabSizeLimits } from '../../../text/tokenizer/index.js';
+import { appendAll } from '../../../util/arrays.js';
 import { writeFileAtomicSync } from '../../../util/atomic.js';
 import { UserError, where } from '../../../util/errors.js';
 import { onExitCleanup, sweepStaleTemporaries, TEMPORARY_NAME } from '../../../util/temporaries.js';
@@ -104,6 +105,8 @@ export interface SftOptions {
   batchSize?: number;
   /** Warm-up updates per stage (default: 5 % of the stage, at most 100). */
   warmupSteps?: number;
+  /** Label smoothing ε of the token cross-entropy (default 0). */
+  labelSmoothing?: number;
   seed?: number;
   /** Passage chunks: tokens per chunk (127) and chunks per document (10), as DDRO. */
   chunkTokens?: number;
@@ -179,6 +182,7 @@ export const SFT_DEFAULTS = {
   vocabSize: 8000,
   lr: 1e-3,
   batchSize: 64,
+  labelSmoothing: 0,
   seed: 0,
   chunkTokens: 127,
   maxChunks: 10,
@@ -215,6 +219,7 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     lr: options.lr ?? SFT_DEFAULTS.lr,
     batchSize: options.batchSize ?? SFT_DEFAULTS.batchSize,
     warmupSteps: options.warmupSteps ?? null,
+    labelSmoothing: options.labelSmoothing ?? SFT_DEFAULTS.labelSmoothing,
     seed: options.seed ?? SFT_DEFAULTS.seed,
     chunkTokens: options.chunkTokens ?? SFT_DEFAULTS.chunkTokens,
     maxChunks: options.maxChunks ?? SFT_DEFAULTS.maxChunks,
@@ -374,6 +379,9 @@ function checkOptions(options: SftOptions): void {
   if (options.warmupSteps !== undefined && !(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0)) {
     throw new UserError(`--warmup ${options.warmupSteps}: expected a non-negative integer`);
   }
+  const smoothing = options.labelSmoothing;
+  if (smoothing !== undefined && !(smoothing >= 0 && smoothing < 1))
+    throw new UserError(`--label-smoothing ${smoothing}: expected a number in [0, 1)`);
   const embeddings = options.embeddings;
   if (embeddings?.kind === 'file') {
     if (!existsSync(embeddings.path)) throw new UserError(`${where(embeddings.path)}no such embeddings file (--embeddings)`);
@@ -522,7 +530,10 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
       const spans = await run.time('pseudo-queries', () =>
         samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed, sentenceProbability }),
       );
-      queries.push(...spans.map((q) => ({ docId: q.docId, text: q.text })));
+      appendAll(
+        queries,
+        spans.map((q) => ({ docId: q.docId, text: q.text })),
+      );
       info.spans = spans.length;
     }
     if (pseudo === 'doc2query' || pseudo === 'both') {
@@ -586,7 +597,7 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
       info.cache = { path: cached.path, hit: cached.hit };
       info.examples = cached.queries.slice(0, 5).map((q) => q.text);
       log(`sft: ${cached.queries.length} doc2query pseudo-queries (${cached.hit ? 'from cache' : 'generated'}: ${cached.path})`);
-      queries.push(...cached.queries);
+      appendAll(queries, cached.queries);
     }
     return { queries, info };
   },
@@ -630,7 +641,12 @@ const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> =
   name: 'model',
   async run({ options, work, stages, corpus, settings, checkpoint, vocabulary }, run) {
     const { tokenizer, docids, rqCentroids, dense } = vocabulary;
-    const runtime = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
+    const runtime = {
+      threads: options.threads,
+      spinning: options.spinning ?? false,
+      device: options.device,
+      labelSmoothing: settings.labelSmoothing,
+    };
     let config: T5Config;
     let model: T5Model;
     if (checkpoint !== undefined) {

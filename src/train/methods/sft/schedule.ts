@@ -13,6 +13,7 @@ import type { Seq2SeqBatch } from '../../loop/batching.js';
 import { bucketBatches, epochSeed, makeSeq2SeqBatch, type Seq2SeqExample } from '../../loop/batching.js';
 import type { Seq2SeqDataOptions } from '../../loop/seq2seq-data.js';
 import type { TrainingData } from '../../loop/trainer.js';
+import { appendAll } from '../../../util/arrays.js';
 import { UserError } from '../../../util/errors.js';
 import { Rng } from '../../../util/random.js';
 import { SFT_SOURCES, type SftSource, type SourceExamples } from './examples.js';
@@ -95,7 +96,7 @@ export function mixedTrainingData(sets: ReadonlyMap<SftSource, SourceExamples>, 
     const set = sets.get(source);
     if (set === undefined || set.examples.length === 0) throw new UserError(`stage ${stage.name}: source '${source}' has no examples`);
     parts.push({ start: all.length, count: set.examples.length, weight });
-    all.push(...set.examples);
+    appendAll(all, set.examples);
   }
   const lengthKey = all.map((e) => e.source.length * 4096 + Math.min(e.target.length, 4095));
   const selection = (epoch: number): number[] => {
