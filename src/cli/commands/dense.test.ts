@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, cpSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNpy } from '../../docids/embeddings.js';
+import { formatTable, formatValue } from '../../eval/report.js';
 import { TOPICS, writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { UserError } from '../../util/errors.js';
 import { runGenir } from '../testing.js';
@@ -158,6 +159,24 @@ test('genir eval --dense: stored vectors for the same corpus, the documents enco
   assert.equal(report.reindexed, false);
   assert.equal(report.docs, TOPICS.length);
   assert.ok(report.metrics['RR@10'] > 0.9, `train-split RR@10 ${report.metrics['RR@10']}`);
+  // The whole printed report: the head lines (timings as the JSON has them), the metric table, the JSON line.
+  const runOut = join(root, 'dense.train.run');
+  const printed = await runGenir(['eval', '--dense', model, '--dataset', dataset, '--split', 'train', '--run-out', runOut, '--json']);
+  assert.equal(printed.code, 0, printed.stderr);
+  const jsonLine = printed.stdout.trimEnd().split('\n').pop()!;
+  const shown = JSON.parse(jsonLine) as { dataset: string; queries: number; metrics: Record<string, number> } & Record<string, number>;
+  assert.equal(
+    printed.stdout,
+    [
+      `dataset ${shown.dataset}, split train: ${shown.queries} queries; dense model ${model}: ${TOPICS.length} documents`,
+      `exact top 10: ${shown.ms_per_query} ms per query (${shown.search_qps} queries/s, query encoding included); loaded in ${shown.load_ms} ms`,
+      `run written to ${runOut}`,
+      '',
+      formatTable([['metric', 'value'], ...Object.entries(shown.metrics).map(([name, value]) => [name, formatValue(value)])]),
+      jsonLine,
+      '',
+    ].join('\n'),
+  );
   // Another corpus: the same paragraphs with one more document; the model encodes it before searching.
   const other = join(root, 'other');
   cpSync(dataset, `${other}.json`);
