@@ -1,5 +1,6 @@
 // `npm run regressions [-- --all | --quick | --expected] [-- --check]`: runs the documented
-// results of regressions/*.json through the built CLI (bin/genir.js), compares the printed
+// results of regressions/*.json through the built CLI (bin/genir.js; a table made by a script of
+// scripts/, through that script), compares the printed
 // metrics with the expected ones (4 decimals, the entry's tolerance), and rewrites each table of
 // docs/results.md between its markers from the printed numbers. --all (the default) runs every
 // entry, hour-long trainings included; --quick only the entries marked quick (a table is
@@ -18,6 +19,7 @@ import { promisify } from 'node:util';
 import {
   commandArgs,
   expectedValues,
+  isScriptCommand,
   loadRegressions,
   mismatches,
   printedMetrics,
@@ -39,9 +41,14 @@ const cli = resolve('bin/genir.js');
 // The commands run in WORK: a relative data folder must still name the same place.
 const env = { ...process.env, ...(process.env.GENIR_DATA_DIR ? { GENIR_DATA_DIR: resolve(process.env.GENIR_DATA_DIR) } : {}) };
 
-/** Runs `genir …` in a table's work folder; relative data and model paths in the commands are relative to it. */
-function genir(command, cwd) {
-  return execute(process.execPath, [cli, ...commandArgs(command)], { cwd, env, maxBuffer: 256 * 1024 * 1024 });
+/**
+ * Runs `genir …` (or `node --import tsx scripts/….ts …`) in a table's work folder; relative data and
+ * model paths in the commands are relative to it, a script's own path to the checkout.
+ */
+function run(command, cwd) {
+  const args = commandArgs(command);
+  if (isScriptCommand(command)) args[2] = resolve(args[2]);
+  return execute(process.execPath, isScriptCommand(command) ? args : [cli, ...args], { cwd, env, maxBuffer: 256 * 1024 * 1024 });
 }
 
 /** --expected: every table rendered from its expected values; with --check, a table the doc does not hold is a failure. */
@@ -84,12 +91,12 @@ async function main() {
       try {
         for (const setup of entry.setup) {
           if (done.has(setup)) continue;
-          await genir(setup, work);
+          await run(setup, work);
           done.add(setup);
         }
         // A command without setup reads only the data and what it writes itself: tables share its output.
         const cache = entry.setup.length === 0 ? shared : outputs;
-        if (!cache.has(entry.command)) cache.set(entry.command, (await genir(entry.command, work)).stdout);
+        if (!cache.has(entry.command)) cache.set(entry.command, (await run(entry.command, work)).stdout);
         const stdout = cache.get(entry.command);
         const metrics = printedMetrics(stdout, entry);
         const problems = mismatches(entry, metrics);
@@ -98,7 +105,7 @@ async function main() {
         if (problems.length === 0)
           console.log(
             `ok       ${entry.id} (${seconds} s): ${Object.entries(metrics)
-              .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+              .map(([k, v]) => `${k} ${v.toFixed(entry.decimals)}`)
               .join(', ')}`,
           );
         else {

@@ -6,6 +6,14 @@ import * as genir from './index.js';
 import {
   Bm25Index,
   buildDocids,
+  cachedStage,
+  claimOutput,
+  fuseRuns,
+  PipelineRun,
+  readQrels,
+  readRun,
+  tuneFusionWeights,
+  type Stage,
   evaluateRun,
   GenerativeSearcher,
   getAnalyzer,
@@ -88,6 +96,35 @@ export async function trainingExample(): Promise<string> {
   const { dir } = await runSft({ dataset: 'xquad', docids: 'title', model: 'tiny', out: 'runs/xquad-title' });
   await runDdro({ from: dir, out: 'runs/xquad-ddro' });
   return dir;
+}
+
+// docs/api.md, "Training": a stage of a new method (writes under runs/: compiled here, not run).
+export async function pipelineExample(): Promise<number> {
+  const run = new PipelineRun('mine');
+  claimOutput({ out: 'runs/m', work: 'runs/m.training', resumable: true, resume: true, label: 'mine', log: run.log });
+  const vocabulary: Stage<string[], number> = {
+    name: 'vocabulary',
+    run: async (texts) =>
+      (
+        await cachedStage({
+          name: 'vocabulary',
+          dir: 'runs/m.training',
+          inputs: { texts },
+          files: ['v.txt'],
+          load: () => 1,
+          compute: () => 1,
+        })
+      ).value,
+  };
+  return run.run(vocabulary, ['a text']);
+}
+
+// docs/api.md, "Search": fusing runs of any retrievers (reads run files: compiled here, not run).
+export async function fusionExample(): Promise<Run> {
+  const dev = await Promise.all(['genir.dev.run', 'bm25.dev.run', 'dense.dev.run'].map(readRun));
+  const tuned = tuneFusionWeights(dev, await readQrels('dev.qrels'), { method: 'interp', metric: 'RR@10' });
+  const test = await Promise.all(['genir.test.run', 'bm25.test.run', 'dense.test.run'].map(readRun));
+  return fuseRuns(test, tuned.spec, 100);
 }
 
 // docs/api.md, "Serving" (compiled, not run).

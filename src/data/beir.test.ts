@@ -5,18 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeirDataset, readBeirCorpus, readBeirQrels, readBeirQueries } from './beir.js';
 import { UserError } from '../util/errors.js';
-import type { Document } from './types.js';
+import { collect } from './testdata/files.js';
 
 const DATA_DIR = process.env.GENIR_DATA_DIR;
 const needsData = DATA_DIR ? false : 'GENIR_DATA_DIR is not set';
 const tmp = mkdtempSync(join(tmpdir(), 'genir-beir-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function collect(docs: AsyncIterable<Document>): Promise<Document[]> {
-  const all: Document[] = [];
-  for await (const doc of docs) all.push(doc);
-  return all;
-}
 
 /** Runs `fn` while capturing what is written to stderr (warnings). */
 async function captureStderr<T>(fn: () => Promise<T>): Promise<{ result: T; stderr: string }> {

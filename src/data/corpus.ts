@@ -1,18 +1,28 @@
 import { UserError, warn, where } from '../util/errors.js';
 import type { Document, Qrels, Query } from './types.js';
 
+/** Ids seen so far in one file: a repeated id is a UserError naming the file and line. */
+class IdTracker {
+  protected readonly seen = new Set<string>();
+
+  constructor(
+    protected readonly path: string,
+    private readonly what: string,
+  ) {}
+
+  add(id: string, lineNo?: number): void {
+    if (this.seen.has(id)) throw new UserError(`${where(this.path, lineNo)}duplicate ${this.what} id '${id}'`);
+    this.seen.add(id);
+  }
+}
+
 /**
  * Tracks document ids while a corpus streams by: a repeated id is a UserError naming
  * the file and line, and the finished id set is kept so qrels can be checked against it.
  */
-export class DocIdTracker {
-  private readonly seen = new Set<string>();
-
-  constructor(private readonly path: string) {}
-
-  add(id: string, lineNo?: number): void {
-    if (this.seen.has(id)) throw new UserError(`${where(this.path, lineNo)}duplicate document id '${id}'`);
-    this.seen.add(id);
+export class DocIdTracker extends IdTracker {
+  constructor(path: string) {
+    super(path, 'document');
   }
 
   /** Call once the corpus has been read to the end; an empty corpus is a UserError. */
@@ -23,14 +33,9 @@ export class DocIdTracker {
 }
 
 /** Same check for query files: a repeated query id is a UserError. */
-export class QueryIdTracker {
-  private readonly seen = new Set<string>();
-
-  constructor(private readonly path: string) {}
-
-  add(id: string, lineNo?: number): void {
-    if (this.seen.has(id)) throw new UserError(`${where(this.path, lineNo)}duplicate query id '${id}'`);
-    this.seen.add(id);
+export class QueryIdTracker extends IdTracker {
+  constructor(path: string) {
+    super(path, 'query');
   }
 }
 

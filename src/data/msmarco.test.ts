@@ -1,25 +1,9 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readCollectionTsv, readQueriesTsv } from './msmarco.js';
-import type { Document } from './types.js';
+import { collect, tempFiles } from './testdata/files.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'genir-tsv-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function collect(docs: AsyncIterable<Document>): Promise<Document[]> {
-  const all: Document[] = [];
-  for await (const doc of docs) all.push(doc);
-  return all;
-}
-
-function file(name: string, content: string): string {
-  const path = join(tmp, name);
-  writeFileSync(path, content);
-  return path;
-}
+const file = tempFiles('genir-tsv-');
 
 test('MS MARCO collection.tsv and queries.tsv, CRLF and BOM tolerated', async () => {
   const docs = await collect(

@@ -1,27 +1,12 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CranfieldDataset, readCranfieldQrels, readSmartDocs, readSmartQueries } from './smart.js';
-import type { Document } from './types.js';
+import { collect, tempFiles } from './testdata/files.js';
 
 const DATA_DIR = process.env.GENIR_DATA_DIR;
 const needsData = DATA_DIR ? false : 'GENIR_DATA_DIR is not set';
-const tmp = mkdtempSync(join(tmpdir(), 'genir-smart-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function collect(docs: AsyncIterable<Document>): Promise<Document[]> {
-  const all: Document[] = [];
-  for await (const doc of docs) all.push(doc);
-  return all;
-}
-
-function file(name: string, content: string): string {
-  const path = join(tmp, name);
-  writeFileSync(path, content);
-  return path;
-}
+const file = tempFiles('genir-smart-');
 
 test('SMART records: .T title, .W text, repeated fields appended, ids normalised', async () => {
   const path = file(

@@ -6,18 +6,12 @@ import { join } from 'node:path';
 import { QUESTION_SPLIT_SEED, SquadDataset, questionSplit, readSquadJson } from './squad.js';
 import { hashUnit } from '../util/random.js';
 import { UserError } from '../util/errors.js';
-import type { Document } from './types.js';
+import { collect } from './testdata/files.js';
 
 const DATA_DIR = process.env.GENIR_DATA_DIR;
 const needsData = DATA_DIR ? false : 'GENIR_DATA_DIR is not set';
 const tmp = mkdtempSync(join(tmpdir(), 'genir-squad-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function collect(docs: AsyncIterable<Document>): Promise<Document[]> {
-  const all: Document[] = [];
-  for await (const doc of docs) all.push(doc);
-  return all;
-}
 
 const tiny = {
   version: '1.1',

@@ -10,7 +10,7 @@
  */
 import type { Qrels, Run } from './types.js';
 import { UserError, where } from '../util/errors.js';
-import { AtomicWriteStream } from '../util/atomic.js';
+import { writeLinesAtomic } from '../util/atomic.js';
 import { sortRanking } from './ranking.js';
 import { readLines } from './lines.js';
 
@@ -83,27 +83,18 @@ export async function readQrels(path: string): Promise<Qrels> {
 
 /** Writes qrels as TREC `qid 0 docid rel` lines, atomically. */
 export async function writeQrels(path: string, qrels: Qrels): Promise<void> {
-  const out = new AtomicWriteStream(path);
-  try {
-    let chunk = '';
-    for (const [queryId, judgments] of qrels) {
-      checkToken(queryId, 'query id', path);
-      for (const [docId, grade] of judgments) {
-        checkToken(docId, 'document id', path);
-        if (!Number.isInteger(grade))
-          throw new UserError(`${where(path)}grade ${grade} of query '${queryId}', document '${docId}' is not an integer`);
-        chunk += `${queryId} 0 ${docId} ${grade}\n`;
-        if (chunk.length >= 1 << 16) {
-          await out.write(chunk);
-          chunk = '';
-        }
-      }
+  await writeLinesAtomic(path, qrelsLines(path, qrels));
+}
+
+function* qrelsLines(path: string, qrels: Qrels): Generator<string> {
+  for (const [queryId, judgments] of qrels) {
+    checkToken(queryId, 'query id', path);
+    for (const [docId, grade] of judgments) {
+      checkToken(docId, 'document id', path);
+      if (!Number.isInteger(grade))
+        throw new UserError(`${where(path)}grade ${grade} of query '${queryId}', document '${docId}' is not an integer`);
+      yield `${queryId} 0 ${docId} ${grade}\n`;
     }
-    await out.write(chunk);
-    await out.commit();
-  } catch (err) {
-    await out.abort();
-    throw err;
   }
 }
 
@@ -150,28 +141,19 @@ export async function readRun(path: string): Promise<Run> {
  */
 export async function writeRun(path: string, run: Run, tag: string): Promise<void> {
   checkToken(tag, 'run tag', path);
-  const out = new AtomicWriteStream(path);
-  try {
-    let chunk = '';
-    for (const [queryId, entries] of run) {
-      checkToken(queryId, 'query id', path);
-      const ranking = sortRanking(entries);
-      for (let i = 0; i < ranking.length; i++) {
-        const { docId, score } = ranking[i];
-        checkToken(docId, 'document id', path);
-        if (Number.isNaN(score)) throw new UserError(`${where(path)}query '${queryId}', document '${docId}' has score NaN`);
-        chunk += `${queryId} Q0 ${docId} ${i + 1} ${score} ${tag}\n`;
-        if (chunk.length >= 1 << 16) {
-          await out.write(chunk);
-          chunk = '';
-        }
-      }
+  await writeLinesAtomic(path, runLines(path, run, tag));
+}
+
+function* runLines(path: string, run: Run, tag: string): Generator<string> {
+  for (const [queryId, entries] of run) {
+    checkToken(queryId, 'query id', path);
+    const ranking = sortRanking(entries);
+    for (let i = 0; i < ranking.length; i++) {
+      const { docId, score } = ranking[i];
+      checkToken(docId, 'document id', path);
+      if (Number.isNaN(score)) throw new UserError(`${where(path)}query '${queryId}', document '${docId}' has score NaN`);
+      yield `${queryId} Q0 ${docId} ${i + 1} ${score} ${tag}\n`;
     }
-    await out.write(chunk);
-    await out.commit();
-  } catch (err) {
-    await out.abort();
-    throw err;
   }
 }
 

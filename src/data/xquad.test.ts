@@ -4,17 +4,12 @@ import { join } from 'node:path';
 import { XQUAD_LANGUAGES, XquadDataset } from './xquad.js';
 import { SquadDataset } from './squad.js';
 import { collapseRun } from './collapse.js';
-import type { Document, Run } from './types.js';
+import type { Run } from './types.js';
+import { collect } from './testdata/files.js';
 
 const DATA_DIR = process.env.GENIR_DATA_DIR;
 const needsData = DATA_DIR ? false : 'GENIR_DATA_DIR is not set';
 const folder = join(DATA_DIR ?? '', 'xquad');
-
-async function collect(docs: AsyncIterable<Document>): Promise<Document[]> {
-  const all: Document[] = [];
-  for await (const doc of docs) all.push(doc);
-  return all;
-}
 
 test('unknown languages are UserErrors listing the 12 codes', () => {
   assert.throws(

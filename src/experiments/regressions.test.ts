@@ -8,6 +8,7 @@ import { UserError } from '../util/errors.js';
 import {
   commandArgs,
   expectedValues,
+  isScriptCommand,
   loadRegressions,
   mismatches,
   parseRegressionTable,
@@ -38,7 +39,9 @@ const entry: RegressionEntry = {
   command: 'genir bm25 --dataset x --json',
   dataset: 'x',
   metrics: { 'nDCG@10': 0.6789, 'R@100': 0.9253 },
+  label: 'x',
   tolerance: 0,
+  decimals: 4,
   quick: true,
   report: 'metrics',
   setup: [],
@@ -85,6 +88,65 @@ test('docs/results.md holds every regressions table between its markers, as the 
     // Rendering the expected values must give the documented table: the doc and the data agree.
     assert.equal(replaceTable(doc, table.table, renderTable(table, expectedValues(table)), 'docs/results.md'), doc, table.file);
   }
+});
+
+test('every Markdown table in docs/results.md stands between regressions markers', () => {
+  const lines = readFileSync(join(root, 'docs', 'results.md'), 'utf8').split('\n');
+  const outside: string[] = [];
+  let block: string | null = null;
+  let fenced = false;
+  let previousWasRow = false;
+  lines.forEach((line, i) => {
+    if (line.startsWith('```')) fenced = !fenced;
+    const open = /^<!-- regressions:([a-z0-9-]+) -->$/.exec(line);
+    if (open !== null) block = open[1];
+    if (line.startsWith('<!-- /regressions:')) block = null;
+    const isRow = !fenced && line.startsWith('|');
+    // A table is a run of rows; its first row is where it starts.
+    if (isRow && !previousWasRow && block === null) outside.push(`docs/results.md:${i + 1}: ${line.slice(0, 60)}`);
+    previousWasRow = isRow;
+  });
+  assert.deepEqual(outside, [], 'a table outside a regressions block: add regressions/<name>.json and the markers around it');
+  const named = new Set(tables.map((t) => t.table));
+  const markers = lines.flatMap((line) => /^<!-- regressions:([a-z0-9-]+) -->$/.exec(line)?.[1] ?? []);
+  assert.deepEqual(
+    markers.filter((name) => !named.has(name)),
+    [],
+    'a marker pair with no regressions/<name>.json',
+  );
+});
+
+test('rows of different runs may show the same first cell (label); decimals set how a value is shown and compared', () => {
+  const table = parseRegressionTable(
+    JSON.stringify({
+      table: 't',
+      rowHeader: 'N classes',
+      columns: ['variant', 'loss'],
+      entries: [
+        {
+          id: 'plain',
+          row: '2000-plain',
+          label: '2,000',
+          command: 'node --import tsx scripts/a.ts --classes 2000',
+          dataset: 'synthetic',
+          metrics: { loss: 3.708 },
+          decimals: 3,
+          tolerance: 0,
+          quick: false,
+          cells: { variant: 'tiny', loss: '{loss}' },
+        },
+        { id: 'wide', row: '2000-wide', label: '2,000', note: 'stopped', cells: { variant: '4× wider', loss: '3.842' } },
+      ],
+    }),
+    'f.json',
+  );
+  assert.equal(
+    renderTable(table, expectedValues(table)),
+    ['| N classes | variant | loss |', '|---|---|---|', '| 2,000 | tiny | 3.708 |', '| 2,000 | 4× wider | 3.842 |'].join('\n'),
+  );
+  const [plain] = table.entries;
+  assert.deepEqual(mismatches(plain, { loss: 3.7084 }), []);
+  assert.deepEqual(mismatches(plain, { loss: 3.7086 }), ['plain loss: printed 3.709, expected 3.708']);
 });
 
 test('a printed metric is compared after rounding to 4 decimals, within the tolerance', () => {
@@ -203,6 +265,11 @@ test('a report path may end at an array (one value per seed): its values are met
   assert.deepEqual(printedMetrics(stdout, perSeed), { '0': 0.88421, '2': 0.88424 });
 });
 
+test("report '.' reads the metrics from the line's own fields (a script's flat JSON line)", () => {
+  const flat: RegressionEntry = { ...entry, metrics: { loss_last50: 0.075 }, report: '.', decimals: 3 };
+  assert.deepEqual(printedMetrics('{"classes":200,"loss_first50":4.35,"loss_last50":0.075}\n', flat), { loss_last50: 0.075 });
+});
+
 test('replaceTable rewrites only the text between the markers; a missing pair is one line', () => {
   const doc = 'before\n<!-- regressions:t -->\nold\n<!-- /regressions:t -->\nafter\n';
   assert.equal(replaceTable(doc, 't', 'new', 'r.md'), 'before\n<!-- regressions:t -->\nnew\n<!-- /regressions:t -->\nafter\n');
@@ -221,8 +288,37 @@ const valid = {
   ],
 };
 const withEntry = (patch: Record<string, unknown>) => JSON.stringify({ ...valid, entries: [{ ...valid.entries[0], ...patch }] });
+test('a script command is a run of a script of scripts/ (path resolved against the checkout), never quick', () => {
+  assert.ok(isScriptCommand('node --import tsx scripts/experiments/atomic-synthetic.ts --classes 200 --updates 400'));
+  assert.ok(!isScriptCommand('node --import tsx /tmp/x.ts'));
+  assert.ok(!isScriptCommand('node scripts/experiments/atomic-synthetic.ts'));
+  assert.deepEqual(commandArgs('node --import tsx scripts/a.ts --classes 200'), ['--import', 'tsx', 'scripts/a.ts', '--classes', '200']);
+  const script = {
+    ...valid,
+    entries: [{ ...valid.entries[0], command: 'node --import tsx scripts/a.ts --n 2', quick: false }],
+  };
+  assert.equal(parseRegressionTable(JSON.stringify(script), 'f.json').entries[0].command, 'node --import tsx scripts/a.ts --n 2');
+  assert.throws(
+    () => parseRegressionTable(JSON.stringify({ ...script, entries: [{ ...script.entries[0], quick: true }] }), 'f.json'),
+    /^UserError: f\.json: entries\[0\]\.quick: a script command is not quick/,
+  );
+});
+
 const invalid: [string, string, RegExp][] = [
   ['not JSON', '{', /^f\.json: not JSON/],
+  ['a fractional decimals', withEntry({ decimals: 2.5 }), /^f\.json: entries\[0\]\.decimals: expected a whole number from 0 to 8$/],
+  [
+    'entries of one row with different labels',
+    JSON.stringify({
+      ...valid,
+      columns: ['R@1', 'R@5'],
+      entries: [
+        { ...valid.entries[0], label: 'one', cells: { 'R@1': '{R@1}' } },
+        { ...valid.entries[0], id: 'b', label: 'two', metrics: { 'R@5': 0.5 }, cells: { 'R@5': '{R@5}' } },
+      ],
+    }),
+    /^f\.json: row 'a': a and b show different first cells \(label\)$/,
+  ],
   ['no columns', JSON.stringify({ ...valid, columns: [] }), /^f\.json: columns: expected a non-empty array of metric names$/],
   [
     'a command without --json',

@@ -17,28 +17,34 @@ export interface RegressionEntry {
    * together, each giving some of its cells (e.g. a language's BM25 run and its GenIR run).
    */
   row: string;
+  /** The first cell's text where it differs from `row`: rows that are different runs but show the same text (`2,000` classes twice). */
+  label: string;
   /**
-   * The command as documented, starting with `genir ` and printing one JSON object (`--json`) as
-   * its last line; null for a row that is not a run (`derive`, or a documented row: `note`).
+   * The command as documented, printing one JSON object as its last line: `genir … --json`, or
+   * `node --import tsx scripts/….ts …` for a table a script of this repository made; null for a
+   * row that is not a run (`derive`, or a documented row: `note`).
    */
   command: string | null;
   /** Dataset id the command reads (null without a command). */
   dataset: string | null;
-  /** Expected value of each metric the entry reads, to 4 decimals; null where the documented row has none (shown as –, not compared). */
+  /** Expected value of each metric the entry reads, to `decimals`; null where the documented row has none (shown as –, not compared). */
   metrics: Record<string, number | null>;
   /**
    * Where the metrics stand in the command's JSON line: dot-separated fields, and `name[key=value,…]`
-   * for the first element of array `name` whose fields have those values (default `metrics`).
+   * for the first element of array `name` whose fields have those values (default `metrics`; `.`
+   * for the line's own fields, as a script prints them).
    */
   report: string;
   /** Commands run first, in order (e.g. the training a documented evaluation reads); same form as `command`. */
   setup: string[];
-  /** Largest accepted |printed − expected| after rounding to 4 decimals (0: exact). */
+  /** Largest accepted |printed − expected| after rounding to `decimals` (0: exact). */
   tolerance: number;
+  /** Decimals a placeholder shows and a printed value is rounded to before the comparison (default 4). */
+  decimals: number;
   /** Part of `npm run regressions -- --quick` (and of the tests): seconds, not minutes. */
   quick: boolean;
   /**
-   * The cells the entry gives, column → template: `{NAME}` stands for metric NAME at 4 decimals
+   * The cells the entry gives, column → template: `{NAME}` stands for metric NAME at `decimals`
    * (– when null), so a cell can be `**{RR@10}**` or `{RR@10} / {R@1} / {R@10}`; text around it
    * (bold, a documented p-value, a wall-clock figure) is written as it is and not compared.
    * Default: each column whose name is a metric, as `{column}`.
@@ -75,9 +81,17 @@ function placeholders(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((match) => match[1]);
 }
 
-const RUN_FIELDS = ['id', 'row', 'command', 'dataset', 'metrics', 'tolerance', 'quick', 'report', 'setup', 'cells'];
-const DERIVED_FIELDS = ['id', 'row', 'derive', 'cells'];
-const DOCUMENTED_FIELDS = ['id', 'row', 'note', 'cells'];
+const RUN_FIELDS = ['id', 'row', 'label', 'command', 'dataset', 'metrics', 'tolerance', 'decimals', 'quick', 'report', 'setup', 'cells'];
+const DERIVED_FIELDS = ['id', 'row', 'label', 'derive', 'cells'];
+const DOCUMENTED_FIELDS = ['id', 'row', 'label', 'note', 'cells'];
+
+/** A script command: `node --import tsx scripts/<path>.ts …` (the script path is relative to the checkout). */
+const SCRIPT_COMMAND = /^node --import tsx scripts\/[A-Za-z0-9_/.-]+\.ts( |$)/;
+
+/** Whether a command runs a script of this repository rather than `genir`. */
+export function isScriptCommand(command: string): boolean {
+  return SCRIPT_COMMAND.test(command);
+}
 
 /** One table from its JSON text; any problem is one UserError naming the file and the field. */
 export function parseRegressionTable(text: string, file: string): RegressionTable {
@@ -113,6 +127,7 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
       );
     const id = text_(raw.id, `${at}.id`);
     const row = text_(raw.row, `${at}.row`);
+    const label = raw.label === undefined ? row : text_(raw.label, `${at}.label`);
     let cells: Record<string, string> | null = null;
     if (raw.cells !== undefined) {
       if (!isObject(raw.cells)) throw new UserError(`${file}: ${at}.cells: expected an object of column → cell text`);
@@ -138,12 +153,14 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
       return {
         id,
         row,
+        label,
         command: null,
         dataset: null,
         metrics: {},
         report: 'metrics',
         setup: [],
         tolerance: 0,
+        decimals: 4,
         quick: true,
         cells,
         derive: kind === 'derived' ? 'mean' : null,
@@ -151,8 +168,9 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
       };
     }
     const command = text_(raw.command, `${at}.command`);
-    if (!command.startsWith('genir ') || !/(^| )--json( |$)/.test(command))
-      throw new UserError(`${file}: ${at}.command: expected 'genir … --json', got '${command}'`);
+    const script = isScriptCommand(command);
+    if (!script && (!command.startsWith('genir ') || !/(^| )--json( |$)/.test(command)))
+      throw new UserError(`${file}: ${at}.command: expected 'genir … --json' or 'node --import tsx scripts/….ts …', got '${command}'`);
     if (!isObject(raw.metrics)) throw new UserError(`${file}: ${at}.metrics: expected an object of metric name → number`);
     const metrics: Record<string, number | null> = {};
     // Without cells every column is a metric of the entry; with cells the metrics are what its templates name.
@@ -180,7 +198,12 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
     }
     const tolerance = raw.tolerance;
     if (typeof tolerance !== 'number' || !(tolerance >= 0)) throw new UserError(`${file}: ${at}.tolerance: expected a number >= 0`);
+    const decimals = raw.decimals ?? 4;
+    if (typeof decimals !== 'number' || !Number.isInteger(decimals) || decimals < 0 || decimals > 8)
+      throw new UserError(`${file}: ${at}.decimals: expected a whole number from 0 to 8`);
     if (typeof raw.quick !== 'boolean') throw new UserError(`${file}: ${at}.quick: expected true or false`);
+    // npm test runs the quick entries in process through the CLI; a script is run by the regressions script only.
+    if (script && raw.quick) throw new UserError(`${file}: ${at}.quick: a script command is not quick (only 'genir' commands are)`);
     const report = raw.report === undefined ? 'metrics' : text_(raw.report, `${at}.report`);
     try {
       parseReportPath(report);
@@ -197,10 +220,12 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
     return {
       id,
       row,
+      label,
       command,
       dataset: text_(raw.dataset, `${at}.dataset`),
       metrics,
       tolerance,
+      decimals,
       quick: raw.quick,
       report,
       setup,
@@ -210,6 +235,9 @@ export function parseRegressionTable(text: string, file: string): RegressionTabl
     };
   });
   for (const row of tableRows(entries)) {
+    const other = row.entries.find((entry) => entry.label !== row.entries[0].label);
+    if (other !== undefined)
+      throw new UserError(`${file}: row '${row.row}': ${row.entries[0].id} and ${other.id} show different first cells (label)`);
     const given = new Map<string, string>();
     for (const entry of row.entries) {
       for (const column of Object.keys(entry.cells)) {
@@ -257,7 +285,7 @@ export function loadRegressions(dir: string): RegressionTable[] {
   return tables;
 }
 
-/** The arguments after `genir` of a documented command (they have no quoting). */
+/** The arguments after `genir` (or after `node`, for a script command) of a documented command (they have no quoting). */
 export function commandArgs(command: string): string[] {
   return command.split(/\s+/).slice(1);
 }
@@ -268,8 +296,9 @@ interface PathStep {
   where?: [string, string][];
 }
 
-/** `rows[method=sft,docids=pq].metrics` → its steps; throws an Error saying what is wrong. */
+/** `rows[method=sft,docids=pq].metrics` → its steps (`.`: none, the line's own fields); throws an Error saying what is wrong. */
 export function parseReportPath(path: string): PathStep[] {
+  if (path === '.') return [];
   return path.split('.').map((segment) => {
     const match = /^([A-Za-z0-9_@-]+)(?:\[([^\]]+)\])?$/.exec(segment);
     if (match === null) throw new Error(`'${path}': expected fields separated by '.', each optionally followed by [key=value,…]`);
@@ -324,17 +353,17 @@ export function printedMetrics(stdout: string, entry: RegressionEntry): Record<s
   return out;
 }
 
-/** One line per metric outside its tolerance once rounded to 4 decimals; empty when the run reproduces the entry. */
+/** One line per metric outside its tolerance once rounded to the entry's decimals; empty when the run reproduces the entry. */
 export function mismatches(entry: RegressionEntry, printed: Record<string, number>): string[] {
   const problems: string[] = [];
   for (const [name, expected] of Object.entries(entry.metrics)) {
     if (expected === null) continue;
     const value = printed[name];
-    const rounded = Number(value.toFixed(4));
-    // 1e-9 absorbs the binary representation of 4-decimal numbers, not a real difference.
+    const rounded = Number(value.toFixed(entry.decimals));
+    // 1e-9 absorbs the binary representation of decimal numbers, not a real difference.
     if (Math.abs(rounded - expected) > entry.tolerance + 1e-9) {
       problems.push(
-        `${entry.id} ${name}: printed ${value.toFixed(4)}, expected ${expected.toFixed(4)}${entry.tolerance > 0 ? ` ± ${entry.tolerance}` : ''}`,
+        `${entry.id} ${name}: printed ${value.toFixed(entry.decimals)}, expected ${expected.toFixed(entry.decimals)}${entry.tolerance > 0 ? ` ± ${entry.tolerance}` : ''}`,
       );
     }
   }
@@ -342,7 +371,7 @@ export function mismatches(entry: RegressionEntry, printed: Record<string, numbe
 }
 
 /**
- * The Markdown table of the printed numbers (4 decimals), rows in the order they first appear in
+ * The Markdown table of the printed numbers (each entry's decimals), rows in the order they first appear in
  * the file; `printed` has the metrics of every entry that has a command.
  */
 export function renderTable(table: RegressionTable, printed: ReadonlyMap<string, Readonly<Record<string, number | null>>>): string {
@@ -367,7 +396,7 @@ export function renderTable(table: RegressionTable, printed: ReadonlyMap<string,
             const value = entry.metrics[name] === null ? null : (values[name] ?? null);
             if (first && value !== null) firstNumbers.get(column)!.push(value);
             first = false;
-            return value === null ? '–' : value.toFixed(4);
+            return value === null ? '–' : value.toFixed(entry.decimals);
           }),
         );
       }
@@ -384,7 +413,7 @@ export function renderTable(table: RegressionTable, printed: ReadonlyMap<string,
     }
     // An empty cell is one space between its bars, as a Markdown table is usually written.
     lines.push(
-      `|${[row.row, ...table.columns.map((column) => cells.get(column)!)].map((cell) => (cell === '' ? ' ' : ` ${cell} `)).join('|')}|`,
+      `|${[row.entries[0].label, ...table.columns.map((column) => cells.get(column)!)].map((cell) => (cell === '' ? ' ' : ` ${cell} `)).join('|')}|`,
     );
   }
   return lines.join('\n');

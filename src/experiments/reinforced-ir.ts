@@ -13,6 +13,7 @@ import {
   type ReinforcedIrResult,
   type RoundReport,
   type StageMetrics,
+  type SyntheticSource,
 } from '../train/methods/reinforced-ir/loop.js';
 
 export interface ReinforcedIrRow {
@@ -30,6 +31,9 @@ export interface ReinforcedIrRow {
 export interface ReinforcedIrExperiment {
   target: string;
   source: string;
+  /** Where the synthetic target queries came from, and D₀'s MRR of their source documents. */
+  synthetic: SyntheticSource;
+  synthetic_source_mrr: number;
   rows: ReinforcedIrRow[];
   bm25: { 'nDCG@10': number; 'R@100': number };
   /** D₀: trained here (its updates) or read from a dense model directory (which one, by its weights' sha256). */
@@ -83,6 +87,8 @@ export async function runReinforcedIrExperiment(
     result: {
       target: run.target,
       source: run.source,
+      synthetic: run.synthetic,
+      synthetic_source_mrr: run.syntheticSourceMrr,
       rows,
       bm25: { 'nDCG@10': bm25.metrics['nDCG@10'], 'R@100': bm25.metrics['R@100'] },
       dense_source: run.denseSource,

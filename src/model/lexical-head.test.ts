@@ -7,7 +7,8 @@ import { add, checkGradients, logSoftmax, type Tensor } from '../engine/index.js
 import { AdamW } from '../engine/optim/adamw.js';
 import { Rng } from '../util/random.js';
 import { makeSeq2SeqBatch, type Seq2SeqExample } from './batch.js';
-import { LEXICAL_HEAD_WEIGHT, fromHfConfig, t5Config, t5ParameterSpecs, toHfConfig, totalVocabSize, type T5Config } from './config.js';
+import { LEXICAL_HEAD_WEIGHT, fromHfConfig, t5ParameterSpecs, toHfConfig, totalVocabSize, type T5Config } from './config.js';
+import { microT5Config } from './testdata/micro-config.js';
 import { T5Model } from './t5.js';
 import { bagOfWordsBias, buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from './t5-graph.js';
 import { checkInferenceGraph } from './inference-check.js';
@@ -19,18 +20,11 @@ import { T5InferenceModel } from '../search/decoder.js';
 const TOKENS = { padId: 0, eosId: 1, decoderStartId: 0 };
 
 function smallConfig(lexicalHead: boolean): T5Config {
-  return t5Config('tiny', {
-    vocabSize: 37,
-    docidVocabSize: 5,
-    dModel: 16,
-    dKv: 4,
-    numHeads: 4,
+  return microT5Config(37, 5, {
     dFf: 24,
-    numLayers: 1,
     numDecoderLayers: 2,
     relativeAttentionNumBuckets: 8,
     relativeAttentionMaxDistance: 12,
-    dropoutRate: 0,
     lexicalHead,
   });
 }
@@ -262,18 +256,7 @@ test('lexical head: an inference graph with the head is refused for a config wit
 async function syntheticAccuracy(lexicalHead: boolean, updates: number): Promise<number> {
   const classes = 2000;
   const side = 45;
-  const config = t5Config('tiny', {
-    vocabSize: 2 + 2 * side,
-    docidVocabSize: classes,
-    dModel: 16,
-    dKv: 4,
-    numHeads: 4,
-    dFf: 32,
-    numLayers: 1,
-    numDecoderLayers: 1,
-    dropoutRate: 0,
-    lexicalHead,
-  });
+  const config = microT5Config(2 + 2 * side, classes, { lexicalHead });
   const rng = new Rng(11);
   const example = (c: number): Seq2SeqExample => ({
     source: rng.shuffle([2 + (c % side), 2 + side + Math.floor(c / side)]),

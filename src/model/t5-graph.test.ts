@@ -3,21 +3,11 @@ import assert from 'node:assert/strict';
 import { exportModel } from '../engine/onnx.js';
 import { Session } from '../engine/runtime.js';
 import type { HostTensor } from '../engine/index.js';
-import { t5Config } from './config.js';
+import { microT5Config } from './testdata/micro-config.js';
 import { T5Model, relativePositionBuckets } from './t5.js';
 import { buildDecoderStepGraph, buildEncoderGraph, fusedParamName, inferenceParams } from './t5-graph.js';
 
-const config = t5Config('tiny', {
-  vocabSize: 41,
-  docidVocabSize: 5,
-  dModel: 16,
-  dKv: 4,
-  numHeads: 4,
-  dFf: 24,
-  numLayers: 2,
-  numDecoderLayers: 2,
-  dropoutRate: 0,
-});
+const config = microT5Config(41, 5, { dFf: 24, numLayers: 2, numDecoderLayers: 2 });
 
 function maxAbsDiff(a: HostTensor, b: HostTensor): number {
   assert.deepEqual(a.dims, b.dims);

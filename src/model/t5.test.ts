@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { T5Model, relativePositionBuckets, causalBias } from './t5.js';
 import { selectRows } from './generation.js';
-import { t5Config, totalVocabSize, type T5Config } from './config.js';
+import { totalVocabSize, type T5Config } from './config.js';
+import { microT5Config } from './testdata/micro-config.js';
 import { makeSeq2SeqBatch } from './batch.js';
 import { T5_TORCH_REFERENCE } from './testdata/t5-torch-reference.js';
 import { clipFactor, globalGradNorm } from '../engine/optim/clip.js';
@@ -20,18 +21,12 @@ const reference: Record<'tied' | 'untied', TorchReference> = T5_TORCH_REFERENCE;
 
 /** Small enough to run in milliseconds, with short position buckets so the logarithmic buckets are used. */
 function goldenConfig(tied: boolean): T5Config {
-  return t5Config('tiny', {
-    vocabSize: 37,
-    docidVocabSize: 3,
-    dModel: 16,
-    dKv: 4,
-    numHeads: 4,
+  return microT5Config(37, 3, {
     dFf: 24,
     numLayers: 2,
     numDecoderLayers: 2,
     relativeAttentionNumBuckets: 8,
     relativeAttentionMaxDistance: 12,
-    dropoutRate: 0,
     tieWordEmbeddings: tied,
   });
 }

@@ -3,12 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDocids } from '../docids/build.js';
 import { Session } from '../engine/index.js';
-import { SubwordTokenizer } from '../text/tokenizer/index.js';
-import { specFromJson } from '../text/tokenizer/spec.js';
 import { UserError } from '../util/errors.js';
-import { t5Config } from '../model/config.js';
+import { microAtomicModel } from './testdata/micro-model.js';
 import {
   MANIFEST_FILE,
   MODEL_DIRECTORY_FORMAT_VERSION,
@@ -17,7 +14,6 @@ import {
   saveModelDirectory,
   type ModelDirectoryContents,
 } from './directory.js';
-import { T5Model } from '../model/t5.js';
 
 const corpus = [
   { id: 'a', title: 'Apples', text: 'Apples grow on trees in orchards.' },
@@ -26,24 +22,8 @@ const corpus = [
 ];
 
 async function contents(): Promise<ModelDirectoryContents> {
-  const base = SubwordTokenizer.train(
-    corpus.map((d) => `${d.title} ${d.text}`),
-    { vocabSize: 320 },
-  );
-  const docids = await buildDocids(corpus, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
-  const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
-  const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize,
-    docidVocabSize: docids.layout.docidVocabSize,
-    dModel: 16,
-    dKv: 4,
-    numHeads: 4,
-    dFf: 32,
-    numLayers: 1,
-    numDecoderLayers: 1,
-    dropoutRate: 0,
-  });
-  const model = T5Model.create(config, 7, { threads: 1 });
+  const texts = corpus.map((d) => `${d.title} ${d.text}`);
+  const { model, tokenizer, docids } = await microAtomicModel(corpus, texts, { vocabSize: 320, seed: 7 });
   const titles = new Map(corpus.map((d) => [d.id, d.title]));
   return {
     model,

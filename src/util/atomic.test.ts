@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AtomicWriteStream, checkWritableFile, checkWritableFolder, writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import {
+  AtomicWriteStream,
+  checkWritableFile,
+  checkWritableFolder,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeLinesAtomic,
+} from './atomic.js';
 import { UserError } from './errors.js';
 
 function withFolder(body: (dir: string) => Promise<void> | void): () => Promise<void> {
@@ -130,5 +137,20 @@ test(
     } finally {
       chmodSync(readOnly, 0o755);
     }
+  }),
+);
+
+test(
+  'writeLinesAtomic writes lines past one 64 KiB chunk whole; an error while producing them leaves nothing',
+  withFolder(async (dir) => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(20)}\n`);
+    await writeLinesAtomic(join(dir, 'many.txt'), lines);
+    assert.equal(readFileSync(join(dir, 'many.txt'), 'utf8'), lines.join(''));
+    function* failing(): Generator<string> {
+      yield* lines;
+      throw new UserError('bad line 5001');
+    }
+    await assert.rejects(writeLinesAtomic(join(dir, 'failed.txt'), failing()), userError(/^bad line 5001$/));
+    assert.deepEqual(readdirSync(dir), ['many.txt']);
   }),
 );

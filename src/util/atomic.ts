@@ -218,3 +218,26 @@ export class AtomicWriteStream {
     this.release();
   }
 }
+
+/**
+ * Writes `lines` (each with its own line end) to `target` through an AtomicWriteStream, in chunks
+ * of about 64 KiB; an error thrown while the lines are produced (a bad id) leaves no file.
+ */
+export async function writeLinesAtomic(target: string, lines: Iterable<string>): Promise<void> {
+  const out = new AtomicWriteStream(target);
+  try {
+    let chunk = '';
+    for (const line of lines) {
+      chunk += line;
+      if (chunk.length >= 1 << 16) {
+        await out.write(chunk);
+        chunk = '';
+      }
+    }
+    await out.write(chunk);
+    await out.commit();
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+}

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, cpSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNpy } from '../../docids/embeddings.js';
+import { formatTable, formatValue } from '../../eval/report.js';
 import { TOPICS, writeToySquad } from '../../train/methods/sft/testdata/toy-squad.js';
 import { UserError } from '../../util/errors.js';
 import { runGenir } from '../testing.js';
@@ -14,6 +15,7 @@ const defaults: TrainDenseCommandOptions = {
   model: 'tiny',
   out: 'out',
   epochs: '10',
+  embeddingInit: 'random',
   lr: '3e-3',
   batchSize: '64',
   temperature: '0.05',
@@ -36,6 +38,11 @@ test('train dense options: temperature fixed or learned, model changes; bad valu
   const parsed = denseOptionsFrom({ ...defaults, dModel: '32', heads: '2', layers: '1', hardNegatives: '0' });
   assert.deepEqual(parsed.modelOverrides, { dModel: 32, numHeads: 2, numLayers: 1, dKv: 16 });
   assert.equal(parsed.hardNegatives, 0);
+  assert.equal(parsed.updates, undefined);
+  assert.equal(parsed.embeddingInit, 'random');
+  const counted = denseOptionsFrom({ ...defaults, updates: '0', embeddingInit: 'lsa' });
+  assert.equal(counted.updates, 0);
+  assert.equal(counted.embeddingInit, 'lsa');
   for (const bad of [
     { temperature: '0' },
     { temperature: 'hot' },
@@ -46,6 +53,10 @@ test('train dense options: temperature fixed or learned, model changes; bad valu
     { epochs: '0' },
     { seed: '1.5' },
     { dropout: '1' },
+    { embeddingInit: 'svd' },
+    { embeddingInit: '' },
+    { updates: '-1' },
+    { updates: '1.5' },
   ]) {
     assert.throws(() => denseOptionsFrom({ ...defaults, ...bad }), UserError, JSON.stringify(bad));
   }
@@ -148,6 +159,24 @@ test('genir eval --dense: stored vectors for the same corpus, the documents enco
   assert.equal(report.reindexed, false);
   assert.equal(report.docs, TOPICS.length);
   assert.ok(report.metrics['RR@10'] > 0.9, `train-split RR@10 ${report.metrics['RR@10']}`);
+  // The whole printed report: the head lines (timings as the JSON has them), the metric table, the JSON line.
+  const runOut = join(root, 'dense.train.run');
+  const printed = await runGenir(['eval', '--dense', model, '--dataset', dataset, '--split', 'train', '--run-out', runOut, '--json']);
+  assert.equal(printed.code, 0, printed.stderr);
+  const jsonLine = printed.stdout.trimEnd().split('\n').pop()!;
+  const shown = JSON.parse(jsonLine) as { dataset: string; queries: number; metrics: Record<string, number> } & Record<string, number>;
+  assert.equal(
+    printed.stdout,
+    [
+      `dataset ${shown.dataset}, split train: ${shown.queries} queries; dense model ${model}: ${TOPICS.length} documents`,
+      `exact top 10: ${shown.ms_per_query} ms per query (${shown.search_qps} queries/s, query encoding included); loaded in ${shown.load_ms} ms`,
+      `run written to ${runOut}`,
+      '',
+      formatTable([['metric', 'value'], ...Object.entries(shown.metrics).map(([name, value]) => [name, formatValue(value)])]),
+      jsonLine,
+      '',
+    ].join('\n'),
+  );
   // Another corpus: the same paragraphs with one more document; the model encodes it before searching.
   const other = join(root, 'other');
   cpSync(dataset, `${other}.json`);
@@ -258,4 +287,57 @@ test('genir train sft --docids rq --embeddings <dense dir> --ripor-init: rq code
   ]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /--ripor-init needs --docids rq/);
+});
+
+test('genir train dense --embedding-init lsa --updates 0: the initial encoder is saved untrained, the manifest and report name the initialisation', async () => {
+  const out = join(root, 'lsa0');
+  const args = (init: string, updates: string, dir: string): string[] => [
+    'train',
+    'dense',
+    '--dataset',
+    dataset,
+    '--model',
+    'tiny',
+    '--out',
+    dir,
+    '--updates',
+    updates,
+    '--embedding-init',
+    init,
+    '--vocab',
+    '300',
+    '--d-model',
+    '32',
+    '--heads',
+    '2',
+    '--d-ff',
+    '64',
+    '--layers',
+    '1',
+    '--threads',
+    '1',
+    '--no-onnx',
+    '--json',
+  ];
+  const result = await runGenir(args('lsa', '0', out));
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /token embeddings from the corpus's LSA \(\d+ of \d+ tokens, rank 6\)/);
+  const report = JSON.parse(result.stdout.trimEnd().split('\n').pop()!) as { updates: number; embeddingInit: string; finalLoss: null };
+  assert.equal(report.updates, 0);
+  assert.equal(report.embeddingInit, 'lsa');
+  assert.equal(report.finalLoss, null);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { extra: { embeddingInit: string } };
+  assert.equal(manifest.extra.embeddingInit, 'lsa');
+  assert.equal(readFileSync(join(out, 'loss.csv'), 'utf8').trimEnd().split('\n').length, 1);
+  // A bad value is one line with exit code 2, and nothing is written.
+  for (const [init, updates] of [
+    ['svd', '0'],
+    ['lsa', '-3'],
+  ]) {
+    const refused = await runGenir(args(init, updates, join(root, `refused-${init}`)));
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.match(refused.stderr, init === 'svd' ? /--embedding-init svd: expected lsa or random/ : /--updates -3/);
+    assert.throws(() => statSync(join(root, `refused-${init}`)));
+  }
 });

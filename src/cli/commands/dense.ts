@@ -4,17 +4,15 @@
  * when that directory holds one (its manifest says which kind of model it is).
  */
 import type { Command } from 'commander';
-import { openDataset } from '../../data/registry.js';
 import { writeRun } from '../../data/trec.js';
 import type { Document } from '../../data/types.js';
-import { GENIR_METRICS, parseMetrics, splitMetricList } from '../../eval/metrics.js';
-import { formatTable, formatValue } from '../../eval/report.js';
+import { formatTable } from '../../eval/report.js';
 import { corpusFingerprint } from '../../retriever/directory.js';
 import { DenseSearcher, type DenseHit } from '../../search/dense.js';
 import { checkWritableFile } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { parseCount, type Write } from '../options.js';
-import { languagesNote, openSplit, scoreRun, searchTiming } from './eval-split.js';
+import { languagesNote, openEvalSplit, scoreRun, searchTiming, timedSearch, writeEvalReport } from './eval-split.js';
 import { checkQueryLength, readQueryFile } from '../queries.js';
 
 export interface DenseSearchCommandOptions {
@@ -196,12 +194,8 @@ export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<D
   if (o.dataset === undefined) throw new UserError('--dense needs --dataset <id> (the queries and documents come from the dataset)');
   const { k, threads } = options(o);
   const batch = o.batch === undefined ? 256 : parseCount(o.batch, '--batch');
-  const metrics = o.metrics === undefined ? [...GENIR_METRICS] : splitMetricList(o.metrics);
-  parseMetrics(metrics);
-  if (o.runOut !== undefined) checkWritableFile(o.runOut, '--run-out');
-  const dataset = await openDataset({ id: o.dataset, dataDir: o.dataDir, lang: o.lang, corpusLang: o.corpusLang });
-  const test = await openSplit(dataset, o.split ?? dataset.defaultSplit);
-  const { split, queries } = test;
+  const { metrics, test } = await openEvalSplit({ ...o, dataset: o.dataset });
+  const { dataset, split, queries } = test;
   const docs: Document[] = [];
   for await (const doc of dataset.docs()) docs.push(doc);
 
@@ -220,14 +214,7 @@ export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<D
     }
   }
   const loadMs = performance.now() - loadStart;
-  let run;
-  const searchStart = performance.now();
-  try {
-    run = await searcher.searchRun(queries, { k, batchQueries: batch });
-  } finally {
-    await searcher.release();
-  }
-  const searchMs = performance.now() - searchStart;
+  const { run, searchMs } = await timedSearch(searcher, (s) => s.searchRun(queries, { k, batchQueries: batch }));
   const evaluation = await scoreRun(run, test, { metrics, runOut: o.runOut, tag: 'genir-dense', judgedOnly: o.judgedOnly });
   const report: DenseEvalReport = {
     dataset: dataset.id,
@@ -241,13 +228,10 @@ export async function runDenseEval(o: DenseEvalOptions, write: Write): Promise<D
     reindexed,
     ...searchTiming(queries.length, loadMs, searchMs),
   };
-  const lines = [
+  const head = [
     `dataset ${dataset.id}${languagesNote(dataset)}, split ${split}: ${queries.length} queries; dense model ${o.dense}: ${report.docs} documents${reindexed ? ' (encoded for this evaluation)' : ''}`,
     `exact top ${k}: ${report.ms_per_query} ms per query (${report.search_qps} queries/s, query encoding included); loaded in ${report.load_ms} ms`,
   ];
-  if (o.runOut !== undefined) lines.push(`run written to ${o.runOut}`);
-  lines.push('', formatTable([['metric', 'value'], ...metrics.map((name) => [name, formatValue(evaluation.mean[name])])]));
-  if (o.json) lines.push(JSON.stringify(report));
-  write(`${lines.join('\n')}\n`);
+  writeEvalReport(write, head, o, metrics, report);
   return report;
 }

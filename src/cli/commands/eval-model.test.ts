@@ -10,12 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '../../data/registry.js';
 import type { Document } from '../../data/types.js';
-import { buildDocids } from '../../docids/build.js';
-import { t5Config } from '../../model/config.js';
+import { formatTable, formatValue } from '../../eval/report.js';
+import { microAtomicModel } from '../../retriever/testdata/micro-model.js';
 import { MANIFEST_FILE, corpusFingerprint, saveModelDirectory, type ModelManifest } from '../../retriever/directory.js';
-import { T5Model } from '../../model/t5.js';
-import { SubwordTokenizer } from '../../text/tokenizer/index.js';
-import { specFromJson } from '../../text/tokenizer/spec.js';
 import { runGenir, type CliResult } from '../testing.js';
 
 const DATA_DIR = process.env.GENIR_DATA_DIR;
@@ -34,24 +31,8 @@ before(async () => {
   oldModelDir = join(root, 'old-model');
   const cranfield = await openDataset({ id: 'cranfield', dataDir: DATA_DIR });
   for await (const doc of cranfield.docs()) cranfieldDocs.push(doc);
-  const base = SubwordTokenizer.train(
-    cranfieldDocs.slice(0, 200).map((d) => `${d.title} ${d.text}`),
-    { vocabSize: 330 },
-  );
-  const docids = await buildDocids(cranfieldDocs, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
-  const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
-  const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize,
-    docidVocabSize: docids.layout.docidVocabSize,
-    dModel: 16,
-    dKv: 4,
-    numHeads: 4,
-    dFf: 32,
-    numLayers: 1,
-    numDecoderLayers: 1,
-    dropoutRate: 0,
-  });
-  const model = T5Model.create(config, 11, { threads: 1 });
+  const texts = cranfieldDocs.slice(0, 200).map((d) => `${d.title} ${d.text}`);
+  const { model, tokenizer, docids } = await microAtomicModel(cranfieldDocs, texts, { vocabSize: 330, seed: 11 });
   const manifest = await saveModelDirectory(modelDir, {
     model,
     tokenizer,
@@ -87,6 +68,47 @@ test('eval --model on the dataset it was trained on: no corpus warning', { skip:
     const report = JSON.parse(result.stdout.trimEnd().split('\n').pop()!) as { dataset: string; queries: number; docs: number };
     assert.deepEqual([report.dataset, report.queries, report.docs], ['cranfield', 225, 1400]);
   }
+});
+
+test('eval --model prints its head lines, where the run went, the metric table and the JSON line', { skip: needsData }, async () => {
+  const runOut = join(root, 'cranfield.run');
+  const result = await runGenir([
+    'eval',
+    '--model',
+    modelDir,
+    '--dataset',
+    'cranfield',
+    '--data-dir',
+    DATA_DIR as string,
+    '--beam',
+    '5',
+    '--k',
+    '5',
+    '--batch',
+    '8',
+    '--threads',
+    '1',
+    '--metrics',
+    'RR@10,R@1',
+    '--run-out',
+    runOut,
+    '--json',
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const jsonLine = result.stdout.trimEnd().split('\n').pop()!;
+  const report = JSON.parse(jsonLine) as { metrics: Record<string, number> } & Record<string, number>;
+  assert.equal(
+    result.stdout,
+    [
+      `dataset cranfield, split test: 225 queries; model ${modelDir}: 1400 docids (atomic)`,
+      `beam 5, top 5, 8 queries per batch: ${report.ms_per_query} ms per query (${report.search_qps} queries/s); model loaded in ${report.load_ms} ms`,
+      `run written to ${runOut}`,
+      '',
+      formatTable([['metric', 'value'], ...['RR@10', 'R@1'].map((name) => [name, formatValue(report.metrics[name])])]),
+      jsonLine,
+      '',
+    ].join('\n'),
+  );
 });
 
 test('eval --model on a dataset with none of its documents: one-line error, exit 2, nothing searched', { skip: needsData }, async () => {

@@ -4,24 +4,32 @@
  */
 import { Bm25Index } from '../../bm25/bm25-index.js';
 import { checkDevice, parseDevice } from '../../engine/device.js';
-import { collapseRun, openDataset } from '../../data/registry.js';
+import { collapseRun } from '../../data/registry.js';
 import { writeRun } from '../../data/trec.js';
-import type { Dataset, Run } from '../../data/types.js';
-import { GENIR_METRICS, evaluateRun, parseMetrics, splitMetricList, type EvalResult } from '../../eval/metrics.js';
-import { formatTable, formatValue } from '../../eval/report.js';
+import type { Run } from '../../data/types.js';
+import { evaluateRun, type EvalResult } from '../../eval/metrics.js';
+import { formatValue } from '../../eval/report.js';
 import { pairedTTest, randomizationTest } from '../../eval/significance.js';
 import { DEFAULT_BEAM } from '../../search/beam.js';
 import { compareCorpus, corpusMismatch } from '../../search/corpus-match.js';
 import { checkCoverage, HybridSearcher, tuneAlpha, type AlphaTuning, type FusionSpec } from '../../search/hybrid.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
 import { getAnalyzer } from '../../text/analyzers/index.js';
-import { checkWritableFile } from '../../util/atomic.js';
 import { UserError, warn } from '../../util/errors.js';
 import { defaultAnalyzerFor } from './bm25.js';
 import { parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
 import { beamAndK, fusionSpec } from './search.js';
 import { parseCount, type Write } from '../options.js';
-import { languagesNote, openSplit, scoreRun, searchTiming, type EvalSplit } from './eval-split.js';
+import {
+  languagesNote,
+  openEvalSplit,
+  openSplit,
+  scoreRun,
+  searchTiming,
+  timedSearch,
+  writeEvalReport,
+  type EvalSplit,
+} from './eval-split.js';
 
 export interface ModelEvalOptions extends HybridCommandOptions {
   model: string;
@@ -98,31 +106,22 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const device = parseDevice(options.device ?? 'cpu');
   checkDevice(device);
-  const metrics = options.metrics === undefined ? [...GENIR_METRICS] : splitMetricList(options.metrics);
-  parseMetrics(metrics);
-  if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
-
-  const dataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
-  const test = await openSplit(dataset, options.split ?? dataset.defaultSplit);
-  const { split, queries, qrels } = test;
+  const { metrics, test } = await openEvalSplit({ ...options, dataset: options.dataset });
+  const { dataset, split, queries, qrels } = test;
 
   const loadStart = performance.now();
   const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device });
   const loadMs = performance.now() - loadStart;
-  let run;
-  let searchStart: number;
-  try {
-    if (searcher.manifest !== undefined) {
-      const comparison = await compareCorpus(searcher.docids.keys, searcher.manifest.corpus, dataset, qrels);
-      const mismatch = corpusMismatch(comparison, searcher.manifest, options.model, dataset.id);
+  const { run, searchMs } = await timedSearch(
+    searcher,
+    (s) => s.searchRun(queries, { beam, k, batchQueries: batch }),
+    async (s) => {
+      if (s.manifest === undefined) return;
+      const comparison = await compareCorpus(s.docids.keys, s.manifest.corpus, dataset, qrels);
+      const mismatch = corpusMismatch(comparison, s.manifest, options.model, dataset.id);
       if (mismatch !== undefined) warn(mismatch);
-    }
-    searchStart = performance.now();
-    run = await searcher.searchRun(queries, { beam, k, batchQueries: batch });
-  } finally {
-    await searcher.release();
-  }
-  const searchMs = performance.now() - searchStart;
+    },
+  );
   // Docid keys are document ids, or relevance ids when translations share a docid; either maps right.
   const evaluation = await scoreRun(run, test, { metrics, runOut: options.runOut, tag: 'genir', judgedOnly: options.judgedOnly });
 
@@ -138,21 +137,17 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
     mode: 'genir',
     ...searchTiming(queries.length, loadMs, searchMs),
   };
-  const lines = [
+  const head = [
     `dataset ${dataset.id}${languagesNote(dataset)}, split ${split}: ${queries.length} queries; model ${options.model}: ${report.docs} docids (${searcher.docids.scheme})`,
     `beam ${beam}, top ${k}, ${batch} queries per batch: ${report.ms_per_query} ms per query (${report.search_qps} queries/s); model loaded in ${report.load_ms} ms`,
   ];
-  if (options.runOut !== undefined) lines.push(`run written to ${options.runOut}`);
-  lines.push('', formatTable([['metric', 'value'], ...metrics.map((name) => [name, formatValue(evaluation.mean[name])])]));
-  if (options.json) lines.push(JSON.stringify(report));
-  write(`${lines.join('\n')}\n`);
+  writeEvalReport(write, head, options, metrics, report);
   return report;
 }
 
-async function loadSplit(dataset: Dataset, split: string): Promise<EvalSplit> {
-  const loaded = await openSplit(dataset, split);
-  // A query without its own language is in the dataset's query language (the BM25 analyzer needs it).
-  return { ...loaded, queries: loaded.queries.map((q) => ({ ...q, lang: q.lang ?? dataset.lang })) };
+/** A query without its own language is in the dataset's query language (the BM25 analyzer needs it). */
+function withQueryLanguage(split: EvalSplit): EvalSplit {
+  return { ...split, queries: split.queries.map((q) => ({ ...q, lang: q.lang ?? split.dataset.lang })) };
 }
 
 /** Paired tests of `run` against `other` on every judged query, per metric. */
@@ -184,14 +179,13 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
   const k = options.k === undefined ? 100 : parseCount(options.k, '--k');
   const batch = options.batch === undefined ? 16 : parseCount(options.batch, '--batch');
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
-  const metrics = options.metrics === undefined ? [...GENIR_METRICS] : splitMetricList(options.metrics);
-  parseMetrics(metrics);
-  if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
   let fusion = settings.mode === 'hybrid' && (settings.fusion === 'rrf' || settings.alpha !== undefined) ? fusionSpec(settings) : undefined;
   const tuneSplitName = options.tuneSplit ?? 'dev';
 
-  const dataset = await openDataset({ id: options.dataset, dataDir: options.dataDir, lang: options.lang, corpusLang: options.corpusLang });
-  const test = await loadSplit(dataset, options.split ?? dataset.defaultSplit);
+  const opened = await openEvalSplit({ ...options, dataset: options.dataset });
+  const { metrics } = opened;
+  const dataset = opened.test.dataset;
+  const test = withQueryLanguage(opened.test);
   const tuning = settings.mode === 'hybrid' && fusion === undefined;
   if (tuning && tuneSplitName === test.split)
     throw new UserError(`--split ${test.split} is the split alpha would be tuned on; give --alpha <a> or --tune-split <another split>`);
@@ -200,7 +194,7 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
       `dataset ${dataset.id} has no split '${tuneSplitName}' to tune alpha on (splits: ${dataset.splits.join(', ')}); give --alpha <a> or --tune-split <split>`,
     );
   }
-  const tuneSet = tuning ? await loadSplit(dataset, tuneSplitName) : undefined;
+  const tuneSet = tuning ? withQueryLanguage(await openSplit(dataset, tuneSplitName)) : undefined;
 
   const loadStart = performance.now();
   const corpusLang = dataset.corpusLang ?? dataset.lang ?? 'en';
@@ -320,9 +314,6 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
       `alpha ${tuned.alpha} tuned on split ${tuned.split} (${tuned.queries} queries): ${tuned.metric} ${formatValue(tuned.value)}; grid ${tuned.grid.map((g) => `${g.alpha}:${formatValue(g.value)}`).join(' ')}`,
     );
   }
-  if (options.runOut !== undefined) lines.push(`run written to ${options.runOut}`);
-  lines.push('', formatTable(comparisons ?? [['metric', 'value'], ...metrics.map((name) => [name, formatValue(evaluation.mean[name])])]));
-  if (options.json) lines.push(JSON.stringify(report));
-  write(`${lines.join('\n')}\n`);
+  writeEvalReport(write, lines, options, metrics, report, comparisons);
   return report;
 }

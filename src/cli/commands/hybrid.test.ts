@@ -6,16 +6,13 @@ import { join } from 'node:path';
 import { Bm25Index } from '../../bm25/bm25-index.js';
 import { BeirDataset } from '../../data/beir.js';
 import { readRun } from '../../data/trec.js';
-import { buildDocids } from '../../docids/build.js';
+import type { Query, Run } from '../../data/types.js';
 import { evaluateRun } from '../../eval/metrics.js';
-import { t5Config } from '../../model/config.js';
 import { saveModelDirectory } from '../../retriever/directory.js';
-import { T5Model } from '../../model/t5.js';
+import { microAtomicModel } from '../../retriever/testdata/micro-model.js';
 import { fuseLists, fuseRuns, interpolation } from '../../search/hybrid.js';
 import { GenerativeSearcher } from '../../search/searcher.js';
 import { getAnalyzer } from '../../text/analyzers/index.js';
-import { SubwordTokenizer } from '../../text/tokenizer/index.js';
-import { specFromJson } from '../../text/tokenizer/spec.js';
 import { runGenir, type CliResult } from '../testing.js';
 
 const corpus = [
@@ -82,24 +79,10 @@ before(async () => {
   writeFileSync(join(otherCorpusDir, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\no1\tx1\t1\n');
 
   const texts = [...corpus.map((d) => `${d.title} ${d.text}`), ...queries.map((q) => q.text)];
-  const base = SubwordTokenizer.train(texts, { vocabSize: 330 });
-  const docids = await buildDocids(corpus, { scheme: 'atomic', textVocabSize: base.subwordVocabSize, eosId: base.eosId });
-  const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
-  const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize,
-    docidVocabSize: docids.layout.docidVocabSize,
-    dModel: 16,
-    dKv: 4,
-    numHeads: 4,
-    dFf: 32,
-    numLayers: 1,
-    numDecoderLayers: 1,
-    dropoutRate: 0,
-  });
+  const { model, tokenizer, docids } = await microAtomicModel(corpus, texts, { vocabSize: 330, seed: 5 });
   const titles = new Map(corpus.map((d) => [d.id, d.title]));
   // The manifest names the dataset the model was trained on: hybrid search indexes its corpus.
   modelDir = join(root, 'model');
-  const model = T5Model.create(config, 5, { threads: 1 });
   await saveModelDirectory(modelDir, { model, tokenizer, docids, titles, dataset: { id: datasetDir, languages: null } });
   orphanModelDir = join(root, 'orphan');
   await saveModelDirectory(orphanModelDir, { model, tokenizer, docids, titles, dataset: { id: join(root, 'gone') } });
@@ -124,6 +107,23 @@ function assertUserError(result: CliResult, pattern: RegExp): void {
 
 async function bm25Index(): Promise<Bm25Index> {
   return Bm25Index.build(corpus, { analyzer: getAnalyzer('english', 'en') });
+}
+
+/** The two systems `eval --mode hybrid` fuses, searched here: GenIR's beam of 4 and BM25's top 1000. */
+async function componentRuns(queries: Query[]): Promise<{ genir: Run; bm25: Run }> {
+  const searcher = await GenerativeSearcher.open(modelDir, { threads: 1 });
+  const genir = await searcher.searchRun(queries, { beam: 4, k: 4 });
+  await searcher.release();
+  const index = await bm25Index();
+  const bm25 = index.toRun(
+    queries,
+    await index.searchBatch(
+      queries.map((q) => ({ text: q.text })),
+      1000,
+      { threads: 1 },
+    ),
+  );
+  return { genir, bm25 };
 }
 
 interface SearchJson {
@@ -269,18 +269,7 @@ test('genir eval --model --mode hybrid: fused metrics, each system alone, paired
   assert.deepEqual(evaluateRun(run, qrels, Object.keys(json.metrics)).mean, json.metrics);
 
   // The components, recomputed: GenIR's beam of 4 and BM25's top 1000, fused by RRF.
-  const searcher = await GenerativeSearcher.open(modelDir, { threads: 1 });
-  const genirRun = await searcher.searchRun(testQueries, { beam: 4, k: 4 });
-  await searcher.release();
-  const index = await bm25Index();
-  const bm25Run = index.toRun(
-    testQueries,
-    await index.searchBatch(
-      testQueries.map((q) => ({ text: q.text })),
-      1000,
-      { threads: 1 },
-    ),
-  );
+  const { genir: genirRun, bm25: bm25Run } = await componentRuns(testQueries);
   assert.deepEqual(json.components.genir, evaluateRun(genirRun, qrels, Object.keys(json.metrics)).mean);
   assert.deepEqual(json.components.bm25, evaluateRun(bm25Run, qrels, Object.keys(json.metrics)).mean);
   assert.deepEqual(
@@ -332,18 +321,7 @@ test('genir eval --mode hybrid --fusion interp without --alpha tunes alpha on th
   // The dev choice, recomputed from the dev runs.
   const dataset = await BeirDataset.open(datasetDir);
   const [devQueries, devJudgments] = await Promise.all([dataset.queries('dev'), dataset.qrels('dev')]);
-  const searcher = await GenerativeSearcher.open(modelDir, { threads: 1 });
-  const genirDev = await searcher.searchRun(devQueries, { beam: 4, k: 4 });
-  await searcher.release();
-  const index = await bm25Index();
-  const bm25Dev = index.toRun(
-    devQueries,
-    await index.searchBatch(
-      devQueries.map((q) => ({ text: q.text })),
-      1000,
-      { threads: 1 },
-    ),
-  );
+  const { genir: genirDev, bm25: bm25Dev } = await componentRuns(devQueries);
   for (const point of tuning.grid) {
     assert.equal(
       point.value,

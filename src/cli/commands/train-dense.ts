@@ -3,6 +3,8 @@ import { TRAINABLE_PRESETS, isTrainablePreset } from '../../model/config.js';
 import { runDenseTraining, type DenseTrainingOptions } from '../../train/methods/dense/pipeline.js';
 import type { DenseTemperature } from '../../model/dense-train-graph.js';
 import { UserError } from '../../util/errors.js';
+import { DENSE_DEFAULTS } from '../../train/methods/dense/defaults.js';
+import { EMBEDDING_INITS, type EmbeddingInit } from '../../train/methods/dense/embedding-init.js';
 import { checkTrainingOutputs, shapeOverrides } from './train.js';
 import {
   parseCount,
@@ -26,6 +28,8 @@ export interface TrainDenseCommandOptions {
   model: string;
   out: string;
   epochs: string;
+  updates?: string;
+  embeddingInit: string;
   lr: string;
   batchSize: string;
   warmup?: string;
@@ -62,6 +66,19 @@ export function parseTemperature(value: string): DenseTemperature {
   };
 }
 
+/** The default `--temperature` as the option spells it. */
+function temperatureDefault(): string {
+  const t = DENSE_DEFAULTS.temperature;
+  return t.kind === 'fixed' ? String(t.value) : `learned:${t.initial}`;
+}
+
+/** `--embedding-init lsa|random`. */
+export function parseEmbeddingInit(value: string): EmbeddingInit {
+  const kind = EMBEDDING_INITS.find((k) => k === value);
+  if (kind === undefined) throw new UserError(`--embedding-init ${value}: expected ${EMBEDDING_INITS.join(' or ')}`);
+  return kind;
+}
+
 /** Turns the command's options into runDenseTraining options (exported for tests). */
 export function denseOptionsFrom(options: TrainDenseCommandOptions): DenseTrainingOptions {
   if (!isTrainablePreset(options.model)) throw new UserError(`--model ${options.model}: expected ${TRAINABLE_PRESETS.join(', ')}`);
@@ -76,6 +93,8 @@ export function denseOptionsFrom(options: TrainDenseCommandOptions): DenseTraini
     modelOverrides: overrides,
     out: options.out,
     epochs: parsePositiveNumber(options.epochs, '--epochs'),
+    updates: options.updates === undefined ? undefined : parseNonNegativeInteger(options.updates, '--updates'),
+    embeddingInit: parseEmbeddingInit(options.embeddingInit),
     lr: parsePositiveNumber(options.lr, '--lr'),
     batchSize: parseCount(options.batchSize, '--batch-size'),
     warmupSteps: options.warmup === undefined ? undefined : parseNonNegativeInteger(options.warmup, '--warmup'),
@@ -111,20 +130,30 @@ export function registerTrainDenseCommand(program: Command, write: Write): void 
     .option('--train-split <name>', 'split whose labelled queries are training data (default: train, when the dataset has it)')
     .requiredOption('--model <size>', "encoder size: tiny | mini | medium | small (the seq2seq presets' encoders)")
     .requiredOption('--out <dir>', 'dense model directory to write')
-    .option('--epochs <n>', 'passes over the training pairs', '10')
-    .option('--lr <rate>', 'peak learning rate (linear warm-up and decay)', '3e-3')
-    .option('--batch-size <n>', 'pairs per update; every passage of the batch is a negative for the other queries', '64')
+    .option('--epochs <n>', 'passes over the training pairs', String(DENSE_DEFAULTS.epochs))
+    .option('--updates <n>', 'updates to train instead of --epochs (the learning rate decays over them); 0 keeps the initial encoder')
+    .option(
+      '--embedding-init <kind>',
+      `token embeddings: ${EMBEDDING_INITS.join(' | ')} (lsa: from a truncated SVD of the corpus's subword × document TF-IDF)`,
+      DENSE_DEFAULTS.embeddingInit,
+    )
+    .option('--lr <rate>', 'peak learning rate (linear warm-up and decay)', String(DENSE_DEFAULTS.lr))
+    .option(
+      '--batch-size <n>',
+      'pairs per update; every passage of the batch is a negative for the other queries',
+      String(DENSE_DEFAULTS.batchSize),
+    )
     .option('--warmup <n>', 'warm-up updates (default: 5% of the run, at most 100)')
-    .option('--temperature <t>', "softmax temperature: a number (fixed), 'learned' or 'learned:<initial>'", '0.05')
-    .option('--hard-negatives <n>', 'BM25 hard negatives per labelled query in each batch', '1')
-    .option('--negative-depth <n>', "hard negatives come from BM25's top n non-relevant documents", '30')
-    .option('--bm25-depth <n>', "drop a labelled query whose relevant document is not in BM25's top n", '200')
-    .option('--ict <n>', 'inverse-cloze pairs per document (a sentence and its paragraph)', '1')
-    .option('--crops <n>', 'two-crop pairs per document (a short span and a long crop)', '1')
-    .option('--max-query-tokens <n>', 'tokens kept per query (marker and EOS included)', '32')
-    .option('--max-passage-tokens <n>', 'tokens kept per passage (marker and EOS included)', '128')
-    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus', '8000')
-    .option('--seed <n>', 'seed of every random choice', '0')
+    .option('--temperature <t>', "softmax temperature: a number (fixed), 'learned' or 'learned:<initial>'", temperatureDefault())
+    .option('--hard-negatives <n>', 'BM25 hard negatives per labelled query in each batch', String(DENSE_DEFAULTS.hardNegatives))
+    .option('--negative-depth <n>', "hard negatives come from BM25's top n non-relevant documents", String(DENSE_DEFAULTS.negativeDepth))
+    .option('--bm25-depth <n>', "drop a labelled query whose relevant document is not in BM25's top n", String(DENSE_DEFAULTS.bm25Depth))
+    .option('--ict <n>', 'inverse-cloze pairs per document (a sentence and its paragraph)', String(DENSE_DEFAULTS.ictPerDoc))
+    .option('--crops <n>', 'two-crop pairs per document (a short span and a long crop)', String(DENSE_DEFAULTS.cropsPerDoc))
+    .option('--max-query-tokens <n>', 'tokens kept per query (marker and EOS included)', String(DENSE_DEFAULTS.maxQueryTokens))
+    .option('--max-passage-tokens <n>', 'tokens kept per passage (marker and EOS included)', String(DENSE_DEFAULTS.maxPassageTokens))
+    .option('--vocab <n>', 'subword vocabulary of the tokenizer trained on the corpus', String(DENSE_DEFAULTS.vocabSize))
+    .option('--seed <n>', 'seed of every random choice', String(DENSE_DEFAULTS.seed))
     .option('--dropout <rate>', "dropout rate (default: the preset's, 0.1)")
     .option('--d-model <n>', "hidden size = vector dimension (default: the preset's)")
     .option('--d-ff <n>', "feed-forward size (default: the preset's)")

@@ -12,6 +12,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 interface ExperimentLine {
   target: string;
+  synthetic: string;
+  synthetic_source_mrr: number;
   rows: { system: string; 'nDCG@10': number; 'R@100': number; p_vs_previous: number | null }[];
   bm25: { 'nDCG@10': number; 'R@100': number };
   rounds: { round: number; syntheticQueries: number; preferencePairs: number; rlgfLists: number }[];
@@ -43,6 +45,10 @@ test(
     assert.deepEqual(withoutTimings(again.stdout.trimEnd().split('\n').at(-1)!), withoutTimings(lines[lines.length - 1]));
     const json = JSON.parse(lines[lines.length - 1]) as ExperimentLine;
     assert.equal(json.target, 'cranfield');
+    // By default the synthetic queries are sentences of their documents, and the line says so with D0's MRR of those documents.
+    assert.equal(json.synthetic, 'sentences');
+    assert.ok(json.synthetic_source_mrr > 0 && json.synthetic_source_mrr <= 1);
+    assert.doesNotMatch(result.stderr, /doc2query:/, 'no doc2query model is trained for sentence queries');
     assert.deepEqual(
       json.rows.map((r) => r.system),
       ['dense-source', 'dense-source+aug', 'round-1', 'round-2'],
@@ -81,6 +87,8 @@ test(
         '--rounds',
         '1',
         '--quick',
+        '--synthetic',
+        'doc2query',
         '--threads',
         '1',
         '--out',
@@ -90,14 +98,18 @@ test(
       { env: { GENIR_DATA_DIR: dataDir } },
     );
     assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /doc2query: 30 updates/);
+    assert.match(result.stderr, /synthetic target queries from doc2query/);
     assert.deepEqual(readdirSync(out).sort(), ['generator', 'report.json', 'retriever']);
     assert.ok(existsSync(join(out, 'generator', 'tokenizer.json')) && existsSync(join(out, 'generator', 'model.safetensors')));
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
       target: string;
+      synthetic: string;
       rounds: unknown[];
       dense_source: { trainedUpdates: number };
     };
     assert.equal(report.target, 'cranfield');
+    assert.equal(report.synthetic, 'doc2query');
     assert.equal(report.rounds.length, 1);
     // --quick trains D0 for exactly its update budget.
     assert.deepEqual(report.dense_source, { trainedUpdates: 30 });
@@ -157,6 +169,30 @@ test(
         /--queries-per-round 2.5: expected a positive integer/,
       ],
       [['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'no-such-set', '--quick'], /no-such-set/],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--synthetic', 'llm'],
+        /^genir: error: --synthetic llm: expected doc2query, words, sentences\n$/,
+      ],
+      [
+        [
+          'train',
+          'reinforced-ir',
+          '--source',
+          'squad-dev',
+          '--target',
+          'cranfield',
+          '--quick',
+          '--out',
+          join(root, 'y'),
+          '--doc2query-updates',
+          '5',
+        ],
+        /--doc2query-updates applies to --synthetic doc2query/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--rlgf-order', 'best'],
+        /^genir: error: --rlgf-order best: expected generator, source-first\n$/,
+      ],
       [
         ['train', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--out', busy],
         /--out .*busy: exists and is not empty; pass --overwrite/,

@@ -11,10 +11,14 @@ import { runReinforcedIrExperiment } from '../../experiments/reinforced-ir.js';
 import {
   FULL_SETTINGS,
   QUICK_SETTINGS,
+  RLGF_ORDERS,
   runReinforcedIr,
+  SYNTHETIC_SOURCES,
   type ReinforcedIrOptions,
   type ReinforcedIrSettings,
+  type RlgfOrder,
   type RoundReport,
+  type SyntheticSource,
 } from '../../train/methods/reinforced-ir/loop.js';
 import { checkWritableFolder, writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -27,6 +31,7 @@ import {
   parsePositiveNumber,
   parseSeed,
   parseThreads,
+  refuseOptions,
   threadsOption,
   type Write,
 } from '../options.js';
@@ -43,14 +48,19 @@ interface LoopCommandOptions {
   generatorUpdates?: string;
   rlrfEpochs?: string;
   rlgfEpochs?: string;
+  rlgfOrder?: string;
   denseMinutes?: string;
   doc2queryMinutes?: string;
   generatorMinutes?: string;
   queriesPerRound?: string;
+  synthetic: string;
   seed: string;
   threads?: string;
   json?: boolean;
 }
+
+/** The synthetic-query source by default: the one measured best (docs/reinforced-ir.md, "Synthetic target queries"). */
+const DEFAULT_SYNTHETIC: SyntheticSource = 'sentences';
 
 function defineLoopOptions(command: Command): Command {
   return command
@@ -80,10 +90,19 @@ function defineLoopOptions(command: Command): Command {
       '--rlgf-epochs <n>',
       `epochs of ListMLE over each round's lists (default ${FULL_SETTINGS.rlgfEpochs}; --quick ${QUICK_SETTINGS.rlgfEpochs})`,
     )
+    .option(
+      '--rlgf-order <order>',
+      `the order RLGF's ListMLE teaches the retriever: generator (the generator's order of the 16 passages) | source-first (the query's source document first, the generator's order of the 15 others after it) (default ${FULL_SETTINGS.rlgfOrder})`,
+    )
     .option('--dense-minutes <m>', 'optional wall-clock cap on D0 training (a run the cap stops depends on the machine load)')
     .option('--doc2query-minutes <m>', 'optional wall-clock cap on doc2query training (a run the cap stops depends on the machine load)')
     .option('--generator-minutes <m>', 'optional wall-clock cap on G0 training (a run the cap stops depends on the machine load)')
     .option('--queries-per-round <n>', `synthetic target queries per round (default ${FULL_SETTINGS.queriesPerRound})`)
+    .option(
+      '--synthetic <source>',
+      'synthetic target queries: sentences (default: one sentence of the target document, inverse cloze, as train sft --pseudo sentences) | words (a random run of 4-16 of its words, as --pseudo words) | doc2query (the in-house model trained on the source questions)',
+      DEFAULT_SYNTHETIC,
+    )
     .option('--seed <n>', 'seed of every random choice', '0')
     .addOption(threadsOption())
     .addOption(jsonOption());
@@ -104,6 +123,19 @@ function roundLine(r: RoundReport): string {
 /** The loop's options from the command line (everything checked before any work starts). */
 function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'evaluate'> {
   const base: ReinforcedIrSettings = options.quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  if (!(SYNTHETIC_SOURCES as readonly string[]).includes(options.synthetic))
+    throw new UserError(`--synthetic ${options.synthetic}: expected ${SYNTHETIC_SOURCES.join(', ')}`);
+  const synthetic = options.synthetic as SyntheticSource;
+  if (options.rlgfOrder !== undefined && !(RLGF_ORDERS as readonly string[]).includes(options.rlgfOrder))
+    throw new UserError(`--rlgf-order ${options.rlgfOrder}: expected ${RLGF_ORDERS.join(', ')}`);
+  if (synthetic !== 'doc2query')
+    refuseOptions(
+      [
+        [options.doc2queryUpdates, '--doc2query-updates'],
+        [options.doc2queryMinutes, '--doc2query-minutes'],
+      ],
+      '--synthetic doc2query (no doc2query model is trained for --synthetic ' + synthetic + ')',
+    );
   if (options.denseFrom !== undefined) {
     for (const [value, flag] of [
       [options.denseUpdates, '--dense-updates'],
@@ -125,6 +157,7 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     generatorUpdates: count(options.generatorUpdates, '--generator-updates', base.generatorUpdates),
     rlrfEpochs: epochs(options.rlrfEpochs, '--rlrf-epochs', base.rlrfEpochs),
     rlgfEpochs: epochs(options.rlgfEpochs, '--rlgf-epochs', base.rlgfEpochs),
+    rlgfOrder: (options.rlgfOrder as RlgfOrder | undefined) ?? base.rlgfOrder,
     denseMinutes: cap(options.denseMinutes, '--dense-minutes'),
     doc2queryMinutes: cap(options.doc2queryMinutes, '--doc2query-minutes'),
     generatorMinutes: cap(options.generatorMinutes, '--generator-minutes'),
@@ -136,6 +169,7 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     dataDir: options.dataDir,
     rounds: parseCount(options.rounds, '--rounds'),
     settings,
+    synthetic,
     denseFrom: options.denseFrom === undefined ? undefined : resolve(options.denseFrom),
     quick: options.quick,
     seed: parseSeed(options.seed),
@@ -182,6 +216,8 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
       const report = {
         source: result.source,
         target: result.target,
+        synthetic: result.synthetic,
+        synthetic_source_mrr: result.syntheticSourceMrr,
         dense_source: result.denseSource,
         rounds: result.rounds,
         seconds: Math.round(result.seconds * 10) / 10,
@@ -209,7 +245,7 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
     .action(async (options: LoopCommandOptions) => {
       const { result, table } = await runReinforcedIrExperiment(loopOptions(options));
       const lines = [
-        `${result.target} test (${result.test_queries} queries, ${result.target_documents} documents); source ${result.source}; p: paired t-test on nDCG@10`,
+        `${result.target} test (${result.test_queries} queries, ${result.target_documents} documents); source ${result.source}; synthetic queries from ${result.synthetic} (D0's MRR of their source documents ${result.synthetic_source_mrr.toFixed(4)}); p: paired t-test on nDCG@10`,
         '',
         table,
         '',

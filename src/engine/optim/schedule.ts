@@ -22,26 +22,19 @@ export function constantSchedule(lr: number, warmupSteps = 0): Schedule {
 
 /** Linear warm-up, then a straight line down to `final` at `totalSteps`. */
 export function linearSchedule(options: WarmupScheduleOptions): Schedule {
-  const { peak, warmupSteps, totalSteps } = checked(options);
-  const final = options.final ?? 0;
-  return (update) => {
-    const warm = warmup(update, peak, warmupSteps);
-    if (warm !== undefined) return warm;
-    const progress = decayProgress(update, warmupSteps, totalSteps);
-    return peak + (final - peak) * progress;
-  };
+  return warmupThenDecay(options, (progress, peak, final) => peak + (final - peak) * progress);
 }
 
 /** Linear warm-up, then half a cosine from the peak down to `final` at `totalSteps`. */
 export function cosineSchedule(options: WarmupScheduleOptions): Schedule {
+  return warmupThenDecay(options, (progress, peak, final) => final + (peak - final) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+/** Linear warm-up to the peak, then `decay` of the progress (0 → 1) from the end of warm-up to `totalSteps`. */
+function warmupThenDecay(options: WarmupScheduleOptions, decay: (progress: number, peak: number, final: number) => number): Schedule {
   const { peak, warmupSteps, totalSteps } = checked(options);
   const final = options.final ?? 0;
-  return (update) => {
-    const warm = warmup(update, peak, warmupSteps);
-    if (warm !== undefined) return warm;
-    const progress = decayProgress(update, warmupSteps, totalSteps);
-    return final + (peak - final) * 0.5 * (1 + Math.cos(Math.PI * progress));
-  };
+  return (update) => warmup(update, peak, warmupSteps) ?? decay(decayProgress(update, warmupSteps, totalSteps), peak, final);
 }
 
 function warmup(update: number, peak: number, warmupSteps: number): number | undefined {

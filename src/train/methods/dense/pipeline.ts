@@ -7,11 +7,11 @@
  * (documents and training queries, same vocabulary size), so a seq2seq model of the same
  * corpus shares its subwords, and RIPOR's initialisation can copy the encoder across.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { linearSchedule } from '../../../engine/optim/schedule.js';
 import { t5Config, type T5Config, type T5Preset } from '../../../model/config.js';
-import { DEFAULT_DENSE_SETTINGS, DENSE_MARKER_COUNT, DenseModel, passageText, type DenseSettings } from '../../../model/dense.js';
+import { DENSE_MARKER_COUNT, DenseModel, passageText, type DenseSettings } from '../../../model/dense.js';
 import { saveDenseModelDirectory, type DenseManifest } from '../../../retriever/dense-directory.js';
 import { encoderParameterSpecs } from '../../../model/dense-graph.js';
 import { SubwordTokenizer, trainTokenizer } from '../../../text/tokenizer/index.js';
@@ -20,10 +20,13 @@ import { bm25KeyRankings } from '../../sources/negatives/bm25.js';
 import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js';
 import { withDocidTokens } from '../sft/pipeline.js';
 import { peakRssMb } from '../sft/report.js';
-import { train } from '../../loop/trainer.js';
+import { train, type TrainResult } from '../../loop/trainer.js';
+import { LossLog } from '../../loop/loss-log.js';
 import { claimOutput } from '../../loop/pipeline.js';
 import { denseTrainingData, syntheticPairs, tokenizePairs, type DensePair, type PassageText } from './data.js';
 import type { DenseTemperature } from '../../../model/dense-train-graph.js';
+import { DENSE_DEFAULTS } from './defaults.js';
+import { applyLsaRows, lsaTokenEmbeddings, type EmbeddingInit } from './embedding-init.js';
 
 export interface DenseTrainingOptions {
   dataset: string;
@@ -41,6 +44,10 @@ export interface DenseTrainingOptions {
   /** Pairs per update (default 64). */
   batchSize?: number;
   epochs?: number;
+  /** Updates to train (instead of epochs; the schedule decays over them). 0 saves the initial encoder untrained. */
+  updates?: number;
+  /** Token embeddings: random, or from the corpus's LSA (embedding-init.ts). */
+  embeddingInit?: EmbeddingInit;
   warmupSteps?: number;
   /** Default: fixed 0.05. */
   temperature?: DenseTemperature;
@@ -75,6 +82,7 @@ export interface DenseTrainingReport {
   model: { preset: T5Preset; parameters: number; dModel: number };
   temperature: { kind: 'fixed' | 'learned'; final: number };
   hardNegatives: number;
+  embeddingInit: EmbeddingInit;
   updates: number;
   epochs: number;
   finalLoss: number | null;
@@ -125,8 +133,8 @@ export async function denseTrainingPairs(
   let dropped = 0;
   const queries = corpus.trainQueries.filter((q) => q.keys.some((key) => docsOfKey.has(key)));
   if (queries.length > 0) {
-    const depth = options.bm25Depth ?? 200;
-    const negativeDepth = options.negativeDepth ?? 30;
+    const depth = options.bm25Depth ?? DENSE_DEFAULTS.bm25Depth;
+    const negativeDepth = options.negativeDepth ?? DENSE_DEFAULTS.negativeDepth;
     log(`dense: BM25 rankings (top ${depth}) of ${queries.length} labelled training queries`);
     const rankings = await bm25KeyRankings(corpus.docs, corpus.keyOf, queries, { depth, seed, threads: options.threads, fill: false });
     queries.forEach((query, qi) => {
@@ -155,7 +163,11 @@ export async function denseTrainingPairs(
       }
     });
   }
-  const synthetic = { ictPerDoc: options.ictPerDoc ?? 1, cropsPerDoc: options.cropsPerDoc ?? 1, seed };
+  const synthetic = {
+    ictPerDoc: options.ictPerDoc ?? DENSE_DEFAULTS.ictPerDoc,
+    cropsPerDoc: options.cropsPerDoc ?? DENSE_DEFAULTS.cropsPerDoc,
+    seed,
+  };
   if (synthetic.ictPerDoc > 0 || synthetic.cropsPerDoc > 0) {
     const passageOf = (passage: PassageText): number => passages.push(passage) - 1;
     corpus.docs.forEach((doc) => {
@@ -172,12 +184,12 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const out = resolve(options.out);
   const work = `${out}.training`;
-  const seed = options.seed ?? 0;
+  const seed = options.seed ?? DENSE_DEFAULTS.seed;
   claimOutput({ out, work, overwrite: options.overwrite, resumable: false, label: 'dense', log });
   const settings: DenseSettings = {
-    temperature: options.temperature ?? DEFAULT_DENSE_SETTINGS.temperature,
-    maxQueryTokens: options.maxQueryTokens ?? DEFAULT_DENSE_SETTINGS.maxQueryTokens,
-    maxPassageTokens: options.maxPassageTokens ?? DEFAULT_DENSE_SETTINGS.maxPassageTokens,
+    temperature: options.temperature ?? DENSE_DEFAULTS.temperature,
+    maxQueryTokens: options.maxQueryTokens ?? DENSE_DEFAULTS.maxQueryTokens,
+    maxPassageTokens: options.maxPassageTokens ?? DENSE_DEFAULTS.maxPassageTokens,
   };
   if (settings.maxQueryTokens < 3 || settings.maxPassageTokens < 3)
     throw new UserError('dense: queries and passages need room for at least 3 tokens (marker, a token, EOS)');
@@ -191,7 +203,7 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   log(
     `dense: ${corpus.datasetId}${corpus.languages ? ` (${corpus.languages.join(',')})` : ''}: ${corpus.docs.length} documents, ${corpus.trainQueries.length} labelled training queries`,
   );
-  const textTokenizer = trainTokenizer(tokenizerTexts(corpus), { vocabSize: options.vocabSize ?? 8000 });
+  const textTokenizer = trainTokenizer(tokenizerTexts(corpus), { vocabSize: options.vocabSize ?? DENSE_DEFAULTS.vocabSize });
   const tokenizer: SubwordTokenizer = withDocidTokens(textTokenizer, DENSE_MARKER_COUNT);
   const { pairs, passages, dropped } = await denseTrainingPairs(corpus, options, seed, log);
   const counts = {
@@ -203,7 +215,7 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   if (pairs.length === 0)
     throw new UserError(`dataset ${corpus.datasetId}: no training pairs (no labelled queries and no synthetic pairs)`);
   log(
-    `dense: ${pairs.length} pairs (labelled ${counts.labelled}, dropped ${dropped} not in BM25's top ${options.bm25Depth ?? 200}; inverse cloze ${counts.ict}; crops ${counts.crop})`,
+    `dense: ${pairs.length} pairs (labelled ${counts.labelled}, dropped ${dropped} not in BM25's top ${options.bm25Depth ?? DENSE_DEFAULTS.bm25Depth}; inverse cloze ${counts.ict}; crops ${counts.crop})`,
   );
 
   const config = t5Config(options.model, {
@@ -216,17 +228,33 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
     query: (t, text) => model.queryTokens(t, text),
     passage: (t, text) => model.passageTokens(t, text),
   });
-  const batchSize = Math.min(options.batchSize ?? 64, pairs.length);
-  const hardNegatives = options.hardNegatives ?? 1;
+  const batchSize = Math.min(options.batchSize ?? DENSE_DEFAULTS.batchSize, pairs.length);
+  const hardNegatives = options.hardNegatives ?? DENSE_DEFAULTS.hardNegatives;
   const data = denseTrainingData(tokenized, { batchSize, hardNegatives, seed, padId: tokenizer.padId });
-  const epochs = options.epochs ?? 10;
-  const totalUpdates = Math.max(1, Math.ceil(epochs * data.batchesPerEpoch));
-  const lr = options.lr ?? 3e-3;
+  const epochs = options.epochs ?? DENSE_DEFAULTS.epochs;
+  if (options.updates !== undefined && !(Number.isInteger(options.updates) && options.updates >= 0))
+    throw new UserError(`dense: updates must be an integer >= 0, got ${options.updates}`);
+  const totalUpdates = options.updates ?? Math.max(1, Math.ceil(epochs * data.batchesPerEpoch));
+  const lr = options.lr ?? DENSE_DEFAULTS.lr;
   const warmup = Math.min(options.warmupSteps ?? Math.min(100, Math.ceil(totalUpdates * 0.05)), totalUpdates);
   const parameters = encoderParameterSpecs(config).reduce((n, spec) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
   log(
-    `dense: model ${options.model} encoder (${(parameters / 1e6).toFixed(2)}M parameters), temperature ${settings.temperature.kind === 'fixed' ? `fixed ${settings.temperature.value}` : `learned from ${settings.temperature.initial}`}; ${epochs} epochs of ${data.batchesPerEpoch} batches of ${batchSize} pairs (+${hardNegatives} BM25 negative${hardNegatives === 1 ? '' : 's'} per labelled query)`,
+    `dense: model ${options.model} encoder (${(parameters / 1e6).toFixed(2)}M parameters), temperature ${settings.temperature.kind === 'fixed' ? `fixed ${settings.temperature.value}` : `learned from ${settings.temperature.initial}`}; ${totalUpdates} updates (${options.updates === undefined ? `${epochs} epochs` : `${(totalUpdates / data.batchesPerEpoch).toFixed(2)} epochs`} of ${data.batchesPerEpoch} batches of ${batchSize} pairs (+${hardNegatives} BM25 negative${hardNegatives === 1 ? '' : 's'} per labelled query))`,
   );
+  const embeddingInit = options.embeddingInit ?? DENSE_DEFAULTS.embeddingInit;
+  if (embeddingInit === 'lsa') {
+    const lsaStart = performance.now();
+    const embedding = model.parameters.find((p) => p.name === 'shared.weight')!;
+    const spec = encoderParameterSpecs(config).find((p) => p.name === 'shared.weight')!;
+    const std = spec.init.kind === 'normal' ? spec.init.std : 1;
+    // Whole documents, not the truncated training passages: every word of the corpus gets its co-occurrences.
+    const documents = corpus.docs.map((doc) => tokenizer.encode(passageText(doc)));
+    const lsa = lsaTokenEmbeddings(documents, { vocabRows: embedding.shape[0], dims: config.dModel, std, seed });
+    const replaced = applyLsaRows(embedding.data, lsa, config.dModel);
+    log(
+      `dense: token embeddings from the corpus's LSA (${replaced} of ${embedding.shape[0]} tokens, rank ${lsa.singularValues.length}) in ${((performance.now() - lsaStart) / 1000).toFixed(1)} s`,
+    );
+  }
   const baseSchedule = linearSchedule({ peak: lr, warmupSteps: warmup, totalSteps: totalUpdates });
   const budgetSeconds = options.budgetMinutes === undefined ? Infinity : options.budgetMinutes * 60;
   let spent = 0;
@@ -239,23 +267,29 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
   // Written by the update callback: an object, so the compiler does not narrow it to its initial null.
   const tracked: { accuracy: number | null } = { accuracy: null };
   const trainingStart = performance.now();
-  let result;
+  let result: Pick<TrainResult, 'records' | 'update' | 'stopped'>;
   try {
-    result = await train({
-      model,
-      data,
-      totalUpdates,
-      schedule,
-      seed,
-      runDir: work,
-      progress: options.progress,
-      label: 'dense',
-      onUpdate: (record) => {
-        spent = record.elapsedS;
-        tracked.accuracy = model.lastAccuracy;
-        return spent >= budgetSeconds ? 'stop' : undefined;
-      },
-    });
+    if (totalUpdates === 0) {
+      // The initial encoder as it is: what the initialisation alone retrieves.
+      mkdirSync(work, { recursive: true });
+      LossLog.create(join(work, 'loss.csv'));
+      result = { records: [], update: 0, stopped: false };
+    } else
+      result = await train({
+        model,
+        data,
+        totalUpdates,
+        schedule,
+        seed,
+        runDir: work,
+        progress: options.progress,
+        label: 'dense',
+        onUpdate: (record) => {
+          spent = record.elapsedS;
+          tracked.accuracy = model.lastAccuracy;
+          return spent >= budgetSeconds ? 'stop' : undefined;
+        },
+      });
   } catch (err) {
     await model.release();
     throw err;
@@ -279,6 +313,7 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
     model: { preset: options.model, parameters, dModel: config.dModel },
     temperature: { kind: settings.temperature.kind, final: model.temperature() },
     hardNegatives,
+    embeddingInit,
     updates: result.update,
     epochs: result.update / data.batchesPerEpoch,
     finalLoss: last?.loss ?? null,
@@ -305,7 +340,7 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
       { path: 'report.json', data: `${JSON.stringify(report, null, 2)}\n` },
       { path: 'loss.csv', data: readFileSync(join(work, 'loss.csv')) },
     ],
-    extra: { report: 'report.json' },
+    extra: { report: 'report.json', embeddingInit },
   });
   await model.release();
   rmSync(work, { recursive: true, force: true });

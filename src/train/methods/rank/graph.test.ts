@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { t5Config, type T5Config } from '../../../model/config.js';
+import type { T5Config } from '../../../model/config.js';
+import { microT5Config } from '../../../model/testdata/micro-config.js';
 import { T5Model } from '../../../model/t5.js';
 import { makeSeq2SeqBatch } from '../../loop/batching.js';
 import { makePreferenceBatch, type PreferenceBatch, type PreferenceGroup } from '../../../model/grouped-batch.js';
@@ -11,18 +12,12 @@ import { PreferenceModel, prefixFeeds } from './model.js';
 const TOKENS = { padId: 0, eosId: 1, decoderStartId: 0 };
 
 function tinyConfig(): T5Config {
-  return t5Config('tiny', {
-    vocabSize: 37,
-    docidVocabSize: 6,
-    dModel: 16,
-    dKv: 4,
-    numHeads: 4,
+  return microT5Config(37, 6, {
     dFf: 24,
     numLayers: 2,
     numDecoderLayers: 2,
     relativeAttentionNumBuckets: 8,
     relativeAttentionMaxDistance: 12,
-    dropoutRate: 0,
   });
 }
 

@@ -37,6 +37,11 @@ import { WEIGHTS_FILE } from '../../../model/checkpoint.js';
 import { generatorPassageScores, greedyAugmentations, sampleAugmentations } from './generator.js';
 import { mixQueryEmbedding, mixedScore, positiveRanks, preferencePair, rowDot } from './mixing.js';
 import { RlgfModel, type RlgfExample } from './retriever.js';
+import { spanQueries, type SyntheticSource } from './synthetic.js';
+import { orderRlgfList, type RlgfOrder } from './lists.js';
+
+export { SYNTHETIC_SOURCES, type SyntheticSource } from './synthetic.js';
+export { RLGF_ORDERS, type RlgfOrder } from './lists.js';
 
 export const REINFORCED_IR_METRICS = ['nDCG@10', 'R@100'] as const;
 
@@ -57,6 +62,12 @@ export interface ReinforcedIrSettings {
   /** Epochs over a round's data for RLRF (DPO) and RLGF (ListMLE). */
   rlrfEpochs: number;
   rlgfEpochs: number;
+  /**
+   * The order ListMLE trains the retriever on: the generator's order of all 16 passages (`generator`,
+   * the paper's), or the query's source document first and the generator's order of the 15 mined ones
+   * after it (`source-first`: a span query's own document is known to be relevant, whatever G thinks).
+   */
+  rlgfOrder: RlgfOrder;
   /** Synthetic target queries per round (one per sampled target document, a fresh sample each round). */
   queriesPerRound: number;
   /** RLRF: augmentations sampled per query (5), their temperature and top-p (0.9, 0.9), DPO β (0.1). */
@@ -82,6 +93,7 @@ export const FULL_SETTINGS: ReinforcedIrSettings = {
   generatorUpdates: 600,
   rlrfEpochs: 2,
   rlgfEpochs: 2,
+  rlgfOrder: 'generator',
   queriesPerRound: 300,
   samples: 5,
   temperature: 0.9,
@@ -118,6 +130,8 @@ export interface ReinforcedIrOptions {
   dataDir?: string;
   rounds: number;
   settings: ReinforcedIrSettings;
+  /** Where the synthetic target queries come from. */
+  synthetic: SyntheticSource;
   /** A trained dense model directory to start from as D₀ (its tokenizer becomes every model's); D₀ is trained otherwise. */
   denseFrom?: string;
   /** Shrinks the model (dModel 32, one layer) and caps the target's test queries (for --quick). */
@@ -164,6 +178,12 @@ export interface RoundReport {
 export interface ReinforcedIrResult {
   target: string;
   source: string;
+  synthetic: SyntheticSource;
+  /**
+   * Are the synthetic queries about their documents? Mean reciprocal rank of each synthetic query's
+   * source document among the whole target corpus under D₀ (plain query, no augmentation), over every round's queries.
+   */
+  syntheticSourceMrr: number;
   stages: StageMetrics[];
   bm25: StageMetrics | null;
   rounds: RoundReport[];
@@ -298,28 +318,34 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     const labelled = source.trainQueries.flatMap((q) =>
       q.keys.filter((k) => docText.has(k)).map((k) => ({ question: q.text, passage: docText.get(k)! })),
     );
-    const doc2query = await trainDoc2Query(
-      labelled.map((p) => ({ document: p.passage, query: p.question })),
-      tokenizer,
-      {
-        preset: s.preset,
-        overrides,
-        epochs: 20,
-        updates: s.doc2queryUpdates,
-        lr: s.lr.generator,
-        batchSize: s.batch.generator,
-        maxSourceTokens: 128,
-        maxTargetTokens: MAX_QUERY_SOURCE_TOKENS,
-        seed,
-        budgetMinutes: s.doc2queryMinutes,
-        threads,
-        runDir: `${work}/doc2query`,
-        progress: false,
-      },
-    );
-    log(
-      `reinforced-ir: doc2query: ${stageSummary(doc2query.updates, s.doc2queryUpdates, '--doc2query-minutes')}, final loss ${doc2query.finalLoss?.toFixed(3) ?? '-'}`,
-    );
+    // doc2query is trained only when it writes the synthetic queries.
+    const synthetic = options.synthetic;
+    const doc2query =
+      synthetic !== 'doc2query'
+        ? null
+        : await trainDoc2Query(
+            labelled.map((p) => ({ document: p.passage, query: p.question })),
+            tokenizer,
+            {
+              preset: s.preset,
+              overrides,
+              epochs: 20,
+              updates: s.doc2queryUpdates,
+              lr: s.lr.generator,
+              batchSize: s.batch.generator,
+              maxSourceTokens: 128,
+              maxTargetTokens: MAX_QUERY_SOURCE_TOKENS,
+              seed,
+              budgetMinutes: s.doc2queryMinutes,
+              threads,
+              runDir: `${work}/doc2query`,
+              progress: false,
+            },
+          );
+    if (doc2query)
+      log(
+        `reinforced-ir: doc2query: ${stageSummary(doc2query.updates, s.doc2queryUpdates, '--doc2query-minutes')}, final loss ${doc2query.finalLoss?.toFixed(3) ?? '-'}`,
+      );
     const generatorRun = await trainDoc2Query(
       labelled.map((p) => ({ document: p.question, query: p.passage })),
       tokenizer,
@@ -348,17 +374,24 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     const order = new Rng(keyedSeed(seed, 'target-docs')).shuffle(targetDocs.map((_, i) => i));
     const perRound = Math.min(s.queriesPerRound, Math.floor(order.length / options.rounds));
     const sampledDocs = order.slice(0, perRound * options.rounds);
-    const sampled = await sampleQueries(
-      doc2query.model,
-      tokenizer,
-      sampledDocs.map((i) => ({ id: targetDocs[i].id, text: targetTexts[i] })),
-      { perDoc: 1, topK: 10, maxTokens: MAX_QUERY_SOURCE_TOKENS, seed, maxSourceTokens: 128 },
-    );
-    await doc2query.model.release();
     const rowOfDoc = new Map(targetDocs.map((d, i) => [d.id, i]));
-    const synthetic = sampled.map((q, i) => ({ id: `synthetic-${i}`, text: q.text, doc: rowOfDoc.get(q.docId)! }));
-    log(`reinforced-ir: ${synthetic.length} synthetic target queries from doc2query (${perRound} per round)`);
-
+    let sampled: { docId: string; text: string }[];
+    if (synthetic !== 'doc2query') {
+      sampled = spanQueries(
+        sampledDocs.map((i) => targetDocs[i]),
+        synthetic,
+        seed,
+      );
+    } else if (doc2query) {
+      sampled = await sampleQueries(
+        doc2query.model,
+        tokenizer,
+        sampledDocs.map((i) => ({ id: targetDocs[i].id, text: targetTexts[i] })),
+        { perDoc: 1, topK: 10, maxTokens: MAX_QUERY_SOURCE_TOKENS, seed, maxSourceTokens: 128 },
+      );
+      await doc2query.model.release();
+    } else throw new Error('reinforced-ir: doc2query was not trained for --synthetic doc2query');
+    const queriesOfRounds = sampled.map((q, i) => ({ id: `synthetic-${i}`, text: q.text, doc: rowOfDoc.get(q.docId)! }));
     const dim = dense.config.dModel;
     const encodeDocs = (): Promise<Float32Array> => dense.encode(targetTexts.map((t) => dense.passageTokens(tokenizer, t)));
     const augmentGreedy = (texts: readonly string[]): Promise<string[]> =>
@@ -370,6 +403,18 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
 
     const stages: StageMetrics[] = [];
     let docVectors = await encodeDocs();
+    const reciprocal = (ranks: readonly number[]): number => mean(ranks.map((r) => 1 / r)) ?? 0;
+    const syntheticSourceMrr = reciprocal(
+      positiveRanks(
+        await dense.encode(queriesOfRounds.map((q) => dense.queryTokens(tokenizer, q.text))),
+        docVectors,
+        queriesOfRounds.map((q) => q.doc),
+        dim,
+      ),
+    );
+    log(
+      `reinforced-ir: ${queriesOfRounds.length} synthetic target queries from ${synthetic} (${perRound} per round); D0 ranks their source documents at MRR ${syntheticSourceMrr.toFixed(4)} among ${targetDocs.length}`,
+    );
     const score = async (system: string, withAugmentation: boolean): Promise<void> => {
       if (!options.evaluate) return;
       const texts = testQueries.map((q) => q.text);
@@ -406,7 +451,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     const rounds: RoundReport[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const roundStart = performance.now();
-      const queries = synthetic.slice((round - 1) * perRound, round * perRound);
+      const queries = queriesOfRounds.slice((round - 1) * perRound, round * perRound);
       const queryTokens = queries.map((q) => tokenizer.encode(q.text).subarray(0, MAX_QUERY_SOURCE_TOKENS));
 
       // RLRF: G samples augmentations, D scores them against the query's source document, DPO on the kept pairs.
@@ -482,7 +527,6 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       const depth = Math.min(s.mineDepth, targetDocs.length);
       const mined = bruteForceTopK(mixedQueries, queries.length, docVectors, targetDocs.length, dim, depth);
       const sourceRows = queries.map((q) => q.doc);
-      const reciprocal = (ranks: readonly number[]): number => mean(ranks.map((r) => 1 / r)) ?? 0;
       const sourceMrrBefore = reciprocal(positiveRanks(mixedQueries, docVectors, sourceRows, dim));
       const lists = queries
         .map((q, i) => {
@@ -506,12 +550,12 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       );
       let positiveFirst = 0;
       const examples: RlgfExample[] = lists.map((l, i) => {
-        const ranked = l.docs.map((d, j) => ({ d, score: preference[i][j] })).sort((a, b) => b.score - a.score || a.d - b.d);
-        if (ranked[0].d === l.docs[0]) positiveFirst++;
+        const { ranked, generatorPutSourceFirst } = orderRlgfList(l.docs, preference[i], s.rlgfOrder);
+        if (generatorPutSourceFirst) positiveFirst++;
         return {
           query: dense.queryTokens(tokenizer, queries[l.query].text),
           augmentation: dense.passageTokens(tokenizer, augmentations[l.query]),
-          passages: ranked.map((r) => dense.passageTokens(tokenizer, targetTexts[r.d])),
+          passages: ranked.map((d) => dense.passageTokens(tokenizer, targetTexts[d])),
         };
       });
       let rlgfFinalLoss: number | null = null;
@@ -593,6 +637,8 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     return {
       target: targetSet.id,
       source: source.datasetId,
+      synthetic,
+      syntheticSourceMrr,
       stages,
       bm25,
       rounds,
