@@ -87,6 +87,29 @@ export function encoderOutputFrom(
   };
 }
 
+/**
+ * Runs an encoder graph over padded ids [batch, srcLength] and their 1/0 mask: `run` gets the
+ * graph's data inputs (the training model adds its parameters, an inference session its output
+ * names) and its result becomes the EncoderOutput the decoder steps read.
+ */
+export async function runEncoder(
+  config: T5Config,
+  run: (feeds: Record<string, HostTensor>) => Promise<Record<string, HostTensor>>,
+  inputIds: BigInt64Array,
+  attentionMask: Float32Array,
+  batch: number,
+  srcLength: number,
+  positionBuckets: HostTensor,
+): Promise<EncoderOutput> {
+  const mask: HostTensor = { data: attentionMask, dims: [batch, srcLength] };
+  const result = await run({
+    input_ids: { data: inputIds, dims: [batch, srcLength] },
+    attention_mask: mask,
+    encoder_position_buckets: positionBuckets,
+  });
+  return encoderOutputFrom(config, result, mask, batch, srcLength);
+}
+
 /** An empty self-attention cache for `batch` hypotheses. */
 export function emptyDecoderCache(config: T5Config, batch: number): DecoderCache {
   const empty = (): HostTensor => ({ data: new Float32Array(0), dims: [batch, config.numHeads, 0, config.dKv] });

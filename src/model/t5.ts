@@ -20,7 +20,7 @@ import {
   decoderStepResult,
   emptyDecoderCache,
   encoderInputs,
-  encoderOutputFrom,
+  runEncoder,
   type DecoderCache,
   type EncoderOutput,
 } from './generation.js';
@@ -301,14 +301,8 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
   /** Runs the encoder over padded ids [batch, srcLength] and a 1/0 mask of the same shape. */
   async encode(inputIds: BigInt64Array, attentionMask: Float32Array, batch: number, srcLength: number): Promise<EncoderOutput> {
     const session = await this.session('encoder', () => buildEncoderGraph(this.config));
-    const mask: HostTensor = { data: attentionMask, dims: [batch, srcLength] };
-    const result = await session.run({
-      ...this.params(),
-      input_ids: { data: inputIds, dims: [batch, srcLength] },
-      attention_mask: mask,
-      encoder_position_buckets: this.positions.encoder(srcLength),
-    });
-    return encoderOutputFrom(this.config, result, mask, batch, srcLength);
+    const run = (feeds: Record<string, HostTensor>) => session.run({ ...this.params(), ...feeds });
+    return runEncoder(this.config, run, inputIds, attentionMask, batch, srcLength, this.positions.encoder(srcLength));
   }
 
   /** An empty self-attention cache for `batch` hypotheses. */

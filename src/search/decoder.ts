@@ -16,7 +16,7 @@ import {
   decoderStepFeeds,
   decoderStepResult,
   emptyDecoderCache,
-  encoderOutputFrom,
+  runEncoder,
   encoderOutputNames,
   expandEncoded,
   type DecoderCache,
@@ -126,16 +126,8 @@ export class T5InferenceModel implements DocidDecoder {
   }
 
   async encode(inputIds: BigInt64Array, attentionMask: Float32Array, batch: number, srcLength: number): Promise<EncoderOutput> {
-    const mask: HostTensor = { data: attentionMask, dims: [batch, srcLength] };
-    const result = await this.encoder.run(
-      {
-        input_ids: { data: inputIds, dims: [batch, srcLength] },
-        attention_mask: mask,
-        encoder_position_buckets: this.positions.encoder(srcLength),
-      },
-      this.crossOutputs,
-    );
-    return encoderOutputFrom(this.config, result, mask, batch, srcLength);
+    const run = (feeds: Record<string, HostTensor>) => this.encoder.run(feeds, this.crossOutputs);
+    return runEncoder(this.config, run, inputIds, attentionMask, batch, srcLength, this.positions.encoder(srcLength));
   }
 
   emptyCache(batch: number): DecoderCache {

@@ -10,7 +10,7 @@ import { runSearch } from '../cli/commands/search.js';
 import { readRun } from '../data/trec.js';
 import { buildDocids } from '../docids/build.js';
 import { GENIR_METRICS, evaluateRun } from '../eval/metrics.js';
-import { t5Config } from '../model/config.js';
+import { microT5Config } from '../model/testdata/micro-config.js';
 import { loadModelDirectory, saveModelDirectory } from '../retriever/directory.js';
 import { T5Model } from '../model/t5.js';
 import { SubwordTokenizer } from '../text/tokenizer/index.js';
@@ -67,17 +67,7 @@ before(async () => {
     embeddings: { kind: 'vectors', ids: corpus.map((d) => d.id), dim: 4, vectors },
   });
   const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'test'), docidCount: docids.layout.docidVocabSize });
-  const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize,
-    docidVocabSize: docids.layout.docidVocabSize,
-    dModel: 16,
-    dKv: 4,
-    numHeads: 4,
-    dFf: 32,
-    numLayers: 1,
-    numDecoderLayers: 1,
-    dropoutRate: 0,
-  });
+  const config = microT5Config(tokenizer.subwordVocabSize, docids.layout.docidVocabSize);
   const model = T5Model.create(config, 3, { threads: 1 });
   await saveModelDirectory(modelDir, {
     model,
