@@ -30,9 +30,15 @@ export interface TfidfMatrix {
 }
 
 /**
- * Rows are documents, L2-normalized; weight = (1 + ln tf) · (ln((1 + N) / (1 + df)) + 1),
- * the sublinear-tf, smoothed-idf variant, so one repeated word cannot dominate a row.
+ * The TF-IDF weight of a term seen `tf` times in a document and in `docFreq` of `documents`:
+ * (1 + ln tf) · (ln((1 + N) / (1 + df)) + 1), the sublinear-tf, smoothed-idf variant, so one
+ * repeated word cannot dominate a document.
  */
+export function tfidfWeight(tf: number, docFreq: number, documents: number): number {
+  return (1 + Math.log(tf)) * (Math.log((1 + documents) / (1 + docFreq)) + 1);
+}
+
+/** Rows are documents, L2-normalized, weighted by `tfidfWeight`. */
 export function tfidfMatrix(texts: readonly string[], options: TfidfOptions = {}): TfidfMatrix {
   const { analyze = multilingualAnalyze(), langs, minDocFreq = 1, maxTerms = 100_000 } = options;
   const termIds = new Map<string, number>();
@@ -69,7 +75,7 @@ export function tfidfMatrix(texts: readonly string[], options: TfidfOptions = {}
     for (const [id, tf] of counts) {
       const col = column[id];
       if (col < 0) continue;
-      entries.push([col, (1 + Math.log(tf)) * (Math.log((1 + n) / (1 + docFreq[id])) + 1)]);
+      entries.push([col, tfidfWeight(tf, docFreq[id], n)]);
     }
     entries.sort((a, b) => a[0] - b[0]);
     let norm = 0;

@@ -4,7 +4,7 @@
  * knowledge instead of none: tokens that occur in the same documents start close together.
  *
  * The matrix is subword × document TF-IDF (sublinear tf, smoothed idf, each document's column
- * L2-normalised, as src/docids/tfidf.ts weights words); its truncated randomized SVD
+ * L2-normalised, `tfidfWeight` of src/docids/tfidf.ts); its truncated randomized SVD
  * (src/docids/svd.ts) gives A ≈ U·Σ·Vᵀ, and a token's row is its row of U·Σ: the dot products
  * of those rows are the rank-d approximation of A·Aᵀ, the co-occurrence similarity LSA defines
  * between terms. Each row is then scaled to the norm a row of the random initialisation has on
@@ -15,6 +15,7 @@
  */
 import { randomizedSvd } from '../../../docids/svd.js';
 import type { CsrMatrix } from '../../../docids/sparse.js';
+import { tfidfWeight } from '../../../docids/tfidf.js';
 
 /** How `genir train dense` initialises the token embeddings. */
 export type EmbeddingInit = 'lsa' | 'random';
@@ -57,7 +58,7 @@ export function tokenDocumentTfidf(documents: readonly ArrayLike<number>[], voca
   // Document columns are normalised first, so a long paragraph weighs as much as a short one.
   const entries: { row: number; col: number; value: number }[] = [];
   counts.forEach((count, col) => {
-    const weights = [...count].map(([id, tf]) => ({ id, w: (1 + Math.log(tf)) * (Math.log((1 + n) / (1 + docFreq[id])) + 1) }));
+    const weights = [...count].map(([id, tf]) => ({ id, w: tfidfWeight(tf, docFreq[id], n) }));
     const norm = Math.sqrt(weights.reduce((sum, { w }) => sum + w * w, 0)) || 1;
     for (const { id, w } of weights) entries.push({ row: id, col, value: w / norm });
   });
