@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 import { alignVectors, defaultLsaDims, encodeNpy, lsaEmbeddings, parseNpy, readVectorFile } from './embeddings.js';
 import { multilingualAnalyze, tfidfMatrix } from './tfidf.js';
@@ -174,4 +176,13 @@ test('encodeNpy writes what parseNpy (and NumPy) read back: float32 rows, 64-byt
   assert.deepEqual(parsed.shape, [3, 2]);
   assert.deepEqual([...parsed.data], [...values]);
   assert.throws(() => encodeNpy(values, 2, 2), RangeError);
+});
+
+test('the TF-IDF matrix of 10,000 documents builds inside a 64 MB heap (counts kept in typed arrays, not a Map per document)', () => {
+  const testFile = fileURLToPath(import.meta.url);
+  const script = join(testFile, '..', 'testdata', testFile.endsWith('.ts') ? 'tfidf-heap.ts' : 'tfidf-heap.js');
+  // One Map of counts per document took ≈ 150 MB of heap here; the typed arrays live outside it.
+  const child = spawnSync(process.execPath, [...process.execArgv, '--max-old-space-size=64', script, '10000'], { encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr.slice(-400));
+  assert.equal(Number(child.stdout.trim()), 1_445_877);
 });
