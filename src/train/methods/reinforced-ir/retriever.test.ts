@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Graph, Session, checkGradients, exportModel } from '../../../engine/index.js';
 import { rlgfLoss } from './retriever.js';
 
-const OBJECTIVE = { listSize: 3, temperature: 0.5, contrastiveWeight: 0.7 };
+const OBJECTIVE = { listSize: 3, temperature: 0.5, contrastiveWeight: 0.7, listDepth: 3 };
 // Two queries in 2-D, their augmentations, and three passages per query in the generator's order.
 const Q = [1, 0, 0, 1];
 const A = [0.6, 0.8, 0.8, 0.6];
