@@ -130,7 +130,18 @@ test(
     // The saved retriever as the next experiment's D0: read, not retrained, with its own vocabulary for the generator and doc2query.
     const retriever = join(out, 'retriever');
     // With the RLGF ablation settings too: they reach the loop and the JSON line records them.
-    const ablation = ['--rlgf-order', 'retriever', '--rlgf-contrastive', '0', '--rlgf-list-depth', '1', '--rlgf-lr', '1e-4', '--search-query', 'plain'];
+    const ablation = [
+      '--rlgf-order',
+      'retriever',
+      '--rlgf-contrastive',
+      '0',
+      '--rlgf-list-depth',
+      '1',
+      '--rlgf-lr',
+      '1e-4',
+      '--search-query',
+      'plain',
+    ];
     const reused = await runGenir(quickExperiment(1, '--dense-from', retriever, ...ablation), { env: { GENIR_DATA_DIR: dataDir } });
     assert.equal(reused.code, 0, reused.stderr);
     assert.match(reused.stderr, /D0 read from .*retriever/);

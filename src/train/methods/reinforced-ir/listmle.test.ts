@@ -71,12 +71,18 @@ test('ListMLE at depth 1 is the softmax cross-entropy of the first column; depth
   // Depth 1: [log Σ exp(s) − s₀] per list; ∂/∂s_j = (softmax(s)_j − [j = 0]) / lists.
   assert.ok(Math.abs(Number(out.top1.data[0]) - (lse(a) - a[0] + lse(b) - b[0]) / 2) < 1e-12);
   const grad1 = [a, b].flatMap((s) => [0, 1, 2].map((j) => (soft(s, j) - (j === 0 ? 1 : 0)) / 2));
-  [...(out.grad1.data as Float64Array)].forEach((v, i) => assert.ok(Math.abs(v - grad1[i]) < 1e-12, `depth 1 grad[${i}] ${v} vs ${grad1[i]}`));
+  [...(out.grad1.data as Float64Array)].forEach((v, i) =>
+    assert.ok(Math.abs(v - grad1[i]) < 1e-12, `depth 1 grad[${i}] ${v} vs ${grad1[i]}`),
+  );
   // Depth 2 adds the second position's term over the suffix {1, 2}; the third (always 0) is the only one left out.
   const two = (s: number[]): number => lse(s) - s[0] + lse(s.slice(1)) - s[1];
   assert.ok(Math.abs(Number(out.top2.data[0]) - (two(a) + two(b)) / 2) < 1e-12);
-  const grad2 = [a, b].flatMap((s) => [soft(s, 0) - 1, soft(s, 1) + soft(s.slice(1), 0) - 1, soft(s, 2) + soft(s.slice(1), 1)].map((v) => v / 2));
-  [...(out.grad2.data as Float64Array)].forEach((v, i) => assert.ok(Math.abs(v - grad2[i]) < 1e-12, `depth 2 grad[${i}] ${v} vs ${grad2[i]}`));
+  const grad2 = [a, b].flatMap((s) =>
+    [soft(s, 0) - 1, soft(s, 1) + soft(s.slice(1), 0) - 1, soft(s, 2) + soft(s.slice(1), 1)].map((v) => v / 2),
+  );
+  [...(out.grad2.data as Float64Array)].forEach((v, i) =>
+    assert.ok(Math.abs(v - grad2[i]) < 1e-12, `depth 2 grad[${i}] ${v} vs ${grad2[i]}`),
+  );
   // With 3 columns the last term is 0, so depth 2 equals the full loss; depth 1 is strictly below it here.
   assert.ok(Number(out.top1.data[0]) < Number(out.top2.data[0]));
 });

@@ -23,7 +23,9 @@ export function orderRlgfList(
   if (docs.length !== generatorScores.length || docs.length === 0)
     throw new RangeError(`orderRlgfList: ${docs.length} documents and ${generatorScores.length} scores`);
   if (order === 'retriever' && retrieverScores?.length !== docs.length)
-    throw new RangeError(`orderRlgfList: the retriever order needs ${docs.length} retriever scores, got ${retrieverScores?.length ?? 'none'}`);
+    throw new RangeError(
+      `orderRlgfList: the retriever order needs ${docs.length} retriever scores, got ${retrieverScores?.length ?? 'none'}`,
+    );
   const by = (scores: readonly number[]): number[] =>
     docs
       .map((doc, j) => ({ doc, score: scores[j] }))
@@ -32,7 +34,8 @@ export function orderRlgfList(
   const byGenerator = by(generatorScores);
   const source = docs[0];
   const sourceFirst = (ranking: number[]): number[] => [source, ...ranking.filter((doc) => doc !== source)];
-  const ranked = order === 'generator' ? byGenerator : order === 'source-first' ? sourceFirst(byGenerator) : sourceFirst(by(retrieverScores!));
+  const ranked =
+    order === 'generator' ? byGenerator : order === 'source-first' ? sourceFirst(byGenerator) : sourceFirst(by(retrieverScores!));
   return { ranked, generatorPutSourceFirst: byGenerator[0] === source };
 }
 
