@@ -3,7 +3,7 @@
  * quantization changes in the rankings.
  *
  *   npm run bench:int8 -- [--json] [--threads 2] [--queries 200] [--rounds 3] [--batch 16]
- *                         [--model <dir>] [--split test] [--no-speed] [--no-agreement]
+ *                         [--model <dir>] [--split test] [--agreement-queries N] [--no-speed] [--no-agreement]
  *
  * Speed: bench:search's setup (the `small` preset, random weights, seed 0; PQ docids over
  * squad-dev's 2,067 paragraphs; 8–20 random text tokens per query; beam 10, k 10), both
@@ -14,7 +14,7 @@
  *
  * Agreement: a model directory (--model, else bench:serve's model: `small`, random weights,
  * 8,000-subword tokenizer, PQ docids over squad-dev) searched over its dataset's --split queries
- * with float32 and with int8 graphs (beam 10, k 10, batches of 16): RR@10 and R@10 of each with a
+ * (the first --agreement-queries of them when given) with float32 and with int8 graphs (beam 10, k 10, batches of 16): RR@10 and R@10 of each with a
  * paired t-test and a randomization test, the share of queries with the identical top 10 (same
  * documents, same order), the same top 1, and the largest score difference of a document both
  * found for a query.
@@ -50,6 +50,7 @@ const rounds = Number(option('--rounds', '3'));
 const batchSize = Number(option('--batch', '16'));
 const givenModel = process.argv.includes('--model') ? option('--model', '') : undefined;
 const splitOption = process.argv.includes('--split') ? option('--split', '') : undefined;
+const agreementQueries = process.argv.includes('--agreement-queries') ? Number(option('--agreement-queries', '')) : undefined;
 const withSpeed = !process.argv.includes('--no-speed');
 const withAgreement = !process.argv.includes('--no-agreement');
 const beam = 10;
@@ -184,7 +185,7 @@ async function agreement(model: string, label: string): Promise<Record<string, u
   const manifest = readModelManifest(model);
   const dataset = await openDataset({ id: String(manifest.dataset.id), dataDir });
   const split = splitOption ?? dataset.defaultSplit;
-  const queries = await dataset.queries(split);
+  const queries = (await dataset.queries(split)).slice(0, agreementQueries);
   const qrels = await dataset.qrels(split);
   const hits: Record<'float' | 'int8', SearchHit[][]> = { float: [], int8: [] };
   const searchMs: Record<'float' | 'int8', number> = { float: 0, int8: 0 };
@@ -204,7 +205,7 @@ async function agreement(model: string, label: string): Promise<Record<string, u
   const metrics = ['RR@10', 'R@10'];
   const evaluate = (which: 'float' | 'int8') => {
     const run: Run = new Map(queries.map((q, i) => [q.id, hits[which][i].map((h) => ({ docId: h.docId, score: h.score }))]));
-    return evaluateRun(run, qrels, metrics);
+    return evaluateRun(run, qrels, metrics, { averageOver: 'run' });
   };
   const floatEval = evaluate('float');
   const int8Eval = evaluate('int8');
