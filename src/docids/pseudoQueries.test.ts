@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Document } from '../data/types.js';
-import { samplePseudoQueries, sampleSpans } from './pseudoQueries.js';
+import { holdOutSentences, samplePseudoQueries, sampleSpans } from './pseudoQueries.js';
 
 const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
 const wordCount = (text: string): number => [...segmenter.segment(text)].filter((s) => s.isWordLike).length;
@@ -59,4 +59,30 @@ test('corpus sampling is per document and independent of corpus order', async ()
   const byDoc = (qs: typeof forward, id: string): string[] => qs.filter((q) => q.docId === id).map((q) => q.text);
   assert.deepEqual(byDoc(forward, 'sb50'), byDoc(backward, 'sb50'));
   assert.deepEqual(byDoc(forward, 'o'), byDoc(backward, 'o'));
+});
+
+test('sentence hold-out: ⌊n/2⌋ whole sentences held out, the rest indexed, each sentence on exactly one side, seeded per document', () => {
+  const sentences = (text: string) =>
+    [...new Intl.Segmenter('und', { granularity: 'sentence' }).segment(text)].map((s) => s.segment.trim());
+  const all = sentences(doc.text);
+  assert.equal(all.length, 3);
+  const split = holdOutSentences(doc, 0);
+  const indexed = sentences(split.indexed);
+  const heldOut = sentences(split.heldOut);
+  assert.equal(heldOut.length, 1);
+  assert.equal(indexed.length, 2);
+  assert.deepEqual([...indexed, ...heldOut].sort(), [...all].sort());
+  // Both sides keep the document's sentence order.
+  assert.deepEqual(
+    indexed,
+    all.filter((s) => indexed.includes(s)),
+  );
+  assert.deepEqual(holdOutSentences(doc, 0), split);
+  const held = new Set(Array.from({ length: 12 }, (_, seed) => holdOutSentences(doc, seed).heldOut));
+  assert.ok(held.size > 1, 'the seed chooses which sentence is held out');
+  const one: Document = { id: 'one', title: '', text: 'A single sentence has nothing to spare.' };
+  assert.deepEqual(holdOutSentences(one, 0), { indexed: one.text, heldOut: '' });
+  // Pseudo-queries sampled from the held-out text are that sentence's spans only.
+  for (const span of sampleSpans({ ...doc, text: split.heldOut }, { perDoc: 5, seed: 0, sentenceProbability: 1 }))
+    assert.ok(split.heldOut.includes(span) && !split.indexed.includes(span), span);
 });

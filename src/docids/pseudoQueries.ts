@@ -96,3 +96,43 @@ export async function samplePseudoQueries(
   }
   return queries;
 }
+
+/**
+ * Inverse-cloze hold-out: what becomes of a document's sentences when some of them are kept
+ * back as pseudo-queries. `keep` samples the pseudo-queries from the held-out sentences and
+ * leaves the indexed text whole; `remove` also takes those sentences out of the indexed text, so
+ * a query never appears verbatim in what the model indexes for its document.
+ */
+export type SentenceHoldOut = 'none' | 'keep' | 'remove';
+export const SENTENCE_HOLD_OUTS: readonly SentenceHoldOut[] = ['none', 'keep', 'remove'];
+
+export interface HeldOutSplit {
+  /** The text the document is indexed by (its sentences not held out, in order). */
+  indexed: string;
+  /** The held-out sentences, in order: the text pseudo-queries are sampled from. */
+  heldOut: string;
+}
+
+/**
+ * Splits a document's sentences into two seeded halves: ⌊n/2⌋ held out, the rest indexed. A
+ * document of one sentence holds nothing out, so its text is never emptied.
+ */
+export function holdOutSentences(doc: Document, seed: number): HeldOutSplit {
+  // Segments keep their trailing whitespace, so joining a subset in order reads as prose.
+  const sentences = [...sentenceSegmenter.segment(doc.text)].map((s) => s.segment).filter((s) => /[\p{L}\p{N}]/u.test(s));
+  const heldCount = Math.floor(sentences.length / 2);
+  if (heldCount === 0) return { indexed: doc.text, heldOut: '' };
+  const rng = new Rng(Number(fnv1a64(`${seed}\u0000hold-out\u0000${doc.id}`) & 0xffffffffn));
+  const order = sentences.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const held = new Set(order.slice(0, heldCount));
+  const join = (keep: (i: number) => boolean) =>
+    sentences
+      .filter((_, i) => keep(i))
+      .join('')
+      .trim();
+  return { indexed: join((i) => !held.has(i)), heldOut: join((i) => held.has(i)) };
+}

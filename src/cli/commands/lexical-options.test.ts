@@ -20,6 +20,11 @@ test('lexical head, label smoothing, rank-weight and --updates options: one-line
       [[...sft, '--lexical-init', 'bm25', '--lexical-scale', '-1'], /^genir: error: --lexical-scale -1: /],
       [[...sft, '--label-smoothing', '1'], /^genir: error: --label-smoothing 1: expected a number in \[0, 1\)/],
       [[...sft, '--label-smoothing', 'x'], /^genir: error: --label-smoothing x: /],
+      [[...sft, '--sentence-hold-out', 'half'], /^genir: error: --sentence-hold-out half: expected none, keep, remove$/],
+      [
+        [...sft, '--pseudo', 'doc2query', '--sentence-hold-out', 'remove'],
+        /^genir: error: --sentence-hold-out remove: needs span pseudo-queries \(--pseudo sentences, words or spans\)$/,
+      ],
       [
         [...sft, '--lexical-init', 'none', '--lexical-head'],
         /^genir: error: --lexical-init none asks for no lexical head: drop --lexical-head$/,

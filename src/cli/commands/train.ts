@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { applyRecipe, readRecipe } from '../recipe.js';
 import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
+import { SENTENCE_HOLD_OUTS, type SentenceHoldOut } from '../../docids/pseudoQueries.js';
 import { isDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { T5_PRESETS, TRAINABLE_PRESETS, isTrainablePreset, type T5Config, type T5Preset } from '../../model/config.js';
 import { PSEUDO_QUERY_METHODS, runSft, SFT_DEFAULTS, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
@@ -52,6 +53,7 @@ export interface TrainSftCommandOptions extends ShapeFlags {
   chunkTokens: string;
   pseudo?: string;
   pseudoPerDoc: string;
+  sentenceHoldOut?: string;
   d2qModel: string;
   d2qEpochs: string;
   d2qLr: string;
@@ -146,6 +148,8 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   if (!isTrainablePreset(d2qModel)) throw new UserError(`--d2q-model ${d2qModel}: expected ${TRAINABLE_PRESETS.join(', ')}`);
   if (options.pseudo !== undefined && !(PSEUDO_QUERY_METHODS as readonly string[]).includes(options.pseudo))
     throw new UserError(`--pseudo ${options.pseudo}: expected ${PSEUDO_QUERY_METHODS.join(', ')}`);
+  if (options.sentenceHoldOut !== undefined && !(SENTENCE_HOLD_OUTS as readonly string[]).includes(options.sentenceHoldOut))
+    throw new UserError(`--sentence-hold-out ${options.sentenceHoldOut}: expected ${SENTENCE_HOLD_OUTS.join(', ')}`);
   let stages = parseStages(options.stages);
   if (options.epochs !== undefined) stages = overrideEpochs(stages, options.epochs);
   const overrides = shapeOverrides(options, model, { decoder: true });
@@ -184,6 +188,7 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     chunkTokens: parseCount(options.chunkTokens, '--chunk-tokens'),
     pseudo: options.pseudo as PseudoQueryMethod | undefined,
     pseudoPerDoc: parseCount(options.pseudoPerDoc, '--pseudo-per-doc'),
+    ...(options.sentenceHoldOut !== undefined ? { sentenceHoldOut: options.sentenceHoldOut as SentenceHoldOut } : {}),
     doc2query: {
       model: d2qModel,
       epochs: parsePositiveNumber(options.d2qEpochs, '--d2q-epochs'),
@@ -339,6 +344,10 @@ export function defineSftOptions(command: Command): Command {
       'pseudo-queries: words (default: random runs of 4-16 words) | spans (whole sentences and word runs, half each) | sentences (whole sentences, inverse-cloze style) | doc2query (the in-house model trained on the training questions) | both (doc2query + spans)',
     )
     .option('--pseudo-per-doc <n>', 'pseudo-queries per document', String(SFT_DEFAULTS.pseudoPerDoc))
+    .option(
+      '--sentence-hold-out <mode>',
+      "inverse-cloze hold-out of span pseudo-queries: none (default) | keep (sample them from half of each document's sentences) | remove (and drop those sentences from the indexed text: the BM25 prior, chunks and term lists)",
+    )
     .option('--d2q-model <size>', 'doc2query model size', SFT_DEFAULTS.doc2query.model)
     .option('--d2q-epochs <n>', 'doc2query training epochs', String(SFT_DEFAULTS.doc2query.epochs))
     .option('--d2q-lr <rate>', 'doc2query learning rate', String(SFT_DEFAULTS.doc2query.lr))

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Document } from '../../../data/types.js';
+import type { SftCorpus } from '../../../data/training-corpus.js';
 import { applyLsaRows, lsaTokenEmbeddings, tokenDocumentTfidf } from './embedding-init.js';
+import { lsaDocuments } from './pipeline.js';
 
 /** Cosine of rows a and b of a row-major matrix. */
 function cosine(rows: Float32Array, dims: number, a: number, b: number): number {
@@ -85,4 +88,40 @@ test('a corpus without tokens leaves every row unset', () => {
   const lsa = lsaTokenEmbeddings([[], []], { vocabRows: 4, dims: 2, std: 1, seed: 0 });
   assert.deepEqual([...lsa.present], [0, 0, 0, 0]);
   assert.equal(lsa.singularValues.length, 0);
+});
+
+test('LSA over a pooled multilingual corpus: a paragraph and its translations are one column, so translated words start close', () => {
+  // Four paragraphs, each in English and German; the words are token ids (see `ids`).
+  const ids = new Map<string, number>();
+  const encode = (doc: Document) => doc.text.split(' ').map((w) => ids.get(w) ?? ids.set(w, ids.size + 3).get(w)!);
+  const paragraphs = [
+    ['cat milk purr', 'katze milch schnurren'],
+    ['cat mouse', 'katze maus'],
+    ['dog bone bark', 'hund knochen bellen'],
+    ['dog walk', 'hund spaziergang'],
+  ];
+  const docs: Document[] = paragraphs.flatMap(([en, de], p) => [
+    { id: `${p}-en`, relevanceId: `p${p}`, lang: 'en', title: '', text: en },
+    { id: `${p}-de`, relevanceId: `p${p}`, lang: 'de', title: '', text: de },
+  ]);
+  const corpus = (grouped: boolean): SftCorpus => ({
+    datasetId: 'toy',
+    docs,
+    keyOf: (doc) => doc.relevanceId ?? doc.id,
+    grouped,
+    trainQueries: [],
+  });
+  const pooled = lsaDocuments(corpus(true), encode);
+  assert.equal(pooled.length, 4);
+  assert.deepEqual(Array.from(pooled[0]), [...encode(docs[0]), ...encode(docs[1])]);
+  assert.equal(lsaDocuments(corpus(false), encode).length, 8);
+  const dims = 2;
+  const cos = (grouped: boolean, a: string, b: string) => {
+    const lsa = lsaTokenEmbeddings(lsaDocuments(corpus(grouped), encode), { vocabRows: ids.size + 3, dims, std: 1, seed: 0 });
+    return cosine(lsa.rows, dims, ids.get(a)!, ids.get(b)!);
+  };
+  assert.ok(cos(true, 'cat', 'katze') > 0.99, `cat~katze pooled: ${cos(true, 'cat', 'katze')}`);
+  assert.ok(cos(true, 'cat', 'hund') < 0.5, `cat~hund pooled: ${cos(true, 'cat', 'hund')}`);
+  // Per-language columns never let a word meet its translation.
+  assert.ok(cos(false, 'cat', 'katze') < 0.5, `cat~katze per document: ${cos(false, 'cat', 'katze')}`);
 });

@@ -16,6 +16,8 @@ import { saveDenseModelDirectory, type DenseManifest } from '../../../retriever/
 import { encoderParameterSpecs } from '../../../model/dense-graph.js';
 import { SubwordTokenizer, trainTokenizer } from '../../../text/tokenizer/index.js';
 import { UserError } from '../../../util/errors.js';
+import { appendAll } from '../../../util/arrays.js';
+import type { Document } from '../../../data/types.js';
 import { bm25KeyRankings } from '../../sources/negatives/bm25.js';
 import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js';
 import { withDocidTokens } from '../sft/pipeline.js';
@@ -97,6 +99,24 @@ export interface DenseTrainingResult {
   dir: string;
   manifest: DenseManifest;
   report: DenseTrainingReport;
+}
+
+/**
+ * The token lists the LSA initialisation factorises: whole documents, not the truncated training
+ * passages, so every word of the corpus gets its co-occurrences. In a grouped (pooled
+ * multilingual) corpus, a paragraph and its translations are one column, so words that translate
+ * each other co-occur and start close (cross-language LSI).
+ */
+export function lsaDocuments(corpus: SftCorpus, encode: (doc: Document) => ArrayLike<number>): ArrayLike<number>[] {
+  if (!corpus.grouped) return corpus.docs.map(encode);
+  const columns = new Map<string, number[]>();
+  for (const doc of corpus.docs) {
+    const key = corpus.keyOf(doc);
+    const column = columns.get(key);
+    if (column) appendAll(column, Array.from(encode(doc)));
+    else columns.set(key, Array.from(encode(doc)));
+  }
+  return [...columns.values()];
 }
 
 /** The texts genir train sft trains its tokenizer on, in the same order. */
@@ -247,8 +267,7 @@ export async function runDenseTraining(options: DenseTrainingOptions): Promise<D
     const embedding = model.parameters.find((p) => p.name === 'shared.weight')!;
     const spec = encoderParameterSpecs(config).find((p) => p.name === 'shared.weight')!;
     const std = spec.init.kind === 'normal' ? spec.init.std : 1;
-    // Whole documents, not the truncated training passages: every word of the corpus gets its co-occurrences.
-    const documents = corpus.docs.map((doc) => tokenizer.encode(passageText(doc)));
+    const documents = lsaDocuments(corpus, (doc) => tokenizer.encode(passageText(doc)));
     const lsa = lsaTokenEmbeddings(documents, { vocabRows: embedding.shape[0], dims: config.dModel, std, seed });
     const replaced = applyLsaRows(embedding.data, lsa, config.dModel);
     log(

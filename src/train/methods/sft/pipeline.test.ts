@@ -166,3 +166,31 @@ test('SFT with dev evaluation: learning curve files, the best evaluation is the 
     assert.ok(stage.trainingSeconds >= 0.5 && stage.trainingSeconds < 5, `${stage.trainingSeconds} s`);
   });
 });
+
+test('SFT --sentence-hold-out: keep and remove train on the same held-out pseudo-queries; remove takes them out of the prior and the chunks', async () => {
+  await withToySquad('genir-sft-holdout-', async (root, dataset) => {
+    const run = async (sentenceHoldOut: 'none' | 'keep' | 'remove') => {
+      const { report } = await runSft(
+        smokeOptions(root, dataset, {
+          out: join(root, `model-${sentenceHoldOut}`),
+          stages: parseStages('chunks+pseudo:1'),
+          pseudo: 'sentences',
+          pseudoPerDoc: 10,
+          sentenceHoldOut,
+          lexicalInit: 'bm25',
+          modelOverrides: { dModel: 16, dKv: 4, dFf: 32, numLayers: 1, numDecoderLayers: 1, dropoutRate: 0, lexicalHead: true },
+          onnx: false,
+        }),
+      );
+      return report;
+    };
+    const [none, keep, remove] = [await run('none'), await run('keep'), await run('remove')];
+    const prior = (report: typeof none) => (report.docids.lexicalInit as { nonZero: number }).nonZero;
+    assert.equal(keep.sources.pseudo, remove.sources.pseudo, 'the same pseudo-queries');
+    assert.ok(keep.sources.pseudo < none.sources.pseudo, `held-out sentences are fewer: ${keep.sources.pseudo} vs ${none.sources.pseudo}`);
+    assert.equal(keep.pseudoQueries.sentenceHoldOut, 'keep');
+    assert.equal(prior(keep), prior(none), 'keep indexes the whole text');
+    assert.ok(prior(remove) < prior(keep), `remove's prior has fewer terms: ${prior(remove)} vs ${prior(keep)}`);
+    assert.ok(remove.sources.chunks <= keep.sources.chunks);
+  });
+});

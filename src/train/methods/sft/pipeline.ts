@@ -13,7 +13,7 @@ import type { Document } from '../../../data/types.js';
 import { buildDocids, type EmbeddingSource } from '../../../docids/build.js';
 import { encodeNpy, parseNpy } from '../../../docids/embeddings.js';
 import { loadDocidsSync, saveDocidsSync } from '../../../docids/io.js';
-import { samplePseudoQueries } from '../../../docids/pseudoQueries.js';
+import { holdOutSentences, samplePseudoQueries, type SentenceHoldOut } from '../../../docids/pseudoQueries.js';
 import type { DocidScheme, DocidTable } from '../../../docids/table.js';
 import { checkDevice, type Device } from '../../../engine/device.js';
 import { linearSchedule } from '../../../engine/optim/schedule.js';
@@ -118,6 +118,12 @@ export interface SftOptions {
   /** Default: spans (SFT_DEFAULTS.pseudo). */
   pseudo?: PseudoQueryMethod;
   pseudoPerDoc?: number;
+  /**
+   * Inverse-cloze hold-out of span pseudo-queries (default none): `keep` samples them only from
+   * half of each document's sentences, `remove` also drops those sentences from the text the
+   * model indexes (the BM25 prior, passage chunks and term lists).
+   */
+  sentenceHoldOut?: SentenceHoldOut;
   pseudoTopK?: number;
   pseudoMaxTokens?: number;
   doc2query?: Partial<Doc2QuerySettings>;
@@ -227,6 +233,7 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     maxSourceTokens: options.maxSourceTokens ?? SFT_DEFAULTS.maxSourceTokens,
     pseudo,
     pseudoPerDoc: options.pseudoPerDoc ?? SFT_DEFAULTS.pseudoPerDoc,
+    sentenceHoldOut: options.sentenceHoldOut ?? 'none',
     pseudoTopK: options.pseudoTopK ?? SFT_DEFAULTS.pseudoTopK,
     pseudoMaxTokens: options.pseudoMaxTokens ?? SFT_DEFAULTS.pseudoMaxTokens,
     doc2query: { ...SFT_DEFAULTS.doc2query, ...options.doc2query },
@@ -235,6 +242,13 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
 }
 
 export type SftSettings = ReturnType<typeof resolvedSettings>;
+
+/** The corpus the model indexes: with `--sentence-hold-out remove`, each document without its held-out sentences. */
+function indexedCorpus(corpus: SftCorpus, settings: SftSettings): SftCorpus {
+  if (settings.sentenceHoldOut !== 'remove') return corpus;
+  // A copy keeps the fields keyOf reads (id, relevanceId).
+  return { ...corpus, docs: corpus.docs.map((doc) => ({ ...doc, text: holdOutSentences(doc, settings.seed).indexed })) };
+}
 
 /** The tokenizer with `count` docid tokens after its subwords (same vocabulary and merges). */
 export function withDocidTokens(tokenizer: SubwordTokenizer, count: number): SubwordTokenizer {
@@ -330,11 +344,14 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   if (options.denseEmbeddings !== undefined && options.embeddings !== undefined)
     throw new UserError('give one embeddings source: a vector file or a dense model directory');
 
+  const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
+  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo ? 'none' : (options.pseudo ?? SFT_DEFAULTS.pseudo);
+  const holdOut = options.sentenceHoldOut ?? 'none';
+  if (holdOut !== 'none' && SENTENCE_PROBABILITY[pseudo] === undefined)
+    throw new UserError(`--sentence-hold-out ${holdOut}: needs span pseudo-queries (--pseudo sentences, words or spans)`);
   const corpus = await run.time('load', () =>
     loadSftCorpus({ dataset: options.dataset, dataDir: options.dataDir, lang: options.lang, trainSplit: options.trainSplit }),
   );
-  const usesPseudo = stages.some((s) => s.sources.some((w) => w.source === 'pseudo'));
-  const pseudo: PseudoQueryMethod | 'none' = !usesPseudo ? 'none' : (options.pseudo ?? SFT_DEFAULTS.pseudo);
   if ((pseudo === 'doc2query' || pseudo === 'both') && corpus.trainQueries.length === 0) {
     throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries for doc2query; use --pseudo spans`);
   }
@@ -359,7 +376,8 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   };
   const releaseWork = onExitCleanup(discardUnstarted);
   try {
-    return await trainInWorkDirectory(run, { options, out, work, stages, corpus, pseudo, settings, checkpoint });
+    const indexed = indexedCorpus(corpus, settings);
+    return await trainInWorkDirectory(run, { options, out, work, stages, corpus, indexed, pseudo, settings, checkpoint });
   } catch (err) {
     discardUnstarted();
     throw err;
@@ -397,6 +415,8 @@ interface SftContext {
   work: string;
   stages: readonly SftStage[];
   corpus: SftCorpus;
+  /** The corpus as the model indexes it: `corpus`, or its documents without the held-out sentences. */
+  indexed: SftCorpus;
   pseudo: PseudoQueryMethod | 'none';
   settings: SftSettings;
   /** The pre-trained checkpoint of --init, when given. */
@@ -527,9 +547,19 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
     const queries: SampledQuery[] = [];
     const sentenceProbability = SENTENCE_PROBABILITY[pseudo];
     if (sentenceProbability !== undefined) {
+      const sampled =
+        settings.sentenceHoldOut === 'none'
+          ? corpus.docs
+          : corpus.docs.map((doc) => ({ ...doc, text: holdOutSentences(doc, settings.seed).heldOut }));
       const spans = await run.time('pseudo-queries', () =>
-        samplePseudoQueries(corpus.docs, { perDoc: settings.pseudoPerDoc, seed: settings.seed, sentenceProbability }),
+        samplePseudoQueries(sampled, { perDoc: settings.pseudoPerDoc, seed: settings.seed, sentenceProbability }),
       );
+      if (settings.sentenceHoldOut !== 'none') {
+        info.sentenceHoldOut = settings.sentenceHoldOut;
+        log(
+          `sft: pseudo-queries from held-out sentences (${settings.sentenceHoldOut}): ${spans.length} from ${new Set(spans.map((q) => q.docId)).size} documents`,
+        );
+      }
       appendAll(
         queries,
         spans.map((q) => ({ docId: q.docId, text: q.text })),
@@ -606,7 +636,7 @@ const pseudoQueryStage: Stage<SftContext & { textTokenizer: SubwordTokenizer }, 
 /** Examples of every source the stages use. */
 const examplesStage: Stage<SftContext & { vocabulary: Vocabulary; pseudoQueries: PseudoQueries }, Examples> = {
   name: 'examples',
-  async run({ stages, corpus, settings, vocabulary, pseudoQueries }, run) {
+  async run({ stages, indexed, settings, vocabulary, pseudoQueries }, run) {
     const { tokenizer, docids } = vocabulary;
     const encode = (text: string) => tokenizer.encode(text);
     const count = (text: string) => tokenizer.encode(text).length;
@@ -617,7 +647,7 @@ const examplesStage: Stage<SftContext & { vocabulary: Vocabulary; pseudoQueries:
       for (const source of needed) {
         const tokenized = tokenizePairs(
           source,
-          sourcePairs(source, corpus, pseudoQueries.queries, count, settings),
+          sourcePairs(source, indexed, pseudoQueries.queries, count, settings),
           docids,
           encode,
           settings.maxSourceTokens,
@@ -639,7 +669,7 @@ const examplesStage: Stage<SftContext & { vocabulary: Vocabulary; pseudoQueries:
 /** The model to train: created from the preset, or the --init checkpoint with docid rows; RIPOR's initialisation applied. */
 const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> = {
   name: 'model',
-  async run({ options, work, stages, corpus, settings, checkpoint, vocabulary }, run) {
+  async run({ options, work, stages, indexed, settings, checkpoint, vocabulary }, run) {
     const { tokenizer, docids, rqCentroids, dense } = vocabulary;
     const runtime = {
       threads: options.threads,
@@ -682,7 +712,7 @@ const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> =
     if (dense !== undefined) await dense.model.release();
     let lexical: LexicalInitReport | undefined;
     if (options.lexicalInit === 'bm25' && checkpoint === undefined) {
-      lexical = bm25LexicalInitialise(model, docids, corpus.docs, (doc) => corpus.keyOf(doc), tokenizer);
+      lexical = bm25LexicalInitialise(model, docids, indexed.docs, (doc) => indexed.keyOf(doc), tokenizer);
       run.log(
         `sft: lexical head from the corpus's BM25 weights (k1 ${lexical.k1}, b ${lexical.b}): ${lexical.nonZero} non-zero weights over ${lexical.docidTokens} docid tokens`,
       );
