@@ -49,6 +49,12 @@ test(
           assert.ok(row[key] > 0, `${key} ${row[key]}`);
         assert.ok(row.bm25_recall_at_10 >= 0.9, `recall@10 ${row.bm25_recall_at_10}`);
         assert.equal(row.lucene_qps, undefined);
+        // Load-independent figures: CPU seconds of each build, the stages' times, and the beam's decoder steps
+        // (a PQ docid's M codes, maybe a disambiguator, then EOS).
+        for (const key of ['bm25_index_cpu_s', 'pq_build_cpu_s', 'pq_embeddings_s', 'pq_codes_s', 'pq_table_s'])
+          assert.ok(row[key] >= 0, `${key} ${row[key]}`);
+        assert.ok(row.pq_beam_steps >= 3 && row.pq_beam_steps <= 26, `beam steps ${row.pq_beam_steps}`);
+        assert.ok(row.pq_beam_rows >= row.pq_beam_steps, `beam rows ${row.pq_beam_rows}`);
       }
       assert.ok(result.sizes[1].pq_trie_nodes > result.sizes[0].pq_trie_nodes);
       assert.deepEqual(readdirSync(plots).sort(), ['scale-beam.svg', 'scale-index-time.svg', 'scale-memory.svg', 'scale-qps.svg']);

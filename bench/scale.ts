@@ -4,7 +4,7 @@
  *
  *   npm run bench:scale -- [--json] [--sizes 10000,100000,1000000] [--queries 1000] [--top-k 1000]
  *                          [--docids pq,semantic] [--docid-max 1000000] [--beam-queries 20]
- *                          [--no-lucene] [--plots DIR] [--seed 0] [--data-dir DIR]
+ *                          [--no-lucene] [--no-bm25] [--plots DIR] [--seed 0] [--data-dir DIR]
  *
  * Corpus: bench/scale-corpus.ts draws documents from SciFact's and squad-dev's word and length
  * distributions (seeded), and makes known-answer queries from the rarest words of random
@@ -38,7 +38,7 @@ import { saveDocids } from '../src/docids/io.js';
 import type { DocidScheme } from '../src/docids/table.js';
 import { t5Config } from '../src/model/config.js';
 import { T5Model } from '../src/model/t5.js';
-import { constrainedBeamSearch } from '../src/search/beam.js';
+import { constrainedBeamSearch, type BeamSearchStats } from '../src/search/beam.js';
 import { T5InferenceModel } from '../src/search/decoder.js';
 import { getAnalyzer } from '../src/text/analyzers/index.js';
 import { linePlotSvg, type PlotSeries } from '../src/train/loop/plot.js';
@@ -61,6 +61,7 @@ const schemes = option('--docids', 'pq,semantic')
 const docidMax = Number(option('--docid-max', '1000000'));
 const beamQueries = Number(option('--beam-queries', '20'));
 const withLucene = !process.argv.includes('--no-lucene');
+const withBm25 = !process.argv.includes('--no-bm25');
 const plotsDir = option('--plots', '');
 const seed = Number(option('--seed', '0'));
 const dataDir = option('--data-dir', process.env.GENIR_DATA_DIR ?? '../shared/datasets');
@@ -72,6 +73,11 @@ const log = (message: string): void => void process.stderr.write(`${message}\n`)
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 const mb = (bytes: number): number => round(bytes / 1048576);
 const peakRssMb = (): number => round(process.resourceUsage().maxRSS / 1024);
+/** User + system CPU seconds since `start`: less sensitive than wall time to other processes on the machine. */
+const cpuSeconds = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
 
 function quantile(sorted: readonly number[], q: number): number {
   const position = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
@@ -101,16 +107,23 @@ async function bm25Child(docs: number): Promise<Record<string, number>> {
   const model = await realModel();
   const builder = new Bm25IndexBuilder({ analyzer: getAnalyzer('english') });
   let generateMs = 0;
+  let generateCpuS = 0;
   const start = performance.now();
-  for (let i = 0; i < docs; i++) {
+  const cpuStart = process.cpuUsage();
+  // Documents are generated a thousand at a time, so that generation's wall and CPU time can be taken out.
+  for (let first = 0; first < docs; first += 1000) {
     const t0 = performance.now();
-    const doc = generatedDocument(model, seed, i);
+    const cpu0 = process.cpuUsage();
+    const batch = Array.from({ length: Math.min(1000, docs - first) }, (_, i) => generatedDocument(model, seed, first + i));
+    generateCpuS += cpuSeconds(cpu0);
     generateMs += performance.now() - t0;
-    builder.add(doc);
-    if (i > 0 && i % 100000 === 0) log(`  bm25: ${i} documents indexed`);
+    for (const doc of batch) builder.add(doc);
+    if (first > 0 && first % 100000 === 0) log(`  bm25: ${first} documents indexed`);
   }
   const index = new Bm25Index(builder.finish());
   const indexS = (performance.now() - start - generateMs) / 1000;
+  const indexCpuS = cpuSeconds(cpuStart) - generateCpuS;
+  log(`  bm25: index built in ${indexS.toFixed(1)} s (peak RSS ${peakRssMb()} MB)`);
   const work = mkdtempSync(join(tmpdir(), 'genir-bench-scale-'));
   let indexBytes: number;
   try {
@@ -147,6 +160,7 @@ async function bm25Child(docs: number): Promise<Record<string, number>> {
   }
   return {
     bm25_index_s: round(indexS, 2),
+    bm25_index_cpu_s: round(indexCpuS, 2),
     bm25_generate_s: round(generateMs / 1000, 2),
     bm25_index_mb: mb(indexBytes),
     bm25_terms: index.vocabularySize,
@@ -201,8 +215,20 @@ async function docidsChild(docs: number, scheme: DocidScheme): Promise<Record<st
   const model = await realModel();
   const textVocab = t5Config('small').vocabSize;
   const start = performance.now();
-  const table = await buildDocids(generateCorpus(model, docs, seed), { scheme, textVocabSize: textVocab, eosId: 1, seed });
+  const cpuStart = process.cpuUsage();
+  const stages: Record<string, number> = {};
+  const table = await buildDocids(generateCorpus(model, docs, seed), {
+    scheme,
+    textVocabSize: textVocab,
+    eosId: 1,
+    seed,
+    onStage: (stage, seconds) => {
+      stages[`${scheme}_${stage}_s`] = round(seconds, 2);
+      log(`  ${scheme}: ${stage} ${seconds.toFixed(1)} s (peak RSS ${peakRssMb()} MB)`);
+    },
+  });
   const buildS = (performance.now() - start) / 1000;
+  const buildCpuS = cpuSeconds(cpuStart);
   const buildRss = peakRssMb();
   const config = t5Config('small', { docidVocabSize: table.layout.docidVocabSize, dropoutRate: 0 });
   const t5 = T5Model.create(config, 0, { threads: THREADS });
@@ -220,10 +246,11 @@ async function docidsChild(docs: number, scheme: DocidScheme): Promise<Record<st
   const rng = new Rng(2);
   const sources = Array.from({ length: beamQueries + 3 }, () => Array.from({ length: 8 + rng.int(13) }, () => 3 + rng.int(textVocab - 3)));
   const times: number[] = [];
+  const stats: BeamSearchStats = { decoderSteps: 0, decodedRows: 0 };
   try {
     for (const [i, source] of sources.entries()) {
       const t0 = performance.now();
-      await constrainedBeamSearch(frozen, table, [source], { beam: BEAM, k: BEAM });
+      await constrainedBeamSearch(frozen, table, [source], { beam: BEAM, k: BEAM, stats: i >= 3 ? stats : undefined });
       if (i >= 3) times.push(performance.now() - t0); // the first three warm up
     }
   } finally {
@@ -232,10 +259,15 @@ async function docidsChild(docs: number, scheme: DocidScheme): Promise<Record<st
   times.sort((a, b) => a - b);
   return {
     [`${scheme}_build_s`]: round(buildS, 2),
+    [`${scheme}_build_cpu_s`]: round(buildCpuS, 2),
+    ...stages,
     [`${scheme}_build_rss_mb`]: buildRss,
     [`${scheme}_trie_nodes`]: table.trie.nodeCount,
     [`${scheme}_docid_tokens`]: table.layout.docidVocabSize,
     [`${scheme}_beam_p50_ms`]: round(quantile(times, 0.5), 2),
+    // Counts that do not depend on the machine's load: decoder calls and hypotheses decoded per query.
+    [`${scheme}_beam_steps`]: round(stats.decoderSteps / times.length, 2),
+    [`${scheme}_beam_rows`]: round(stats.decodedRows / times.length, 2),
     [`${scheme}_model_dir_mb`]: mb(modelBytes),
   };
 }
@@ -299,8 +331,10 @@ async function main(): Promise<void> {
   const rows: Record<string, number>[] = [];
   for (const docs of sizes) {
     const row: Record<string, number> = { docs };
-    log(`${docs} documents: BM25`);
-    Object.assign(row, inChild(['--child', 'bm25', '--docs', String(docs)]));
+    if (withBm25) {
+      log(`${docs} documents: BM25`);
+      Object.assign(row, inChild(['--child', 'bm25', '--docs', String(docs)]));
+    }
     if (withLucene) {
       log(`${docs} documents: Lucene`);
       Object.assign(row, inChild(['--child', 'lucene', '--docs', String(docs)]));

@@ -2,6 +2,7 @@
  * Builds the docids of a corpus under one of the four schemes; see table.ts for
  * the token space and docs/docids.md for the rules.
  */
+import { performance } from 'node:perf_hooks';
 import type { Document } from '../data/types.js';
 import { getAnalyzer } from '../text/analyzers/index.js';
 import { UserError } from '../util/errors.js';
@@ -49,7 +50,7 @@ export interface BuildDocidsOptions {
   rq?: { levels?: number; k?: number; maxIterations?: number };
   /** RQ: receives each level's centroids (K × dim, row-major): RIPOR initialises the decoder's docid tokens from them. */
   onRqCodebook?: (centroids: readonly Float32Array[], dim: number) => void;
-  semantic?: { k?: number; leafSize?: number; maxIterations?: number };
+  semantic?: { k?: number; leafSize?: number; maxIterations?: number; trainSample?: number };
   /** Title and keywords: the model's tokenizer. A trailing EOS in its output is dropped. */
   encode?: (text: string) => ArrayLike<number>;
   /** Title only: a document's URL, when the corpus has them. */
@@ -58,6 +59,11 @@ export interface BuildDocidsOptions {
   titleMaxTokens?: number;
   /** Keywords only: TF-IDF words after the title (default 3). */
   keywords?: number;
+  /**
+   * Told the seconds each stage took as it ends: `embeddings` (PQ, RQ, semantic), `codes` (the
+   * scheme's codes, embeddings excluded), `table` (disambiguation, the table and its trie).
+   */
+  onStage?: (stage: 'embeddings' | 'codes' | 'table', seconds: number) => void;
 }
 
 /** K = the power of two ≤ N/4, within [2, 256]. */
@@ -106,6 +112,13 @@ function positiveInteger(value: number, name: string): number {
 }
 
 function embed(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): DocVectors {
+  const start = performance.now();
+  const vectors = embedVectors(entries, options, params);
+  options.onStage?.('embeddings', (performance.now() - start) / 1000);
+  return vectors;
+}
+
+function embedVectors(entries: Entry[], options: BuildDocidsOptions, params: DocidParams): DocVectors {
   const source = options.embeddings ?? { kind: 'lsa' };
   let vectors: DocVectors;
   const keys = entries.map((e) => e.key);
@@ -196,7 +209,13 @@ function semanticCodes(entries: Entry[], options: BuildDocidsOptions, params: Do
   const k = positiveInteger(options.semantic?.k ?? 10, 'semantic k');
   if (k < 2) throw new UserError('docids: semantic k must be at least 2');
   const leafSize = positiveInteger(options.semantic?.leafSize ?? 100, 'semantic leaf size');
-  const codes = hierarchicalCodes(vectors, n, dim, { k, leafSize, seed: options.seed, maxIterations: options.semantic?.maxIterations });
+  const codes = hierarchicalCodes(vectors, n, dim, {
+    k,
+    leafSize,
+    seed: options.seed,
+    maxIterations: options.semantic?.maxIterations,
+    trainSample: options.semantic?.trainSample,
+  });
   const radix = Math.max(k, leafSize);
   const positions = codes.reduce((most, code) => Math.max(most, code.length), 0);
   Object.assign(params, { k, leafSize, radix, positions });
@@ -276,14 +295,26 @@ export async function buildDocids(corpus: Iterable<Document> | AsyncIterable<Doc
 
   const params: DocidParams = { seed, documents: entries.length, groupBy: options.groupBy ?? 'id' };
   let codes: Codes;
-  if (scheme === 'pq') codes = pqCodes(entries, options, params);
-  else if (scheme === 'rq') codes = rqCodes(entries, options, params);
-  else if (scheme === 'semantic') codes = semanticCodes(entries, options, params);
+  const codesStart = performance.now();
+  let embeddingSeconds = 0;
+  // The codes stage reports its time without the embeddings' share.
+  const staged: BuildDocidsOptions = {
+    ...options,
+    onStage: (stage, seconds) => {
+      if (stage === 'embeddings') embeddingSeconds = seconds;
+      options.onStage?.(stage, seconds);
+    },
+  };
+  if (scheme === 'pq') codes = pqCodes(entries, staged, params);
+  else if (scheme === 'rq') codes = rqCodes(entries, staged, params);
+  else if (scheme === 'semantic') codes = semanticCodes(entries, staged, params);
   else if (scheme === 'title') codes = titleCodes(entries, options, params);
   else if (scheme === 'keywords') codes = keywordCodes(entries, options, params);
   else if (scheme === 'numeric') codes = numericCodes(entries, options, params);
   else codes = { sequences: entries.map((_, i) => [i]), codeVocabSize: entries.length };
 
+  options.onStage?.('codes', (performance.now() - codesStart) / 1000 - embeddingSeconds);
+  const tableStart = performance.now();
   // Code tokens of the non-text schemes live after the text vocabulary.
   const codeOffset = isTextScheme(scheme) ? 0 : textVocabSize;
   const groups = new Map<string, number[]>();
@@ -311,7 +342,7 @@ export async function buildDocids(corpus: Iterable<Document> | AsyncIterable<Doc
     offsets[i + 1] = tokens.length;
   });
   params.collided = collided;
-  return new DocidTable({
+  const table = new DocidTable({
     scheme,
     layout: { textVocabSize, eosId, codeVocabSize: codes.codeVocabSize, docidVocabSize: codes.codeVocabSize + disambiguators },
     keys: entries.map((e) => e.key),
@@ -320,4 +351,6 @@ export async function buildDocids(corpus: Iterable<Document> | AsyncIterable<Doc
     labels: codes.labels,
     params,
   });
+  options.onStage?.('table', (performance.now() - tableStart) / 1000);
+  return table;
 }

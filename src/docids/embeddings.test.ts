@@ -2,8 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
 import { alignVectors, defaultLsaDims, encodeNpy, lsaEmbeddings, parseNpy, readVectorFile } from './embeddings.js';
 import { multilingualAnalyze, tfidfMatrix } from './tfidf.js';
 
@@ -174,4 +177,54 @@ test('encodeNpy writes what parseNpy (and NumPy) read back: float32 rows, 64-byt
   assert.deepEqual(parsed.shape, [3, 2]);
   assert.deepEqual([...parsed.data], [...values]);
   assert.throws(() => encodeNpy(values, 2, 2), RangeError);
+});
+
+test('the TF-IDF matrix of 10,000 documents builds inside a 64 MB heap (counts kept in typed arrays, not a Map per document)', () => {
+  const testFile = fileURLToPath(import.meta.url);
+  const script = join(testFile, '..', 'testdata', testFile.endsWith('.ts') ? 'tfidf-heap.ts' : 'tfidf-heap.js');
+  // One Map of counts per document took ≈ 150 MB of heap here; the typed arrays live outside it.
+  const child = spawnSync(process.execPath, [...process.execArgv, '--max-old-space-size=64', script, '10000'], { encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr.slice(-400));
+  assert.equal(Number(child.stdout.trim()), 1_445_877);
+});
+
+/** 240 documents on four topics: 20 words of their topic's 30 and 5 of 40 shared words each, seeded. */
+function topicTexts(): { texts: string[]; topics: number[] } {
+  const rng = new Rng(8);
+  const topics = Array.from({ length: 240 }, (_, i) => i % 4);
+  const texts = topics.map((topic) =>
+    [...Array.from({ length: 20 }, () => `t${topic}w${rng.int(30)}`), ...Array.from({ length: 5 }, () => `shared${rng.int(40)}`)].join(' '),
+  );
+  return { texts, topics };
+}
+
+test('LSA fitted on a sample places every document as the whole fit does (same-topic neighbours, cosines within 0.15, 0.03 on average)', () => {
+  const { texts, topics } = topicTexts();
+  const analyze = (text: string): string[] => text.split(' ');
+  // Four dimensions for four topics: further ones would hold noise that no two fits share.
+  const dims = 4;
+  const whole = lsaEmbeddings(texts, { dims, seed: 1, analyze });
+  const sampled = lsaEmbeddings(texts, { dims, seed: 1, analyze, fitSample: 60 });
+  assert.notDeepEqual([...sampled.vectors], [...whole.vectors], 'the sample fit is a different computation');
+  const cosine = (v: Float32Array, i: number, j: number): number => {
+    let sum = 0;
+    for (let d = 0; d < dims; d++) sum += v[i * dims + d] * v[j * dims + d];
+    return sum;
+  };
+  let worst = 0;
+  let total = 0;
+  for (let i = 0; i < texts.length; i++) {
+    let nearest = -1;
+    for (let j = 0; j < texts.length; j++) {
+      if (j === i) continue;
+      const difference = Math.abs(cosine(sampled.vectors, i, j) - cosine(whole.vectors, i, j));
+      worst = Math.max(worst, difference);
+      total += difference;
+      if (nearest < 0 || cosine(sampled.vectors, i, j) > cosine(sampled.vectors, i, nearest)) nearest = j;
+    }
+    assert.equal(topics[nearest], topics[i], `document ${i}'s nearest neighbour`);
+    assert.ok(Math.abs(cosine(sampled.vectors, i, i) - 1) < 1e-5);
+  }
+  const mean = total / (texts.length * (texts.length - 1));
+  assert.ok(worst < 0.15 && mean < 0.03, `cosine differences: largest ${worst}, mean ${mean}`);
 });

@@ -8,6 +8,8 @@ import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { UserError, warn, where } from '../util/errors.js';
 import { randomizedSvd } from './svd.js';
+import { sampleIndices } from './sample.js';
+import { csrRows, type CsrMatrix } from './sparse.js';
 import { tfidfMatrix, type Analyze } from './tfidf.js';
 
 export interface DocVectors {
@@ -42,11 +44,18 @@ export interface LsaOptions {
   powerIterations?: number;
   minDocFreq?: number;
   maxTerms?: number;
+  /**
+   * Fit the SVD on at most this many documents (a seeded random sample; default 65,536) and
+   * project every document onto the fitted term-side vectors, as FAISS trains on a sample and
+   * assigns all: the SVD's cost then stops growing with the corpus, and the projection is one
+   * pass over the TF-IDF entries. Corpora up to this size are decomposed whole, as before.
+   */
+  fitSample?: number;
 }
 
-/** LSA vectors: rows of U·Σ of the TF-IDF matrix's truncated SVD, L2-normalized. */
+/** LSA vectors: rows of U·Σ of the TF-IDF matrix's truncated SVD (A·V for a sampled fit), L2-normalized. */
 export function lsaEmbeddings(texts: readonly string[], options: LsaOptions = {}): DocVectors {
-  const { seed = 0, analyze, langs, powerIterations = 2, minDocFreq, maxTerms } = options;
+  const { seed = 0, analyze, langs, powerIterations = 2, minDocFreq, maxTerms, fitSample = 65_536 } = options;
   const { matrix } = tfidfMatrix(texts, { analyze, langs, minDocFreq, maxTerms });
   const n = texts.length;
   const dims = options.dims ?? defaultLsaDims(n, matrix.cols);
@@ -54,13 +63,37 @@ export function lsaEmbeddings(texts: readonly string[], options: LsaOptions = {}
     // No words at all (e.g. empty texts): every document gets the same zero vector.
     return { dim: dims, vectors: new Float32Array(n * dims) };
   }
-  const svd = randomizedSvd(matrix, dims, { seed, powerIterations });
   const vectors = new Float32Array(n * dims);
-  for (let t = 0; t < svd.rank; t++) {
-    for (let r = 0; r < n; r++) vectors[r * dims + t] = svd.u[t * n + r] * svd.s[t];
+  if (n <= fitSample) {
+    const svd = randomizedSvd(matrix, dims, { seed, powerIterations });
+    for (let t = 0; t < svd.rank; t++) {
+      for (let r = 0; r < n; r++) vectors[r * dims + t] = svd.u[t * n + r] * svd.s[t];
+    }
+  } else {
+    const sample = sampleIndices(n, fitSample, seed);
+    const svd = randomizedSvd(csrRows(matrix, sample), dims, { seed, powerIterations, rightVectors: true });
+    // U·Σ = A·V on the rows the SVD saw; the same product places every other row.
+    projectRows(matrix, svd.v as Float64Array, svd.rank, vectors, dims);
   }
   l2NormalizeRows(vectors, n, dims);
   return { dim: dims, vectors };
+}
+
+/** out[r, t] = A[r, :] · V[:, t] for t < rank, where V is cols × rank column-major and out is rows × width row-major. */
+function projectRows(a: CsrMatrix, v: Float64Array, rank: number, out: Float32Array, width: number): void {
+  // Row-major V so that each stored entry of A updates `rank` contiguous values.
+  const vRows = new Float64Array(a.cols * rank);
+  for (let t = 0; t < rank; t++) for (let c = 0; c < a.cols; c++) vRows[c * rank + t] = v[t * a.cols + c];
+  const sum = new Float64Array(rank);
+  for (let r = 0; r < a.rows; r++) {
+    sum.fill(0);
+    for (let p = a.indptr[r]; p < a.indptr[r + 1]; p++) {
+      const value = a.values[p];
+      const offset = a.indices[p] * rank;
+      for (let t = 0; t < rank; t++) sum[t] += value * vRows[offset + t];
+    }
+    for (let t = 0; t < rank; t++) out[r * width + t] = sum[t];
+  }
 }
 
 /** Vectors as read from a file, in the file's order. */

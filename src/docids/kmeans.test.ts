@@ -82,3 +82,83 @@ test('PQ codes index the nearest centroid of each sub-space', () => {
   assert.equal(codes[0], codes[2 * 2], 'points 0 and 2 share the first coordinate');
   assert.notEqual(codes[0], codes[1 * 2]);
 });
+
+/** Plain Lloyd iterations as kmeans ran them before Hamerly's bounds: the reference the bounded version must equal. */
+function lloydReference(points: Float32Array, n: number, dim: number, k: number, seed: number, maxIterations: number): Int32Array {
+  const clusters = Math.max(1, Math.min(k, n));
+  const centroids = kmeansPlusPlus(points, n, dim, clusters, new Rng(seed));
+  const nearest = (p: number): number => {
+    let best = 0;
+    let bestDistance = Infinity;
+    for (let c = 0; c < clusters; c++) {
+      let sum = 0;
+      for (let d = 0; d < dim; d++) sum += (points[p * dim + d] - centroids[c * dim + d]) ** 2;
+      if (sum < bestDistance) [best, bestDistance] = [c, sum];
+    }
+    return best;
+  };
+  const squared = (p: number, c: number): number => {
+    let sum = 0;
+    for (let d = 0; d < dim; d++) sum += (points[p * dim + d] - centroids[c * dim + d]) ** 2;
+    return sum;
+  };
+  const assignments = new Int32Array(n).fill(-1);
+  let iterations = 0;
+  for (; iterations < maxIterations; iterations++) {
+    let changed = 0;
+    for (let p = 0; p < n; p++) {
+      const c = nearest(p);
+      if (c !== assignments[p]) [assignments[p], changed] = [c, changed + 1];
+    }
+    if (changed === 0) break;
+    const sums = new Float64Array(clusters * dim);
+    const counts = new Int32Array(clusters);
+    for (let p = 0; p < n; p++) {
+      counts[assignments[p]]++;
+      for (let d = 0; d < dim; d++) sums[assignments[p] * dim + d] += points[p * dim + d];
+    }
+    for (let c = 0; c < clusters; c++)
+      if (counts[c] > 0) for (let d = 0; d < dim; d++) centroids[c * dim + d] = sums[c * dim + d] / counts[c];
+    // Empty clusters take the farthest points of clusters with more than one member.
+    const distances = Float64Array.from({ length: n }, (_, p) => squared(p, assignments[p]));
+    for (let c = 0; c < clusters; c++) {
+      if (counts[c] !== 0) continue;
+      let farthest = -1;
+      for (let p = 0; p < n; p++) if (distances[p] > (farthest < 0 ? 0 : distances[farthest]) && counts[assignments[p]] > 1) farthest = p;
+      if (farthest < 0) break;
+      centroids.set(points.subarray(farthest * dim, (farthest + 1) * dim), c * dim);
+      counts[assignments[farthest]]--;
+      counts[c] = 1;
+      distances[farthest] = 0;
+    }
+  }
+  if (iterations === maxIterations) for (let p = 0; p < n; p++) assignments[p] = nearest(p);
+  return assignments;
+}
+
+test("k-means with Hamerly's bounds assigns every point as plain Lloyd does, with fewer distance evaluations", () => {
+  const rng = new Rng(17);
+  // 2,000 points round 40 centres (clustered, as document vectors are), 16 dims.
+  const centres = gaussian(40, 16, 3);
+  const clustered = Float32Array.from(
+    { length: 2000 * 16 },
+    (_, i) => centres[(Math.floor(i / 16) % 40) * 16 + (i % 16)] * 3 + rng.normal(),
+  );
+  const cases: [string, Float32Array, number, number, number, number][] = [
+    ['clustered', clustered, 2000, 16, 64, 25],
+    ['clustered, stopped by the cap', clustered, 2000, 16, 64, 3],
+    ['gaussian', gaussian(500, 8, 4), 500, 8, 16, 25],
+    // 30 points with only 6 distinct values: ties between equal distances and empty clusters to reseed.
+    ['duplicates', Float32Array.from({ length: 60 }, (_, i) => Math.floor(i / 2) % 6), 30, 2, 10, 25],
+  ];
+  for (const [name, points, n, dim, k, maxIterations] of cases) {
+    for (const seed of [0, 1]) {
+      const result = kmeans(points, n, dim, k, { seed, maxIterations });
+      assert.deepEqual([...result.assignments], [...lloydReference(points, n, dim, k, seed, maxIterations)], `${name}, seed ${seed}`);
+      if (name === 'clustered') {
+        const lloyd = (result.iterations + 1) * n * result.k;
+        assert.ok(result.distanceEvaluations < lloyd / 2, `${name}: ${result.distanceEvaluations} evaluations, plain Lloyd ${lloyd}`);
+      }
+    }
+  }
+});

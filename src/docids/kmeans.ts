@@ -20,6 +20,8 @@ export interface KMeansResult {
   /** Sum of squared distances of points to their centroids. */
   inertia: number;
   iterations: number;
+  /** Point–centroid and centroid–centroid distances computed by the Lloyd iterations (k-means++ seeding not counted). */
+  distanceEvaluations: number;
 }
 
 function squaredDistance(points: Float32Array, p: number, centroids: Float32Array, c: number, dim: number): number {
@@ -79,7 +81,18 @@ export function kmeansPlusPlus(points: Float32Array, n: number, dim: number, k: 
   return centroids;
 }
 
-/** Clusters n points of `dim` dimensions into min(k, n) clusters. Same seed and input → same result. */
+/**
+ * Clusters n points of `dim` dimensions into min(k, n) clusters. Same seed and input → same result.
+ *
+ * Lloyd's algorithm, with Hamerly's bounds (2010) deciding which points need their distances
+ * recomputed: each point keeps an upper bound on the distance to its own centroid and a lower
+ * bound on the distance to every other; while the upper bound is below both the lower bound
+ * and half the distance from its centroid to the nearest other centroid, the point cannot
+ * change cluster, and its k distances are skipped. Points that might change are assigned with
+ * the same distances and tie rule as plain Lloyd, so the result is Lloyd's, iteration for
+ * iteration; only the count of distance evaluations falls (most points stop moving after a
+ * few iterations).
+ */
 export function kmeans(points: Float32Array, n: number, dim: number, k: number, options: KMeansOptions = {}): KMeansResult {
   const { seed = 0, maxIterations = 25 } = options;
   if (n < 1) throw new RangeError('kmeans: no points');
@@ -91,17 +104,63 @@ export function kmeans(points: Float32Array, n: number, dim: number, k: number, 
   const sums = new Float64Array(clusters * dim);
   const counts = new Int32Array(clusters);
   const distances = new Float64Array(n);
-  let iterations = 0;
-  for (; iterations < maxIterations; iterations++) {
+  // Hamerly's bounds, in distances (not squared): upper ≥ d(p, own centroid), lower ≤ d(p, any other).
+  const upper = new Float64Array(n);
+  const lower = new Float64Array(n);
+  const halfGap = new Float64Array(clusters);
+  const moved = new Float64Array(clusters);
+  const previous = new Float32Array(clusters * dim);
+  let evaluations = 0;
+
+  /** Lloyd's assignment step, skipping the points the bounds prove unchanged; returns how many changed. */
+  const assign = (): number => {
+    for (let c = 0; c < clusters; c++) {
+      let nearest = Infinity;
+      for (let other = 0; other < clusters; other++) {
+        if (other !== c) nearest = Math.min(nearest, squaredDistance(centroids, c, centroids, other, dim));
+      }
+      halfGap[c] = Math.sqrt(nearest) / 2;
+    }
+    evaluations += clusters * (clusters - 1);
     let changed = 0;
     for (let p = 0; p < n; p++) {
-      const c = nearestCentroid(points, p, centroids, clusters, dim);
-      if (c !== assignments[p]) {
-        assignments[p] = c;
+      const own = assignments[p];
+      if (own >= 0) {
+        // A relative margin keeps rounding in the bounds from skipping a point at a near-tie.
+        const bound = Math.max(halfGap[own], lower[p]) * (1 - 1e-9);
+        if (upper[p] < bound) continue;
+        upper[p] = Math.sqrt(squaredDistance(points, p, centroids, own, dim));
+        evaluations++;
+        if (upper[p] < bound) continue;
+      }
+      let best = 0;
+      let bestDistance = Infinity;
+      let second = Infinity;
+      for (let c = 0; c < clusters; c++) {
+        const distance = squaredDistance(points, p, centroids, c, dim);
+        if (distance < bestDistance) {
+          second = bestDistance;
+          bestDistance = distance;
+          best = c;
+        } else if (distance < second) {
+          second = distance;
+        }
+      }
+      evaluations += clusters;
+      upper[p] = Math.sqrt(bestDistance);
+      lower[p] = Math.sqrt(second);
+      if (best !== own) {
+        assignments[p] = best;
         changed++;
       }
     }
-    if (changed === 0) break;
+    return changed;
+  };
+
+  let iterations = 0;
+  for (; iterations < maxIterations; iterations++) {
+    if (assign() === 0) break;
+    previous.set(centroids);
     sums.fill(0);
     counts.fill(0);
     for (let p = 0; p < n; p++) {
@@ -119,15 +178,26 @@ export function kmeans(points: Float32Array, n: number, dim: number, k: number, 
       }
       for (let d = 0; d < dim; d++) centroids[c * dim + d] = sums[c * dim + d] / counts[c];
     }
-    if (emptied) reseedEmptyClusters(points, n, dim, centroids, clusters, assignments, counts, distances);
+    if (emptied) {
+      reseedEmptyClusters(points, n, dim, centroids, clusters, assignments, counts, distances);
+      evaluations += n;
+    }
+    // Every centroid's move (update and reseed together) loosens the bounds by as much.
+    let largest = 0;
+    for (let c = 0; c < clusters; c++) {
+      moved[c] = Math.sqrt(squaredDistance(centroids, c, previous, c, dim));
+      largest = Math.max(largest, moved[c]);
+    }
+    for (let p = 0; p < n; p++) {
+      upper[p] += moved[assignments[p]];
+      lower[p] -= largest;
+    }
   }
-  if (iterations === maxIterations) {
-    // Stopped by the cap: make the assignments agree with the final centroids.
-    for (let p = 0; p < n; p++) assignments[p] = nearestCentroid(points, p, centroids, clusters, dim);
-  }
+  // Stopped by the cap: make the assignments agree with the final centroids.
+  if (iterations === maxIterations) assign();
   let inertia = 0;
   for (let p = 0; p < n; p++) inertia += squaredDistance(points, p, centroids, assignments[p], dim);
-  return { k: clusters, dim, centroids, assignments, inertia, iterations };
+  return { k: clusters, dim, centroids, assignments, inertia, iterations, distanceEvaluations: evaluations };
 }
 
 /**

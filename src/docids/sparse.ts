@@ -31,6 +31,23 @@ export function csrFromDense(dense: ArrayLike<number>, rows: number, cols: numbe
   return { rows, cols, indptr, indices: Int32Array.from(indices), values: Float64Array.from(values) };
 }
 
+/** The matrix of the given rows of `a`, in that order. */
+export function csrRows(a: CsrMatrix, rows: ArrayLike<number>): CsrMatrix {
+  let entries = 0;
+  for (let i = 0; i < rows.length; i++) entries += a.indptr[rows[i] + 1] - a.indptr[rows[i]];
+  const indptr = new Int32Array(rows.length + 1);
+  const indices = new Int32Array(entries);
+  const values = new Float64Array(entries);
+  for (let i = 0; i < rows.length; i++) {
+    const from = a.indptr[rows[i]];
+    const to = a.indptr[rows[i] + 1];
+    indices.set(a.indices.subarray(from, to), indptr[i]);
+    values.set(a.values.subarray(from, to), indptr[i]);
+    indptr[i + 1] = indptr[i] + to - from;
+  }
+  return { rows: rows.length, cols: a.cols, indptr, indices, values };
+}
+
 /** Column-major (rows × width) → row-major, or back with the arguments swapped. */
 function transpose(source: Float64Array, rows: number, width: number): Float64Array {
   const out = new Float64Array(rows * width);

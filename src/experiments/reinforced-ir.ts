@@ -34,6 +34,12 @@ export interface ReinforcedIrExperiment {
   /** Where the synthetic target queries came from, and D₀'s MRR of their source documents. */
   synthetic: SyntheticSource;
   synthetic_source_mrr: number;
+  /** Source-document MRR of the synthetic queries no round trains on, under D₀/G₀ (each round's is in `rounds`); null for doc2query. */
+  held_out_before: ReinforcedIrResult['heldOutBefore'];
+  held_out_queries: number;
+  /** The RLGF settings and the query vector of the round rows: what an ablation changed. */
+  rlgf: { order: string; contrastive: number; list_depth: number; lr: number; epochs: number };
+  search_query: string;
   rows: ReinforcedIrRow[];
   bm25: { 'nDCG@10': number; 'R@100': number };
   /** D₀: trained here (its updates) or read from a dense model directory (which one, by its weights' sha256). */
@@ -89,6 +95,16 @@ export async function runReinforcedIrExperiment(
       source: run.source,
       synthetic: run.synthetic,
       synthetic_source_mrr: run.syntheticSourceMrr,
+      held_out_before: run.heldOutBefore,
+      held_out_queries: run.heldOutQueries,
+      rlgf: {
+        order: options.settings.rlgfOrder,
+        contrastive: options.settings.rlgfContrastive,
+        list_depth: options.settings.rlgfListDepth ?? options.settings.negatives + 1,
+        lr: options.settings.lr.rlgf,
+        epochs: options.settings.rlgfEpochs,
+      },
+      search_query: options.settings.searchQuery,
       rows,
       bm25: { 'nDCG@10': bm25.metrics['nDCG@10'], 'R@100': bm25.metrics['R@100'] },
       dense_source: run.denseSource,

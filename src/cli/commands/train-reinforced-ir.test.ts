@@ -129,13 +129,40 @@ test(
 
     // The saved retriever as the next experiment's D0: read, not retrained, with its own vocabulary for the generator and doc2query.
     const retriever = join(out, 'retriever');
-    const reused = await runGenir(quickExperiment(1, '--dense-from', retriever), { env: { GENIR_DATA_DIR: dataDir } });
+    // With the RLGF ablation settings too: they reach the loop and the JSON line records them.
+    const ablation = [
+      '--rlgf-order',
+      'retriever',
+      '--rlgf-contrastive',
+      '0',
+      '--rlgf-list-depth',
+      '1',
+      '--rlgf-lr',
+      '1e-4',
+      '--search-query',
+      'plain',
+    ];
+    const reused = await runGenir(quickExperiment(1, '--dense-from', retriever, ...ablation), { env: { GENIR_DATA_DIR: dataDir } });
     assert.equal(reused.code, 0, reused.stderr);
     assert.match(reused.stderr, /D0 read from .*retriever/);
     assert.doesNotMatch(reused.stderr, /D0: \d+ updates/);
     const line = JSON.parse(reused.stdout.trimEnd().split('\n').at(-1)!) as ExperimentLine & {
       dense_source: { dir: string; weightsSha256: string };
+      rlgf: unknown;
+      search_query: string;
+      held_out_queries: number;
+      held_out_before: { plain: number; mixed: number };
+      rows: { aug_top10_overlap: number | null }[];
     };
+    assert.deepEqual(line.rlgf, { order: 'retriever', contrastive: 0, list_depth: 1, lr: 1e-4, epochs: 1 });
+    assert.equal(line.search_query, 'plain');
+    // Held-out synthetic queries (Cranfield's 1,400 documents leave 200 after the 8 of the round), measured before and after the round.
+    assert.equal(line.held_out_queries, 200);
+    assert.ok(line.held_out_before.plain > 0 && line.held_out_before.mixed > 0);
+    assert.match(reused.stderr, /round 1 RLGF: .*held-out MRR plain 0\.\d{4}, mixed 0\.\d{4}/);
+    // A plain round row has no augmentation, so no top-10 overlap; G0's augmented row keeps its own.
+    assert.equal(line.rows[2].aug_top10_overlap, null);
+    assert.ok(line.rows[1].aug_top10_overlap !== null);
     const manifest = JSON.parse(readFileSync(join(retriever, 'manifest.json'), 'utf8')) as {
       createdAt: string;
       files: { path: string; sha256: string }[];
@@ -191,7 +218,28 @@ test(
       ],
       [
         ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--rlgf-order', 'best'],
-        /^genir: error: --rlgf-order best: expected generator, source-first\n$/,
+        /^genir: error: --rlgf-order best: expected generator, source-first, retriever\n$/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--rlgf-contrastive', '-1'],
+        /^genir: error: --rlgf-contrastive -1: expected a non-negative number\n$/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--rlgf-list-depth', '0'],
+        /^genir: error: --rlgf-list-depth 0: expected a positive integer\n$/,
+      ],
+      [
+        // --quick lists have 4 passages (3 negatives).
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--rlgf-list-depth', '5'],
+        /^genir: error: --rlgf-list-depth 5: expected at most the list size 4\n$/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--rlgf-lr', '0'],
+        /^genir: error: --rlgf-lr 0: expected a positive number\n$/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--search-query', 'augmented'],
+        /^genir: error: --search-query augmented: expected mixed, plain\n$/,
       ],
       [
         ['train', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--out', busy],

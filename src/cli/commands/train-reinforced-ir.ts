@@ -13,11 +13,13 @@ import {
   QUICK_SETTINGS,
   RLGF_ORDERS,
   runReinforcedIr,
+  SEARCH_QUERIES,
   SYNTHETIC_SOURCES,
   type ReinforcedIrOptions,
   type ReinforcedIrSettings,
   type RlgfOrder,
   type RoundReport,
+  type SearchQuery,
   type SyntheticSource,
 } from '../../train/methods/reinforced-ir/loop.js';
 import { checkWritableFolder, writeFileAtomic } from '../../util/atomic.js';
@@ -28,6 +30,7 @@ import {
   dataDirOption,
   jsonOption,
   parseCount,
+  parseNonNegativeNumber,
   parsePositiveNumber,
   parseSeed,
   parseThreads,
@@ -49,6 +52,10 @@ interface LoopCommandOptions {
   rlrfEpochs?: string;
   rlgfEpochs?: string;
   rlgfOrder?: string;
+  rlgfContrastive?: string;
+  rlgfListDepth?: string;
+  rlgfLr?: string;
+  searchQuery?: string;
   denseMinutes?: string;
   doc2queryMinutes?: string;
   generatorMinutes?: string;
@@ -92,7 +99,20 @@ function defineLoopOptions(command: Command): Command {
     )
     .option(
       '--rlgf-order <order>',
-      `the order RLGF's ListMLE teaches the retriever: generator (the generator's order of the 16 passages) | source-first (the query's source document first, the generator's order of the 15 others after it) (default ${FULL_SETTINGS.rlgfOrder})`,
+      `the order RLGF's ListMLE teaches the retriever: generator (the generator's order of the 16 passages) | source-first (the query's source document first, the generator's order of the 15 others after it) | retriever (the source document first, the retriever's own order after it: a control without the generator's ranking) (default ${FULL_SETTINGS.rlgfOrder})`,
+    )
+    .option(
+      '--rlgf-contrastive <w>',
+      `weight of RLGF's in-batch query/augmentation contrastive term, 0 to leave it out (default ${FULL_SETTINGS.rlgfContrastive})`,
+    )
+    .option(
+      '--rlgf-list-depth <n>',
+      'positions of each RLGF list whose Plackett-Luce terms count: the list size for full ListMLE (default), 1 for the first passage against the others',
+    )
+    .option('--rlgf-lr <x>', `peak learning rate of RLGF (default ${FULL_SETTINGS.lr.rlgf})`)
+    .option(
+      '--search-query <kind>',
+      `query vector of the round rows: mixed (0.8 query + 0.2 the generator's augmentation, the paper's) | plain (the query alone) (default ${FULL_SETTINGS.searchQuery})`,
     )
     .option('--dense-minutes <m>', 'optional wall-clock cap on D0 training (a run the cap stops depends on the machine load)')
     .option('--doc2query-minutes <m>', 'optional wall-clock cap on doc2query training (a run the cap stops depends on the machine load)')
@@ -116,6 +136,7 @@ function roundLine(r: RoundReport): string {
     `round ${r.round}: RLRF kept ${r.preferencePairs} of ${r.syntheticQueries} synthetic queries as preference pairs (DPO final loss ${fixed(r.dpoFinalLoss, 4)}, reward margin ${fixed(r.dpoRewardMargin, 4)})`,
     `RLGF ${r.rlgfLists} lists (source document ranked first by the generator in ${(r.positiveRankedFirst * 100).toFixed(0)} %), loss ${fixed(r.rlgfFirstEpochLoss, 3)} → ${fixed(r.rlgfLastEpochLoss, 3)}`,
     `source-document MRR ${r.sourceMrrBefore.toFixed(4)} → ${r.sourceMrrAfter.toFixed(4)}`,
+    `held-out MRR ${r.heldOut === null ? '-' : `plain ${r.heldOut.plain.toFixed(4)}, mixed ${r.heldOut.mixed.toFixed(4)}`}`,
     `${r.seconds.toFixed(0)} s`,
   ].join('; ');
 }
@@ -128,6 +149,12 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
   const synthetic = options.synthetic as SyntheticSource;
   if (options.rlgfOrder !== undefined && !(RLGF_ORDERS as readonly string[]).includes(options.rlgfOrder))
     throw new UserError(`--rlgf-order ${options.rlgfOrder}: expected ${RLGF_ORDERS.join(', ')}`);
+  if (options.searchQuery !== undefined && !(SEARCH_QUERIES as readonly string[]).includes(options.searchQuery))
+    throw new UserError(`--search-query ${options.searchQuery}: expected ${SEARCH_QUERIES.join(', ')}`);
+  const listSize = base.negatives + 1;
+  const listDepth = options.rlgfListDepth === undefined ? undefined : parseCount(options.rlgfListDepth, '--rlgf-list-depth');
+  if (listDepth !== undefined && listDepth > listSize)
+    throw new UserError(`--rlgf-list-depth ${listDepth}: expected at most the list size ${listSize}`);
   if (synthetic !== 'doc2query')
     refuseOptions(
       [
@@ -158,6 +185,11 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     rlrfEpochs: epochs(options.rlrfEpochs, '--rlrf-epochs', base.rlrfEpochs),
     rlgfEpochs: epochs(options.rlgfEpochs, '--rlgf-epochs', base.rlgfEpochs),
     rlgfOrder: (options.rlgfOrder as RlgfOrder | undefined) ?? base.rlgfOrder,
+    rlgfContrastive:
+      options.rlgfContrastive === undefined ? base.rlgfContrastive : parseNonNegativeNumber(options.rlgfContrastive, '--rlgf-contrastive'),
+    rlgfListDepth: listDepth,
+    searchQuery: (options.searchQuery as SearchQuery | undefined) ?? base.searchQuery,
+    lr: { ...base.lr, rlgf: options.rlgfLr === undefined ? base.lr.rlgf : parsePositiveNumber(options.rlgfLr, '--rlgf-lr') },
     denseMinutes: cap(options.denseMinutes, '--dense-minutes'),
     doc2queryMinutes: cap(options.doc2queryMinutes, '--doc2query-minutes'),
     generatorMinutes: cap(options.generatorMinutes, '--generator-minutes'),
@@ -246,6 +278,7 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
       const { result, table } = await runReinforcedIrExperiment(loopOptions(options));
       const lines = [
         `${result.target} test (${result.test_queries} queries, ${result.target_documents} documents); source ${result.source}; synthetic queries from ${result.synthetic} (D0's MRR of their source documents ${result.synthetic_source_mrr.toFixed(4)}); p: paired t-test on nDCG@10`,
+        `RLGF: order ${result.rlgf.order}, contrastive weight ${result.rlgf.contrastive}, list depth ${result.rlgf.list_depth}, lr ${result.rlgf.lr}, epochs ${result.rlgf.epochs}; round rows searched with the ${result.search_query} query; held-out MRR before round 1 ${result.held_out_before === null ? '-' : `plain ${result.held_out_before.plain.toFixed(4)}, mixed ${result.held_out_before.mixed.toFixed(4)}`} (${result.held_out_queries} queries)`,
         '',
         table,
         '',

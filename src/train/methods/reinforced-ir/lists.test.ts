@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { orderRlgfList } from './lists.js';
+import { falseNegativeThreshold, orderRlgfList } from './lists.js';
 
 // Source document 40 first in the list, as the loop builds it; the generator prefers 7, then 40, then 12 and 3 (tied).
 const docs = [40, 12, 7, 3];
@@ -17,4 +17,19 @@ test('RLGF list source-first: the source document pinned first, the others in th
   assert.deepEqual(orderRlgfList(docs, agreeing, 'source-first'), orderRlgfList(docs, agreeing, 'generator'));
   assert.equal(orderRlgfList(docs, agreeing, 'generator').generatorPutSourceFirst, true);
   assert.throws(() => orderRlgfList(docs, [1, 2], 'generator'), /4 documents and 2 scores/);
+});
+
+test('RLGF list in the retriever order: the source document pinned first, the others by the retriever, generator diagnostic kept', () => {
+  const retriever = [0.1, 0.5, 0.2, 0.5];
+  assert.deepEqual(orderRlgfList(docs, scores, 'retriever', retriever), { ranked: [40, 3, 12, 7], generatorPutSourceFirst: false });
+  assert.throws(() => orderRlgfList(docs, scores, 'retriever'), /needs 4 retriever scores, got none/);
+});
+
+test('false-negative threshold: 95 % of a positive score, and below a negative one too (never above the positive)', () => {
+  assert.equal(falseNegativeThreshold(0.6), 0.6 - 0.03);
+  assert.ok(Math.abs(falseNegativeThreshold(0.6) - 0.95 * 0.6) < 1e-15);
+  // −0.4: the plain 0.95 × positive rule gives −0.38, above the positive; the cut must stay below it.
+  assert.ok(Math.abs(falseNegativeThreshold(-0.4) - -0.42) < 1e-15);
+  assert.ok(falseNegativeThreshold(-0.4) < -0.4);
+  assert.equal(falseNegativeThreshold(0), 0);
 });

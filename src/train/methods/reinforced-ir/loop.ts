@@ -38,12 +38,18 @@ import { generatorPassageScores, greedyAugmentations, sampleAugmentations } from
 import { mixQueryEmbedding, mixedScore, positiveRanks, preferencePair, rowDot } from './mixing.js';
 import { RlgfModel, type RlgfExample } from './retriever.js';
 import { spanQueries, type SyntheticSource } from './synthetic.js';
-import { orderRlgfList, type RlgfOrder } from './lists.js';
+import { falseNegativeThreshold, orderRlgfList, type RlgfOrder } from './lists.js';
 
 export { SYNTHETIC_SOURCES, type SyntheticSource } from './synthetic.js';
 export { RLGF_ORDERS, type RlgfOrder } from './lists.js';
 
 export const REINFORCED_IR_METRICS = ['nDCG@10', 'R@100'] as const;
+
+export type SearchQuery = 'mixed' | 'plain';
+export const SEARCH_QUERIES: readonly SearchQuery[] = ['mixed', 'plain'];
+
+/** Synthetic queries kept out of every round (span sources only): whether a round helps on queries it did not train on. */
+const HELD_OUT_QUERIES = 200;
 
 export interface ReinforcedIrSettings {
   preset: T5Preset;
@@ -68,6 +74,19 @@ export interface ReinforcedIrSettings {
    * after it (`source-first`: a span query's own document is known to be relevant, whatever G thinks).
    */
   rlgfOrder: RlgfOrder;
+  /** Weight of RLGF's in-batch query ↔ augmentation InfoNCE term (the reference code's 1; 0 leaves it out). */
+  rlgfContrastive: number;
+  /**
+   * Positions of each RLGF list whose Plackett–Luce terms count: undefined for the whole list (the
+   * paper's ListMLE); 1 teaches only the first passage against the other 15 (InfoNCE over the list).
+   */
+  rlgfListDepth?: number;
+  /**
+   * The query vector every augmented row is scored with: `mixed` (0.8·E_q(q) + 0.2·E_p(G(q)), the
+   * paper's inference) or `plain` (E_q(q) alone: the adapted retriever without the generator).
+   * The dense-source+aug row is always mixed; it measures G₀'s augmentation.
+   */
+  searchQuery: SearchQuery;
   /** Synthetic target queries per round (one per sampled target document, a fresh sample each round). */
   queriesPerRound: number;
   /** RLRF: augmentations sampled per query (5), their temperature and top-p (0.9, 0.9), DPO β (0.1). */
@@ -94,6 +113,8 @@ export const FULL_SETTINGS: ReinforcedIrSettings = {
   rlrfEpochs: 2,
   rlgfEpochs: 2,
   rlgfOrder: 'generator',
+  rlgfContrastive: 1,
+  searchQuery: 'mixed',
   queriesPerRound: 300,
   samples: 5,
   temperature: 0.9,
@@ -172,7 +193,17 @@ export interface RoundReport {
    */
   sourceMrrBefore: number;
   sourceMrrAfter: number;
+  /** Lists whose positive scored below 0 under the mixed query (where the reference cut 0.95 × positive misbehaves). */
+  negativePositiveScores: number;
+  /** The held-out synthetic queries' source-document MRR after this round (null without held-out queries). */
+  heldOut: HeldOutMrr | null;
   seconds: number;
+}
+
+/** Source-document MRR of the held-out synthetic queries among the whole target corpus, plain query and mixed with G's augmentation. */
+export interface HeldOutMrr {
+  plain: number;
+  mixed: number;
 }
 
 export interface ReinforcedIrResult {
@@ -184,6 +215,9 @@ export interface ReinforcedIrResult {
    * source document among the whole target corpus under D₀ (plain query, no augmentation), over every round's queries.
    */
   syntheticSourceMrr: number;
+  /** The held-out synthetic queries' source-document MRR under D₀ and G₀ (null for doc2query queries). */
+  heldOutBefore: HeldOutMrr | null;
+  heldOutQueries: number;
   stages: StageMetrics[];
   bm25: StageMetrics | null;
   rounds: RoundReport[];
@@ -225,6 +259,10 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
   const { seed, threads } = options;
   if (!Number.isInteger(options.rounds) || options.rounds < 1)
     throw new UserError(`--rounds ${options.rounds}: expected a positive integer`);
+  const listSize = s.negatives + 1;
+  const listDepth = s.rlgfListDepth ?? listSize;
+  if (!Number.isInteger(listDepth) || listDepth < 1 || listDepth > listSize)
+    throw new UserError(`--rlgf-list-depth ${listDepth}: expected an integer from 1 to the list size ${listSize}`);
   // Read first: a wrong --dense-from fails before any data is loaded or anything trained.
   const loaded =
     options.denseFrom === undefined ? undefined : await loadDenseModelDirectory(options.denseFrom, { threads, spinning: false });
@@ -392,6 +430,13 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       await doc2query.model.release();
     } else throw new Error('reinforced-ir: doc2query was not trained for --synthetic doc2query');
     const queriesOfRounds = sampled.map((q, i) => ({ id: `synthetic-${i}`, text: q.text, doc: rowOfDoc.get(q.docId)! }));
+    // Held out from the end of the document order, so the same documents whatever --rounds and --queries-per-round are.
+    const heldOutDocs = synthetic === 'doc2query' ? [] : order.slice(Math.max(sampledDocs.length, order.length - HELD_OUT_QUERIES));
+    const heldOutQueries = spanQueries(
+      heldOutDocs.map((i) => targetDocs[i]),
+      synthetic === 'doc2query' ? 'sentences' : synthetic,
+      seed,
+    ).map((q) => ({ text: q.text, doc: rowOfDoc.get(q.docId)! }));
     const dim = dense.config.dModel;
     const encodeDocs = (): Promise<Float32Array> => dense.encode(targetTexts.map((t) => dense.passageTokens(tokenizer, t)));
     const augmentGreedy = (texts: readonly string[]): Promise<string[]> =>
@@ -415,6 +460,21 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     log(
       `reinforced-ir: ${queriesOfRounds.length} synthetic target queries from ${synthetic} (${perRound} per round); D0 ranks their source documents at MRR ${syntheticSourceMrr.toFixed(4)} among ${targetDocs.length}`,
     );
+    // Measured after every round on queries no round trains on: the round-by-round signal that does not read the test qrels.
+    const heldOutMrr = async (): Promise<HeldOutMrr | null> => {
+      if (heldOutQueries.length === 0) return null;
+      const texts = heldOutQueries.map((q) => q.text);
+      const rows = heldOutQueries.map((q) => q.doc);
+      const plain = await dense.encode(texts.map((t) => dense.queryTokens(tokenizer, t)));
+      return {
+        plain: reciprocal(positiveRanks(plain, docVectors, rows, dim)),
+        mixed: reciprocal(positiveRanks(await mixedVectors(texts, plain), docVectors, rows, dim)),
+      };
+    };
+    const heldOutLine = (mrr: HeldOutMrr | null): string =>
+      mrr === null ? 'not measured (doc2query queries)' : `plain ${mrr.plain.toFixed(4)}, mixed ${mrr.mixed.toFixed(4)}`;
+    const heldOutBefore = await heldOutMrr();
+    log(`reinforced-ir: ${heldOutQueries.length} held-out synthetic queries: D0/G0 source-document MRR ${heldOutLine(heldOutBefore)}`);
     const score = async (system: string, withAugmentation: boolean): Promise<void> => {
       if (!options.evaluate) return;
       const texts = testQueries.map((q) => q.text);
@@ -528,20 +588,23 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       const mined = bruteForceTopK(mixedQueries, queries.length, docVectors, targetDocs.length, dim, depth);
       const sourceRows = queries.map((q) => q.doc);
       const sourceMrrBefore = reciprocal(positiveRanks(mixedQueries, docVectors, sourceRows, dim));
+      let negativePositiveScores = 0;
       const lists = queries
         .map((q, i) => {
           const positiveScore = rowDot(mixedQueries, i, docVectors, q.doc, dim);
+          if (positiveScore < 0) negativePositiveScores++;
+          // Likely false negatives: scored within 5 % of the positive, or above it.
+          const cut = falseNegativeThreshold(positiveScore);
           const candidates: number[] = [];
           for (let j = 0; j < mined.k && candidates.length < s.mineNext; j++) {
             const row = mined.indices[i * mined.k + j];
-            // Likely false negatives: scored above 95 % of the positive.
-            if (row === q.doc || mined.scores[i * mined.k + j] > 0.95 * positiveScore) continue;
+            if (row === q.doc || mined.scores[i * mined.k + j] > cut) continue;
             candidates.push(row);
           }
           const negatives = new Rng(keyedSeed(seed, `rlgf-${round}-${q.id}`)).shuffle(candidates).slice(0, s.negatives);
           return { query: i, docs: [q.doc, ...negatives] };
         })
-        .filter((l) => l.docs.length === s.negatives + 1);
+        .filter((l) => l.docs.length === listSize);
       const preference = await generatorPassageScores(
         generator,
         tokenizer,
@@ -550,7 +613,8 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       );
       let positiveFirst = 0;
       const examples: RlgfExample[] = lists.map((l, i) => {
-        const { ranked, generatorPutSourceFirst } = orderRlgfList(l.docs, preference[i], s.rlgfOrder);
+        const retrieverScores = l.docs.map((d) => rowDot(mixedQueries, l.query, docVectors, d, dim));
+        const { ranked, generatorPutSourceFirst } = orderRlgfList(l.docs, preference[i], s.rlgfOrder, retrieverScores);
         if (generatorPutSourceFirst) positiveFirst++;
         return {
           query: dense.queryTokens(tokenizer, queries[l.query].text),
@@ -563,7 +627,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       let rlgfLastEpochLoss: number | null = null;
       let sourceMrrAfter = sourceMrrBefore;
       if (examples.length > 0) {
-        const rlgf = new RlgfModel(dense, { listSize: s.negatives + 1, temperature: 0.05, contrastiveWeight: 1 }, threads);
+        const rlgf = new RlgfModel(dense, { listSize, temperature: 0.05, contrastiveWeight: s.rlgfContrastive, listDepth }, threads);
         const batchSize = Math.min(s.batch.rlgf, examples.length);
         const batchesPerEpoch = Math.ceil(examples.length / batchSize);
         const total = Math.max(1, Math.ceil(s.rlgfEpochs * batchesPerEpoch));
@@ -611,13 +675,15 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         positiveRankedFirst: examples.length === 0 ? 0 : positiveFirst / examples.length,
         sourceMrrBefore,
         sourceMrrAfter,
+        negativePositiveScores,
+        heldOut: await heldOutMrr(),
         seconds: (performance.now() - roundStart) / 1000,
       };
       rounds.push(report);
       log(
-        `reinforced-ir: round ${round} RLGF: ${examples.length} lists of ${s.negatives + 1} (the source document ranked first by G in ${(report.positiveRankedFirst * 100).toFixed(0)} %); ListMLE+contrastive loss ${rlgfFirstEpochLoss?.toFixed(4) ?? '-'} (first epoch) → ${rlgfLastEpochLoss?.toFixed(4) ?? '-'} (last); source-document MRR of the round's queries ${sourceMrrBefore.toFixed(4)} → ${sourceMrrAfter.toFixed(4)}; round ${report.seconds.toFixed(0)} s`,
+        `reinforced-ir: round ${round} RLGF: ${examples.length} lists of ${s.negatives + 1} (the source document ranked first by G in ${(report.positiveRankedFirst * 100).toFixed(0)} %); ListMLE+contrastive loss ${rlgfFirstEpochLoss?.toFixed(4) ?? '-'} (first epoch) → ${rlgfLastEpochLoss?.toFixed(4) ?? '-'} (last); source-document MRR of the round's queries ${sourceMrrBefore.toFixed(4)} → ${sourceMrrAfter.toFixed(4)}; ${negativePositiveScores} positives scored below 0; held-out MRR ${heldOutLine(report.heldOut)}; round ${report.seconds.toFixed(0)} s`,
       );
-      await score(`round-${round}`, true);
+      await score(`round-${round}`, s.searchQuery === 'mixed');
     }
 
     let bm25: StageMetrics | null = null;
@@ -639,6 +705,8 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
       source: source.datasetId,
       synthetic,
       syntheticSourceMrr,
+      heldOutBefore,
+      heldOutQueries: heldOutQueries.length,
       stages,
       bm25,
       rounds,

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Graph, Session, checkGradients, exportModel } from '../../../engine/index.js';
 import { rlgfLoss } from './retriever.js';
 
-const OBJECTIVE = { listSize: 3, temperature: 0.5, contrastiveWeight: 0.7 };
+const OBJECTIVE = { listSize: 3, temperature: 0.5, contrastiveWeight: 0.7, listDepth: 3 };
 // Two queries in 2-D, their augmentations, and three passages per query in the generator's order.
 const Q = [1, 0, 0, 1];
 const A = [0.6, 0.8, 0.8, 0.6];
@@ -59,4 +59,28 @@ test('RLGF loss gradient passes the engine gradient check for queries, augmentat
   );
   assert.equal(report.checked, 20);
   assert.ok(report.maxGradient > 0.01);
+});
+
+test('RLGF loss with contrastive weight 0 and list depth 1: only the first passage against its list (host computation)', async () => {
+  const g = new Graph('rlgf-ablation');
+  const q = g.param('q', [2, 2], 'float64');
+  const a = g.param('a', [2, 2], 'float64');
+  const p = g.param('p', [6, 2], 'float64');
+  const { targets, bias } = constants(g, 'float64');
+  g.output('loss', rlgfLoss(q, a, p, targets, bias, { ...OBJECTIVE, contrastiveWeight: 0, listDepth: 1 }).loss);
+  const session = await Session.create(exportModel(g), { threads: 1 });
+  const result = await session.run({
+    q: { data: Float64Array.from(Q), dims: [2, 2] },
+    a: { data: Float64Array.from(A), dims: [2, 2] },
+    p: { data: Float64Array.from(P), dims: [6, 2] },
+  });
+  await session.release();
+  const lse = (xs: number[]): number => Math.log(xs.reduce((s, x) => s + Math.exp(x), 0));
+  let expected = 0;
+  for (let b = 0; b < 2; b++) {
+    const mix = [0, 1].map((j) => 0.8 * Q[2 * b + j] + 0.2 * A[2 * b + j]);
+    const s = [0, 1, 2].map((i) => (mix[0] * P[6 * b + 2 * i] + mix[1] * P[6 * b + 2 * i + 1]) / 0.5);
+    expected += (lse(s) - s[0]) / 2;
+  }
+  assert.ok(Math.abs(Number(result.loss.data[0]) - expected) < 1e-12, `${Number(result.loss.data[0])} vs ${expected}`);
 });

@@ -35,8 +35,10 @@ export interface RlgfObjective {
   listSize: number;
   /** Softmax temperature of both terms (0.05). */
   temperature: number;
-  /** Weight of the query ↔ augmentation contrastive term (1). */
+  /** Weight of the query ↔ augmentation contrastive term (1; 0 leaves the term out of the gradient). */
   contrastiveWeight: number;
+  /** Positions of each list whose Plackett–Luce terms count (listSize: full ListMLE; 1: the first against the rest). */
+  listDepth: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export function rlgfLoss(
   const mixed = add(mul(queries, QUERY_SHARE), mul(augmentations, 1 - QUERY_SHARE));
   const lists = reshape(passages, [-1, objective.listSize, dim]);
   const scores = mul(reduceSum(mul(lists, unsqueeze(mixed, [1])), [2]), 1 / objective.temperature);
-  const listLoss = listMleLoss(scores, objective.listSize);
+  const listLoss = listMleLoss(scores, objective.listSize, objective.listDepth);
   const contrastive = infoNceLoss(queries, augmentations, selfTargets, selfBias, { scale: 1 / objective.temperature }).loss;
   return { loss: add(listLoss, mul(contrastive, objective.contrastiveWeight)), listLoss, contrastive };
 }
