@@ -3,7 +3,7 @@
  *
  *   npm run bench:serve -- [--json] [--model <dir>] [--duration 60] [--concurrency 8,32,128]
  *                          [--beam 10] [--k 10] [--threads 2] [--max-queue 128] [--max-batch 16]
- *                          [--burst-seconds 10] [--soak-seconds 20] [--warmup 3]
+ *                          [--burst-seconds 10] [--soak-seconds 20] [--warmup 3] [--quantize int8]
  *
  * Model: --model <dir> (queries: its dataset's, when GENIR_DATA_DIR has it), else the `small` preset randomly initialised (seed 0; latency does not
  * depend on training) with an 8,000-subword tokenizer and PQ docids over squad-dev's 2,067
@@ -30,13 +30,8 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { serveGenir } from '../src/cli/testing.js';
 import { openDataset } from '../src/data/registry.js';
-import type { Document } from '../src/data/types.js';
-import { buildDocids } from '../src/docids/build.js';
-import { t5Config } from '../src/model/config.js';
-import { readModelManifest, saveModelDirectory } from '../src/retriever/directory.js';
-import { T5Model } from '../src/model/t5.js';
-import { SubwordTokenizer, trainTokenizer } from '../src/text/tokenizer/index.js';
-import { specFromJson } from '../src/text/tokenizer/spec.js';
+import { readModelManifest } from '../src/retriever/directory.js';
+import { buildSquadModel } from './squad-model.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(name);
@@ -55,6 +50,8 @@ const burstSeconds = Number(option('--burst-seconds', '10'));
 const soakSeconds = Number(option('--soak-seconds', '20'));
 const warmupSeconds = Number(option('--warmup', '3'));
 const givenModel = process.argv.includes('--model') ? option('--model', '') : undefined;
+/** `genir serve --quantize` (int8 weights; docs/serving.md, "int8 inference"); float32 when not given. */
+const quantize = process.argv.includes('--quantize') ? option('--quantize', '') : undefined;
 for (const [name, value] of Object.entries({ duration, beam, k, maxQueue, burstSeconds, soakSeconds })) {
   if (!(value > 0)) throw new Error(`--${name}: expected a positive number, got ${value}`);
 }
@@ -63,40 +60,6 @@ if (concurrencies.some((c) => !Number.isInteger(c) || c < 1))
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
-}
-
-/** A random `small` model with PQ docids over squad-dev, saved as a model directory. */
-async function buildSquadModel(dir: string): Promise<{ model: string; queries: string[] }> {
-  const dataDir = process.env.GENIR_DATA_DIR;
-  if (dataDir === undefined) throw new Error('bench:serve builds its model over squad-dev: set GENIR_DATA_DIR (or give --model <dir>)');
-  const dataset = await openDataset({ id: 'squad-dev', dataDir });
-  const docs: Document[] = [];
-  for await (const doc of dataset.docs()) docs.push(doc);
-  const started = performance.now();
-  const base = trainTokenizer(
-    docs.map((d) => `${d.title}\n${d.text}`),
-    { vocabSize: 8000 },
-  );
-  const docids = await buildDocids(docs, { scheme: 'pq', textVocabSize: base.subwordVocabSize, eosId: base.eosId, seed: 0 });
-  const tokenizer = new SubwordTokenizer({ ...specFromJson(base.toJson(), 'bench-serve'), docidCount: docids.layout.docidVocabSize });
-  const config = t5Config('small', { vocabSize: tokenizer.subwordVocabSize, docidVocabSize: docids.layout.docidVocabSize, dropoutRate: 0 });
-  const model = T5Model.create(config, 0, { threads: 1 });
-  try {
-    await saveModelDirectory(join(dir, 'model'), {
-      model,
-      tokenizer,
-      docids,
-      titles: new Map(docs.map((d) => [d.id, d.title])),
-      dataset: { id: 'squad-dev' },
-    });
-  } finally {
-    await model.release();
-  }
-  log(
-    `model: small preset (random, seed 0), ${docids.size} PQ docids ${JSON.stringify(docids.params)}, built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-  );
-  const split = dataset.splits.includes('dev') ? 'dev' : dataset.defaultSplit;
-  return { model: join(dir, 'model'), queries: (await dataset.queries(split)).map((q) => q.text) };
 }
 
 /** The questions of the dataset a model names, when it can be opened; else a few fixed ones. */
@@ -170,7 +133,19 @@ async function main(): Promise<void> {
     ({ model, queries } = await buildSquadModel(work));
   }
   const server = await serveGenir(
-    ['--model', model, '--port', '0', '--threads', threads, '--max-queue', String(maxQueue), '--max-batch', maxBatch],
+    [
+      '--model',
+      model,
+      '--port',
+      '0',
+      '--threads',
+      threads,
+      '--max-queue',
+      String(maxQueue),
+      '--max-batch',
+      maxBatch,
+      ...(quantize === undefined ? [] : ['--quantize', quantize]),
+    ],
     { timeoutMs: 600_000 },
   );
   const url = server.url;
@@ -328,6 +303,7 @@ async function main(): Promise<void> {
       beam,
       k,
       threads: Number(threads),
+      quantize: quantize ?? null,
       phases: [...phases, burstPhase, soakPhase],
     };
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -4,6 +4,7 @@
  * UserError naming the option and the value (`--k1 0x1: expected a non-negative number`).
  */
 import { Option } from 'commander';
+import { WEIGHT_QUANTIZATIONS, type WeightQuantization } from '../model/t5-graph.js';
 import { UserError } from '../util/errors.js';
 
 /** Where a command writes what it prints on stdout; injected so the CLI can be run in-process. */
@@ -110,6 +111,25 @@ export function parseChoiceList<T extends string>(list: string, option: string, 
     if (!(allowed as readonly string[]).includes(value))
       throw new UserError(`${option} ${list}: unknown ${noun} '${value}' (${allowed.join(', ')})`);
   return [...new Set(values)] as T[];
+}
+
+/**
+ * The inference group: `--quantize int8` builds the inference graphs with int8 weights from the
+ * model's weights at load (docs/serving.md, "int8 inference"); without it, the float32 graphs.
+ */
+export function quantizeOption(): Option {
+  return new Option(
+    '--quantize <int8>',
+    'search with int8 weight matrices (faster on CPUs with VNNI/AMX; rankings change slightly, docs/serving.md) instead of float32',
+  );
+}
+
+/** `--quantize`'s value, or undefined (float32) when the option is absent. */
+export function parseQuantize(value: string | undefined): WeightQuantization | undefined {
+  if (value === undefined) return undefined;
+  if (!(WEIGHT_QUANTIZATIONS as readonly string[]).includes(value))
+    throw new UserError(`--quantize ${value}: expected ${WEIGHT_QUANTIZATIONS.join(' or ')} (leave the option out for float32)`);
+  return value as WeightQuantization;
 }
 
 /** The output group: `--json`. */

@@ -1,10 +1,11 @@
 /** Element types a graph tensor can have, named as onnxruntime-common names them. */
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint32' | 'uint8' | 'bool';
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint32' | 'uint8' | 'int8' | 'bool';
 
 /** TensorProto.DataType numbers from onnx.proto. */
 export const ONNX_DATA_TYPE: Record<DType, number> = {
   float32: 1,
   uint8: 2,
+  int8: 3,
   int32: 6,
   int64: 7,
   bool: 9,
@@ -23,16 +24,18 @@ export type TypedArrayFor<D extends DType> = D extends 'float32'
         ? Int32Array
         : D extends 'uint32'
           ? Uint32Array
-          : Uint8Array;
+          : D extends 'int8'
+            ? Int8Array
+            : Uint8Array;
 
-export type HostArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint32Array | Uint8Array;
+export type HostArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint32Array | Uint8Array | Int8Array;
 
 export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';
 }
 
 export function isInteger(dtype: DType): boolean {
-  return dtype === 'int64' || dtype === 'int32' || dtype === 'uint32' || dtype === 'uint8';
+  return dtype === 'int64' || dtype === 'int32' || dtype === 'uint32' || dtype === 'uint8' || dtype === 'int8';
 }
 
 export function bytesPerElement(dtype: DType): number {
@@ -45,6 +48,7 @@ export function bytesPerElement(dtype: DType): number {
     case 'uint32':
       return 4;
     case 'uint8':
+    case 'int8':
     case 'bool':
       return 1;
   }
@@ -63,6 +67,8 @@ export function allocate(dtype: DType, size: number): HostArray {
       return new Int32Array(size);
     case 'uint32':
       return new Uint32Array(size);
+    case 'int8':
+      return new Int8Array(size);
     case 'uint8':
     case 'bool':
       return new Uint8Array(size);
@@ -84,5 +90,6 @@ export function dtypeOfArray(data: HostArray): DType {
   if (data instanceof BigInt64Array) return 'int64';
   if (data instanceof Int32Array) return 'int32';
   if (data instanceof Uint32Array) return 'uint32';
+  if (data instanceof Int8Array) return 'int8';
   return 'uint8';
 }

@@ -99,7 +99,8 @@ export class Graph {
    * between steps), an initializer in exported inference graphs. Shapes are fully numeric.
    */
   param(name: string, shape: readonly number[], dtype: DType = 'float32'): Tensor {
-    if (!isFloat(dtype)) throw new GraphError(`param ${name}: dtype ${dtype} is not a float type`);
+    // int8 params are quantized weights, which only inference graphs (weights baked in) hold.
+    if (!isFloat(dtype) && dtype !== 'int8') throw new GraphError(`param ${name}: dtype ${dtype} is neither a float type nor int8`);
     const t = this.makeLeaf(name, dtype, shape, { kind: 'param' });
     this.params.push(t);
     return t;

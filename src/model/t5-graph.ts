@@ -16,6 +16,7 @@ import {
   crossEntropy,
   div,
   dropout,
+  dynamicQuantizeMatMul,
   expand,
   gather,
   gelu,
@@ -26,6 +27,7 @@ import {
   maximum,
   mul,
   pow,
+  quantizeWeightInt8,
   reduceMean,
   reduceSum,
   relu,
@@ -39,6 +41,7 @@ import {
   transpose,
   unsqueeze,
 } from '../engine/index.js';
+import type { HostArray } from '../engine/dtype.js';
 import { appendAdamWUpdate, type GraphAdamWOptions } from '../engine/optim/adamw-graph.js';
 import { LEXICAL_HEAD_WEIGHT, t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
 
@@ -56,18 +59,36 @@ export function fusedParamName(names: readonly string[]): string {
 }
 
 /**
+ * How an inference graph stores its projection weights besides float32: `int8`, each weight
+ * matrix quantized symmetrically with one scale per output column, activations quantized per
+ * call (ORT's DynamicQuantizeMatMul). Embeddings, norms, attention and the log-softmax stay float32.
+ */
+export type WeightQuantization = 'int8';
+export const WEIGHT_QUANTIZATIONS: readonly WeightQuantization[] = ['int8'];
+
+const INT8_SUFFIX = ':int8';
+const SCALE_SUFFIX = ':scale';
+
+/** The params holding weight `name` (an HF name or a fused one) quantized to int8, transposed to [in, out], and its per-column scales. */
+export function quantizedParamNames(name: string): { weight: string; scale: string } {
+  return { weight: `${name}${INT8_SUFFIX}`, scale: `${name}${SCALE_SUFFIX}` };
+}
+
+/**
  * The values an inference graph bakes in: the HF weights, plus every fused param of the graph
  * built by concatenating its parts' [out, in] rows (row-major, so concatenating the arrays is
- * concatenating the rows).
+ * concatenating the rows), plus every quantized param made from its float weight (fused or not).
  */
-export function inferenceParams(graph: Graph, weights: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
-  const values = new Map(weights);
-  for (const param of graph.params) {
-    if (values.has(param.name) || !param.name.includes(FUSED_SEPARATOR)) continue;
-    const parts = param.name.split(FUSED_SEPARATOR).map((name) => {
-      const part = weights.get(name);
-      if (part === undefined) throw new Error(`inference graph: fused param '${param.name}' needs the missing weight '${name}'`);
-      return part;
+export function inferenceParams(graph: Graph, weights: ReadonlyMap<string, Float32Array>): Map<string, HostArray> {
+  const values = new Map<string, HostArray>(weights);
+  const floatWeight = (name: string): Float32Array => {
+    const known = weights.get(name);
+    if (known !== undefined) return known;
+    if (!name.includes(FUSED_SEPARATOR)) throw new Error(`inference graph: no weight '${name}'`);
+    const parts = name.split(FUSED_SEPARATOR).map((part) => {
+      const value = weights.get(part);
+      if (value === undefined) throw new Error(`inference graph: fused param '${name}' needs the missing weight '${part}'`);
+      return value;
     });
     const fused = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
     let at = 0;
@@ -75,7 +96,23 @@ export function inferenceParams(graph: Graph, weights: ReadonlyMap<string, Float
       fused.set(part, at);
       at += part.length;
     }
-    values.set(param.name, fused);
+    return fused;
+  };
+  for (const param of graph.params) {
+    if (values.has(param.name)) continue;
+    const suffix = [INT8_SUFFIX, SCALE_SUFFIX].find((end) => param.name.endsWith(end));
+    if (suffix === undefined) {
+      if (param.name.includes(FUSED_SEPARATOR)) values.set(param.name, floatWeight(param.name));
+      continue;
+    }
+    const base = param.name.slice(0, -suffix.length);
+    // The int8 param is [in, out]; its scale param, [out].
+    const int8Param = graph.params.find((p) => p.name === quantizedParamNames(base).weight);
+    if (int8Param === undefined) throw new Error(`inference graph: scale param '${param.name}' has no int8 weight beside it`);
+    const [inner, out] = int8Param.shape as number[];
+    const quantized = quantizeWeightInt8(floatWeight(base), out, inner);
+    values.set(quantizedParamNames(base).weight, quantized.weight);
+    values.set(quantizedParamNames(base).scale, quantized.scale);
   }
   return values;
 }
@@ -99,7 +136,12 @@ export class T5Builder {
      * `inferenceParams`), so it cannot take its params as feeds.
      */
     readonly fuseForInference = false,
-  ) {}
+    /** Projections through int8 weights (inference graphs only, which bake the weights in). */
+    readonly quantize?: WeightQuantization,
+  ) {
+    if (quantize !== undefined && !fuseForInference)
+      throw new Error('T5Builder: quantized weights need an inference graph (fuseForInference)');
+  }
 
   /** The graph param `name`, created on first use with its HF shape. */
   param(name: string): Tensor {
@@ -113,22 +155,39 @@ export class T5Builder {
     return tensor;
   }
 
+  /** The HF shape [out, in] of parameter `name`. */
+  private specShape(name: string): readonly number[] {
+    const spec = t5ParameterSpecs(this.config).find((s) => s.name === name);
+    if (spec === undefined) throw new Error(`T5Builder: no parameter '${name}' in this config`);
+    return spec.shape;
+  }
+
+  /** The graph param `name` of the given shape and dtype (fused and quantized params, which have no HF spec), created on first use. */
+  private namedParam(name: string, shape: readonly number[], dtype: 'float32' | 'int8' = 'float32'): Tensor {
+    let tensor = this.params.get(name);
+    if (tensor === undefined) {
+      tensor = this.g.param(name, shape, dtype);
+      this.params.set(name, tensor);
+    }
+    return tensor;
+  }
+
+  /** x [N, in] times the weight `name` of HF shape [out, in], transposed: [N, out], through int8 when quantizing. */
+  private project(x: Tensor, name: string, shape: readonly number[]): Tensor {
+    if (this.quantize === undefined) {
+      const weight = this.params.get(name) ?? (name.includes(FUSED_SEPARATOR) ? this.namedParam(name, shape) : this.param(name));
+      return gemm(x, weight, { transB: true });
+    }
+    const [out, inner] = shape;
+    const names = quantizedParamNames(name);
+    return dynamicQuantizeMatMul(x, this.namedParam(names.weight, [inner, out], 'int8'), this.namedParam(names.scale, [out]));
+  }
+
   /** x [N, in] through each HF weight in `names`: one Gemm over the stacked weights when fusing. */
   linears(x: Tensor, names: readonly string[]): Tensor[] {
     if (!this.fuseForInference || names.length < 2) return names.map((name) => this.linear(x, name));
-    const specs = t5ParameterSpecs(this.config);
-    const shapes = names.map((name) => {
-      const spec = specs.find((s) => s.name === name);
-      if (spec === undefined) throw new Error(`T5Builder: no parameter '${name}' in this config`);
-      return spec.shape;
-    });
-    const fusedName = fusedParamName(names);
-    let weight = this.params.get(fusedName);
-    if (weight === undefined) {
-      weight = this.g.param(fusedName, [shapes.reduce((n, shape) => n + shape[0], 0), shapes[0][1]]);
-      this.params.set(fusedName, weight);
-    }
-    const y = gemm(x, weight, { transB: true });
+    const shapes = names.map((name) => this.specShape(name));
+    const y = this.project(x, fusedParamName(names), [shapes.reduce((n, shape) => n + shape[0], 0), shapes[0][1]]);
     let start = 0;
     return shapes.map((shape) => {
       const part = slice(y, 1, start, start + shape[0]);
@@ -144,7 +203,7 @@ export class T5Builder {
 
   /** x [N, in] times the HF weight [out, in], transposed: [N, out]. */
   linear(x: Tensor, name: string): Tensor {
-    return gemm(x, this.param(name), { transB: true });
+    return this.project(x, name, this.specShape(name));
   }
 
   drop(x: Tensor): Tensor {
@@ -315,7 +374,8 @@ export class T5Builder {
 
   /** Output logits [N, vocab] from decoder states [N, d]; a tied head scales by d^-1/2 as T5 does. */
   logits(hidden: Tensor): Tensor {
-    if (this.config.tieWordEmbeddings) return gemm(mul(hidden, this.config.dModel ** -0.5), this.param('shared.weight'), { transB: true });
+    if (this.config.tieWordEmbeddings)
+      return this.project(mul(hidden, this.config.dModel ** -0.5), 'shared.weight', this.specShape('shared.weight'));
     return this.linear(hidden, 'lm_head.weight');
   }
 }
@@ -455,11 +515,11 @@ export function buildScoringGraph(config: T5Config): Graph {
  */
 export function buildEncoderGraph(config: T5Config, options: InferenceGraphOptions = {}): Graph {
   const fuse = options.fuseForInference ?? false;
-  const g = new Graph(fuse ? 't5-encoder-fused' : 't5-encoder');
+  const g = new Graph(`${fuse ? 't5-encoder-fused' : 't5-encoder'}${options.quantize ? `-${options.quantize}` : ''}`);
   const inputIds = g.input('input_ids', 'int64', ['batch', 'src']);
   const attentionMask = g.input('attention_mask', 'float32', ['batch', 'src']);
   const buckets = g.input('encoder_position_buckets', 'int64', ['src', 'src']);
-  const b = new T5Builder(g, config, undefined, fuse);
+  const b = new T5Builder(g, config, undefined, fuse, options.quantize);
   const memory = b.encoder(inputIds, b.maskBias(attentionMask), buckets);
   g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
   const lexicalBias = b.lexicalBias(inputIds, attentionMask);
@@ -487,6 +547,8 @@ export function buildEncoderGraph(config: T5Config, options: InferenceGraphOptio
 export interface InferenceGraphOptions {
   /** Fuse projections that share an input (weights must then be baked in with `inferenceParams`). */
   fuseForInference?: boolean;
+  /** Weights quantized this way (needs `fuseForInference`); float32 when undefined. */
+  quantize?: WeightQuantization;
 }
 
 /** The decoder step's name for the batch dim of its source inputs (cross keys/values, mask, lexical bias). */
@@ -507,7 +569,7 @@ export const DECODER_STEP_SOURCES_DIM = 'sources';
  * read once per group instead of being copied once per hypothesis.
  */
 export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphOptions = {}): Graph {
-  const g = new Graph(`t5-decoder-step${options.fuseForInference ? '-fused' : ''}`);
+  const g = new Graph(`t5-decoder-step${options.fuseForInference ? '-fused' : ''}${options.quantize ? `-${options.quantize}` : ''}`);
   const sources = DECODER_STEP_SOURCES_DIM;
   const ids = g.input('decoder_input_ids', 'int64', ['batch', 1]);
   const attentionMask = g.input('attention_mask', 'float32', [sources, 'src']);
@@ -525,7 +587,7 @@ export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphO
       g.input(`cross_v.${i}`, 'float32', headShape(sources, 'src')),
     ]);
   }
-  const b = new T5Builder(g, config, undefined, options.fuseForInference ?? false);
+  const b = new T5Builder(g, config, undefined, options.fuseForInference ?? false, options.quantize);
   const selfBias = b.positionBias(buckets, 'decoder');
   const { hidden, present } = b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
   let logits = b.logits(hidden);

@@ -8,7 +8,13 @@
  */
 import { Session, exportModel, type Device, type HostTensor } from '../engine/index.js';
 import type { T5Config } from '../model/config.js';
-import { DECODER_STEP_SOURCES_DIM, buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../model/t5-graph.js';
+import {
+  DECODER_STEP_SOURCES_DIM,
+  buildDecoderStepGraph,
+  buildEncoderGraph,
+  inferenceParams,
+  type WeightQuantization,
+} from '../model/t5-graph.js';
 import { checkInferenceGraph } from '../model/inference-check.js';
 import { PositionInputs, type T5Model } from '../model/t5.js';
 import {
@@ -40,6 +46,11 @@ export interface InferenceOptions {
   spinning?: boolean;
   /** Where ORT runs the graphs (default cpu). */
   device?: Device;
+  /**
+   * Weights quantized this way in the graphs built from a model's weights (default: float32, as
+   * trained). Ranks change slightly: docs/serving.md, "int8 inference", measured how much.
+   */
+  quantize?: WeightQuantization;
 }
 
 /**
@@ -73,8 +84,9 @@ export class T5InferenceModel implements DocidDecoder {
   ): Promise<T5InferenceModel> {
     const params = new Map(weights);
     const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
-    const encoderGraph = buildEncoderGraph(config, { fuseForInference: true });
-    const decoderGraph = buildDecoderStepGraph(config, { fuseForInference: true });
+    const graphOptions = { fuseForInference: true, quantize: options.quantize };
+    const encoderGraph = buildEncoderGraph(config, graphOptions);
+    const decoderGraph = buildDecoderStepGraph(config, graphOptions);
     const [encoder, decoder] = await Promise.all([
       Session.create(exportModel(encoderGraph, { params: inferenceParams(encoderGraph, params) }), sessionOptions),
       Session.create(exportModel(decoderGraph, { params: inferenceParams(decoderGraph, params) }), sessionOptions),

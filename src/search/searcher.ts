@@ -89,16 +89,18 @@ export class GenerativeSearcher {
    */
   static async open(dir: string, options: OpenSearcherOptions = {}): Promise<GenerativeSearcher> {
     const loaded = await loadModelDirectory(dir, { threads: options.threads, verify: options.verify, device: options.device });
-    const inference = { threads: options.threads, spinning: options.spinning, device: options.device };
-    const decoder = loaded.onnx
-      ? await T5InferenceModel.fromOnnxFiles(
-          loaded.model.config,
-          readFileSync(loaded.onnx.encoder),
-          readFileSync(loaded.onnx.decoderStep),
-          inference,
-          loaded.onnx,
-        )
-      : await T5InferenceModel.fromModel(loaded.model, inference);
+    const inference = { threads: options.threads, spinning: options.spinning, device: options.device, quantize: options.quantize };
+    // The directory's exported graphs are float32; quantized ones are built from its weights.
+    const decoder =
+      loaded.onnx && options.quantize === undefined
+        ? await T5InferenceModel.fromOnnxFiles(
+            loaded.model.config,
+            readFileSync(loaded.onnx.encoder),
+            readFileSync(loaded.onnx.decoderStep),
+            inference,
+            loaded.onnx,
+          )
+        : await T5InferenceModel.fromModel(loaded.model, inference);
     return new GenerativeSearcher({
       decoder,
       tokenizer: loaded.tokenizer,

@@ -10,6 +10,7 @@ import { readModelManifest } from '../retriever/directory.js';
 import type { BeamTraceStep } from '../search/beam.js';
 import { docidText, DocumentStore, guessLanguage, loadModelDocuments } from '../search/documents.js';
 import { checkCoverage, DEFAULT_BM25_DEPTH, DEFAULT_RRF_K, fuseLists, HybridSearcher, modelCorpusIndex } from '../search/hybrid.js';
+import type { WeightQuantization } from '../model/t5-graph.js';
 import { GenerativeSearcher, type SearchHit } from '../search/searcher.js';
 import { snippet } from '../search/snippet.js';
 import { UserError, warn } from '../util/errors.js';
@@ -27,6 +28,8 @@ export interface SearchServiceOptions {
   index?: string;
   /** ONNX Runtime threads (default: every core). */
   threads?: number;
+  /** Inference graphs with quantized weights (built from the model's weights at load); float32 when undefined. */
+  quantize?: WeightQuantization;
   /** Micro-batching and the queue bound. */
   batching: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs' | 'maxBatch'>;
   /** Metrics hooks. */
@@ -132,7 +135,11 @@ export class SearchService {
 
   static async open(options: SearchServiceOptions): Promise<SearchService> {
     const manifest = readModelManifest(options.model);
-    const generative = await GenerativeSearcher.open(options.model, { threads: options.threads, spinning: false });
+    const generative = await GenerativeSearcher.open(options.model, {
+      threads: options.threads,
+      spinning: false,
+      quantize: options.quantize,
+    });
     try {
       let index: Bm25Index;
       let keyOf: Map<string, string> | undefined;

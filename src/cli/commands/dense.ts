@@ -34,7 +34,7 @@ export interface DenseSearchReport {
 }
 
 /** Options of generative search that mean nothing for a dense retriever: refused when given on the command line. */
-const GENERATIVE_ONLY = ['beam', 'renormalize'] as const;
+const GENERATIVE_ONLY = ['beam', 'renormalize', 'quantize'] as const;
 
 /** A UserError when the command line sets an option that only generative models take. */
 export function refuseGenerativeOptions(command: Command): void {

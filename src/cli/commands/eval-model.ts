@@ -19,7 +19,7 @@ import { UserError, warn } from '../../util/errors.js';
 import { defaultAnalyzerFor } from './bm25.js';
 import { parseHybridOptions, type HybridCommandOptions, type HybridSettings, type RetrievalMode } from './hybrid-options.js';
 import { beamAndK, fusionSpec } from './search.js';
-import { parseCount, type Write } from '../options.js';
+import { parseCount, parseQuantize, type Write } from '../options.js';
 import {
   languagesNote,
   openEvalSplit,
@@ -46,6 +46,8 @@ export interface ModelEvalOptions extends HybridCommandOptions {
   batch?: string;
   threads?: string;
   device?: string;
+  /** `--quantize int8`: search with int8 weights. */
+  quantize?: string;
   runOut?: string;
   /** Drop retrieved documents without a judgment before scoring (trec_eval -J). */
   judgedOnly?: boolean;
@@ -106,11 +108,12 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const device = parseDevice(options.device ?? 'cpu');
   checkDevice(device);
+  const quantize = parseQuantize(options.quantize);
   const { metrics, test } = await openEvalSplit({ ...options, dataset: options.dataset });
   const { dataset, split, queries, qrels } = test;
 
   const loadStart = performance.now();
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device });
+  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device, quantize });
   const loadMs = performance.now() - loadStart;
   const { run, searchMs } = await timedSearch(
     searcher,
@@ -179,6 +182,9 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
   const k = options.k === undefined ? 100 : parseCount(options.k, '--k');
   const batch = options.batch === undefined ? 16 : parseCount(options.batch, '--batch');
   const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
+  if (settings.mode === 'bm25' && options.quantize !== undefined)
+    throw new UserError('--quantize applies to --mode genir or hybrid, not --mode bm25');
+  const quantize = parseQuantize(options.quantize);
   let fusion = settings.mode === 'hybrid' && (settings.fusion === 'rrf' || settings.alpha !== undefined) ? fusionSpec(settings) : undefined;
   const tuneSplitName = options.tuneSplit ?? 'dev';
 
@@ -201,7 +207,8 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
   const analyzer = getAnalyzer(defaultAnalyzerFor(dataset), corpusLang === 'all' ? (dataset.lang ?? 'en') : corpusLang);
   const index = await Bm25Index.build(dataset.docs(), { analyzer });
   const relevanceIds = dataset.relevanceIds === undefined ? undefined : await dataset.relevanceIds();
-  const generative = settings.mode === 'hybrid' ? await GenerativeSearcher.open(options.model, { threads, spinning: false }) : undefined;
+  const generative =
+    settings.mode === 'hybrid' ? await GenerativeSearcher.open(options.model, { threads, spinning: false, quantize }) : undefined;
   if (generative !== undefined) {
     try {
       checkCoverage(index, relevanceIds, generative, `dataset ${dataset.id} (corpus ${corpusLang}) against the docids of ${options.model}`);

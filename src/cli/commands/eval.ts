@@ -12,7 +12,7 @@ import { runDenseEval } from './dense.js';
 import { runModelEval, type ModelEvalOptions } from './eval-model.js';
 import { addHybridOptions } from './hybrid-options.js';
 import { denseModelOf } from './search.js';
-import { parseCount, parseSeed, refuseOptions, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import { parseCount, parseSeed, quantizeOption, refuseOptions, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
 
 const DEFAULT_METRICS = 'nDCG@10,RR@10,R@100';
 
@@ -83,6 +83,7 @@ export function registerEvalCommands(program: Command, write: Write): void {
       .option('--run-out <file>', 'with --model: write the run in TREC format'),
   )
     .option('--device <cpu|cuda>', "with --model: where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)")
+    .addOption(quantizeOption())
     .option('--tune-split <name>', 'with --mode hybrid --fusion interp and no --alpha: the split alpha is tuned on (default: dev)')
     .option('--dense <dir>', "instead of --run: search the dataset's queries with this dense retriever (exact top-k) and evaluate")
     .action(async (options: EvalOptions & Omit<ModelEvalOptions, 'model' | 'metrics'> & { dense?: string }, command: Command) => {
@@ -91,8 +92,9 @@ export function registerEvalCommands(program: Command, write: Write): void {
         if (options.run !== undefined) throw new UserError('give either --run or --dense, not both');
         if (options.perQuery)
           throw new UserError('--per-query applies to --run; with --dense, write the run with --run-out and evaluate it with --run');
-        if (command.getOptionValueSource('beam') === 'cli')
-          throw new UserError('--beam applies to generative models (beam search); a dense retriever ranks every document exactly');
+        for (const name of ['beam', 'quantize'])
+          if (command.getOptionValueSource(name) === 'cli')
+            throw new UserError(`--${name} applies to generative models (beam search); a dense retriever ranks every document exactly`);
         const metrics = command.getOptionValueSource('metrics') === 'default' ? undefined : options.metrics;
         await runDenseEval({ ...options, dense, metrics }, write);
         return;
@@ -105,6 +107,7 @@ export function registerEvalCommands(program: Command, write: Write): void {
           [options.normalization, '--normalization'],
           [options.bm25Depth, '--bm25-depth'],
           [options.tuneSplit, '--tune-split'],
+          [options.quantize, '--quantize'],
         ];
         if (command.getOptionValueSource('mode') !== 'default') modelOnly.unshift([options.mode, '--mode']);
         refuseOptions(modelOnly, '--model, not to a --run file');

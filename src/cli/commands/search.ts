@@ -18,7 +18,16 @@ import {
   type RetrievalMode,
 } from './hybrid-options.js';
 import { refuseGenerativeOptions, runDenseSearch, runDenseSearchMany } from './dense.js';
-import { parseCount, refuseOptions, type Write, dataDirOption, threadsOption, jsonOption } from '../options.js';
+import {
+  parseCount,
+  parseQuantize,
+  quantizeOption,
+  refuseOptions,
+  type Write,
+  dataDirOption,
+  threadsOption,
+  jsonOption,
+} from '../options.js';
 import { checkQueryLength, readQueryFile } from '../queries.js';
 
 export interface SearchCommandOptions extends HybridCommandOptions {
@@ -28,6 +37,7 @@ export interface SearchCommandOptions extends HybridCommandOptions {
   renormalize?: boolean;
   threads?: string;
   device?: string;
+  quantize?: string;
   index?: string;
   dataDir?: string;
   lang?: string;
@@ -111,6 +121,7 @@ export function registerSearchCommand(program: Command, write: Write): void {
     .option('--lang <code>', 'with --mode bm25 or hybrid: the query language, for the multilingual analyzer')
     .addOption(threadsOption())
     .option('--device <cpu|cuda>', "where ONNX Runtime runs (cuda needs onnxruntime-node's CUDA binaries)", 'cpu')
+    .addOption(quantizeOption())
     .addOption(jsonOption())
     .action(
       async (
@@ -227,7 +238,8 @@ export async function runSearch(query: string, options: SearchCommandOptions, wr
   const loadStart = performance.now();
   const device = parseDevice(options.device ?? 'cpu');
   checkDevice(device);
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device });
+  const quantize = parseQuantize(options.quantize);
+  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device, quantize });
   const loadMs = performance.now() - loadStart;
   let hits: SearchHit[];
   const searchStart = performance.now();
@@ -295,9 +307,10 @@ export async function runSearchMany(options: SearchManyCommandOptions, write: Wr
       '--queries searches with --mode genir; for BM25 or hybrid runs over a dataset use genir eval --model <dir> --mode bm25|hybrid --run-out <file>',
     );
   if (options.runOut !== undefined) checkWritableFile(options.runOut, '--run-out');
+  const quantize = parseQuantize(options.quantize);
   const queries = await readQueryFile(options.queries);
   const loadStart = performance.now();
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false });
+  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, quantize });
   const loadMs = performance.now() - loadStart;
   let hits: SearchHit[][];
   const searchStart = performance.now();
@@ -353,9 +366,18 @@ async function runCorpusSearch(
   const fusion = settings.mode === 'hybrid' ? fusionSpec(settings) : undefined;
   if (settings.mode === 'bm25' && options.renormalize)
     throw new UserError('--renormalize applies to --mode genir or hybrid, not --mode bm25');
+  if (settings.mode === 'bm25' && options.quantize !== undefined)
+    throw new UserError('--quantize applies to --mode genir or hybrid, not --mode bm25');
+  const quantize = parseQuantize(options.quantize);
   if (query.trim() === '') throw new UserError('the query is empty');
   const loadStart = performance.now();
-  const searcher = await HybridSearcher.open(options.model, { threads, spinning: false, dataDir: options.dataDir, index: options.index });
+  const searcher = await HybridSearcher.open(options.model, {
+    threads,
+    spinning: false,
+    quantize,
+    dataDir: options.dataDir,
+    index: options.index,
+  });
   const loadMs = performance.now() - loadStart;
   const searchStart = performance.now();
   let hits: HybridHit[];

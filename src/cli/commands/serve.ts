@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { readModelManifest } from '../../retriever/directory.js';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS, startServer, type RunningServer } from '../../serve/server.js';
 import { UserError } from '../../util/errors.js';
-import { parseCount, parseNumber, type Write, dataDirOption, threadsOption } from '../options.js';
+import { parseCount, parseNumber, parseQuantize, quantizeOption, type Write, dataDirOption, threadsOption } from '../options.js';
 
 export interface ServeCommandOptions {
   model: string;
@@ -23,6 +23,7 @@ export interface ServeCommandOptions {
   maxK?: string;
   maxBeam?: string;
   timeout?: string;
+  quantize?: string;
 }
 
 function parsePort(value: string): number {
@@ -83,6 +84,7 @@ export async function runServe(options: ServeCommandOptions, write: Write): Prom
     windowMs: options.batchWindow === undefined ? DEFAULT_BATCHING.windowMs : parseMilliseconds(options.batchWindow, '--batch-window'),
   };
   const threads = count(options.threads, '--threads');
+  const quantize = parseQuantize(options.quantize);
   const host = options.host ?? '127.0.0.1';
   let server: RunningServer;
   try {
@@ -93,6 +95,7 @@ export async function runServe(options: ServeCommandOptions, write: Write): Prom
       dataDir: options.dataDir,
       index: options.index,
       threads,
+      quantize,
       limits,
       batching,
     });
@@ -137,6 +140,7 @@ export function addServeOptions(command: Command): Command {
     .option('--port <n>', 'port to listen on (0 picks a free one)', '8080')
     .option('--index <file>', "a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one at start")
     .addOption(threadsOption())
+    .addOption(quantizeOption())
     .option('--max-queue <n>', `searches that may wait for a batch; more get 503 with Retry-After (default ${DEFAULT_BATCHING.maxQueue})`)
     .option('--max-batch <n>', `queries per batched beam search (default ${DEFAULT_BATCHING.maxBatch})`)
     .option('--batch-window <ms>', `how long a query waits for others to batch with (default ${DEFAULT_BATCHING.windowMs})`)

@@ -25,6 +25,7 @@ export { minimum } from './minimum.js';
 export { mul } from './mul.js';
 export { neg } from './neg.js';
 export { pow } from './pow.js';
+export { dynamicQuantizeMatMul, quantizeWeightInt8 } from './quantized-matmul.js';
 export { range } from './range.js';
 export { reciprocal } from './reciprocal.js';
 export { reduceMax } from './reduce-max.js';
