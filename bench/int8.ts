@@ -36,6 +36,7 @@ import { constrainedBeamSearch, type RankedDocid } from '../src/search/beam.js';
 import { T5InferenceModel } from '../src/search/decoder.js';
 import { GenerativeSearcher, type SearchHit } from '../src/search/searcher.js';
 import { Rng } from '../src/util/random.js';
+import { percentile } from './stats.js';
 import { buildSquadModel } from './squad-model.js';
 
 function option(name: string, fallback: string): string {
@@ -60,12 +61,6 @@ if (dataDir === undefined) throw new Error('bench:int8 builds its models over sq
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
 }
 
 const median = (values: readonly number[]): number => percentile(values, 50);

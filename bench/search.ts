@@ -38,6 +38,7 @@ import { constrainedBeamSearch, type BeamSearchStats, type RankedDocid } from '.
 import { T5InferenceModel } from '../src/search/decoder.js';
 import { makeSeq2SeqBatch } from '../src/train/loop/batching.js';
 import { Rng } from '../src/util/random.js';
+import { percentile } from './stats.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(name);
@@ -65,12 +66,6 @@ if (docidSource !== 'synthetic' && process.argv.includes('--docs')) throw new Er
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
 }
 
 async function docids(textVocabSize: number): Promise<DocidTable> {

@@ -95,41 +95,11 @@ test('genir eval --model --quantize int8 --batch 1 writes the run that genir sea
   // One query per batch: int8 activations are quantized with one scale per batch tensor, so a
   // query's int8 scores depend on the queries batched with it (docs/serving.md, "int8 inference").
   const runOut = join(root, 'int8.run');
+  // The same model and search settings for both commands.
+  const search = ['--model', model, '--threads', '1', '--beam', '4', '--k', '4', '--quantize', 'int8'];
   const [evaluated, searched] = await Promise.all([
-    runGenir([
-      'eval',
-      '--model',
-      model,
-      '--dataset',
-      data,
-      '--threads',
-      '1',
-      '--beam',
-      '4',
-      '--k',
-      '4',
-      '--batch',
-      '1',
-      '--quantize',
-      'int8',
-      '--run-out',
-      runOut,
-    ]),
-    runGenir([
-      'search',
-      '--model',
-      model,
-      '--threads',
-      '1',
-      '--beam',
-      '4',
-      '--k',
-      '4',
-      '--quantize',
-      'int8',
-      '--json',
-      TINY_QUERIES[0].text,
-    ]),
+    runGenir(['eval', ...search, '--dataset', data, '--batch', '1', '--run-out', runOut]),
+    runGenir(['search', ...search, '--json', TINY_QUERIES[0].text]),
   ]);
   assert.equal(evaluated.code, 0, evaluated.stderr);
   const entries = (await readRun(runOut)).get(TINY_QUERIES[0]._id) ?? [];
