@@ -12,6 +12,7 @@ import {
   Graph,
   Tensor,
   add,
+  cast,
   concat,
   crossEntropy,
   div,
@@ -26,6 +27,7 @@ import {
   matmul,
   maximum,
   mul,
+  multiHeadAttention,
   pow,
   quantizeWeightInt8,
   reduceMean,
@@ -34,6 +36,7 @@ import {
   reshape,
   rsqrt,
   sequenceLogProb,
+  skipRmsNorm,
   slice,
   softmax,
   sqrt,
@@ -42,6 +45,7 @@ import {
   unsqueeze,
 } from '../engine/index.js';
 import type { HostArray } from '../engine/dtype.js';
+import type { MultiHeadAttentionOptions } from '../engine/index.js';
 import { appendAdamWUpdate, type GraphAdamWOptions } from '../engine/optim/adamw-graph.js';
 import { LEXICAL_HEAD_WEIGHT, t5ParameterSpecs, totalVocabSize, type T5Config } from './config.js';
 
@@ -348,6 +352,117 @@ export class T5Builder {
     return { hidden: this.drop(this.rmsNorm(y, 'decoder.final_layer_norm.weight')), present };
   }
 
+  /** The attention settings of the fused kernels: T5 does not scale q·k, and hides keys as `maskBias` does. */
+  private get attentionOptions(): MultiHeadAttentionOptions {
+    return { heads: this.config.numHeads, scale: 1, maskedValue: MASKED };
+  }
+
+  /** [rows*len, heads*d_kv] → [rows, len, heads*d_kv], the layout MultiHeadAttention reads and writes. */
+  private toSequences(x: Tensor, rows: Dim, len: Dim): Tensor {
+    return reshape(x, [rows, len, this.config.numHeads * this.config.dKv]);
+  }
+
+  /** MultiHeadAttention's output [rows, len, heads*d_kv] through the output projection: [tokens, d_model] (tokens = rows × len). */
+  private attentionOutput(output: Tensor, tokens: Dim, prefix: string): Tensor {
+    return this.linear(reshape(output, [tokens, this.config.numHeads * this.config.dKv]), `${prefix}.o.weight`);
+  }
+
+  /**
+   * The residual stream of the fused graphs: each sublayer's output is added to the stream by
+   * the next norm (SkipSimplifiedLayerNormalization: the add and the RMS norm in one kernel), so
+   * `norm` returns the normed stream and keeps the sum as the new stream.
+   */
+  private residualStream(start: Tensor): { norm: (name: string) => Tensor; add: (delta: Tensor) => void } {
+    let stream = start;
+    let pending: Tensor | undefined;
+    return {
+      norm: (name) => {
+        if (pending === undefined) return this.rmsNorm(stream, name);
+        const { normed, sum } = skipRmsNorm(pending, stream, this.param(name), this.config.layerNormEpsilon);
+        stream = sum;
+        pending = undefined;
+        return normed;
+      },
+      add: (delta) => {
+        if (pending !== undefined) throw new Error('T5Builder: two sublayer outputs without a norm between them');
+        pending = delta;
+      },
+    };
+  }
+
+  /**
+   * `encoder` with ORT's com.microsoft fused kernels, for inference graphs (no dropout; CPU
+   * provider): each attention is one MultiHeadAttention node (the position bias and the 1/0
+   * int32 `paddingMask` [batch, src] are its inputs) and each residual add with the next norm
+   * one SkipSimplifiedLayerNormalization node.
+   */
+  fusedEncoder(inputIds: Tensor, paddingMask: Tensor, buckets: Tensor): Tensor {
+    const bias = this.positionBias(buckets, 'encoder');
+    const embedded = this.embed(inputIds);
+    const tokens = embedded.shape[0];
+    const residual = this.residualStream(embedded);
+    for (let i = 0; i < this.config.numLayers; i++) {
+      const block = `encoder.block.${i}`;
+      const attn = `${block}.layer.0.SelfAttention`;
+      const [q, key, value] = this.linears(
+        residual.norm(`${block}.layer.0.layer_norm.weight`),
+        ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`),
+      ).map((t) => this.toSequences(t, 'batch', 'src'));
+      const { output } = multiHeadAttention(q, { key, value, bias, keyPaddingMask: paddingMask }, this.attentionOptions);
+      residual.add(this.attentionOutput(output, tokens, attn));
+      residual.add(this.feedForward(residual.norm(`${block}.layer.1.layer_norm.weight`), `${block}.layer.1`));
+    }
+    return residual.norm('encoder.final_layer_norm.weight');
+  }
+
+  /**
+   * `decoder` over cached positions with ORT's com.microsoft fused kernels, for inference
+   * graphs: self-attention and its cache in one MultiHeadAttention node, cross-attention in
+   * another that reads each source's keys [sources, heads, src, d_kv] once for its group of
+   * rows (the group is the node's query sequence; `crossPaddingMask` is the sources' 1/0 int32
+   * mask), and residual adds fused with the next norm.
+   */
+  fusedDecoder(
+    ids: Tensor,
+    len: Dim,
+    selfBias: Tensor,
+    crossKV: readonly [Tensor, Tensor][],
+    crossPaddingMask: Tensor,
+    past: readonly [Tensor, Tensor][],
+  ): { hidden: Tensor; present: [Tensor, Tensor][] } {
+    const embedded = this.embed(ids);
+    const tokens = embedded.shape[0];
+    const residual = this.residualStream(embedded);
+    const present: [Tensor, Tensor][] = [];
+    for (let i = 0; i < this.config.numDecoderLayers; i++) {
+      const block = `decoder.block.${i}`;
+      const attn = `${block}.layer.0.SelfAttention`;
+      const [q, key, value] = this.linears(
+        residual.norm(`${block}.layer.0.layer_norm.weight`),
+        ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`),
+      ).map((t) => this.toSequences(t, 'batch', len));
+      const self = multiHeadAttention(q, { key, value, bias: selfBias, past: past[i] }, this.attentionOptions);
+      if (self.present === undefined) throw new Error('T5Builder: self-attention with a past returns its cache');
+      present.push(self.present);
+      residual.add(this.attentionOutput(self.output, tokens, attn));
+      const cross = `${block}.layer.1.EncDecAttention`;
+      const [crossKeys, crossValues] = crossKV[i];
+      const qc = this.toSequences(
+        this.linear(residual.norm(`${block}.layer.1.layer_norm.weight`), `${cross}.q.weight`),
+        crossKeys.shape[0],
+        -1,
+      );
+      const { output } = multiHeadAttention(
+        qc,
+        { key: crossKeys, value: crossValues, keyPaddingMask: crossPaddingMask },
+        this.attentionOptions,
+      );
+      residual.add(this.attentionOutput(output, tokens, cross));
+      residual.add(this.feedForward(residual.norm(`${block}.layer.2.layer_norm.weight`), `${block}.layer.2`));
+    }
+    return { hidden: residual.norm('decoder.final_layer_norm.weight'), present };
+  }
+
   /**
    * The lexical head's term [rows, vocab], or undefined when the config has no lexical head:
    * 0 for text tokens; for docid token k, lexicalHeadScale × the mean of lexical_head.weight[t, k]
@@ -520,7 +635,9 @@ export function buildEncoderGraph(config: T5Config, options: InferenceGraphOptio
   const attentionMask = g.input('attention_mask', 'float32', ['batch', 'src']);
   const buckets = g.input('encoder_position_buckets', 'int64', ['src', 'src']);
   const b = new T5Builder(g, config, undefined, fuse, options.quantize);
-  const memory = b.encoder(inputIds, b.maskBias(attentionMask), buckets);
+  const memory = fuse
+    ? b.fusedEncoder(inputIds, cast(attentionMask, 'int32'), buckets)
+    : b.encoder(inputIds, b.maskBias(attentionMask), buckets);
   g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
   const lexicalBias = b.lexicalBias(inputIds, attentionMask);
   if (lexicalBias !== undefined) g.output('lexical_bias', lexicalBias);
@@ -587,9 +704,12 @@ export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphO
       g.input(`cross_v.${i}`, 'float32', headShape(sources, 'src')),
     ]);
   }
-  const b = new T5Builder(g, config, undefined, options.fuseForInference ?? false, options.quantize);
+  const fuse = options.fuseForInference ?? false;
+  const b = new T5Builder(g, config, undefined, fuse, options.quantize);
   const selfBias = b.positionBias(buckets, 'decoder');
-  const { hidden, present } = b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
+  const { hidden, present } = fuse
+    ? b.fusedDecoder(ids, 1, selfBias, crossKV, cast(attentionMask, 'int32'), past)
+    : b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
   let logits = b.logits(hidden);
   if (config.lexicalHead) {
     const vocab = totalVocabSize(config);

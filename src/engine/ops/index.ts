@@ -26,6 +26,7 @@ export { mul } from './mul.js';
 export { neg } from './neg.js';
 export { pow } from './pow.js';
 export { dynamicQuantizeMatMul, quantizeWeightInt8 } from './quantized-matmul.js';
+export { multiHeadAttention, skipRmsNorm, type MultiHeadAttentionInputs, type MultiHeadAttentionOptions } from './fused-inference.js';
 export { range } from './range.js';
 export { reciprocal } from './reciprocal.js';
 export { reduceMax } from './reduce-max.js';
