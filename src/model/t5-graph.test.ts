@@ -80,3 +80,59 @@ test('inferenceParams stacks the parts row-wise and names a missing part', () =>
   partial.delete(names[2]);
   assert.throws(() => inferenceParams(graph, partial), /needs the missing weight 'decoder\.block\.0\.layer\.0\.SelfAttention\.v\.weight'/);
 });
+
+test('inference graphs run attention as MultiHeadAttention and residual norms as SkipSimplifiedLayerNormalization; fusedKernels: false keeps the standard ops; both step alike from an empty cache over one shared source', async () => {
+  const opTypes = (graph: ReturnType<typeof buildEncoderGraph>) => new Set(graph.nodes.map((n) => n.opType));
+  for (const build of [buildEncoderGraph, buildDecoderStepGraph]) {
+    const fused = opTypes(build(config, { fuseForInference: true }));
+    assert.ok(fused.has('MultiHeadAttention') && fused.has('SkipSimplifiedLayerNormalization') && !fused.has('Softmax'));
+    const standard = opTypes(build(config, { fuseForInference: true, fusedKernels: false }));
+    assert.ok(!standard.has('MultiHeadAttention') && !standard.has('SkipSimplifiedLayerNormalization') && standard.has('Softmax'));
+  }
+  const weights = T5Model.create(config, 4).weights();
+  const session = async (graph: ReturnType<typeof buildEncoderGraph>) =>
+    Session.create(exportModel(graph, { params: inferenceParams(graph, weights) }), { threads: 1 });
+  const src = 4;
+  const encoderFeeds = {
+    input_ids: { data: BigInt64Array.from([7n, 8n, 1n, 0n]), dims: [1, src] },
+    attention_mask: { data: Float32Array.from([1, 1, 1, 0]), dims: [1, src] },
+    encoder_position_buckets: {
+      data: relativePositionBuckets(src, src, true, config.relativeAttentionNumBuckets, config.relativeAttentionMaxDistance),
+      dims: [src, src],
+    },
+  };
+  const results = [];
+  for (const fusedKernels of [true, false]) {
+    const options = { fuseForInference: true, fusedKernels };
+    const [encoder, step] = await Promise.all([
+      session(buildEncoderGraph(config, options)),
+      session(buildDecoderStepGraph(config, options)),
+    ]);
+    try {
+      const encoded = await encoder.run(encoderFeeds);
+      // Three hypotheses read the one source, from an empty cache (the first step of a beam search).
+      const rows = 3;
+      const feeds: Record<string, HostTensor> = {
+        decoder_input_ids: { data: BigInt64Array.from([0n, 42n, 44n]), dims: [rows, 1] },
+        attention_mask: encoderFeeds.attention_mask,
+        decoder_position_buckets: {
+          data: relativePositionBuckets(1, 1, false, config.relativeAttentionNumBuckets, config.relativeAttentionMaxDistance, 0),
+          dims: [1, 1],
+        },
+      };
+      for (let i = 0; i < config.numDecoderLayers; i++) {
+        const empty = { data: new Float32Array(0), dims: [rows, config.numHeads, 0, config.dKv] };
+        Object.assign(feeds, { [`past_k.${i}`]: empty, [`past_v.${i}`]: empty });
+        Object.assign(feeds, { [`cross_k.${i}`]: encoded[`cross_k.${i}`], [`cross_v.${i}`]: encoded[`cross_v.${i}`] });
+      }
+      results.push({ encoded, step: await step.run(feeds) });
+    } finally {
+      await Promise.all([encoder.release(), step.release()]);
+    }
+  }
+  const [fused, standard] = results;
+  assert.ok(maxAbsDiff(fused.encoded['cross_v.1'], standard.encoded['cross_v.1']) < 1e-5);
+  assert.ok(maxAbsDiff(fused.step.log_probs, standard.step.log_probs) < 1e-5);
+  assert.ok(maxAbsDiff(fused.step['present_k.1'], standard.step['present_k.1']) < 1e-5);
+  assert.deepEqual(fused.step['present_k.1'].dims, [3, config.numHeads, 1, config.dKv]);
+});

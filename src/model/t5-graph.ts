@@ -39,6 +39,7 @@ import {
   skipRmsNorm,
   slice,
   softmax,
+  split,
   sqrt,
   sub,
   transpose,
@@ -187,11 +188,25 @@ export class T5Builder {
     return dynamicQuantizeMatMul(x, this.namedParam(names.weight, [inner, out], 'int8'), this.namedParam(names.scale, [out]));
   }
 
-  /** x [N, in] through each HF weight in `names`: one Gemm over the stacked weights when fusing. */
-  linears(x: Tensor, names: readonly string[]): Tensor[] {
-    if (!this.fuseForInference || names.length < 2) return names.map((name) => this.linear(x, name));
+  /**
+   * x [N, in] through each HF weight in `names`: one Gemm over the stacked weights when fusing.
+   * With `sequences` = [rows, len] (N = rows × len) each result comes as [rows, len, out]: the
+   * stacked result is reshaped once and then split, instead of reshaping every part.
+   */
+  linears(x: Tensor, names: readonly string[], sequences?: readonly [Dim, Dim]): Tensor[] {
+    if (!this.fuseForInference || names.length < 2) {
+      const parts = names.map((name) => this.linear(x, name));
+      return sequences === undefined ? parts : parts.map((part) => reshape(part, [...sequences, part.shape[1]]));
+    }
     const shapes = names.map((name) => this.specShape(name));
-    const y = this.project(x, fusedParamName(names), [shapes.reduce((n, shape) => n + shape[0], 0), shapes[0][1]]);
+    const total = shapes.reduce((n, shape) => n + shape[0], 0);
+    const y = this.project(x, fusedParamName(names), [total, shapes[0][1]]);
+    if (sequences !== undefined)
+      return split(
+        reshape(y, [...sequences, total]),
+        shapes.map((shape) => shape[0]),
+        2,
+      );
     let start = 0;
     return shapes.map((shape) => {
       const part = slice(y, 1, start, start + shape[0]);
@@ -407,7 +422,8 @@ export class T5Builder {
       const [q, key, value] = this.linears(
         residual.norm(`${block}.layer.0.layer_norm.weight`),
         ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`),
-      ).map((t) => this.toSequences(t, 'batch', 'src'));
+        ['batch', 'src'],
+      );
       const { output } = multiHeadAttention(q, { key, value, bias, keyPaddingMask: paddingMask }, this.attentionOptions);
       residual.add(this.attentionOutput(output, tokens, attn));
       residual.add(this.feedForward(residual.norm(`${block}.layer.1.layer_norm.weight`), `${block}.layer.1`));
@@ -440,7 +456,8 @@ export class T5Builder {
       const [q, key, value] = this.linears(
         residual.norm(`${block}.layer.0.layer_norm.weight`),
         ['q', 'k', 'v'].map((p) => `${attn}.${p}.weight`),
-      ).map((t) => this.toSequences(t, 'batch', len));
+        ['batch', len],
+      );
       const self = multiHeadAttention(q, { key, value, bias: selfBias, past: past[i] }, this.attentionOptions);
       if (self.present === undefined) throw new Error('T5Builder: self-attention with a past returns its cache');
       present.push(self.present);
@@ -635,9 +652,10 @@ export function buildEncoderGraph(config: T5Config, options: InferenceGraphOptio
   const attentionMask = g.input('attention_mask', 'float32', ['batch', 'src']);
   const buckets = g.input('encoder_position_buckets', 'int64', ['src', 'src']);
   const b = new T5Builder(g, config, undefined, fuse, options.quantize);
-  const memory = fuse
-    ? b.fusedEncoder(inputIds, cast(attentionMask, 'int32'), buckets)
-    : b.encoder(inputIds, b.maskBias(attentionMask), buckets);
+  const memory =
+    fuse && (options.fusedKernels ?? true)
+      ? b.fusedEncoder(inputIds, cast(attentionMask, 'int32'), buckets)
+      : b.encoder(inputIds, b.maskBias(attentionMask), buckets);
   g.output('encoder_hidden', reshape(memory, ['batch', 'src', config.dModel]));
   const lexicalBias = b.lexicalBias(inputIds, attentionMask);
   if (lexicalBias !== undefined) g.output('lexical_bias', lexicalBias);
@@ -666,6 +684,14 @@ export interface InferenceGraphOptions {
   fuseForInference?: boolean;
   /** Weights quantized this way (needs `fuseForInference`); float32 when undefined. */
   quantize?: WeightQuantization;
+  /**
+   * With `fuseForInference`: attention (with its cache) and each residual add with the norm
+   * after it as ORT's com.microsoft fused kernels, MultiHeadAttention and
+   * SkipSimplifiedLayerNormalization (default true). False builds them from standard ONNX ops
+   * as the graphs exported before 2026-12-07 were; they have the same inputs, outputs and
+   * weights, so model directories of either kind load.
+   */
+  fusedKernels?: boolean;
 }
 
 /** The decoder step's name for the batch dim of its source inputs (cross keys/values, mask, lexical bias). */
@@ -707,9 +733,10 @@ export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphO
   const fuse = options.fuseForInference ?? false;
   const b = new T5Builder(g, config, undefined, fuse, options.quantize);
   const selfBias = b.positionBias(buckets, 'decoder');
-  const { hidden, present } = fuse
-    ? b.fusedDecoder(ids, 1, selfBias, crossKV, cast(attentionMask, 'int32'), past)
-    : b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
+  const { hidden, present } =
+    fuse && (options.fusedKernels ?? true)
+      ? b.fusedDecoder(ids, 1, selfBias, crossKV, cast(attentionMask, 'int32'), past)
+      : b.decoder(ids, 1, selfBias, crossKV, b.maskBias(attentionMask), past);
   let logits = b.logits(hidden);
   if (config.lexicalHead) {
     const vocab = totalVocabSize(config);

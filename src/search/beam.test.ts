@@ -295,6 +295,28 @@ test('a model directory graph of one encoder row per hypothesis (exported before
   }
 });
 
+test('model directory graphs of standard ONNX ops (exported before the fused kernels) still load and rank as today', async () => {
+  const weights = model.weights();
+  const options = { fuseForInference: true, fusedKernels: false };
+  const encoderGraph = buildEncoderGraph(config, options);
+  const stepGraph = buildDecoderStepGraph(config, options);
+  const older = await T5InferenceModel.fromOnnxFiles(
+    config,
+    exportModel(encoderGraph, { params: inferenceParams(encoderGraph, weights) }).bytes,
+    exportModel(stepGraph, { params: inferenceParams(stepGraph, weights) }).bytes,
+    { threads: 1 },
+  );
+  try {
+    assert.equal(older.groupsBySource, true);
+    for (const beam of [6, table.size]) {
+      const expected = await constrainedBeamSearch(frozen, table, queries, { beam, k: beam });
+      assertSameHits(await constrainedBeamSearch(older, table, queries, { beam, k: beam }), expected, `standard ops, beam ${beam}`);
+    }
+  } finally {
+    await older.release();
+  }
+});
+
 test('beam ≥ corpus, k < beam: exactly the exhaustive top-k', async () => {
   for (const [beam, k] of [
     [30, 1],

@@ -37,6 +37,8 @@ export type DocidDecoder = StepDecoder;
 export interface InferenceOptions {
   /** ORT intra-op threads (default: all cores). */
   threads?: number;
+  /** ORT intra-op threads of the encoder session alone (default: `threads`); the decoder step's session keeps `threads`. */
+  encoderThreads?: number;
   /**
    * Whether idle ORT threads busy-wait between ops (default false here, unlike ORT's default).
    * Busy-waiting saves a thread wake-up per parallel op on an otherwise idle machine, but when
@@ -84,11 +86,16 @@ export class T5InferenceModel implements DocidDecoder {
   ): Promise<T5InferenceModel> {
     const params = new Map(weights);
     const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
-    const graphOptions = { fuseForInference: true, quantize: options.quantize };
+    // ORT's CUDA MultiHeadAttention was not checked with these inputs (no GPU in the session
+    // that added the fused kernels): graphs built for cuda keep the standard ONNX ops.
+    const graphOptions = { fuseForInference: true, quantize: options.quantize, fusedKernels: (options.device ?? 'cpu') === 'cpu' };
     const encoderGraph = buildEncoderGraph(config, graphOptions);
     const decoderGraph = buildDecoderStepGraph(config, graphOptions);
     const [encoder, decoder] = await Promise.all([
-      Session.create(exportModel(encoderGraph, { params: inferenceParams(encoderGraph, params) }), sessionOptions),
+      Session.create(exportModel(encoderGraph, { params: inferenceParams(encoderGraph, params) }), {
+        ...sessionOptions,
+        threads: options.encoderThreads ?? options.threads,
+      }),
       Session.create(exportModel(decoderGraph, { params: inferenceParams(decoderGraph, params) }), sessionOptions),
     ]);
     return new T5InferenceModel(config, encoder, decoder);
@@ -113,15 +120,15 @@ export class T5InferenceModel implements DocidDecoder {
     const crossKeys = stepInterface.inputs.find((input) => input.name === 'cross_k.0');
     const groupsBySource = crossKeys?.dims[0] === DECODER_STEP_SOURCES_DIM;
     const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
-    const open = async (bytes: Uint8Array, file: string): Promise<Session> => {
+    const open = async (bytes: Uint8Array, file: string, threads = options.threads): Promise<Session> => {
       try {
-        return await Session.create(bytes, sessionOptions);
+        return await Session.create(bytes, { ...sessionOptions, threads });
       } catch (err) {
         // ORT's own message (e.g. "protobuf parsing failed") with a native stack; the file is what the user can act on.
         throw new UserError(`${file}: not a readable ONNX model (${err instanceof Error ? err.message : String(err)})`);
       }
     };
-    const encoder = await open(encoderBytes, files.encoder);
+    const encoder = await open(encoderBytes, files.encoder, options.encoderThreads ?? options.threads);
     let decoder: Session;
     try {
       decoder = await open(decoderStepBytes, files.decoderStep);

@@ -37,6 +37,7 @@ export { reshape } from './reshape.js';
 export { shapeOf } from './shape-of.js';
 export { sigmoid } from './sigmoid.js';
 export { slice } from './slice.js';
+export { split } from './split.js';
 export { softmax } from './softmax.js';
 export { logSigmoid, softplus } from './softplus.js';
 export { rsqrt, sqrt } from './sqrt.js';
