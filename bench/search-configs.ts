@@ -2,7 +2,8 @@
  * Single-query constrained beam search under several inference set-ups, interleaved in one
  * process: which graphs (ORT's fused com.microsoft kernels or the standard ONNX ops of the
  * graphs exported before 2026-12-07) and how the encoder's and the decoder step's ORT sessions
- * use the cores (intra-op threads of each, spinning).
+ * use the cores (intra-op threads of each, which pools spin). A set-up's name says the graphs,
+ * then encoder/decoder threads, then `-spin` (the decoder's pool spins) or `-spin-both`.
  *
  *   node --import tsx bench/search-configs.ts [--json] [--queries 60] [--rounds 5] [--warmup 10]
  *        [--docids squad-pq|synthetic] [--docs 2067] [--configs name,…]
@@ -38,17 +39,23 @@ interface SetUp {
   fusedKernels: boolean;
   threads: number;
   encoderThreads: number;
+  /** The decoder step's pool busy-waits. */
   spinning: boolean;
+  /** The encoder's pool busy-waits too. */
+  encoderSpinning: boolean;
 }
 
-/** The set-ups by name: graphs, then encoder/decoder threads, then spinning. */
+/** The set-ups by name: graphs, encoder/decoder threads, which pools spin. */
 const SET_UPS: Record<string, SetUp> = {
-  'onnx-2/2': { fusedKernels: false, threads: 2, encoderThreads: 2, spinning: false },
-  'fused-2/2': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: false },
-  'fused-1/2': { fusedKernels: true, threads: 2, encoderThreads: 1, spinning: false },
-  'fused-1/2-spin': { fusedKernels: true, threads: 2, encoderThreads: 1, spinning: true },
-  'fused-2/2-spin': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: true },
-  'fused-1/1': { fusedKernels: true, threads: 1, encoderThreads: 1, spinning: false },
+  'onnx-2/2': { fusedKernels: false, threads: 2, encoderThreads: 2, spinning: false, encoderSpinning: false },
+  'fused-2/2': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: false, encoderSpinning: false },
+  'fused-1/2': { fusedKernels: true, threads: 2, encoderThreads: 1, spinning: false, encoderSpinning: false },
+  'onnx-2/2-spin': { fusedKernels: false, threads: 2, encoderThreads: 2, spinning: true, encoderSpinning: false },
+  'fused-2/2-spin': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: true, encoderSpinning: false },
+  'fused-1/2-spin': { fusedKernels: true, threads: 2, encoderThreads: 1, spinning: true, encoderSpinning: false },
+  'onnx-1/2-spin': { fusedKernels: false, threads: 2, encoderThreads: 1, spinning: true, encoderSpinning: false },
+  'fused-2/2-spin-both': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: true, encoderSpinning: true },
+  'fused-1/1': { fusedKernels: true, threads: 1, encoderThreads: 1, spinning: false, encoderSpinning: false },
 };
 
 const json = process.argv.includes('--json');
@@ -73,7 +80,8 @@ async function docids(textVocabSize: number): Promise<DocidTable> {
 }
 
 async function inferenceModel(config: T5Config, weights: ReadonlyMap<string, Float32Array>, setUp: SetUp): Promise<T5InferenceModel> {
-  const options: InferenceOptions = { threads: setUp.threads, encoderThreads: setUp.encoderThreads, spinning: setUp.spinning };
+  const { threads, encoderThreads, spinning, encoderSpinning } = setUp;
+  const options: InferenceOptions = { threads, encoderThreads, spinning, encoderSpinning };
   if (setUp.fusedKernels) return T5InferenceModel.create(config, weights, options);
   const graphOptions = { fuseForInference: true, fusedKernels: false };
   const encoder = buildEncoderGraph(config, graphOptions);

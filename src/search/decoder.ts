@@ -6,7 +6,7 @@
  * with the weights baked in as initializers, which lets ORT pre-pack the Gemm weights
  * (docs/engine.md measured 1.7× on decoder-step-sized Gemms).
  */
-import { Session, exportModel, type Device, type HostTensor } from '../engine/index.js';
+import { Session, exportModel, type Device, type HostTensor, type SessionOptions } from '../engine/index.js';
 import type { T5Config } from '../model/config.js';
 import {
   DECODER_STEP_SOURCES_DIM,
@@ -40,12 +40,20 @@ export interface InferenceOptions {
   /** ORT intra-op threads of the encoder session alone (default: `threads`); the decoder step's session keeps `threads`. */
   encoderThreads?: number;
   /**
-   * Whether idle ORT threads busy-wait between ops (default false here, unlike ORT's default).
-   * Busy-waiting saves a thread wake-up per parallel op on an otherwise idle machine, but when
-   * other processes share the cores the spinning threads steal their time: beam-10 search
-   * measured 82–92 ms per query spinning against 30–34 ms not, on 2 busy cores.
+   * Whether the decoder step's idle ORT threads busy-wait between ops (default false here,
+   * unlike ORT's default). Busy-waiting saves a thread wake-up per parallel op on an otherwise
+   * idle machine, but when other processes share the cores the spinning threads steal their
+   * time: beam-10 search measured 82–92 ms per query spinning against 30–34 ms not, on 2 busy
+   * cores.
    */
   spinning?: boolean;
+  /**
+   * Whether the encoder's idle ORT threads busy-wait too (default false): two spinning pools
+   * fight over the cores between an encoder call and the decoder steps after it (2 threads
+   * each: single-query beam search 2.6× slower than with the decoder's pool spinning alone,
+   * docs/benchmarks.md).
+   */
+  encoderSpinning?: boolean;
   /** Where ORT runs the graphs (default cpu). */
   device?: Device;
   /**
@@ -53,6 +61,12 @@ export interface InferenceOptions {
    * trained). Ranks change slightly: docs/serving.md, "int8 inference", measured how much.
    */
   quantize?: WeightQuantization;
+}
+
+/** The ORT session options of the encoder's or the decoder step's session. */
+function sessionOptionsOf(options: InferenceOptions, graph: 'encoder' | 'decoder'): SessionOptions {
+  if (graph === 'decoder') return { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
+  return { threads: options.encoderThreads ?? options.threads, spinning: options.encoderSpinning ?? false, device: options.device };
 }
 
 /**
@@ -85,18 +99,14 @@ export class T5InferenceModel implements DocidDecoder {
     options: InferenceOptions = {},
   ): Promise<T5InferenceModel> {
     const params = new Map(weights);
-    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
     // ORT's CUDA MultiHeadAttention was not checked with these inputs (no GPU in the session
     // that added the fused kernels): graphs built for cuda keep the standard ONNX ops.
     const graphOptions = { fuseForInference: true, quantize: options.quantize, fusedKernels: (options.device ?? 'cpu') === 'cpu' };
     const encoderGraph = buildEncoderGraph(config, graphOptions);
     const decoderGraph = buildDecoderStepGraph(config, graphOptions);
     const [encoder, decoder] = await Promise.all([
-      Session.create(exportModel(encoderGraph, { params: inferenceParams(encoderGraph, params) }), {
-        ...sessionOptions,
-        threads: options.encoderThreads ?? options.threads,
-      }),
-      Session.create(exportModel(decoderGraph, { params: inferenceParams(decoderGraph, params) }), sessionOptions),
+      Session.create(exportModel(encoderGraph, { params: inferenceParams(encoderGraph, params) }), sessionOptionsOf(options, 'encoder')),
+      Session.create(exportModel(decoderGraph, { params: inferenceParams(decoderGraph, params) }), sessionOptionsOf(options, 'decoder')),
     ]);
     return new T5InferenceModel(config, encoder, decoder);
   }
@@ -119,19 +129,18 @@ export class T5InferenceModel implements DocidDecoder {
     const stepInterface = checkInferenceGraph('decoderStep', decoderStepBytes, config, files.decoderStep);
     const crossKeys = stepInterface.inputs.find((input) => input.name === 'cross_k.0');
     const groupsBySource = crossKeys?.dims[0] === DECODER_STEP_SOURCES_DIM;
-    const sessionOptions = { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
-    const open = async (bytes: Uint8Array, file: string, threads = options.threads): Promise<Session> => {
+    const open = async (bytes: Uint8Array, file: string, graph: 'encoder' | 'decoder'): Promise<Session> => {
       try {
-        return await Session.create(bytes, { ...sessionOptions, threads });
+        return await Session.create(bytes, sessionOptionsOf(options, graph));
       } catch (err) {
         // ORT's own message (e.g. "protobuf parsing failed") with a native stack; the file is what the user can act on.
         throw new UserError(`${file}: not a readable ONNX model (${err instanceof Error ? err.message : String(err)})`);
       }
     };
-    const encoder = await open(encoderBytes, files.encoder, options.encoderThreads ?? options.threads);
+    const encoder = await open(encoderBytes, files.encoder, 'encoder');
     let decoder: Session;
     try {
-      decoder = await open(decoderStepBytes, files.decoderStep);
+      decoder = await open(decoderStepBytes, files.decoderStep, 'decoder');
     } catch (err) {
       await encoder.release();
       throw err;
