@@ -272,6 +272,8 @@ async function docidsChild(docs: number, scheme: DocidScheme): Promise<Record<st
   };
 }
 
+const CHILD_HEAP_MB = 16384;
+
 /** Runs one measurement in a fresh process (so peak RSS is the measurement's own) and returns its JSON. */
 function inChild(args: string[]): Record<string, number> {
   const script = fileURLToPath(import.meta.url);
@@ -279,6 +281,9 @@ function inChild(args: string[]): Record<string, number> {
     process.execPath,
     [
       ...process.execArgv,
+      // A million documents' texts and their analysis outgrow V8's default old space (≈ 4 GB here):
+      // the docid children ran out of heap at 1M. Peak RSS is measured, not capped.
+      `--max-old-space-size=${CHILD_HEAP_MB}`,
       script,
       ...args,
       '--seed',
