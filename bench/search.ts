@@ -18,7 +18,8 @@
  * bench/torch_search.py (Debian's python3-torch, OpenBLAS), which loads genir's safetensors; it
  * must reproduce genir's teacher-forced scores of a few docids and return the same documents.
  * Rounds alternate genir and PyTorch so background load hits both alike. Idle worker threads
- * sleep instead of busy-waiting unless --spinning (ORT allow_spinning; OMP_WAIT_POLICY for
+ * sleep instead of busy-waiting unless --spinning (ORT allow_spinning for the decoder step's
+ * session, not the encoder's, whose spinning pool would fight it; OMP_WAIT_POLICY for
  * PyTorch): on a shared machine spinning threads steal the cores the other process needs.
  * With --json the last stdout line is one JSON object.
  */

@@ -50,8 +50,8 @@ export interface InferenceOptions {
   /**
    * Whether the encoder's idle ORT threads busy-wait too (default false): two spinning pools
    * fight over the cores between an encoder call and the decoder steps after it (2 threads
-   * each: single-query beam search 2.6× slower than with the decoder's pool spinning alone,
-   * docs/benchmarks.md).
+   * each, on 2 cores: single-query beam search 1.9× slower than neither spinning and 2.6×
+   * slower than the decoder's pool spinning alone with a 1-thread encoder, docs/benchmarks.md).
    */
   encoderSpinning?: boolean;
   /** Where ORT runs the graphs (default cpu). */
