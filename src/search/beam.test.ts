@@ -317,6 +317,16 @@ test('model directory graphs of standard ONNX ops (exported before the fused ker
   }
 });
 
+test('session set-ups (a 1-thread encoder, the decoder step spinning) rank exactly as the default', async () => {
+  const tuned = await T5InferenceModel.fromModel(model, { threads: 2, encoderThreads: 1, spinning: true });
+  try {
+    const expected = await constrainedBeamSearch(frozen, table, queries, { beam: 6, k: 6 });
+    assertSameHits(await constrainedBeamSearch(tuned, table, queries, { beam: 6, k: 6 }), expected, 'encoder 1 thread, decoder spinning');
+  } finally {
+    await tuned.release();
+  }
+});
+
 test('beam ≥ corpus, k < beam: exactly the exhaustive top-k', async () => {
   for (const [beam, k] of [
     [30, 1],
