@@ -4,6 +4,7 @@
  *   npm run bench:serve -- [--json] [--model <dir>] [--duration 60] [--concurrency 8,32,128]
  *                          [--beam 10] [--k 10] [--threads 2] [--max-queue 128] [--max-batch 16]
  *                          [--burst-seconds 10] [--soak-seconds 20] [--warmup 3] [--quantize int8]
+ *                          [--workers n] [--batch-window ms]
  *
  * Model: --model <dir> (queries: its dataset's, when GENIR_DATA_DIR has it), else the `small` preset randomly initialised (seed 0; latency does not
  * depend on training) with an 8,000-subword tokenizer and PQ docids over squad-dev's 2,067
@@ -46,6 +47,9 @@ const k = Number(option('--k', '10'));
 const threads = option('--threads', '2');
 const maxQueue = Number(option('--max-queue', '128'));
 const maxBatch = option('--max-batch', '16');
+/** `genir serve --workers` and `--batch-window`; the server's defaults when not given. */
+const workers = process.argv.includes('--workers') ? option('--workers', '') : undefined;
+const batchWindow = process.argv.includes('--batch-window') ? option('--batch-window', '') : undefined;
 const burstSeconds = Number(option('--burst-seconds', '10'));
 const soakSeconds = Number(option('--soak-seconds', '20'));
 const warmupSeconds = Number(option('--warmup', '3'));
@@ -145,11 +149,16 @@ async function main(): Promise<void> {
       '--max-batch',
       maxBatch,
       ...(quantize === undefined ? [] : ['--quantize', quantize]),
+      ...(workers === undefined ? [] : ['--workers', workers]),
+      ...(batchWindow === undefined ? [] : ['--batch-window', batchWindow]),
     ],
     { timeoutMs: 600_000 },
   );
   const url = server.url;
-  log(`server: ${url} (max queue ${maxQueue}, batch ≤ ${maxBatch}); ${queries.length} queries; beam ${beam}, k ${k}`);
+  const servedWorkers = Number(/^genir_search_workers (\S+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+  log(
+    `server: ${url} (max queue ${maxQueue}, batch ≤ ${maxBatch}, ${servedWorkers} batches at once); ${queries.length} queries; beam ${beam}, k ${k}`,
+  );
   const requests = searchRequests(queries);
   const phases: Phase[] = [];
   try {
@@ -304,6 +313,9 @@ async function main(): Promise<void> {
       k,
       threads: Number(threads),
       quantize: quantize ?? null,
+      workers: servedWorkers,
+      max_batch: Number(maxBatch),
+      batch_window_ms: batchWindow === undefined ? null : Number(batchWindow),
       phases: [...phases, burstPhase, soakPhase],
     };
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);

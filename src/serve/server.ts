@@ -47,7 +47,7 @@ export const DEFAULT_BATCHING: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs'
   maxBatch: 16,
 };
 
-export interface ServeOptions extends Omit<SearchServiceOptions, 'batching' | 'onBatch' | 'onQueueDepth'> {
+export interface ServeOptions extends Omit<SearchServiceOptions, 'batching' | 'onBatch' | 'onQueueDepth' | 'onRunning'> {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -115,6 +115,16 @@ function metrics() {
       registers,
     }),
     queueDepth: new Gauge({ name: 'genir_search_queue_depth', help: 'Searches waiting for a beam-search batch', registers }),
+    running: new Gauge({
+      name: 'genir_search_batches_running',
+      help: 'Beam-search batches running now (at most one per search worker)',
+      registers,
+    }),
+    workers: new Gauge({
+      name: 'genir_search_workers',
+      help: 'Beam-search batches that may run at once: search workers (1 when searching on the main thread)',
+      registers,
+    }),
     batchSize: new Histogram({
       name: 'genir_search_batch_size',
       help: 'Queries per batched beam search',
@@ -353,6 +363,8 @@ export async function buildApp(
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
     metricSet.queueDepth.set(state.service?.queueDepth ?? 0);
+    metricSet.running.set(state.service?.batchesRunning ?? 0);
+    metricSet.workers.set(state.service?.concurrency ?? 0);
     return reply.type(metricSet.registry.contentType).send(await metricSet.registry.metrics());
   });
 
@@ -386,6 +398,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     batching: { ...DEFAULT_BATCHING, ...options.batching },
     onBatch: (size) => metricSet.batchSize.observe(size),
     onQueueDepth: (depth) => metricSet.queueDepth.set(depth),
+    onRunning: (batches) => metricSet.running.set(batches),
   }).then(
     (service) => {
       state.service = service;
