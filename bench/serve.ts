@@ -86,10 +86,18 @@ async function modelQueries(dir: string): Promise<string[]> {
   ];
 }
 
-async function rssMb(url: string): Promise<number> {
+/** The server's RSS, and how busy its main thread was since the previous scrape (genir_event_loop_utilization). */
+async function scrape(url: string): Promise<{ rssMb: number; eventLoop: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const bytes = Number(/^genir_process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
-  return Math.round((bytes / 2 ** 20) * 10) / 10;
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  return {
+    rssMb: Math.round((value('genir_process_resident_memory_bytes') / 2 ** 20) * 10) / 10,
+    eventLoop: Math.round(value('genir_event_loop_utilization') * 1000) / 1000,
+  };
+}
+
+async function rssMb(url: string): Promise<number> {
+  return (await scrape(url)).rssMb;
 }
 
 function searchRequests(queries: readonly string[]): autocannon.Request[] {
@@ -124,6 +132,8 @@ interface Phase {
   rejected_503: number;
   rss_start_mb: number;
   rss_end_mb: number;
+  /** Fraction of the phase the server's main thread was busy. */
+  event_loop_utilization: number;
 }
 
 async function main(): Promise<void> {
@@ -166,6 +176,7 @@ async function main(): Promise<void> {
     for (const connections of concurrencies) {
       const rssStart = await rssMb(url);
       const result = await run({ url, connections, duration, requests });
+      const end = await scrape(url);
       const rejected = count503(result);
       const phase: Phase = {
         phase: 'sustained',
@@ -179,11 +190,12 @@ async function main(): Promise<void> {
         timeouts: result.timeouts,
         rejected_503: rejected,
         rss_start_mb: rssStart,
-        rss_end_mb: await rssMb(url),
+        rss_end_mb: end.rssMb,
+        event_loop_utilization: end.eventLoop,
       };
       phases.push(phase);
       log(
-        `${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB`,
+        `${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB, main thread busy ${(phase.event_loop_utilization * 100).toFixed(0)} %`,
       );
     }
 

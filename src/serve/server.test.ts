@@ -285,6 +285,7 @@ test('GET /metrics: Prometheus text with requests, latency histogram, queue dept
     'genir_search_queue_depth',
     'genir_search_batches_running',
     'genir_search_workers',
+    'genir_event_loop_utilization',
     'genir_search_batch_size_bucket',
     'genir_process_resident_memory_bytes',
   ]) {

@@ -95,6 +95,24 @@ interface SearchQuerystring {
   lang?: string;
 }
 
+/**
+ * How busy the main thread (HTTP, validation, JSON, snippets, BM25; the beam searches too
+ * without workers) was since the previous scrape: near 1, it is what limits the server.
+ */
+function eventLoopGauge(registers: Registry[]): Gauge {
+  let previous = performance.eventLoopUtilization();
+  return new Gauge({
+    name: 'genir_event_loop_utilization',
+    help: 'Fraction of the time since the previous scrape that the main thread was busy',
+    registers,
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(now, previous).utilization);
+      previous = now;
+    },
+  });
+}
+
 function metrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'genir_' });
@@ -120,6 +138,7 @@ function metrics() {
       help: 'Beam-search batches running now (at most one per search worker)',
       registers,
     }),
+    eventLoop: eventLoopGauge(registers),
     workers: new Gauge({
       name: 'genir_search_workers',
       help: 'Beam-search batches that may run at once: search workers (1 when searching on the main thread)',
