@@ -57,6 +57,8 @@ class Slot {
   /** Settles once the worker has opened the model (rejects if it could not). */
   readonly ready: Promise<void>;
   exited = false;
+  /** Whether the worker opened the model (one that never did is not started again). */
+  opened = false;
 
   constructor(
     readonly worker: Worker,
@@ -64,8 +66,10 @@ class Slot {
   ) {
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: GenirWorkerMessage) => {
-        if (message.type === 'ready') resolve();
-        else if (message.type === 'failed') reject(new Error(message.error));
+        if (message.type === 'ready') {
+          this.opened = true;
+          resolve();
+        } else if (message.type === 'failed') reject(new Error(message.error));
         else this.settle(message);
       });
       worker.on('error', (err) => {
@@ -133,8 +137,9 @@ export class GenirWorkers {
 
   private startSlot(): Slot {
     return new Slot(startModuleWorker(import.meta.url, 'genir-worker', this.init), (slot, code) => {
-      // A worker that died (out of memory, a native crash) is replaced; its batch has failed.
-      if (this.closing) return;
+      // A worker that died after opening the model (out of memory, a native crash) is replaced;
+      // its batch has failed. One that could not open it would only fail again.
+      if (this.closing || !slot.opened) return;
       process.stderr.write(`genir serve: a search worker exited with code ${code}; starting another\n`);
       const at = this.slots.indexOf(slot);
       if (at >= 0) this.slots[at] = this.startSlot();
@@ -147,7 +152,7 @@ export class GenirWorkers {
    */
   async run(batch: GenirBatch): Promise<GenirBatchResult> {
     if (this.closing) throw new Error('GenirWorkers: closed');
-    const slot = this.slots.find((s) => !s.busy);
+    const slot = this.slots.find((s) => !s.busy && !s.exited) ?? this.slots.find((s) => !s.busy);
     if (slot === undefined) throw new Error(`GenirWorkers: all ${this.slots.length} workers are busy`);
     const id = this.nextId++;
     const result = new Promise<GenirBatchResult>((resolve, reject) => slot.pending.set(id, { resolve, reject }));
