@@ -4,7 +4,7 @@
  *
  *   npm run bench:scale -- [--json] [--sizes 10000,100000,1000000] [--queries 1000] [--top-k 1000]
  *                          [--docids pq,semantic] [--docid-max 1000000] [--beam-queries 20]
- *                          [--no-lucene] [--no-bm25] [--plots DIR] [--seed 0] [--data-dir DIR]
+ *                          [--no-lucene] [--no-bm25] [--plots DIR] [--merge FILE] [--seed 0] [--data-dir DIR]
  *
  * Corpus: bench/scale-corpus.ts draws documents from SciFact's and squad-dev's word and length
  * distributions (seeded), and makes known-answer queries from the rarest words of random
@@ -20,11 +20,14 @@
  *   (beam 10, `small` preset, random weights: latency does not depend on their values) over
  *   those docids, p50 over --beam-queries queries, and the model directory's size (weights
  *   and docid table). Sizes above --docid-max skip this part.
+ * --merge FILE adds the sizes of a previous run (a file whose last line is its --json line) that
+ * this run does not measure, marked `"merged": 1`, so sizes measured in separate runs share one
+ * table and one set of curves.
  * With --plots DIR the curves are written there as SVG; with --json the last stdout line is
  * `{"sizes":[{"docs":…,"bm25_index_s":…,"bm25_qps":…,"rss_mb":…,"beam_p50_ms":…},…]}`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -63,6 +66,8 @@ const beamQueries = Number(option('--beam-queries', '20'));
 const withLucene = !process.argv.includes('--no-lucene');
 const withBm25 = !process.argv.includes('--no-bm25');
 const plotsDir = option('--plots', '');
+/** A previous run's JSON (its last stdout line): its sizes not measured now join the table, the plots and the JSON. */
+const mergeFile = option('--merge', '');
 const seed = Number(option('--seed', '0'));
 const dataDir = option('--data-dir', process.env.GENIR_DATA_DIR ?? '../shared/datasets');
 const child = option('--child', '');
@@ -272,6 +277,8 @@ async function docidsChild(docs: number, scheme: DocidScheme): Promise<Record<st
   };
 }
 
+const CHILD_HEAP_MB = 16384;
+
 /** Runs one measurement in a fresh process (so peak RSS is the measurement's own) and returns its JSON. */
 function inChild(args: string[]): Record<string, number> {
   const script = fileURLToPath(import.meta.url);
@@ -279,6 +286,9 @@ function inChild(args: string[]): Record<string, number> {
     process.execPath,
     [
       ...process.execArgv,
+      // A million documents' texts and their analysis outgrow V8's default old space (≈ 4 GB here):
+      // the docid children ran out of heap at 1M. Peak RSS is measured, not capped.
+      `--max-old-space-size=${CHILD_HEAP_MB}`,
       script,
       ...args,
       '--seed',
@@ -349,6 +359,12 @@ async function main(): Promise<void> {
     if (schemes.length > 0 && row[`${schemes[0]}_beam_p50_ms`] !== undefined) row.beam_p50_ms = row[`${schemes[0]}_beam_p50_ms`];
     rows.push(row);
     log(`  ${JSON.stringify(row)}`);
+  }
+  if (mergeFile !== '') {
+    const previous = JSON.parse(readFileSync(mergeFile, 'utf8').trim().split('\n').pop() ?? '{}') as { sizes?: Record<string, number>[] };
+    for (const row of previous.sizes ?? []) if (!rows.some((r) => r.docs === row.docs)) rows.push({ ...row, merged: 1 });
+    rows.sort((a, b) => a.docs - b.docs);
+    log(`bench:scale: ${rows.filter((r) => r.merged === 1).length} size(s) from ${mergeFile} (marked "merged": 1)`);
   }
   const header = [
     'docs',

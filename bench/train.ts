@@ -3,7 +3,7 @@
  *
  *   npm run bench:train -- [--json] [--config small] [--batch 32] [--src-len 64] [--tgt-len 8]
  *                          [--steps 8] [--warmup 2] [--rounds 2] [--threads 2] [--dropout 0.1]
- *                          [--optimizer graph|ts] [--no-torch]
+ *                          [--optimizer graph|ts] [--no-torch] [--profile]
  *
  * One training step = forward, loss over the target tokens, backward, global-norm gradient
  * clipping (1.0) and an AdamW update, on a fixed random batch (vocabulary 8,000, token ids
@@ -22,9 +22,16 @@
  * Machines differ, so each round also times ORT's own MatMul (1024 × 1024, same threads, in
  * the same process) right after genir's steps: `gemm_gflops` is the median over rounds and
  * `fraction_of_gemm` the step's GFLOP/s divided by it (--gemm-size changes the 1024).
+ * --profile: after the timed rounds, a fresh model (same seed) runs --warmup steps and then --steps
+ * steps with ORT's profiler on; the kernel time per operator type per step, and each matrix
+ * product type's GFLOP/s, are printed and put in the JSON (`profile`). The profiler slows the
+ * steps, so the timed figures above come from the unprofiled rounds only.
  * With --json the last line of stdout is one JSON object with every number.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { AdamW } from '../src/engine/optim/adamw.js';
@@ -34,6 +41,7 @@ import { T5Model } from '../src/model/t5.js';
 import { makeSeq2SeqBatch } from '../src/train/loop/batching.js';
 import { Rng } from '../src/util/random.js';
 import { measureGemmGflops } from './gemm.js';
+import { formatProfile, profileFile, summariseProfile, type ProfileSummary } from './ort-profile.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(name);
@@ -53,6 +61,7 @@ const threads = Number(option('--threads', '2'));
 const dropout = Number(option('--dropout', '0.1'));
 const optimizerKind = option('--optimizer', 'graph');
 const withTorch = !process.argv.includes('--no-torch');
+const withProfile = process.argv.includes('--profile');
 const gemmSize = Number(option('--gemm-size', '1024'));
 const PYTHON = '/usr/bin/python3';
 
@@ -200,6 +209,25 @@ async function main(): Promise<void> {
   }
   await model.release();
 
+  let profile: ProfileSummary | undefined;
+  if (withProfile) {
+    const dir = mkdtempSync(join(tmpdir(), 'genir-train-profile-'));
+    try {
+      const prefix = join(dir, 'train');
+      const profiled = T5Model.create(config, 0, { threads, profilePrefix: prefix });
+      const profiledOptimizer = new AdamW(profiled.parameters, { weightDecay: 0.01 });
+      for (let i = 0; i < warmup + steps; i++) await profiled.adamWStep(batch, i, profiledOptimizer, 1e-4, 1);
+      await profiled.endProfiling();
+      await profiled.release();
+      const file = profileFile(prefix);
+      // One session run per step: the optimizer is in the training graph (adamWStep).
+      profile = summariseProfile(file, steps, warmup);
+      for (const line of formatProfile(profile, 'step')) log(line);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   const genirStepS = median(genirTimes);
   const torchStepS = torchTimes.length ? median(torchTimes) : Number.NaN;
   const result = {
@@ -230,6 +258,7 @@ async function main(): Promise<void> {
     torch_params: torch?.params ?? null,
     torch_version: torch?.torch_version ?? null,
     torch_blas: torch?.blas ?? null,
+    ...(profile ? { profile } : {}),
   };
   if (torch && torch.params !== params) log(`warning: PyTorch model has ${torch.params} parameters, genir ${params}`);
   console.log(

@@ -139,6 +139,11 @@ export class Session {
     return out;
   }
 
+  /** Ends ORT's profiling (sessions created with `profilePrefix`): the JSON file is complete after this. */
+  endProfiling(): void {
+    this.session.endProfiling();
+  }
+
   /** Frees the native session. */
   async release(): Promise<void> {
     await this.session.release();

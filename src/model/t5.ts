@@ -98,6 +98,8 @@ export interface T5RuntimeOptions {
   device?: Device;
   /** Label smoothing ε of the training graphs' cross-entropy (default 0; scoring and generation never smooth). */
   labelSmoothing?: number;
+  /** ORT's per-node profile of every session this model opens, JSON files with this prefix (benchmarks; see `endProfiling`). */
+  profilePrefix?: string;
 }
 
 /** Initial parameter values, HF T5's scheme (see ParameterSpec.init), from a seeded RNG. */
@@ -210,10 +212,16 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
         threads: this.options.threads,
         spinning: this.options.spinning,
         device: this.options.device,
+        profilePrefix: this.options.profilePrefix,
       });
       this.sessions.set(kind, session);
     }
     return session;
+  }
+
+  /** Ends ORT's profiling in every open session (a model created with `profilePrefix`), which completes the profile files. */
+  async endProfiling(): Promise<void> {
+    for (const session of this.sessions.values()) (await session).endProfiling();
   }
 
   /** Drops the inference sessions so the next call bakes the current weights (see bakeInferenceWeights). */
