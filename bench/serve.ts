@@ -87,12 +87,14 @@ async function modelQueries(dir: string): Promise<string[]> {
 }
 
 /** The server's RSS, and how busy its main thread was since the previous scrape (genir_event_loop_utilization). */
-async function scrape(url: string): Promise<{ rssMb: number; eventLoop: number }> {
+async function scrape(url: string): Promise<{ rssMb: number; eventLoop: number; batches: number; batched: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
   return {
     rssMb: Math.round((value('genir_process_resident_memory_bytes') / 2 ** 20) * 10) / 10,
     eventLoop: Math.round(value('genir_event_loop_utilization') * 1000) / 1000,
+    batches: value('genir_search_batch_size_count'),
+    batched: value('genir_search_batch_size_sum'),
   };
 }
 
@@ -134,6 +136,8 @@ interface Phase {
   rss_end_mb: number;
   /** Fraction of the phase the server's main thread was busy. */
   event_loop_utilization: number;
+  /** Queries per beam-search batch, on average over the phase. */
+  mean_batch: number;
 }
 
 async function main(): Promise<void> {
@@ -174,7 +178,7 @@ async function main(): Promise<void> {
   try {
     await run({ url, connections: 4, duration: warmupSeconds, requests });
     for (const connections of concurrencies) {
-      const rssStart = await rssMb(url);
+      const start = await scrape(url);
       const result = await run({ url, connections, duration, requests });
       const end = await scrape(url);
       const rejected = count503(result);
@@ -189,13 +193,14 @@ async function main(): Promise<void> {
         errors: result.errors + result.non2xx - rejected,
         timeouts: result.timeouts,
         rejected_503: rejected,
-        rss_start_mb: rssStart,
+        rss_start_mb: start.rssMb,
         rss_end_mb: end.rssMb,
         event_loop_utilization: end.eventLoop,
+        mean_batch: Math.round(((end.batched - start.batched) / Math.max(1, end.batches - start.batches)) * 10) / 10,
       };
       phases.push(phase);
       log(
-        `${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB, main thread busy ${(phase.event_loop_utilization * 100).toFixed(0)} %`,
+        `${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB, main thread busy ${(phase.event_loop_utilization * 100).toFixed(0)} %, ${phase.mean_batch} queries per batch`,
       );
     }
 
