@@ -2,7 +2,7 @@
  * `genir serve` under load, with autocannon on the loopback interface only, bounded in time.
  *
  *   npm run bench:serve -- [--json] [--model <dir>] [--duration 60] [--concurrency 8,32,128]
- *                          [--beam 10] [--k 10] [--threads 2] [--max-queue 128] [--max-batch 16]
+ *                          [--beam 10] [--k 10] [--threads 2] [--max-queue 128] [--max-batch n]
  *                          [--burst-seconds 10] [--soak-seconds 20] [--warmup 3] [--quantize int8]
  *                          [--workers n] [--batch-window ms]
  *
@@ -32,6 +32,7 @@ import autocannon from 'autocannon';
 import { serveGenir } from '../src/cli/testing.js';
 import { openDataset } from '../src/data/registry.js';
 import { readModelManifest } from '../src/retriever/directory.js';
+import { defaultMaxBatch, defaultWorkers } from '../src/serve/service.js';
 import { buildSquadModel } from './squad-model.js';
 
 function option(name: string, fallback: string): string {
@@ -46,7 +47,8 @@ const beam = Number(option('--beam', '10'));
 const k = Number(option('--k', '10'));
 const threads = option('--threads', '2');
 const maxQueue = Number(option('--max-queue', '128'));
-const maxBatch = option('--max-batch', '16');
+/** `genir serve --max-batch`; its default (defaultMaxBatch: 8 with search workers, 16 without) when not given. */
+const givenMaxBatch = process.argv.includes('--max-batch') ? option('--max-batch', '') : undefined;
 /** `genir serve --workers` and `--batch-window`; the server's defaults when not given. */
 const workers = process.argv.includes('--workers') ? option('--workers', '') : undefined;
 const batchWindow = process.argv.includes('--batch-window') ? option('--batch-window', '') : undefined;
@@ -160,8 +162,7 @@ async function main(): Promise<void> {
       threads,
       '--max-queue',
       String(maxQueue),
-      '--max-batch',
-      maxBatch,
+      ...(givenMaxBatch === undefined ? [] : ['--max-batch', givenMaxBatch]),
       ...(quantize === undefined ? [] : ['--quantize', quantize]),
       ...(workers === undefined ? [] : ['--workers', workers]),
       ...(batchWindow === undefined ? [] : ['--batch-window', batchWindow]),
@@ -169,6 +170,8 @@ async function main(): Promise<void> {
     { timeoutMs: 600_000 },
   );
   const url = server.url;
+  const maxBatch =
+    givenMaxBatch === undefined ? defaultMaxBatch(workers === undefined ? defaultWorkers() : Number(workers)) : Number(givenMaxBatch);
   const servedWorkers = Number(/^genir_search_workers (\S+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
   log(
     `server: ${url} (max queue ${maxQueue}, batch ≤ ${maxBatch}, ${servedWorkers} batches at once); ${queries.length} queries; beam ${beam}, k ${k}`,
@@ -331,7 +334,7 @@ async function main(): Promise<void> {
       threads: Number(threads),
       quantize: quantize ?? null,
       workers: servedWorkers,
-      max_batch: Number(maxBatch),
+      max_batch: maxBatch,
       batch_window_ms: batchWindow === undefined ? null : Number(batchWindow),
       phases: [...phases, burstPhase, soakPhase],
     };

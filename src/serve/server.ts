@@ -41,10 +41,10 @@ export const DEFAULT_LIMITS: ServeLimits = {
   bodyBytes: 16 * 1024,
   timeoutMs: 10_000,
 };
-export const DEFAULT_BATCHING: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs' | 'maxBatch'> = {
+/** The queue bound and gather window; the batch size's default depends on the workers (defaultMaxBatch). */
+export const DEFAULT_BATCHING: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs'> = {
   maxQueue: 64,
   windowMs: 3,
-  maxBatch: 16,
 };
 
 export interface ServeOptions extends Omit<SearchServiceOptions, 'batching' | 'onBatch' | 'onQueueDepth' | 'onRunning'> {

@@ -40,8 +40,8 @@ export interface SearchServiceOptions {
   workers?: number;
   /** Inference graphs with quantized weights (built from the model's weights at load); float32 when undefined. */
   quantize?: WeightQuantization;
-  /** Micro-batching and the queue bound. */
-  batching: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs' | 'maxBatch'>;
+  /** Micro-batching and the queue bound; `maxBatch` defaults to defaultMaxBatch(workers). */
+  batching: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs'> & Partial<Pick<MicroBatcherOptions, 'maxBatch'>>;
   /** Metrics hooks. */
   onBatch?: (size: number) => void;
   onQueueDepth?: (depth: number) => void;
@@ -54,6 +54,16 @@ export interface SearchServiceOptions {
  */
 export function defaultWorkers(cores = availableParallelism()): number {
   return cores >= 2 ? 2 : 0;
+}
+
+/**
+ * Queries per batch by default: 8 with search workers, 16 without. With two workers and 32
+ * clients, batches of up to 8 gave a lower p99 than batches of up to 16 (docs/serving.md,
+ * "Search workers": 396–397 ms against 464–497 ms), whose workers alternated uneven batches
+ * (10 queries on average); on the main thread alone, 16 is the measured best (docs/benchmarks.md).
+ */
+export function defaultMaxBatch(workers: number): number {
+  return workers > 0 ? 8 : 16;
 }
 
 export interface SearchRequest {
@@ -205,6 +215,7 @@ export class SearchService {
       (job) => String(job.beam),
       {
         ...options.batching,
+        maxBatch: options.batching.maxBatch ?? defaultMaxBatch(options.workers ?? defaultWorkers()),
         concurrency: backend.concurrency,
         onBatch: options.onBatch,
         onQueueDepth: options.onQueueDepth,

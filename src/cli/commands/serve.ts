@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import { readModelManifest } from '../../retriever/directory.js';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS, startServer, type RunningServer } from '../../serve/server.js';
-import { defaultWorkers } from '../../serve/service.js';
+import { defaultMaxBatch, defaultWorkers } from '../../serve/service.js';
 import { UserError } from '../../util/errors.js';
 import { parseCount, parseNumber, parseQuantize, quantizeOption, type Write, dataDirOption, threadsOption } from '../options.js';
 
@@ -82,7 +82,7 @@ export async function runServe(options: ServeCommandOptions, write: Write): Prom
   };
   const batching = {
     maxQueue: count(options.maxQueue, '--max-queue') ?? DEFAULT_BATCHING.maxQueue,
-    maxBatch: count(options.maxBatch, '--max-batch') ?? DEFAULT_BATCHING.maxBatch,
+    maxBatch: count(options.maxBatch, '--max-batch'),
     windowMs: options.batchWindow === undefined ? DEFAULT_BATCHING.windowMs : parseMilliseconds(options.batchWindow, '--batch-window'),
   };
   const threads = count(options.threads, '--threads');
@@ -157,7 +157,10 @@ export function addServeOptions(command: Command): Command {
     )
     .addOption(quantizeOption())
     .option('--max-queue <n>', `searches that may wait for a batch; more get 503 with Retry-After (default ${DEFAULT_BATCHING.maxQueue})`)
-    .option('--max-batch <n>', `queries per batched beam search (default ${DEFAULT_BATCHING.maxBatch})`)
+    .option(
+      '--max-batch <n>',
+      `queries per batched beam search (default ${defaultMaxBatch(1)} with search workers, ${defaultMaxBatch(0)} without)`,
+    )
     .option('--batch-window <ms>', `how long a query waits for others to batch with (default ${DEFAULT_BATCHING.windowMs})`)
     .option('--max-k <n>', `largest k a request may ask for (default ${DEFAULT_LIMITS.maxK})`)
     .option('--max-beam <n>', `largest beam a request may ask for (default ${DEFAULT_LIMITS.maxBeam})`)
