@@ -222,6 +222,26 @@ test('--workers 2 and --workers 0 (the main thread) answer concurrent queries wi
       Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
     assert.deepEqual(await Promise.all([gauge(server.url, 'genir_search_workers'), gauge(single.url, 'genir_search_workers')]), [2, 1]);
     assert.equal(await gauge(server.url, 'genir_search_batches_running'), 0);
+    // With workers, batches hold at most 8 queries by default; on the main thread, 16.
+    const sizes = async (url: string) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const value = (series: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((line) => line.startsWith(`${series} `))
+            ?.split(' ')[1],
+        );
+      return {
+        upTo8: value('genir_search_batch_size_bucket{le="8"}'),
+        upTo16: value('genir_search_batch_size_bucket{le="16"}'),
+        all: value('genir_search_batch_size_count'),
+      };
+    };
+    const [onWorkerSizes, onMainSizes] = await Promise.all([sizes(server.url), sizes(single.url)]);
+    assert.equal(onWorkerSizes.upTo8, onWorkerSizes.all, 'no batch of more than 8 queries on the workers');
+    assert.ok(onMainSizes.upTo8 < onMainSizes.all, 'batches of more than 8 on the main thread');
+    assert.equal(onMainSizes.upTo16, onMainSizes.all);
   } finally {
     single.child.kill('SIGTERM');
     assert.equal(await single.exited, 0);
