@@ -55,7 +55,10 @@ function option(name: string, fallback: string): string {
 }
 
 const json = process.argv.includes('--json');
-const sizes = option('--sizes', '10000,100000,1000000').split(',').map(Number);
+const sizes = option('--sizes', '10000,100000,1000000')
+  .split(',')
+  .filter((size) => size !== '')
+  .map(Number);
 const queryCount = Number(option('--queries', '1000'));
 const topK = Number(option('--top-k', '1000'));
 const schemes = option('--docids', 'pq,semantic')
