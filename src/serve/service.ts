@@ -35,7 +35,7 @@ export interface SearchServiceOptions {
   threads?: number;
   /**
    * Search workers: worker threads that each run one beam-search batch at a time with their own
-   * ONNX sessions (default DEFAULT_WORKERS); 0 searches on the main thread, one batch at a time.
+   * ONNX sessions (default defaultWorkers()); 0 searches on the main thread, one batch at a time.
    */
   workers?: number;
   /** Inference graphs with quantized weights (built from the model's weights at load); float32 when undefined. */
