@@ -37,7 +37,9 @@ test('bench:serve --json (short): zero errors under load, 503s with Retry-After 
       '--max-queue',
       '4',
       '--threads',
-      '1',
+      '2',
+      '--workers',
+      '2',
     ];
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (error, out, err) =>
@@ -47,6 +49,7 @@ test('bench:serve --json (short): zero errors under load, 503s with Retry-After 
     const summary = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown> & { phases: Record<string, number | string>[] };
     assert.deepEqual(Object.keys(summary).slice(0, 7), ['qps', 'p50_ms', 'p99_ms', 'errors', 'rss_start_mb', 'rss_end_mb', 'rejected_503']);
     assert.equal(summary.errors, 0);
+    assert.equal(summary.workers, 2, 'the server ran two search workers');
     assert.ok((summary.qps as number) > 0 && (summary.rss_end_mb as number) > 0);
     const byPhase = (name: string) => summary.phases.filter((p) => p.phase === name);
     for (const phase of byPhase('sustained')) assert.equal(phase.errors, 0, `${phase.concurrency} clients`);

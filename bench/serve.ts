@@ -2,8 +2,9 @@
  * `genir serve` under load, with autocannon on the loopback interface only, bounded in time.
  *
  *   npm run bench:serve -- [--json] [--model <dir>] [--duration 60] [--concurrency 8,32,128]
- *                          [--beam 10] [--k 10] [--threads 2] [--max-queue 128] [--max-batch 16]
+ *                          [--beam 10] [--k 10] [--threads 2] [--max-queue 128] [--max-batch n]
  *                          [--burst-seconds 10] [--soak-seconds 20] [--warmup 3] [--quantize int8]
+ *                          [--workers n] [--batch-window ms]
  *
  * Model: --model <dir> (queries: its dataset's, when GENIR_DATA_DIR has it), else the `small` preset randomly initialised (seed 0; latency does not
  * depend on training) with an 8,000-subword tokenizer and PQ docids over squad-dev's 2,067
@@ -31,6 +32,7 @@ import autocannon from 'autocannon';
 import { serveGenir } from '../src/cli/testing.js';
 import { openDataset } from '../src/data/registry.js';
 import { readModelManifest } from '../src/retriever/directory.js';
+import { defaultMaxBatch, defaultWorkers } from '../src/serve/service.js';
 import { buildSquadModel } from './squad-model.js';
 
 function option(name: string, fallback: string): string {
@@ -45,7 +47,11 @@ const beam = Number(option('--beam', '10'));
 const k = Number(option('--k', '10'));
 const threads = option('--threads', '2');
 const maxQueue = Number(option('--max-queue', '128'));
-const maxBatch = option('--max-batch', '16');
+/** `genir serve --max-batch`; its default (defaultMaxBatch: 8 with search workers, 16 without) when not given. */
+const givenMaxBatch = process.argv.includes('--max-batch') ? option('--max-batch', '') : undefined;
+/** `genir serve --workers` and `--batch-window`; the server's defaults when not given. */
+const workers = process.argv.includes('--workers') ? option('--workers', '') : undefined;
+const batchWindow = process.argv.includes('--batch-window') ? option('--batch-window', '') : undefined;
 const burstSeconds = Number(option('--burst-seconds', '10'));
 const soakSeconds = Number(option('--soak-seconds', '20'));
 const warmupSeconds = Number(option('--warmup', '3'));
@@ -82,10 +88,20 @@ async function modelQueries(dir: string): Promise<string[]> {
   ];
 }
 
-async function rssMb(url: string): Promise<number> {
+/** The server's RSS, and how busy its main thread was since the previous scrape (genir_event_loop_utilization). */
+async function scrape(url: string): Promise<{ rssMb: number; eventLoop: number; batches: number; batched: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const bytes = Number(/^genir_process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
-  return Math.round((bytes / 2 ** 20) * 10) / 10;
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  return {
+    rssMb: Math.round((value('genir_process_resident_memory_bytes') / 2 ** 20) * 10) / 10,
+    eventLoop: Math.round(value('genir_event_loop_utilization') * 1000) / 1000,
+    batches: value('genir_search_batch_size_count'),
+    batched: value('genir_search_batch_size_sum'),
+  };
+}
+
+async function rssMb(url: string): Promise<number> {
+  return (await scrape(url)).rssMb;
 }
 
 function searchRequests(queries: readonly string[]): autocannon.Request[] {
@@ -120,6 +136,10 @@ interface Phase {
   rejected_503: number;
   rss_start_mb: number;
   rss_end_mb: number;
+  /** Fraction of the phase the server's main thread was busy. */
+  event_loop_utilization: number;
+  /** Queries per beam-search batch, on average over the phase. */
+  mean_batch: number;
 }
 
 async function main(): Promise<void> {
@@ -142,21 +162,28 @@ async function main(): Promise<void> {
       threads,
       '--max-queue',
       String(maxQueue),
-      '--max-batch',
-      maxBatch,
+      ...(givenMaxBatch === undefined ? [] : ['--max-batch', givenMaxBatch]),
       ...(quantize === undefined ? [] : ['--quantize', quantize]),
+      ...(workers === undefined ? [] : ['--workers', workers]),
+      ...(batchWindow === undefined ? [] : ['--batch-window', batchWindow]),
     ],
     { timeoutMs: 600_000 },
   );
   const url = server.url;
-  log(`server: ${url} (max queue ${maxQueue}, batch ≤ ${maxBatch}); ${queries.length} queries; beam ${beam}, k ${k}`);
+  const maxBatch =
+    givenMaxBatch === undefined ? defaultMaxBatch(workers === undefined ? defaultWorkers() : Number(workers)) : Number(givenMaxBatch);
+  const servedWorkers = Number(/^genir_search_workers (\S+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+  log(
+    `server: ${url} (max queue ${maxQueue}, batch ≤ ${maxBatch}, ${servedWorkers} batches at once); ${queries.length} queries; beam ${beam}, k ${k}`,
+  );
   const requests = searchRequests(queries);
   const phases: Phase[] = [];
   try {
     await run({ url, connections: 4, duration: warmupSeconds, requests });
     for (const connections of concurrencies) {
-      const rssStart = await rssMb(url);
+      const start = await scrape(url);
       const result = await run({ url, connections, duration, requests });
+      const end = await scrape(url);
       const rejected = count503(result);
       const phase: Phase = {
         phase: 'sustained',
@@ -169,12 +196,14 @@ async function main(): Promise<void> {
         errors: result.errors + result.non2xx - rejected,
         timeouts: result.timeouts,
         rejected_503: rejected,
-        rss_start_mb: rssStart,
-        rss_end_mb: await rssMb(url),
+        rss_start_mb: start.rssMb,
+        rss_end_mb: end.rssMb,
+        event_loop_utilization: end.eventLoop,
+        mean_batch: Math.round(((end.batched - start.batched) / Math.max(1, end.batches - start.batches)) * 10) / 10,
       };
       phases.push(phase);
       log(
-        `${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB`,
+        `${connections} clients, ${phase.seconds.toFixed(0)} s: ${phase.qps} queries/s, p50 ${phase.p50_ms} ms, p99 ${phase.p99_ms} ms, ${phase.errors} errors (${phase.timeouts} time-outs), ${phase.rejected_503} × 503, RSS ${phase.rss_start_mb} → ${phase.rss_end_mb} MB, main thread busy ${(phase.event_loop_utilization * 100).toFixed(0)} %, ${phase.mean_batch} queries per batch`,
       );
     }
 
@@ -304,6 +333,9 @@ async function main(): Promise<void> {
       k,
       threads: Number(threads),
       quantize: quantize ?? null,
+      workers: servedWorkers,
+      max_batch: maxBatch,
+      batch_window_ms: batchWindow === undefined ? null : Number(batchWindow),
       phases: [...phases, burstPhase, soakPhase],
     };
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);

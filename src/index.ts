@@ -278,7 +278,7 @@ export { runDocidSchemes } from './experiments/docid-schemes.js';
 export type { DocidSchemesOptions, DocidSchemesResult, SchemeRow } from './experiments/docid-schemes.js';
 export { startServer, buildApp, DEFAULT_LIMITS, DEFAULT_BATCHING } from './serve/server.js';
 export type { ServeOptions, RunningServer } from './serve/server.js';
-export { SearchService, SEARCH_MODES } from './serve/service.js';
+export { SearchService, SEARCH_MODES, defaultWorkers, defaultMaxBatch } from './serve/service.js';
 export type {
   SearchServiceOptions,
   SearchRequest,

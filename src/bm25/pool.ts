@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { warn } from '../util/errors.js';
+import { startModuleWorker } from '../util/worker.js';
 import { Bm25Searcher } from './searcher.js';
 import type { Bm25Params, IndexData, SearchHits, SearchQuery } from './types.js';
 
@@ -63,17 +64,9 @@ function workerIndexOf(data: IndexData): WorkerIndex {
   };
 }
 
-/**
- * Starts a search worker. From the compiled build that is search-worker.js; when genir runs
- * from its TypeScript sources (tests, `tsx`), Node 20 does not pass tsx's loader on to
- * worker threads, so a small bootstrap registers it before importing search-worker.ts.
- */
+/** Starts a search worker (search-worker.ts). */
 function startWorker(init: WorkerInit): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./search-worker.js', import.meta.url), { workerData: init });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./search-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: init });
+  return startModuleWorker(import.meta.url, 'search-worker', init);
 }
 
 interface PendingBatch {

@@ -502,7 +502,7 @@ export async function modelCorpusIndex(
 export function checkCoverage(
   index: Bm25Index,
   keyOf: ReadonlyMap<string, string> | undefined,
-  generative: GenerativeSearcher,
+  generative: Pick<GenerativeSearcher, 'docids'>,
   label: string,
 ): void {
   let known = 0;

@@ -3,7 +3,8 @@
  * answers them together (a batch of 16 costs about 12 ms per query on the 2-core machine,
  * against 20 ms one at a time). The queue is bounded: past `maxQueue` waiting jobs, `submit`
  * refuses at once with QueueFullError, so overload becomes fast 503s instead of growing memory.
- * One batch runs at a time (the ONNX sessions already use every core).
+ * Up to `concurrency` batches run at once (one per search worker: docs/serving.md, "Search
+ * workers"); the queue bound counts waiting jobs only, not those of running batches.
  */
 
 export class QueueFullError extends Error {
@@ -22,10 +23,14 @@ export interface MicroBatcherOptions {
   windowMs: number;
   /** Jobs per batch at most; a full batch starts without waiting out the window. */
   maxBatch: number;
+  /** Batches that may run at once (default 1): one per search worker. */
+  concurrency?: number;
   /** Called with each batch's size as it starts. */
   onBatch?: (size: number) => void;
   /** Called whenever the number of waiting jobs changes. */
   onQueueDepth?: (depth: number) => void;
+  /** Called whenever the number of running batches changes. */
+  onRunning?: (running: number) => void;
 }
 
 interface Waiting<Job, Result> {
@@ -39,7 +44,9 @@ interface Waiting<Job, Result> {
 
 export class MicroBatcher<Job, Result> {
   private readonly waiting: Waiting<Job, Result>[] = [];
-  private running = false;
+  /** Batches running now. */
+  private running = 0;
+  private readonly concurrency: number;
   private timer: NodeJS.Timeout | undefined;
   private idle: (() => void)[] = [];
 
@@ -52,9 +59,13 @@ export class MicroBatcher<Job, Result> {
     private readonly keyOf: (job: Job) => string,
     private readonly options: MicroBatcherOptions,
   ) {
-    for (const name of ['maxQueue', 'maxBatch'] as const) {
-      if (!Number.isInteger(options[name]) || options[name] < 1)
-        throw new RangeError(`MicroBatcher: ${name} must be a positive integer, got ${options[name]}`);
+    this.concurrency = options.concurrency ?? 1;
+    for (const [name, value] of [
+      ['maxQueue', options.maxQueue],
+      ['maxBatch', options.maxBatch],
+      ['concurrency', this.concurrency],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new RangeError(`MicroBatcher: ${name} must be a positive integer, got ${value}`);
     }
     if (!(options.windowMs >= 0)) throw new RangeError(`MicroBatcher: windowMs must be ≥ 0, got ${options.windowMs}`);
   }
@@ -66,6 +77,11 @@ export class MicroBatcher<Job, Result> {
 
   /** Whether a batch is running now. */
   get busy(): boolean {
+    return this.running > 0;
+  }
+
+  /** Batches running now. */
+  get inFlight(): number {
     return this.running;
   }
 
@@ -99,12 +115,12 @@ export class MicroBatcher<Job, Result> {
 
   /** Resolves once no job waits and no batch runs. */
   drained(): Promise<void> {
-    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private schedule(): void {
-    if (this.running || this.waiting.length === 0) return;
+    if (this.running >= this.concurrency || this.waiting.length === 0) return;
     if (this.options.windowMs === 0 || this.headBatchFull()) {
       this.clearTimer();
       void this.flush();
@@ -130,8 +146,10 @@ export class MicroBatcher<Job, Result> {
   }
 
   private async flush(): Promise<void> {
-    if (this.running || this.waiting.length === 0) return;
-    this.running = true;
+    if (this.running >= this.concurrency || this.waiting.length === 0) return;
+    this.clearTimer();
+    this.running++;
+    this.options.onRunning?.(this.running);
     // The oldest job's kind goes first; later jobs of that kind join it, the others keep their places.
     const key = this.waiting[0].key;
     const batch: Waiting<Job, Result>[] = [];
@@ -142,6 +160,8 @@ export class MicroBatcher<Job, Result> {
     for (const entry of batch) if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
     this.options.onQueueDepth?.(this.waiting.length);
     this.options.onBatch?.(batch.length);
+    // Jobs left over (another kind, or more than a batch) go to a free worker under the usual rules.
+    this.schedule();
     try {
       const results = await this.run(batch.map((entry) => entry.job));
       if (results.length !== batch.length) throw new Error(`MicroBatcher: ${results.length} results for ${batch.length} jobs`);
@@ -149,11 +169,12 @@ export class MicroBatcher<Job, Result> {
     } catch (err) {
       for (const entry of batch) entry.reject(err);
     } finally {
-      this.running = false;
+      this.running--;
+      this.options.onRunning?.(this.running);
       if (this.waiting.length > 0) {
         // Jobs that arrived during the batch have waited long enough: no window for them.
         setImmediate(() => void this.flush());
-      } else {
+      } else if (this.running === 0) {
         for (const resolve of this.idle.splice(0)) resolve();
       }
     }

@@ -57,7 +57,8 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'genir-serve-'));
   const data = writeTinyDataset(join(root, 'data'));
   modelDir = await writeTinyModel(join(root, 'model'), { id: data });
-  server = await serveGenir(['--model', modelDir, '--port', '0', '--threads', '1']);
+  // Two search workers (the default on a machine of two cores or more), whatever the machine.
+  server = await serveGenir(['--model', modelDir, '--port', '0', '--threads', '2', '--workers', '2']);
 });
 
 after(async () => {
@@ -191,6 +192,103 @@ test('concurrent queries are micro-batched into one beam search, each ranked as 
   assert.ok(batches < queries.length, `${queries.length} concurrent queries ran in ${batches} batches`);
 });
 
+test('--workers 2 and --workers 0 (the main thread) answer concurrent queries with the same hits; /metrics counts the workers', async () => {
+  const single = await serveGenir(['--model', modelDir, '--port', '0', '--threads', '1', '--workers', '0']);
+  try {
+    const queries = TINY_CORPUS.flatMap((d) => [d.title, d.text, `${d.title} ${d.text}`]);
+    const ask = (url: string, query: string, trace: boolean) =>
+      fetch(`${url}/search`, post({ query, k: 3, beam: 4, mode: 'hybrid', trace })).then(
+        async (r) => [r.status, (await r.json()) as { hits: Hit[]; beam_trace: { kept: unknown[] }[] }] as const,
+      );
+    // Every query twice at once on each server, half with a trace: several batches in flight on the two workers.
+    const sent = [...queries, ...queries].map((query, i) => ({ query, trace: i % 2 === 0 }));
+    const [onWorkers, onMain] = await Promise.all(
+      [server.url, single.url].map((url) => Promise.all(sent.map(({ query, trace }) => ask(url, query, trace)))),
+    );
+    onWorkers.forEach(([status, body], i) => {
+      const [mainStatus, mainBody] = onMain[i];
+      assert.deepEqual([status, mainStatus], [200, 200]);
+      const view = (hits: Hit[]) => hits.map((h) => [h.doc_id, h.genir_rank, h.bm25_rank, h.snippet]);
+      assert.deepEqual(view(body.hits), view(mainBody.hits), sent[i].query);
+      body.hits.forEach((hit, j) => assert.ok(Math.abs(hit.score - mainBody.hits[j].score) < 1e-6));
+      assert.equal(body.beam_trace?.length, sent[i].trace ? mainBody.beam_trace.length : undefined);
+      if (sent[i].trace)
+        assert.deepEqual(
+          body.beam_trace.map((step) => step.kept.length),
+          mainBody.beam_trace.map((step) => step.kept.length),
+        );
+    });
+    const gauge = async (url: string, name: string) =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+    assert.deepEqual(await Promise.all([gauge(server.url, 'genir_search_workers'), gauge(single.url, 'genir_search_workers')]), [2, 1]);
+    assert.equal(await gauge(server.url, 'genir_search_batches_running'), 0);
+    // With workers, batches hold at most 8 queries by default; on the main thread, 16.
+    const sizes = async (url: string) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const value = (series: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((line) => line.startsWith(`${series} `))
+            ?.split(' ')[1],
+        );
+      return {
+        upTo8: value('genir_search_batch_size_bucket{le="8"}'),
+        upTo16: value('genir_search_batch_size_bucket{le="16"}'),
+        all: value('genir_search_batch_size_count'),
+      };
+    };
+    const [onWorkerSizes, onMainSizes] = await Promise.all([sizes(server.url), sizes(single.url)]);
+    assert.equal(onWorkerSizes.upTo8, onWorkerSizes.all, 'no batch of more than 8 queries on the workers');
+    assert.ok(onMainSizes.upTo8 < onMainSizes.all, 'batches of more than 8 on the main thread');
+    assert.equal(onMainSizes.upTo16, onMainSizes.all);
+  } finally {
+    single.child.kill('SIGTERM');
+    assert.equal(await single.exited, 0);
+  }
+});
+
+test('SIGTERM with batches in flight on two workers: every query is answered, the workers stop, the process exits 0', async () => {
+  const served = await serveGenir([
+    '--model',
+    modelDir,
+    '--port',
+    '0',
+    '--threads',
+    '2',
+    '--workers',
+    '2',
+    '--max-batch',
+    '1',
+    '--batch-window',
+    '0',
+  ]);
+  try {
+    const sent = Array.from({ length: 48 }, (_, i) => fetch(`${served.url}/search`, post({ query: `ocean tides ${i}`, k: 4, beam: 4 })));
+    // SIGTERM once the server holds every request (answered, queued or in a batch) and some are not answered yet.
+    let unanswered = 0;
+    for (let tries = 0; tries < 400; tries++) {
+      const text = await (await fetch(`${served.url}/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      const answered = value('genir_http_requests_total\\{method="POST",route="/search",status="200"\\}');
+      unanswered = value('genir_search_queue_depth') + value('genir_search_batches_running');
+      if (answered + unanswered >= sent.length) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    served.child.kill('SIGTERM');
+    const answered = await Promise.all(sent);
+    assert.deepEqual(
+      answered.map((r) => r.status),
+      answered.map(() => 200),
+    );
+    assert.ok(unanswered > 0, 'searches were still queued or running at SIGTERM');
+    assert.equal(await served.exited, 0);
+    assert.doesNotMatch(served.stderr(), /error|exited with code/);
+  } finally {
+    served.child.kill('SIGKILL');
+  }
+});
+
 async function batchCounts(): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -205,6 +303,9 @@ test('GET /metrics: Prometheus text with requests, latency histogram, queue dept
     'genir_http_requests_total{method="POST",route="/search",status="200"}',
     'genir_http_request_duration_seconds_bucket',
     'genir_search_queue_depth',
+    'genir_search_batches_running',
+    'genir_search_workers',
+    'genir_event_loop_utilization',
     'genir_search_batch_size_bucket',
     'genir_process_resident_memory_bytes',
   ]) {
@@ -354,6 +455,7 @@ test('genir serve and quickstart --serve: a missing model, a used port and a bad
     runGenir(['serve', '--model', modelDir, '--port', busyPort, '--threads', '1']),
     runGenir(['serve', '--model', modelDir, '--port', '70000']),
     runGenir(['serve', '--model', modelDir, '--port', '0', '--max-queue', '0']),
+    runGenir(['serve', '--model', modelDir, '--port', '0', '--workers', '-1']),
     // quickstart --serve finds a port in use before it downloads or trains anything.
     runGenir(['quickstart', '--serve', '--port', busyPort, '--data-dir', join(root, 'no-data')]),
     runGenir(['quickstart', '--port', '8080']),
@@ -363,6 +465,7 @@ test('genir serve and quickstart --serve: a missing model, a used port and a bad
     new RegExp(`${busyPort}.*already in use`),
     /--port 70000/,
     /--max-queue 0: expected a positive integer/,
+    /--workers -1: expected a number of search workers ≥ 0/,
     new RegExp(`${busyPort}.*already in use`),
     /--port and --host apply to --serve/,
   ];

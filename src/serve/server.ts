@@ -41,13 +41,13 @@ export const DEFAULT_LIMITS: ServeLimits = {
   bodyBytes: 16 * 1024,
   timeoutMs: 10_000,
 };
-export const DEFAULT_BATCHING: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs' | 'maxBatch'> = {
+/** The queue bound and gather window; the batch size's default depends on the workers (defaultMaxBatch). */
+export const DEFAULT_BATCHING: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs'> = {
   maxQueue: 64,
   windowMs: 3,
-  maxBatch: 16,
 };
 
-export interface ServeOptions extends Omit<SearchServiceOptions, 'batching' | 'onBatch' | 'onQueueDepth'> {
+export interface ServeOptions extends Omit<SearchServiceOptions, 'batching' | 'onBatch' | 'onQueueDepth' | 'onRunning'> {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -95,6 +95,24 @@ interface SearchQuerystring {
   lang?: string;
 }
 
+/**
+ * How busy the main thread (HTTP, validation, JSON, snippets, BM25; the beam searches too
+ * without workers) was since the previous scrape: near 1, it is what limits the server.
+ */
+function eventLoopGauge(registers: Registry[]): Gauge {
+  let previous = performance.eventLoopUtilization();
+  return new Gauge({
+    name: 'genir_event_loop_utilization',
+    help: 'Fraction of the time since the previous scrape that the main thread was busy',
+    registers,
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(now, previous).utilization);
+      previous = now;
+    },
+  });
+}
+
 function metrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'genir_' });
@@ -115,6 +133,17 @@ function metrics() {
       registers,
     }),
     queueDepth: new Gauge({ name: 'genir_search_queue_depth', help: 'Searches waiting for a beam-search batch', registers }),
+    running: new Gauge({
+      name: 'genir_search_batches_running',
+      help: 'Beam-search batches running now (at most one per search worker)',
+      registers,
+    }),
+    eventLoop: eventLoopGauge(registers),
+    workers: new Gauge({
+      name: 'genir_search_workers',
+      help: 'Beam-search batches that may run at once: search workers (1 when searching on the main thread)',
+      registers,
+    }),
     batchSize: new Histogram({
       name: 'genir_search_batch_size',
       help: 'Queries per batched beam search',
@@ -353,6 +382,8 @@ export async function buildApp(
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
     metricSet.queueDepth.set(state.service?.queueDepth ?? 0);
+    metricSet.running.set(state.service?.batchesRunning ?? 0);
+    metricSet.workers.set(state.service?.concurrency ?? 0);
     return reply.type(metricSet.registry.contentType).send(await metricSet.registry.metrics());
   });
 
@@ -386,6 +417,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     batching: { ...DEFAULT_BATCHING, ...options.batching },
     onBatch: (size) => metricSet.batchSize.observe(size),
     onQueueDepth: (depth) => metricSet.queueDepth.set(depth),
+    onRunning: (batches) => metricSet.running.set(batches),
   }).then(
     (service) => {
       state.service = service;

@@ -3,18 +3,23 @@
  * trie, titles), the corpus it was trained on (document store and a BM25 index over it, built at
  * start or loaded from `--index`), and a micro-batcher in front of constrained beam search.
  */
+import { availableParallelism } from 'node:os';
 import { Bm25Index } from '../bm25/bm25-index.js';
+import { collapseRun } from '../data/collapse.js';
 import type { RunEntry } from '../data/types.js';
 import { sortRanking } from '../data/ranking.js';
-import { readModelManifest } from '../retriever/directory.js';
+import type { DocidTable } from '../docids/table.js';
+import { loadModelDirectory, readModelManifest } from '../retriever/directory.js';
 import type { BeamTraceStep } from '../search/beam.js';
 import { docidText, DocumentStore, guessLanguage, loadModelDocuments } from '../search/documents.js';
-import { checkCoverage, DEFAULT_BM25_DEPTH, DEFAULT_RRF_K, fuseLists, HybridSearcher, modelCorpusIndex } from '../search/hybrid.js';
+import { checkCoverage, DEFAULT_BM25_DEPTH, DEFAULT_RRF_K, fuseLists, modelCorpusIndex } from '../search/hybrid.js';
 import type { WeightQuantization } from '../model/t5-graph.js';
 import { GenerativeSearcher, type SearchHit } from '../search/searcher.js';
 import { snippet } from '../search/snippet.js';
+import type { SubwordTokenizer } from '../text/tokenizer/index.js';
 import { UserError, warn } from '../util/errors.js';
 import { MicroBatcher, type MicroBatcherOptions } from './batcher.js';
+import { GenirWorkers } from './genir-workers.js';
 
 export type SearchMode = 'genir' | 'bm25' | 'hybrid';
 export const SEARCH_MODES: readonly SearchMode[] = ['genir', 'bm25', 'hybrid'];
@@ -26,15 +31,39 @@ export interface SearchServiceOptions {
   dataDir?: string;
   /** A saved BM25 index of the model's corpus instead of building one. */
   index?: string;
-  /** ONNX Runtime threads (default: every core). */
+  /** ONNX Runtime threads in all (default: every core), split evenly between the search workers. */
   threads?: number;
+  /**
+   * Search workers: worker threads that each run one beam-search batch at a time with their own
+   * ONNX sessions (default defaultWorkers()); 0 searches on the main thread, one batch at a time.
+   */
+  workers?: number;
   /** Inference graphs with quantized weights (built from the model's weights at load); float32 when undefined. */
   quantize?: WeightQuantization;
-  /** Micro-batching and the queue bound. */
-  batching: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs' | 'maxBatch'>;
+  /** Micro-batching and the queue bound; `maxBatch` defaults to defaultMaxBatch(workers). */
+  batching: Pick<MicroBatcherOptions, 'maxQueue' | 'windowMs'> & Partial<Pick<MicroBatcherOptions, 'maxBatch'>>;
   /** Metrics hooks. */
   onBatch?: (size: number) => void;
   onQueueDepth?: (depth: number) => void;
+  onRunning?: (batches: number) => void;
+}
+
+/**
+ * Search workers by default: two on a machine of two cores or more (docs/serving.md, "Search
+ * workers", measured 2 × 1 thread against 1 × 2 on the 2-core machine), else none.
+ */
+export function defaultWorkers(cores = availableParallelism()): number {
+  return cores >= 2 ? 2 : 0;
+}
+
+/**
+ * Queries per batch by default: 8 with search workers, 16 without. With two workers and 32
+ * clients, batches of up to 8 gave a lower p99 than batches of up to 16 (docs/serving.md,
+ * "Search workers": 396–397 ms against 464–497 ms), whose workers alternated uneven batches
+ * (10 queries on average); on the main thread alone, 16 is the measured best (docs/benchmarks.md).
+ */
+export function defaultMaxBatch(workers: number): number {
+  return workers > 0 ? 8 : 16;
 }
 
 export interface SearchRequest {
@@ -114,32 +143,110 @@ interface GenirJob {
   trace: BeamTraceStep[] | undefined;
 }
 
+/** What the service shows of the model: docids, tokenizer, titles. */
+interface ModelParts {
+  docids: DocidTable;
+  tokenizer: SubwordTokenizer;
+  titles: ReadonlyMap<string, string> | undefined;
+}
+
+/** Where the beam searches run: the main thread or search workers. */
+interface GenirBackend {
+  run(jobs: GenirJob[]): Promise<SearchHit[][]>;
+  release(): Promise<void>;
+  /** Batches that may run at once. */
+  concurrency: number;
+}
+
+function inThread(generative: GenerativeSearcher): GenirBackend {
+  return {
+    concurrency: 1,
+    run: (jobs) =>
+      generative.search(
+        jobs.map((job) => job.text),
+        {
+          beam: jobs[0].beam,
+          k: Math.max(...jobs.map((job) => job.k)),
+          batchQueries: jobs.length,
+          progress: false,
+          trace: jobs.map((job) => job.trace),
+        },
+      ),
+    release: () => generative.release(),
+  };
+}
+
+function onWorkers(workers: GenirWorkers): GenirBackend {
+  return {
+    concurrency: workers.count,
+    run: async (jobs) => {
+      const result = await workers.run({
+        texts: jobs.map((job) => job.text),
+        beam: jobs[0].beam,
+        k: Math.max(...jobs.map((job) => job.k)),
+        trace: jobs.map((job) => job.trace !== undefined),
+      });
+      jobs.forEach((job, i) => job.trace?.push(...(result.traces[i] ?? [])));
+      return result.hits;
+    },
+    release: () => workers.close(),
+  };
+}
+
 export class SearchService {
   private readonly batcher: MicroBatcher<GenirJob, SearchHit[]>;
   readonly languages: string[];
+  private readonly keyOf: ((docId: string) => string) | ReadonlyMap<string, string>;
 
   private constructor(
     readonly options: SearchServiceOptions,
-    readonly hybrid: HybridSearcher,
+    private readonly model: ModelParts,
+    private readonly backend: GenirBackend,
+    readonly bm25Index: Bm25Index,
+    keyOf: ReadonlyMap<string, string> | undefined,
     /** Undefined when the corpus text could not be loaded (an --index without the dataset): titles only. */
     readonly documents: DocumentStore | undefined,
   ) {
     const dataset = readModelManifest(options.model).dataset;
     this.languages = Array.isArray(dataset.languages) ? dataset.languages.filter((l): l is string => typeof l === 'string') : [];
+    this.keyOf = keyOf ?? ((docId: string) => docId);
     this.batcher = new MicroBatcher(
       (jobs) => this.runGenir(jobs),
       (job) => String(job.beam),
-      { ...options.batching, onBatch: options.onBatch, onQueueDepth: options.onQueueDepth },
+      {
+        ...options.batching,
+        maxBatch: options.batching.maxBatch ?? defaultMaxBatch(options.workers ?? defaultWorkers()),
+        concurrency: backend.concurrency,
+        onBatch: options.onBatch,
+        onQueueDepth: options.onQueueDepth,
+        onRunning: options.onRunning,
+      },
     );
   }
 
   static async open(options: SearchServiceOptions): Promise<SearchService> {
     const manifest = readModelManifest(options.model);
-    const generative = await GenerativeSearcher.open(options.model, {
-      threads: options.threads,
-      spinning: false,
-      quantize: options.quantize,
-    });
+    const workerCount = options.workers ?? defaultWorkers();
+    if (!Number.isInteger(workerCount) || workerCount < 0)
+      throw new RangeError(`SearchService: workers must be an integer ≥ 0, got ${workerCount}`);
+    let model: ModelParts;
+    let backend: GenirBackend;
+    if (workerCount === 0) {
+      const generative = await GenerativeSearcher.open(options.model, {
+        threads: options.threads,
+        spinning: false,
+        quantize: options.quantize,
+      });
+      model = generative;
+      backend = inThread(generative);
+    } else {
+      // The main thread needs the docids, tokenizer and titles only; the weights stay with the workers.
+      const loaded = await loadModelDirectory(options.model);
+      await loaded.model.release();
+      model = { docids: loaded.docids, tokenizer: loaded.tokenizer, titles: loaded.docs };
+      const threads = Math.max(1, Math.floor((options.threads ?? availableParallelism()) / workerCount));
+      backend = onWorkers(await GenirWorkers.start(workerCount, { model: options.model, threads, quantize: options.quantize }));
+    }
     try {
       let index: Bm25Index;
       let keyOf: Map<string, string> | undefined;
@@ -158,16 +265,12 @@ export class SearchService {
         keyOf = corpus.keyOf;
         documents = new DocumentStore(corpus.docs, corpus.keyOf);
       }
-      checkCoverage(index, keyOf, generative, options.index ?? `the BM25 index of ${options.model}'s corpus`);
-      return new SearchService(options, new HybridSearcher({ generative, bm25: index, keyOf }), documents);
+      checkCoverage(index, keyOf, model, options.index ?? `the BM25 index of ${options.model}'s corpus`);
+      return new SearchService(options, model, backend, index, keyOf, documents);
     } catch (err) {
-      await generative.release();
+      await backend.release();
       throw err;
     }
-  }
-
-  get generative(): GenerativeSearcher {
-    return this.hybrid.generative;
   }
 
   /** Jobs waiting for a beam-search batch. */
@@ -175,8 +278,18 @@ export class SearchService {
     return this.batcher.depth;
   }
 
+  /** Beam-search batches running now. */
+  get batchesRunning(): number {
+    return this.batcher.inFlight;
+  }
+
+  /** Batches that may run at once: the search workers (1 without workers). */
+  get concurrency(): number {
+    return this.backend.concurrency;
+  }
+
   info(): ServiceInfo {
-    const docids = this.generative.docids;
+    const docids = this.model.docids;
     return {
       model: this.options.model,
       docids: docids.scheme,
@@ -187,18 +300,14 @@ export class SearchService {
   }
 
   private async runGenir(jobs: GenirJob[]): Promise<SearchHit[][]> {
-    const k = Math.max(...jobs.map((job) => job.k));
-    const hits = await this.generative.search(
-      jobs.map((job) => job.text),
-      { beam: jobs[0].beam, k, batchQueries: jobs.length, progress: false, trace: jobs.map((job) => job.trace) },
-    );
+    const hits = await this.backend.run(jobs);
     return hits.map((list, i) => list.slice(0, jobs[i].k));
   }
 
   private docidOf(key: string): string {
-    const table = this.generative.docids;
+    const table = this.model.docids;
     const sequence = table.sequenceOf(key);
-    return sequence === undefined ? '' : docidText(table, this.generative.tokenizer, sequence);
+    return sequence === undefined ? '' : docidText(table, this.model.tokenizer, sequence);
   }
 
   private language(request: SearchRequest): SearchResponse['language'] {
@@ -255,8 +364,9 @@ export class SearchService {
   }
 
   private async bm25(query: string, lang: string | undefined, depth: number): Promise<RunEntry[]> {
-    const run = await this.hybrid.bm25Run([{ id: 'q', text: query, lang }], depth, 1);
-    return run.get('q') ?? [];
+    // One query on this thread (threads: 1): a worker pool's round trip costs more than the search.
+    const hits = await this.bm25Index.searchBatch([{ text: query, lang }], depth, { threads: 1 });
+    return collapseRun(this.bm25Index.toRun([{ id: 'q' }], hits), this.keyOf).get('q') ?? [];
   }
 
   private view(rank: number, key: string, score: number, query: string, lang: string | undefined): HitView {
@@ -265,15 +375,15 @@ export class SearchService {
       rank,
       doc_id: key,
       docid: this.docidOf(key),
-      title: doc?.title || this.generative.titles?.get(key) || null,
+      title: doc?.title || this.model.titles?.get(key) || null,
       snippet: doc === undefined ? null : snippet(doc.text, query),
       score,
     };
   }
 
   private traceView(steps: readonly BeamTraceStep[]): BeamStepView[] {
-    const table = this.generative.docids;
-    const text = (tokens: readonly number[]) => docidText(table, this.generative.tokenizer, tokens);
+    const table = this.model.docids;
+    const text = (tokens: readonly number[]) => docidText(table, this.model.tokenizer, tokens);
     return steps.map((step, i) => ({
       step: i + 1,
       kept: step.kept.map((p) => ({ docid: text(p.tokens), score: p.score })),
@@ -285,12 +395,12 @@ export class SearchService {
 
   /** A document by its id (docid key), in `lang` when it has a translation in it. */
   document(id: string, lang?: string): DocumentView | undefined {
-    if (this.generative.docids.indexOf(id) < 0) return undefined;
+    if (this.model.docids.indexOf(id) < 0) return undefined;
     const doc = this.documents?.get(id, lang);
     return {
       doc_id: id,
       docid: this.docidOf(id),
-      title: doc?.title || this.generative.titles?.get(id) || null,
+      title: doc?.title || this.model.titles?.get(id) || null,
       text: doc?.text ?? null,
       lang: doc?.lang ?? null,
       versions: (doc?.versions ?? []).map((v) => ({ id: v.id, lang: v.lang ?? null, title: v.title })),
@@ -300,6 +410,6 @@ export class SearchService {
   /** Waits for queued and running searches, then releases the ONNX sessions. */
   async close(): Promise<void> {
     await this.batcher.drained();
-    await this.hybrid.release();
+    await this.backend.release();
   }
 }

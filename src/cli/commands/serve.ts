@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import { readModelManifest } from '../../retriever/directory.js';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS, startServer, type RunningServer } from '../../serve/server.js';
+import { defaultMaxBatch, defaultWorkers } from '../../serve/service.js';
 import { UserError } from '../../util/errors.js';
 import { parseCount, parseNumber, parseQuantize, quantizeOption, type Write, dataDirOption, threadsOption } from '../options.js';
 
@@ -17,6 +18,7 @@ export interface ServeCommandOptions {
   dataDir?: string;
   index?: string;
   threads?: string;
+  workers?: string;
   maxQueue?: string;
   maxBatch?: string;
   batchWindow?: string;
@@ -80,10 +82,18 @@ export async function runServe(options: ServeCommandOptions, write: Write): Prom
   };
   const batching = {
     maxQueue: count(options.maxQueue, '--max-queue') ?? DEFAULT_BATCHING.maxQueue,
-    maxBatch: count(options.maxBatch, '--max-batch') ?? DEFAULT_BATCHING.maxBatch,
+    maxBatch: count(options.maxBatch, '--max-batch'),
     windowMs: options.batchWindow === undefined ? DEFAULT_BATCHING.windowMs : parseMilliseconds(options.batchWindow, '--batch-window'),
   };
   const threads = count(options.threads, '--threads');
+  const workers =
+    options.workers === undefined
+      ? undefined
+      : parseNumber(options.workers, '--workers', {
+          integer: true,
+          min: 0,
+          expected: 'a number of search workers ≥ 0 (0: search on the main thread)',
+        });
   const quantize = parseQuantize(options.quantize);
   const host = options.host ?? '127.0.0.1';
   let server: RunningServer;
@@ -95,6 +105,7 @@ export async function runServe(options: ServeCommandOptions, write: Write): Prom
       dataDir: options.dataDir,
       index: options.index,
       threads,
+      workers,
       quantize,
       limits,
       batching,
@@ -140,9 +151,16 @@ export function addServeOptions(command: Command): Command {
     .option('--port <n>', 'port to listen on (0 picks a free one)', '8080')
     .option('--index <file>', "a BM25 index of the model's corpus (genir bm25 --index-out) instead of building one at start")
     .addOption(threadsOption())
+    .option(
+      '--workers <n>',
+      `search workers: threads that each run one beam-search batch at a time with their own ONNX sessions, --threads split between them; 0 searches on the main thread (default ${defaultWorkers()} here)`,
+    )
     .addOption(quantizeOption())
     .option('--max-queue <n>', `searches that may wait for a batch; more get 503 with Retry-After (default ${DEFAULT_BATCHING.maxQueue})`)
-    .option('--max-batch <n>', `queries per batched beam search (default ${DEFAULT_BATCHING.maxBatch})`)
+    .option(
+      '--max-batch <n>',
+      `queries per batched beam search (default ${defaultMaxBatch(1)} with search workers, ${defaultMaxBatch(0)} without)`,
+    )
     .option('--batch-window <ms>', `how long a query waits for others to batch with (default ${DEFAULT_BATCHING.windowMs})`)
     .option('--max-k <n>', `largest k a request may ask for (default ${DEFAULT_LIMITS.maxK})`)
     .option('--max-beam <n>', `largest beam a request may ask for (default ${DEFAULT_LIMITS.maxBeam})`)
