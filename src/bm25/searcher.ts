@@ -1,6 +1,7 @@
 import type { RunEntry } from '../data/types.js';
 import { analyzerFromSpec } from '../text/analyzers/index.js';
 import type { Analyzer } from '../text/analyzers/types.js';
+import { termFrontiers, type TermFrontiers } from './bounds.js';
 import { LENGTH_TABLE } from './small-float.js';
 import { DEFAULT_BM25_PARAMS, type Bm25Params, type FieldPostings, type IndexData, type SearchHits, type SearchQuery } from './types.js';
 
@@ -11,6 +12,76 @@ const fround = Math.fround;
  * the two words through a Uint32Array view, so they need it; other machines use the heap.
  */
 const LOW_WORD_FIRST = new Uint32Array(new Float64Array([1]).buffer)[1] === 0x3ff00000;
+
+/**
+ * How a searcher finds the top k: `exhaustive` scores every posting of every query term;
+ * `always` prunes with MaxScore whenever that is exact (tests); `auto` prunes where the
+ * query's postings are long against k (see gatherPruned). Every mode returns the same hits.
+ */
+export type PruningMode = 'auto' | 'exhaustive' | 'always';
+
+/** Counts of work done (they do not depend on the machine's load), summed over queries. */
+export interface SearchStats {
+  queries: number;
+  /** Queries whose non-essential terms were only looked up for candidates. */
+  pruned: number;
+  /** Postings scored by scanning a term's list. */
+  postingsScored: number;
+  /** Candidate look-ups in the lists of non-essential terms. */
+  lookups: number;
+}
+
+/**
+ * The auto mode only considers pruning when the query's postings number at least this many
+ * per hit asked for, plus a floor: below it the exhaustive scan is already cheap and the
+ * selection pruning needs would cost as much as it saves (measured: docs/benchmarks.md,
+ * session 10).
+ */
+export const AUTO_PRUNE_POSTINGS_PER_HIT = 8;
+export const AUTO_PRUNE_MIN_POSTINGS = 4096;
+
+/**
+ * Relative margins on the pruning tests. Scores are summed exactly (gatherPruned checks it), so
+ * these only absorb the final rounding to float32 (2^-24 relative) with room to spare; they
+ * make a bound that equals a score, or a tie at the k-th score, always count as "may enter".
+ */
+const SWITCH_MARGIN = 1 + 2 ** -20;
+const DROP_MARGIN = 1 + 2 ** -18;
+const KTH_SCORE_DOWN = 1 - 2 ** -22;
+const SMALLEST_NORMAL_FLOAT32 = 2 ** -126;
+
+/** The BM25 score of one posting, in Lucene's float32 steps (see Bm25Searcher). */
+function postingScore(weight: number, freqTimesNorm: number): number {
+  return fround(weight - fround(weight / fround(1 + freqTimesNorm)));
+}
+
+/**
+ * The highest score a posting of `termId` gets with this clause weight and norm cache: the
+ * formula on the term's frontier, so the maximum is attained by some posting, not a margin.
+ */
+export function maxPostingScore(frontier: TermFrontiers, termId: number, weight: number, normCache: Float32Array): number {
+  let best = 0;
+  for (let i = frontier.offsets[termId]; i < frontier.offsets[termId + 1]; i++) {
+    const score = postingScore(weight, fround(frontier.freqs[i] * normCache[frontier.norms[i]]));
+    if (score > best) best = score;
+  }
+  return best;
+}
+
+/**
+ * Whether every partial sum of these scores is exact in float64, so that any summation
+ * order gives the exhaustive path's sum bit for bit. Every score is a float32 no smaller
+ * than `smallest`, hence an integer multiple of the unit in the last place of `smallest`'s
+ * binade, 2^(e − 23); all partial sums are multiples of it, no larger than `boundSum`, and
+ * exactly representable while boundSum < 2^53 units.
+ */
+export function sumsAreExact(smallest: number, boundSum: number): boolean {
+  if (!(smallest >= SMALLEST_NORMAL_FLOAT32) || !Number.isFinite(boundSum)) return false;
+  let exponent = Math.floor(Math.log2(smallest));
+  if (2 ** exponent > smallest) exponent--;
+  else if (2 ** (exponent + 1) <= smallest) exponent++;
+  return boundSum < 2 ** (exponent - 23 + 52);
+}
 
 const vocabularies = new WeakMap<IndexData, Map<string, number>>();
 
@@ -84,16 +155,29 @@ export class Bm25Searcher {
   // searchEntries's hit buffers, reused and grown on demand.
   private scratchDocs = new Uint32Array(0);
   private scratchScores = new Float32Array(0);
+  readonly pruning: PruningMode;
+  /** Per field, the terms' score frontiers (bounds.ts); undefined when pruning is off. */
+  private readonly frontiers: TermFrontiers[] | undefined;
+  // One query's clauses (a term in a field) for the pruned path, grown on demand.
+  private clauseStart = new Uint32Array(16);
+  private clauseEnd = new Uint32Array(16);
+  private clauseField = new Uint32Array(16);
+  private clauseTerm = new Uint32Array(16);
+  private clauseWeight = new Float64Array(16);
+  private clauseBound = new Float64Array(16);
+  private clauseOrder = new Uint32Array(16);
+  readonly stats: SearchStats = { queries: 0, pruned: 0, postingsScored: 0, lookups: 0 };
 
   /**
    * `options.packedKeys: false` forces the heap selection (used where the keys cannot be
-   * packed; for tests); results are the same.
+   * packed; for tests; it also turns pruning off, which selects with the packed keys);
+   * `options.pruning` picks exhaustive or pruned top-k (default `auto`). Results are the same.
    */
   constructor(
     readonly data: IndexData,
     params: Partial<Bm25Params> = {},
     analyzer?: Analyzer,
-    options: { packedKeys?: boolean } = {},
+    options: { packedKeys?: boolean; pruning?: PruningMode } = {},
   ) {
     this.params = { ...DEFAULT_BM25_PARAMS, ...params };
     const { k1, b } = this.params;
@@ -115,6 +199,8 @@ export class Bm25Searcher {
       this.keys = new Float64Array(0);
     }
     this.keyWords = new Uint32Array(this.keys.buffer);
+    this.pruning = this.rankToDoc === undefined ? 'exhaustive' : (options.pruning ?? 'auto');
+    this.frontiers = this.pruning === 'exhaustive' ? undefined : data.fields.map(termFrontiers);
   }
 
   /** Analyzes a query into (term id, count) pairs; terms absent from the index are dropped. */
@@ -136,7 +222,7 @@ export class Bm25Searcher {
   /** Top-k for an analyzed query: term id → count (the clause boost). */
   searchTerms(termCounts: ReadonlyMap<number, number>, k = 1000): SearchHits {
     checkK(k);
-    const touchedCount = this.accumulate(termCounts);
+    const touchedCount = this.gather(termCounts, k);
     const size = Math.min(k, touchedCount);
     const docs = new Uint32Array(size);
     const scores = new Float32Array(size);
@@ -155,7 +241,7 @@ export class Bm25Searcher {
     if (offset < 0 || offset + room > docs.length || offset + room > scores.length) {
       throw new RangeError(`searchInto needs room for ${room} hits from offset ${offset}`);
     }
-    const touchedCount = this.accumulate(this.queryTerms(query));
+    const touchedCount = this.gather(this.queryTerms(query), k);
     const size = Math.min(k, touchedCount);
     this.collectTopK(touchedCount, size, docs, scores, offset);
     return size;
@@ -167,7 +253,7 @@ export class Bm25Searcher {
    */
   searchEntries(query: SearchQuery | string, k = 1000): RunEntry[] {
     checkK(k);
-    const touchedCount = this.accumulate(this.queryTerms(query));
+    const touchedCount = this.gather(this.queryTerms(query), k);
     const size = Math.min(k, touchedCount);
     if (this.scratchDocs.length < size) {
       this.scratchDocs = new Uint32Array(size);
@@ -180,6 +266,251 @@ export class Bm25Searcher {
     const entries = new Array<RunEntry>(size);
     for (let i = 0; i < size; i++) entries[i] = { docId: docIds[docs[i]], score: scores[i] };
     return entries;
+  }
+
+  /**
+   * Leaves in `touched` the documents the top k is chosen from, with their exact scores in the
+   * accumulator, and returns how many there are: every matching document (exhaustive), or a
+   * subset that provably holds the top k (pruned).
+   */
+  private gather(termCounts: ReadonlyMap<number, number>, k: number): number {
+    this.stats.queries++;
+    if (this.frontiers !== undefined) {
+      const gathered = this.gatherPruned(termCounts, k, this.frontiers);
+      if (gathered >= 0) return gathered;
+    }
+    return this.accumulate(termCounts);
+  }
+
+  /**
+   * MaxScore, term at a time. Each clause (a term in a field) has an exact upper bound on its
+   * posting scores (from the term's frontier). Clauses are scanned in full, highest bound
+   * first, into the accumulator; once k documents already score above the sum R of the bounds
+   * of the clauses left, no unseen document can reach the top k, so the rest are non-essential:
+   * the documents seen so far whose partial score plus R can still reach the k-th best partial
+   * score become the candidates, sorted by id, and each remaining list is only searched
+   * (galloping) for them. Returns −1, touching nothing, where it declines: fewer than two
+   * clauses, postings too few for pruning to pay (auto), or scores whose float64 sums might
+   * depend on their order (then only the exhaustive order is exact).
+   */
+  private gatherPruned(termCounts: ReadonlyMap<number, number>, k: number, frontiers: TermFrontiers[]): number {
+    const fields = this.data.fields;
+    let clauses = 0;
+    let totalPostings = 0;
+    for (const [termId, count] of termCounts) {
+      for (let f = 0; f < fields.length; f++) {
+        const field = fields[f];
+        const start = field.offsets[termId];
+        const end = field.offsets[termId + 1];
+        if (end === start) continue;
+        const boost = fround(count * this.fieldWeights[f]);
+        const weight = fround(boost * bm25Idf(end - start, field.docCount));
+        if (!(weight > 0)) continue;
+        if (clauses === this.clauseStart.length) this.growClauses();
+        this.clauseStart[clauses] = start;
+        this.clauseEnd[clauses] = end;
+        this.clauseField[clauses] = f;
+        this.clauseTerm[clauses] = termId;
+        this.clauseWeight[clauses] = weight;
+        clauses++;
+        totalPostings += end - start;
+      }
+    }
+    if (clauses < 2) return -1;
+    if (this.pruning === 'auto' && totalPostings < AUTO_PRUNE_POSTINGS_PER_HIT * k + AUTO_PRUNE_MIN_POSTINGS) return -1;
+    const bound = this.clauseBound;
+    let boundSum = 0;
+    let smallest = Infinity;
+    for (let c = 0; c < clauses; c++) {
+      const f = this.clauseField[c];
+      const frontier = frontiers[f];
+      const normCache = this.normCaches[f];
+      const weight = this.clauseWeight[c];
+      const termId = this.clauseTerm[c];
+      const best = maxPostingScore(frontier, termId, weight, normCache);
+      bound[c] = best;
+      boundSum += best;
+      // The lowest score a posting can have: frequency 1 in the field's longest document.
+      const lowest = postingScore(weight, normCache[frontier.maxNorm]);
+      if (lowest < smallest) smallest = lowest;
+    }
+    if (!sumsAreExact(smallest, boundSum)) return -1;
+    // Highest bound first (insertion sort: a handful of clauses); shorter list first on ties.
+    const order = this.clauseOrder;
+    for (let c = 0; c < clauses; c++) {
+      let at = c;
+      const length = this.clauseEnd[c] - this.clauseStart[c];
+      while (at > 0) {
+        const before = order[at - 1];
+        const beforeLength = this.clauseEnd[before] - this.clauseStart[before];
+        if (bound[before] > bound[c] || (bound[before] === bound[c] && beforeLength <= length)) break;
+        order[at] = before;
+        at--;
+      }
+      order[at] = c;
+    }
+    // Scan clauses in full while they are essential.
+    let touchedCount = 0;
+    let scannedBound = 0;
+    let rest = boundSum;
+    let restPostings = totalPostings;
+    let scanned = 0;
+    while (scanned < clauses) {
+      const c = order[scanned++];
+      touchedCount = this.scanClause(c, touchedCount);
+      scannedBound += bound[c];
+      rest -= bound[c];
+      restPostings -= this.clauseEnd[c] - this.clauseStart[c];
+      if (scanned === clauses || touchedCount < k) continue;
+      const level = rest * SWITCH_MARGIN;
+      // No document can be above `level` yet, or looking up candidates would cost more than scanning.
+      if (!(scannedBound > level)) continue;
+      if (this.pruning === 'auto' && restPostings < touchedCount) continue;
+      if (this.countAbove(touchedCount, level, k)) break;
+    }
+    if (scanned === clauses) return touchedCount;
+    this.stats.pruned++;
+    return this.lookUpCandidates(touchedCount, k, order, scanned, clauses, rest);
+  }
+
+  private growClauses(): void {
+    const grow = <T extends Uint32Array | Float64Array>(array: T): T => {
+      const grown = new (array.constructor as new (length: number) => T)(2 * array.length);
+      grown.set(array);
+      return grown;
+    };
+    this.clauseStart = grow(this.clauseStart);
+    this.clauseEnd = grow(this.clauseEnd);
+    this.clauseField = grow(this.clauseField);
+    this.clauseTerm = grow(this.clauseTerm);
+    this.clauseWeight = grow(this.clauseWeight);
+    this.clauseBound = grow(this.clauseBound);
+    this.clauseOrder = grow(this.clauseOrder);
+  }
+
+  /** Scores every posting of clause c into the accumulator; returns the new touched count. */
+  private scanClause(c: number, touchedCount: number): number {
+    const accumulator = this.accumulator;
+    const touched = this.touched;
+    const f = this.clauseField[c];
+    const field = this.data.fields[f];
+    const normCache = this.normCaches[f];
+    const weight = this.clauseWeight[c];
+    const docs = field.docs;
+    const freqs = field.freqs;
+    const norms = field.norms;
+    const end = this.clauseEnd[c];
+    for (let p = this.clauseStart[c]; p < end; p++) {
+      const doc = docs[p];
+      const score = fround(weight - fround(weight / fround(1 + fround(freqs[p] * normCache[norms[doc]]))));
+      if (accumulator[doc] === 0) touched[touchedCount++] = doc;
+      accumulator[doc] += score;
+    }
+    this.stats.postingsScored += end - this.clauseStart[c];
+    return touchedCount;
+  }
+
+  /** Whether at least k touched documents have partial scores above `level`. */
+  private countAbove(touchedCount: number, level: number, k: number): boolean {
+    const accumulator = this.accumulator;
+    const touched = this.touched;
+    let above = 0;
+    for (let i = 0; i < touchedCount; i++) {
+      if (accumulator[touched[i]] > level && ++above === k) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The non-essential phase: keeps the touched documents that can still reach the k-th best
+   * partial score (first `candidates` of `touched`, ascending ids; the others' accumulators
+   * are cleared), adds the remaining clauses' scores to them by galloping through each list,
+   * and returns how many candidates are left.
+   */
+  private lookUpCandidates(touchedCount: number, k: number, order: Uint32Array, from: number, clauses: number, rest: number): number {
+    const accumulator = this.accumulator;
+    const touched = this.touched;
+    // The k-th best partial score, from packed keys (float32 score bits, touched position):
+    // distinct keys keep the quickselect linear however many partial scores tie.
+    const keyWords = this.keyWords;
+    for (let i = 0; i < touchedCount; i++) {
+      this.scoreSlot[0] = accumulator[touched[i]];
+      keyWords[2 * i] = i;
+      keyWords[2 * i + 1] = this.bitsSlot[0];
+    }
+    selectLargest(this.keys, touchedCount, k);
+    let kth = Infinity;
+    for (let i = 0; i < k; i++) {
+      this.bitsSlot[0] = keyWords[2 * i + 1];
+      if (this.scoreSlot[0] < kth) kth = this.scoreSlot[0];
+    }
+    // The float32 rounding may have lifted it: k partial scores are at least this.
+    const threshold = kth * KTH_SCORE_DOWN;
+    let candidates = this.keepCandidates(touchedCount, rest, threshold);
+    touched.subarray(0, candidates).sort();
+    for (let at = from; at < clauses; at++) {
+      const c = order[at];
+      this.lookUpClause(c, candidates);
+      rest -= this.clauseBound[c];
+      candidates = this.keepCandidates(candidates, rest, threshold);
+    }
+    return candidates;
+  }
+
+  /** Keeps (in order) the first `count` touched documents whose score plus `rest` may reach `threshold`. */
+  private keepCandidates(count: number, rest: number, threshold: number): number {
+    const accumulator = this.accumulator;
+    const touched = this.touched;
+    let kept = 0;
+    for (let i = 0; i < count; i++) {
+      const doc = touched[i];
+      if ((accumulator[doc] + rest) * DROP_MARGIN >= threshold) touched[kept++] = doc;
+      else accumulator[doc] = 0;
+    }
+    return kept;
+  }
+
+  /** Adds clause c's scores for the first `candidates` touched documents (ascending ids). */
+  private lookUpClause(c: number, candidates: number): void {
+    const accumulator = this.accumulator;
+    const touched = this.touched;
+    const f = this.clauseField[c];
+    const field = this.data.fields[f];
+    const normCache = this.normCaches[f];
+    const weight = this.clauseWeight[c];
+    const docs = field.docs;
+    const freqs = field.freqs;
+    const norms = field.norms;
+    const end = this.clauseEnd[c];
+    let p = this.clauseStart[c];
+    for (let i = 0; i < candidates && p < end; i++) {
+      const doc = touched[i];
+      if (docs[p] < doc) {
+        // Gallop to a position at or past doc, then binary-search the last step.
+        let low = p;
+        let step = 1;
+        let high = p + 1;
+        while (high < end && docs[high] < doc) {
+          low = high;
+          step *= 2;
+          high = low + step;
+        }
+        if (high > end) high = end;
+        // docs[low] < doc, and docs[high] >= doc or high = end.
+        while (high - low > 1) {
+          const mid = (low + high) >>> 1;
+          if (docs[mid] < doc) low = mid;
+          else high = mid;
+        }
+        p = high;
+        if (p === end) break;
+      }
+      if (docs[p] === doc) {
+        accumulator[doc] += fround(weight - fround(weight / fround(1 + fround(freqs[p] * normCache[norms[doc]]))));
+        p++;
+      }
+    }
+    this.stats.lookups += candidates;
   }
 
   /** Adds every posting's score into the accumulator; returns how many documents it touched. */
@@ -207,6 +538,7 @@ export class Bm25Searcher {
           if (accumulator[doc] === 0) touched[touchedCount++] = doc;
           accumulator[doc] += score;
         }
+        this.stats.postingsScored += end - start;
       }
     }
     return touchedCount;
