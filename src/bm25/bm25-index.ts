@@ -2,7 +2,7 @@ import type { Query, Run, RunEntry } from '../data/types.js';
 import { buildIndexFromDocuments, type BuildFromStreamOptions, type IndexableDocument } from './builder.js';
 import { loadIndex, saveIndex } from './format.js';
 import { searchBatch, SearchPool, type SearchBatchOptions } from './pool.js';
-import { Bm25Searcher } from './searcher.js';
+import { Bm25Searcher, type PruningMode } from './searcher.js';
 import type { Bm25Params, IndexData, SearchHits, SearchQuery } from './types.js';
 
 /**
@@ -38,9 +38,9 @@ export class Bm25Index {
     return this.data.terms.length;
   }
 
-  /** A searcher with its own scratch memory; use one per thread. */
-  searcher(params: Partial<Bm25Params> = {}): Bm25Searcher {
-    return new Bm25Searcher(this.data, params);
+  /** A searcher with its own scratch memory; use one per thread. `options.pruning`: see Bm25Searcher. */
+  searcher(params: Partial<Bm25Params> = {}, options: { pruning?: PruningMode } = {}): Bm25Searcher {
+    return new Bm25Searcher(this.data, params, undefined, options);
   }
 
   /** The top k documents for one query with the default parameters (k1 = 0.9, b = 0.4). */
@@ -55,8 +55,8 @@ export class Bm25Index {
   }
 
   /** Starts worker threads over this index for repeated batches; close the pool when done. */
-  startPool(params: Partial<Bm25Params> = {}, threads?: number): Promise<SearchPool> {
-    return SearchPool.start(this.data, params, threads);
+  startPool(params: Partial<Bm25Params> = {}, threads?: number, options: { pruning?: PruningMode } = {}): Promise<SearchPool> {
+    return SearchPool.start(this.data, params, threads, options);
   }
 
   /** Hits as run entries (document ids and scores, best first). */

@@ -7,7 +7,7 @@ export {
   type BuildFromStreamOptions,
   type IndexableDocument,
 } from './builder.js';
-export { Bm25Searcher, bm25Idf, normInverseCache } from './searcher.js';
+export { Bm25Searcher, bm25Idf, normInverseCache, type PruningMode, type SearchStats } from './searcher.js';
 export { SearchPool, searchBatch, type SearchBatchOptions } from './pool.js';
 export { saveIndex, loadIndex, decodeIndex, FORMAT_VERSION } from './format.js';
 export { intToByte4, byte4ToInt, LENGTH_TABLE } from './small-float.js';

@@ -75,3 +75,36 @@ test('searchEach hands every query’s hits over once, and an error in the callb
     await pool.close();
   }
 });
+
+test('worker threads prune as the single thread does: the same hits as the exhaustive search', async () => {
+  const rng = new Rng(21);
+  const words = Array.from({ length: 30 }, (_, i) => `word${i}`);
+  const builder = new Bm25IndexBuilder({ analyzer: new EnglishAnalyzer() });
+  // Word i is drawn with weight falling in i: long lists for the first words, short for the last.
+  for (let i = 0; i < 3000; i++)
+    builder.add({
+      id: `d${i}`,
+      title: '',
+      text: Array.from({ length: 4 + rng.int(20) }, () => words[rng.int(rng.int(words.length) + 1)]).join(' '),
+    });
+  const data = builder.finish();
+  const queries = Array.from({ length: 100 }, () => ({
+    text: Array.from({ length: 2 + rng.int(4) }, () => words[rng.int(words.length)]).join(' '),
+  }));
+  const exhaustive = new Bm25Searcher(data, {}, undefined, { pruning: 'exhaustive' });
+  const expected = queries.map((query) => exhaustive.search(query, 10));
+  const pool = await SearchPool.start(data, {}, 2, { pruning: 'always' });
+  try {
+    const hits = await pool.search(queries, 10);
+    assert.deepEqual(
+      hits.map((h) => [Array.from(h.docs), Array.from(h.scores)]),
+      expected.map((h) => [Array.from(h.docs), Array.from(h.scores)]),
+    );
+  } finally {
+    await pool.close();
+  }
+  // The same queries do prune on one thread, so the comparison covers the pruned path.
+  const always = new Bm25Searcher(data, {}, undefined, { pruning: 'always' });
+  for (const query of queries) always.search(query, 10);
+  assert.ok(always.stats.pruned > 20, `pruned ${always.stats.pruned}`);
+});

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { warn } from '../util/errors.js';
 import { startModuleWorker } from '../util/worker.js';
-import { Bm25Searcher } from './searcher.js';
+import { termFrontiers, type TermFrontiers } from './bounds.js';
+import { Bm25Searcher, type PruningMode } from './searcher.js';
 import type { Bm25Params, IndexData, SearchHits, SearchQuery } from './types.js';
 
 /** The part of an index a search worker needs; its typed arrays are shared, not copied. */
@@ -13,11 +14,14 @@ export interface WorkerIndex {
   docIdOrder: Uint32Array;
   terms: readonly string[];
   fields: IndexData['fields'];
+  /** Each field's term frontiers (bounds.ts), computed once here rather than in every worker; absent without pruning. */
+  frontiers?: TermFrontiers[];
 }
 
 export interface WorkerInit {
   index: WorkerIndex;
   params: Partial<Bm25Params>;
+  pruning?: PruningMode;
 }
 
 export interface BatchRequest {
@@ -40,7 +44,7 @@ function isShared(array: ArrayBufferView): boolean {
 }
 
 /** Shares an index's arrays with workers (copying into SharedArrayBuffers any that are not already). */
-function workerIndexOf(data: IndexData): WorkerIndex {
+function workerIndexOf(data: IndexData, pruning: PruningMode): WorkerIndex {
   const share = <T extends Uint8Array | Uint16Array | Uint32Array>(array: T): T => {
     if (isShared(array)) return array;
     const ctor = array.constructor as new (buffer: SharedArrayBuffer) => T;
@@ -61,6 +65,7 @@ function workerIndexOf(data: IndexData): WorkerIndex {
       freqs: share(field.freqs),
       norms: share(field.norms),
     })),
+    ...(pruning === 'exhaustive' ? {} : { frontiers: data.fields.map(termFrontiers) }),
   };
 }
 
@@ -104,8 +109,15 @@ export class SearchPool {
     return this.workers.length;
   }
 
-  static async start(data: IndexData, params: Partial<Bm25Params> = {}, threads = availableParallelism()): Promise<SearchPool> {
-    const init: WorkerInit = { index: workerIndexOf(data), params };
+  /** `options.pruning` is each worker searcher's (default `auto`; see Bm25Searcher). */
+  static async start(
+    data: IndexData,
+    params: Partial<Bm25Params> = {},
+    threads = availableParallelism(),
+    options: { pruning?: PruningMode } = {},
+  ): Promise<SearchPool> {
+    const pruning = options.pruning ?? 'auto';
+    const init: WorkerInit = { index: workerIndexOf(data, pruning), params, pruning };
     const count = Math.max(1, Math.floor(threads));
     const workers = Array.from({ length: count }, () => startWorker(init));
     // A worker reports 'ready' once its vocabulary is built, so timing a batch excludes start-up.

@@ -1,5 +1,6 @@
 // Entry point of a search worker thread (see pool.ts).
 import { parentPort, workerData } from 'node:worker_threads';
+import { rememberTermFrontiers } from './bounds.js';
 import { answerBatch, type BatchRequest, type BatchScratch, type WorkerInit } from './pool.js';
 import { Bm25Searcher } from './searcher.js';
 import type { IndexData } from './types.js';
@@ -17,7 +18,9 @@ const data: IndexData = {
   terms: init.index.terms,
   fields: init.index.fields,
 };
-const searcher = new Bm25Searcher(data, init.params);
+const frontiers = init.index.frontiers;
+if (frontiers !== undefined) data.fields.forEach((field, f) => rememberTermFrontiers(field, frontiers[f]));
+const searcher = new Bm25Searcher(data, init.params, undefined, init.pruning === undefined ? {} : { pruning: init.pruning });
 const scratch: BatchScratch = { docs: new Uint32Array(0), scores: new Float32Array(0) };
 port.postMessage('ready');
 

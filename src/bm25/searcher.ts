@@ -166,6 +166,9 @@ export class Bm25Searcher {
   private clauseWeight = new Float64Array(16);
   private clauseBound = new Float64Array(16);
   private clauseOrder = new Uint32Array(16);
+  private radixScratch = new Uint32Array(0);
+  private topScores = new Float64Array(0);
+  private readonly radixCounts = new Uint32Array((1 << 11) + 1);
   readonly stats: SearchStats = { queries: 0, pruned: 0, postingsScored: 0, lookups: 0 };
 
   /**
@@ -422,10 +425,13 @@ export class Bm25Searcher {
   }
 
   /**
-   * The non-essential phase: keeps the touched documents that can still reach the k-th best
-   * partial score (first `candidates` of `touched`, ascending ids; the others' accumulators
-   * are cleared), adds the remaining clauses' scores to them by galloping through each list,
-   * and returns how many candidates are left.
+   * The non-essential phase (MaxScore over the candidates). The touched documents whose
+   * partial score plus `rest` can reach the k-th best partial score are the candidates; in
+   * ascending id order, each one's remaining clauses are looked up, highest bound first, by
+   * galloping a cursor through each list, and dropped as soon as its score so far plus the
+   * bounds still to come falls below the threshold; the threshold rises to the k-th best
+   * complete score seen. Survivors stay in `touched` (their accumulators hold their exact
+   * scores; the dropped ones' are cleared); returns how many there are.
    */
   private lookUpCandidates(touchedCount: number, k: number, order: Uint32Array, from: number, clauses: number, rest: number): number {
     const accumulator = this.accumulator;
@@ -433,28 +439,150 @@ export class Bm25Searcher {
     // The k-th best partial score, from packed keys (float32 score bits, touched position):
     // distinct keys keep the quickselect linear however many partial scores tie.
     const keyWords = this.keyWords;
+    const scoreSlot = this.scoreSlot;
+    const bitsSlot = this.bitsSlot;
     for (let i = 0; i < touchedCount; i++) {
-      this.scoreSlot[0] = accumulator[touched[i]];
+      scoreSlot[0] = accumulator[touched[i]];
       keyWords[2 * i] = i;
-      keyWords[2 * i + 1] = this.bitsSlot[0];
+      keyWords[2 * i + 1] = bitsSlot[0];
     }
     selectLargest(this.keys, touchedCount, k);
     let kth = Infinity;
     for (let i = 0; i < k; i++) {
-      this.bitsSlot[0] = keyWords[2 * i + 1];
-      if (this.scoreSlot[0] < kth) kth = this.scoreSlot[0];
+      bitsSlot[0] = keyWords[2 * i + 1];
+      if (scoreSlot[0] < kth) kth = scoreSlot[0];
     }
     // The float32 rounding may have lifted it: k partial scores are at least this.
-    const threshold = kth * KTH_SCORE_DOWN;
-    let candidates = this.keepCandidates(touchedCount, rest, threshold);
-    touched.subarray(0, candidates).sort();
-    for (let at = from; at < clauses; at++) {
-      const c = order[at];
-      this.lookUpClause(c, candidates);
-      rest -= this.clauseBound[c];
-      candidates = this.keepCandidates(candidates, rest, threshold);
+    let threshold = kth * KTH_SCORE_DOWN;
+    const candidates = this.keepCandidates(touchedCount, rest, threshold);
+    this.sortCandidates(candidates);
+
+    const late = clauses - from;
+    const lateDocs: Uint32Array[] = [];
+    const lateFreqs: (Uint16Array | Uint32Array)[] = [];
+    const lateNorms: Uint8Array[] = [];
+    const lateCaches: Float32Array[] = [];
+    const lateWeights: number[] = [];
+    const lateEnds: number[] = [];
+    const cursors: number[] = [];
+    // lateRest[j]: the bounds of late clauses j, j + 1, …; lateRest[late] = 0.
+    const lateRest: number[] = new Array<number>(late + 1).fill(0);
+    for (let j = 0; j < late; j++) {
+      const c = order[from + j];
+      const field = this.data.fields[this.clauseField[c]];
+      lateDocs.push(field.docs);
+      lateFreqs.push(field.freqs);
+      lateNorms.push(field.norms);
+      lateCaches.push(this.normCaches[this.clauseField[c]]);
+      lateWeights.push(this.clauseWeight[c]);
+      lateEnds.push(this.clauseEnd[c]);
+      cursors.push(this.clauseStart[c]);
     }
-    return candidates;
+    for (let j = late - 1; j >= 0; j--) lateRest[j] = lateRest[j + 1] + this.clauseBound[order[from + j]];
+    if (this.topScores.length < k) this.topScores = new Float64Array(Math.max(k, 2 * this.topScores.length));
+    const heap = this.topScores;
+    let heapSize = 0;
+    let kept = 0;
+    let lookups = 0;
+    for (let i = 0; i < candidates; i++) {
+      const doc = touched[i];
+      let score = accumulator[doc];
+      let dropped = false;
+      for (let j = 0; ; j++) {
+        if ((score + lateRest[j]) * DROP_MARGIN < threshold) {
+          dropped = true;
+          break;
+        }
+        if (j === late) break;
+        const docs = lateDocs[j];
+        const end = lateEnds[j];
+        let p = cursors[j];
+        if (p < end && docs[p] < doc) {
+          // Gallop to a position at or past doc, then binary-search the last step.
+          let low = p;
+          let step = 1;
+          let high = p + 1;
+          while (high < end && docs[high] < doc) {
+            low = high;
+            step *= 2;
+            high = low + step;
+          }
+          if (high > end) high = end;
+          // docs[low] < doc, and docs[high] >= doc or high = end.
+          while (high - low > 1) {
+            const mid = (low + high) >>> 1;
+            if (docs[mid] < doc) low = mid;
+            else high = mid;
+          }
+          p = high;
+        }
+        lookups++;
+        if (p < end && docs[p] === doc) {
+          const weight = lateWeights[j];
+          score += postingScore(weight, fround(lateFreqs[j][p] * lateCaches[j][lateNorms[j][doc]]));
+          p++;
+        }
+        cursors[j] = p;
+      }
+      if (dropped) {
+        accumulator[doc] = 0;
+        continue;
+      }
+      accumulator[doc] = score;
+      touched[kept++] = doc;
+      // A min-heap of the k best complete scores: its root bounds the final k-th score from below.
+      if (heapSize < k) {
+        let child = heapSize++;
+        while (child > 0) {
+          const parent = (child - 1) >> 1;
+          if (heap[parent] <= score) break;
+          heap[child] = heap[parent];
+          child = parent;
+        }
+        heap[child] = score;
+      } else if (score > heap[0]) {
+        let parent = 0;
+        while (true) {
+          let child = 2 * parent + 1;
+          if (child >= heapSize) break;
+          if (child + 1 < heapSize && heap[child + 1] < heap[child]) child++;
+          if (heap[child] >= score) break;
+          heap[parent] = heap[child];
+          parent = child;
+        }
+        heap[parent] = score;
+      } else continue;
+      if (heapSize === k && heap[0] * KTH_SCORE_DOWN > threshold) threshold = heap[0] * KTH_SCORE_DOWN;
+    }
+    this.stats.lookups += lookups;
+    return kept;
+  }
+
+  /**
+   * Sorts the first `count` touched documents ascending: a least-significant-digit radix sort
+   * (passes of up to 11 bits over the bits a document index needs), several times faster than
+   * the typed-array sort at the thousands of candidates a query has.
+   */
+  private sortCandidates(count: number): void {
+    if (this.radixScratch.length < count) this.radixScratch = new Uint32Array(Math.max(count, 2 * this.radixScratch.length));
+    let from: Uint32Array = this.touched;
+    let to: Uint32Array = this.radixScratch;
+    const bits = 32 - Math.clz32(Math.max(1, this.accumulator.length - 1));
+    const passes = Math.ceil(bits / 11);
+    const digitBits = Math.ceil(bits / passes);
+    const buckets = this.radixCounts;
+    const mask = (1 << digitBits) - 1;
+    for (let pass = 0, shift = 0; pass < passes; pass++, shift += digitBits) {
+      buckets.fill(0, 0, mask + 2);
+      for (let i = 0; i < count; i++) buckets[((from[i] >>> shift) & mask) + 1]++;
+      for (let d = 1; d <= mask + 1; d++) buckets[d] += buckets[d - 1];
+      for (let i = 0; i < count; i++) {
+        const id = from[i];
+        to[buckets[(id >>> shift) & mask]++] = id;
+      }
+      [from, to] = [to, from];
+    }
+    if (from !== this.touched) this.touched.set(from.subarray(0, count));
   }
 
   /** Keeps (in order) the first `count` touched documents whose score plus `rest` may reach `threshold`. */
@@ -468,49 +596,6 @@ export class Bm25Searcher {
       else accumulator[doc] = 0;
     }
     return kept;
-  }
-
-  /** Adds clause c's scores for the first `candidates` touched documents (ascending ids). */
-  private lookUpClause(c: number, candidates: number): void {
-    const accumulator = this.accumulator;
-    const touched = this.touched;
-    const f = this.clauseField[c];
-    const field = this.data.fields[f];
-    const normCache = this.normCaches[f];
-    const weight = this.clauseWeight[c];
-    const docs = field.docs;
-    const freqs = field.freqs;
-    const norms = field.norms;
-    const end = this.clauseEnd[c];
-    let p = this.clauseStart[c];
-    for (let i = 0; i < candidates && p < end; i++) {
-      const doc = touched[i];
-      if (docs[p] < doc) {
-        // Gallop to a position at or past doc, then binary-search the last step.
-        let low = p;
-        let step = 1;
-        let high = p + 1;
-        while (high < end && docs[high] < doc) {
-          low = high;
-          step *= 2;
-          high = low + step;
-        }
-        if (high > end) high = end;
-        // docs[low] < doc, and docs[high] >= doc or high = end.
-        while (high - low > 1) {
-          const mid = (low + high) >>> 1;
-          if (docs[mid] < doc) low = mid;
-          else high = mid;
-        }
-        p = high;
-        if (p === end) break;
-      }
-      if (docs[p] === doc) {
-        accumulator[doc] += fround(weight - fround(weight / fround(1 + fround(freqs[p] * normCache[norms[doc]]))));
-        p++;
-      }
-    }
-    this.stats.lookups += candidates;
   }
 
   /** Adds every posting's score into the accumulator; returns how many documents it touched. */
