@@ -80,6 +80,8 @@ export interface LuceneResult {
   p99_ms: number;
   heap_used_mb: number;
   peak_rss_mb: number;
+  /** With `moreK`: queries/s at each of those k (keys qps_1_thread_k<K>, qps_2_threads_k<K>). */
+  [perK: `qps_${'1_thread' | '2_threads'}_k${number}`]: number;
 }
 
 /**
@@ -88,7 +90,7 @@ export interface LuceneResult {
  */
 export function runLuceneBench(
   classPath: string,
-  run: { docsPath: string; queriesPath: string; work: string; topK: number; rounds: number; heapMb?: number },
+  run: { docsPath: string; queriesPath: string; work: string; topK: number; rounds: number; heapMb?: number; moreK?: readonly number[] },
 ): { result: LuceneResult; top10: Map<string, Hit[]> } {
   const top10Path = join(run.work, 'lucene-top10.tsv');
   const heap = run.heapMb === undefined ? [] : [`-Xmx${run.heapMb}m`];
@@ -105,6 +107,7 @@ export function runLuceneBench(
       top10Path,
       String(run.topK),
       String(run.rounds),
+      (run.moreK ?? []).join(','),
     ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
   );

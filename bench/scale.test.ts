@@ -48,6 +48,14 @@ test(
         for (const key of ['bm25_index_s', 'bm25_qps', 'rss_mb', 'beam_p50_ms', 'pq_trie_nodes', 'pq_model_dir_mb'])
           assert.ok(row[key] > 0, `${key} ${row[key]}`);
         assert.ok(row.bm25_recall_at_10 >= 0.9, `recall@10 ${row.bm25_recall_at_10}`);
+        // Exhaustive and pruned search at each k of the default --k-list; pruning never scores more postings.
+        for (const k of [10, 100, 1000]) {
+          for (const key of ['bm25_qps_k', 'bm25_qps_2_threads_k', 'bm25_exhaustive_qps_k', 'bm25_exhaustive_qps_2_threads_k'])
+            assert.ok(row[`${key}${k}`] > 0, `${key}${k} ${row[`${key}${k}`]}`);
+          assert.ok(row[`bm25_postings_per_query_k${k}`] <= row[`bm25_exhaustive_postings_per_query_k${k}`]);
+          assert.ok(row[`bm25_pruned_share_k${k}`] >= 0 && row[`bm25_pruned_share_k${k}`] <= 1);
+          assert.equal(row[`bm25_pruned_identical_k${k}`], 1, `k ${k}: pruned and exhaustive hits differ`);
+        }
         assert.equal(row.lucene_qps, undefined);
         // Load-independent figures: CPU seconds of each build, the stages' times, and the beam's decoder steps
         // (a PQ docid's M codes, maybe a disambiguator, then EOS).

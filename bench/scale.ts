@@ -4,7 +4,8 @@
  *
  *   npm run bench:scale -- [--json] [--sizes 10000,100000,1000000] [--queries 1000] [--top-k 1000]
  *                          [--docids pq,semantic] [--docid-max 1000000] [--beam-queries 20]
- *                          [--no-lucene] [--no-bm25] [--plots DIR] [--merge FILE] [--seed 0] [--data-dir DIR]
+ *                          [--k-list 10,100,1000] [--no-lucene] [--no-bm25] [--no-docids] [--plots DIR] [--merge FILE]
+ *                          [--seed 0] [--data-dir DIR]
  *
  * Corpus: bench/scale-corpus.ts draws documents from SciFact's and squad-dev's word and length
  * distributions (seeded), and makes known-answer queries from the rarest words of random
@@ -20,6 +21,12 @@
  *   (beam 10, `small` preset, random weights: latency does not depend on their values) over
  *   those docids, p50 over --beam-queries queries, and the model directory's size (weights
  *   and docid table). Sizes above --docid-max skip this part.
+ * - bm25 at each k of --k-list: queries/s on one thread and on the 2-thread pool, exhaustive
+ *   (`bm25_exhaustive_qps_k<K>`, `…_2_threads_k<K>`) and with the searcher's automatic MaxScore
+ *   pruning (`bm25_qps_k<K>`, `bm25_qps_2_threads_k<K>`), postings scored per query by each
+ *   (counts, load-independent) and the share of queries pruned; Lucene at the same k
+ *   (`lucene_qps_k<K>`, `lucene_qps_2_threads_k<K>`). The headline bm25_qps fields stay at
+ *   --top-k, searched with the default (automatic) pruning; `--no-docids` skips the docid part.
  * --merge FILE adds the sizes of a previous run (a file whose last line is its --json line) that
  * this run does not measure, marked `"merged": 1`, so sizes measured in separate runs share one
  * table and one set of curves.
@@ -33,6 +40,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Bm25Index } from '../src/bm25/bm25-index.js';
+import { termFrontiers } from '../src/bm25/bounds.js';
+import type { PruningMode } from '../src/bm25/searcher.js';
 import { Bm25IndexBuilder } from '../src/bm25/builder.js';
 import { openDataset } from '../src/data/registry.js';
 import type { RunEntry } from '../src/data/types.js';
@@ -68,6 +77,12 @@ const docidMax = Number(option('--docid-max', '1000000'));
 const beamQueries = Number(option('--beam-queries', '20'));
 const withLucene = !process.argv.includes('--no-lucene');
 const withBm25 = !process.argv.includes('--no-bm25');
+const withDocids = !process.argv.includes('--no-docids');
+/** The k values bm25 and Lucene are also timed at (exhaustive and pruned). */
+const kList = option('--k-list', '10,100,1000')
+  .split(',')
+  .filter((k) => k !== '')
+  .map(Number);
 const plotsDir = option('--plots', '');
 /** A previous run's JSON (its last stdout line): its sizes not measured now join the table, the plots and the JSON. */
 const mergeFile = option('--merge', '');
@@ -141,6 +156,10 @@ async function bm25Child(docs: number): Promise<Record<string, number>> {
     rmSync(work, { recursive: true, force: true });
   }
   const queries = knownAnswerQueries(model, docs, seed, queryCount);
+  // The pruning bounds (term frontiers), computed once per index: timed alone, then cached.
+  const boundsStart = performance.now();
+  for (const field of index.data.fields) termFrontiers(field);
+  const boundsS = (performance.now() - boundsStart) / 1000;
   let found = 0;
   for (const query of queries) if (index.search(query.text, 10).some((hit) => hit.docId === query.answer)) found++;
   const latencies: number[] = [];
@@ -166,6 +185,7 @@ async function bm25Child(docs: number): Promise<Record<string, number>> {
   } finally {
     await pool.close();
   }
+  const perK = await bm25AtEachK(index, queries);
   return {
     bm25_index_s: round(indexS, 2),
     bm25_index_cpu_s: round(indexCpuS, 2),
@@ -177,8 +197,74 @@ async function bm25Child(docs: number): Promise<Record<string, number>> {
     bm25_p50_ms: round(quantile(latencies, 0.5), 3),
     bm25_p99_ms: round(quantile(latencies, 0.99), 3),
     bm25_recall_at_10: round(found / queries.length, 3),
+    bm25_bounds_s: round(boundsS, 2),
+    ...perK,
     rss_mb: peakRssMb(),
   };
+}
+
+/**
+ * Queries/s at each k of --k-list, exhaustive and with automatic pruning, on one thread (run
+ * entries materialised, as bm25_qps) and on the 2-thread pool; postings scored per query.
+ */
+async function bm25AtEachK(index: Bm25Index, queries: readonly { text: string }[]): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  // Untimed: the pruned hits must be the exhaustive hits, ids and float32 score bits, at every k.
+  const exhaustive = index.searcher({}, { pruning: 'exhaustive' });
+  const pruned = index.searcher({}, { pruning: 'auto' });
+  for (const k of kList) {
+    let identical = 0;
+    for (const query of queries) {
+      const a = exhaustive.search(query.text, k);
+      const b = pruned.search(query.text, k);
+      const bits = (scores: Float32Array): Uint32Array => new Uint32Array(scores.buffer, scores.byteOffset, scores.length);
+      if (
+        a.docs.length === b.docs.length &&
+        a.docs.every((doc, i) => doc === b.docs[i]) &&
+        bits(a.scores).every((s, i) => s === bits(b.scores)[i])
+      )
+        identical++;
+    }
+    result[`bm25_pruned_identical_k${k}`] = round(identical / queries.length, 3);
+  }
+  const modes: [PruningMode, string][] = [
+    ['exhaustive', 'bm25_exhaustive_'],
+    ['auto', 'bm25_'],
+  ];
+  for (const [pruning, prefix] of modes) {
+    const searcher = index.searcher({}, { pruning });
+    for (const query of queries.slice(0, 50)) searcher.searchEntries(query.text, kList[0]);
+    for (const k of kList) {
+      const before = { ...searcher.stats };
+      const start = performance.now();
+      for (const query of queries) searcher.searchEntries(query.text, k);
+      const seconds = (performance.now() - start) / 1000;
+      result[`${prefix}qps_k${k}`] = Math.round(queries.length / seconds);
+      result[`${prefix}postings_per_query_k${k}`] = Math.round((searcher.stats.postingsScored - before.postingsScored) / queries.length);
+      if (pruning !== 'exhaustive') {
+        result[`${prefix}lookups_per_query_k${k}`] = Math.round((searcher.stats.lookups - before.lookups) / queries.length);
+        result[`${prefix}pruned_share_k${k}`] = round((searcher.stats.pruned - before.pruned) / queries.length, 3);
+      }
+    }
+    const pool = await index.startPool({}, THREADS, { pruning });
+    try {
+      const batch = queries.map((query) => ({ text: query.text }));
+      await pool.search(batch.slice(0, 50), kList[0]);
+      for (const k of kList) {
+        const entries = new Array<RunEntry[]>(queries.length);
+        const start = performance.now();
+        await pool.searchEach(batch, k, (query, hits) => (entries[query] = index.toEntries(hits)));
+        result[`${prefix}qps_2_threads_k${k}`] = Math.round(queries.length / ((performance.now() - start) / 1000));
+      }
+    } finally {
+      await pool.close();
+    }
+    const own = Object.entries(result).filter(
+      ([key]) => key.startsWith(prefix) && (pruning === 'exhaustive' || !key.startsWith('bm25_exhaustive_')),
+    );
+    log(`  bm25 ${pruning}: ${JSON.stringify(Object.fromEntries(own))}`);
+  }
+  return result;
 }
 
 async function luceneChild(docs: number): Promise<Record<string, number>> {
@@ -204,7 +290,12 @@ async function luceneChild(docs: number): Promise<Record<string, number>> {
         .map((q) => `${q.id}\t${flat(q.text)}\n`)
         .join(''),
     );
-    const { result } = runLuceneBench(classPath, { docsPath, queriesPath, work, topK, rounds: 1 });
+    const { result } = runLuceneBench(classPath, { docsPath, queriesPath, work, topK, rounds: 1, moreK: kList });
+    const perK: Record<string, number> = {};
+    for (const k of kList) {
+      perK[`lucene_qps_k${k}`] = Math.round(result[`qps_1_thread_k${k}`]);
+      perK[`lucene_qps_2_threads_k${k}`] = Math.round(result[`qps_2_threads_k${k}`]);
+    }
     return {
       lucene_index_s: round(result.index_s, 2),
       lucene_index_mb: mb(result.index_bytes),
@@ -213,6 +304,7 @@ async function luceneChild(docs: number): Promise<Record<string, number>> {
       lucene_p50_ms: round(result.p50_ms, 3),
       lucene_p99_ms: round(result.p99_ms, 3),
       lucene_rss_mb: round(result.peak_rss_mb),
+      ...perK,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -302,6 +394,8 @@ function inChild(args: string[]): Record<string, number> {
       String(topK),
       '--beam-queries',
       String(beamQueries),
+      '--k-list',
+      kList.join(','),
       '--data-dir',
       dataDir,
     ],
@@ -352,7 +446,7 @@ async function main(): Promise<void> {
       log(`${docs} documents: Lucene`);
       Object.assign(row, inChild(['--child', 'lucene', '--docs', String(docs)]));
     }
-    if (docs <= docidMax) {
+    if (withDocids && docs <= docidMax) {
       for (const scheme of schemes) {
         log(`${docs} documents: ${scheme} docids and beam search`);
         Object.assign(row, inChild(['--child', scheme, '--docs', String(docs)]));

@@ -1,8 +1,10 @@
 // Lucene side of bench/lucene.ts: indexes a corpus with Lucene's BM25 and the English
 // analyzer (Anserini's default), times indexing and searching, and writes each query's top 10.
 //
-//   java -cp <lucene jars>:<dir> LuceneBench <docs.tsv> <queries.tsv> <index dir> <top10 out> <top k> <rounds>
+//   java -cp <lucene jars>:<dir> LuceneBench <docs.tsv> <queries.tsv> <index dir> <top10 out> <top k> <rounds> [<more k>]
 //
+// <more k>: comma-separated k values also timed on one and two threads (qps_1_thread_k<K>,
+// qps_2_threads_k<K>), on the same index.
 // docs.tsv: "id<TAB>contents" per line; queries.tsv: "qid<TAB>text". The last stdout line is JSON.
 // rounds 0: index and write the top 10 only, no timing.
 import java.io.BufferedReader;
@@ -53,6 +55,7 @@ public final class LuceneBench {
     Path top10Path = Paths.get(args[3]);
     int topK = Integer.parseInt(args[4]);
     int rounds = Integer.parseInt(args[5]);
+    int[] moreK = args.length > 6 && !args[6].isEmpty() ? Arrays.stream(args[6].split(",")).mapToInt(Integer::parseInt).toArray() : new int[0];
 
     List<String[]> queries = readTsv(queriesPath);
     // EnglishAnalyzer: StandardTokenizer, possessive removal, lower case, English stop words,
@@ -145,6 +148,23 @@ public final class LuceneBench {
       }
       double twoSeconds = (System.nanoTime() - twoStart) / 1e9;
 
+      Map<String, Object> perK = new LinkedHashMap<>();
+      for (int k : moreK) {
+        for (int round = 0; round < 2; round++) runAll(searcher, parsed, ids, k, 0, parsed.length);
+        long start = System.nanoTime();
+        for (int round = 0; round < rounds; round++) runAll(searcher, parsed, ids, k, 0, parsed.length);
+        perK.put("qps_1_thread_k" + k, (double) parsed.length * rounds / ((System.nanoTime() - start) / 1e9));
+        start = System.nanoTime();
+        for (int round = 0; round < rounds; round++) {
+          int half = parsed.length / 2;
+          Thread other = new Thread(() -> runAll(searcher, parsed, ids, k, half, parsed.length));
+          other.start();
+          runAll(searcher, parsed, ids, k, 0, half);
+          other.join();
+        }
+        perK.put("qps_2_threads_k" + k, (double) parsed.length * rounds / ((System.nanoTime() - start) / 1e9));
+      }
+
       System.gc();
       Runtime runtime = Runtime.getRuntime();
       long heapUsed = runtime.totalMemory() - runtime.freeMemory();
@@ -163,6 +183,7 @@ public final class LuceneBench {
       result.put("p99_ms", quantile(latencies, 0.99));
       result.put("heap_used_mb", heapUsed / 1048576.0);
       result.put("peak_rss_mb", peakRssMb());
+      result.putAll(perK);
       System.out.println(toJson(result));
     }
   }
