@@ -1,7 +1,8 @@
 /**
  * BM25 side by side with Lucene (the engine behind Anserini/Pyserini), on SciFact and squad-dev.
  *
- *   npm run bench:lucene -- [--json] [--datasets scifact,squad-dev] [--top-k 1000] [--rounds 3] [--data-dir DIR]
+ *   npm run bench:lucene -- [--json] [--datasets scifact,squad-dev] [--top-k 1000] [--rounds 3]
+ *                           [--pruning auto|exhaustive|always] [--data-dir DIR]
  *
  * Both index the same documents (title and text as one field) with the English analyzer
  * (StandardTokenizer, possessives, lower case, English stop words, Porter; Anserini's default)
@@ -17,7 +18,8 @@
  * whether each query's top 10 is the same (documents and scores to 1e-4). The two engines break
  * score ties differently (Lucene: lower internal doc number first; genir: trec_eval's order,
  * higher id first), so lists differing only in the order of tied documents are counted apart.
- * With --json the last stdout line is one JSON object.
+ * genir searches with the given top-k strategy (`--pruning`, default `auto`: the searcher's own
+ * choice; `exhaustive` scores every posting). With --json the last stdout line is one JSON object.
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Bm25Index } from '../src/bm25/bm25-index.js';
 import { Bm25IndexBuilder } from '../src/bm25/builder.js';
+import type { PruningMode } from '../src/bm25/searcher.js';
 import type { SearchHits } from '../src/bm25/types.js';
 import { openDataset } from '../src/data/registry.js';
 import type { Document, Query } from '../src/data/types.js';
@@ -41,6 +44,8 @@ const json = process.argv.includes('--json');
 const datasets = option('--datasets', 'scifact,squad-dev').split(',');
 const topK = Number(option('--top-k', '1000'));
 const rounds = Number(option('--rounds', '3'));
+const pruning = option('--pruning', 'auto') as PruningMode;
+if (!['auto', 'exhaustive', 'always'].includes(pruning)) throw new Error(`--pruning ${pruning}: expected auto, exhaustive or always`);
 const dataDir = option('--data-dir', process.env.GENIR_DATA_DIR ?? '../shared/datasets');
 /**
  * Characters Lucene 8.8's StandardTokenizer emits as emoji tokens (©, ®, ™, ↔ in SciFact) and
@@ -67,20 +72,21 @@ async function genirSide(docs: readonly Document[], queries: readonly Query[], w
   const indexPath = join(work, 'genir.idx');
   await index.save(indexPath);
   const indexBytes = statSync(indexPath).size;
+  const searcher = index.searcher({}, { pruning });
   const top10 = new Map<string, Hit[]>();
-  for (const query of queries) top10.set(query.id, index.search(query, topK).slice(0, 10));
+  for (const query of queries) top10.set(query.id, searcher.searchEntries(query, topK).slice(0, 10));
   const latencies: number[] = [];
   const oneStart = performance.now();
   for (let r = 0; r < rounds; r++) {
     for (const query of queries) {
       const t0 = performance.now();
-      index.search(query, topK);
+      searcher.searchEntries(query, topK);
       latencies.push(performance.now() - t0);
     }
   }
   const oneS = (performance.now() - oneStart) / 1000;
   latencies.sort((x, y) => x - y);
-  const pool = await index.startPool({}, 2);
+  const pool = await index.startPool({}, 2, { pruning });
   let twoS: number;
   try {
     const batch = queries.map((query) => ({ text: query.text }));
@@ -138,6 +144,7 @@ const classPath = compileLuceneBench(setup.jars);
 const report = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
   top_k: topK,
+  pruning,
   rounds,
   datasets: {} as Record<string, unknown>,
 };
@@ -199,7 +206,7 @@ for (const id of datasets) {
       index_speed_ratio: round(genir.result.index_docs_per_s / luceneRow.index_docs_per_s, 2),
     };
     const g = genir.result;
-    lines.push(`${id}: ${docs.length} documents, ${queries.length} queries, top ${topK}, ${rounds} timed rounds`);
+    lines.push(`${id}: ${docs.length} documents, ${queries.length} queries, top ${topK}, ${rounds} timed rounds, genir pruning ${pruning}`);
     lines.push(`  system  index docs/s  QPS 1 thread  QPS 2 threads  p50 ms  p99 ms  index MB  memory`);
     lines.push(
       `  genir   ${String(g.index_docs_per_s).padStart(12)}  ${String(g.qps_1_thread).padStart(12)}  ${String(g.qps_2_threads).padStart(13)}  ${g.p50_ms.toFixed(3).padStart(6)}  ${g.p99_ms.toFixed(3).padStart(6)}  ${String(mb(g.index_bytes)).padStart(8)}  postings ${g.postings_arrays_mb} MB, RSS +${g.rss_growth_mb} MB`,
