@@ -114,37 +114,38 @@ export class StepWorkspace {
   static outputSlot(cache: DecoderCache): 0 | 1 {
     return cache.slot === 0 ? 1 : 0;
   }
-
-  /** `cache` (a step's output in this workspace) with rows `rows[0 … count)` in that order, in the other buffer. */
-  reorderCache(cache: DecoderCache, rows: ArrayLike<number>, count: number): DecoderCache {
-    const slot = StepWorkspace.outputSlot(cache);
-    const reorder = (kind: 'k' | 'v') => (tensor: HostTensor, i: number) => {
-      const rowSize = tensor.dims[0] === 0 ? 0 : tensor.data.length / tensor.dims[0];
-      return selectRows(tensor, rows, count, this.take(`${kind}.${i}.${slot}`, count * rowSize));
-    };
-    return { length: cache.length, keys: cache.keys.map(reorder('k')), values: cache.values.map(reorder('v')), slot };
-  }
 }
 
 /**
  * The cache one position longer: each row's past positions followed by its new one
- * (`past` [rows, heads, len, d] and `newest` [rows, heads, 1, d] → [rows, heads, len + 1, d]),
- * into `out` when given.
+ * (`past` [rows, heads, len, d] and `newest` [rows, heads, 1, d] → [count, heads, len + 1, d]),
+ * row r taken from row `rows[r]` of both (every row in order when `rows` is absent: beam search
+ * reorders its hypotheses in the same copy), into `out` when given.
  */
-export function appendPosition(past: HostTensor, newest: HostTensor, out?: Float32Array): HostTensor {
-  const [rows, heads, len, d] = past.dims;
+export function appendPosition(
+  past: HostTensor,
+  newest: HostTensor,
+  out?: Float32Array,
+  rows?: ArrayLike<number>,
+  count = rows?.length ?? past.dims[0],
+): HostTensor {
+  const [, heads, len, d] = past.dims;
   const pastData = past.data as Float32Array;
   const newData = newest.data as Float32Array;
-  const size = rows * heads * (len + 1) * d;
+  const size = count * heads * (len + 1) * d;
   out ??= new Float32Array(size);
   if (out.length !== size) throw new Error(`appendPosition: out has ${out.length} floats, expected ${size}`);
   const before = len * d;
-  for (let block = 0; block < rows * heads; block++) {
-    const at = block * (before + d);
-    if (before > 0) out.set(pastData.subarray(block * before, (block + 1) * before), at);
-    out.set(newData.subarray(block * d, (block + 1) * d), at + before);
+  for (let row = 0; row < count; row++) {
+    const from = rows === undefined ? row : rows[row];
+    for (let head = 0; head < heads; head++) {
+      const source = from * heads + head;
+      const at = (row * heads + head) * (before + d);
+      if (before > 0) out.set(pastData.subarray(source * before, (source + 1) * before), at);
+      out.set(newData.subarray(source * d, (source + 1) * d), at + before);
+    }
   }
-  return { data: out, dims: [rows, heads, len + 1, d] };
+  return { data: out, dims: [count, heads, len + 1, d] };
 }
 
 /** What a decoding loop needs from a model (T5Model and T5InferenceModel both have it). */
@@ -178,6 +179,11 @@ export interface StepResult {
   logProbs: Float32Array;
   cache: DecoderCache;
   columns?: StepColumns;
+  /**
+   * The longer cache with rows `rows[0 … count)` in that order, built in one copy (a decoder
+   * whose step returns only the new position); read instead of `cache` when reordering.
+   */
+  extend?: (rows: ArrayLike<number>, count: number) => DecoderCache;
 }
 
 /** Padded encoder inputs [sources, srcLength]: each source followed by EOS, then padding (mask 0). */

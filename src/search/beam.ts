@@ -434,7 +434,7 @@ export async function constrainedBeamSearch(
       }
 
       if (next === rows && isIdentity(nextParent, next)) cache = step.cache;
-      else if (step.cache.slot !== undefined) cache = workspace.reorderCache(step.cache, nextParent, next);
+      else if (step.extend !== undefined) cache = step.extend(nextParent, next);
       else {
         const reorder = (t: HostTensor) => selectRows(t, nextParent, next);
         cache = { length: step.cache.length, keys: step.cache.keys.map(reorder), values: step.cache.values.map(reorder) };

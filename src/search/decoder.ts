@@ -190,19 +190,29 @@ export class T5InferenceModel implements DocidDecoder {
     feeds.output_columns =
       columns === undefined ? this.allColumns() : { data: toInt64(columns.tokens, columns.count), dims: [columns.count] };
     const result = await this.decoder.run(feeds);
-    // The new position joins the cache here, in the workspace's free buffer when there is one.
+    // The new position joins the cache on the host, in the workspace's free buffer when there is
+    // one; only when the caller reads it, since beam search reorders the rows in the same copy.
     const slot = workspace === undefined ? undefined : StepWorkspace.outputSlot(cache);
-    const size = rows * this.config.numHeads * (cache.length + 1) * this.config.dKv;
-    const grow = (kind: 'k' | 'v', past: HostTensor, i: number) =>
-      appendPosition(past, result[`new_${kind}.${i}`], workspace?.take(`${kind}.${i}.${slot}`, size));
+    const newest = (kind: 'k' | 'v', i: number) => result[`new_${kind}.${i}`];
+    const extend = (order: ArrayLike<number> | undefined, count: number): DecoderCache => {
+      const size = count * this.config.numHeads * (cache.length + 1) * this.config.dKv;
+      const grow = (kind: 'k' | 'v') => (past: HostTensor, i: number) =>
+        appendPosition(past, newest(kind, i), workspace?.take(`${kind}.${i}.${slot}`, size), order, count);
+      return {
+        length: cache.length + 1,
+        keys: cache.keys.map(grow('k')),
+        values: cache.values.map(grow('v')),
+        ...(slot === undefined ? {} : { slot }),
+      };
+    };
+    let grown: DecoderCache | undefined;
     return {
       logProbs: result.column_log_probs.data as Float32Array,
-      cache: {
-        length: cache.length + 1,
-        keys: cache.keys.map((past, i) => grow('k', past, i)),
-        values: cache.values.map((past, i) => grow('v', past, i)),
-        ...(slot === undefined ? {} : { slot }),
+      get cache() {
+        grown ??= extend(undefined, rows);
+        return grown;
       },
+      extend: (order, count) => extend(order, count),
       ...(columns === undefined ? {} : { columns }),
     };
   }

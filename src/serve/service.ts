@@ -178,7 +178,7 @@ function inThread(generative: GenerativeSearcher): GenirBackend {
 
 function onWorkers(workers: GenirWorkers): GenirBackend {
   return {
-    concurrency: workers.count,
+    concurrency: workers.capacity,
     run: async (jobs) => {
       const result = await workers.run({
         texts: jobs.map((job) => job.text),
