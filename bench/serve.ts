@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     givenMaxBatch === undefined ? defaultMaxBatch(workers === undefined ? defaultWorkers() : Number(workers)) : Number(givenMaxBatch);
   const servedWorkers = Number(/^genir_search_workers (\S+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
   log(
-    `server: ${url} (max queue ${maxQueue}, batch ≤ ${maxBatch}, ${servedWorkers} batches at once); ${queries.length} queries; beam ${beam}, k ${k}`,
+    `server: ${url} (max queue ${maxQueue}, batch ≤ ${maxBatch}, ${servedWorkers} search threads); ${queries.length} queries; beam ${beam}, k ${k}`,
   );
   const requests = searchRequests(queries);
   const phases: Phase[] = [];

@@ -8,6 +8,9 @@ import {
   encoderInputs,
   expandEncoded,
   selectRows,
+  appendPosition,
+  StepWorkspace,
+  type DecoderCache,
   type EncoderOutput,
   type StepDecoder,
 } from './generation.js';
@@ -86,4 +89,39 @@ test('checkSourceGroups: rows must group evenly over the encoder rows', () => {
     assert.doesNotThrow(() => checkSourceGroups(sources, rows));
   assert.throws(() => checkSourceGroups(3, 7), /decoderStep: 7 rows cannot be grouped evenly over an encoder batch of 3/);
   assert.throws(() => checkSourceGroups(4, 2), /2 rows cannot be grouped evenly over an encoder batch of 4/);
+});
+
+test("appendPosition puts each row-and-head block's new position after its past ones", () => {
+  // rows 2, heads 1, past 2 positions of width 2; new position per row.
+  const past = { data: Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), dims: [2, 1, 2, 2] };
+  const newest = { data: Float32Array.from([9, 10, 11, 12]), dims: [2, 1, 1, 2] };
+  const grown = appendPosition(past, newest);
+  assert.deepEqual(grown.dims, [2, 1, 3, 2]);
+  assert.deepEqual([...grown.data], [1, 2, 3, 4, 9, 10, 5, 6, 7, 8, 11, 12]);
+  const empty = appendPosition({ data: new Float32Array(0), dims: [2, 1, 0, 2] }, newest, new Float32Array(4));
+  assert.deepEqual([...empty.data], [9, 10, 11, 12]);
+  assert.throws(() => appendPosition(past, newest, new Float32Array(5)), /expected 12/);
+  // Rows reordered (and repeated) in the same copy, as beam search keeps its hypotheses.
+  const reordered = appendPosition(past, newest, undefined, [1, 1, 0]);
+  assert.deepEqual(reordered.dims, [3, 1, 3, 2]);
+  assert.deepEqual([...reordered.data], [5, 6, 7, 8, 11, 12, 5, 6, 7, 8, 11, 12, 1, 2, 3, 4, 9, 10]);
+});
+
+test('StepWorkspace: columns are deduplicated and mapped; caches alternate between two buffers', () => {
+  const workspace = new StepWorkspace(10);
+  assert.equal(workspace.columns(), undefined, 'no columns asked for: the whole vocabulary');
+  workspace.clearColumns();
+  for (const token of [7, 3, 7, 9, 3]) workspace.addColumn(token);
+  const columns = workspace.columns()!;
+  assert.deepEqual([...columns.tokens.subarray(0, columns.count)], [7, 3, 9]);
+  assert.deepEqual([columns.of[7], columns.of[3], columns.of[9]], [0, 1, 2]);
+  workspace.clearColumns();
+  workspace.addColumn(3);
+  assert.equal(workspace.columns()!.count, 1);
+  assert.equal(workspace.columns()!.of[3], 0);
+
+  const inSlot0: DecoderCache = { ...emptyDecoderCache(t5Config('tiny'), 2), slot: 0 };
+  assert.equal(StepWorkspace.outputSlot(inSlot0), 1, 'a step writes into the buffer its input is not in');
+  assert.equal(StepWorkspace.outputSlot({ ...inSlot0, slot: 1 }), 0);
+  assert.equal(StepWorkspace.outputSlot(emptyDecoderCache(t5Config('tiny'), 2)), 0);
 });

@@ -23,6 +23,129 @@ export interface DecoderCache {
   length: number;
   keys: HostTensor[];
   values: HostTensor[];
+  /** Which of a `StepWorkspace`'s two cache buffers the tensors are views of (absent: arrays of their own). */
+  slot?: 0 | 1;
+}
+
+/**
+ * The vocabulary columns a decoder step is asked for: token `token` is column `of[token]` of its
+ * log-probabilities, for the `count` tokens in `tokens`.
+ */
+export interface StepColumns {
+  tokens: Int32Array;
+  count: number;
+  of: Int32Array;
+}
+
+/**
+ * Reusable buffers for the decoder steps of one decoding loop, and the vocabulary columns the
+ * next step is asked for. Two buffers per cache tensor are used in turn: a step (of a decoder
+ * whose graph returns only the new position, `compactOutputs`) writes the longer cache into the
+ * buffer its input cache is not in, and a reorder of that cache (`reorderCache`) writes back into
+ * the other one, whose contents the step has consumed. Without it every step allocates the
+ * log-probabilities (rows × vocabulary floats) and the whole cache twice (the step's output and
+ * its reorder): megabytes per step, whose garbage collection took a fifth of a serve worker's
+ * CPU (bench/batch-cpu.ts, docs/benchmarks.md). One loop at a time: the views a step returns
+ * stay valid until the step after next.
+ */
+export class StepWorkspace {
+  private readonly buffers = new Map<string, Float32Array>();
+  private columnTokens: Int32Array;
+  private columnCount = 0;
+  private readonly columnOf: Int32Array;
+  private columnStamp: Int32Array;
+  private stamp = 0;
+
+  constructor(readonly vocab: number) {
+    this.columnTokens = new Int32Array(0);
+    this.columnOf = new Int32Array(vocab);
+    this.columnStamp = new Int32Array(vocab);
+  }
+
+  /** A view of `length` floats of the buffer named `name`, grown (contents dropped) when too small. */
+  take(name: string, length: number): Float32Array {
+    let buffer = this.buffers.get(name);
+    if (buffer === undefined || buffer.length < length) {
+      // Headroom so a cache growing by one position per step does not reallocate every step.
+      buffer = new Float32Array(Math.max(length, Math.ceil((buffer?.length ?? 0) * 1.5)));
+      this.buffers.set(name, buffer);
+    }
+    return buffer.subarray(0, length);
+  }
+
+  private identity: Int32Array | undefined;
+
+  /** Token t → column t: the columns of a step that returned the whole vocabulary. */
+  identityColumns(): Int32Array {
+    this.identity ??= Int32Array.from({ length: this.vocab }, (_, t) => t);
+    return this.identity;
+  }
+
+  /** Starts the set of columns the next step is asked for (empty: the whole vocabulary, as without `addColumn`). */
+  clearColumns(): void {
+    this.columnCount = 0;
+    this.stamp += 1;
+    if (this.stamp > 0x3fffffff) {
+      this.columnStamp.fill(0);
+      this.stamp = 1;
+    }
+  }
+
+  /** Asks the next step for token `token`'s log-probability (once however often it is added). */
+  addColumn(token: number): void {
+    if (this.columnStamp[token] === this.stamp) return;
+    this.columnStamp[token] = this.stamp;
+    if (this.columnCount === this.columnTokens.length) {
+      const grown = new Int32Array(Math.max(64, this.columnTokens.length * 2));
+      grown.set(this.columnTokens);
+      this.columnTokens = grown;
+    }
+    this.columnOf[token] = this.columnCount;
+    this.columnTokens[this.columnCount++] = token;
+  }
+
+  /** The columns asked for, or undefined for the whole vocabulary. */
+  columns(): StepColumns | undefined {
+    if (this.columnCount === 0) return undefined;
+    return { tokens: this.columnTokens, count: this.columnCount, of: this.columnOf };
+  }
+
+  /** The buffer slot a step's output cache goes to: the one its input cache is not in. */
+  static outputSlot(cache: DecoderCache): 0 | 1 {
+    return cache.slot === 0 ? 1 : 0;
+  }
+}
+
+/**
+ * The cache one position longer: each row's past positions followed by its new one
+ * (`past` [rows, heads, len, d] and `newest` [rows, heads, 1, d] → [count, heads, len + 1, d]),
+ * row r taken from row `rows[r]` of both (every row in order when `rows` is absent: beam search
+ * reorders its hypotheses in the same copy), into `out` when given.
+ */
+export function appendPosition(
+  past: HostTensor,
+  newest: HostTensor,
+  out?: Float32Array,
+  rows?: ArrayLike<number>,
+  count = rows?.length ?? past.dims[0],
+): HostTensor {
+  const [, heads, len, d] = past.dims;
+  const pastData = past.data as Float32Array;
+  const newData = newest.data as Float32Array;
+  const size = count * heads * (len + 1) * d;
+  out ??= new Float32Array(size);
+  if (out.length !== size) throw new Error(`appendPosition: out has ${out.length} floats, expected ${size}`);
+  const before = len * d;
+  for (let row = 0; row < count; row++) {
+    const from = rows === undefined ? row : rows[row];
+    for (let head = 0; head < heads; head++) {
+      const source = from * heads + head;
+      const at = (row * heads + head) * (before + d);
+      if (before > 0) out.set(pastData.subarray(source * before, (source + 1) * before), at);
+      out.set(newData.subarray(source * d, (source + 1) * d), at + before);
+    }
+  }
+  return { data: out, dims: [count, heads, len + 1, d] };
 }
 
 /** What a decoding loop needs from a model (T5Model and T5InferenceModel both have it). */
@@ -38,7 +161,29 @@ export interface StepDecoder {
    * decode the same source: equal consecutive groups (`checkSourceGroups`), a single row when
    * every row shares it.
    */
-  decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<{ logProbs: Float32Array; cache: DecoderCache }>;
+  decoderStep(
+    encoded: EncoderOutput,
+    cache: DecoderCache,
+    tokens: BigInt64Array,
+    /** Where to write the outputs instead of new arrays (a decoder may ignore it and allocate). */
+    workspace?: StepWorkspace,
+  ): Promise<StepResult>;
+}
+
+/**
+ * A decoder step's result: log-probabilities [rows, vocab], or [rows, columns.count] when the
+ * step was asked for columns (a workspace with columns, and a decoder that can), and the cache
+ * one position longer.
+ */
+export interface StepResult {
+  logProbs: Float32Array;
+  cache: DecoderCache;
+  columns?: StepColumns;
+  /**
+   * The longer cache with rows `rows[0 … count)` in that order, built in one copy (a decoder
+   * whose step returns only the new position); read instead of `cache` when reordering.
+   */
+  extend?: (rows: ArrayLike<number>, count: number) => DecoderCache;
 }
 
 /** Padded encoder inputs [sources, srcLength]: each source followed by EOS, then padding (mask 0). */
@@ -151,6 +296,8 @@ export function decoderStepResult(
   config: T5Config,
   result: Record<string, HostTensor>,
   cache: DecoderCache,
+  /** The workspace slot the outputs were written to, when they were. */
+  slot?: 0 | 1,
 ): { logProbs: Float32Array; cache: DecoderCache } {
   const layers = Array.from({ length: config.numDecoderLayers }, (_, i) => i);
   return {
@@ -159,6 +306,7 @@ export function decoderStepResult(
       length: cache.length + 1,
       keys: layers.map((i) => result[`present_k.${i}`]),
       values: layers.map((i) => result[`present_v.${i}`]),
+      ...(slot === undefined ? {} : { slot }),
     },
   };
 }
@@ -179,11 +327,16 @@ export function checkSourceGroups(sources: number, rows: number): void {
     throw new Error(`decoderStep: ${rows} rows cannot be grouped evenly over an encoder batch of ${sources}`);
 }
 
-/** Rows `rows[0 … count)` of a [batch, …] float tensor, in that order (reorder or expand hypotheses). */
-export function selectRows(tensor: HostTensor, rows: ArrayLike<number>, count = rows.length): HostTensor {
+/**
+ * Rows `rows[0 … count)` of a [batch, …] float tensor, in that order (reorder or expand
+ * hypotheses), written into `out` (count × row size floats, not overlapping the tensor) when given.
+ */
+export function selectRows(tensor: HostTensor, rows: ArrayLike<number>, count = rows.length, out?: Float32Array): HostTensor {
   const data = tensor.data as Float32Array;
   const rowSize = tensor.dims[0] === 0 ? 0 : data.length / tensor.dims[0];
-  const out = new Float32Array(count * rowSize);
+  if (out !== undefined && out.length !== count * rowSize)
+    throw new Error(`selectRows: out has ${out.length} floats, expected ${count * rowSize}`);
+  out ??= new Float32Array(count * rowSize);
   for (let i = 0; i < count; i++) {
     const from = rows[i] * rowSize;
     out.set(data.subarray(from, from + rowSize), i * rowSize);

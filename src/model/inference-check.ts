@@ -91,8 +91,13 @@ export function checkInferenceGraph(
   } catch (err) {
     throw new UserError(`${file}: not a readable ONNX model (truncated or corrupt: ${err instanceof Error ? err.message : String(err)})`);
   }
+  // Decoder steps exported since 2026-12-07 (session 10) return asked-for columns and the new
+  // cache position (`compactOutputs`); older ones the whole vocabulary and cache. Both load.
+  const compactOutputs = actual.inputs.some((input) => input.name === 'output_columns');
   const graph =
-    kind === 'encoder' ? buildEncoderGraph(config, { fuseForInference: true }) : buildDecoderStepGraph(config, { fuseForInference: true });
+    kind === 'encoder'
+      ? buildEncoderGraph(config, { fuseForInference: true })
+      : buildDecoderStepGraph(config, { fuseForInference: true, compactOutputs });
   const expected = expectedInterface(graph);
   const byName = (values: ModelValueInfo[]) => new Map(values.map((v) => [v.name, v]));
   const difference =

@@ -692,6 +692,16 @@ export interface InferenceGraphOptions {
    * weights, so model directories of either kind load.
    */
   fusedKernels?: boolean;
+  /**
+   * Decoder step only: the log-probabilities of the columns named by an `output_columns` input
+   * (`column_log_probs` [batch, columns]) and the new position's cache entries (`new_k.i` /
+   * `new_v.i` [batch, heads, 1, d_kv]) instead of the whole vocabulary and the whole cache.
+   * Same values; onnxruntime-node copies every output into a new JavaScript buffer (even into
+   * a preallocated one), and at search's batch sizes those copies and their garbage collection
+   * cost a fifth of the CPU (docs/benchmarks.md). Graphs exported before 2026-12-07 (session
+   * 10) have the whole outputs; both kinds load.
+   */
+  compactOutputs?: boolean;
 }
 
 /** The decoder step's name for the batch dim of its source inputs (cross keys/values, mask, lexical bias). */
@@ -699,7 +709,9 @@ export const DECODER_STEP_SOURCES_DIM = 'sources';
 
 /**
  * One decoder step for a batch of hypotheses: the next-token `log_probs` [batch, vocab] and
- * the self-attention cache `present_k.i` / `present_v.i` [batch, heads, past+1, d_kv].
+ * the self-attention cache `present_k.i` / `present_v.i` [batch, heads, past+1, d_kv] (with
+ * `compactOutputs`: `column_log_probs` [batch, columns] of the `output_columns` input's token
+ * ids, and the new position `new_k.i` / `new_v.i` [batch, heads, 1, d_kv]).
  * Inputs: `decoder_input_ids` [batch, 1] (the last token of each hypothesis), the cache
  * `past_k.i` / `past_v.i` [batch, heads, past, d_kv] (past may be 0), the encoder's
  * `cross_k.i` / `cross_v.i` [sources, heads, src, d_kv], `attention_mask` [sources, src] and
@@ -742,6 +754,16 @@ export function buildDecoderStepGraph(config: T5Config, options: InferenceGraphO
     const vocab = totalVocabSize(config);
     const bias = g.input('lexical_bias', 'float32', [sources, vocab]);
     logits = reshape(add(reshape(logits, [sources, -1, vocab]), unsqueeze(bias, [1])), [-1, vocab]);
+  }
+  if (options.compactOutputs) {
+    const columns = g.input('output_columns', 'int64', ['columns']);
+    g.output('column_log_probs', gather(logSoftmax(logits, -1), columns, 1));
+    const newest = (t: Tensor) => reshape(slice(t, 2, -1), [-1, config.numHeads, 1, config.dKv]);
+    present.forEach(([k, v], i) => {
+      g.output(`new_k.${i}`, newest(k));
+      g.output(`new_v.${i}`, newest(v));
+    });
+    return g;
   }
   g.output('log_probs', logSoftmax(logits, -1));
   present.forEach(([k, v], i) => {

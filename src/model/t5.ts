@@ -23,6 +23,7 @@ import {
   runEncoder,
   type DecoderCache,
   type EncoderOutput,
+  type StepResult,
 } from './generation.js';
 import {
   MASKED,
@@ -325,11 +326,7 @@ export class T5Model implements TrainableModel<Seq2SeqBatch> {
    * consecutive groups; a single row for beam search over one source): nothing is copied per
    * hypothesis. Reorder or expand rows with `expandEncoded` (generation.ts).
    */
-  async decoderStep(
-    encoded: EncoderOutput,
-    cache: DecoderCache,
-    tokens: BigInt64Array,
-  ): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
+  async decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array): Promise<StepResult> {
     checkSourceGroups(encoded.batch, tokens.length);
     const session = await this.session('decoder', () => buildDecoderStepGraph(this.config));
     const feeds = { ...this.params(), ...decoderStepFeeds(this.config, encoded, cache, tokens, this.positions.decoderStep(cache.length)) };

@@ -200,7 +200,7 @@ export async function saveModelDirectory(dir: string, contents: ModelDirectoryCo
     if (withOnnx) {
       const weights = model.weights();
       const encoderGraph = buildEncoderGraph(model.config, { fuseForInference: true });
-      const decoderGraph = buildDecoderStepGraph(model.config, { fuseForInference: true });
+      const decoderGraph = buildDecoderStepGraph(model.config, { fuseForInference: true, compactOutputs: true });
       write(ONNX_ENCODER_FILE, exportModel(encoderGraph, { params: inferenceParams(encoderGraph, weights) }).bytes);
       write(ONNX_DECODER_STEP_FILE, exportModel(decoderGraph, { params: inferenceParams(decoderGraph, weights) }).bytes);
     }

@@ -274,8 +274,8 @@ test('a model directory graph of one encoder row per hypothesis (exported before
   const current = await T5InferenceModel.fromOnnxFiles(
     config,
     exportModel(encoderGraph, { params: inferenceParams(encoderGraph, weights) }).bytes,
-    exportModel(buildDecoderStepGraph(config, { fuseForInference: true }), {
-      params: inferenceParams(buildDecoderStepGraph(config, { fuseForInference: true }), weights),
+    exportModel(buildDecoderStepGraph(config, { fuseForInference: true, compactOutputs: true }), {
+      params: inferenceParams(buildDecoderStepGraph(config, { fuseForInference: true, compactOutputs: true }), weights),
     }).bytes,
     { threads: 1 },
   );
@@ -314,6 +314,65 @@ test('model directory graphs of standard ONNX ops (exported before the fused ker
     }
   } finally {
     await older.release();
+  }
+});
+
+test('decoder steps returning asked-for columns and the new cache position rank exactly as whole-vocabulary steps; older graphs still load', async () => {
+  const weights = model.weights();
+  const encoderGraph = buildEncoderGraph(config, { fuseForInference: true });
+  const open = async (compactOutputs: boolean) => {
+    const stepGraph = buildDecoderStepGraph(config, { fuseForInference: true, compactOutputs });
+    return T5InferenceModel.fromOnnxFiles(
+      config,
+      exportModel(encoderGraph, { params: inferenceParams(encoderGraph, weights) }).bytes,
+      exportModel(stepGraph, { params: inferenceParams(stepGraph, weights) }).bytes,
+      { threads: 1 },
+    );
+  };
+  const whole = await open(false);
+  const compact = await open(true);
+  try {
+    assert.equal(whole.compactOutputs, false, 'a step graph without output_columns is read as the whole-vocabulary kind');
+    assert.equal(compact.compactOutputs, true);
+    assert.equal(frozen.compactOutputs, true, 'graphs built from weights are compact');
+    for (const options of [
+      { beam: 6, k: 6 },
+      { beam: table.size, k: 10 },
+      { beam: 5, k: 5, renormalize: true },
+    ]) {
+      const expected = await constrainedBeamSearch(whole, table, queries, options);
+      const found = await constrainedBeamSearch(compact, table, queries, options);
+      found.forEach((hits, q) => {
+        assert.deepEqual(
+          hits.map((h) => h.doc),
+          expected[q].map((h) => h.doc),
+        );
+        // The same ops on the same values: the scores are bit-identical, not merely close.
+        hits.forEach((hit, i) => assert.equal(hit.logProb, expected[q][i].logProb, `${JSON.stringify(options)} query ${q} rank ${i}`));
+      });
+    }
+  } finally {
+    await whole.release();
+    await compact.release();
+  }
+});
+
+test('concurrent searches on one decoder each keep their own buffers', async () => {
+  const alone = await Promise.all(queries.map((q) => constrainedBeamSearch(frozen, table, [q], { beam: 6, k: 6 })));
+  for (let round = 0; round < 2; round++) {
+    // Interleaved steps of four searches, then of a batch beside single queries.
+    const together = await Promise.all(queries.map((q) => constrainedBeamSearch(frozen, table, [q], { beam: 6, k: 6 })));
+    together.forEach((found, q) => assertSameHits(found, alone[q], `concurrent, query ${q}`));
+    const [batch, ...singles] = await Promise.all([
+      constrainedBeamSearch(frozen, table, queries, { beam: 6, k: 6 }),
+      ...queries.map((q) => constrainedBeamSearch(frozen, table, [q], { beam: 6, k: 6 })),
+    ]);
+    assertSameHits(
+      batch,
+      alone.map(([hits]) => hits),
+      'batch beside singles',
+    );
+    singles.forEach((found, q) => assertSameHits(found, alone[q], `single beside a batch, query ${q}`));
   }
 });
 

@@ -20,9 +20,10 @@
  * score can never enter the top k; it is dropped, and a query ends when none is left.
  */
 import type { DocidTable } from '../docids/table.js';
+import type { HostTensor } from '../engine/index.js';
 import type { DocidTrie } from '../docids/trie.js';
 import { totalVocabSize } from '../model/config.js';
-import { encoderInputs, expandEncoded, isIdentity, selectRows, type DecoderCache } from '../model/generation.js';
+import { encoderInputs, expandEncoded, isIdentity, selectRows, StepWorkspace, type DecoderCache } from '../model/generation.js';
 import type { DocidDecoder } from './decoder.js';
 
 export interface BeamSearchOptions {
@@ -218,13 +219,13 @@ class CandidateHeap {
   }
 }
 
-/** log Σ exp(logProbs[offset + t]) over the tokens t. */
-function logSumExp(logProbs: Float32Array, offset: number, tokens: Int32Array): number {
+/** log Σ exp(logProbs[offset + columnOf[t]]) over the tokens t. */
+function logSumExp(logProbs: Float32Array, offset: number, tokens: Int32Array, columnOf: Int32Array): number {
   let max = -Infinity;
-  for (let j = 0; j < tokens.length; j++) max = Math.max(max, logProbs[offset + tokens[j]]);
+  for (let j = 0; j < tokens.length; j++) max = Math.max(max, logProbs[offset + columnOf[tokens[j]]]);
   if (max === -Infinity) return max;
   let sum = 0;
-  for (let j = 0; j < tokens.length; j++) sum += Math.exp(logProbs[offset + tokens[j]] - max);
+  for (let j = 0; j < tokens.length; j++) sum += Math.exp(logProbs[offset + columnOf[tokens[j]]] - max);
   return max + Math.log(sum);
 }
 
@@ -343,93 +344,130 @@ export async function constrainedBeamSearch(
   let cache: DecoderCache = decoder.emptyCache(queries);
   let expanded = encoded;
   let expandedFrom: Int32Array = Int32Array.from({ length: queries }, (_, q) => q);
-
-  while (rows > 0) {
-    const step = await decoder.decoderStep(expanded, cache, tokens);
-    if (options.stats) {
-      options.stats.decoderSteps += 1;
-      options.stats.decodedRows += rows;
-    }
-    const logProbs = step.logProbs;
-    let next = 0;
-    for (let first = 0; first < rows;) {
-      const q = rowQuery[first];
-      let end = first + 1;
-      while (end < rows && rowQuery[end] === q) end++;
-      const done = finished[q];
-      const steps = traced ? options.trace?.[q] : undefined;
-      if (steps !== undefined) candidates.length = 0;
-      let order = 0;
-      for (let row = first; row < end; row++) {
-        const node = rowNode[row];
-        const children = trie.childrenOf(node);
-        const offset = row * vocab;
-        const base = renormalize ? rowScore[row] - logSumExp(logProbs, offset, children) : rowScore[row];
-        for (let j = 0; j < children.length; j++, order++) {
-          const token = children[j];
-          const score = base + logProbs[offset + token];
-          if (steps !== undefined) candidates.push({ row, token, score, finishedAt: -1 });
-          if (score < done.threshold) continue;
-          if (token === eos) {
-            const doc = trie.docAt(trie.step(node, token));
-            done.offer(doc, score);
-            if (steps !== undefined) candidates[candidates.length - 1].finishedAt = doc;
-            continue;
-          }
-          if (!heap.admits(score)) continue;
-          const child = trie.step(node, token);
-          if (renormalize && onlyEosAfter(trie, child, eos)) {
-            // EOS would get log-probability 0 under renormalisation: finish without decoding it.
-            const doc = trie.docAt(trie.step(child, eos));
-            done.offer(doc, score);
-            if (steps !== undefined) candidates[candidates.length - 1].finishedAt = doc;
-            continue;
-          }
-          heap.push(score, order, row, token, child);
-        }
-      }
-      // Worst first into the slots from the back, dropping what the finished list has overtaken.
-      let kept = heap.size;
-      while (kept > 0 && heap.score[0] < done.threshold) {
-        heap.popWorstToEnd();
-        kept -= 1;
-      }
-      while (heap.size > 0) {
-        const slot = heap.popWorstToEnd();
-        const at = next + slot;
-        nextQuery[at] = q;
-        nextNode[at] = heap.child[slot];
-        nextScore[at] = heap.score[slot];
-        nextParent[at] = heap.row[slot];
-        nextToken[at] = heap.token[slot];
-      }
-      if (steps !== undefined) steps.push(traceStep(candidates, rowPrefix, nextParent, nextToken, next, kept, beam, eos));
-      next += kept;
-      first = end;
-    }
-    if (next === 0) break;
-    if (traced) {
-      const prefixes: number[][] = new Array(next);
-      for (let i = 0; i < next; i++)
-        prefixes[i] = options.trace?.[nextQuery[i]] === undefined ? [] : [...rowPrefix[nextParent[i]], nextToken[i]];
-      rowPrefix = prefixes;
-    }
-
-    const sameRows = next === rows && isIdentity(nextParent, next);
-    const keys = sameRows ? step.cache.keys : step.cache.keys.map((t) => selectRows(t, nextParent, next));
-    const values = sameRows ? step.cache.values : step.cache.values.map((t) => selectRows(t, nextParent, next));
-    cache = { length: step.cache.length, keys, values };
-    const sources = stepSources(nextQuery, next);
-    if (!equalRows(sources, expandedFrom)) {
-      expanded = expandEncoded(encoded, sources);
-      expandedFrom = sources;
-    }
-    tokens = new BigInt64Array(next);
-    for (let i = 0; i < next; i++) tokens[i] = BigInt(nextToken[i]);
-    [rowQuery, nextQuery] = [nextQuery, rowQuery];
-    [rowNode, nextNode] = [nextNode, rowNode];
-    [rowScore, nextScore] = [nextScore, rowScore];
-    rows = next;
+  const workspace = acquireWorkspace(vocab);
+  try {
+    return await search(workspace);
+  } finally {
+    releaseWorkspace(workspace);
   }
-  return finished.map((list) => list.ranked());
+
+  async function search(workspace: StepWorkspace): Promise<RankedDocid[][]> {
+    const identity = workspace.identityColumns();
+
+    while (rows > 0) {
+      // Only the live rows' trie children are read: the step is asked for those columns alone.
+      workspace.clearColumns();
+      for (let row = 0; row < rows; row++) {
+        const children = trie.childrenOf(rowNode[row]);
+        for (let j = 0; j < children.length; j++) workspace.addColumn(children[j]);
+      }
+      const step = await decoder.decoderStep(expanded, cache, tokens, workspace);
+      const columnOf = step.columns?.of ?? identity;
+      const width = step.columns?.count ?? vocab;
+      if (options.stats) {
+        options.stats.decoderSteps += 1;
+        options.stats.decodedRows += rows;
+      }
+      const logProbs = step.logProbs;
+      let next = 0;
+      for (let first = 0; first < rows;) {
+        const q = rowQuery[first];
+        let end = first + 1;
+        while (end < rows && rowQuery[end] === q) end++;
+        const done = finished[q];
+        const steps = traced ? options.trace?.[q] : undefined;
+        if (steps !== undefined) candidates.length = 0;
+        let order = 0;
+        for (let row = first; row < end; row++) {
+          const node = rowNode[row];
+          const children = trie.childrenOf(node);
+          const offset = row * width;
+          const base = renormalize ? rowScore[row] - logSumExp(logProbs, offset, children, columnOf) : rowScore[row];
+          for (let j = 0; j < children.length; j++, order++) {
+            const token = children[j];
+            const score = base + logProbs[offset + columnOf[token]];
+            if (steps !== undefined) candidates.push({ row, token, score, finishedAt: -1 });
+            if (score < done.threshold) continue;
+            if (token === eos) {
+              const doc = trie.docAt(trie.step(node, token));
+              done.offer(doc, score);
+              if (steps !== undefined) candidates[candidates.length - 1].finishedAt = doc;
+              continue;
+            }
+            if (!heap.admits(score)) continue;
+            const child = trie.step(node, token);
+            if (renormalize && onlyEosAfter(trie, child, eos)) {
+              // EOS would get log-probability 0 under renormalisation: finish without decoding it.
+              const doc = trie.docAt(trie.step(child, eos));
+              done.offer(doc, score);
+              if (steps !== undefined) candidates[candidates.length - 1].finishedAt = doc;
+              continue;
+            }
+            heap.push(score, order, row, token, child);
+          }
+        }
+        // Worst first into the slots from the back, dropping what the finished list has overtaken.
+        let kept = heap.size;
+        while (kept > 0 && heap.score[0] < done.threshold) {
+          heap.popWorstToEnd();
+          kept -= 1;
+        }
+        while (heap.size > 0) {
+          const slot = heap.popWorstToEnd();
+          const at = next + slot;
+          nextQuery[at] = q;
+          nextNode[at] = heap.child[slot];
+          nextScore[at] = heap.score[slot];
+          nextParent[at] = heap.row[slot];
+          nextToken[at] = heap.token[slot];
+        }
+        if (steps !== undefined) steps.push(traceStep(candidates, rowPrefix, nextParent, nextToken, next, kept, beam, eos));
+        next += kept;
+        first = end;
+      }
+      if (next === 0) break;
+      if (traced) {
+        const prefixes: number[][] = new Array(next);
+        for (let i = 0; i < next; i++)
+          prefixes[i] = options.trace?.[nextQuery[i]] === undefined ? [] : [...rowPrefix[nextParent[i]], nextToken[i]];
+        rowPrefix = prefixes;
+      }
+
+      if (next === rows && isIdentity(nextParent, next)) cache = step.cache;
+      else if (step.extend !== undefined) cache = step.extend(nextParent, next);
+      else {
+        const reorder = (t: HostTensor) => selectRows(t, nextParent, next);
+        cache = { length: step.cache.length, keys: step.cache.keys.map(reorder), values: step.cache.values.map(reorder) };
+      }
+      const sources = stepSources(nextQuery, next);
+      if (!equalRows(sources, expandedFrom)) {
+        expanded = expandEncoded(encoded, sources);
+        expandedFrom = sources;
+      }
+      tokens = new BigInt64Array(next);
+      for (let i = 0; i < next; i++) tokens[i] = BigInt(nextToken[i]);
+      [rowQuery, nextQuery] = [nextQuery, rowQuery];
+      [rowNode, nextNode] = [nextNode, rowNode];
+      [rowScore, nextScore] = [nextScore, rowScore];
+      rows = next;
+    }
+    return finished.map((list) => list.ranked());
+  }
+}
+
+/**
+ * Workspaces of finished searches, kept for the next ones: their buffers then reach their
+ * largest size once per process instead of being allocated (and collected) for every batch of
+ * queries. Concurrent searches each take their own.
+ */
+const idleWorkspaces: StepWorkspace[] = [];
+const MAX_IDLE_WORKSPACES = 4;
+
+function acquireWorkspace(vocab: number): StepWorkspace {
+  const at = idleWorkspaces.findIndex((w) => w.vocab === vocab);
+  return at >= 0 ? idleWorkspaces.splice(at, 1)[0] : new StepWorkspace(vocab);
+}
+
+function releaseWorkspace(workspace: StepWorkspace): void {
+  if (idleWorkspaces.length < MAX_IDLE_WORKSPACES) idleWorkspaces.push(workspace);
 }

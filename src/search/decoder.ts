@@ -7,6 +7,7 @@
  * (docs/engine.md measured 1.7× on decoder-step-sized Gemms).
  */
 import { Session, exportModel, type Device, type HostTensor, type SessionOptions } from '../engine/index.js';
+import { totalVocabSize } from '../model/config.js';
 import type { T5Config } from '../model/config.js';
 import {
   DECODER_STEP_SOURCES_DIM,
@@ -26,8 +27,11 @@ import {
   encoderOutputNames,
   expandEncoded,
   type DecoderCache,
+  appendPosition,
+  StepWorkspace,
   type EncoderOutput,
   type StepDecoder,
+  type StepResult,
 } from '../model/generation.js';
 import { UserError } from '../util/errors.js';
 
@@ -87,6 +91,12 @@ export class T5InferenceModel implements DocidDecoder {
      * row, so grouped encoder outputs are expanded per hypothesis for them.
      */
     readonly groupsBySource = true,
+    /**
+     * Whether the decoder step returns asked-for columns and the new cache position only
+     * (`compactOutputs`, graphs built since 2026-12-07 session 10) rather than the whole
+     * vocabulary and cache.
+     */
+    readonly compactOutputs = true,
   ) {
     this.positions = new PositionInputs(config);
     this.crossOutputs = encoderOutputNames(config);
@@ -103,7 +113,7 @@ export class T5InferenceModel implements DocidDecoder {
     // that added the fused kernels): graphs built for cuda keep the standard ONNX ops.
     const graphOptions = { fuseForInference: true, quantize: options.quantize, fusedKernels: (options.device ?? 'cpu') === 'cpu' };
     const encoderGraph = buildEncoderGraph(config, graphOptions);
-    const decoderGraph = buildDecoderStepGraph(config, graphOptions);
+    const decoderGraph = buildDecoderStepGraph(config, { ...graphOptions, compactOutputs: true });
     const [encoder, decoder] = await Promise.all([
       Session.create(exportModel(encoderGraph, { params: inferenceParams(encoderGraph, params) }), sessionOptionsOf(options, 'encoder')),
       Session.create(exportModel(decoderGraph, { params: inferenceParams(decoderGraph, params) }), sessionOptionsOf(options, 'decoder')),
@@ -145,7 +155,8 @@ export class T5InferenceModel implements DocidDecoder {
       await encoder.release();
       throw err;
     }
-    return new T5InferenceModel(config, encoder, decoder, groupsBySource);
+    const compactOutputs = stepInterface.inputs.some((input) => input.name === 'output_columns');
+    return new T5InferenceModel(config, encoder, decoder, groupsBySource, compactOutputs);
   }
 
   /** A frozen copy of a model's current weights. */
@@ -162,11 +173,7 @@ export class T5InferenceModel implements DocidDecoder {
     return emptyDecoderCache(this.config, batch);
   }
 
-  async decoderStep(
-    encoded: EncoderOutput,
-    cache: DecoderCache,
-    tokens: BigInt64Array,
-  ): Promise<{ logProbs: Float32Array; cache: DecoderCache }> {
+  async decoderStep(encoded: EncoderOutput, cache: DecoderCache, tokens: BigInt64Array, workspace?: StepWorkspace): Promise<StepResult> {
     const rows = tokens.length;
     checkSourceGroups(encoded.batch, rows);
     let sources = encoded;
@@ -178,10 +185,54 @@ export class T5InferenceModel implements DocidDecoder {
       );
     }
     const feeds = decoderStepFeeds(this.config, sources, cache, tokens, this.positions.decoderStep(cache.length));
-    return decoderStepResult(this.config, await this.decoder.run(feeds), cache);
+    if (!this.compactOutputs) return decoderStepResult(this.config, await this.decoder.run(feeds), cache);
+    const columns = workspace?.columns();
+    feeds.output_columns =
+      columns === undefined ? this.allColumns() : { data: toInt64(columns.tokens, columns.count), dims: [columns.count] };
+    const result = await this.decoder.run(feeds);
+    // The new position joins the cache on the host, in the workspace's free buffer when there is
+    // one; only when the caller reads it, since beam search reorders the rows in the same copy.
+    const slot = workspace === undefined ? undefined : StepWorkspace.outputSlot(cache);
+    const newest = (kind: 'k' | 'v', i: number) => result[`new_${kind}.${i}`];
+    const extend = (order: ArrayLike<number> | undefined, count: number): DecoderCache => {
+      const size = count * this.config.numHeads * (cache.length + 1) * this.config.dKv;
+      const grow = (kind: 'k' | 'v') => (past: HostTensor, i: number) =>
+        appendPosition(past, newest(kind, i), workspace?.take(`${kind}.${i}.${slot}`, size), order, count);
+      return {
+        length: cache.length + 1,
+        keys: cache.keys.map(grow('k')),
+        values: cache.values.map(grow('v')),
+        ...(slot === undefined ? {} : { slot }),
+      };
+    };
+    let grown: DecoderCache | undefined;
+    return {
+      logProbs: result.column_log_probs.data as Float32Array,
+      get cache() {
+        grown ??= extend(undefined, rows);
+        return grown;
+      },
+      extend: (order, count) => extend(order, count),
+      ...(columns === undefined ? {} : { columns }),
+    };
+  }
+
+  private everyColumn: HostTensor | undefined;
+
+  /** `output_columns` naming the whole vocabulary in order. */
+  private allColumns(): HostTensor {
+    const vocab = totalVocabSize(this.config);
+    this.everyColumn ??= { data: BigInt64Array.from({ length: vocab }, (_, i) => BigInt(i)), dims: [vocab] };
+    return this.everyColumn;
   }
 
   async release(): Promise<void> {
     await Promise.all([this.encoder.release(), this.decoder.release()]);
   }
+}
+
+function toInt64(values: Int32Array, count: number): BigInt64Array {
+  const out = new BigInt64Array(count);
+  for (let i = 0; i < count; i++) out[i] = BigInt(values[i]);
+  return out;
 }

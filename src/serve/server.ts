@@ -141,7 +141,7 @@ function metrics() {
     eventLoop: eventLoopGauge(registers),
     workers: new Gauge({
       name: 'genir_search_workers',
-      help: 'Beam-search batches that may run at once: search workers (1 when searching on the main thread)',
+      help: 'Threads that run beam-search batches: search workers (1 when searching on the main thread)',
       registers,
     }),
     batchSize: new Histogram({
@@ -383,7 +383,7 @@ export async function buildApp(
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
     metricSet.queueDepth.set(state.service?.queueDepth ?? 0);
     metricSet.running.set(state.service?.batchesRunning ?? 0);
-    metricSet.workers.set(state.service?.concurrency ?? 0);
+    metricSet.workers.set(state.service?.searchThreads ?? 0);
     return reply.type(metricSet.registry.contentType).send(await metricSet.registry.metrics());
   });
 

@@ -154,13 +154,16 @@ interface ModelParts {
 interface GenirBackend {
   run(jobs: GenirJob[]): Promise<SearchHit[][]>;
   release(): Promise<void>;
-  /** Batches that may run at once. */
+  /** Batches that may be in flight at once. */
   concurrency: number;
+  /** Threads that run batches: the search workers, or 1 for the main thread. */
+  searchThreads: number;
 }
 
 function inThread(generative: GenerativeSearcher): GenirBackend {
   return {
     concurrency: 1,
+    searchThreads: 1,
     run: (jobs) =>
       generative.search(
         jobs.map((job) => job.text),
@@ -178,7 +181,8 @@ function inThread(generative: GenerativeSearcher): GenirBackend {
 
 function onWorkers(workers: GenirWorkers): GenirBackend {
   return {
-    concurrency: workers.count,
+    concurrency: workers.capacity,
+    searchThreads: workers.count,
     run: async (jobs) => {
       const result = await workers.run({
         texts: jobs.map((job) => job.text),
@@ -283,7 +287,12 @@ export class SearchService {
     return this.batcher.inFlight;
   }
 
-  /** Batches that may run at once: the search workers (1 without workers). */
+  /** Threads that run batches: the search workers, or 1 for the main thread. */
+  get searchThreads(): number {
+    return this.backend.searchThreads;
+  }
+
+  /** Batches that may be in flight at once: two per search worker (the running one and the next), 1 without workers. */
   get concurrency(): number {
     return this.backend.concurrency;
   }
