@@ -34,8 +34,8 @@ export interface SearchStats {
 /**
  * The auto mode only considers pruning when the query's postings number at least this many
  * per hit asked for, plus a floor: below it the exhaustive scan is already cheap and the
- * selection pruning needs would cost as much as it saves (measured: docs/benchmarks.md,
- * session 10).
+ * passes over the touched documents that pruning needs cost as much as they save (see
+ * docs/benchmarks.md, session 10).
  */
 export const AUTO_PRUNE_POSTINGS_PER_HIT = 8;
 export const AUTO_PRUNE_MIN_POSTINGS = 4096;
@@ -298,6 +298,12 @@ export class Bm25Searcher {
    */
   private gatherPruned(termCounts: ReadonlyMap<number, number>, k: number, frontiers: TermFrontiers[]): number {
     const fields = this.data.fields;
+    if (this.pruning === 'auto') {
+      // The gate first, from the postings' lengths alone: a declined query pays for little more.
+      let postings = 0;
+      for (const termId of termCounts.keys()) for (const field of fields) postings += field.offsets[termId + 1] - field.offsets[termId];
+      if (postings < AUTO_PRUNE_POSTINGS_PER_HIT * k + AUTO_PRUNE_MIN_POSTINGS) return -1;
+    }
     let clauses = 0;
     let totalPostings = 0;
     for (const [termId, count] of termCounts) {
@@ -320,7 +326,6 @@ export class Bm25Searcher {
       }
     }
     if (clauses < 2) return -1;
-    if (this.pruning === 'auto' && totalPostings < AUTO_PRUNE_POSTINGS_PER_HIT * k + AUTO_PRUNE_MIN_POSTINGS) return -1;
     const bound = this.clauseBound;
     let boundSum = 0;
     let smallest = Infinity;
@@ -366,8 +371,9 @@ export class Bm25Searcher {
       restPostings -= this.clauseEnd[c] - this.clauseStart[c];
       if (scanned === clauses || touchedCount < k) continue;
       const level = rest * SWITCH_MARGIN;
-      // No document can be above `level` yet, or looking up candidates would cost more than scanning.
+      // No document can be above `level` yet.
       if (!(scannedBound > level)) continue;
+      // Auto: looking the rest up for candidates would cost about as much as scanning it.
       if (this.pruning === 'auto' && restPostings < touchedCount) continue;
       if (this.countAbove(touchedCount, level, k)) break;
     }
