@@ -27,30 +27,17 @@ else serve(searcher);
 
 function serve(searcher: GenerativeSearcher): void {
   send({ type: 'ready' });
-  // Batches run one after another, in the order they came: a batch sent while another runs waits
-  // for it rather than interleaving its decoder steps with it (which would delay both).
-  let previous: Promise<void> = Promise.resolve();
   port.on('message', (request: GenirBatchRequest | 'close') => {
     if (request === 'close') {
-      void previous.then(() => searcher.release()).finally(() => port.close());
+      void searcher.release().finally(() => port.close());
       return;
     }
-    previous = previous.then(() => runBatch(searcher, request));
+    const traces: (BeamTraceStep[] | undefined)[] = request.trace.map((wanted) => (wanted ? [] : undefined));
+    searcher
+      .search(request.texts, { beam: request.beam, k: request.k, batchQueries: request.texts.length, progress: false, trace: traces })
+      .then(
+        (hits) => send({ type: 'batch', id: request.id, hits, traces }),
+        (err: unknown) => send({ type: 'batch-failed', id: request.id, error: err instanceof Error ? err.message : String(err) }),
+      );
   });
-}
-
-async function runBatch(searcher: GenerativeSearcher, request: GenirBatchRequest): Promise<void> {
-  const traces: (BeamTraceStep[] | undefined)[] = request.trace.map((wanted) => (wanted ? [] : undefined));
-  try {
-    const hits = await searcher.search(request.texts, {
-      beam: request.beam,
-      k: request.k,
-      batchQueries: request.texts.length,
-      progress: false,
-      trace: traces,
-    });
-    send({ type: 'batch', id: request.id, hits, traces });
-  } catch (err) {
-    send({ type: 'batch-failed', id: request.id, error: err instanceof Error ? err.message : String(err) });
-  }
 }

@@ -3,10 +3,7 @@
  * each with its own ONNX sessions (threads split between them) and its own copy of the docid
  * trie, so n batches run at once. Each batch's JavaScript (trie walks, top-k heaps, feeds) runs
  * beside the other batches' ONNX compute, and the main thread keeps only HTTP, JSON, snippets
- * and BM25. A worker runs its batches one after another and holds up to `depth` of them (the
- * running one and the next), so it starts the next batch as soon as one ends instead of idling
- * while the main thread answers the last one and sends another: under load, workers idled 12 %
- * of the time with one batch each (docs/benchmarks.md, session 10).
+ * and BM25. The micro-batcher sends at most one batch to a worker at a time.
  */
 import type { Worker } from 'node:worker_threads';
 import type { WeightQuantization } from '../model/t5-graph.js';
@@ -91,9 +88,8 @@ class Slot {
     this.ready.catch(() => undefined);
   }
 
-  /** Batches sent to this worker and not yet answered. */
-  get load(): number {
-    return this.pending.size;
+  get busy(): boolean {
+    return this.pending.size > 0;
   }
 
   private settle(message: Extract<GenirWorkerMessage, { id: number }>): void {
@@ -110,9 +106,6 @@ class Slot {
   }
 }
 
-/** Batches a worker holds by default: the one it runs and the next. */
-export const DEFAULT_WORKER_DEPTH = 2;
-
 export class GenirWorkers {
   private readonly slots: Slot[];
   private nextId = 0;
@@ -121,17 +114,14 @@ export class GenirWorkers {
   private constructor(
     count: number,
     private readonly init: GenirWorkerInit,
-    /** Batches each worker may hold at once (it runs them one after another). */
-    readonly depth: number,
   ) {
     this.slots = Array.from({ length: count }, () => this.startSlot());
   }
 
   /** `count` workers, each with the model open; rejects (and stops them all) if one cannot open it. */
-  static async start(count: number, init: GenirWorkerInit, depth = DEFAULT_WORKER_DEPTH): Promise<GenirWorkers> {
+  static async start(count: number, init: GenirWorkerInit): Promise<GenirWorkers> {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`GenirWorkers: count must be a positive integer, got ${count}`);
-    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`GenirWorkers: depth must be a positive integer, got ${depth}`);
-    const workers = new GenirWorkers(count, init, depth);
+    const workers = new GenirWorkers(count, init);
     try {
       await Promise.all(workers.slots.map((slot) => slot.ready));
     } catch (err) {
@@ -156,25 +146,14 @@ export class GenirWorkers {
     });
   }
 
-  /** Batches that may be in flight at once: `depth` per worker. */
-  get capacity(): number {
-    return this.slots.length * this.depth;
-  }
-
   /**
-   * Runs one batch on the least loaded worker. The caller (the micro-batcher, with `concurrency`
-   * equal to `capacity`) never has more batches in flight than that.
+   * Runs one batch on an idle worker. The caller (the micro-batcher, with `concurrency` equal to
+   * the worker count) never has more batches in flight than workers.
    */
   async run(batch: GenirBatch): Promise<GenirBatchResult> {
     if (this.closing) throw new Error('GenirWorkers: closed');
-    let slot: Slot | undefined;
-    for (const candidate of this.slots) {
-      if (candidate.load >= this.depth) continue;
-      // A live worker before a dead one (being replaced); then the one with fewer batches.
-      if (slot === undefined || (slot.exited && !candidate.exited) || (slot.exited === candidate.exited && candidate.load < slot.load))
-        slot = candidate;
-    }
-    if (slot === undefined) throw new Error(`GenirWorkers: all ${this.slots.length} workers hold ${this.depth} batches`);
+    const slot = this.slots.find((s) => !s.busy && !s.exited) ?? this.slots.find((s) => !s.busy);
+    if (slot === undefined) throw new Error(`GenirWorkers: all ${this.slots.length} workers are busy`);
     const id = this.nextId++;
     const result = new Promise<GenirBatchResult>((resolve, reject) => slot.pending.set(id, { resolve, reject }));
     try {

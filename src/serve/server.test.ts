@@ -263,9 +263,13 @@ test('SIGTERM with batches in flight on two workers: every query is answered, th
     '1',
     '--batch-window',
     '0',
+    '--max-queue',
+    '256',
   ]);
   try {
-    const sent = Array.from({ length: 48 }, (_, i) => fetch(`${served.url}/search`, post({ query: `ocean tides ${i}`, k: 4, beam: 4 })));
+    // Enough queries (under the queue bound given above) that some are still waiting when the last
+    // one arrives: 48 were sometimes all answered first once search got faster.
+    const sent = Array.from({ length: 150 }, (_, i) => fetch(`${served.url}/search`, post({ query: `ocean tides ${i}`, k: 4, beam: 4 })));
     // SIGTERM once the server holds every request (answered, queued or in a batch) and some are not answered yet.
     let unanswered = 0;
     for (let tries = 0; tries < 400; tries++) {

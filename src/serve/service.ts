@@ -181,7 +181,7 @@ function inThread(generative: GenerativeSearcher): GenirBackend {
 
 function onWorkers(workers: GenirWorkers): GenirBackend {
   return {
-    concurrency: workers.capacity,
+    concurrency: workers.count,
     searchThreads: workers.count,
     run: async (jobs) => {
       const result = await workers.run({
@@ -292,7 +292,7 @@ export class SearchService {
     return this.backend.searchThreads;
   }
 
-  /** Batches that may be in flight at once: two per search worker (the running one and the next), 1 without workers. */
+  /** Batches that may run at once: one per search worker, 1 without workers. */
   get concurrency(): number {
     return this.backend.concurrency;
   }
