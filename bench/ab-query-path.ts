@@ -215,10 +215,10 @@ async function beam() {
       config: inner.config,
       encode: (...args) => inner.encode(...args),
       emptyCache: (batch) => inner.emptyCache(batch),
-      decoderStep: async (encoded, cache, tokens) => {
+      decoderStep: async (encoded, cache, tokens, workspace) => {
         for (const t of [...encoded.crossKeys, ...encoded.crossValues]) counters[name].fed += t.data.length;
         const start = performance.now();
-        const step = await inner.decoderStep(encoded, cache, tokens);
+        const step = await inner.decoderStep(encoded, cache, tokens, workspace);
         counters[name].stepMs += performance.now() - start;
         counters[name].steps += 1;
         return step;

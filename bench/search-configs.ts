@@ -2,7 +2,8 @@
  * Single-query constrained beam search under several inference set-ups, interleaved in one
  * process: which graphs (ORT's fused com.microsoft kernels or the standard ONNX ops of the
  * graphs exported before 2026-12-07) and how the encoder's and the decoder step's ORT sessions
- * use the cores (intra-op threads of each, which pools spin). A set-up's name says the graphs,
+ * use the cores (intra-op threads of each, which pools spin). A set-up's name says the graphs (`-whole`: the
+ * decoder step returns the whole vocabulary and cache, as graphs exported before session 10 did),
  * then encoder/decoder threads, then `-spin` (the decoder's pool spins) or `-spin-both`.
  *
  *   node --import tsx bench/search-configs.ts [--json] [--queries 60] [--rounds 5] [--warmup 10]
@@ -43,6 +44,8 @@ interface SetUp {
   spinning: boolean;
   /** The encoder's pool busy-waits too. */
   encoderSpinning: boolean;
+  /** The decoder step returns the whole vocabulary's log-probabilities and the whole cache (graphs exported before 2026-12-07 session 10). */
+  wholeOutputs?: boolean;
 }
 
 /** The set-ups by name: graphs, encoder/decoder threads, which pools spin. */
@@ -56,6 +59,7 @@ const SET_UPS: Record<string, SetUp> = {
   'onnx-1/2-spin': { fusedKernels: false, threads: 2, encoderThreads: 1, spinning: true, encoderSpinning: false },
   'fused-2/2-spin-both': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: true, encoderSpinning: true },
   'fused-1/1': { fusedKernels: true, threads: 1, encoderThreads: 1, spinning: false, encoderSpinning: false },
+  'fused-2/2-whole': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: false, encoderSpinning: false, wholeOutputs: true },
 };
 
 const json = process.argv.includes('--json');
@@ -82,8 +86,8 @@ async function docids(textVocabSize: number): Promise<DocidTable> {
 async function inferenceModel(config: T5Config, weights: ReadonlyMap<string, Float32Array>, setUp: SetUp): Promise<T5InferenceModel> {
   const { threads, encoderThreads, spinning, encoderSpinning } = setUp;
   const options: InferenceOptions = { threads, encoderThreads, spinning, encoderSpinning };
-  if (setUp.fusedKernels) return T5InferenceModel.create(config, weights, options);
-  const graphOptions = { fuseForInference: true, fusedKernels: false };
+  if (setUp.fusedKernels && !setUp.wholeOutputs) return T5InferenceModel.create(config, weights, options);
+  const graphOptions = { fuseForInference: true, fusedKernels: setUp.fusedKernels };
   const encoder = buildEncoderGraph(config, graphOptions);
   const step = buildDecoderStepGraph(config, graphOptions);
   return T5InferenceModel.fromOnnxFiles(
@@ -105,9 +109,9 @@ function timedDecoder(inner: DocidDecoder, encodeMs: number[], stepMs: number[])
       return encoded;
     },
     emptyCache: (batch) => inner.emptyCache(batch),
-    decoderStep: async (encoded, cache, tokens) => {
+    decoderStep: async (encoded, cache, tokens, workspace) => {
       const start = performance.now();
-      const step = await inner.decoderStep(encoded, cache, tokens);
+      const step = await inner.decoderStep(encoded, cache, tokens, workspace);
       stepMs.push(performance.now() - start);
       return step;
     },
