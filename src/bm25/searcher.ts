@@ -312,8 +312,7 @@ export class Bm25Searcher {
         const start = field.offsets[termId];
         const end = field.offsets[termId + 1];
         if (end === start) continue;
-        const boost = fround(count * this.fieldWeights[f]);
-        const weight = fround(boost * bm25Idf(end - start, field.docCount));
+        const weight = this.weightOf(count, f, end - start);
         if (!(weight > 0)) continue;
         if (clauses === this.clauseStart.length) this.growClauses();
         this.clauseStart[clauses] = start;
@@ -604,6 +603,12 @@ export class Bm25Searcher {
     return kept;
   }
 
+  /** A clause's weight as Lucene computes it in float32: the term's count × field weight, times its idf. */
+  private weightOf(count: number, field: number, docFreq: number): number {
+    const boost = fround(count * this.fieldWeights[field]);
+    return fround(boost * bm25Idf(docFreq, this.data.fields[field].docCount));
+  }
+
   /** Adds every posting's score into the accumulator; returns how many documents it touched. */
   private accumulate(termCounts: ReadonlyMap<number, number>): number {
     const accumulator = this.accumulator;
@@ -616,8 +621,7 @@ export class Bm25Searcher {
         const start = field.offsets[termId];
         const end = field.offsets[termId + 1];
         if (end === start) continue;
-        const boost = fround(count * this.fieldWeights[f]);
-        const weight = fround(boost * bm25Idf(end - start, field.docCount));
+        const weight = this.weightOf(count, f, end - start);
         if (!(weight > 0)) continue;
         const normCache = this.normCaches[f];
         const docs = field.docs;

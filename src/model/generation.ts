@@ -40,9 +40,8 @@ export interface StepColumns {
 /**
  * Reusable buffers for the decoder steps of one decoding loop, and the vocabulary columns the
  * next step is asked for. Two buffers per cache tensor are used in turn: a step (of a decoder
- * whose graph returns only the new position, `compactOutputs`) writes the longer cache into the
- * buffer its input cache is not in, and a reorder of that cache (`reorderCache`) writes back into
- * the other one, whose contents the step has consumed. Without it every step allocates the
+ * whose graph returns only the new position, `compactOutputs`) writes the longer cache, its rows
+ * reordered for the next step, into the buffer its input cache is not in. Without it every step allocates the
  * log-probabilities (rows × vocabulary floats) and the whole cache twice (the step's output and
  * its reorder): megabytes per step, whose garbage collection took a fifth of a serve worker's
  * CPU (bench/batch-cpu.ts, docs/benchmarks.md). One loop at a time: the views a step returns
@@ -296,8 +295,6 @@ export function decoderStepResult(
   config: T5Config,
   result: Record<string, HostTensor>,
   cache: DecoderCache,
-  /** The workspace slot the outputs were written to, when they were. */
-  slot?: 0 | 1,
 ): { logProbs: Float32Array; cache: DecoderCache } {
   const layers = Array.from({ length: config.numDecoderLayers }, (_, i) => i);
   return {
@@ -306,7 +303,6 @@ export function decoderStepResult(
       length: cache.length + 1,
       keys: layers.map((i) => result[`present_k.${i}`]),
       values: layers.map((i) => result[`present_v.${i}`]),
-      ...(slot === undefined ? {} : { slot }),
     },
   };
 }
@@ -327,16 +323,11 @@ export function checkSourceGroups(sources: number, rows: number): void {
     throw new Error(`decoderStep: ${rows} rows cannot be grouped evenly over an encoder batch of ${sources}`);
 }
 
-/**
- * Rows `rows[0 … count)` of a [batch, …] float tensor, in that order (reorder or expand
- * hypotheses), written into `out` (count × row size floats, not overlapping the tensor) when given.
- */
-export function selectRows(tensor: HostTensor, rows: ArrayLike<number>, count = rows.length, out?: Float32Array): HostTensor {
+/** Rows `rows[0 … count)` of a [batch, …] float tensor, in that order (reorder or expand hypotheses). */
+export function selectRows(tensor: HostTensor, rows: ArrayLike<number>, count = rows.length): HostTensor {
   const data = tensor.data as Float32Array;
   const rowSize = tensor.dims[0] === 0 ? 0 : data.length / tensor.dims[0];
-  if (out !== undefined && out.length !== count * rowSize)
-    throw new Error(`selectRows: out has ${out.length} floats, expected ${count * rowSize}`);
-  out ??= new Float32Array(count * rowSize);
+  const out = new Float32Array(count * rowSize);
   for (let i = 0; i < count; i++) {
     const from = rows[i] * rowSize;
     out.set(data.subarray(from, from + rowSize), i * rowSize);

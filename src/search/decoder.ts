@@ -212,7 +212,7 @@ export class T5InferenceModel implements DocidDecoder {
         grown ??= extend(undefined, rows);
         return grown;
       },
-      extend: (order, count) => extend(order, count),
+      extend,
       ...(columns === undefined ? {} : { columns }),
     };
   }
