@@ -38,7 +38,7 @@ export interface ReinforcedIrExperiment {
   held_out_before: ReinforcedIrResult['heldOutBefore'];
   held_out_queries: number;
   /** The RLGF settings and the query vector of the round rows: what an ablation changed. */
-  rlgf: { order: string; contrastive: number; list_depth: number; lr: number; epochs: number };
+  rlgf: { order: string; negatives: string; contrastive: number; list_depth: number; lr: number; epochs: number };
   search_query: string;
   rows: ReinforcedIrRow[];
   bm25: { 'nDCG@10': number; 'R@100': number };
@@ -99,6 +99,7 @@ export async function runReinforcedIrExperiment(
       held_out_queries: run.heldOutQueries,
       rlgf: {
         order: options.settings.rlgfOrder,
+        negatives: options.settings.rlgfNegatives,
         contrastive: options.settings.rlgfContrastive,
         list_depth: options.settings.rlgfListDepth ?? options.settings.negatives + 1,
         lr: options.settings.lr.rlgf,

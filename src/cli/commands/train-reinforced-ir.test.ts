@@ -137,6 +137,8 @@ test(
       '0',
       '--rlgf-list-depth',
       '1',
+      '--rlgf-negatives',
+      'top',
       '--rlgf-lr',
       '1e-4',
       '--search-query',
@@ -154,7 +156,7 @@ test(
       held_out_before: { plain: number; mixed: number };
       rows: { aug_top10_overlap: number | null }[];
     };
-    assert.deepEqual(line.rlgf, { order: 'retriever', contrastive: 0, list_depth: 1, lr: 1e-4, epochs: 1 });
+    assert.deepEqual(line.rlgf, { order: 'retriever', negatives: 'top', contrastive: 0, list_depth: 1, lr: 1e-4, epochs: 1 });
     assert.equal(line.search_query, 'plain');
     // Held-out synthetic queries (Cranfield's 1,400 documents leave 200 after the 8 of the round), measured before and after the round.
     assert.equal(line.held_out_queries, 200);

@@ -11,12 +11,14 @@ import { runReinforcedIrExperiment } from '../../experiments/reinforced-ir.js';
 import {
   FULL_SETTINGS,
   QUICK_SETTINGS,
+  RLGF_NEGATIVES,
   RLGF_ORDERS,
   runReinforcedIr,
   SEARCH_QUERIES,
   SYNTHETIC_SOURCES,
   type ReinforcedIrOptions,
   type ReinforcedIrSettings,
+  type RlgfNegatives,
   type RlgfOrder,
   type RoundReport,
   type SearchQuery,
@@ -52,6 +54,7 @@ interface LoopCommandOptions {
   rlrfEpochs?: string;
   rlgfEpochs?: string;
   rlgfOrder?: string;
+  rlgfNegatives?: string;
   rlgfContrastive?: string;
   rlgfListDepth?: string;
   rlgfLr?: string;
@@ -102,6 +105,10 @@ function defineLoopOptions(command: Command): Command {
       `the order RLGF's ListMLE teaches the retriever: generator (the generator's order of the 16 passages) | source-first (the query's source document first, the generator's order of the 15 others after it) | retriever (the source document first, the retriever's own order after it: a control without the generator's ranking) (default ${FULL_SETTINGS.rlgfOrder})`,
     )
     .option(
+      '--rlgf-negatives <source>',
+      `where RLGF's 15 negatives are mined: below-positive (the paper's: skip passages within 5 % of the source document's score or above it, sample from the next 50) | top (sample from the retriever's top 50 other than the source document, those that outrank it included) (default ${FULL_SETTINGS.rlgfNegatives})`,
+    )
+    .option(
       '--rlgf-contrastive <w>',
       `weight of RLGF's in-batch query/augmentation contrastive term, 0 to leave it out (default ${FULL_SETTINGS.rlgfContrastive})`,
     )
@@ -149,6 +156,8 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
   const synthetic = options.synthetic as SyntheticSource;
   if (options.rlgfOrder !== undefined && !(RLGF_ORDERS as readonly string[]).includes(options.rlgfOrder))
     throw new UserError(`--rlgf-order ${options.rlgfOrder}: expected ${RLGF_ORDERS.join(', ')}`);
+  if (options.rlgfNegatives !== undefined && !(RLGF_NEGATIVES as readonly string[]).includes(options.rlgfNegatives))
+    throw new UserError(`--rlgf-negatives ${options.rlgfNegatives}: expected ${RLGF_NEGATIVES.join(', ')}`);
   if (options.searchQuery !== undefined && !(SEARCH_QUERIES as readonly string[]).includes(options.searchQuery))
     throw new UserError(`--search-query ${options.searchQuery}: expected ${SEARCH_QUERIES.join(', ')}`);
   const listSize = base.negatives + 1;
@@ -185,6 +194,7 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     rlrfEpochs: epochs(options.rlrfEpochs, '--rlrf-epochs', base.rlrfEpochs),
     rlgfEpochs: epochs(options.rlgfEpochs, '--rlgf-epochs', base.rlgfEpochs),
     rlgfOrder: (options.rlgfOrder as RlgfOrder | undefined) ?? base.rlgfOrder,
+    rlgfNegatives: (options.rlgfNegatives as RlgfNegatives | undefined) ?? base.rlgfNegatives,
     rlgfContrastive:
       options.rlgfContrastive === undefined ? base.rlgfContrastive : parseNonNegativeNumber(options.rlgfContrastive, '--rlgf-contrastive'),
     rlgfListDepth: listDepth,
@@ -278,7 +288,7 @@ export function registerReinforcedIrCommands(program: Command, write: Write): vo
       const { result, table } = await runReinforcedIrExperiment(loopOptions(options));
       const lines = [
         `${result.target} test (${result.test_queries} queries, ${result.target_documents} documents); source ${result.source}; synthetic queries from ${result.synthetic} (D0's MRR of their source documents ${result.synthetic_source_mrr.toFixed(4)}); p: paired t-test on nDCG@10`,
-        `RLGF: order ${result.rlgf.order}, contrastive weight ${result.rlgf.contrastive}, list depth ${result.rlgf.list_depth}, lr ${result.rlgf.lr}, epochs ${result.rlgf.epochs}; round rows searched with the ${result.search_query} query; held-out MRR before round 1 ${result.held_out_before === null ? '-' : `plain ${result.held_out_before.plain.toFixed(4)}, mixed ${result.held_out_before.mixed.toFixed(4)}`} (${result.held_out_queries} queries)`,
+        `RLGF: order ${result.rlgf.order}, negatives ${result.rlgf.negatives}, contrastive weight ${result.rlgf.contrastive}, list depth ${result.rlgf.list_depth}, lr ${result.rlgf.lr}, epochs ${result.rlgf.epochs}; round rows searched with the ${result.search_query} query; held-out MRR before round 1 ${result.held_out_before === null ? '-' : `plain ${result.held_out_before.plain.toFixed(4)}, mixed ${result.held_out_before.mixed.toFixed(4)}`} (${result.held_out_queries} queries)`,
         '',
         table,
         '',

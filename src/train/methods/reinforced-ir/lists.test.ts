@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { falseNegativeThreshold, orderRlgfList } from './lists.js';
+import { falseNegativeThreshold, mineNegativeCandidates, orderRlgfList } from './lists.js';
 
 // Source document 40 first in the list, as the loop builds it; the generator prefers 7, then 40, then 12 and 3 (tied).
 const docs = [40, 12, 7, 3];
@@ -32,4 +32,20 @@ test('false-negative threshold: 95 % of a positive score, and below a negative o
   assert.ok(Math.abs(falseNegativeThreshold(-0.4) - -0.42) < 1e-15);
   assert.ok(falseNegativeThreshold(-0.4) < -0.4);
   assert.equal(falseNegativeThreshold(0), 0);
+});
+
+// A retriever's ranking of 6 rows, best first; the source document (row 9) scores 0.5, third.
+const minedRows = [4, 2, 9, 7, 5, 1];
+const minedScores = [0.9, 0.49, 0.5, 0.46, 0.3, 0.1];
+
+test('mined negatives below the positive: those above the cut (within 5 % of 0.5, i.e. above 0.475) and the source skipped', () => {
+  // 0.9 outranks the source, 0.49 lies within 5 % of it: both are likely false negatives under the paper's rule.
+  assert.deepEqual(mineNegativeCandidates(minedRows, minedScores, 9, 0.5, 10, 'below-positive'), [7, 5, 1]);
+  assert.deepEqual(mineNegativeCandidates(minedRows, minedScores, 9, 0.5, 2, 'below-positive'), [7, 5]);
+});
+
+test('mined negatives from the top: every row but the source, in ranking order, those that outrank it included', () => {
+  assert.deepEqual(mineNegativeCandidates(minedRows, minedScores, 9, 0.5, 10, 'top'), [4, 2, 7, 5, 1]);
+  assert.deepEqual(mineNegativeCandidates(minedRows, minedScores, 9, 0.5, 3, 'top'), [4, 2, 7]);
+  assert.throws(() => mineNegativeCandidates([1, 2], [0.5], 9, 0.5, 3, 'top'), /2 rows and 1 scores/);
 });

@@ -49,3 +49,37 @@ export function orderRlgfList(
 export function falseNegativeThreshold(positiveScore: number, margin = 0.05): number {
   return positiveScore - margin * Math.abs(positiveScore);
 }
+
+/**
+ * Where RLGF's mined negatives come from. `below-positive` (the paper's): passages scoring within 5 %
+ * of the positive or above it are skipped as likely false negatives, and the negatives are the next
+ * ones below. `top`: the retriever's highest-scoring passages other than the source document, the
+ * ones that outrank it included. A span query is cut from its source document, so the passages
+ * above that document are the retriever's mistakes on it, which the paper's cut never shows to the
+ * loss; the cut exists for LLM-written queries, which other documents may answer as well.
+ */
+export type RlgfNegatives = 'below-positive' | 'top';
+export const RLGF_NEGATIVES: readonly RlgfNegatives[] = ['below-positive', 'top'];
+
+/**
+ * Candidate negatives of one list: `rows` and `scores` are the retriever's ranking (best first) of
+ * the mined depth, `source` the query's source-document row and `positiveScore` its score. Returns
+ * up to `count` rows in ranking order, never the source document.
+ */
+export function mineNegativeCandidates(
+  rows: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  source: number,
+  positiveScore: number,
+  count: number,
+  negatives: RlgfNegatives,
+): number[] {
+  if (rows.length !== scores.length) throw new RangeError(`mineNegativeCandidates: ${rows.length} rows and ${scores.length} scores`);
+  const cut = negatives === 'top' ? Infinity : falseNegativeThreshold(positiveScore);
+  const candidates: number[] = [];
+  for (let j = 0; j < rows.length && candidates.length < count; j++) {
+    if (rows[j] === source || scores[j] > cut) continue;
+    candidates.push(rows[j]);
+  }
+  return candidates;
+}

@@ -38,10 +38,10 @@ import { generatorPassageScores, greedyAugmentations, sampleAugmentations } from
 import { mixQueryEmbedding, mixedScore, positiveRanks, preferencePair, rowDot } from './mixing.js';
 import { RlgfModel, type RlgfExample } from './retriever.js';
 import { spanQueries, type SyntheticSource } from './synthetic.js';
-import { falseNegativeThreshold, orderRlgfList, type RlgfOrder } from './lists.js';
+import { mineNegativeCandidates, orderRlgfList, type RlgfNegatives, type RlgfOrder } from './lists.js';
 
 export { SYNTHETIC_SOURCES, type SyntheticSource } from './synthetic.js';
-export { RLGF_ORDERS, type RlgfOrder } from './lists.js';
+export { RLGF_NEGATIVES, RLGF_ORDERS, type RlgfNegatives, type RlgfOrder } from './lists.js';
 
 export const REINFORCED_IR_METRICS = ['nDCG@10', 'R@100'] as const;
 
@@ -74,6 +74,12 @@ export interface ReinforcedIrSettings {
    * after it (`source-first`: a span query's own document is known to be relevant, whatever G thinks).
    */
   rlgfOrder: RlgfOrder;
+  /**
+   * Where the mined negatives come from: below the positive after the false-negative cut (the
+   * paper's `below-positive`), or the retriever's top passages other than the source document
+   * (`top`: the ones that outrank it included).
+   */
+  rlgfNegatives: RlgfNegatives;
   /** Weight of RLGF's in-batch query ↔ augmentation InfoNCE term (the reference code's 1; 0 leaves it out). */
   rlgfContrastive: number;
   /**
@@ -113,6 +119,7 @@ export const FULL_SETTINGS: ReinforcedIrSettings = {
   rlrfEpochs: 2,
   rlgfEpochs: 2,
   rlgfOrder: 'generator',
+  rlgfNegatives: 'below-positive',
   rlgfContrastive: 1,
   searchQuery: 'mixed',
   queriesPerRound: 300,
@@ -593,14 +600,15 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
         .map((q, i) => {
           const positiveScore = rowDot(mixedQueries, i, docVectors, q.doc, dim);
           if (positiveScore < 0) negativePositiveScores++;
-          // Likely false negatives: scored within 5 % of the positive, or above it.
-          const cut = falseNegativeThreshold(positiveScore);
-          const candidates: number[] = [];
-          for (let j = 0; j < mined.k && candidates.length < s.mineNext; j++) {
-            const row = mined.indices[i * mined.k + j];
-            if (row === q.doc || mined.scores[i * mined.k + j] > cut) continue;
-            candidates.push(row);
-          }
+          const ranking = { from: i * mined.k, to: (i + 1) * mined.k };
+          const candidates = mineNegativeCandidates(
+            mined.indices.subarray(ranking.from, ranking.to),
+            mined.scores.subarray(ranking.from, ranking.to),
+            q.doc,
+            positiveScore,
+            s.mineNext,
+            s.rlgfNegatives,
+          );
           const negatives = new Rng(keyedSeed(seed, `rlgf-${round}-${q.id}`)).shuffle(candidates).slice(0, s.negatives);
           return { query: i, docs: [q.doc, ...negatives] };
         })
