@@ -47,7 +47,10 @@ test(
         assert.ok(value >= 0 && value <= 1);
       assert.ok(summary.bm25['RR@10'] > 0.8, 'BM25 on English XQuAD');
       assert.ok(summary.rows[0].docid_stats.distinctFraction > 0 && summary.rows[0].docid_stats.relativeError >= 0);
-      assert.match(first.stderr, /RIPOR initialisation: \d+ docid tokens from the rq centroids; encoder copied from the dense model/);
+      assert.match(
+        first.stderr,
+        /RIPOR initialisation: \d+ docid tokens from the rq centroids \(inputs, outputs\); encoder copied from the dense model/,
+      );
       // A second run trains nothing.
       const second = await runGenir(args, { env: { GENIR_DATA_DIR: dataDir } });
       assert.equal(second.code, 0, second.stderr);
