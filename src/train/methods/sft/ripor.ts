@@ -12,7 +12,8 @@
  *   encoder is the dense encoder it quantized.
  *
  * The decoder itself is new, so the seq2seq score only starts *towards* the dense score; the
- * SFT stages then train as usual.
+ * SFT stages then train as usual. `parts` applies some of it only (`--ripor-parts`), to measure
+ * what each part is worth.
  */
 import type { Document } from '../../../data/types.js';
 import type { DocidTable } from '../../../docids/table.js';
