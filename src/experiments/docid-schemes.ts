@@ -61,6 +61,11 @@ export interface DocidSchemesOptions {
    * head. Not used with `quick`.
    */
   sftFor?: (scheme: DocidScheme) => Omit<SftOptions, 'out'>;
+  /**
+   * A trained dense model directory (genir train dense) to use instead of training one for the
+   * budget: the dense row and rq's vectors, so a comparison can reuse a known encoder.
+   */
+  denseModel?: string;
   /** pq / rq code shape (SftOptions.docidCodes) of both schemes, so that they stay the same length. */
   codes?: { levels?: number; k?: number };
   docids?: readonly DocidScheme[];
@@ -187,6 +192,8 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
   const quick = options.quick ?? false;
   const schemes = options.docids ?? SCHEME_ORDER;
   if (schemes.length === 0) throw new UserError('--docids: no scheme given');
+  if (options.denseModel !== undefined && !existsSync(join(options.denseModel, MANIFEST_FILE)))
+    throw new UserError(`--dense-model ${options.denseModel}: not a model directory (no ${MANIFEST_FILE}; genir train dense writes one)`);
   const work = resolve(options.workDir ?? 'runs/docid-schemes');
   mkdirSync(work, { recursive: true });
   const base = ablationRecipe(options.runs, options.dataset, quick, options.lang, seed);
@@ -197,8 +204,10 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
 
   // 1. The dense model: baseline and rq's vectors.
   const dense = denseRecipe(options, lang, seed);
-  const denseDir = join(work, keyed(`${options.dataset}-dense`, dense));
-  if (!existsSync(join(denseDir, MANIFEST_FILE))) {
+  const denseDir = options.denseModel !== undefined ? resolve(options.denseModel) : join(work, keyed(`${options.dataset}-dense`, dense));
+  if (options.denseModel !== undefined) {
+    log(`docid-schemes: dense encoder: ${denseDir} (given, not trained for the budget)`);
+  } else if (!existsSync(join(denseDir, MANIFEST_FILE))) {
     log(`docid-schemes: dense encoder → ${denseDir}`);
     await runDenseTraining({ ...dense, ...common, out: denseDir, overwrite: true, progress: false });
   } else log(`docid-schemes: dense encoder: reusing ${denseDir}`);

@@ -361,6 +361,10 @@ export function registerExperimentCommand(program: Command, write: Write): void 
       "every SFT model's settings: a genir train sft recipe (bundled name or JSON file), with --docids set per scheme",
       'budgeted-sft',
     )
+    .option(
+      '--dense-model <dir>',
+      'a dense model (genir train dense) for the dense row and rq docids, instead of training one for the budget',
+    )
     .option('--docid-levels <n>', 'pq and rq: tokens per docid before disambiguation (as genir train sft)')
     .option('--docid-k <n>', 'pq and rq: codes per docid position (as genir train sft)')
     .option('--work <dir>', 'models and results (trained models are reused by recipe)', 'runs/docid-schemes')
@@ -377,6 +381,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         lang?: string;
         quick?: boolean;
         sftRecipe: string;
+        denseModel?: string;
         docidLevels?: string;
         docidK?: string;
         dataDir?: string;
@@ -408,6 +413,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
           quick: options.quick,
           sftFor,
           ...(codes !== undefined ? { codes } : {}),
+          ...(options.denseModel !== undefined ? { denseModel: options.denseModel } : {}),
           dataDir: options.dataDir,
           workDir: options.work,
         });
