@@ -4,7 +4,7 @@
  * graphs exported before 2026-12-07) and how the encoder's and the decoder step's ORT sessions
  * use the cores (intra-op threads of each, which pools spin). A set-up's name says the graphs (`-whole`: the
  * decoder step returns the whole vocabulary and cache, as graphs exported before session 10 did),
- * then encoder/decoder threads, then `-spin` (the decoder's pool spins) or `-spin-both`.
+ * then encoder/decoder threads, then `-spin` (the decoder's pool spins), `-spin-run` (it spins only while a step runs) or `-spin-both`.
  *
  *   node --import tsx bench/search-configs.ts [--json] [--queries 60] [--rounds 5] [--warmup 10]
  *        [--docids squad-pq|synthetic] [--docs 2067] [--configs name,…]
@@ -21,7 +21,7 @@ import { openDataset } from '../src/data/registry.js';
 import type { Document } from '../src/data/types.js';
 import { buildDocids } from '../src/docids/build.js';
 import type { DocidTable } from '../src/docids/table.js';
-import { exportModel } from '../src/engine/index.js';
+import { exportModel, type Spinning } from '../src/engine/index.js';
 import { t5Config, type T5Config } from '../src/model/config.js';
 import { buildDecoderStepGraph, buildEncoderGraph, inferenceParams } from '../src/model/t5-graph.js';
 import { T5Model } from '../src/model/t5.js';
@@ -40,8 +40,8 @@ interface SetUp {
   fusedKernels: boolean;
   threads: number;
   encoderThreads: number;
-  /** The decoder step's pool busy-waits. */
-  spinning: boolean;
+  /** How the decoder step's pool waits: busy (true), busy within a step only ('within-run'), or asleep (false). */
+  spinning: Spinning;
   /** The encoder's pool busy-waits too. */
   encoderSpinning: boolean;
   /** The decoder step returns the whole vocabulary's log-probabilities and the whole cache (graphs exported before 2026-12-07 session 10). */
@@ -55,6 +55,7 @@ const SET_UPS: Record<string, SetUp> = {
   'fused-1/2': { fusedKernels: true, threads: 2, encoderThreads: 1, spinning: false, encoderSpinning: false },
   'onnx-2/2-spin': { fusedKernels: false, threads: 2, encoderThreads: 2, spinning: true, encoderSpinning: false },
   'fused-2/2-spin': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: true, encoderSpinning: false },
+  'fused-2/2-spin-run': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: 'within-run', encoderSpinning: false },
   'fused-1/2-spin': { fusedKernels: true, threads: 2, encoderThreads: 1, spinning: true, encoderSpinning: false },
   'onnx-1/2-spin': { fusedKernels: false, threads: 2, encoderThreads: 1, spinning: true, encoderSpinning: false },
   'fused-2/2-spin-both': { fusedKernels: true, threads: 2, encoderThreads: 2, spinning: true, encoderSpinning: true },

@@ -4,7 +4,7 @@
  *
  *   npm run bench:search -- [--json] [--config small] [--beam 10] [--k 10] [--queries 200]
  *                           [--warmup 10] [--rounds 2] [--threads 2] [--docids squad-pq|synthetic]
- *                           [--docs 2067] [--batch 16] [--spinning] [--no-torch]
+ *                           [--docs 2067] [--batch 16] [--spinning within-run|always|never] [--no-torch]
  *
  * Model: the `small` preset, randomly initialised (seed 0; latency does not depend on training),
  * its head widened by the docid tokens. Docids: PQ (src/docids defaults: M = 6, K = 256) over
@@ -17,10 +17,11 @@
  * T5InferenceModel (weights baked into the ORT graphs). The PyTorch reference is
  * bench/torch_search.py (Debian's python3-torch, OpenBLAS), which loads genir's safetensors; it
  * must reproduce genir's teacher-forced scores of a few docids and return the same documents.
- * Rounds alternate genir and PyTorch so background load hits both alike. Idle worker threads
- * sleep instead of busy-waiting unless --spinning (ORT allow_spinning for the decoder step's
- * session, not the encoder's, whose spinning pool would fight it; OMP_WAIT_POLICY for
- * PyTorch): on a shared machine spinning threads steal the cores the other process needs.
+ * Rounds alternate genir and PyTorch so background load hits both alike. `--spinning` sets how
+ * the decoder step's idle ORT threads wait (InferenceOptions.spinning; default the library's,
+ * `within-run`: busy-wait while a step runs, sleep between steps); PyTorch's OpenMP threads get
+ * OMP_WAIT_POLICY=ACTIVE with `always`, PASSIVE with `never`, and OpenMP's default (spin a
+ * while, then sleep) with `within-run`.
  * With --json the last stdout line is one JSON object.
  */
 import { spawnSync } from 'node:child_process';
@@ -36,6 +37,7 @@ import type { DocidTable } from '../src/docids/table.js';
 import { isT5Preset, parameterCount, t5Config } from '../src/model/config.js';
 import { T5Model } from '../src/model/t5.js';
 import { constrainedBeamSearch, type BeamSearchStats, type RankedDocid } from '../src/search/beam.js';
+import type { Spinning } from '../src/engine/index.js';
 import { T5InferenceModel } from '../src/search/decoder.js';
 import { makeSeq2SeqBatch } from '../src/train/loop/batching.js';
 import { Rng } from '../src/util/random.js';
@@ -57,7 +59,10 @@ const rounds = Number(option('--rounds', '2'));
 const threads = Number(option('--threads', '2'));
 const batchSize = Number(option('--batch', '16'));
 const withTorch = !process.argv.includes('--no-torch');
-const spinning = process.argv.includes('--spinning');
+const SPINNING: Record<string, Spinning> = { 'within-run': 'within-run', always: true, never: false };
+const spinningName = option('--spinning', 'within-run');
+const spinning = SPINNING[spinningName];
+if (spinning === undefined) throw new Error(`--spinning: expected within-run, always or never, got ${spinningName}`);
 const dataDir = process.env.GENIR_DATA_DIR;
 const docidSource = option('--docids', dataDir ? 'squad-pq' : 'synthetic');
 const PYTHON = '/usr/bin/python3';
@@ -118,7 +123,9 @@ function torchRound(dir: string): TorchResult {
     '--out',
     out,
   ];
-  const env = { ...process.env, OMP_WAIT_POLICY: spinning ? 'ACTIVE' : 'PASSIVE' };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (spinning === 'within-run') delete env.OMP_WAIT_POLICY;
+  else env.OMP_WAIT_POLICY = spinning ? 'ACTIVE' : 'PASSIVE';
   const result = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env });
   if (result.status !== 0) throw new Error(`torch_search.py failed (${result.status}):\n${(result.stderr ?? '').slice(-3000)}`);
   return JSON.parse(readFileSync(out, 'utf8')) as TorchResult;

@@ -17,6 +17,6 @@ export {
   type ExportedModel,
   type ParamValues,
 } from './onnx.js';
-export { Session, toOrtTensor, type HostTensor, type SessionOptions } from './runtime.js';
+export { Session, toOrtTensor, type HostTensor, type SessionOptions, type Spinning } from './runtime.js';
 export { DEVICES, checkDevice, parseDevice, type Device } from './device.js';
 export { checkGradients, type GradCheckInput, type GradCheckOptions, type GradCheckReport } from './gradcheck.js';

@@ -35,13 +35,17 @@ export interface SessionOptions {
   /** ORT's own per-node profile (JSON) with this file prefix (debugging, benchmarks). */
   profilePrefix?: string;
   /**
-   * Whether idle intra-op threads busy-wait for work (ORT's default, true). Turning it off can
-   * help when other processes share the cores.
+   * How idle intra-op threads wait for work: `true` busy-waits, also between runs (ORT's
+   * default); `'within-run'` busy-waits while a run lasts and sleeps once it ends (ORT's
+   * `session.force_spinning_stop`); `false` always sleeps. Unset: ORT's default.
    */
-  spinning?: boolean;
+  spinning?: Spinning;
   /** Where the graph runs (default cpu); cuda needs onnxruntime-node's CUDA binaries (see device.ts). */
   device?: Device;
 }
+
+/** How idle intra-op threads wait for work (SessionOptions.spinning). */
+export type Spinning = boolean | 'within-run';
 
 function ortTypeOf(t: HostTensor): ort.Tensor.Type {
   const dtype = t.dtype ?? dtypeOfArray(t.data);
@@ -78,7 +82,12 @@ export class Session {
       logSeverityLevel: 3,
     };
     if (options.spinning !== undefined) {
-      sessionOptions.extra = { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } };
+      sessionOptions.extra = {
+        session: {
+          intra_op: { allow_spinning: options.spinning === false ? '0' : '1' },
+          ...(options.spinning === 'within-run' ? { force_spinning_stop: '1' } : {}),
+        },
+      };
     }
     const device = options.device ?? 'cpu';
     if (device !== 'cpu') {

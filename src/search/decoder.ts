@@ -6,7 +6,7 @@
  * with the weights baked in as initializers, which lets ORT pre-pack the Gemm weights
  * (docs/engine.md measured 1.7× on decoder-step-sized Gemms).
  */
-import { Session, exportModel, type Device, type HostTensor, type SessionOptions } from '../engine/index.js';
+import { Session, exportModel, type Device, type HostTensor, type SessionOptions, type Spinning } from '../engine/index.js';
 import { totalVocabSize } from '../model/config.js';
 import type { T5Config } from '../model/config.js';
 import {
@@ -44,13 +44,15 @@ export interface InferenceOptions {
   /** ORT intra-op threads of the encoder session alone (default: `threads`); the decoder step's session keeps `threads`. */
   encoderThreads?: number;
   /**
-   * Whether the decoder step's idle ORT threads busy-wait between ops (default false here,
-   * unlike ORT's default). Busy-waiting saves a thread wake-up per parallel op on an otherwise
-   * idle machine, but when other processes share the cores the spinning threads steal their
-   * time: beam-10 search measured 82–92 ms per query spinning against 30–34 ms not, on 2 busy
-   * cores.
+   * How the decoder step's idle ORT threads wait between ops (default `'within-run'`: they
+   * busy-wait while a step runs and sleep once it ends; SessionOptions.spinning). Busy-waiting
+   * saves a thread wake-up per parallel op. `true` keeps them spinning between steps too, which
+   * steals the cores from anything else (beam-10 search measured 82–92 ms per query spinning
+   * against 30–34 ms not, on 2 busy cores); `'within-run'` gave the lowest latency and no more
+   * CPU than sleeping, on an idle machine and with a busy core beside it (docs/benchmarks.md,
+   * "Spinning within a step").
    */
-  spinning?: boolean;
+  spinning?: Spinning;
   /**
    * Whether the encoder's idle ORT threads busy-wait too (default false): two spinning pools
    * fight over the cores between an encoder call and the decoder steps after it (2 threads
@@ -69,7 +71,7 @@ export interface InferenceOptions {
 
 /** The ORT session options of the encoder's or the decoder step's session. */
 function sessionOptionsOf(options: InferenceOptions, graph: 'encoder' | 'decoder'): SessionOptions {
-  if (graph === 'decoder') return { threads: options.threads, spinning: options.spinning ?? false, device: options.device };
+  if (graph === 'decoder') return { threads: options.threads, spinning: options.spinning ?? 'within-run', device: options.device };
   return { threads: options.encoderThreads ?? options.threads, spinning: options.encoderSpinning ?? false, device: options.device };
 }
 

@@ -113,7 +113,7 @@ export async function runModelEval(options: ModelEvalOptions, write: Write): Pro
   const { dataset, split, queries, qrels } = test;
 
   const loadStart = performance.now();
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device, quantize });
+  const searcher = await GenerativeSearcher.open(options.model, { threads, device, quantize });
   const loadMs = performance.now() - loadStart;
   const { run, searchMs } = await timedSearch(
     searcher,
@@ -207,8 +207,7 @@ async function runCorpusEval(options: ModelEvalOptions, settings: HybridSettings
   const analyzer = getAnalyzer(defaultAnalyzerFor(dataset), corpusLang === 'all' ? (dataset.lang ?? 'en') : corpusLang);
   const index = await Bm25Index.build(dataset.docs(), { analyzer });
   const relevanceIds = dataset.relevanceIds === undefined ? undefined : await dataset.relevanceIds();
-  const generative =
-    settings.mode === 'hybrid' ? await GenerativeSearcher.open(options.model, { threads, spinning: false, quantize }) : undefined;
+  const generative = settings.mode === 'hybrid' ? await GenerativeSearcher.open(options.model, { threads, quantize }) : undefined;
   if (generative !== undefined) {
     try {
       checkCoverage(index, relevanceIds, generative, `dataset ${dataset.id} (corpus ${corpusLang}) against the docids of ${options.model}`);

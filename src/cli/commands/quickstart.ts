@@ -164,6 +164,8 @@ function keepInCache(trained: string, cached: string, log: (line: string) => voi
     mkdirSync(join(cached, '..'), { recursive: true });
     rmSync(cached, { recursive: true, force: true });
     renameSync(trained, cached);
+    // The trainer's last line named the temporary directory; say where the model is now.
+    log(`quickstart: model kept in ${cached}`);
     return cached;
   } catch (err) {
     log(

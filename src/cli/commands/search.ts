@@ -239,7 +239,7 @@ export async function runSearch(query: string, options: SearchCommandOptions, wr
   const device = parseDevice(options.device ?? 'cpu');
   checkDevice(device);
   const quantize = parseQuantize(options.quantize);
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, device, quantize });
+  const searcher = await GenerativeSearcher.open(options.model, { threads, device, quantize });
   const loadMs = performance.now() - loadStart;
   let hits: SearchHit[];
   const searchStart = performance.now();
@@ -310,7 +310,7 @@ export async function runSearchMany(options: SearchManyCommandOptions, write: Wr
   const quantize = parseQuantize(options.quantize);
   const queries = await readQueryFile(options.queries);
   const loadStart = performance.now();
-  const searcher = await GenerativeSearcher.open(options.model, { threads, spinning: false, quantize });
+  const searcher = await GenerativeSearcher.open(options.model, { threads, quantize });
   const loadMs = performance.now() - loadStart;
   let hits: SearchHit[][];
   const searchStart = performance.now();
@@ -373,7 +373,6 @@ async function runCorpusSearch(
   const loadStart = performance.now();
   const searcher = await HybridSearcher.open(options.model, {
     threads,
-    spinning: false,
     quantize,
     dataDir: options.dataDir,
     index: options.index,
