@@ -47,7 +47,10 @@ test(
         assert.ok(value >= 0 && value <= 1);
       assert.ok(summary.bm25['RR@10'] > 0.8, 'BM25 on English XQuAD');
       assert.ok(summary.rows[0].docid_stats.distinctFraction > 0 && summary.rows[0].docid_stats.relativeError >= 0);
-      assert.match(first.stderr, /RIPOR initialisation: \d+ docid tokens from the rq centroids; encoder copied from the dense model/);
+      assert.match(
+        first.stderr,
+        /RIPOR initialisation: \d+ docid tokens from the rq centroids \(inputs, outputs\); encoder copied from the dense model/,
+      );
       // A second run trains nothing.
       const second = await runGenir(args, { env: { GENIR_DATA_DIR: dataDir } });
       assert.equal(second.code, 0, second.stderr);
@@ -64,6 +67,18 @@ test(
       const bad = await runGenir(['experiment', 'docid-schemes', '--dataset', 'xquad', '--minutes', '0', '--work', work]);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--minutes 0: expected a positive number/);
+      // A given dense model is used as it is, for the dense row and rq's vectors.
+      const denseDir = /dense encoder: reusing (\S+)/.exec(second.stderr)![1];
+      const given = await runGenir([...args.map((a) => (a === 'rq,atomic' ? 'rq' : a)), '--dense-model', denseDir], {
+        env: { GENIR_DATA_DIR: dataDir },
+      });
+      assert.equal(given.code, 0, given.stderr);
+      assert.match(given.stderr, /dense encoder: \S+ \(given, not trained for the budget\)/);
+      const givenSummary = JSON.parse(given.stdout.trimEnd().split('\n').pop()!) as typeof summary;
+      assert.equal(givenSummary.dense['RR@10'], summary.dense['RR@10']);
+      const missing = await runGenir([...args, '--dense-model', join(work, 'none')], { env: { GENIR_DATA_DIR: dataDir } });
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--dense-model \S+: not a model directory/);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

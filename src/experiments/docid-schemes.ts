@@ -5,7 +5,12 @@
  *    dense baseline, and the vectors RIPOR's rq docids quantize.
  * 2. One SFT model per docid scheme, same recipe and the same training-time budget; rq docids
  *    come from the dense model's vectors with RIPOR's initialisation, pq and semantic from
- *    the built-in LSA vectors (their default), title and atomic need none.
+ *    the built-in LSA vectors (their default), title and atomic need none. The recipe is
+ *    `genir train sft`'s: the CLI reads recipes/budgeted-sft.json with `--docids <scheme>`
+ *    (`sftFor`); a library caller without `sftFor` gets runSft's defaults. (Until session 11 it
+ *    was the DDRO ablation's 30-epoch mix cut by the budget, whose learning rate had barely left
+ *    its peak when the budget ran out: test RR@10 0.004–0.008 at 4 minutes, against 0.51 for one
+ *    epoch of the default recipe.)
  * 3. Optionally DDRO on top of each SFT model (SFT+DDRO).
  * 4. Every model, BM25 and the dense model on the test split (xquad: per query language,
  *    against the English paragraphs; the tables give the mean over languages).
@@ -25,9 +30,9 @@ import { clampBeam, GenerativeSearcher } from '../search/searcher.js';
 import { runDdro } from '../train/methods/rank/ddro.js';
 import { runDenseTraining, type DenseTrainingOptions } from '../train/methods/dense/pipeline.js';
 import { datasetLanguages } from '../data/training-corpus.js';
-import { runSft } from '../train/methods/sft/pipeline.js';
+import { runSft, SFT_DEFAULTS, type SftOptions } from '../train/methods/sft/pipeline.js';
+import { defaultLexicalInit } from '../train/methods/sft/lexical-init.js';
 import { peakRssMb } from '../train/methods/sft/report.js';
-import { parseStages } from '../train/methods/sft/schedule.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import {
@@ -38,6 +43,7 @@ import {
   perQuery,
   testSets,
   type AblationDataset,
+  type AblationRecipe,
   type AblationRuns,
 } from './ddro-ablation.js';
 
@@ -47,8 +53,21 @@ export interface DocidSchemesOptions {
   dataset: AblationDataset;
   /** Training-time budget of every model (the dense encoder and each SFT model), in minutes. */
   minutes: number;
-  /** The ablation recipe's runs (recipes/ddro-ablation.json): the SFT settings, DDRO's, the test queries. */
+  /** The ablation recipe's runs (recipes/ddro-ablation.json): DDRO's settings, the beam, the test queries (and --quick's SFT). */
   runs: AblationRuns;
+  /**
+   * The SFT settings of a scheme's model (the dataset, languages, seed, budget, rq's embeddings
+   * and `codes` are set here). Default: runSft's defaults with the scheme's default lexical
+   * head. Not used with `quick`.
+   */
+  sftFor?: (scheme: DocidScheme) => Omit<SftOptions, 'out'>;
+  /**
+   * A trained dense model directory (genir train dense) to use instead of training one for the
+   * budget: the dense row and rq's vectors, so a comparison can reuse a known encoder.
+   */
+  denseModel?: string;
+  /** pq / rq code shape (SftOptions.docidCodes) of both schemes, so that they stay the same length. */
+  codes?: { levels?: number; k?: number };
   docids?: readonly DocidScheme[];
   /** Also train DDRO on top of each SFT model. */
   ddro?: boolean;
@@ -114,6 +133,57 @@ function denseRecipe(
   };
 }
 
+/** runSft's defaults for one scheme, as `genir train sft --dataset … --docids <scheme>` without a recipe. */
+function defaultSftSettings(dataset: string, lang: string | undefined, scheme: DocidScheme, seed: number): Omit<SftOptions, 'out'> {
+  const lexicalInit = defaultLexicalInit(scheme, false);
+  return {
+    dataset,
+    ...(lang !== undefined ? { lang } : {}),
+    docids: scheme,
+    model: SFT_DEFAULTS.model,
+    seed,
+    ...(lexicalInit !== undefined ? { lexicalInit, modelOverrides: { lexicalHead: true } } : {}),
+  };
+}
+
+/** Fields of SFT options that belong to one run, not to the model: kept out of the cached model's key. */
+const RUN_FIELDS = ['out', 'dataDir', 'threads', 'log', 'progress', 'cacheDir', 'resume', 'overwrite', 'keepWork'] as const;
+
+function withoutRunFields(recipe: Omit<SftOptions, 'out'>): Omit<SftOptions, 'out' | (typeof RUN_FIELDS)[number]> {
+  const settings: Record<string, unknown> = { ...recipe };
+  for (const field of RUN_FIELDS) delete settings[field];
+  return settings as Omit<SftOptions, 'out' | (typeof RUN_FIELDS)[number]>;
+}
+
+/**
+ * The SFT settings (without the run's folders and threads) of one scheme's model: `--quick`'s
+ * micro run, else `sftFor` (the CLI: the default recipe) or runSft's defaults; then the command
+ * line's dataset, languages, seed and budget, the code shape of pq and rq, and rq's dense
+ * vectors with RIPOR's initialisation.
+ */
+export function schemeSftSettings(
+  options: Pick<DocidSchemesOptions, 'dataset' | 'minutes' | 'quick' | 'sftFor' | 'codes'>,
+  scheme: DocidScheme,
+  context: { base: AblationRecipe['sft']; lang: string | undefined; seed: number; denseDir: string },
+): Omit<SftOptions, 'out' | (typeof RUN_FIELDS)[number]> {
+  const { lang, seed } = context;
+  const recipe: Omit<SftOptions, 'out'> =
+    options.quick === true
+      ? { ...context.base, docids: scheme }
+      : (options.sftFor?.(scheme) ?? defaultSftSettings(options.dataset, lang, scheme, seed));
+  return {
+    ...withoutRunFields(recipe),
+    // The command line's dataset, languages and seed, whatever the recipe says.
+    dataset: options.dataset,
+    ...(lang !== undefined ? { lang } : {}),
+    seed,
+    budgetMinutes: options.minutes,
+    docids: scheme,
+    ...((scheme === 'pq' || scheme === 'rq') && options.codes !== undefined ? { docidCodes: options.codes } : {}),
+    ...(scheme === 'rq' ? { denseEmbeddings: context.denseDir, riporInit: true } : {}),
+  };
+}
+
 export async function runDocidSchemes(options: DocidSchemesOptions): Promise<DocidSchemesResult> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -122,6 +192,8 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
   const quick = options.quick ?? false;
   const schemes = options.docids ?? SCHEME_ORDER;
   if (schemes.length === 0) throw new UserError('--docids: no scheme given');
+  if (options.denseModel !== undefined && !existsSync(join(options.denseModel, MANIFEST_FILE)))
+    throw new UserError(`--dense-model ${options.denseModel}: not a model directory (no ${MANIFEST_FILE}; genir train dense writes one)`);
   const work = resolve(options.workDir ?? 'runs/docid-schemes');
   mkdirSync(work, { recursive: true });
   const base = ablationRecipe(options.runs, options.dataset, quick, options.lang, seed);
@@ -132,8 +204,10 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
 
   // 1. The dense model: baseline and rq's vectors.
   const dense = denseRecipe(options, lang, seed);
-  const denseDir = join(work, keyed(`${options.dataset}-dense`, dense));
-  if (!existsSync(join(denseDir, MANIFEST_FILE))) {
+  const denseDir = options.denseModel !== undefined ? resolve(options.denseModel) : join(work, keyed(`${options.dataset}-dense`, dense));
+  if (options.denseModel !== undefined) {
+    log(`docid-schemes: dense encoder: ${denseDir} (given, not trained for the budget)`);
+  } else if (!existsSync(join(denseDir, MANIFEST_FILE))) {
     log(`docid-schemes: dense encoder → ${denseDir}`);
     await runDenseTraining({ ...dense, ...common, out: denseDir, overwrite: true, progress: false });
   } else log(`docid-schemes: dense encoder: reusing ${denseDir}`);
@@ -158,13 +232,7 @@ export async function runDocidSchemes(options: DocidSchemesOptions): Promise<Doc
   // 2-3. One SFT model per scheme (and DDRO on top), the same recipe and budget.
   const rows: SchemeRow[] = [];
   for (const scheme of schemes) {
-    const sft = {
-      ...base.sft,
-      stages: quick ? base.sft.stages : parseStages('chunks+terms+pseudo+queries:30'),
-      budgetMinutes: options.minutes,
-      docids: scheme,
-      ...(scheme === 'rq' ? { denseEmbeddings: denseDir, riporInit: true } : {}),
-    };
+    const sft = schemeSftSettings(options, scheme, { base: base.sft, lang, seed, denseDir });
     const sftDir = join(work, keyed(`${options.dataset}-${scheme}-sft`, sft));
     if (!existsSync(join(sftDir, MANIFEST_FILE))) {
       log(`docid-schemes: SFT ${scheme} → ${sftDir}`);

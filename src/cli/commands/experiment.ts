@@ -356,6 +356,17 @@ export function registerExperimentCommand(program: Command, write: Write): void 
     .option('--lang <codes>', 'xquad: languages to train on and evaluate (default all; --quick: en)')
     .option('--quick', 'a micro configuration that runs every step quickly (a smoke test, not a result)')
     .addOption(dataDirOption())
+    .option(
+      '--sft-recipe <name|file>',
+      "every SFT model's settings: a genir train sft recipe (bundled name or JSON file), with --docids set per scheme",
+      'budgeted-sft',
+    )
+    .option(
+      '--dense-model <dir>',
+      'a dense model (genir train dense) for the dense row and rq docids, instead of training one for the budget',
+    )
+    .option('--docid-levels <n>', 'pq and rq: tokens per docid before disambiguation (as genir train sft)')
+    .option('--docid-k <n>', 'pq and rq: codes per docid position (as genir train sft)')
     .option('--work <dir>', 'models and results (trained models are reused by recipe)', 'runs/docid-schemes')
     .option('--seed <n>', 'seed of every random choice', '0')
     .addOption(threadsOption())
@@ -369,6 +380,10 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         ddro?: boolean;
         lang?: string;
         quick?: boolean;
+        sftRecipe: string;
+        denseModel?: string;
+        docidLevels?: string;
+        docidK?: string;
         dataDir?: string;
         work: string;
         seed: string;
@@ -377,6 +392,16 @@ export function registerExperimentCommand(program: Command, write: Write): void 
       }) => {
         const settings = ablationSettings(options);
         const minutes = parsePositiveNumber(options.minutes, '--minutes');
+        const codes =
+          options.docidLevels === undefined && options.docidK === undefined
+            ? undefined
+            : {
+                ...(options.docidLevels !== undefined ? { levels: parseCount(options.docidLevels, '--docid-levels') } : {}),
+                ...(options.docidK !== undefined ? { k: parseCount(options.docidK, '--docid-k') } : {}),
+              };
+        // The recipe is read once up front, so that a bad file fails before the dense model trains.
+        const sftFor = (scheme: DocidScheme) => sftRecipe(options.sftRecipe, ['--dataset', options.dataset, '--docids', scheme]);
+        sftFor('atomic');
         const unsupported = settings.docids.filter((s) => s === 'keywords');
         if (unsupported.length > 0)
           throw new UserError(`--docids: ${unsupported.join(', ')} is not part of this comparison (${SCHEME_ORDER.join(', ')})`);
@@ -386,6 +411,9 @@ export function registerExperimentCommand(program: Command, write: Write): void 
           ddro: options.ddro,
           lang: options.lang,
           quick: options.quick,
+          sftFor,
+          ...(codes !== undefined ? { codes } : {}),
+          ...(options.denseModel !== undefined ? { denseModel: options.denseModel } : {}),
           dataDir: options.dataDir,
           workDir: options.work,
         });

@@ -171,3 +171,34 @@ test('genir train sft --tie-embeddings: the saved model has no lm_head, says tie
     assert.ok(searched.stdout.trim().length > 0);
   });
 });
+
+test('train sft --docid-levels / --docid-k shape the pq codes; --ripor-parts is parsed; misuse is a one-line user error', async () => {
+  const parsed = sftOptionsFrom({
+    ...defaults,
+    docids: 'rq',
+    docidLevels: '3',
+    docidK: '64',
+    riporInit: true,
+    riporParts: 'inputs,encoder',
+  });
+  assert.deepEqual(parsed.docidCodes, { levels: 3, k: 64 });
+  assert.deepEqual(parsed.riporParts, ['inputs', 'encoder']);
+  assert.equal(sftOptionsFrom({ ...defaults }).docidCodes, undefined);
+  for (const bad of [{ docidK: '0' }, { docidLevels: '2.5' }, { riporParts: 'decoder' }])
+    assert.throws(() => sftOptionsFrom({ ...defaults, ...bad }), UserError, JSON.stringify(bad));
+  await withToySquad('genir-train-codes-', async (root, dataset) => {
+    const out = join(root, 'model');
+    const flags = toyTrainingFlags(join(root, 'cache'));
+    const trained = await runGenir(
+      trainSftArgs(dataset, 'pq', out, ['--docid-levels', '2', '--docid-k', '4', '--stages', 'chunks+pseudo:1', ...flags]),
+    );
+    assert.equal(trained.code, 0, trained.stderr);
+    assert.match(trained.stderr, /\d+ pq docids \(8 docid tokens/, 'two positions of four codes');
+    const atomic = await runGenir(trainSftArgs(dataset, 'atomic', join(root, 'atomic'), ['--docid-k', '4', ...flags]));
+    assert.equal(atomic.code, 2);
+    assert.match(atomic.stderr, /--docid-levels and --docid-k shape pq and rq codes, not atomic docids/);
+    const parts = await runGenir(trainSftArgs(dataset, 'rq', join(root, 'rq'), ['--ripor-parts', 'inputs', ...flags]));
+    assert.equal(parts.code, 2);
+    assert.match(parts.stderr, /--ripor-parts picks parts of --ripor-init: add --ripor-init/);
+  });
+});

@@ -7,11 +7,13 @@ import { T5_PRESETS, TRAINABLE_PRESETS, isTrainablePreset, type T5Config, type T
 import { PSEUDO_QUERY_METHODS, runSft, SFT_DEFAULTS, type PseudoQueryMethod, type SftOptions } from '../../train/methods/sft/pipeline.js';
 import { overrideEpochs, parseStages } from '../../train/methods/sft/schedule.js';
 import { LEXICAL_INITS, defaultLexicalInit, type LexicalInit } from '../../train/methods/sft/lexical-init.js';
+import { RIPOR_PARTS, type RiporPart } from '../../train/methods/sft/ripor.js';
 import { assertReadableFile } from '../../data/lines.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { parseDevice } from '../../engine/device.js';
 import {
+  parseChoiceList,
   parseCount,
   parseFraction,
   parseNonNegativeInteger,
@@ -35,6 +37,9 @@ export interface TrainSftCommandOptions extends ShapeFlags {
   model?: string;
   init?: string;
   riporInit?: boolean;
+  riporParts?: string;
+  docidLevels?: string;
+  docidK?: string;
   lexicalInit?: string;
   out: string;
   stages: string;
@@ -173,6 +178,8 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     docids: docids as DocidScheme,
     ...embeddingOptions(options.embeddings),
     riporInit: options.riporInit,
+    ...(options.riporParts !== undefined ? { riporParts: parseRiporParts(options.riporParts) } : {}),
+    ...docidCodeOptions(options),
     ...(lexicalInit !== undefined ? { lexicalInit } : {}),
     model,
     init: options.init,
@@ -211,6 +218,22 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
   };
 }
 
+/** `--ripor-parts tokens,encoder`. */
+function parseRiporParts(list: string): RiporPart[] {
+  return parseChoiceList(list, '--ripor-parts', RIPOR_PARTS, 'part');
+}
+
+/** `--docid-levels` / `--docid-k`: the pq / rq code shape, when either is given. */
+function docidCodeOptions(options: { docidLevels?: string; docidK?: string }): Pick<SftOptions, 'docidCodes'> {
+  if (options.docidLevels === undefined && options.docidK === undefined) return {};
+  return {
+    docidCodes: {
+      ...(options.docidLevels !== undefined ? { levels: parseCount(options.docidLevels, '--docid-levels') } : {}),
+      ...(options.docidK !== undefined ? { k: parseCount(options.docidK, '--docid-k') } : {}),
+    },
+  };
+}
+
 /**
  * Checks the folders a training run writes before it starts: the model directory (with its
  * `<out>.training` work folder beside it) and the cache, so a typo fails in a second, not
@@ -232,6 +255,10 @@ export function registerTrainCommand(program: Command, write: Write): void {
     if (sftOptions.riporInit && (sftOptions.docids !== 'rq' || sftOptions.denseEmbeddings === undefined)) {
       throw new UserError('--ripor-init needs --docids rq and --embeddings <dense model directory> (written by genir train dense)');
     }
+    if (sftOptions.riporParts !== undefined && !sftOptions.riporInit)
+      throw new UserError('--ripor-parts picks parts of --ripor-init: add --ripor-init');
+    if (sftOptions.docidCodes !== undefined && sftOptions.docids !== 'pq' && sftOptions.docids !== 'rq')
+      throw new UserError(`--docid-levels and --docid-k shape pq and rq codes, not ${sftOptions.docids} docids`);
     const result = await runSft({ ...sftOptions, progress: undefined });
     const { report } = result;
     const lines = [
@@ -299,6 +326,15 @@ export function defineSftOptions(command: Command): Command {
       '--ripor-init',
       "rq docids from a dense model (--embeddings <dir>): docid tokens start from the codebooks' centroids and the encoder from the dense encoder (RIPOR)",
     )
+    .option(
+      '--ripor-parts <list>',
+      `with --ripor-init: which of its parts to apply, comma-separated: inputs (docid tokens' input embeddings from the centroids), outputs (their output-head rows from the centroids), encoder (the dense encoder copied) (default: all three)`,
+    )
+    .option(
+      '--docid-levels <n>',
+      'pq/rq: tokens per docid before disambiguation (pq sub-vectors, rq levels) (default: ⌈4·log2 N / log2 K⌉, at most 24)',
+    )
+    .option('--docid-k <n>', 'pq/rq: codes per docid position (default: the power of two ≤ N/4, at most 256)')
     .option('--model <size>', `model size: ${TRAINABLE_PRESETS.join(' | ')} (default: ${SFT_DEFAULTS.model}, unless --init)`)
     .option(
       '--init <hf dir>',

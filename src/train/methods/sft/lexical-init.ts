@@ -16,6 +16,7 @@
  * noise, and its random docid logits would otherwise be added to the prior (measured on
  * squad-dev: subword BM25 RR@10 0.800 alone, 0.744 with a random trunk's logits added). Its
  * gradients are not zero (the decoder states are not), so the trunk's docid rows still learn.
+ * Rows that RIPOR's initialisation set from rq centroids are kept (`keepTrunkDocidRows`).
  */
 import { DEFAULT_BM25_PARAMS, bm25Idf } from '../../../bm25/index.js';
 import type { Document } from '../../../data/types.js';
@@ -75,6 +76,7 @@ export function bm25LexicalInitialise(
   docs: readonly Document[],
   keyOf: (doc: Document) => string,
   tokenizer: SubwordTokenizer,
+  options: { keepTrunkDocidRows?: boolean } = {},
 ): LexicalInitReport {
   const config = model.config;
   const head = model.parameters.find((p) => p.name === LEXICAL_HEAD_WEIGHT);
@@ -123,7 +125,10 @@ export function bm25LexicalInitialise(
     weights[i] *= unit;
     nonZero++;
   }
-  const lmHead = config.tieWordEmbeddings ? undefined : model.parameters.find((p) => p.name === 'lm_head.weight');
+  // Rows RIPOR's initialisation set from the centroids are not noise (they start the trunk's
+  // docid logits as the dense score), so `keepTrunkDocidRows` leaves them.
+  const lmHead =
+    config.tieWordEmbeddings || options.keepTrunkDocidRows === true ? undefined : model.parameters.find((p) => p.name === 'lm_head.weight');
   lmHead?.data.fill(0, docids.layout.textVocabSize * config.dModel, (textVocabSize + columns) * config.dModel);
   return { init: 'bm25', nonZero, docidTokens, trunkDocidRowsZeroed: lmHead !== undefined, k1: K1, b: B };
 }

@@ -42,7 +42,7 @@ import {
 } from '../../sources/doc2query/doc2query.js';
 import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js';
 import { passageChunks, tokenizePairs, topTfidfTerms, type SftSource, type SourceExamples, type TextPair } from './examples.js';
-import { denseKeyVectors, openDenseEmbeddings, riporInitialise, type RiporInitReport } from './ripor.js';
+import { denseKeyVectors, openDenseEmbeddings, RIPOR_PARTS, riporInitialise, type RiporInitReport, type RiporPart } from './ripor.js';
 import { bm25LexicalInitialise, type LexicalInit, type LexicalInitReport } from './lexical-init.js';
 import { buildRunReport, type StageReport, type SftRunReport } from './report.js';
 import { formatStages, mixedTrainingData, parseStages, type SftStage } from './schedule.js';
@@ -82,6 +82,13 @@ export interface SftOptions {
    * codebooks' centroids and the encoder from the dense model (see ripor.ts).
    */
   riporInit?: boolean;
+  /** Which halves of RIPOR's initialisation `riporInit` applies (default both: `tokens` and `encoder`). */
+  riporParts?: readonly RiporPart[];
+  /**
+   * pq / rq code shape: `levels` tokens per docid before disambiguation (pq's sub-vectors M, rq's
+   * levels) and `k` codes per position (default: defaultPqM / defaultPqK of the corpus size).
+   */
+  docidCodes?: { levels?: number; k?: number };
   /**
    * How a new lexical head starts (modelOverrides.lexicalHead): `zeros` (default), or `bm25`,
    * the corpus's BM25 weights over the model's subwords (see lexical-init.ts).
@@ -216,6 +223,9 @@ function resolvedSettings(options: SftOptions, stages: readonly SftStage[], pseu
     embeddings: options.embeddings ?? null,
     denseEmbeddings: options.denseEmbeddings ?? null,
     riporInit: options.riporInit ?? false,
+    // Only when given, so that runs from before these options keep their settings (and can resume).
+    ...(options.riporInit && options.riporParts !== undefined ? { riporParts: [...options.riporParts] } : {}),
+    ...(options.docidCodes !== undefined ? { docidCodes: options.docidCodes } : {}),
     lexicalInit: options.lexicalInit ?? 'zeros',
     model: options.init === undefined ? options.model : checkpointLabel(options.init),
     init: options.init === undefined ? null : resolve(options.init),
@@ -341,6 +351,11 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   if (options.riporInit && (options.docids !== 'rq' || options.denseEmbeddings === undefined)) {
     throw new UserError('RIPOR initialisation needs --docids rq and --embeddings <dense model directory> (genir train dense)');
   }
+  if (options.riporParts !== undefined && !options.riporInit)
+    throw new UserError('--ripor-parts picks parts of --ripor-init: add --ripor-init');
+  if (options.riporParts !== undefined && options.riporParts.length === 0) throw new UserError('--ripor-parts: name at least one part');
+  if (options.docidCodes !== undefined && options.docids !== 'pq' && options.docids !== 'rq')
+    throw new UserError(`--docid-levels and --docid-k shape pq and rq codes, not ${options.docids} docids`);
   if (options.denseEmbeddings !== undefined && options.embeddings !== undefined)
     throw new UserError('give one embeddings source: a vector file or a dense model directory');
 
@@ -472,6 +487,7 @@ const vocabularyStage: Stage<SftContext, Vocabulary> = {
       docids: settings.docids,
       embeddings: settings.embeddings,
       denseEmbeddings: settings.denseEmbeddings,
+      ...(settings.docidCodes !== undefined ? { docidCodes: settings.docidCodes } : {}),
       init: settings.init,
       vocabSize: settings.vocabSize,
       seed: settings.seed,
@@ -511,6 +527,9 @@ const vocabularyStage: Stage<SftContext, Vocabulary> = {
             seed: settings.seed,
             groupBy: corpus.grouped ? 'relevanceId' : 'id',
             embeddings,
+            ...(options.docidCodes !== undefined
+              ? { pq: { m: options.docidCodes.levels, k: options.docidCodes.k }, rq: { ...options.docidCodes } }
+              : {}),
             onRqCodebook: (centroids, dim) => {
               rqCentroids = [...centroids];
               const all = new Float32Array(centroids.reduce((n, c) => n + c.length, 0));
@@ -704,17 +723,19 @@ const modelStage: Stage<SftContext & { vocabulary: Vocabulary }, InitialModel> =
     if (options.riporInit) {
       if (rqCentroids === undefined)
         throw new UserError(`${work}: the rq codebook of this run is missing; remove the work directory and start again`);
-      ripor = riporInitialise(model, docids, rqCentroids, dense, tokenizer);
+      ripor = riporInitialise(model, docids, rqCentroids, dense, tokenizer, options.riporParts);
       run.log(
-        `sft: RIPOR initialisation: ${ripor.docidTokens} docid tokens from the rq centroids; encoder ${ripor.encoderCopied ? 'copied from the dense model' : `not copied (${ripor.encoderSkipped})`}`,
+        `sft: RIPOR initialisation: ${ripor.docidTokens} docid tokens from the rq centroids (${(options.riporParts ?? RIPOR_PARTS).filter((part) => part !== 'encoder' && (part !== 'outputs' || ripor!.outputRows)).join(', ') || 'none'}); encoder ${ripor.encoderCopied ? 'copied from the dense model' : `not copied (${ripor.encoderSkipped})`}`,
       );
     }
     if (dense !== undefined) await dense.model.release();
     let lexical: LexicalInitReport | undefined;
     if (options.lexicalInit === 'bm25' && checkpoint === undefined) {
-      lexical = bm25LexicalInitialise(model, docids, indexed.docs, (doc) => indexed.keyOf(doc), tokenizer);
+      lexical = bm25LexicalInitialise(model, docids, indexed.docs, (doc) => indexed.keyOf(doc), tokenizer, {
+        keepTrunkDocidRows: ripor?.outputRows === true,
+      });
       run.log(
-        `sft: lexical head from the corpus's BM25 weights (k1 ${lexical.k1}, b ${lexical.b}): ${lexical.nonZero} non-zero weights over ${lexical.docidTokens} docid tokens`,
+        `sft: lexical head from the corpus's BM25 weights (k1 ${lexical.k1}, b ${lexical.b}): ${lexical.nonZero} non-zero weights over ${lexical.docidTokens} docid tokens; the output head's docid rows ${lexical.trunkDocidRowsZeroed ? 'set to 0' : 'kept'}`,
       );
     }
     run.log(`sft: model ${settings.model} (${(parameterCount(config) / 1e6).toFixed(2)}M parameters); stages ${formatStages(stages)}`);

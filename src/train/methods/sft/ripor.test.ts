@@ -40,7 +40,7 @@ test("RIPOR initialisation: each docid token's output row is its centroid, its i
   const before = model.weights();
   const sharedBefore = Float32Array.from(before.get('shared.weight')!);
   const report = riporInitialise(model, docids, centroids, undefined, tokenizer);
-  assert.deepEqual(report, { docidTokens: 6, encoderCopied: false, encoderSkipped: 'no dense model' });
+  assert.deepEqual(report, { docidTokens: 6, outputRows: true, encoderCopied: false, encoderSkipped: 'no dense model' });
   const shared = model.weights().get('shared.weight')!;
   const head = model.weights().get('lm_head.weight')!;
   for (let level = 0; level < 2; level++) {
@@ -56,4 +56,58 @@ test("RIPOR initialisation: each docid token's output row is its centroid, its i
     [...sharedBefore.subarray(0, textTokenizer.subwordVocabSize * d)],
   );
   await model.release();
+});
+
+test('RIPOR initialisation by parts: encoder alone leaves every docid row as created; outputs alone sets the output rows, not the input rows, and says the encoder was not asked for', async () => {
+  const d = 16;
+  const rng = new Rng(5);
+  const ids = Array.from({ length: 10 }, (_, i) => `d${i}`);
+  const vectors = Float32Array.from({ length: ids.length * d }, () => rng.normal());
+  const textTokenizer = trainTokenizer(['alpha beta gamma delta', 'epsilon zeta eta theta'], { vocabSize: 300 });
+  let centroids: readonly Float32Array[] = [];
+  const docids = await buildDocids(
+    ids.map((id) => ({ id, title: id, text: id })),
+    {
+      scheme: 'rq',
+      textVocabSize: textTokenizer.subwordVocabSize,
+      eosId: textTokenizer.eosId,
+      embeddings: { kind: 'vectors', ids, dim: d, vectors },
+      rq: { levels: 2, k: 2 },
+      onRqCodebook: (c) => (centroids = c),
+    },
+  );
+  const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
+  const config = t5Config('tiny', {
+    vocabSize: tokenizer.subwordVocabSize,
+    docidVocabSize: docids.layout.docidVocabSize,
+    dModel: d,
+    dKv: 4,
+    dFf: 32,
+    numLayers: 1,
+    numDecoderLayers: 1,
+  });
+  const encoderOnly = T5Model.create(config, 2);
+  const before = new Map([...encoderOnly.weights()].map(([name, w]) => [name, Float32Array.from(w)]));
+  assert.deepEqual(riporInitialise(encoderOnly, docids, centroids, undefined, tokenizer, ['encoder']), {
+    docidTokens: 0,
+    outputRows: false,
+    encoderCopied: false,
+    encoderSkipped: 'no dense model',
+  });
+  for (const [name, weights] of encoderOnly.weights()) assert.deepEqual([...weights], [...before.get(name)!], name);
+  await encoderOnly.release();
+
+  const tokensOnly = T5Model.create(config, 2);
+  const inputsBefore = Float32Array.from(tokensOnly.weights().get('shared.weight')!);
+  assert.deepEqual(riporInitialise(tokensOnly, docids, centroids, undefined, tokenizer, ['outputs']), {
+    docidTokens: 4,
+    outputRows: true,
+    encoderCopied: false,
+    encoderSkipped: 'not asked (--ripor-parts)',
+  });
+  const head = tokensOnly.weights().get('lm_head.weight')!;
+  const row = textTokenizer.subwordVocabSize + 1 * 2 + 1;
+  assert.deepEqual([...head.subarray(row * d, (row + 1) * d)], [...centroids[1].subarray(d, 2 * d)]);
+  assert.deepEqual([...tokensOnly.weights().get('shared.weight')!], [...inputsBefore]);
+  await tokensOnly.release();
 });

@@ -12,7 +12,8 @@
  *   encoder is the dense encoder it quantized.
  *
  * The decoder itself is new, so the seq2seq score only starts *towards* the dense score; the
- * SFT stages then train as usual.
+ * SFT stages then train as usual. `parts` applies some of it only (`--ripor-parts`), to measure
+ * what each part is worth.
  */
 import type { Document } from '../../../data/types.js';
 import type { DocidTable } from '../../../docids/table.js';
@@ -22,9 +23,20 @@ import type { SubwordTokenizer } from '../../../text/tokenizer/index.js';
 import { UserError } from '../../../util/errors.js';
 import { passageText } from '../../../model/dense.js';
 
+/**
+ * The parts of RIPOR's initialisation, which `--ripor-parts` can take apart: `inputs`, the docid
+ * tokens' input embeddings from the centroids; `outputs`, their output-head rows from the
+ * centroids (an untied head only); `encoder`, the encoder (and text-token embeddings) copied from
+ * the dense model.
+ */
+export const RIPOR_PARTS = ['inputs', 'outputs', 'encoder'] as const;
+export type RiporPart = (typeof RIPOR_PARTS)[number];
+
 export interface RiporInitReport {
-  /** Docid tokens whose vectors now come from a centroid. */
+  /** Docid tokens whose vectors (input embedding, output row, or both: `parts`) now come from a centroid. */
   docidTokens: number;
+  /** Whether the untied output head's docid rows hold the centroids (the lexical prior then keeps them). */
+  outputRows: boolean;
   /** Whether the encoder (and the text-token embeddings) were copied from the dense model. */
   encoderCopied: boolean;
   /** Why the encoder was not copied, when it was not. */
@@ -76,6 +88,7 @@ export function openDenseEmbeddings(dir: string): Promise<LoadedDenseDirectory> 
 /**
  * Applies RIPOR's initialisation to a freshly created seq2seq model, in place. `centroids[l]`
  * holds level l's K centroids (K × dim); docid token (l, c) is output id textVocabSize + l·K + c.
+ * `parts` picks which halves are applied (default both).
  */
 export function riporInitialise(
   model: T5Model,
@@ -83,6 +96,7 @@ export function riporInitialise(
   centroids: readonly Float32Array[],
   dense: LoadedDenseDirectory | undefined,
   tokenizer: SubwordTokenizer,
+  parts: readonly RiporPart[] = RIPOR_PARTS,
 ): RiporInitReport {
   const config = model.config;
   const d = config.dModel;
@@ -103,24 +117,29 @@ export function riporInitialise(
   const head = config.tieWordEmbeddings ? undefined : weight('lm_head.weight');
   // Input embeddings are initialised with unit variance per coordinate (norm √d); centroids of unit vectors have norm ≤ 1.
   const inputScale = Math.sqrt(d);
+  const inputs = parts.includes('inputs');
+  const outputs = parts.includes('outputs') && head !== undefined;
   let tokens = 0;
-  centroids.forEach((table, level) => {
-    for (let c = 0; c < k; c++) {
-      const row = docids.layout.textVocabSize + level * k + c;
-      const centroid = table.subarray(c * d, (c + 1) * d);
-      for (let j = 0; j < d; j++) shared[row * d + j] = centroid[j] * inputScale;
-      if (head) head.set(centroid, row * d);
-      tokens++;
-    }
-  });
-  if (dense === undefined) return { docidTokens: tokens, encoderCopied: false, encoderSkipped: 'no dense model' };
+  if (inputs || outputs)
+    centroids.forEach((table, level) => {
+      for (let c = 0; c < k; c++) {
+        const row = docids.layout.textVocabSize + level * k + c;
+        const centroid = table.subarray(c * d, (c + 1) * d);
+        if (inputs) for (let j = 0; j < d; j++) shared[row * d + j] = centroid[j] * inputScale;
+        if (outputs) head.set(centroid, row * d);
+        tokens++;
+      }
+    });
+  const done = { docidTokens: tokens, outputRows: outputs };
+  if (!parts.includes('encoder')) return { ...done, encoderCopied: false, encoderSkipped: 'not asked (--ripor-parts)' };
+  if (dense === undefined) return { ...done, encoderCopied: false, encoderSkipped: 'no dense model' };
   const denseConfig = dense.model.config;
   const sameShape = (
     ['dModel', 'dKv', 'dFf', 'numLayers', 'numHeads', 'relativeAttentionNumBuckets', 'relativeAttentionMaxDistance'] as const
   ).every((key) => denseConfig[key] === config[key]);
-  if (!sameShape) return { docidTokens: tokens, encoderCopied: false, encoderSkipped: 'the dense encoder has other sizes' };
+  if (!sameShape) return { ...done, encoderCopied: false, encoderSkipped: 'the dense encoder has other sizes' };
   if (dense.tokenizer.subwordVocabSize !== tokenizer.subwordVocabSize || !sameSubwords(dense.tokenizer, tokenizer)) {
-    return { docidTokens: tokens, encoderCopied: false, encoderSkipped: 'the dense model has another tokenizer' };
+    return { ...done, encoderCopied: false, encoderSkipped: 'the dense model has another tokenizer' };
   }
   const denseWeights = dense.model.weights();
   for (const param of model.parameters) {
@@ -128,7 +147,7 @@ export function riporInitialise(
   }
   // Text-token rows of the shared embedding; docid rows keep their centroids.
   shared.set(denseWeights.get('shared.weight')!.subarray(0, tokenizer.subwordVocabSize * d));
-  return { docidTokens: tokens, encoderCopied: true };
+  return { ...done, encoderCopied: true };
 }
 
 function sameSubwords(a: SubwordTokenizer, b: SubwordTokenizer): boolean {
