@@ -4,7 +4,7 @@
  *
  *   npm run bench:search -- [--json] [--config small] [--beam 10] [--k 10] [--queries 200]
  *                           [--warmup 10] [--rounds 2] [--threads 2] [--docids squad-pq|synthetic]
- *                           [--docs 2067] [--batch 16] [--spinning within-run|always|never] [--no-torch]
+ *                           [--docs 2067] [--batch 16] [--spinning within-run|always|never (bare: always)] [--no-torch]
  *
  * Model: the `small` preset, randomly initialised (seed 0; latency does not depend on training),
  * its head widened by the docid tokens. Docids: PQ (src/docids defaults: M = 6, K = 256) over
@@ -60,7 +60,11 @@ const threads = Number(option('--threads', '2'));
 const batchSize = Number(option('--batch', '16'));
 const withTorch = !process.argv.includes('--no-torch');
 const SPINNING: Record<string, Spinning> = { 'within-run': 'within-run', always: true, never: false };
-const spinningName = option('--spinning', 'within-run');
+// A bare `--spinning` (the flag's form before it took a value, in earlier sessions' commands) means `always`.
+const spinningAt = process.argv.indexOf('--spinning');
+const spinningValue = process.argv[spinningAt + 1];
+const spinningName =
+  spinningAt < 0 ? 'within-run' : spinningValue === undefined || spinningValue.startsWith('--') ? 'always' : spinningValue;
 const spinning = SPINNING[spinningName];
 if (spinning === undefined) throw new Error(`--spinning: expected within-run, always or never, got ${spinningName}`);
 const dataDir = process.env.GENIR_DATA_DIR;
