@@ -281,34 +281,24 @@ export class Bm25Searcher {
    */
   private gather(termCounts: ReadonlyMap<number, number>, k: number): number {
     this.stats.queries++;
+    const clauses = this.gatherClauses(termCounts);
     if (this.frontiers !== undefined) {
-      const gathered = this.gatherPruned(termCounts, k, this.frontiers);
+      const gathered = this.gatherPruned(clauses, k, this.frontiers);
       if (gathered >= 0) return gathered;
     }
-    return this.accumulate(termCounts);
+    // Exhaustive: every clause in full, in the query's term order (the order of the float64 sums).
+    let touchedCount = 0;
+    for (let c = 0; c < clauses; c++) touchedCount = this.scanClause(c, touchedCount);
+    return touchedCount;
   }
 
   /**
-   * MaxScore, term at a time. Each clause (a term in a field) has an exact upper bound on its
-   * posting scores (from the term's frontier). Clauses are scanned in full, highest bound
-   * first, into the accumulator; once k documents already score above the sum R of the bounds
-   * of the clauses left, no unseen document can reach the top k, so the rest are non-essential:
-   * the documents seen so far whose partial score plus R can still reach the k-th best partial
-   * score become the candidates, sorted by id, and each remaining list is only searched
-   * (galloping) for them. Returns −1, touching nothing, where it declines: fewer than two
-   * clauses, postings too few for pruning to pay (auto), or scores whose float64 sums might
-   * depend on their order (then only the exhaustive order is exact).
+   * Writes the query's clauses (a term in a field, with a positive weight) into the clause
+   * arrays, term by term and field by field, and returns how many there are.
    */
-  private gatherPruned(termCounts: ReadonlyMap<number, number>, k: number, frontiers: TermFrontiers[]): number {
+  private gatherClauses(termCounts: ReadonlyMap<number, number>): number {
     const fields = this.data.fields;
-    if (this.pruning === 'auto') {
-      // The gate first, from the postings' lengths alone: a declined query pays for little more.
-      let postings = 0;
-      for (const termId of termCounts.keys()) for (const field of fields) postings += field.offsets[termId + 1] - field.offsets[termId];
-      if (postings < AUTO_PRUNE_POSTINGS_PER_HIT * k + AUTO_PRUNE_MIN_POSTINGS) return -1;
-    }
     let clauses = 0;
-    let totalPostings = 0;
     for (const [termId, count] of termCounts) {
       for (let f = 0; f < fields.length; f++) {
         const field = fields[f];
@@ -324,9 +314,27 @@ export class Bm25Searcher {
         this.clauseTerm[clauses] = termId;
         this.clauseWeight[clauses] = weight;
         clauses++;
-        totalPostings += end - start;
       }
     }
+    return clauses;
+  }
+
+  /**
+   * MaxScore, term at a time. Each clause (a term in a field) has an exact upper bound on its
+   * posting scores (from the term's frontier). Clauses are scanned in full, highest bound
+   * first, into the accumulator; once k documents already score above the sum R of the bounds
+   * of the clauses left, no unseen document can reach the top k, so the rest are non-essential:
+   * the documents seen so far whose partial score plus R can still reach the k-th best partial
+   * score become the candidates, sorted by id, and each remaining list is only searched
+   * (galloping) for them. Returns −1, touching nothing, where it declines: fewer than two
+   * clauses, postings too few for pruning to pay (auto), or scores whose float64 sums might
+   * depend on their order (then only the exhaustive order is exact).
+   */
+  private gatherPruned(clauses: number, k: number, frontiers: TermFrontiers[]): number {
+    let totalPostings = 0;
+    for (let c = 0; c < clauses; c++) totalPostings += this.clauseEnd[c] - this.clauseStart[c];
+    // The gate first, from the postings' lengths alone: a declined query pays for little more.
+    if (this.pruning === 'auto' && totalPostings < AUTO_PRUNE_POSTINGS_PER_HIT * k + AUTO_PRUNE_MIN_POSTINGS) return -1;
     if (clauses < 2) return -1;
     const bound = this.clauseBound;
     let boundSum = 0;
@@ -610,36 +618,6 @@ export class Bm25Searcher {
   private weightOf(count: number, field: number, docFreq: number): number {
     const boost = fround(count * this.fieldWeights[field]);
     return fround(boost * bm25Idf(docFreq, this.data.fields[field].docCount));
-  }
-
-  /** Adds every posting's score into the accumulator; returns how many documents it touched. */
-  private accumulate(termCounts: ReadonlyMap<number, number>): number {
-    const accumulator = this.accumulator;
-    const touched = this.touched;
-    let touchedCount = 0;
-    const fields = this.data.fields;
-    for (const [termId, count] of termCounts) {
-      for (let f = 0; f < fields.length; f++) {
-        const field = fields[f];
-        const start = field.offsets[termId];
-        const end = field.offsets[termId + 1];
-        if (end === start) continue;
-        const weight = this.weightOf(count, f, end - start);
-        if (!(weight > 0)) continue;
-        const normCache = this.normCaches[f];
-        const docs = field.docs;
-        const freqs = field.freqs;
-        const norms = field.norms;
-        for (let p = start; p < end; p++) {
-          const doc = docs[p];
-          const score = fround(weight - fround(weight / fround(1 + fround(freqs[p] * normCache[norms[doc]]))));
-          if (accumulator[doc] === 0) touched[touchedCount++] = doc;
-          accumulator[doc] += score;
-        }
-        this.stats.postingsScored += end - start;
-      }
-    }
-    return touchedCount;
   }
 
   /**

@@ -9,7 +9,7 @@ import { SFT_SOURCES, type SftSource } from '../../train/methods/sft/examples.js
 import { runBudgetedSft } from '../../experiments/budgeted-sft.js';
 import { runRankControl } from '../../experiments/rank-control.js';
 import { UserError } from '../../util/errors.js';
-import { sftRecipe } from './train.js';
+import { docidCodeOptions, sftRecipe } from './train.js';
 import {
   parseChoiceList,
   parseCount,
@@ -392,13 +392,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
       }) => {
         const settings = ablationSettings(options);
         const minutes = parsePositiveNumber(options.minutes, '--minutes');
-        const codes =
-          options.docidLevels === undefined && options.docidK === undefined
-            ? undefined
-            : {
-                ...(options.docidLevels !== undefined ? { levels: parseCount(options.docidLevels, '--docid-levels') } : {}),
-                ...(options.docidK !== undefined ? { k: parseCount(options.docidK, '--docid-k') } : {}),
-              };
+        const codes = docidCodeOptions(options).docidCodes;
         // The recipe is read once up front, so that a bad file fails before the dense model trains.
         const sftFor = (scheme: DocidScheme) => sftRecipe(options.sftRecipe, ['--dataset', options.dataset, '--docids', scheme]);
         sftFor('atomic');

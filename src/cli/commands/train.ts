@@ -224,7 +224,7 @@ function parseRiporParts(list: string): RiporPart[] {
 }
 
 /** `--docid-levels` / `--docid-k`: the pq / rq code shape, when either is given. */
-function docidCodeOptions(options: { docidLevels?: string; docidK?: string }): Pick<SftOptions, 'docidCodes'> {
+export function docidCodeOptions(options: { docidLevels?: string; docidK?: string }): Pick<SftOptions, 'docidCodes'> {
   if (options.docidLevels === undefined && options.docidK === undefined) return {};
   return {
     docidCodes: {
@@ -255,10 +255,6 @@ export function registerTrainCommand(program: Command, write: Write): void {
     if (sftOptions.riporInit && (sftOptions.docids !== 'rq' || sftOptions.denseEmbeddings === undefined)) {
       throw new UserError('--ripor-init needs --docids rq and --embeddings <dense model directory> (written by genir train dense)');
     }
-    if (sftOptions.riporParts !== undefined && !sftOptions.riporInit)
-      throw new UserError('--ripor-parts picks parts of --ripor-init: add --ripor-init');
-    if (sftOptions.docidCodes !== undefined && sftOptions.docids !== 'pq' && sftOptions.docids !== 'rq')
-      throw new UserError(`--docid-levels and --docid-k shape pq and rq codes, not ${sftOptions.docids} docids`);
     const result = await runSft({ ...sftOptions, progress: undefined });
     const { report } = result;
     const lines = [

@@ -351,11 +351,6 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   if (options.riporInit && (options.docids !== 'rq' || options.denseEmbeddings === undefined)) {
     throw new UserError('RIPOR initialisation needs --docids rq and --embeddings <dense model directory> (genir train dense)');
   }
-  if (options.riporParts !== undefined && !options.riporInit)
-    throw new UserError('--ripor-parts picks parts of --ripor-init: add --ripor-init');
-  if (options.riporParts !== undefined && options.riporParts.length === 0) throw new UserError('--ripor-parts: name at least one part');
-  if (options.docidCodes !== undefined && options.docids !== 'pq' && options.docids !== 'rq')
-    throw new UserError(`--docid-levels and --docid-k shape pq and rq codes, not ${options.docids} docids`);
   if (options.denseEmbeddings !== undefined && options.embeddings !== undefined)
     throw new UserError('give one embeddings source: a vector file or a dense model directory');
 
@@ -403,6 +398,11 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
 
 /** Option values that would fail only later, after work has been done: checked before anything is read or written. */
 function checkOptions(options: SftOptions): void {
+  if (options.riporParts !== undefined && !options.riporInit)
+    throw new UserError('--ripor-parts picks parts of --ripor-init: add --ripor-init');
+  if (options.riporParts !== undefined && options.riporParts.length === 0) throw new UserError('--ripor-parts: name at least one part');
+  if (options.docidCodes !== undefined && options.docids !== 'pq' && options.docids !== 'rq')
+    throw new UserError(`--docid-levels and --docid-k shape pq and rq codes, not ${options.docids} docids`);
   const vocab = options.vocabSize ?? SFT_DEFAULTS.vocabSize;
   const limits = vocabSizeLimits();
   if (!Number.isInteger(vocab) || vocab < limits.min || vocab > limits.max)

@@ -8,10 +8,11 @@ import { Rng } from '../../../util/random.js';
 import { withDocidTokens } from './pipeline.js';
 import { riporInitialise } from './ripor.js';
 
-test("RIPOR initialisation: each docid token's output row is its centroid, its input row the centroid at the input scale; text rows untouched", async () => {
+/** rq docids (2 levels of `k` codes) over `n` random 16-dimensional vectors, and a 1-layer model config that has their tokens. */
+async function rqFixture(seed: number, n: number, k: number) {
   const d = 16;
-  const rng = new Rng(4);
-  const ids = Array.from({ length: 12 }, (_, i) => `d${i}`);
+  const rng = new Rng(seed);
+  const ids = Array.from({ length: n }, (_, i) => `d${i}`);
   const vectors = Float32Array.from({ length: ids.length * d }, () => rng.normal());
   const textTokenizer = trainTokenizer(['alpha beta gamma delta', 'epsilon zeta eta theta'], { vocabSize: 300 });
   let centroids: readonly Float32Array[] = [];
@@ -22,7 +23,7 @@ test("RIPOR initialisation: each docid token's output row is its centroid, its i
       textVocabSize: textTokenizer.subwordVocabSize,
       eosId: textTokenizer.eosId,
       embeddings: { kind: 'vectors', ids, dim: d, vectors },
-      rq: { levels: 2, k: 3 },
+      rq: { levels: 2, k },
       onRqCodebook: (c) => (centroids = c),
     },
   );
@@ -36,6 +37,11 @@ test("RIPOR initialisation: each docid token's output row is its centroid, its i
     numLayers: 1,
     numDecoderLayers: 1,
   });
+  return { d, textTokenizer, centroids, docids, tokenizer, config };
+}
+
+test("RIPOR initialisation: each docid token's output row is its centroid, its input row the centroid at the input scale; text rows untouched", async () => {
+  const { d, textTokenizer, centroids, docids, tokenizer, config } = await rqFixture(4, 12, 3);
   const model = T5Model.create(config, 1);
   const before = model.weights();
   const sharedBefore = Float32Array.from(before.get('shared.weight')!);
@@ -59,33 +65,7 @@ test("RIPOR initialisation: each docid token's output row is its centroid, its i
 });
 
 test('RIPOR initialisation by parts: encoder alone leaves every docid row as created; outputs alone sets the output rows, not the input rows, and says the encoder was not asked for', async () => {
-  const d = 16;
-  const rng = new Rng(5);
-  const ids = Array.from({ length: 10 }, (_, i) => `d${i}`);
-  const vectors = Float32Array.from({ length: ids.length * d }, () => rng.normal());
-  const textTokenizer = trainTokenizer(['alpha beta gamma delta', 'epsilon zeta eta theta'], { vocabSize: 300 });
-  let centroids: readonly Float32Array[] = [];
-  const docids = await buildDocids(
-    ids.map((id) => ({ id, title: id, text: id })),
-    {
-      scheme: 'rq',
-      textVocabSize: textTokenizer.subwordVocabSize,
-      eosId: textTokenizer.eosId,
-      embeddings: { kind: 'vectors', ids, dim: d, vectors },
-      rq: { levels: 2, k: 2 },
-      onRqCodebook: (c) => (centroids = c),
-    },
-  );
-  const tokenizer = withDocidTokens(textTokenizer, docids.layout.docidVocabSize);
-  const config = t5Config('tiny', {
-    vocabSize: tokenizer.subwordVocabSize,
-    docidVocabSize: docids.layout.docidVocabSize,
-    dModel: d,
-    dKv: 4,
-    dFf: 32,
-    numLayers: 1,
-    numDecoderLayers: 1,
-  });
+  const { d, textTokenizer, centroids, docids, tokenizer, config } = await rqFixture(5, 10, 2);
   const encoderOnly = T5Model.create(config, 2);
   const before = new Map([...encoderOnly.weights()].map(([name, w]) => [name, Float32Array.from(w)]));
   assert.deepEqual(riporInitialise(encoderOnly, docids, centroids, undefined, tokenizer, ['encoder']), {
