@@ -6,12 +6,12 @@
  * `Float64Array.prototype.sort`:
  *   - it reads only the id rank's bytes that can be non-zero;
  *   - it skips a byte that every key shares.
- * It is ours because the native sort costs 45–50 ns per key at the ~600 candidates of a short
- * squad-dev question. This sort takes about 22 ns per key there (docs/benchmarks.md, "BM25's
+ * It is ours because the native sort costs about 47 ns per key at the ~600 candidates of a short
+ * squad-dev question; this sort takes about 28 ns (bench/radix-sort.ts; docs/benchmarks.md, "BM25's
  * top-k order by radix sort").
  */
 
-/** Below this many keys the native sort is as fast (the radix passes' fixed cost dominates). */
+/** Below this many keys the native sort is used: each radix pass has a fixed cost (clearing and summing 256 counts) that few keys do not repay. */
 export const RADIX_MIN_KEYS = 128;
 
 export class PackedKeySorter {
@@ -59,8 +59,12 @@ export class PackedKeySorter {
         start += count;
       }
       for (let i = 0; i < n; i++) to[counts[(fromWords[2 * i + word] >>> shift) & 255]++] = from[i];
-      [from, to] = [to, from];
-      [fromWords, toWords] = [toWords, fromWords];
+      const keysBefore = from;
+      from = to;
+      to = keysBefore;
+      const wordsBefore = fromWords;
+      fromWords = toWords;
+      toWords = wordsBefore;
     }
     if (from !== keys) keys.set(from.subarray(0, n));
   }
