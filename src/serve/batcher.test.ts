@@ -47,6 +47,23 @@ test('a full batch starts at once; jobs of another kind wait for their own batch
   assert.deepEqual(batches, [[1, 3, 4], [2, 5], [6]]);
 });
 
+test('closeWindow starts waiting jobs at once, one batch per kind on free slots, and later jobs do not wait either', async () => {
+  const { batches, run } = recorder(5);
+  const batcher = new MicroBatcher(run, (j: Job) => j.kind, { maxQueue: 100, windowMs: 60_000, maxBatch: 8, concurrency: 2 });
+  const queued = [1, 2, 3, 4].map((value) => batcher.submit({ value, kind: value % 2 === 0 ? 'a' : 'b' }));
+  await sleep(20);
+  // Nothing is full and the minute-long window is open: all four still wait.
+  assert.deepEqual([batcher.depth, batcher.inFlight, batches.length], [4, 0, 0]);
+  const started = Date.now();
+  batcher.closeWindow();
+  assert.equal(batcher.inFlight, 2, 'both kinds start together on the two slots');
+  assert.deepEqual(await Promise.all(queued), [10, 20, 30, 40]);
+  assert.deepEqual(await batcher.submit({ value: 5, kind: 'a' }), 50);
+  await batcher.drained();
+  assert.ok(Date.now() - started < 5_000);
+  assert.deepEqual(batches, [[2, 4], [1, 3], [5]]);
+});
+
 test('past maxQueue waiting jobs, submit refuses at once with QueueFullError; the queued ones still finish', async () => {
   const { run } = recorder(30);
   const depths: number[] = [];

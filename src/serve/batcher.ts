@@ -49,6 +49,8 @@ export class MicroBatcher<Job, Result> {
   private readonly concurrency: number;
   private timer: NodeJS.Timeout | undefined;
   private idle: (() => void)[] = [];
+  /** Set by closeWindow: shutting down, so no job waits for others to join its batch. */
+  private windowClosed = false;
 
   /**
    * `run` answers a batch, one result per job in order; jobs with different `keyOf` (beam
@@ -119,9 +121,18 @@ export class MicroBatcher<Job, Result> {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  /**
+   * From now on no job waits out the gather window, and those waiting start as soon as a batch
+   * slot is free. Shutdown calls this, so that `drained()` does not also wait for the window.
+   */
+  closeWindow(): void {
+    this.windowClosed = true;
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.running >= this.concurrency || this.waiting.length === 0) return;
-    if (this.options.windowMs === 0 || this.headBatchFull()) {
+    if (this.options.windowMs === 0 || this.windowClosed || this.headBatchFull()) {
       this.clearTimer();
       void this.flush();
     } else if (this.timer === undefined) {

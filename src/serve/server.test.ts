@@ -249,45 +249,50 @@ test('--workers 2 and --workers 0 (the main thread) answer concurrent queries wi
   }
 });
 
-test('SIGTERM with batches in flight on two workers: every query is answered, the workers stop, the process exits 0', async () => {
+test('SIGTERM with searches queued for two workers: they start at once without waiting out the window, every query is answered, the process exits 0', async () => {
+  // A minute-long gather window and batches larger than what is sent: before SIGTERM every search
+  // waits, whatever the machine's speed. Two beam widths never share a batch, so two batches start.
   const served = await serveGenir([
     '--model',
     modelDir,
     '--port',
     '0',
     '--threads',
-    '2',
+    '1',
     '--workers',
     '2',
     '--max-batch',
-    '1',
+    '100',
     '--batch-window',
-    '0',
+    '60000',
     '--max-queue',
     '256',
   ]);
   try {
-    // Enough queries (under the queue bound given above) that some are still waiting when the last
-    // one arrives: 48 were sometimes all answered first once search got faster.
-    const sent = Array.from({ length: 150 }, (_, i) => fetch(`${served.url}/search`, post({ query: `ocean tides ${i}`, k: 4, beam: 4 })));
-    // SIGTERM once the server holds every request (answered, queued or in a batch) and some are not answered yet.
-    let unanswered = 0;
-    for (let tries = 0; tries < 400; tries++) {
+    const sent = Array.from({ length: 150 }, (_, i) =>
+      fetch(`${served.url}/search`, post({ query: `ocean tides ${i}`, k: 3, beam: i % 2 === 0 ? 4 : 3 })),
+    );
+    const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    let queued = 0;
+    let running = -1;
+    for (let tries = 0; tries < 2_000 && queued < sent.length; tries++) {
       const text = await (await fetch(`${served.url}/metrics`)).text();
-      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-      const answered = value('genir_http_requests_total\\{method="POST",route="/search",status="200"\\}');
-      unanswered = value('genir_search_queue_depth') + value('genir_search_batches_running');
-      if (answered + unanswered >= sent.length) break;
-      await new Promise((resolve) => setImmediate(resolve));
+      queued = value(text, 'genir_search_queue_depth');
+      running = value(text, 'genir_search_batches_running');
+      if (queued < sent.length) await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    assert.deepEqual([queued, running], [sent.length, 0], 'every search waits in the queue before SIGTERM');
+    const signalled = Date.now();
     served.child.kill('SIGTERM');
     const answered = await Promise.all(sent);
     assert.deepEqual(
       answered.map((r) => r.status),
       answered.map(() => 200),
     );
-    assert.ok(unanswered > 0, 'searches were still queued or running at SIGTERM');
+    const bodies = await Promise.all(answered.map((r) => r.json() as Promise<{ hits: Hit[] }>));
+    bodies.forEach((body) => assert.equal(body.hits.length, 3));
     assert.equal(await served.exited, 0);
+    assert.ok(Date.now() - signalled < 20_000, `the exit took ${Date.now() - signalled} ms: the 60 s window was waited out`);
     assert.doesNotMatch(served.stderr(), /error|exited with code/);
   } finally {
     served.child.kill('SIGKILL');

@@ -436,6 +436,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const close = () =>
     (closing ??= (async () => {
       state.status = 'closing';
+      // Queued searches run now: the HTTP close below waits for their answers, not for the window.
+      state.service?.closeBatchWindow();
       // In-flight requests get this long to finish; then their connections are cut.
       const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
       await app.close();

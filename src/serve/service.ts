@@ -416,8 +416,14 @@ export class SearchService {
     };
   }
 
-  /** Waits for queued and running searches, then releases the ONNX sessions. */
+  /** Starts every queued search without waiting for more to batch with (shutdown). */
+  closeBatchWindow(): void {
+    this.batcher.closeWindow();
+  }
+
+  /** Runs queued searches at once, waits for them and the running ones, then releases the ONNX sessions. */
   async close(): Promise<void> {
+    this.batcher.closeWindow();
     await this.batcher.drained();
     await this.backend.release();
   }
