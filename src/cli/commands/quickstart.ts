@@ -23,7 +23,7 @@ export const QUICKSTART_METRICS = ['RR@10', 'R@1', 'R@10'] as const;
 /**
  * The quickstart's training recipe, recipes/quickstart.json (the same file `genir train sft
  * --recipe quickstart` reads): a tiny model on XQuAD English, tuned to do as well as it can in
- * about 4 minutes on 2 cores (docs/results.md has the measurements).
+ * a few minutes on 2 cores; it trains in under one (docs/results.md has the measurements).
  */
 export function quickstartRecipe(): Omit<SftOptions, 'out'> {
   return sftRecipe('quickstart');
@@ -179,7 +179,7 @@ export function registerQuickstartCommand(program: Command, write: Write): void 
   program
     .command('quickstart')
     .description(
-      'train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (about 4 minutes on 2 cores; docs/results.md has the measured time)',
+      'train a tiny generative retriever on XQuAD English end to end and compare it with BM25 (under a minute on 2 cores; docs/results.md has the measured time)',
     )
     .addOption(
       dataDirOption('where datasets live; XQuAD is downloaded there when missing (default: $GENIR_DATA_DIR, else ~/.cache/genir/datasets)'),
