@@ -24,20 +24,34 @@ export function zerosLike(x: Tensor): Tensor {
 
 /**
  * Embedding gradient: the rows of dY are added into a zero table at their indices with
- * ScatterND(reduction = add), which handles repeated ids (see docs/engine.md for the timing
- * against ScatterElements).
+ * ScatterElements(reduction = add), each id repeated across its row. ScatterND(reduction = add)
+ * was faster (docs/engine.md), but ONNX Runtime's CPU kernel splits the updates over the
+ * intra-op threads without guarding rows that two threads add to at once: with 2 threads and
+ * repeated ids it loses updates (errors of the size of a whole update) and makes training
+ * non-deterministic (docs/engine.md has the measurement; gather.test.ts checks this path on 2
+ * threads). ScatterElements adds serially.
  */
 registerGradient('Gather', ({ node, outputGrads: [dy] }) => {
   const [table, indices] = node.inputs as Tensor[];
   if (node.attrs.axis !== 0) throw new Error('Gather gradient: only axis 0 (embedding lookup) is differentiable');
   const rowShape = table.shape.slice(1);
-  const flatIndices = reshape(
-    indices.dtype === 'int64' ? indices : emit1(indices.graph, 'Cast', [indices], { to: ONNX_DATA_TYPE.int64 }, 'int64', indices.shape),
-    [-1, 1],
+  if (!rowShape.every((d): d is number => typeof d === 'number'))
+    throw new Error(`Gather gradient: the table's row shape must be static, got ${table.toString()}`);
+  const width = rowShape.reduce((a, b) => a * b, 1);
+  const ids =
+    indices.dtype === 'int64' ? indices : emit1(indices.graph, 'Cast', [indices], { to: ONNX_DATA_TYPE.int64 }, 'int64', indices.shape);
+  const flatGrad = reshape(dy as Tensor, [-1, width]);
+  const rowIds = emit1(table.graph, 'Expand', [reshape(ids, [-1, 1]), shapeOf(flatGrad)], {}, 'int64', flatGrad.shape);
+  const zeros = rowShape.length === 1 ? zerosLike(table) : reshape(zerosLike(table), [-1, width]);
+  const flatTableGrad = emit1(
+    table.graph,
+    'ScatterElements',
+    [zeros, rowIds, flatGrad],
+    { axis: 0, reduction: 'add' },
+    table.dtype,
+    zeros.shape,
   );
-  const flatGrad = reshape(dy as Tensor, [-1, ...rowShape]);
-  const grad = emit1(table.graph, 'ScatterND', [zerosLike(table), flatIndices, flatGrad], { reduction: 'add' }, table.dtype, table.shape);
-  return [grad, null];
+  return [rowShape.length === 1 ? flatTableGrad : reshape(flatTableGrad, table.shape), null];
 });
 
 registerGradient('ConstantOfShape', () => [null]);
