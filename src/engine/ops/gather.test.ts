@@ -66,3 +66,21 @@ test('gather: on 2 threads, a gradient with many repeated ids is exact and the s
   assert.ok(worst < 1e-3, `largest error against the float64 sum: ${worst}`);
   assert.equal(digests.size, 1, 'every run gives the same bytes');
 });
+
+test('gather: gradient of rows with run-time (named) sizes, rank-2 ids (the DDRO graph gathers activations)', async () => {
+  const g = new Graph();
+  const x = g.input('x', 'float64', ['rows', 'n', 2]);
+  const picked = gather(x, g.constant([2, 0, 2, 2], [2, 2], 'int64'));
+  g.output('dx', gradients(reduceSum(mul(picked, picked)), [x])[0]);
+  const session = await Session.create(exportModel(g), { threads: 2 });
+  const values = Float64Array.from({ length: 3 * 2 * 2 }, (_, i) => i + 1);
+  const { dx } = await session.run({ x: { data: values, dims: [3, 2, 2], dtype: 'float64' } });
+  await session.release();
+  // d/dx of Σ x[id]² is 2·x[row] times how often the row was picked: row 0 once, row 1 never, row 2 three times.
+  const times = [1, 0, 3];
+  assert.deepEqual(dx.dims, [3, 2, 2]);
+  assertClose(
+    numbers(dx),
+    Array.from(values, (v, i) => 2 * v * times[Math.floor(i / 4)]),
+  );
+});

@@ -35,23 +35,27 @@ registerGradient('Gather', ({ node, outputGrads: [dy] }) => {
   const [table, indices] = node.inputs as Tensor[];
   if (node.attrs.axis !== 0) throw new Error('Gather gradient: only axis 0 (embedding lookup) is differentiable');
   const rowShape = table.shape.slice(1);
-  if (!rowShape.every((d): d is number => typeof d === 'number'))
-    throw new Error(`Gather gradient: the table's row shape must be static, got ${table.toString()}`);
-  const width = rowShape.reduce((a, b) => a * b, 1);
   const ids =
     indices.dtype === 'int64' ? indices : emit1(indices.graph, 'Cast', [indices], { to: ONNX_DATA_TYPE.int64 }, 'int64', indices.shape);
-  const flatGrad = reshape(dy as Tensor, [-1, width]);
-  const rowIds = emit1(table.graph, 'Expand', [reshape(ids, [-1, 1]), shapeOf(flatGrad)], {}, 'int64', flatGrad.shape);
-  const zeros = rowShape.length === 1 ? zerosLike(table) : reshape(zerosLike(table), [-1, width]);
-  const flatTableGrad = emit1(
+  const flatGrad = reshape(dy as Tensor, [-1, ...rowShape]);
+  // ScatterElements takes one index per updated element: each id, repeated over its row.
+  const rowIds = emit1(
+    table.graph,
+    'Expand',
+    [reshape(ids, [-1, ...rowShape.map(() => 1)]), shapeOf(flatGrad)],
+    {},
+    'int64',
+    flatGrad.shape,
+  );
+  const grad = emit1(
     table.graph,
     'ScatterElements',
-    [zeros, rowIds, flatGrad],
+    [zerosLike(table), rowIds, flatGrad],
     { axis: 0, reduction: 'add' },
     table.dtype,
-    zeros.shape,
+    table.shape,
   );
-  return [rowShape.length === 1 ? flatTableGrad : reshape(flatTableGrad, table.shape), null];
+  return [grad, null];
 });
 
 registerGradient('ConstantOfShape', () => [null]);
