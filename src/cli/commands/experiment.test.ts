@@ -4,13 +4,13 @@ import type { DocidScheme } from '../../docids/table.js';
 import { schemeSftSettings } from '../../experiments/docid-schemes.js';
 import { formatStages } from '../../train/methods/sft/schedule.js';
 import { readRecipeObject } from '../recipe.js';
-import { sftRecipe } from './train.js';
+import { schemeSftRecipe } from './experiment.js';
 
 const context = { base: { dataset: 'squad-dev', model: 'tiny' as const }, lang: undefined, seed: 3, denseDir: '/models/dense' };
 
 test("docid-schemes trains every scheme with genir train sft's default recipe (recipes/budgeted-sft.json), --docids set per scheme", () => {
   const recipe = readRecipeObject('budgeted-sft').json;
-  const sftFor = (scheme: DocidScheme) => sftRecipe('budgeted-sft', ['--dataset', 'squad-dev', '--docids', scheme]);
+  const sftFor = (scheme: DocidScheme) => schemeSftRecipe('budgeted-sft', 'squad-dev', scheme);
   const options = { dataset: 'squad-dev' as const, minutes: 7, sftFor, codes: { levels: 3 } };
   const rq = schemeSftSettings(options, 'rq', context);
   const pq = schemeSftSettings(options, 'pq', context);
@@ -34,6 +34,11 @@ test("docid-schemes trains every scheme with genir train sft's default recipe (r
   assert.deepEqual(rq.docidCodes, { levels: 3 });
   assert.deepEqual(pq.docidCodes, { levels: 3 });
   assert.equal(atomic.docidCodes, undefined);
+  // Title docids are text: the recipe's lexical prior has no docid tokens there, so it is left out.
+  const title = schemeSftSettings(options, 'title', context);
+  assert.equal(title.lexicalInit, undefined);
+  assert.notEqual(title.modelOverrides?.lexicalHead, true);
+  assert.equal(formatStages(title.stages!), recipe.stages);
 });
 
 test('docid-schemes without a recipe (library use): runSft defaults, the BM25 lexical prior for atomic docids only', () => {

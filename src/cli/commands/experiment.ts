@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
+import { DOCID_SCHEMES, isTextScheme, type DocidScheme } from '../../docids/table.js';
 import { runDdroAblation, type AblationDataset } from '../../experiments/ddro-ablation.js';
 import { checkWritableFolder } from '../../util/atomic.js';
 import { SCHEME_ORDER, runDocidSchemes } from '../../experiments/docid-schemes.js';
@@ -394,7 +394,7 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         const minutes = parsePositiveNumber(options.minutes, '--minutes');
         const codes = docidCodeOptions(options).docidCodes;
         // The recipe is read once up front, so that a bad file fails before the dense model trains.
-        const sftFor = (scheme: DocidScheme) => sftRecipe(options.sftRecipe, ['--dataset', options.dataset, '--docids', scheme]);
+        const sftFor = (scheme: DocidScheme) => schemeSftRecipe(options.sftRecipe, options.dataset, scheme);
         sftFor('atomic');
         const unsupported = settings.docids.filter((s) => s === 'keywords');
         if (unsupported.length > 0)
@@ -427,4 +427,13 @@ export function registerExperimentCommand(program: Command, write: Write): void 
         }));
       },
     );
+}
+
+/**
+ * One docid scheme's SFT settings for `experiment docid-schemes`: the recipe with `--docids` set.
+ * A recipe's lexical head (budgeted-sft's BM25 prior) has no docid tokens to sit on when the docid
+ * is written in text (title), so that scheme trains without one.
+ */
+export function schemeSftRecipe(recipe: string, dataset: string, scheme: DocidScheme): ReturnType<typeof sftRecipe> {
+  return sftRecipe(recipe, ['--dataset', dataset, '--docids', scheme, ...(isTextScheme(scheme) ? ['--lexical-init', 'none'] : [])]);
 }

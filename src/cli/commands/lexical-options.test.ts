@@ -14,6 +14,10 @@ test('lexical head, label smoothing, rank-weight and --updates options: one-line
     const cases: [string[], RegExp][] = [
       [[...sft, '--lexical-init', 'tfidf'], /^genir: error: --lexical-init tfidf: expected one of zeros, bm25, none$/],
       [
+        [...sft, '--recipe', 'budgeted-sft', '--docids', 'title'],
+        /^genir: error: --docids title writes each docid in text tokens, so there are no docid tokens for a lexical head \(--lexical-init bm25, from the command line or --recipe\): add --lexical-init none$/,
+      ],
+      [
         [...sft, '--docids', 'pq', '--lexical-scale', '100'],
         /^genir: error: --lexical-scale sets the lexical head's multiplier: add --lexical-head or --lexical-init$/,
       ],

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { applyRecipe, readRecipe } from '../recipe.js';
-import { DOCID_SCHEMES, type DocidScheme } from '../../docids/table.js';
+import { DOCID_SCHEMES, isTextScheme, type DocidScheme } from '../../docids/table.js';
 import { SENTENCE_HOLD_OUTS, type SentenceHoldOut } from '../../docids/pseudoQueries.js';
 import { isDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { T5_PRESETS, TRAINABLE_PRESETS, isTrainablePreset, type T5Config, type T5Preset } from '../../model/config.js';
@@ -165,6 +165,10 @@ export function sftOptionsFrom(options: TrainSftCommandOptions): SftOptions {
     asked === 'none'
       ? undefined
       : (asked ?? (overrides.lexicalHead === true ? undefined : defaultLexicalInit(docids, options.init !== undefined)));
+  if (lexicalInit !== undefined && isTextScheme(docids as DocidScheme))
+    throw new UserError(
+      `--docids ${docids} writes each docid in text tokens, so there are no docid tokens for a lexical head (--lexical-init ${lexicalInit}, from the command line or --recipe): add --lexical-init none`,
+    );
   // Choosing how the lexical head starts asks for one.
   if (lexicalInit !== undefined) overrides.lexicalHead = true;
   if (overrides.lexicalHeadScale !== undefined && overrides.lexicalHead !== true)
