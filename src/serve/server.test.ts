@@ -218,8 +218,7 @@ test('--workers 2 and --workers 0 (the main thread) answer concurrent queries wi
           mainBody.beam_trace.map((step) => step.kept.length),
         );
     });
-    const gauge = async (url: string, name: string) =>
-      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+    const gauge = async (url: string, name: string) => metricValue(await (await fetch(`${url}/metrics`)).text(), name) ?? NaN;
     assert.deepEqual(await Promise.all([gauge(server.url, 'genir_search_workers'), gauge(single.url, 'genir_search_workers')]), [2, 1]);
     assert.equal(await gauge(server.url, 'genir_search_batches_running'), 0);
     // With workers, batches hold at most 8 queries by default; on the main thread, 16.
@@ -272,13 +271,12 @@ test('SIGTERM with searches queued for two workers: they start at once without w
     const sent = Array.from({ length: 150 }, (_, i) =>
       fetch(`${served.url}/search`, post({ query: `ocean tides ${i}`, k: 3, beam: i % 2 === 0 ? 4 : 3 })),
     );
-    const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
     let queued = 0;
     let running = -1;
     for (let tries = 0; tries < 2_000 && queued < sent.length; tries++) {
       const text = await (await fetch(`${served.url}/metrics`)).text();
-      queued = value(text, 'genir_search_queue_depth');
-      running = value(text, 'genir_search_batches_running');
+      queued = metricValue(text, 'genir_search_queue_depth') ?? 0;
+      running = metricValue(text, 'genir_search_batches_running') ?? 0;
       if (queued < sent.length) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     assert.deepEqual([queued, running], [sent.length, 0], 'every search waits in the queue before SIGTERM');
@@ -301,8 +299,14 @@ test('SIGTERM with searches queued for two workers: they start at once without w
 
 async function batchCounts(): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const value = (name: string) => metricValue(text, name) ?? NaN;
   return { sum: value('genir_search_batch_size_sum'), count: value('genir_search_batch_size_count') };
+}
+
+/** The value of an unlabelled series (or one whose name is given as a regex) in Prometheus text. */
+function metricValue(text: string, name: string): number | undefined {
+  const found = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+  return found === undefined ? undefined : Number(found);
 }
 
 test('GET /metrics: Prometheus text with requests, latency histogram, queue depth, batch sizes and memory', async () => {
@@ -403,8 +407,7 @@ test('a client that goes away takes its query out of the queue: abandoned search
     '100',
   ]);
   try {
-    const batches = async () =>
-      Number(/^genir_search_batch_size_count (\S+)$/m.exec(await (await fetch(`${served.url}/metrics`)).text())?.[1]);
+    const batches = async () => metricValue(await (await fetch(`${served.url}/metrics`)).text(), 'genir_search_batch_size_count') ?? NaN;
     const before = await batches();
     const controller = new AbortController();
     const sent = Array.from({ length: 40 }, (_, i) =>

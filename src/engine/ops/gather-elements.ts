@@ -1,7 +1,7 @@
 import { Tensor } from '../graph.js';
 import { registerGradient } from '../registry.js';
 import { dimEq, isUnknown } from '../shape.js';
-import { zerosLike } from './gather.js';
+import { zerosLike } from './zeros-like.js';
 import { axisOrFail, emit1, expectDType, fail } from './util.js';
 
 /** out[i][j] = x[index[i][j]][j] along `axis` (ONNX GatherElements); output has the indices' shape. */

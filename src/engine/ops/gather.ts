@@ -1,9 +1,12 @@
-import { ONNX_DATA_TYPE, allocate } from '../dtype.js';
 import { Tensor } from '../graph.js';
 import { registerGradient } from '../registry.js';
+import { cast } from './cast.js';
+import { scatterAddElements } from './gather-elements.js';
+import { expand } from './reduce-sum.js';
 import { reshape } from './reshape.js';
 import { shapeOf } from './shape-of.js';
 import { axisOrFail, emit1, expectDType } from './util.js';
+import { zerosLike } from './zeros-like.js';
 
 /**
  * Rows of `table` picked by integer `indices` along `axis` (embedding lookup with axis 0):
@@ -14,12 +17,6 @@ export function gather(table: Tensor, indices: Tensor, axis = 0): Tensor {
   const a = axisOrFail('gather', axis, table.rank);
   const shape = [...table.shape.slice(0, a), ...indices.shape, ...table.shape.slice(a + 1)];
   return emit1(table.graph, 'Gather', [table, indices], { axis: a }, table.dtype, shape);
-}
-
-/** A run-time zero tensor shaped like x (ConstantOfShape, so no V×D constant is stored). */
-export function zerosLike(x: Tensor): Tensor {
-  const value = { tensor: { dtype: x.dtype, dims: [1], data: allocate(x.dtype, 1) } };
-  return emit1(x.graph, 'ConstantOfShape', [shapeOf(x)], { value }, x.dtype, x.shape);
 }
 
 /**
@@ -35,27 +32,8 @@ registerGradient('Gather', ({ node, outputGrads: [dy] }) => {
   const [table, indices] = node.inputs as Tensor[];
   if (node.attrs.axis !== 0) throw new Error('Gather gradient: only axis 0 (embedding lookup) is differentiable');
   const rowShape = table.shape.slice(1);
-  const ids =
-    indices.dtype === 'int64' ? indices : emit1(indices.graph, 'Cast', [indices], { to: ONNX_DATA_TYPE.int64 }, 'int64', indices.shape);
   const flatGrad = reshape(dy as Tensor, [-1, ...rowShape]);
   // ScatterElements takes one index per updated element: each id, repeated over its row.
-  const rowIds = emit1(
-    table.graph,
-    'Expand',
-    [reshape(ids, [-1, ...rowShape.map(() => 1)]), shapeOf(flatGrad)],
-    {},
-    'int64',
-    flatGrad.shape,
-  );
-  const grad = emit1(
-    table.graph,
-    'ScatterElements',
-    [zerosLike(table), rowIds, flatGrad],
-    { axis: 0, reduction: 'add' },
-    table.dtype,
-    table.shape,
-  );
-  return [grad, null];
+  const rowIds = expand(reshape(cast(indices, 'int64'), [-1, ...rowShape.map(() => 1)]), shapeOf(flatGrad), flatGrad.shape);
+  return [scatterAddElements(zerosLike(table), rowIds, flatGrad, 0), null];
 });
-
-registerGradient('ConstantOfShape', () => [null]);

@@ -2,7 +2,7 @@ import { Tensor } from '../graph.js';
 import { registerGradient } from '../registry.js';
 import { dimEq, isUnknown } from '../shape.js';
 import { concat } from './concat.js';
-import { zerosLike } from './gather.js';
+import { zerosLike } from './zeros-like.js';
 import { axisOrFail, fail, int64s } from './util.js';
 
 /**
