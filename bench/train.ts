@@ -3,7 +3,7 @@
  *
  *   npm run bench:train -- [--json] [--config small] [--batch 32] [--src-len 64] [--tgt-len 8]
  *                          [--steps 8] [--warmup 2] [--rounds 2] [--threads 2] [--dropout 0.1]
- *                          [--optimizer graph|ts] [--no-torch] [--profile]
+ *                          [--optimizer graph|ts|none] [--no-torch] [--profile]
  *
  * One training step = forward, loss over the target tokens, backward, global-norm gradient
  * clipping (1.0) and an AdamW update, on a fixed random batch (vocabulary 8,000, token ids
@@ -13,7 +13,9 @@
  * this script installs with apt-get when missing (as root) and checks is the BLAS loaded.
  *
  * genir's step runs clipping and AdamW inside the ORT graph, as the training loop does by
- * default; --optimizer ts times lossAndGradients plus the TypeScript AdamW loop instead.
+ * default; --optimizer ts times lossAndGradients plus the TypeScript AdamW loop instead, and
+ * --optimizer none lossAndGradients alone (forward, loss and backward, no clipping or update: a
+ * ceiling on what a faster optimizer could give `fraction_of_gemm`; not a training step).
  *
  * Rounds alternate PyTorch and genir (each with its own warm-up steps) so background load
  * hits both alike; the reported step time is the median over all timed steps. GFLOP/s
@@ -60,6 +62,7 @@ const rounds = Number(option('--rounds', '2'));
 const threads = Number(option('--threads', '2'));
 const dropout = Number(option('--dropout', '0.1'));
 const optimizerKind = option('--optimizer', 'graph');
+if (!['graph', 'ts', 'none'].includes(optimizerKind)) throw new Error(`--optimizer must be graph, ts or none, got ${optimizerKind}`);
 const withTorch = !process.argv.includes('--no-torch');
 const withProfile = process.argv.includes('--profile');
 const gemmSize = Number(option('--gemm-size', '1024'));
@@ -178,9 +181,10 @@ async function main(): Promise<void> {
       return;
     }
     const { loss, gradients } = await model.lossAndGradients(batch, seed++);
+    lastLoss = loss;
+    if (optimizerKind === 'none') return;
     const norm = globalGradNorm(gradients);
     optimizer.update(gradients, 1e-4, clipFactor(norm, 1));
-    lastLoss = loss;
   };
 
   if (withTorch) ensureTorch();
