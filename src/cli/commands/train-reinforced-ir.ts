@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { TRAINABLE_PRESETS, isTrainablePreset } from '../../model/config.js';
 import { saveDenseModelDirectory } from '../../retriever/dense-directory.js';
 import { runReinforcedIrExperiment } from '../../experiments/reinforced-ir.js';
 import {
@@ -48,6 +49,8 @@ interface LoopCommandOptions {
   quick?: boolean;
   dataDir?: string;
   denseFrom?: string;
+  denseModel?: string;
+  denseMaxPassageTokens?: string;
   denseUpdates?: string;
   doc2queryUpdates?: string;
   generatorUpdates?: string;
@@ -80,6 +83,11 @@ function defineLoopOptions(command: Command): Command {
     .option('--quick', 'a micro configuration that runs every step in seconds (a smoke test, not a result)')
     .addOption(dataDirOption())
     .option('--dense-from <dir>', 'start from this trained dense model directory (genir train dense --out) as D0 instead of training one')
+    .option(
+      '--dense-model <size>',
+      `train D0 as genir train dense --model <size> --updates <--dense-updates> does (its tokenizer, LSA init and pairs), then go on as with --dense-from: ${TRAINABLE_PRESETS.join(' | ')} (default: D0 trained in the loop at the loop's preset, with a tokenizer that also reads the target)`,
+    )
+    .option('--dense-max-passage-tokens <n>', "with --dense-model: genir train dense's --max-passage-tokens")
     .option(
       '--dense-updates <n>',
       `optimizer updates of the source dense retriever D0 (default ${FULL_SETTINGS.denseUpdates}; --quick ${QUICK_SETTINGS.denseUpdates})`,
@@ -176,10 +184,17 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     for (const [value, flag] of [
       [options.denseUpdates, '--dense-updates'],
       [options.denseMinutes, '--dense-minutes'],
+      [options.denseModel, '--dense-model'],
     ] as const)
       if (value !== undefined)
         throw new UserError(`${flag}: D0 is not trained with --dense-from ${options.denseFrom}; give one or the other`);
   }
+  if (options.denseModel !== undefined && !isTrainablePreset(options.denseModel))
+    throw new UserError(`--dense-model ${options.denseModel}: expected ${TRAINABLE_PRESETS.join(', ')}`);
+  if (options.denseModel !== undefined && options.denseMinutes !== undefined)
+    throw new UserError('--dense-minutes: not with --dense-model, whose D0 is trained for --dense-updates updates');
+  if (options.denseMaxPassageTokens !== undefined && options.denseModel === undefined)
+    throw new UserError('--dense-max-passage-tokens: only with --dense-model (genir train dense trains that D0)');
   const count = (value: string | undefined, flag: string, fallback: number): number =>
     value === undefined ? fallback : parseCount(value, flag);
   const epochs = (value: string | undefined, flag: string, fallback: number): number =>
@@ -213,6 +228,17 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     settings,
     synthetic,
     denseFrom: options.denseFrom === undefined ? undefined : resolve(options.denseFrom),
+    denseTraining:
+      options.denseModel === undefined || !isTrainablePreset(options.denseModel)
+        ? undefined
+        : {
+            model: options.denseModel,
+            updates: settings.denseUpdates,
+            maxPassageTokens:
+              options.denseMaxPassageTokens === undefined
+                ? undefined
+                : parseCount(options.denseMaxPassageTokens, '--dense-max-passage-tokens'),
+          },
     quick: options.quick,
     seed: parseSeed(options.seed),
     threads: parseThreads(options.threads),

@@ -22,7 +22,7 @@ import { UserError } from '../../../util/errors.js';
 import { Rng, fnv1a64 } from '../../../util/random.js';
 import { removeOnExit } from '../../../util/temporaries.js';
 import { denseTrainingData, tokenizePairs } from '../dense/data.js';
-import { denseTrainingPairs, tokenizerTexts } from '../dense/pipeline.js';
+import { denseTrainingPairs, runDenseTraining, tokenizerTexts } from '../dense/pipeline.js';
 import { dpoTrainingData, type EncodedGroup } from '../rank/data.js';
 import { GroupedScorer } from '../../../model/grouped.js';
 import { PreferenceModel } from '../rank/model.js';
@@ -32,7 +32,7 @@ import { loadSftCorpus } from '../../../data/training-corpus.js';
 import { withDocidTokens } from '../sft/pipeline.js';
 import { train } from '../../loop/trainer.js';
 import type { LossRecord } from '../../loop/loss-log.js';
-import { loadDenseModelDirectory } from '../../../retriever/dense-directory.js';
+import { loadDenseModelDirectory, type LoadedDenseDirectory } from '../../../retriever/dense-directory.js';
 import { WEIGHTS_FILE } from '../../../model/checkpoint.js';
 import { generatorPassageScores, greedyAugmentations, sampleAugmentations } from './generator.js';
 import { mixQueryEmbedding, mixedScore, positiveRanks, preferencePair, rowDot } from './mixing.js';
@@ -135,6 +135,9 @@ export const FULL_SETTINGS: ReinforcedIrSettings = {
   batch: { dense: 64, generator: 32, rlrf: 16, rlgf: 8 },
 };
 
+/** --quick's model shape, for every model the loop trains. */
+const QUICK_MODEL = { dModel: 32, dKv: 8, numHeads: 4, dFf: 64, numLayers: 1, numDecoderLayers: 1 } as const;
+
 /** Small enough for a test: a narrow model, seconds per stage. */
 export const QUICK_SETTINGS: ReinforcedIrSettings = {
   ...FULL_SETTINGS,
@@ -162,6 +165,13 @@ export interface ReinforcedIrOptions {
   synthetic: SyntheticSource;
   /** A trained dense model directory to start from as D₀ (its tokenizer becomes every model's); D₀ is trained otherwise. */
   denseFrom?: string;
+  /**
+   * Train D₀ with `genir train dense`'s pipeline and defaults (runDenseTraining: its tokenizer,
+   * LSA embedding init, labelled + inverse-cloze + crop pairs) on the source, then go on exactly as
+   * with `denseFrom` set to that directory. Without it (and without denseFrom) D₀ is trained in
+   * the loop at the settings' preset, with a tokenizer that also reads the target corpus.
+   */
+  denseTraining?: { model: T5Preset; updates: number; maxPassageTokens?: number };
   /** Shrinks the model (dModel 32, one layer) and caps the target's test queries (for --quick). */
   quick?: boolean;
   /** Score every stage on the target's test split (the experiment); otherwise only train. */
@@ -232,7 +242,10 @@ export interface ReinforcedIrResult {
   targetDocuments: number;
   tokenizer: SubwordTokenizer;
   /** Where D₀ came from: trained here (its update count) or read from a dense model directory. */
-  denseSource: { trainedUpdates: number } | { dir: string; createdAt: string; weightsSha256: string };
+  denseSource:
+    | { trainedUpdates: number }
+    | { dir: string; createdAt: string; weightsSha256: string }
+    | { trainedBy: 'genir train dense'; model: T5Preset; updates: number; weightsSha256: string };
   dense: DenseModel;
   generator: T5Model;
   targetDocs: Document[];
@@ -259,6 +272,41 @@ function stageSummary(updates: number, planned: number, cap: string): string {
 
 const mean = (values: readonly number[]): number | null => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
 
+/**
+ * D₀ as `genir train dense --dataset <source> --model <preset> --updates <n> [--max-passage-tokens <n>]`
+ * would write it (same seed and threads), read back into memory; the scratch directory is removed
+ * once read, so the loop goes on exactly as with --dense-from that directory.
+ */
+async function trainSourceDense(
+  options: ReinforcedIrOptions,
+  training: NonNullable<ReinforcedIrOptions['denseTraining']>,
+  log: (line: string) => void,
+): Promise<LoadedDenseDirectory> {
+  const scratch = mkdtempSync(join(tmpdir(), 'genir-reinforced-ir-d0-'));
+  const forget = removeOnExit(scratch);
+  try {
+    log(`reinforced-ir: training D0 as genir train dense --model ${training.model} --updates ${training.updates} would`);
+    const trained = await runDenseTraining({
+      dataset: options.source,
+      dataDir: options.dataDir,
+      model: training.model,
+      modelOverrides: options.quick ? QUICK_MODEL : undefined,
+      updates: training.updates,
+      maxPassageTokens: training.maxPassageTokens,
+      out: join(scratch, 'd0'),
+      seed: options.seed,
+      threads: options.threads,
+      onnx: false,
+      progress: false,
+      log,
+    });
+    return await loadDenseModelDirectory(trained.dir, { threads: options.threads, spinning: false });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+    forget();
+  }
+}
+
 export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<ReinforcedIrResult> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -270,9 +318,15 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
   const listDepth = s.rlgfListDepth ?? listSize;
   if (!Number.isInteger(listDepth) || listDepth < 1 || listDepth > listSize)
     throw new UserError(`--rlgf-list-depth ${listDepth}: expected an integer from 1 to the list size ${listSize}`);
+  if (options.denseFrom !== undefined && options.denseTraining !== undefined)
+    throw new UserError('reinforced-ir: D0 is either read (--dense-from) or trained with genir train dense (--dense-model), not both');
   // Read first: a wrong --dense-from fails before any data is loaded or anything trained.
   const loaded =
-    options.denseFrom === undefined ? undefined : await loadDenseModelDirectory(options.denseFrom, { threads, spinning: false });
+    options.denseFrom !== undefined
+      ? await loadDenseModelDirectory(options.denseFrom, { threads, spinning: false })
+      : options.denseTraining !== undefined
+        ? await trainSourceDense(options, options.denseTraining, log)
+        : undefined;
 
   const source = await loadSftCorpus({ dataset: options.source, dataDir: options.dataDir });
   if (source.trainQueries.length === 0) throw new UserError(`--source ${options.source}: the dataset has no labelled training queries`);
@@ -304,7 +358,7 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
   const tokenizer =
     loaded?.tokenizer ??
     withDocidTokens(trainTokenizer([...tokenizerTexts(source), ...targetTexts], { vocabSize: s.vocabSize }), DENSE_MARKER_COUNT);
-  const overrides = options.quick ? { dModel: 32, dKv: 8, numHeads: 4, dFf: 64, numLayers: 1, numDecoderLayers: 1 } : {};
+  const overrides = options.quick ? QUICK_MODEL : {};
   // The trainer's run directories (loss curves, checkpoints) are scratch here: removed at the end, or on exit.
   const work = mkdtempSync(join(tmpdir(), 'genir-reinforced-ir-'));
   const forgetWork = removeOnExit(work);
@@ -322,9 +376,12 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
     if (loaded) {
       dense = loaded.model;
       const weights = loaded.manifest.files.find((f) => f.path === WEIGHTS_FILE)!;
-      denseSource = { dir: loaded.dir, createdAt: loaded.manifest.createdAt, weightsSha256: weights.sha256 };
+      denseSource =
+        options.denseTraining === undefined
+          ? { dir: loaded.dir, createdAt: loaded.manifest.createdAt, weightsSha256: weights.sha256 }
+          : { trainedBy: 'genir train dense', ...options.denseTraining, weightsSha256: weights.sha256 };
       log(
-        `reinforced-ir: source dense retriever D0 read from ${loaded.dir} (${loaded.manifest.model.parameters} parameters, d_model ${dense.config.dModel}, its ${tokenizer.vocabSize}-token vocabulary for every model)`,
+        `reinforced-ir: source dense retriever D0 ${options.denseTraining === undefined ? `read from ${loaded.dir}` : 'trained by genir train dense'} (${loaded.manifest.model.parameters} parameters, d_model ${dense.config.dModel}, weights sha256 ${weights.sha256.slice(0, 12)}…, its ${tokenizer.vocabSize}-token vocabulary for every model)`,
       );
     } else {
       const denseConfig = t5Config(s.preset, { ...overrides, vocabSize: tokenizer.subwordVocabSize, docidVocabSize: DENSE_MARKER_COUNT });
