@@ -182,6 +182,52 @@ test(
 );
 
 test(
+  'genir experiment reinforced-ir --dense-model: D0 is the encoder genir train dense trains with the same options, and the run goes on as --dense-from that directory does',
+  { skip: needsData },
+  async () => {
+    // --quick's shape (d_model 32, 1 layer, 4 heads, d_ff 64) spelled as genir train dense's flags.
+    const dense = join(root, 'd0-by-train-dense');
+    const trained = await runGenir(
+      [
+        ...['train', 'dense', '--dataset', 'squad-dev', '--model', 'tiny', '--d-model', '32', '--d-ff', '64', '--layers', '1'],
+        ...['--heads', '4', '--updates', '20', '--max-passage-tokens', '64', '--out', dense, '--threads', '1', '--no-onnx'],
+      ],
+      { env: { GENIR_DATA_DIR: dataDir } },
+    );
+    assert.equal(trained.code, 0, trained.stderr);
+    const d0Scratch = () => readdirSync(tmpdir()).filter((name) => name.startsWith('genir-reinforced-ir-d0-'));
+    const scratchBefore = d0Scratch();
+    const [inRun, fromDir] = await Promise.all([
+      runGenir(quickExperiment(1, '--dense-model', 'tiny', '--dense-updates', '20', '--dense-max-passage-tokens', '64'), {
+        env: { GENIR_DATA_DIR: dataDir },
+      }),
+      runGenir(quickExperiment(1, '--dense-from', dense), { env: { GENIR_DATA_DIR: dataDir } }),
+    ]);
+    assert.equal(inRun.code, 0, inRun.stderr);
+    assert.equal(fromDir.code, 0, fromDir.stderr);
+    assert.match(inRun.stderr, /D0 trained by genir train dense \(/);
+    type Line = ExperimentLine & { dense_source: Record<string, unknown> };
+    const lastLine = (stdout: string): Line => JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as Line;
+    const [a, b] = [lastLine(inRun.stdout), lastLine(fromDir.stdout)];
+    const manifest = JSON.parse(readFileSync(join(dense, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
+    assert.deepEqual(a.dense_source, {
+      trainedBy: 'genir train dense',
+      model: 'tiny',
+      updates: 20,
+      maxPassageTokens: 64,
+      weightsSha256: manifest.files.find((f) => f.path === 'model.safetensors')!.sha256,
+    });
+    // Same D0, same tokenizer, same seed: every row and round of the two runs is the same.
+    assert.deepEqual(
+      withoutTimings(JSON.stringify({ rows: a.rows, rounds: a.rounds })),
+      withoutTimings(JSON.stringify({ rows: b.rows, rounds: b.rounds })),
+    );
+    // D0's scratch directory is gone once D0 is read.
+    assert.deepEqual(d0Scratch(), scratchBefore);
+  },
+);
+
+test(
   'genir train|experiment reinforced-ir: bad options, an unknown target and a non-empty --out are one-line user errors before any training',
   { skip: needsData },
   async () => {
@@ -276,6 +322,46 @@ test(
           '5',
         ],
         /--dense-updates: D0 is not trained with --dense-from/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--dense-model', 'huge'],
+        /^genir: error: --dense-model huge: expected tiny, mini, medium, small\n$/,
+      ],
+      [
+        [
+          'experiment',
+          'reinforced-ir',
+          '--source',
+          'squad-dev',
+          '--target',
+          'cranfield',
+          '--quick',
+          '--dense-from',
+          busy,
+          '--dense-model',
+          'mini',
+        ],
+        /--dense-model: D0 is not trained with --dense-from/,
+      ],
+      [
+        ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--dense-max-passage-tokens', '64'],
+        /--dense-max-passage-tokens: only with --dense-model/,
+      ],
+      [
+        [
+          'experiment',
+          'reinforced-ir',
+          '--source',
+          'squad-dev',
+          '--target',
+          'cranfield',
+          '--quick',
+          '--dense-model',
+          'mini',
+          '--dense-minutes',
+          '1',
+        ],
+        /--dense-minutes: not with --dense-model/,
       ],
     ];
     for (const [args, message] of cases) {
