@@ -343,6 +343,7 @@ test(
         ],
         /--dense-model: D0 is not trained with --dense-from/,
       ],
+      [['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'nosuch', '--quick', '--dense-model', 'tiny'], /nosuch/],
       [
         ['experiment', 'reinforced-ir', '--source', 'squad-dev', '--target', 'cranfield', '--quick', '--dense-max-passage-tokens', '64'],
         /--dense-max-passage-tokens: only with --dense-model/,
@@ -369,6 +370,7 @@ test(
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+      assert.doesNotMatch(result.stderr, /training D0/, 'nothing trained');
       assert.equal(result.stdout, '');
     }
     assert.deepEqual(readdirSync(busy), ['keep.txt']);

@@ -241,7 +241,7 @@ export interface ReinforcedIrResult {
   testQueries: number;
   targetDocuments: number;
   tokenizer: SubwordTokenizer;
-  /** Where D₀ came from: trained here (its update count) or read from a dense model directory. */
+  /** Where D₀ came from: trained in the loop (its update count), read from a dense model directory, or trained by genir train dense's pipeline (--dense-model). */
   denseSource:
     | { trainedUpdates: number }
     | { dir: string; createdAt: string; weightsSha256: string }
@@ -321,12 +321,8 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
   if (options.denseFrom !== undefined && options.denseTraining !== undefined)
     throw new UserError('reinforced-ir: D0 is either read (--dense-from) or trained with genir train dense (--dense-model), not both');
   // Read first: a wrong --dense-from fails before any data is loaded or anything trained.
-  const loaded =
-    options.denseFrom !== undefined
-      ? await loadDenseModelDirectory(options.denseFrom, { threads, spinning: false })
-      : options.denseTraining !== undefined
-        ? await trainSourceDense(options, options.denseTraining, log)
-        : undefined;
+  const readDense =
+    options.denseFrom === undefined ? undefined : await loadDenseModelDirectory(options.denseFrom, { threads, spinning: false });
 
   const source = await loadSftCorpus({ dataset: options.source, dataDir: options.dataDir });
   if (source.trainQueries.length === 0) throw new UserError(`--source ${options.source}: the dataset has no labelled training queries`);
@@ -351,6 +347,9 @@ export async function runReinforcedIr(options: ReinforcedIrOptions): Promise<Rei
   log(
     `reinforced-ir: source ${source.datasetId} (${source.docs.length} documents, ${source.trainQueries.length} labelled queries); target ${targetSet.id} (${targetDocs.length} documents${options.evaluate ? `, ${testQueries.length} test queries for evaluation only` : ''})`,
   );
+  // Trained only once both datasets have opened, so a wrong --target fails before minutes of training.
+  const loaded =
+    readDense ?? (options.denseTraining === undefined ? undefined : await trainSourceDense(options, options.denseTraining, log));
 
   // One tokenizer for every model. Trained here, the unlabelled target corpus is part of its text so target words are not
   // shredded; a D₀ read from a directory brings its own, which the generator and doc2query must then share.
