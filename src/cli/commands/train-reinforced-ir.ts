@@ -189,11 +189,12 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
       if (value !== undefined)
         throw new UserError(`${flag}: D0 is not trained with --dense-from ${options.denseFrom}; give one or the other`);
   }
-  if (options.denseModel !== undefined && !isTrainablePreset(options.denseModel))
-    throw new UserError(`--dense-model ${options.denseModel}: expected ${TRAINABLE_PRESETS.join(', ')}`);
-  if (options.denseModel !== undefined && options.denseMinutes !== undefined)
+  const denseModel = options.denseModel;
+  if (denseModel !== undefined && !isTrainablePreset(denseModel))
+    throw new UserError(`--dense-model ${denseModel}: expected ${TRAINABLE_PRESETS.join(', ')}`);
+  if (denseModel !== undefined && options.denseMinutes !== undefined)
     throw new UserError('--dense-minutes: not with --dense-model, whose D0 is trained for --dense-updates updates');
-  if (options.denseMaxPassageTokens !== undefined && options.denseModel === undefined)
+  if (options.denseMaxPassageTokens !== undefined && denseModel === undefined)
     throw new UserError('--dense-max-passage-tokens: only with --dense-model (genir train dense trains that D0)');
   const count = (value: string | undefined, flag: string, fallback: number): number =>
     value === undefined ? fallback : parseCount(value, flag);
@@ -229,10 +230,10 @@ function loopOptions(options: LoopCommandOptions): Omit<ReinforcedIrOptions, 'ev
     synthetic,
     denseFrom: options.denseFrom === undefined ? undefined : resolve(options.denseFrom),
     denseTraining:
-      options.denseModel === undefined || !isTrainablePreset(options.denseModel)
+      denseModel === undefined
         ? undefined
         : {
-            model: options.denseModel,
+            model: denseModel,
             updates: settings.denseUpdates,
             maxPassageTokens:
               options.denseMaxPassageTokens === undefined
