@@ -14,6 +14,8 @@ export interface PreferenceGroup {
   targets: readonly ArrayLike<number>[];
   /** Reference (frozen SFT) log-probability of each target, for DPO. */
   reference?: readonly number[];
+  /** A teacher's score of each target in nats, for MarginMSE: a pair's target margin is teacher[positive] − teacher[negative]. */
+  teacher?: readonly number[];
   /** (positive, negative) target indices that form pairs, for dpo and margin; default (0, j) for every negative j. */
   pairs?: readonly (readonly [number, number])[];
 }
@@ -39,6 +41,8 @@ export interface PreferenceBatch {
   reference: Float32Array;
   pairPositive: BigInt64Array;
   pairNegative: BigInt64Array;
+  /** [pairs] the teacher's margin of each pair (0 where a group has no teacher scores). */
+  pairTarget: Float32Array;
   /** 1 / number of pairs in the batch: the loss is the mean over pairs (triples). */
   pairWeight: Float32Array;
   /** [groups, groupSize]: 0 for a real row, MASKED for padding. */
@@ -76,6 +80,7 @@ export function makePreferenceBatch(groups: readonly PreferenceGroup[], tokens: 
   const positiveRows = new BigInt64Array(queries);
   const pairPositive: bigint[] = [];
   const pairNegative: bigint[] = [];
+  const pairTarget: number[] = [];
   let generationTokens = 0;
   groups.forEach((group, q) => {
     const s = Math.min(group.source.length, maxSource);
@@ -106,6 +111,7 @@ export function makePreferenceBatch(groups: readonly PreferenceGroup[], tokens: 
     for (const [positive, negative] of pairs) {
       pairPositive.push(BigInt(first + positive));
       pairNegative.push(BigInt(first + negative));
+      pairTarget.push(group.teacher ? group.teacher[positive] - group.teacher[negative] : 0);
     }
   });
   const pairCount = pairPositive.length;
@@ -124,6 +130,7 @@ export function makePreferenceBatch(groups: readonly PreferenceGroup[], tokens: 
     reference,
     pairPositive: BigInt64Array.from(pairPositive),
     pairNegative: BigInt64Array.from(pairNegative),
+    pairTarget: Float32Array.from(pairTarget),
     pairWeight: new Float32Array(pairCount).fill(pairCount === 0 ? 0 : 1 / pairCount),
     groupBias,
     queryWeight: new Float32Array(queries).fill(1 / queries),

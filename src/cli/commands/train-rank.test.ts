@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { UserError } from '../../util/errors.js';
 import { buildProgram } from '../program.js';
 import { parseSchemes } from './experiment.js';
-import { commonOptionsFrom, type RankCommandOptions } from './train-rank.js';
+import { runGenir } from '../testing.js';
+import { commonOptionsFrom, ltrgrOptionsFrom, type LtrgrCommandOptions, type RankCommandOptions } from './train-rank.js';
 
 const BASE: RankCommandOptions = {
   from: 'sft',
@@ -55,4 +56,39 @@ test('the train command has sft, dense, ddro, ltrgr and reinforced-ir; experimen
     () => parseSchemes('pq,url'),
     (err: Error) => err instanceof UserError && /unknown scheme 'url'/.test(err.message),
   );
+});
+
+const LTRGR: LtrgrCommandOptions = {
+  ...BASE,
+  loss: 'margin',
+  margin: '2',
+  lambda: '8',
+  temperature: '1',
+  listSize: '8',
+  teacherScale: '1',
+};
+
+test('train ltrgr --loss margin-mse: needs a teacher run, takes prefix levels and a scale; the teacher run is refused for other losses', () => {
+  const parsed = ltrgrOptionsFrom({ ...LTRGR, loss: 'margin-mse', teacherRun: 'bm25.train.run', teacherScale: '0.5', prefixLevels: '3' });
+  assert.equal(parsed.loss, 'margin-mse');
+  assert.equal(parsed.teacherRun, 'bm25.train.run');
+  assert.equal(parsed.teacherScale, 0.5);
+  assert.equal(parsed.prefixLevels, 3);
+  const rejects = (patch: Partial<LtrgrCommandOptions>, pattern: RegExp) =>
+    assert.throws(
+      () => ltrgrOptionsFrom({ ...LTRGR, ...patch }),
+      (err: Error) => err instanceof UserError && pattern.test(err.message),
+    );
+  rejects({ loss: 'margin-mse' }, /--loss margin-mse needs --teacher-run/);
+  rejects({ teacherRun: 'bm25.train.run' }, /--teacher-run applies to --loss margin-mse/);
+  rejects({ loss: 'listwise', prefixLevels: '2' }, /--prefix-levels applies to --loss margin and margin-mse/);
+  rejects({ loss: 'margin-mse', teacherRun: 'x', teacherScale: '0' }, /--teacher-scale 0: expected a positive number/);
+  rejects({ loss: 'hinge' }, /--loss hinge: expected margin, listwise, margin-mse/);
+});
+
+test('genir train ltrgr --loss margin-mse without --teacher-run: one line, exit code 2, nothing written', async () => {
+  const result = await runGenir(['train', 'ltrgr', '--from', 'no-such-sft', '--out', 'no-such-out', '--loss', 'margin-mse']);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  assert.match(result.stderr, /--loss margin-mse needs --teacher-run/);
 });

@@ -66,11 +66,15 @@ export interface LtrgrCommandOptions extends RankCommandOptions {
   listSize: string;
   allQueries?: boolean;
   prefixLevels?: string;
+  teacherRun?: string;
+  teacherScale: string;
 }
 
-/** `--prefix-levels <n>`: an integer >= 1, for the margin loss only. */
+const LTRGR_LOSSES: readonly LtrgrLoss[] = ['margin', 'listwise', 'margin-mse'];
+
+/** `--prefix-levels <n>`: an integer >= 1, for the margin losses only. */
 export function prefixLevels(value: string, loss: string): number {
-  if (loss !== 'margin') throw new UserError('--prefix-levels applies to --loss margin');
+  if (loss !== 'margin' && loss !== 'margin-mse') throw new UserError('--prefix-levels applies to --loss margin and margin-mse');
   return parseNumber(value, '--prefix-levels', { integer: true, min: 1, expected: 'an integer >= 1' });
 }
 
@@ -229,7 +233,11 @@ export function defineLtrgrOptions(command: Command): Command {
     epochs: LTRGR_DEFAULTS.epochs,
     batch: `queries per update (default ${LTRGR_DEFAULTS.batchSize})`,
   })
-    .option('--loss <kind>', 'margin (top and random pair) | listwise (softmax over one positive and negatives)', 'margin')
+    .option(
+      '--loss <kind>',
+      "margin (top and random pair) | listwise (softmax over one positive and negatives) | margin-mse (RIPOR's MarginMSE on the same pairs, targets from --teacher-run)",
+      'margin',
+    )
     .option('--margin <nats>', 'margin on log π(docid|q)', String(LTRGR_DEFAULTS.margin))
     .option('--lambda <w>', 'weight λ of the generation loss', String(LTRGR_DEFAULTS.generationWeight))
     .option('--temperature <t>', 'list-wise softmax temperature', String(LTRGR_DEFAULTS.temperature))
@@ -237,12 +245,21 @@ export function defineLtrgrOptions(command: Command): Command {
     .option('--all-queries', 'margin: train on every query, not only the hard ones (positive not ahead of the top negative by the margin)')
     .option(
       '--prefix-levels <n>',
-      "margin: RIPOR's prefix-oriented loss, also on docid prefixes of L/n, 2L/n, … tokens (n >= 2; default 1: whole docids only)",
-    );
+      "margin, margin-mse: RIPOR's prefix-oriented loss, also on docid prefixes of L/n, 2L/n, … tokens (n >= 2; default 1: whole docids only)",
+    )
+    .option(
+      '--teacher-run <file>',
+      'margin-mse: TREC run over the training queries (e.g. genir bm25 --split train --run-out); its score differences are the target margins',
+    )
+    .option('--teacher-scale <s>', "margin-mse: nats per unit of the teacher run's score", '1');
 }
 
 export function ltrgrOptionsFrom(options: LtrgrCommandOptions): LtrgrOptions {
-  if (options.loss !== 'margin' && options.loss !== 'listwise') throw new UserError(`--loss ${options.loss}: expected margin or listwise`);
+  if (!(LTRGR_LOSSES as readonly string[]).includes(options.loss))
+    throw new UserError(`--loss ${options.loss}: expected ${LTRGR_LOSSES.join(', ')}`);
+  if (options.loss === 'margin-mse' && options.teacherRun === undefined)
+    throw new UserError('--loss margin-mse needs --teacher-run <a TREC run over the training queries>');
+  if (options.loss !== 'margin-mse' && options.teacherRun !== undefined) throw new UserError('--teacher-run applies to --loss margin-mse');
   return {
     ...commonOptionsFrom(options),
     loss: options.loss as LtrgrLoss,
@@ -252,6 +269,8 @@ export function ltrgrOptionsFrom(options: LtrgrCommandOptions): LtrgrOptions {
     listSize: parseNumber(options.listSize, '--list-size', { integer: true, min: 2, expected: 'an integer >= 2' }),
     hardOnly: options.allQueries ? false : undefined,
     prefixLevels: options.prefixLevels === undefined ? undefined : prefixLevels(options.prefixLevels, options.loss),
+    teacherRun: options.teacherRun,
+    teacherScale: parsePositiveNumber(options.teacherScale, '--teacher-scale'),
   };
 }
 

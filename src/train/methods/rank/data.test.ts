@@ -33,6 +33,7 @@ test('preference batch: rows grouped per query, positive first, padding masked a
   assert.deepEqual([...batch.pairPositive].map(Number), [0, 0, 3]);
   assert.deepEqual([...batch.pairNegative].map(Number), [1, 2, 4]);
   assert.deepEqual([...batch.pairWeight], [1 / 3, 1 / 3, 1 / 3].map(Math.fround));
+  assert.deepEqual([...batch.pairTarget], [0, 0, 0], 'no teacher: no target margins');
   assert.deepEqual([...batch.positiveRows].map(Number), [0, 3]);
   assert.equal(batch.generationTokens, 3 + 2);
   assert.deepEqual([...batch.queryWeight], [0.5, 0.5]);
@@ -95,4 +96,22 @@ test('list-wise data: lists of the positive, the top negative and random others'
   assert.equal(group.targets[1][0], 200);
   assert.equal(new Set(group.targets.map((t) => t[0])).size, 4);
   assert.equal(group.pairs, undefined);
+});
+
+test('margin data with teacher scores: each pair carries the teacher margin of its two documents', () => {
+  const g = encoded('q', 4);
+  const taught: EncodedGroup = { ...g, teacher: 3, negatives: g.negatives.map((n, j) => ({ ...n, teacher: 1 - j })) };
+  const data = marginTrainingData([taught], { ...TOKENS, seed: 1, groupsPerBatch: 4 });
+  const [group] = data.data.plan(0).flat();
+  const random = group.targets[2][0] - 200;
+  assert.deepEqual(group.teacher, [3, 1, 1 - random]);
+  const batch = makePreferenceBatch([group], TOKENS);
+  assert.deepEqual([...batch.pairTarget], [2, 2 + random]);
+  // Without teacher scores the groups are as before (no teacher field).
+  assert.equal(
+    marginTrainingData([g], { ...TOKENS, seed: 1, groupsPerBatch: 4 })
+      .data.plan(0)
+      .flat()[0].teacher,
+    undefined,
+  );
 });

@@ -20,15 +20,21 @@ export interface EncodedGroup {
   source: Int32Array;
   positive: Int32Array;
   reference: number;
-  negatives: { target: Int32Array; reference: number }[];
+  negatives: { target: Int32Array; reference: number; teacher?: number }[];
+  /** A teacher's score of the positive in nats (MarginMSE); the negatives' are beside them. */
+  teacher?: number;
 }
 
-/** Tokenizes the triples' queries (cut to maxSourceTokens) and looks up every docid. */
+/**
+ * Tokenizes the triples' queries (cut to maxSourceTokens) and looks up every docid; with
+ * `teacher` (query id, docid key → score in nats), also each target's teacher score.
+ */
 export function encodeGroups(
   groups: readonly TripleGroup[],
   tokenizer: SubwordTokenizer,
   docids: DocidTable,
   maxSourceTokens: number,
+  teacher?: (query: string, key: string) => number,
 ): EncodedGroup[] {
   const target = (key: string): Int32Array => {
     const index = docids.indexOf(key);
@@ -49,7 +55,12 @@ export function encodeGroups(
       source,
       positive: target(g.positive),
       reference: g.reference,
-      negatives: g.negatives.map((n) => ({ target: target(n.key), reference: n.reference })),
+      negatives: g.negatives.map((n) => ({
+        target: target(n.key),
+        reference: n.reference,
+        ...(teacher === undefined ? {} : { teacher: teacher(g.query, n.key) }),
+      })),
+      ...(teacher === undefined ? {} : { teacher: teacher(g.query, g.positive) }),
     };
   });
 }
@@ -130,22 +141,16 @@ export function marginTrainingData(groups: readonly EncodedGroup[], options: Pre
     usable.map((g, index) => {
       const top = topNegative(g);
       const others = g.negatives.filter((_, j) => j !== top);
-      if (others.length === 0)
-        return {
-          source: g.source,
-          targets: [g.positive, g.negatives[top].target],
-          reference: [g.reference, g.negatives[top].reference],
-          pairs: [[0, 1]],
-        };
-      const random = others[keyedRng(options.seed, `margin\u0000${epoch}\u0000${g.query}\u0000${index}`).int(others.length)];
+      const chosen =
+        others.length === 0
+          ? [g.negatives[top]]
+          : [g.negatives[top], others[keyedRng(options.seed, `margin\u0000${epoch}\u0000${g.query}\u0000${index}`).int(others.length)]];
       return {
         source: g.source,
-        targets: [g.positive, g.negatives[top].target, random.target],
-        reference: [g.reference, g.negatives[top].reference, random.reference],
-        pairs: [
-          [0, 1],
-          [0, 2],
-        ],
+        targets: [g.positive, ...chosen.map((n) => n.target)],
+        reference: [g.reference, ...chosen.map((n) => n.reference)],
+        pairs: chosen.map((_, j) => [0, j + 1] as const),
+        ...(g.teacher === undefined ? {} : { teacher: [g.teacher, ...chosen.map((n) => n.teacher ?? 0)] }),
       };
     });
   return batched(groupsOf, options);

@@ -75,6 +75,8 @@ const OBJECTIVES: [string, PreferenceObjective][] = [
   ['dpo + sft mix', { rank: { kind: 'dpo', beta: 0.4 }, generationWeight: 0.5 }],
   ['margin + generation', { rank: { kind: 'margin', margin: 1 }, generationWeight: 1 }],
   ['prefix-oriented margin (RIPOR)', { rank: { kind: 'margin', margin: 1, prefixLengths: [1, 2] }, generationWeight: 1 }],
+  ['MarginMSE (teacher margins)', { rank: { kind: 'margin-mse' }, generationWeight: 0 }],
+  ['prefix-oriented MarginMSE (RIPOR)', { rank: { kind: 'margin-mse', prefixLengths: [1, 2] }, generationWeight: 1 }],
   ['listwise', { rank: { kind: 'listwise', temperature: 1 }, generationWeight: 0 }],
   ['equal-compute control (rank weight 0)', { rank: { kind: 'dpo', beta: 0.4 }, generationWeight: 1, rankWeight: 0 }],
 ];
@@ -87,7 +89,12 @@ for (const [label, objective] of OBJECTIVES) {
     try {
       // The reference is the model itself nudged down on the negatives, so the DPO margin is not 0.
       const reference = await scorer.score(GROUPS, TOKENS);
-      const groups = GROUPS.map((g, i) => ({ ...g, reference: reference[i].map((v, j) => (j === 0 ? v : v - 0.3 * j)) }));
+      // Teacher scores (MarginMSE) that put the positive 0.7 nats ahead of each next row.
+      const groups = GROUPS.map((g, i) => ({
+        ...g,
+        reference: reference[i].map((v, j) => (j === 0 ? v : v - 0.3 * j)),
+        teacher: g.targets.map((_, j) => -0.7 * j),
+      }));
       const batch = makePreferenceBatch(groups, TOKENS);
       assert.equal(batch.groupSize, 4);
       const shared = await trainer.lossAndGradients(batch, 0);
@@ -186,4 +193,8 @@ test('prefix feeds: one mask row per prefix shorter than the targets, then the w
   assert.deepEqual(feeds.prefix_mask.dims, [3, 4]);
   assert.deepEqual([...feeds.prefix_mask.data], [1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1]);
   assert.deepEqual([...feeds.prefix_margin.data], [0.5, 1, 2]);
+  // MarginMSE: no margin, the prefix's share of the docid, which scales each pair's teacher margin.
+  const shares = prefixFeeds([1, 2, 5], undefined, 4);
+  assert.deepEqual(Object.keys(shares).sort(), ['prefix_mask', 'prefix_scale']);
+  assert.deepEqual([...shares.prefix_scale.data], [0.25, 0.5, 1]);
 });

@@ -12,7 +12,7 @@ import { Graph, type Tensor, add, crossEntropy, gradients, mul, neg, reduceSum }
 import { t5ParameterSpecs, type T5Config } from '../../../model/config.js';
 import { GroupedT5Builder, groupedInputs, groupedLogits, groupedSequenceLogProb } from '../../../model/grouped.js';
 import { dpoLoss, generationLoss, type RowPairs } from './loss.js';
-import { listwiseLoss, marginRankLoss, prefixMarginRankLoss } from './ltrgr-loss.js';
+import { listwiseLoss, marginMseLoss, marginRankLoss, prefixMarginMseLoss, prefixMarginRankLoss } from './ltrgr-loss.js';
 
 /** The rank term of the objective. */
 export type RankObjective =
@@ -24,6 +24,11 @@ export type RankObjective =
    * margin scaled by prefix length / longest docid (see prefixMarginRankLoss).
    */
   | { kind: 'margin'; margin: number; prefixLengths?: readonly number[] }
+  /**
+   * RIPOR's relevance-based loss (MarginMSE): (S⁺ − S⁻ − t)² per pair, t the teacher's margin
+   * in nats; with `prefixLengths` also on the prefixes, t scaled by the prefix's share.
+   */
+  | { kind: 'margin-mse'; prefixLengths?: readonly number[] }
   /** Softmax cross-entropy of the positive over its group (ListNet with a one-hot target). */
   | { kind: 'listwise'; temperature: number };
 
@@ -39,10 +44,17 @@ export interface PreferenceObjective {
   rankWeight?: number;
 }
 
+/** Whether the rank term also scores docid prefixes (RIPOR's prefix-oriented form). */
+export function hasPrefixes(rank: RankObjective): rank is Extract<RankObjective, { prefixLengths?: readonly number[] }> {
+  return (rank.kind === 'margin' || rank.kind === 'margin-mse') && rank.prefixLengths !== undefined && rank.prefixLengths.length > 0;
+}
+
 /**
  * The training step of a preference objective. Inputs: those of the scoring graph, plus
  *   dpo, margin   `pair_positive`, `pair_negative` int64 [pairs] (row indices), `pair_weight` float [pairs]
+ *   margin-mse    the pair inputs and `pair_target` float [pairs] (the teacher's margins, in nats)
  *   prefix margin `prefix_mask` float [prefixes, tgt] (1 on each prefix's positions), `prefix_margin` float [prefixes]
+ *   prefix margin-mse `prefix_mask`, `prefix_scale` float [prefixes] (each prefix's share of the docid)
  *   dpo           `reference_log_prob` float [batch] (the frozen SFT model's scores)
  *   listwise      `group_bias` float [groups, group] (0, or MASKED for a padded row),
  *                 `query_weight` float [groups]; rows are grouped group-major, positive first
@@ -55,8 +67,7 @@ export function buildPreferenceTrainingGraph(config: T5Config, objective: Prefer
   const g = new Graph(`t5-${objective.rank.kind}-train`);
   const b = new GroupedT5Builder(g, config);
   const inputs = groupedInputs(g);
-  const prefixes =
-    objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined && objective.rank.prefixLengths.length > 0;
+  const prefixes = hasPrefixes(objective.rank);
   let scores: Tensor;
   let tokenLogProbs: Tensor | undefined;
   if (prefixes) {
@@ -88,6 +99,20 @@ export function buildPreferenceTrainingGraph(config: T5Config, objective: Prefer
               g.input('prefix_margin', 'float32', ['prefixes']),
             );
       break;
+    case 'margin-mse': {
+      const targets = g.input('pair_target', 'float32', ['pairs']);
+      rankLoss =
+        tokenLogProbs === undefined
+          ? marginMseLoss(scores, pairs(), targets)
+          : prefixMarginMseLoss(
+              tokenLogProbs,
+              g.input('prefix_mask', 'float32', ['prefixes', 'tgt']),
+              pairs(),
+              targets,
+              g.input('prefix_scale', 'float32', ['prefixes']),
+            );
+      break;
+    }
     case 'listwise':
       rankLoss = listwiseLoss(
         scores,

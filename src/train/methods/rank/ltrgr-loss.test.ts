@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Graph, Session, checkGradients, exportModel, gradients, type Tensor } from '../../../engine/index.js';
 import { MASKED } from '../../../model/t5-graph.js';
-import { listwiseLoss, marginRankLoss, prefixMarginRankLoss } from './ltrgr-loss.js';
+import { listwiseLoss, marginMseLoss, marginRankLoss, prefixMarginMseLoss, prefixMarginRankLoss } from './ltrgr-loss.js';
 
 function int64(g: Graph, values: readonly number[]): Tensor {
   return g.constant(BigInt64Array.from(values.map(BigInt)), [values.length], 'int64');
@@ -164,4 +164,95 @@ test('prefix-oriented margin loss passes the gradient check (float64 finite diff
   );
   assert.equal(report.checked, 16);
   assert.ok(report.maxGradient > 0.1);
+});
+
+test('MarginMSE loss and gradient equal the hand computation', async () => {
+  // S = [−1, −2.2, −0.5, −3, −2.5, −6]; student margins S⁺ − S⁻ = 1.2, −0.5, −0.5, 3;
+  // teacher margins 2, −0.5, 0.5, 1 → errors −0.8, 0, −1, 2 → loss ¼ (0.64 + 0 + 1 + 4) = 1.41.
+  // dL/dS⁺ = 2·¼·error summed over the positive's pairs, dL/dS⁻ = −2·¼·error.
+  const { loss, grad } = await lossAndGradient(
+    (g, s) =>
+      marginMseLoss(
+        s,
+        { positive: int64(g, MARGIN_PAIRS.positive), negative: int64(g, MARGIN_PAIRS.negative), weight: float64(g, MARGIN_PAIRS.weight) },
+        float64(g, [2, -0.5, 0.5, 1]),
+      ),
+    [-1, -2.2, -0.5, -3, -2.5, -6],
+  );
+  assertClose([loss], [1.41]);
+  assertClose(grad, [-0.4, 0.4, 0, 0.5, 0.5, -1]);
+});
+
+function prefixMseLoss(g: Graph, tokens: Tensor, scale = [1 / 4, 2 / 4, 1]): Tensor {
+  return prefixMarginMseLoss(
+    tokens,
+    float64(g, PREFIX_MASK, [3, 4]),
+    { positive: int64(g, PREFIX_PAIRS.positive), negative: int64(g, PREFIX_PAIRS.negative), weight: float64(g, PREFIX_PAIRS.weight) },
+    float64(g, [2, -1]),
+    float64(g, scale),
+  );
+}
+
+test('prefix-oriented MarginMSE equals the hand computation, and MarginMSE with the whole docid as the only prefix', async () => {
+  // Prefix scores as above: row 0 [−0.1, −2.1, −2.5], row 1 [−1.5, −1.7, −2.0], row 2 [−0.5, −1.0, −2.0], row 3 [−0.4, −0.8, −4.0].
+  // Pair (0,1), teacher margin 2 scaled [¼, ½, 1]: margins [1.4, −0.4, −0.5] − [0.5, 1, 2] = [0.9, −1.4, −2.5]
+  //   → mean square (0.81 + 1.96 + 6.25) / 3 = 3.00666…
+  // Pair (2,3), teacher margin −1: margins [−0.1, −0.2, 2.0] − [−0.25, −0.5, −1] = [0.15, 0.3, 3.0]
+  //   → (0.0225 + 0.09 + 9) / 3 = 3.0375. Loss = ½ (3.00666… + 3.0375).
+  const g = new Graph('prefix-mse');
+  const x = g.param('tokens', [4, 4], 'float64');
+  g.output('loss', prefixMseLoss(g, x));
+  const session = await Session.create(exportModel(g), { threads: 1 });
+  const out = await session.run({ tokens: { data: Float64Array.from(TOKENS), dims: [4, 4] } });
+  await session.release();
+  assertClose([(out.loss.data as Float64Array)[0]], [0.5 * ((0.81 + 1.96 + 6.25) / 3 + (0.0225 + 0.09 + 9) / 3)], 1e-12);
+  // One prefix, the whole docid, at scale 1: the plain MarginMSE on the summed scores.
+  const whole = await lossAndGradient(
+    (gw, s) =>
+      marginMseLoss(
+        s,
+        {
+          positive: int64(gw, PREFIX_PAIRS.positive),
+          negative: int64(gw, PREFIX_PAIRS.negative),
+          weight: float64(gw, PREFIX_PAIRS.weight),
+        },
+        float64(gw, [2, -1]),
+      ),
+    [-2.5, -2.0, -2.0, -4.0],
+  );
+  const gw = new Graph('prefix-mse-whole');
+  const t = gw.param('tokens', [4, 4], 'float64');
+  gw.output(
+    'loss',
+    prefixMarginMseLoss(
+      t,
+      float64(gw, [1, 1, 1, 1], [1, 4]),
+      { positive: int64(gw, PREFIX_PAIRS.positive), negative: int64(gw, PREFIX_PAIRS.negative), weight: float64(gw, PREFIX_PAIRS.weight) },
+      float64(gw, [2, -1]),
+      float64(gw, [1]),
+    ),
+  );
+  const sw = await Session.create(exportModel(gw), { threads: 1 });
+  const r = await sw.run({ tokens: { data: Float64Array.from(TOKENS), dims: [4, 4] } });
+  await sw.release();
+  assertClose([(r.loss.data as Float64Array)[0]], [whole.loss]);
+});
+
+test('MarginMSE losses pass the gradient check (float64 finite differences)', async () => {
+  const plain = await checkGradients(
+    (g, [s]) =>
+      marginMseLoss(
+        s,
+        { positive: int64(g, MARGIN_PAIRS.positive), negative: int64(g, MARGIN_PAIRS.negative), weight: float64(g, MARGIN_PAIRS.weight) },
+        float64(g, [2, -0.5, 0.5, 1]),
+      ),
+    [{ name: 'scores', shape: [6], values: [-1, -2.2, -0.5, -3, -2.5, -6] }],
+  );
+  assert.equal(plain.checked, 6);
+  const prefixed = await checkGradients(
+    (g, [tokens]) => prefixMseLoss(g, tokens),
+    [{ name: 'tokens', shape: [4, 4], values: TOKENS.map((v, i) => v + 0.013 * (i % 5)) }],
+  );
+  assert.equal(prefixed.checked, 16);
+  assert.ok(prefixed.maxGradient > 0.1);
 });

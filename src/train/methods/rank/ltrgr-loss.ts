@@ -59,3 +59,35 @@ export function prefixMarginRankLoss(tokenLogProbs: Tensor, prefixMask: Tensor, 
   const violation = add(sub(gather(prefixScores, pairs.negative), gather(prefixScores, pairs.positive)), margins);
   return reduceSum(mul(reduceMean(relu(violation), [1]), pairs.weight));
 }
+
+/**
+ * RIPOR's relevance-based rank loss, MarginMSE (Hofstätter et al.): the student's margin
+ * S⁺ − S⁻ between a positive and a negative regresses onto a teacher's margin for the same
+ * pair, so documents the teacher finds nearly as relevant as the positive are pushed down
+ * less than clear misses. `targets` [pairs] holds the teacher's margins in nats.
+ * Loss: Σ_pairs w · (S⁺ − S⁻ − t)².
+ */
+export function marginMseLoss(scores: Tensor, pairs: RowPairs, targets: Tensor): Tensor {
+  const error = sub(sub(gather(scores, pairs.positive), gather(scores, pairs.negative)), targets);
+  return reduceSum(mul(mul(error, error), pairs.weight));
+}
+
+/**
+ * MarginMSE on docid prefixes as well as whole docids (RIPOR's prefix-oriented form): on
+ * prefix i the target is the teacher's margin times `prefixScale`[i] (the prefix's share of
+ * the docid, 1 for the whole), as the hinge's margin grows with the prefix in
+ * prefixMarginRankLoss. Loss: Σ_pairs w · mean_i (S⁺_i − S⁻_i − f_i·t)². With one prefix
+ * covering the whole docid and f = 1 this is marginMseLoss.
+ */
+export function prefixMarginMseLoss(
+  tokenLogProbs: Tensor,
+  prefixMask: Tensor,
+  pairs: RowPairs,
+  targets: Tensor,
+  prefixScale: Tensor,
+): Tensor {
+  const prefixScores = gemm(tokenLogProbs, prefixMask, { transB: true });
+  const margins = sub(gather(prefixScores, pairs.positive), gather(prefixScores, pairs.negative));
+  const error = sub(margins, mul(reshape(targets, [-1, 1]), prefixScale));
+  return reduceSum(mul(reduceMean(mul(error, error), [1]), pairs.weight));
+}

@@ -14,7 +14,8 @@
 import { LTRGR_DEFAULTS } from './defaults.js';
 import { definedOnly, runRankTraining, type CommonRankOptions, type RankTrainingResult } from './pipeline.js';
 
-export type LtrgrLoss = 'margin' | 'listwise';
+/** margin: LTRGR's hinge; listwise: softmax over a list; margin-mse: RIPOR's MarginMSE on a teacher run's margins. */
+export type LtrgrLoss = 'margin' | 'listwise' | 'margin-mse';
 
 export { LTRGR_DEFAULTS };
 
@@ -40,7 +41,9 @@ export function runLtrgr(options: LtrgrOptions): Promise<RankTrainingResult> {
       rank:
         loss === 'margin'
           ? { kind: 'margin', margin: options.margin ?? LTRGR_DEFAULTS.margin }
-          : { kind: 'listwise', temperature: options.temperature ?? LTRGR_DEFAULTS.temperature },
+          : loss === 'margin-mse'
+            ? { kind: 'margin-mse' }
+            : { kind: 'listwise', temperature: options.temperature ?? LTRGR_DEFAULTS.temperature },
       generationWeight,
     },
   });

@@ -10,20 +10,27 @@ import type { LossAndGradients, TrainableModel } from '../../../engine/optim/tra
 import type { PreferenceBatch } from '../../../model/grouped-batch.js';
 import { groupedFeeds } from '../../../model/grouped.js';
 import { PositionInputs } from '../../../model/t5.js';
-import { buildPreferenceTrainingGraph, type PreferenceObjective } from './graph.js';
+import { buildPreferenceTrainingGraph, hasPrefixes, type PreferenceObjective } from './graph.js';
 
 /**
  * The prefix masks of RIPOR's prefix-oriented loss for targets of `targetLength` positions:
  * one row per prefix length (the first p positions), then the whole docid; each prefix's
  * margin is the full margin scaled by p / targetLength (the whole docid gets the full margin).
+ * For MarginMSE (`margin` undefined) the feed is that share itself, `prefix_scale`, which
+ * scales each pair's teacher margin in the graph.
  */
-export function prefixFeeds(prefixLengths: readonly number[], margin: number, targetLength: number): Record<string, HostTensor> {
+export function prefixFeeds(
+  prefixLengths: readonly number[],
+  margin: number | undefined,
+  targetLength: number,
+): Record<string, HostTensor> {
   const lengths = [...prefixLengths.filter((p) => p < targetLength), targetLength];
   const mask = new Float32Array(lengths.length * targetLength);
   lengths.forEach((p, i) => mask.fill(1, i * targetLength, i * targetLength + p));
+  const share = Float32Array.from(lengths, (p) => ((margin ?? 1) * p) / targetLength);
   return {
     prefix_mask: { data: mask, dims: [lengths.length, targetLength] },
-    prefix_margin: { data: Float32Array.from(lengths, (p) => (margin * p) / targetLength), dims: [lengths.length] },
+    [margin === undefined ? 'prefix_scale' : 'prefix_margin']: { data: share, dims: [lengths.length] },
   };
 }
 
@@ -89,14 +96,15 @@ export class PreferenceModel implements TrainableModel<PreferenceBatch> {
     const session = await this.getSession();
     const feeds: Record<string, HostTensor> = { ...this.paramFeeds, ...groupedFeeds(batch, this.positions) };
     const rank = this.objective.rank;
-    if (rank.kind === 'dpo' || rank.kind === 'margin') {
+    if (rank.kind === 'dpo' || rank.kind === 'margin' || rank.kind === 'margin-mse') {
       const pairs = batch.pairPositive.length;
       feeds.pair_positive = { data: batch.pairPositive, dims: [pairs] };
       feeds.pair_negative = { data: batch.pairNegative, dims: [pairs] };
       feeds.pair_weight = { data: batch.pairWeight, dims: [pairs] };
+      if (rank.kind === 'margin-mse') feeds.pair_target = { data: batch.pairTarget, dims: [pairs] };
     }
-    if (rank.kind === 'margin' && rank.prefixLengths !== undefined && rank.prefixLengths.length > 0)
-      Object.assign(feeds, prefixFeeds(rank.prefixLengths, rank.margin, batch.targetLength));
+    if (hasPrefixes(rank) && rank.prefixLengths !== undefined)
+      Object.assign(feeds, prefixFeeds(rank.prefixLengths, rank.kind === 'margin' ? rank.margin : undefined, batch.targetLength));
     if (rank.kind === 'dpo') feeds.reference_log_prob = { data: batch.reference, dims: [batch.rows] };
     if (rank.kind === 'listwise') {
       feeds.group_bias = { data: batch.groupBias, dims: [batch.groups, batch.groupSize] };

@@ -150,6 +150,50 @@ test('DDRO and LTRGR from an SFT model: triples mined once and reused, dev evalu
     assert.equal(ltrgr.report.data.pairsPerEpoch, 2 * trainQueries);
     assert.ok(existsSync(join(ltrgr.dir, 'ltrgr-report.json')));
 
+    // RIPOR's MarginMSE on the same triples, the teacher a run over the training queries that
+    // puts each positive 3 points (× scale ½ = 1.5 nats) above its negatives.
+    const teacherRun = join(root, 'teacher.run');
+    writeFileSync(
+      teacherRun,
+      triples.groups
+        .flatMap((g) => [
+          `${g.query} Q0 ${g.positive} 1 4 teacher`,
+          ...g.negatives.map((n, i) => `${g.query} Q0 ${n.key} ${i + 2} ${1 - i / 10} teacher`),
+        ])
+        .join('\n'),
+    );
+    const distilled = await runLtrgr({
+      ...common,
+      out: join(root, 'margin-mse'),
+      loss: 'margin-mse',
+      negatives: 'bm25',
+      teacherRun,
+      teacherScale: 0.5,
+      prefixLevels: 2,
+      epochs: 1,
+      batchSize: 4,
+      lr: 1e-2,
+      patience: 1000,
+    });
+    assert.equal(distilled.report.triples.cached, true);
+    assert.equal(distilled.report.settings.teacherListed, 1);
+    assert.equal(distilled.report.settings.teacherScale, 0.5);
+    assert.equal(distilled.report.data.groupsPerEpoch, trainQueries, 'MarginMSE trains on every query, not only the hard ones');
+    const mseLosses = readFileSync(join(distilled.dir, 'ltrgr-loss.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => Number(line.split(',')[3]));
+    assert.ok(mseLosses.every((v) => Number.isFinite(v) && v >= 0));
+    // A teacher run that leaves out a training query is refused before any training, and nothing is written.
+    const partial = join(root, 'partial.run');
+    writeFileSync(partial, `${triples.groups[0].query} Q0 ${triples.groups[0].positive} 1 4 teacher\n`);
+    await assert.rejects(
+      runLtrgr({ ...common, out: join(root, 'partial'), loss: 'margin-mse', negatives: 'bm25', teacherRun: partial }),
+      (err: Error) => err instanceof UserError && err.message.includes(partial) && /no ranking for training query/.test(err.message),
+    );
+    assert.ok(!existsSync(join(root, 'partial')) && !existsSync(join(root, 'partial.training')));
+
     // List-wise with model-mined negatives: a new triples file; a second run refuses to overwrite without --overwrite.
     const listwise = await runLtrgr({
       ...common,

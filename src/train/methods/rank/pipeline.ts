@@ -30,7 +30,7 @@ import { train } from '../../loop/trainer.js';
 import { loadDevQueries, sampleDevQueries } from '../../loop/dev-eval.js';
 import { claimOutput, PipelineRun } from '../../loop/pipeline.js';
 import { cacheKey, resolveCacheDir, textsDigest } from '../../../util/cache.js';
-import { loadSftCorpus } from '../../../data/training-corpus.js';
+import { loadSftCorpus, type SftCorpus } from '../../../data/training-corpus.js';
 import { clampBeam, withModelSearcher } from '../../../search/searcher.js';
 import { peakRssMb } from '../sft/report.js';
 import {
@@ -45,8 +45,9 @@ import {
 } from '../../sources/negatives/triples.js';
 import type { DocidTable } from '../../../docids/table.js';
 import { dpoTrainingData, encodeGroups, hardGroups, listwiseTrainingData, marginTrainingData, type PreferenceData } from './data.js';
-import type { PreferenceObjective } from './graph.js';
+import { hasPrefixes, type PreferenceObjective } from './graph.js';
 import { PreferenceModel } from './model.js';
+import { readTeacherRun, type TeacherRun } from './teacher.js';
 import { DDRO_DEFAULTS, LTRGR_DEFAULTS, METHOD_DEFAULTS, RANK_DEFAULTS } from './defaults.js';
 
 export type RankMethod = 'ddro' | 'ltrgr';
@@ -73,6 +74,12 @@ export interface RankTrainingOptions {
    * lengths L/n, 2L/n, … of the docid code length L, n = prefixLevels (≥ 2; 1 or undefined: whole docids only).
    */
   prefixLevels?: number;
+  /**
+   * MarginMSE (rank objective `margin-mse`): a TREC run over the training queries whose scores
+   * are the teacher's; `teacherScale` converts them to nats (default 1).
+   */
+  teacherRun?: string;
+  teacherScale?: number;
   /** LTRGR: keep only queries whose positive is not already ahead of the top negative by the margin (default true for margin). */
   hardOnly?: boolean;
   /** DDRO: (positive, negative) pairs per update (default 64); LTRGR: queries per update (default 16). */
@@ -161,19 +168,24 @@ function manifestSha(manifest: ModelManifest, path: string): string {
 }
 
 /** Loads the triples for this model and these settings: the given path, else the cache, mining them when missing. */
+/** The corpus and training queries the SFT model was trained on. */
+function trainingCorpus(manifest: ModelManifest, dataDir: string | undefined): Promise<SftCorpus> {
+  return loadSftCorpus({
+    dataset: String(manifest.dataset.id),
+    dataDir,
+    lang: Array.isArray(manifest.dataset.languages) ? (manifest.dataset.languages as string[]).join(',') : undefined,
+    trainSplit: typeof manifest.dataset.trainSplit === 'string' ? manifest.dataset.trainSplit : undefined,
+  });
+}
+
 async function prepareTriples(
   loaded: LoadedModelDirectory,
+  corpus: SftCorpus,
   options: RankTrainingOptions,
   tripleOptions: TripleOptions,
   log: (line: string) => void,
 ): Promise<{ groups: TripleGroup[]; path: string; cached: boolean }> {
   const manifest = loaded.manifest;
-  const corpus = await loadSftCorpus({
-    dataset: String(manifest.dataset.id),
-    dataDir: options.dataDir,
-    lang: Array.isArray(manifest.dataset.languages) ? (manifest.dataset.languages as string[]).join(',') : undefined,
-    trainSplit: typeof manifest.dataset.trainSplit === 'string' ? manifest.dataset.trainSplit : undefined,
-  });
   if (corpus.trainQueries.length === 0)
     throw new UserError(`dataset ${corpus.datasetId} has no labelled training queries to mine triples for`);
   const description = {
@@ -276,7 +288,8 @@ export function docidCodeLength(docids: DocidTable): number {
 /** The objective with prefix lengths L/n, 2L/n, … (distinct, shorter than L) for the margin loss. */
 export function withPrefixes(objective: PreferenceObjective, levels: number | undefined, docids: DocidTable): PreferenceObjective {
   if (levels === undefined || levels <= 1) return objective;
-  if (objective.rank.kind !== 'margin') throw new UserError('prefix levels apply to the margin rank loss');
+  if (objective.rank.kind !== 'margin' && objective.rank.kind !== 'margin-mse')
+    throw new UserError('prefix levels apply to the margin and margin-mse rank losses');
   const length = docidCodeLength(docids);
   const lengths = [...new Set(Array.from({ length: levels - 1 }, (_, i) => Math.ceil((length * (i + 1)) / levels)))].filter(
     (p) => p >= 1 && p < length,
@@ -286,6 +299,10 @@ export function withPrefixes(objective: PreferenceObjective, levels: number | un
 
 /** Trains an SFT model further on DDRO's or LTRGR's objective and saves the best model by dev RR@10. */
 export async function runRankTraining(options: RankTrainingOptions): Promise<RankTrainingResult> {
+  const distilling = options.objective.rank.kind === 'margin-mse';
+  if (distilling && options.teacherRun === undefined)
+    throw new UserError('--loss margin-mse needs --teacher-run <a TREC run over the training queries>');
+  if (!distilling && options.teacherRun !== undefined) throw new UserError('--teacher-run applies to --loss margin-mse');
   const run = new PipelineRun(options.method, options.log);
   const out = resolve(options.out);
   const from = resolve(options.from);
@@ -320,8 +337,10 @@ async function trainRankModel(
   const { model, tokenizer, docids, manifest } = loaded;
   const seed = options.seed ?? RANK_DEFAULTS.seed;
   const objective = withPrefixes(options.objective, options.prefixLevels, docids);
-  if (objective.rank.kind === 'margin' && objective.rank.prefixLengths !== undefined)
-    log(`${method}: prefix-oriented margin loss on prefixes of ${objective.rank.prefixLengths.join(', ')} tokens and whole docids`);
+  if (hasPrefixes(objective.rank))
+    log(
+      `${method}: prefix-oriented ${objective.rank.kind} loss on prefixes of ${objective.rank.prefixLengths?.join(', ')} tokens and whole docids`,
+    );
   const rank = objective.rank;
   const maxSourceTokens = options.maxSourceTokens ?? RANK_DEFAULTS.maxSourceTokens;
   const tripleOptions: TripleOptions = {
@@ -340,11 +359,21 @@ async function trainRankModel(
   const dev = evaluating
     ? await run.time('dev-load', () => devSet(manifest, options.dataDir, options.devSplit ?? RANK_DEFAULTS.devSplit))
     : { queries: [], qrels: new Map() as Qrels };
-  const triples = await run.time('triples', () => prepareTriples(loaded, options, tripleOptions, log));
+  const corpus = await run.time('corpus', () => trainingCorpus(manifest, options.dataDir));
+  const teacherScale = options.teacherScale ?? 1;
+  // The teacher before the triples too, so that a bad run file is reported before the mining.
+  const teacher: TeacherRun | undefined =
+    options.teacherRun === undefined ? undefined : await readTeacherRun(resolve(options.teacherRun), corpus, teacherScale);
+  const triples = await run.time('triples', () => prepareTriples(loaded, corpus, options, tripleOptions, log));
   const tripleCount = triples.groups.reduce((s, g) => s + g.negatives.length, 0);
   log(`${method}: ${triples.groups.length} queries, ${tripleCount} triples (${triples.cached ? 'reused' : 'mined'}: ${triples.path})`);
 
-  let encoded = encodeGroups(triples.groups, tokenizer, docids, maxSourceTokens);
+  let encoded = encodeGroups(triples.groups, tokenizer, docids, maxSourceTokens, teacher?.score);
+  const teacherLookups = teacher?.lookups();
+  if (teacherLookups !== undefined)
+    log(
+      `${method}: teacher ${options.teacherRun} (× ${teacherScale} nats): ${teacherLookups.listed} of ${teacherLookups.total} positives and negatives listed in its rankings, the rest at their query's lowest score`,
+    );
   const tokens = {
     padId: tokenizer.padId,
     eosId: tokenizer.eosId,
@@ -374,10 +403,17 @@ async function trainRankModel(
     const batchSize = options.batchSize ?? LTRGR_DEFAULTS.batchSize;
     const listSize = options.listSize ?? LTRGR_DEFAULTS.listSize;
     data =
-      rank.kind === 'margin'
+      rank.kind === 'margin' || rank.kind === 'margin-mse'
         ? marginTrainingData(encoded, { ...tokens, seed, groupsPerBatch: batchSize })
         : listwiseTrainingData(encoded, listSize, { ...tokens, seed, groupsPerBatch: batchSize });
-    settings = { batchSize, hardOnly, ...(rank.kind === 'listwise' ? { listSize } : {}) };
+    settings = {
+      batchSize,
+      hardOnly,
+      ...(rank.kind === 'listwise' ? { listSize } : {}),
+      ...(teacherLookups === undefined
+        ? {}
+        : { teacherRun: resolve(options.teacherRun ?? ''), teacherScale, teacherListed: teacherLookups.listed / teacherLookups.total }),
+    };
   }
   const epochs = options.epochs ?? methodDefaults.epochs;
   const lr = options.lr ?? methodDefaults.lr;
