@@ -53,3 +53,15 @@ test('teacher run: a query it does not rank, or a document the dataset lacks, is
     );
   });
 });
+
+test('teacher run for XQuAD: one trained language takes the run of its queries as they are; several need lang/qid ids', async () => {
+  await withRun(['q1 Q0 en/p1 1 3 t'], async (path) => {
+    const single = await readTeacherRun(path, { ...CORPUS, languages: ['en'] }, 1);
+    assert.equal(single.score('en/q1', 'p1'), 3);
+    const pooled = await readTeacherRun(path, { ...CORPUS, languages: ['en', 'de'] }, 1);
+    assert.throws(
+      () => pooled.score('en/q1', 'p1'),
+      (err: Error) => err instanceof UserError && /written lang\/qid/.test(err.message),
+    );
+  });
+});

@@ -18,9 +18,15 @@ export interface TeacherRun {
   lookups(): { total: number; listed: number };
 }
 
+/**
+ * `languages`: the XQuAD languages the model was trained on, whose training query ids read
+ * `lang/qid`. With one language a run of that language's queries (`genir bm25 --dataset xquad
+ * --lang de --split train`, ids `qid`) is accepted as it is; with several, the run must name
+ * each query `lang/qid`, as one question differs by language.
+ */
 export async function readTeacherRun(
   path: string,
-  corpus: { docs: readonly Document[]; keyOf(doc: Document): string },
+  corpus: { docs: readonly Document[]; keyOf(doc: Document): string; languages?: readonly string[] },
   scale: number,
 ): Promise<TeacherRun> {
   const run = await readRun(path);
@@ -41,10 +47,12 @@ export async function readTeacherRun(
   let listed = 0;
   return {
     score(query, key) {
-      const ranking = byQuery.get(query);
+      const only = corpus.languages?.length === 1 ? `${corpus.languages[0]}/` : undefined;
+      const ranking =
+        byQuery.get(query) ?? (only !== undefined && query.startsWith(only) ? byQuery.get(query.slice(only.length)) : undefined);
       if (ranking === undefined || ranking.keys.size === 0)
         throw new UserError(
-          `${path}: no ranking for training query '${query}'; the teacher run must cover the training split (e.g. genir bm25 --split train --run-out <file>)`,
+          `${path}: no ranking for training query '${query}'; the teacher run must cover the training split (e.g. genir bm25 --split train --run-out <file>${(corpus.languages?.length ?? 0) > 1 ? ', its query ids written lang/qid for a model trained on several languages' : ''})`,
         );
       total++;
       const score = ranking.keys.get(key);
