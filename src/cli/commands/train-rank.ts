@@ -257,9 +257,6 @@ export function defineLtrgrOptions(command: Command): Command {
 export function ltrgrOptionsFrom(options: LtrgrCommandOptions): LtrgrOptions {
   if (!(LTRGR_LOSSES as readonly string[]).includes(options.loss))
     throw new UserError(`--loss ${options.loss}: expected ${LTRGR_LOSSES.join(', ')}`);
-  if (options.loss === 'margin-mse' && options.teacherRun === undefined)
-    throw new UserError('--loss margin-mse needs --teacher-run <a TREC run over the training queries>');
-  if (options.loss !== 'margin-mse' && options.teacherRun !== undefined) throw new UserError('--teacher-run applies to --loss margin-mse');
   return {
     ...commonOptionsFrom(options),
     loss: options.loss as LtrgrLoss,
