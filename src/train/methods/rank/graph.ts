@@ -45,7 +45,9 @@ export interface PreferenceObjective {
 }
 
 /** Whether the rank term also scores docid prefixes (RIPOR's prefix-oriented form). */
-export function hasPrefixes(rank: RankObjective): rank is Extract<RankObjective, { prefixLengths?: readonly number[] }> {
+export function hasPrefixes(
+  rank: RankObjective,
+): rank is Extract<RankObjective, { prefixLengths?: readonly number[] }> & { prefixLengths: readonly number[] } {
   return (rank.kind === 'margin' || rank.kind === 'margin-mse') && rank.prefixLengths !== undefined && rank.prefixLengths.length > 0;
 }
 

@@ -103,7 +103,7 @@ export class PreferenceModel implements TrainableModel<PreferenceBatch> {
       feeds.pair_weight = { data: batch.pairWeight, dims: [pairs] };
       if (rank.kind === 'margin-mse') feeds.pair_target = { data: batch.pairTarget, dims: [pairs] };
     }
-    if (hasPrefixes(rank) && rank.prefixLengths !== undefined)
+    if (hasPrefixes(rank))
       Object.assign(feeds, prefixFeeds(rank.prefixLengths, rank.kind === 'margin' ? rank.margin : undefined, batch.targetLength));
     if (rank.kind === 'dpo') feeds.reference_log_prob = { data: batch.reference, dims: [batch.rows] };
     if (rank.kind === 'listwise') {

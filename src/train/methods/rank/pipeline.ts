@@ -167,7 +167,6 @@ function manifestSha(manifest: ModelManifest, path: string): string {
   return manifest.files.find((f) => f.path === path)?.sha256 ?? 'unknown';
 }
 
-/** Loads the triples for this model and these settings: the given path, else the cache, mining them when missing. */
 /** The corpus and training queries the SFT model was trained on. */
 function trainingCorpus(manifest: ModelManifest, dataDir: string | undefined): Promise<SftCorpus> {
   return loadSftCorpus({
@@ -178,6 +177,7 @@ function trainingCorpus(manifest: ModelManifest, dataDir: string | undefined): P
   });
 }
 
+/** Loads the triples for this model and these settings: the given path, else the cache, mining them when missing. */
 async function prepareTriples(
   loaded: LoadedModelDirectory,
   corpus: SftCorpus,
@@ -339,7 +339,7 @@ async function trainRankModel(
   const objective = withPrefixes(options.objective, options.prefixLevels, docids);
   if (hasPrefixes(objective.rank))
     log(
-      `${method}: prefix-oriented ${objective.rank.kind} loss on prefixes of ${objective.rank.prefixLengths?.join(', ')} tokens and whole docids`,
+      `${method}: prefix-oriented ${objective.rank.kind} loss on prefixes of ${objective.rank.prefixLengths.join(', ')} tokens and whole docids`,
     );
   const rank = objective.rank;
   const maxSourceTokens = options.maxSourceTokens ?? RANK_DEFAULTS.maxSourceTokens;
@@ -361,9 +361,9 @@ async function trainRankModel(
     : { queries: [], qrels: new Map() as Qrels };
   const corpus = await run.time('corpus', () => trainingCorpus(manifest, options.dataDir));
   const teacherScale = options.teacherScale ?? 1;
+  const teacherPath = options.teacherRun === undefined ? undefined : resolve(options.teacherRun);
   // The teacher before the triples too, so that a bad run file is reported before the mining.
-  const teacher: TeacherRun | undefined =
-    options.teacherRun === undefined ? undefined : await readTeacherRun(resolve(options.teacherRun), corpus, teacherScale);
+  const teacher: TeacherRun | undefined = teacherPath === undefined ? undefined : await readTeacherRun(teacherPath, corpus, teacherScale);
   const triples = await run.time('triples', () => prepareTriples(loaded, corpus, options, tripleOptions, log));
   const tripleCount = triples.groups.reduce((s, g) => s + g.negatives.length, 0);
   log(`${method}: ${triples.groups.length} queries, ${tripleCount} triples (${triples.cached ? 'reused' : 'mined'}: ${triples.path})`);
@@ -372,7 +372,7 @@ async function trainRankModel(
   const teacherLookups = teacher?.lookups();
   if (teacherLookups !== undefined)
     log(
-      `${method}: teacher ${options.teacherRun} (× ${teacherScale} nats): ${teacherLookups.listed} of ${teacherLookups.total} positives and negatives listed in its rankings, the rest at their query's lowest score`,
+      `${method}: teacher ${teacherPath} (× ${teacherScale} nats): ${teacherLookups.listed} of ${teacherLookups.total} positives and negatives listed in its rankings, the rest at their query's lowest score`,
     );
   const tokens = {
     padId: tokenizer.padId,
@@ -412,7 +412,7 @@ async function trainRankModel(
       ...(rank.kind === 'listwise' ? { listSize } : {}),
       ...(teacherLookups === undefined
         ? {}
-        : { teacherRun: resolve(options.teacherRun ?? ''), teacherScale, teacherListed: teacherLookups.listed / teacherLookups.total }),
+        : { teacherRun: teacherPath, teacherScale, teacherListed: teacherLookups.listed / teacherLookups.total }),
     };
   }
   const epochs = options.epochs ?? methodDefaults.epochs;

@@ -43,14 +43,16 @@ export async function readTeacherRun(
     }
     byQuery.set(query, { keys, lowest });
   }
+  // One trained language: its training query ids carry a `lang/` prefix the run's ids lack.
+  const onlyLanguage = corpus.languages?.length === 1 ? `${corpus.languages[0]}/` : undefined;
   let total = 0;
   let listed = 0;
   return {
     score(query, key) {
-      const only = corpus.languages?.length === 1 ? `${corpus.languages[0]}/` : undefined;
       const ranking =
-        byQuery.get(query) ?? (only !== undefined && query.startsWith(only) ? byQuery.get(query.slice(only.length)) : undefined);
-      if (ranking === undefined || ranking.keys.size === 0)
+        byQuery.get(query) ??
+        (onlyLanguage !== undefined && query.startsWith(onlyLanguage) ? byQuery.get(query.slice(onlyLanguage.length)) : undefined);
+      if (ranking === undefined)
         throw new UserError(
           `${path}: no ranking for training query '${query}'; the teacher run must cover the training split (e.g. genir bm25 --split train --run-out <file>${(corpus.languages?.length ?? 0) > 1 ? ', its query ids written lang/qid for a model trained on several languages' : ''})`,
         );
